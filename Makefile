@@ -1,0 +1,47 @@
+# Thin wrapper over CMake. Every target first installs the Debian packages
+# that are missing (scripts/install-deps.sh: apt-get update once, then install).
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build check demo bench check-sanitize check-valgrind fuzz format clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+check: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	@sh scripts/demo.sh $(BUILD)
+
+bench: build
+	@sh bench/run.sh $(BUILD)
+
+check-sanitize: deps
+	@cmake -S . -B build-sanitize -DNATTEL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-sanitize -j $(JOBS)
+	@cd build-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+check-valgrind: build
+	@sh scripts/check-valgrind.sh $(BUILD)
+
+fuzz:
+	@sh scripts/install-deps.sh clang libclang-rt-14-dev
+	@CC=clang cmake -S . -B build-fuzz -DNATTEL_FUZZ=ON -DNATTEL_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh build-fuzz
+
+format:
+	@clang-format -i include/nattel/*.h src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] examples/*/*.c 2>/dev/null || true
+
+clean:
+	rm -rf $(BUILD) build-sanitize build-fuzz

@@ -1,0 +1,426 @@
+/*
+ * nattel: NeMo Agent Toolkit CLI telemetry, in C11.
+ *
+ * The event model (schema 1.5 of the shared NeMo Usage Telemetry project),
+ * its strict JSON wire codec and the wire envelope. One description of each
+ * event type drives encoding, decoding, validation and JSON Schema export.
+ *
+ * Conventions, as in every nattel header:
+ *  - Functions that can fail return a nattel_code (NATTEL_OK is 0) and, when
+ *    given a non-NULL `nattel_error *`, fill it with a one-line message that
+ *    says what failed and where.
+ *  - Objects returned by *_new() are released with the matching *_free(),
+ *    which accepts NULL.
+ *  - Strings are UTF-8. Lengths are in bytes.
+ */
+#ifndef NATTEL_NATTEL_H
+#define NATTEL_NATTEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NATTEL_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef enum nattel_code {
+    NATTEL_OK = 0,
+    NATTEL_EINVAL = 1,  /* an argument or value breaks a rule */
+    NATTEL_EPARSE = 2,  /* input is not well-formed (JSON, TOML) */
+    NATTEL_ESCHEMA = 3, /* well-formed input that breaks the schema */
+    NATTEL_ELIMIT = 4,  /* over a size, depth or count limit */
+    NATTEL_ENOMEM = 5,  /* out of memory */
+    NATTEL_EIO = 6,     /* a system call failed; the message says which */
+    NATTEL_ENOTFOUND = 7 /* a name (event type, field) is not known */
+} nattel_code;
+
+#define NATTEL_ERROR_MAX 512
+
+typedef struct nattel_error {
+    nattel_code code;
+    char message[NATTEL_ERROR_MAX];
+} nattel_error;
+
+/* Short name of a code, e.g. "EINVAL". */
+const char *nattel_code_name(nattel_code code);
+
+/*
+ * Every problem of one document, each with the path of the value it is
+ * about (e.g. "events[1].parameters.durationMs"; "$" for the document
+ * itself). At most NATTEL_PROBLEMS_MAX are kept; `dropped` counts the rest.
+ */
+#define NATTEL_PROBLEMS_MAX 100
+
+typedef struct nattel_problem {
+    char *path;
+    char *message;
+} nattel_problem;
+
+typedef struct nattel_problems {
+    nattel_problem *items;
+    size_t count;
+    size_t cap;
+    size_t dropped;
+} nattel_problems;
+
+void nattel_problems_init(nattel_problems *p);
+void nattel_problems_clear(nattel_problems *p);
+void nattel_problems_free(nattel_problems *p);
+
+/* ------------------------------------------------------------------ */
+/* Growable byte buffer (always NUL-terminated after a successful append) */
+/* ------------------------------------------------------------------ */
+
+typedef struct nattel_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} nattel_buf;
+
+#define NATTEL_BUF_INIT {NULL, 0, 0}
+
+void nattel_buf_init(nattel_buf *b);
+void nattel_buf_reset(nattel_buf *b); /* len = 0, keeps the memory */
+void nattel_buf_free(nattel_buf *b);
+nattel_code nattel_buf_append(nattel_buf *b, const void *p, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Schema 1.5 enums                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef enum nattel_nemo_source {
+    NATTEL_NEMO_SOURCE_INFERENCE = 0,
+    NATTEL_NEMO_SOURCE_AUDITOR,
+    NATTEL_NEMO_SOURCE_DATADESIGNER,
+    NATTEL_NEMO_SOURCE_EVALUATOR,
+    NATTEL_NEMO_SOURCE_GUARDRAILS,
+    NATTEL_NEMO_SOURCE_SAFE_SYNTHESIZER,
+    NATTEL_NEMO_SOURCE_ANONYMIZER,
+    NATTEL_NEMO_SOURCE_AGENT_TOOLKIT,
+    NATTEL_NEMO_SOURCE_UNDEFINED,
+    NATTEL_NEMO_SOURCE_COUNT
+} nattel_nemo_source;
+
+typedef enum nattel_task_status {
+    NATTEL_TASK_STATUS_SUCCESS = 0,
+    NATTEL_TASK_STATUS_FAILURE,
+    NATTEL_TASK_STATUS_COMPLETED,
+    NATTEL_TASK_STATUS_ERROR,
+    NATTEL_TASK_STATUS_CANCELED,
+    NATTEL_TASK_STATUS_INTERRUPTED,
+    NATTEL_TASK_STATUS_UNDEFINED,
+    NATTEL_TASK_STATUS_COUNT
+} nattel_task_status;
+
+/* Wire value of an enum member ("agent_toolkit"); NULL when out of range. */
+const char *nattel_nemo_source_name(nattel_nemo_source v);
+const char *nattel_task_status_name(nattel_task_status v);
+
+/* Wire value to member. An unknown string is NATTEL_EINVAL, never a default. */
+nattel_code nattel_nemo_source_parse(const char *s, nattel_nemo_source *out,
+                                     nattel_error *err);
+nattel_code nattel_task_status_parse(const char *s, nattel_task_status *out,
+                                     nattel_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Event types, described by data                                      */
+/* ------------------------------------------------------------------ */
+
+typedef enum nattel_kind {
+    NATTEL_KIND_STRING = 0,
+    NATTEL_KIND_ENUM,         /* a string from a nattel_enum_type */
+    NATTEL_KIND_INT64,        /* JSON Schema "integer" within int64 */
+    NATTEL_KIND_NUMBER,       /* any finite JSON number */
+    NATTEL_KIND_BOOL,
+    NATTEL_KIND_STRING_ARRAY
+} nattel_kind;
+
+/* JSON Schema name of a kind ("string", "integer", ...). */
+const char *nattel_kind_name(nattel_kind kind);
+
+typedef struct nattel_enum_type {
+    const char *name;        /* shared type name, e.g. "TaskStatusEnum" */
+    const char *description;
+    const char *const *values; /* wire values, in schema order */
+    size_t count;
+} nattel_enum_type;
+
+typedef struct nattel_str {
+    const char *ptr;
+    size_t len;
+} nattel_str;
+
+#define NATTEL_STR(lit) {(lit), sizeof(lit) - 1}
+
+typedef struct nattel_str_array {
+    nattel_str *items;
+    size_t count;
+} nattel_str_array;
+
+/* One value of a field; which member is live follows the field's kind. */
+typedef union nattel_value {
+    nattel_str s;         /* STRING */
+    size_t e;             /* ENUM: index into the enum type's values */
+    int64_t i;            /* INT64 */
+    double d;             /* NUMBER */
+    int b;                /* BOOL: 0 or 1 */
+    nattel_str_array a;   /* STRING_ARRAY */
+} nattel_value;
+
+/* Field flags. */
+#define NATTEL_FIELD_HAS_DEFAULT 0x1u /* model mode may omit it */
+#define NATTEL_FIELD_WIRE_OPTIONAL 0x2u /* not in the wire schema's required list */
+#define NATTEL_FIELD_HAS_MIN 0x4u     /* int64/number: value >= minimum */
+#define NATTEL_FIELD_HAS_MAX 0x8u     /* int64/number: value <= maximum */
+
+typedef struct nattel_field {
+    const char *c_name;    /* snake_case, e.g. "duration_ms" */
+    const char *wire_name; /* camelCase alias, e.g. "durationMs" */
+    const char *description;
+    nattel_kind kind;
+    const nattel_enum_type *enum_type; /* ENUM only */
+    /* Shared integer type this field refers to in the schema export
+     * (e.g. "RestrictedTelemetryInteger"); NULL for an inline type. */
+    const char *type_ref;
+    unsigned flags;
+    nattel_value default_value; /* with NATTEL_FIELD_HAS_DEFAULT */
+    double minimum;             /* with NATTEL_FIELD_HAS_MIN */
+    double maximum;             /* with NATTEL_FIELD_HAS_MAX */
+} nattel_field;
+
+typedef struct nattel_event_type {
+    const char *name;           /* event name on the wire; never NULL or "" */
+    const char *schema_version; /* e.g. "1.5" */
+    const char *description;
+    const char *gdpr_category;  /* eventMeta.gdpr.category, e.g. "functional" */
+    const char *gdpr_description;
+    const nattel_field *fields; /* in wire order */
+    size_t field_count;
+} nattel_event_type;
+
+/*
+ * The only supported way to name an event type in a static definition:
+ *
+ *   static const nattel_event_type my_type = {
+ *       .name = NATTEL_EVENT_NAME("my_event"), ...};
+ *
+ * NAME must be a non-empty string literal: an empty name, NULL or a
+ * variable does not compile (the C counterpart of the TypeError the
+ * upstream model raises when a class has no event name).
+ */
+#define NATTEL_EVENT_NAME(NAME)                                                \
+    ("" NAME + 0 * sizeof(struct {                                             \
+         int nattel_event_type_needs_a_non_empty_name : (sizeof("" NAME) > 1); \
+     }))
+
+/* The built-in nat_cli_command type (schema 1.5). */
+extern const nattel_event_type nattel_cli_command_type;
+extern const nattel_enum_type nattel_nemo_source_enum;
+extern const nattel_enum_type nattel_task_status_enum;
+
+/* Index of a field by C name or wire name; -1 when none. */
+int nattel_event_type_field_index(const nattel_event_type *type,
+                                  const char *name, size_t len);
+
+/*
+ * Checks a type assembled at run time: a name, a schema version, no two
+ * fields with one wire or C name, enum fields with an enum type, defaults
+ * that satisfy their own constraints. NATTEL_EINVAL says which rule broke.
+ */
+nattel_code nattel_event_type_check(const nattel_event_type *type,
+                                    nattel_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Registry: the event types a validator knows by name                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct nattel_registry nattel_registry;
+
+/* A registry holding the built-in types (nat_cli_command). */
+nattel_registry *nattel_registry_new(void);
+void nattel_registry_free(nattel_registry *reg);
+
+/* Adds a type after nattel_event_type_check(); the registry keeps the
+ * pointer, so `type` must outlive it. A second type of one name is
+ * NATTEL_EINVAL. */
+nattel_code nattel_registry_add(nattel_registry *reg,
+                                const nattel_event_type *type,
+                                nattel_error *err);
+
+/* Loads every event of a schema file in the layout of the shared
+ * anonymous_events.json (definitions.types, definitions.events). The
+ * registry owns what it loads. Unsupported constructs are NATTEL_ESCHEMA
+ * naming the JSON path. */
+nattel_code nattel_registry_load_schema(nattel_registry *reg,
+                                        const char *json, size_t len,
+                                        const char *source, nattel_error *err);
+nattel_code nattel_registry_load_schema_file(nattel_registry *reg,
+                                             const char *path,
+                                             nattel_error *err);
+
+const nattel_event_type *nattel_registry_find(const nattel_registry *reg,
+                                              const char *name, size_t len);
+size_t nattel_registry_count(const nattel_registry *reg);
+const nattel_event_type *nattel_registry_at(const nattel_registry *reg,
+                                            size_t i);
+
+/* JSON Schema (draft-07) of the registry's types, in the layout of
+ * anonymous_events.json; `only` limits it to one event name (NULL: all).
+ * Pretty-printed, 4-space indent, ending in a newline. */
+nattel_code nattel_registry_export_schema(const nattel_registry *reg,
+                                          const char *only, nattel_buf *out,
+                                          nattel_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct nattel_event nattel_event;
+
+/* A new event with every defaulted field at its default; fields without a
+ * default are unset until set. NULL when out of memory. */
+nattel_event *nattel_event_new(const nattel_event_type *type);
+void nattel_event_free(nattel_event *ev);
+const nattel_event_type *nattel_event_type_of(const nattel_event *ev);
+
+/* Setters take the field by C name or wire name and check the kind and
+ * the field's constraints (NATTEL_EINVAL), UTF-8 of strings (NATTEL_EINVAL)
+ * and the name (NATTEL_ENOTFOUND). Strings are copied. */
+nattel_code nattel_event_set_string(nattel_event *ev, const char *field,
+                                    const char *value, nattel_error *err);
+nattel_code nattel_event_set_enum(nattel_event *ev, const char *field,
+                                  const char *value, nattel_error *err);
+nattel_code nattel_event_set_int(nattel_event *ev, const char *field,
+                                 int64_t value, nattel_error *err);
+nattel_code nattel_event_set_number(nattel_event *ev, const char *field,
+                                    double value, nattel_error *err);
+nattel_code nattel_event_set_bool(nattel_event *ev, const char *field,
+                                  int value, nattel_error *err);
+
+/* Value of field `i` (in type order); NULL when unset. */
+const nattel_value *nattel_event_value(const nattel_event *ev, size_t i);
+/* By name: the string (for STRING and ENUM) or NULL. */
+const char *nattel_event_get_string(const nattel_event *ev, const char *field);
+/* By name: NATTEL_OK and *out for an INT64 field that is set. */
+nattel_code nattel_event_get_int(const nattel_event *ev, const char *field,
+                                 int64_t *out);
+
+/* NATTEL_ESCHEMA naming the first required field that is unset. */
+nattel_code nattel_event_check(const nattel_event *ev, nattel_error *err);
+
+/* Appends the parameters object: compact JSON, wire names, schema order.
+ * Refuses (NATTEL_EINVAL) an unset required field or invalid UTF-8 rather
+ * than emit an invalid payload. */
+nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
+                                    nattel_error *err);
+
+/* Convenience for the built-in type: one nat_cli_command event. */
+typedef struct nattel_cli_command {
+    nattel_nemo_source nemo_source; /* default AGENT_TOOLKIT */
+    const char *command;            /* required */
+    const char *subcommand;         /* NULL: "undefined" */
+    nattel_task_status task_status; /* required */
+    int64_t duration_ms;            /* -1: unknown; must be >= -1 */
+    int64_t exit_code;              /* -1: unknown */
+    const char *error_class;        /* NULL: "undefined" */
+    const char *python_version;     /* NULL: "undefined" (no Python) */
+} nattel_cli_command;
+
+#define NATTEL_CLI_COMMAND_INIT                                                \
+    {NATTEL_NEMO_SOURCE_AGENT_TOOLKIT, NULL, NULL, NATTEL_TASK_STATUS_UNDEFINED, \
+     -1, -1, NULL, NULL}
+
+nattel_code nattel_cli_command_event(const nattel_cli_command *c,
+                                     nattel_event **out, nattel_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Decoding and validation                                             */
+/* ------------------------------------------------------------------ */
+
+typedef enum nattel_mode {
+    /* The wire schema: every required field present, exact types. */
+    NATTEL_MODE_WIRE = 0,
+    /* The upstream model's construction rules: defaults fill missing
+     * fields, C names are accepted beside wire names. */
+    NATTEL_MODE_MODEL = 1
+} nattel_mode;
+
+/* Limits of the reader. */
+#define NATTEL_JSON_MAX_DEPTH 64
+#define NATTEL_JSON_MAX_BYTES (16u * 1024u * 1024u)
+
+/*
+ * Decodes and validates one parameters object of `type`. On NATTEL_OK and
+ * a non-NULL `out`, *out is the event (caller frees). Otherwise the code is
+ * NATTEL_EPARSE (not JSON), NATTEL_ESCHEMA (breaks the schema) or
+ * NATTEL_ELIMIT, and every problem is in `problems` (may be NULL).
+ */
+nattel_code nattel_event_from_json(const nattel_event_type *type,
+                                   const char *json, size_t len,
+                                   nattel_mode mode, nattel_event **out,
+                                   nattel_problems *problems);
+
+/* ------------------------------------------------------------------ */
+/* Envelopes (event protocol 1.6)                                      */
+/* ------------------------------------------------------------------ */
+
+#define NATTEL_CLIENT_ID "184482118588404"
+#define NATTEL_EVENT_PROTOCOL "1.6"
+#define NATTEL_EVENT_SYS_VER "nat-telemetry/1.0"
+#define NATTEL_ENVELOPE_MAX_EVENTS 50
+#define NATTEL_TS_LEN 24 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+
+typedef struct nattel_envelope nattel_envelope;
+
+/* An empty envelope for one session (NULL: "undefined") sent by client
+ * version `client_ver` (NULL: "unknown"). */
+nattel_envelope *nattel_envelope_new(const char *client_ver,
+                                     const char *session_id);
+void nattel_envelope_free(nattel_envelope *env);
+
+/* Adds an event created at `ts_ms` (Unix milliseconds). The envelope takes
+ * ownership of `ev` on NATTEL_OK only. Refuses (NATTEL_EINVAL) an event of
+ * another schema version than those already in, and (NATTEL_ELIMIT) a 51st.
+ */
+nattel_code nattel_envelope_add(nattel_envelope *env, nattel_event *ev,
+                                int64_t ts_ms, nattel_error *err);
+
+size_t nattel_envelope_count(const nattel_envelope *env);
+nattel_event *nattel_envelope_event(const nattel_envelope *env, size_t i);
+/* The event's ts as written on the wire. */
+const char *nattel_envelope_event_ts(const nattel_envelope *env, size_t i);
+const char *nattel_envelope_session_id(const nattel_envelope *env);
+const char *nattel_envelope_client_ver(const nattel_envelope *env);
+const char *nattel_envelope_schema_ver(const nattel_envelope *env);
+const char *nattel_envelope_cpu_architecture(const nattel_envelope *env);
+const char *nattel_envelope_sent_ts(const nattel_envelope *env);
+
+/* Writes the payload with sentTs = `sent_ms` (Unix milliseconds).
+ * No events is NATTEL_EINVAL. */
+nattel_code nattel_envelope_write_json(const nattel_envelope *env,
+                                       int64_t sent_ms, nattel_buf *out,
+                                       nattel_error *err);
+
+/* Decodes and validates an envelope: its own schema, then each event's
+ * parameters by the type its name selects in `reg`. Same results as
+ * nattel_event_from_json. */
+nattel_code nattel_envelope_from_json(const nattel_registry *reg,
+                                      const char *json, size_t len,
+                                      nattel_mode mode, nattel_envelope **out,
+                                      nattel_problems *problems);
+
+/* Formats Unix milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into
+ * `out`, which holds at least NATTEL_TS_LEN + 1 bytes. */
+void nattel_format_ts(int64_t ms, char *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,47 @@
+#include <nattel/nattel.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+void nattel_buf_init(nattel_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void nattel_buf_reset(nattel_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void nattel_buf_free(nattel_buf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    nattel_buf_init(b);
+}
+
+nattel_code nattel_buf_append(nattel_buf *b, const void *p, size_t n)
+{
+    /* +1 keeps room for the terminating NUL callers rely on. */
+    if (n >= SIZE_MAX / 2 - b->len)
+        return NATTEL_ENOMEM;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *data = realloc(b->data, cap);
+        if (!data)
+            return NATTEL_ENOMEM;
+        b->data = data;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return NATTEL_OK;
+}

@@ -1,0 +1,93 @@
+#include "nattel_error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *nattel_code_name(nattel_code code)
+{
+    switch (code) {
+    case NATTEL_OK: return "OK";
+    case NATTEL_EINVAL: return "EINVAL";
+    case NATTEL_EPARSE: return "EPARSE";
+    case NATTEL_ESCHEMA: return "ESCHEMA";
+    case NATTEL_ELIMIT: return "ELIMIT";
+    case NATTEL_ENOMEM: return "ENOMEM";
+    case NATTEL_EIO: return "EIO";
+    case NATTEL_ENOTFOUND: return "ENOTFOUND";
+    }
+    return "UNKNOWN";
+}
+
+nattel_code nattel__fail(nattel_error *err, nattel_code code, const char *fmt,
+                         ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void nattel_problems_init(nattel_problems *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+void nattel_problems_clear(nattel_problems *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        free(p->items[i].path);
+        free(p->items[i].message);
+    }
+    p->count = 0;
+    p->dropped = 0;
+}
+
+void nattel_problems_free(nattel_problems *p)
+{
+    if (!p)
+        return;
+    nattel_problems_clear(p);
+    free(p->items);
+    nattel_problems_init(p);
+}
+
+nattel_code nattel__problem(nattel_problems *p, const char *path,
+                            const char *fmt, ...)
+{
+    if (!p)
+        return NATTEL_OK;
+    if (p->count >= NATTEL_PROBLEMS_MAX) {
+        p->dropped++;
+        return NATTEL_OK;
+    }
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4;
+        nattel_problem *items = realloc(p->items, cap * sizeof *items);
+        if (!items)
+            return NATTEL_ENOMEM;
+        p->items = items;
+        p->cap = cap;
+    }
+    char msg[NATTEL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char *path_copy = strdup(path && *path ? path : "$");
+    char *msg_copy = strdup(msg);
+    if (!path_copy || !msg_copy) {
+        free(path_copy);
+        free(msg_copy);
+        return NATTEL_ENOMEM;
+    }
+    p->items[p->count].path = path_copy;
+    p->items[p->count].message = msg_copy;
+    p->count++;
+    return NATTEL_OK;
+}

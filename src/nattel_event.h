@@ -1,0 +1,43 @@
+#ifndef NATTEL_EVENT_H
+#define NATTEL_EVENT_H
+
+/* The event instance: a type, one value slot per field, and an arena that
+ * owns the strings, all in one allocation for the common small case. */
+
+#include <nattel/nattel.h>
+
+typedef struct nattel__chunk {
+    struct nattel__chunk *next;
+    size_t cap;
+    size_t used;
+    char data[];
+} nattel__chunk;
+
+struct nattel_event {
+    const nattel_event_type *type;
+    nattel_value *values;
+    unsigned char *is_set;
+    nattel__chunk *chunks; /* overflow arena; the first lives inline */
+    nattel__chunk *inline_chunk;
+};
+
+/* n bytes from the event's arena; NULL when out of memory. */
+void *nattel__event_alloc(nattel_event *ev, size_t n);
+
+/* Copies s[0..n) (NUL-terminated) into field i; no checks. */
+nattel_code nattel__event_put_string(nattel_event *ev, size_t i, const char *s,
+                                     size_t n);
+
+/* Why value v breaks field f's constraints, into msg; 0 when it does not. */
+int nattel__field_int_violation(const nattel_field *f, int64_t v, char *msg,
+                                size_t size);
+int nattel__field_number_violation(const nattel_field *f, double v, char *msg,
+                                   size_t size);
+
+/* Index of `s` among the enum's values; -1 when none. */
+int nattel__enum_index(const nattel_enum_type *e, const char *s, size_t n);
+
+/* "'a', 'b' or 'c'" for messages, truncated to size. */
+void nattel__enum_list(const nattel_enum_type *e, char *out, size_t size);
+
+#endif

@@ -1,0 +1,112 @@
+#ifndef NATTEL_JSON_H
+#define NATTEL_JSON_H
+
+/*
+ * The strict JSON reader and the writer's primitives.
+ *
+ * jsmn tokenizes; it is lenient (it accepts `[1 2]`, bare words, control
+ * characters in strings, several top-level values), so nattel__json_parse
+ * then verifies every byte of the document against RFC 8259: the bytes
+ * between tokens, each literal and number, each string's escapes and
+ * UTF-8. After a successful parse the tokens form a checked tree whose
+ * `parent` field is reused to hold the index just past each subtree.
+ */
+
+#include <nattel/nattel.h>
+
+#include <stdint.h>
+
+/* jsmn's two functions get our prefix so a host that also links jsmn
+ * cannot collide with us. */
+#define jsmn_init nattel__jsmn_init
+#define jsmn_parse nattel__jsmn_parse
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#ifndef NATTEL__JSMN_IMPL
+#define JSMN_HEADER
+#endif
+#include <jsmn.h>
+
+typedef jsmntok_t nattel__jtok;
+#define NATTEL__JNEXT(t) ((t)->parent) /* index past the subtree */
+
+#define NATTEL__JSON_SMALL 96          /* tokens held without malloc */
+#define NATTEL__JSON_MAX_TOKENS (1u << 20) /* bounds memory at ~20 MiB */
+
+typedef struct nattel__jdoc {
+    const char *src;
+    size_t len;
+    nattel__jtok *toks;
+    unsigned count;
+    unsigned depth_limit;
+    nattel__jtok small[NATTEL__JSON_SMALL];
+} nattel__jdoc;
+
+/* Parses and verifies src[0..len). On failure `err` says what and at which
+ * byte (NATTEL_EPARSE) or which limit (NATTEL_ELIMIT). The document
+ * borrows `src`. Always pair with nattel__json_release(). */
+nattel_code nattel__json_parse(nattel__jdoc *doc, const char *src, size_t len,
+                               nattel_error *err);
+void nattel__json_release(nattel__jdoc *doc);
+
+static inline int nattel__json_is_string(const nattel__jdoc *d, unsigned t)
+{
+    return d->toks[t].type == JSMN_STRING;
+}
+
+/* Raw string content (between the quotes, escapes not decoded). */
+static inline nattel_str nattel__json_raw(const nattel__jdoc *d, unsigned t)
+{
+    nattel_str s = {d->src + d->toks[t].start,
+                    (size_t)(d->toks[t].end - d->toks[t].start)};
+    return s;
+}
+
+/* Decodes a string token into out (room for raw length + 1 bytes); returns
+ * the decoded length. The token was verified, so this cannot fail. */
+size_t nattel__json_decode_string(const nattel__jdoc *d, unsigned t, char *out);
+
+/* True when string token t decodes to exactly s[0..n). */
+int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
+                           size_t n);
+
+/* Short description of a token's JSON type: "string", "object", ... */
+const char *nattel__json_type_name(const nattel__jdoc *d, unsigned t);
+
+typedef enum nattel__jnum_class {
+    NATTEL__JNUM_INT = 0,     /* exact integer within int64: `i` */
+    NATTEL__JNUM_FRACTION,    /* not an integer (12.5) */
+    NATTEL__JNUM_OUT_OF_RANGE /* an integer outside int64 */
+} nattel__jnum_class;
+
+/* Classifies a number token by its exact decimal value (12, 12.0 and
+ * 1.2e1 are all the integer 12). */
+nattel__jnum_class nattel__json_int(const nattel__jdoc *d, unsigned t,
+                                    int64_t *i);
+/* The number as a double; NATTEL_ELIMIT when it overflows to infinity. */
+nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out);
+
+/* Primitive literal of a token: 't', 'f', 'n', or '-'/digit for numbers. */
+static inline char nattel__json_lead(const nattel__jdoc *d, unsigned t)
+{
+    return d->src[d->toks[t].start];
+}
+static inline int nattel__json_is_number(const nattel__jdoc *d, unsigned t)
+{
+    char c = nattel__json_lead(d, t);
+    return d->toks[t].type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
+}
+
+/* Writer: a JSON string with RFC 8259 escaping; NATTEL_EINVAL (buffer
+ * unchanged past its old length) when s is not valid UTF-8. */
+nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n);
+nattel_code nattel__json_put_int(nattel_buf *b, int64_t v);
+/* Shortest text that reads back as v; NATTEL_EINVAL for inf and NaN. */
+nattel_code nattel__json_put_double(nattel_buf *b, double v);
+/* A JSON fragment of a token, re-encoded compactly (whitespace dropped). */
+nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
+                                   unsigned t);
+
+#define NATTEL__PUT_LIT(b, lit) nattel_buf_append((b), (lit), sizeof(lit) - 1)
+
+#endif

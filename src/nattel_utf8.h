@@ -1,0 +1,14 @@
+#ifndef NATTEL_UTF8_H
+#define NATTEL_UTF8_H
+
+#include <stddef.h>
+
+/* Length of the valid UTF-8 prefix of s[0..n) (n when all of it is valid).
+ * Rejects overlong forms, UTF-16 surrogates (U+D800..U+DFFF) and code
+ * points past U+10FFFF, as RFC 3629 does. */
+size_t nattel__utf8_valid_prefix(const char *s, size_t n);
+
+/* Encodes code point cp (valid, not a surrogate) into out; returns bytes. */
+size_t nattel__utf8_encode(unsigned cp, char *out);
+
+#endif
