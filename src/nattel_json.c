@@ -252,7 +252,7 @@ static nattel_code verify(verifier *v, unsigned t, unsigned depth,
     p = skip_ws(d, p);
     char close = is_obj ? '}' : ']';
     if (p >= d->len || d->src[p] != close || p + 1 != (size_t)tok->end)
-        return bad_byte(v, p, is_obj ? "',' or '}'" : "',' or ']'");
+        return bad_byte(v, p, is_obj ? "'}'" : "']'");
     *next = child;
     NATTEL__JNEXT(tok) = (int)child;
     return NATTEL_OK;

@@ -401,8 +401,9 @@ const char *nattel_envelope_schema_ver(const nattel_envelope *env);
 const char *nattel_envelope_cpu_architecture(const nattel_envelope *env);
 const char *nattel_envelope_sent_ts(const nattel_envelope *env);
 
-/* Writes the payload with sentTs = `sent_ms` (Unix milliseconds).
- * No events is NATTEL_EINVAL. */
+/* Writes the payload with sentTs = `sent_ms` (Unix milliseconds); a
+ * negative `sent_ms` keeps the sentTs of a decoded envelope (canonical
+ * re-encoding). No events is NATTEL_EINVAL. */
 nattel_code nattel_envelope_write_json(const nattel_envelope *env,
                                        int64_t sent_ms, nattel_buf *out,
                                        nattel_error *err);

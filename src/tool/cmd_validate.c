@@ -1,9 +1,268 @@
-/* Placeholder until this command is built; its owner replaces this file. */
+/* nattel validate: JSON lines in, problems out (SOURCE:LINE: PATH: MESSAGE). */
 #include "commands.h"
+
+#include "nattel_decode.h"
+
+#include <nattel/nattel.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: nattel validate [--schema FILE]... [--event NAME] [--model]\n"
+    "                       [--canonical] [--max-line BYTES] [FILE|-]...\n"
+    "\n"
+    "Validates JSON lines: each line is an envelope (an object with \"events\")\n"
+    "or a bare parameters object of event NAME (default nat_cli_command).\n"
+    "Problems go to stderr as SOURCE:LINE: PATH: MESSAGE, all of them.\n"
+    "\n"
+    "  --schema FILE    also know the event types of this schema file\n"
+    "                   (anonymous_events.json layout)\n"
+    "  --event NAME     event type of bare parameter objects\n"
+    "  --model          the upstream model's rules: defaults fill missing\n"
+    "                   fields, snake_case names accepted (default: wire)\n"
+    "  --canonical      print each valid document's canonical wire JSON\n"
+    "  --max-line BYTES longest line read (default 1048576); longer lines\n"
+    "                   are refused, not read into memory\n"
+    "  -h, --help       this help\n"
+    "\n"
+    "Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.\n";
+
+typedef struct vopts {
+    nattel_registry *reg;
+    const nattel_event_type *type;
+    nattel_mode mode;
+    int canonical;
+    size_t max_line;
+} vopts;
+
+typedef struct vstats {
+    unsigned long invalid;
+    int io_error;
+} vstats;
+
+static void report(const char *src, unsigned long line, const nattel_problems *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        fprintf(stderr, "%s:%lu: %s: %s\n", src, line, p->items[i].path,
+                p->items[i].message);
+    if (p->dropped)
+        fprintf(stderr, "%s:%lu: $: %zu more problems not shown\n", src, line,
+                p->dropped);
+}
+
+static void validate_line(const vopts *o, vstats *st, const char *src,
+                          unsigned long line, const char *text, size_t len,
+                          nattel_buf *out, nattel_problems *p)
+{
+    nattel__jdoc d;
+    nattel_error err;
+    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
+    nattel_problems_clear(p);
+    nattel_code rc = nattel__json_parse(&d, text, len, &err);
+    nattel_event *ev = NULL;
+    nattel_envelope *env = NULL;
+    if (rc) {
+        fprintf(stderr, "%s:%lu: $: %s\n", src, line, err.message);
+    } else if (nattel__json_root_has(&d, "events")) {
+        rc = nattel__decode_envelope(&d, o->reg, o->mode, o->canonical ? &env : NULL, p);
+    } else {
+        rc = nattel__decode_event(&d, o->type, o->mode, o->canonical ? &ev : NULL, p);
+    }
+    nattel__json_release(&d);
+    if (rc) {
+        if (rc == NATTEL_ENOMEM)
+            fprintf(stderr, "%s:%lu: $: out of memory\n", src, line);
+        report(src, line, p);
+        st->invalid++;
+        return;
+    }
+    if (o->canonical) {
+        nattel_buf_reset(out);
+        rc = env ? nattel_envelope_write_json(env, -1, out, &err)
+                 : nattel_event_write_json(ev, out, &err);
+        if (!rc && !(rc = nattel_buf_append(out, "\n", 1)))
+            fwrite(out->data, 1, out->len, stdout);
+        else {
+            fprintf(stderr, "%s:%lu: $: %s\n", src, line, err.message);
+            st->invalid++;
+        }
+    }
+    nattel_event_free(ev);
+    nattel_envelope_free(env);
+}
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* Splits a stream into lines of at most max_line bytes; a longer line is
+ * reported and skipped without being held in memory. */
+static void validate_stream(const vopts *o, vstats *st, FILE *f, const char *src)
+{
+    size_t cap = 1 << 16;
+    char *chunk = malloc(cap);
+    nattel_buf line = NATTEL_BUF_INIT, out = NATTEL_BUF_INIT;
+    nattel_problems p;
+    nattel_problems_init(&p);
+    unsigned long lineno = 1;
+    int overlong = 0;
+    size_t n;
+    if (!chunk) {
+        nattel__tool_error("validate", "out of memory");
+        st->io_error = 1;
+        return;
+    }
+    while ((n = fread(chunk, 1, cap, f)) > 0) {
+        size_t i = 0;
+        while (i < n) {
+            char *nl = memchr(chunk + i, '\n', n - i);
+            size_t seg = nl ? (size_t)(nl - (chunk + i)) : n - i;
+            if (!overlong) {
+                if (line.len + seg > o->max_line) {
+                    overlong = 1;
+                    nattel_buf_reset(&line);
+                } else if (line.len == 0 && nl) {
+                    /* Whole line inside the chunk: no copy. */
+                    if (!blank(chunk + i, seg))
+                        validate_line(o, st, src, lineno, chunk + i, seg, &out, &p);
+                    i += seg + 1;
+                    lineno++;
+                    continue;
+                } else if (nattel_buf_append(&line, chunk + i, seg)) {
+                    overlong = 1;
+                    nattel_buf_reset(&line);
+                }
+            }
+            i += seg;
+            if (!nl)
+                break;
+            i++;
+            if (overlong) {
+                fprintf(stderr, "%s:%lu: $: line longer than %zu bytes (see --max-line)\n",
+                        src, lineno, o->max_line);
+                st->invalid++;
+                overlong = 0;
+            } else if (!blank(line.data ? line.data : "", line.len)) {
+                validate_line(o, st, src, lineno, line.data, line.len, &out, &p);
+            }
+            nattel_buf_reset(&line);
+            lineno++;
+        }
+    }
+    if (ferror(f)) {
+        nattel__tool_error("validate", "cannot read '%s': %s", src, strerror(errno));
+        st->io_error = 1;
+    } else if (overlong) {
+        fprintf(stderr, "%s:%lu: $: line longer than %zu bytes (see --max-line)\n", src,
+                lineno, o->max_line);
+        st->invalid++;
+    } else if (line.len && !blank(line.data, line.len)) {
+        validate_line(o, st, src, lineno, line.data, line.len, &out, &p);
+    }
+    free(chunk);
+    nattel_buf_free(&line);
+    nattel_buf_free(&out);
+    nattel_problems_free(&p);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || v == 0 || v > NATTEL_JSON_MAX_BYTES || *s == '-')
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
 
 int nattel__cmd_validate(int argc, char **argv)
 {
-    (void)argc;
-    nattel__tool_error(argv[0], "not built yet");
-    return NATTEL_EXIT_USAGE;
+    vopts o = {.mode = NATTEL_MODE_WIRE, .max_line = 1u << 20};
+    vstats st = {0, 0};
+    const char *event = "nat_cli_command";
+    nattel_error err;
+    int nfiles = 0, status = NATTEL_EXIT_OK;
+    char **files = calloc((size_t)argc, sizeof *files);
+    o.reg = nattel_registry_new();
+    if (!o.reg || !files) {
+        nattel__tool_error("validate", "out of memory");
+        free(files);
+        nattel_registry_free(o.reg);
+        return NATTEL_EXIT_USAGE;
+    }
+    int only_files = 0;
+    for (int i = 1; i < argc && status == NATTEL_EXIT_OK; i++) {
+        const char *a = argv[i];
+        if (only_files || (a[0] != '-' || !strcmp(a, "-"))) {
+            files[nfiles++] = argv[i];
+        } else if (!strcmp(a, "--")) {
+            only_files = 1;
+        } else if (nattel__is_help(a)) {
+            fputs(usage, stdout);
+            free(files);
+            nattel_registry_free(o.reg);
+            return NATTEL_EXIT_OK;
+        } else if (!strcmp(a, "--model")) {
+            o.mode = NATTEL_MODE_MODEL;
+        } else if (!strcmp(a, "--canonical")) {
+            o.canonical = 1;
+        } else if (!strcmp(a, "--event") && i + 1 < argc) {
+            event = argv[++i];
+        } else if (!strcmp(a, "--max-line") && i + 1 < argc) {
+            if (parse_size(argv[++i], &o.max_line)) {
+                nattel__tool_error("validate", "--max-line: '%s' is not a size from 1 to %u",
+                                   argv[i], NATTEL_JSON_MAX_BYTES);
+                status = NATTEL_EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--schema") && i + 1 < argc) {
+            if (nattel_registry_load_schema_file(o.reg, argv[++i], &err)) {
+                nattel__tool_error("validate", "%s", err.message);
+                status = NATTEL_EXIT_USAGE;
+            }
+        } else {
+            nattel__tool_error("validate", "unexpected argument '%s' (see 'nattel validate --help')",
+                               a);
+            status = NATTEL_EXIT_USAGE;
+        }
+    }
+    if (status == NATTEL_EXIT_OK && !(o.type = nattel_registry_find(o.reg, event, strlen(event)))) {
+        nattel__tool_error("validate", "--event: no event type named '%s'", event);
+        status = NATTEL_EXIT_USAGE;
+    }
+    if (status == NATTEL_EXIT_OK) {
+        static char outbuf[1 << 16];
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+        if (nfiles == 0)
+            files[nfiles++] = "-";
+        for (int i = 0; i < nfiles; i++) {
+            if (!strcmp(files[i], "-")) {
+                validate_stream(&o, &st, stdin, "-");
+                continue;
+            }
+            FILE *f = fopen(files[i], "rb");
+            if (!f) {
+                nattel__tool_error("validate", "cannot open '%s': %s", files[i], strerror(errno));
+                st.io_error = 1;
+                continue;
+            }
+            validate_stream(&o, &st, f, files[i]);
+            fclose(f);
+        }
+        if (fflush(stdout)) {
+            nattel__tool_error("validate", "cannot write to standard output");
+            st.io_error = 1;
+        }
+        status = st.io_error ? NATTEL_EXIT_USAGE : st.invalid ? NATTEL_EXIT_FAIL : NATTEL_EXIT_OK;
+    }
+    free(files);
+    nattel_registry_free(o.reg);
+    return status;
 }

@@ -1,0 +1,197 @@
+#!/bin/sh
+# One benchmark report of everything measured so far.
+#
+# usage: sh bench/run.sh [BUILD]     (BUILD: the CMake build dir, default build)
+#
+# Environment: BENCH_LINES (default 200000) lines for the end-to-end run,
+# BENCH_REPEAT (default 3) runs of each end-to-end command (best kept),
+# BENCH_SECONDS (default 1.0) minimum time of each codec loop,
+# BENCH_INGEST_SECONDS (default 5) per ingest run, BENCH_INGEST_CLIENTS (16).
+#
+# Never fails because a comparison point is missing (pydantic, the endpoint):
+# it says "not measured" and why. Exits non-zero only when nattel itself
+# cannot be built or run.
+set -u
+
+BUILD=${1:-build}
+LINES=${BENCH_LINES:-200000}
+REPEAT=${BENCH_REPEAT:-3}
+SECONDS_MIN=${BENCH_SECONDS:-1.0}
+INGEST_SECONDS=${BENCH_INGEST_SECONDS:-5}
+INGEST_CLIENTS=${BENCH_INGEST_CLIENTS:-16}
+
+bench=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
+    echo "bench: build directory '$1' not found (run 'make build' first)" >&2
+    exit 2
+}
+tool=$BUILD/nattel
+work=$BUILD/bench-work
+mkdir -p "$work" || exit 2
+
+[ -x "$tool" ] || { echo "bench: $tool not found (run 'make build' first)" >&2; exit 2; }
+
+# "key value" lines -> value of key
+get() { sed -n "s/^$1 //p" "$2" | head -n 1; }
+# ratio A/B with one decimal, or "n/a"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f", a / b; else printf "n/a" }'; }
+# verdict: ratio >= target
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "n/a"; else if (r + 0 >= t) print "met"; else print "NOT MET" }'; }
+
+have_pydantic=0
+pyd_reason=""
+if pv=$(python3 -c 'import pydantic, sys; sys.stdout.write(pydantic.VERSION)' 2>/dev/null); then
+    case $pv in
+    2.*) have_pydantic=1 ;;
+    *) pyd_reason="pydantic $pv is not v2" ;;
+    esac
+else
+    pyd_reason="pydantic is not installed (pip install 'pydantic>=2')"
+fi
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+echo "nattel benchmark report"
+echo "======================="
+echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine:  $(uname -m), ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') CPUs, load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+echo "nattel:   $("$tool" --version 2>/dev/null) ($BUILD)"
+echo "python:   $(python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null), pydantic ${pv:-none}"
+echo
+
+# ---------------------------------------------------------------- codec
+echo "1. Codec, one nat_cli_command event (ns/event, lower is better)"
+echo "---------------------------------------------------------------"
+codec_ok=0
+if cmake --build "$BUILD" --target bench_codec >"$work/bench_codec.build.log" 2>&1 &&
+    "$BUILD/bench/bench_codec" --seconds "$SECONDS_MIN" --machine >"$work/codec.txt" 2>"$work/codec.err"; then
+    codec_ok=1
+    enc=$(get encode_ns "$work/codec.txt")
+    dec=$(get decode_ns "$work/codec.txt")
+    echo "event: $(get event "$work/codec.txt") ($(get event_bytes "$work/codec.txt") bytes)"
+else
+    echo "not measured: bench_codec did not build or run (see $work/bench_codec.build.log, $work/codec.err)"
+    tail -n 3 "$work/bench_codec.build.log" "$work/codec.err" 2>/dev/null | sed 's/^/  | /'
+fi
+pyd_micro=0
+if [ $have_pydantic = 1 ] && python3 "$bench/pydantic_validate.py" --micro >"$work/pydantic_micro.txt" 2>&1; then
+    pyd_micro=1
+    pdump=$(get dump_ns "$work/pydantic_micro.txt")
+    pload=$(get validate_ns "$work/pydantic_micro.txt")
+fi
+if [ $codec_ok = 1 ]; then
+    printf '  %-34s %10s ns/event\n' "nattel encode (write_json)" "$enc"
+    printf '  %-34s %10s ns/event\n' "nattel decode+validate (wire mode)" "$dec"
+fi
+if [ $pyd_micro = 1 ]; then
+    printf '  %-34s %10s ns/event\n' "pydantic model_dump_json" "$pdump"
+    printf '  %-34s %10s ns/event\n' "pydantic model_validate_json" "$pload"
+else
+    echo "  pydantic: not measured: ${pyd_reason:-the micro-benchmark failed (see $work/pydantic_micro.txt)}"
+fi
+if [ $codec_ok = 1 ] && [ $pyd_micro = 1 ]; then
+    r1=$(ratio "$pdump" "$enc")
+    r2=$(ratio "$pload" "$dec")
+    echo "  encode speed-up:          ${r1}x (target >= 15x: $(verdict "$r1" 15))"
+    echo "  decode+validate speed-up: ${r2}x (target >= 9x: $(verdict "$r2" 9))"
+fi
+echo
+
+# ---------------------------------------------------------------- end to end
+echo "2. End to end: validate --canonical on $LINES JSON lines"
+echo "--------------------------------------------------------"
+lines=$work/lines.jsonl
+if ! python3 "$bench/gen_lines.py" "$LINES" -o "$lines" 2>"$work/gen.txt"; then
+    echo "bench: gen_lines.py failed" >&2
+    cat "$work/gen.txt" >&2
+    exit 1
+fi
+nevents=$(sed -n 's/.*lines, \([0-9]*\) events.*/\1/p' "$work/gen.txt")
+bytes=$(wc -c <"$lines" | tr -d ' ')
+echo "input: $LINES lines, $nevents events, $bytes bytes (bench/gen_lines.py, fixed seed; 25% envelopes)"
+python3 "$bench/measure.py" "$REPEAT" "$lines" "$work/nattel.out" -- \
+    "$tool" validate --canonical - >"$work/nattel.measure" 2>&1
+nexit=$(get exit "$work/nattel.measure")
+nwall=$(get wall_s "$work/nattel.measure")
+nrss=$(get maxrss_kib "$work/nattel.measure")
+if [ "$nexit" = 0 ]; then
+    printf '  %-28s %8.3f s  %7.0f ns/line  %6.1f MB/s  (best of %s)\n' "nattel validate --canonical" \
+        "$nwall" "$(awk -v t="$nwall" -v n="$LINES" 'BEGIN{print t*1e9/n}')" \
+        "$(awk -v t="$nwall" -v b="$bytes" 'BEGIN{print b/t/1e6}')" "$REPEAT"
+else
+    echo "  nattel validate --canonical: exit status ${nexit:-?} (expected 0); first errors:"
+    "$tool" validate --canonical "$lines" 2>&1 >/dev/null | head -n 3 | sed 's/^/  | /'
+    nwall=0
+fi
+if [ $have_pydantic = 1 ]; then
+    python3 "$bench/measure.py" "$REPEAT" "$lines" "$work/pydantic.out" -- \
+        python3 "$bench/pydantic_validate.py" - >"$work/pydantic.measure" 2>&1
+    pexit=$(get exit "$work/pydantic.measure")
+    pwall=$(get wall_s "$work/pydantic.measure")
+    if [ "$pexit" = 0 ]; then
+        printf '  %-28s %8.3f s  %7.0f ns/line  %6.1f MB/s  (best of %s)\n' "pydantic script" \
+            "$pwall" "$(awk -v t="$pwall" -v n="$LINES" 'BEGIN{print t*1e9/n}')" \
+            "$(awk -v t="$pwall" -v b="$bytes" 'BEGIN{print b/t/1e6}')" "$REPEAT"
+        r3=$(ratio "$pwall" "$nwall")
+        echo "  speed-up: ${r3}x (target >= 10x: $(verdict "$r3" 10))"
+        if [ "$nexit" = 0 ]; then
+            if cmp -s "$work/nattel.out" "$work/pydantic.out"; then
+                echo "  outputs: identical ($(wc -l <"$work/nattel.out" | tr -d ' ') canonical lines from each)"
+            else
+                echo "  outputs: DIFFER: $(cmp "$work/nattel.out" "$work/pydantic.out" 2>&1 | head -n 1)"
+            fi
+        fi
+    else
+        echo "  pydantic script: exit status ${pexit:-?}, not compared"
+    fi
+else
+    echo "  pydantic: not measured: $pyd_reason"
+fi
+echo
+
+# ---------------------------------------------------------------- memory
+echo "3. Peak memory of the tool (max RSS)"
+echo "------------------------------------"
+if [ -n "$nrss" ]; then
+    echo "  nattel validate --canonical, $LINES lines: $nrss KiB"
+fi
+python3 "$bench/measure.py" 1 - - -- "$tool" schema >"$work/schema.measure" 2>&1
+echo "  nattel schema:                            $(get maxrss_kib "$work/schema.measure") KiB (exit $(get exit "$work/schema.measure"))"
+# One large line (a 15 MiB string): bounded by the input, not by a copy per field.
+python3 -c '
+import sys
+s = "x" * (15 * 1024 * 1024)
+sys.stdout.write("{\"nemoSource\":\"agent_toolkit\",\"command\":\"%s\",\"subcommand\":\"undefined\",\"taskStatus\":\"success\",\"durationMs\":1,\"exitCode\":0,\"errorClass\":\"undefined\",\"pythonVersion\":\"3.12.1\"}\n" % s)
+' >"$work/big.jsonl"
+python3 "$bench/measure.py" 1 "$work/big.jsonl" - -- "$tool" validate --canonical - >"$work/big.measure" 2>&1
+echo "  nattel validate --canonical, one 15 MiB line: $(get maxrss_kib "$work/big.measure") KiB (exit $(get exit "$work/big.measure"))"
+rm -f "$work/big.jsonl"
+if [ $have_pydantic = 1 ] && [ -f "$work/pydantic.measure" ]; then
+    echo "  (pydantic script, $LINES lines: $(get maxrss_kib "$work/pydantic.measure") KiB)"
+fi
+echo
+
+# ---------------------------------------------------------------- ingest
+echo "4. Ingest endpoint: nattel serve, POST /v1.1/events/json into SQLite"
+echo "--------------------------------------------------------------------"
+python3 "$bench/ingest.py" "$tool" "$work/ingest" --clients "$INGEST_CLIENTS" \
+    --seconds "$INGEST_SECONDS" >"$work/ingest.txt" 2>"$work/ingest.err"
+if grep -q '^unavailable' "$work/ingest.txt"; then
+    echo "  not measured: serve unavailable ($(sed -n 's/^unavailable //p' "$work/ingest.txt"))"
+elif grep -q '^run ' "$work/ingest.txt"; then
+    sed -n 's/^run //p' "$work/ingest.txt" | while read -r line; do
+        # key=value pairs
+        n=$(echo "$line" | sed 's/.*events_per_request=\([0-9]*\).*/\1/')
+        eps=$(echo "$line" | sed 's/.*events_per_s=\([0-9.]*\).*/\1/')
+        rps=$(echo "$line" | sed 's/.*requests_per_s=\([0-9.]*\).*/\1/')
+        fails=$(echo "$line" | sed 's/.*requests_failed=\([0-9]*\).*/\1/')
+        st=$(echo "$line" | sed 's/.*statuses=\([^ ]*\).*/\1/')
+        rows=$(echo "$line" | sed 's/.*rows=\([^ ]*\).*/\1/')
+        printf '  %2s events/request, %s clients: %8s events/s (%s requests/s; failed %s; statuses %s; rows %s)\n' \
+            "$n" "$INGEST_CLIENTS" "$eps" "$rps" "$fails" "$st" "$rows"
+    done
+else
+    echo "  not measured: the ingest driver failed (see $work/ingest.err)"
+    tail -n 3 "$work/ingest.err" | sed 's/^/  | /'
+fi
+echo
+echo "(raw figures and logs: $work)"

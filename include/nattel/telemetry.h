@@ -1,0 +1,278 @@
+/*
+ * nattel telemetry: configuration, consent, session ids and the delivery
+ * hand-off point. NAT-compatible: the same environment variables and the
+ * same consent file as the Python `nat` CLI, so one decision serves both.
+ *
+ * Conventions are those of <nattel/nattel.h>: functions that can fail
+ * return a nattel_code and fill a non-NULL `nattel_error *`.
+ *
+ * Nothing here reads the environment behind the caller's back: the
+ * environment is read once, by nattel_config_from_env(), into a
+ * nattel_config value that every other function is handed.
+ */
+#ifndef NATTEL_TELEMETRY_H
+#define NATTEL_TELEMETRY_H
+
+#include <nattel/nattel.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NATTEL_DEFAULT_ENDPOINT                                                \
+    "https://events.telemetry.data.nvidia.com/v1.1/events/json"
+/* The endpoint value that selects the standard-error sink. */
+#define NATTEL_ENDPOINT_STDOUT "stdout"
+/* The prompt text version recorded with a decision (upstream PROMPT_VERSION).
+ */
+#define NATTEL_PROMPT_VERSION "1.0"
+/* Random hex digits of a session id, after NAT_SESSION_PREFIX. */
+#define NATTEL_SESSION_HEX_LEN 32
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Looks up one environment variable; NULL when unset. */
+typedef const char *(*nattel_getenv_fn)(void *ctx, const char *name);
+
+/* A nattel_getenv_fn over an `envp` array ("NAME=value" strings, NULL
+ * terminated), passed as ctx: lets tests and hosts supply an environment
+ * without touching the process's own. */
+const char *nattel_envp_lookup(void *envp, const char *name);
+
+typedef enum nattel_prompt_mode {
+    /* Ask when stdin, stdout and stderr are all terminals (upstream). */
+    NATTEL_PROMPT_IF_TERMINAL = 0,
+    /* Never ask (status queries, libraries that must not block). */
+    NATTEL_PROMPT_NEVER = 1
+} nattel_prompt_mode;
+
+typedef struct nattel_config {
+    /* NAT_TELEMETRY_ENABLED: -1 unset (default); 1 when "1", "true" or
+     * "yes" (any case, trimmed); 0 for anything else, including "". Beats
+     * the consent file and the prompt. */
+    int env_enabled;
+    /* The raw NAT_TELEMETRY_ENABLED value (for messages); NULL when unset. */
+    char *env_enabled_raw;
+    /* DO_NOT_TRACK: 1 when set to anything but "", "0" or "false" (any
+     * case, trimmed); default 0. Turns telemetry off, whatever else says. */
+    int do_not_track;
+    /* NAT_TELEMETRY_ENDPOINT, default NATTEL_DEFAULT_ENDPOINT. "" (set but
+     * empty): build, send nothing. "stdout": one JSON line per payload on
+     * standard error. Never NULL. */
+    char *endpoint;
+    /* NAT_TELEMETRY_DRY_RUN truthy ("1", "true", "yes"): build, send
+     * nothing; default 0. */
+    int dry_run;
+    /* NAT_SESSION_PREFIX, prepended to every session id; default "" (an
+     * empty value counts as unset). Never NULL. */
+    char *session_prefix;
+    /* NAT_TELEMETRY_CONSENT_FILE when non-empty, else
+     * $HOME/.config/nat/telemetry.toml (the file the Python `nat` uses).
+     * NULL only when no home directory is known. */
+    char *consent_file;
+    /* NATTEL_STATE_DIR when non-empty, else $XDG_STATE_HOME/nattel when
+     * that is an absolute path, else $HOME/.local/state/nattel. Spool, audit
+     * log, delivery state. NULL only when no home directory is known. */
+    char *state_dir;
+    /* NATTEL_DEBUG truthy: debug lines on log_fd; default 0. */
+    int debug;
+    /* Where debug lines and the stdout sink write; default 2 (stderr). */
+    int log_fd;
+    /* Whether consent resolution may show the first-run prompt; default
+     * NATTEL_PROMPT_IF_TERMINAL. */
+    nattel_prompt_mode prompt;
+    /* The prompt reads its answer from prompt_in_fd (default 0) and writes
+     * its text to prompt_out_fd (default 2). The terminal test always looks
+     * at descriptors 0, 1 and 2. */
+    int prompt_in_fd;
+    int prompt_out_fd;
+    /* The clock: Unix milliseconds. Default: CLOCK_REALTIME. */
+    int64_t (*now_ms)(void *ctx);
+    void *clock_ctx;
+    /* Fills buf with n random bytes. Default: getrandom(2), falling back to
+     * /dev/urandom. */
+    nattel_code (*random_bytes)(void *ctx, void *buf, size_t n,
+                                nattel_error *err);
+    void *random_ctx;
+} nattel_config;
+
+/*
+ * Reads every variable above once, through `getenv_fn(ctx, name)` (NULL:
+ * the process environment), into *cfg. HOME and XDG_STATE_HOME are read the
+ * same way; without HOME the password database names the home directory.
+ * Always release with nattel_config_clear(), even after an error.
+ */
+nattel_code nattel_config_from_env(nattel_config *cfg,
+                                   nattel_getenv_fn getenv_fn, void *ctx,
+                                   nattel_error *err);
+void nattel_config_clear(nattel_config *cfg);
+
+/* True for "1", "true", "yes" (any case, surrounding whitespace ignored). */
+int nattel_truthy(const char *value);
+
+/* The clock and random source of the config. */
+int64_t nattel_config_now_ms(const nattel_config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* Session ids                                                         */
+/* ------------------------------------------------------------------ */
+
+/* NAT_SESSION_PREFIX followed by NATTEL_SESSION_HEX_LEN random lowercase
+ * hex digits. *out is malloc'd (caller frees). */
+nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
+                                  nattel_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Consent                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef enum nattel_consent_state {
+    NATTEL_CONSENT_NEVER_ASKED = 0,
+    NATTEL_CONSENT_ENABLED,
+    NATTEL_CONSENT_DISABLED
+} nattel_consent_state;
+
+/* "never_asked", "enabled", "disabled" (the upstream ConsentState values).
+ */
+const char *nattel_consent_state_name(nattel_consent_state s);
+
+/* What decided the effective state, in resolution order. */
+typedef enum nattel_consent_source {
+    NATTEL_SOURCE_DO_NOT_TRACK = 0, /* DO_NOT_TRACK: always off */
+    NATTEL_SOURCE_ENV,              /* NAT_TELEMETRY_ENABLED */
+    NATTEL_SOURCE_FILE,             /* the consent file */
+    NATTEL_SOURCE_PROMPT,           /* the first-run prompt, just now */
+    NATTEL_SOURCE_NOBODY            /* nobody could be asked: off */
+} nattel_consent_source;
+
+/* Stable token for machines: "do_not_track", "env", "file", "prompt",
+ * "nobody". */
+const char *nattel_consent_source_name(nattel_consent_source s);
+/* Words for people, e.g. "the NAT_TELEMETRY_ENABLED environment variable".
+ */
+const char *nattel_consent_source_text(nattel_consent_source s);
+
+/* What a consent file says, read by the upstream rules. */
+typedef struct nattel_consent_file {
+    /* Effective state: the written value under the current prompt_version;
+     * "disabled" under a stale or missing one; NEVER_ASKED for a stale
+     * "enabled", a missing or malformed file, or an unknown value. */
+    nattel_consent_state state;
+    int exists;        /* the file could be opened */
+    int malformed;     /* not TOML, or not UTF-8 */
+    int stale;         /* consent set, prompt_version not current */
+    /* As written (empty when absent or not a string). */
+    char consent[32];
+    char prompt_version[32];
+    char consented_at[32];
+    /* Why the state is NEVER_ASKED, or why a stale value was kept; "" when
+     * the file says a current decision. */
+    char note[NATTEL_ERROR_MAX];
+} nattel_consent_file;
+
+/* Reads `path` by the rules above. Never fails: a file that cannot be read
+ * or parsed reads as NEVER_ASKED, with the reason in out->note. Files over
+ * 64 KiB are not read (NEVER_ASKED). */
+void nattel_consent_file_read(const char *path, nattel_consent_file *out);
+
+/* Writes a decision (ENABLED or DISABLED) in the upstream layout, with
+ * consented_at = `now_ms` and the current prompt_version: temporary file in
+ * the same directory, fsync, rename, 0600; missing directories are created
+ * 0700. NATTEL_EIO says which system call failed on which path. */
+nattel_code nattel_consent_file_write(const char *path,
+                                      nattel_consent_state state,
+                                      int64_t now_ms, nattel_error *err);
+
+/* Writes the decision to cfg->consent_file, then reads it back:
+ * NATTEL_EIO when the file does not then say `state` under the current
+ * prompt_version (the decision did not land). */
+nattel_code nattel_consent_set(const nattel_config *cfg,
+                               nattel_consent_state state, nattel_error *err);
+
+/*
+ * The effective decision: DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the
+ * consent file, the first-run prompt (when cfg->prompt allows and stdin,
+ * stdout and stderr are terminals; the answer is persisted and used at
+ * once), else off because nobody can be asked. *state is ENABLED or
+ * DISABLED. Returns NATTEL_OK, or NATTEL_EIO when a prompt answer could not
+ * be persisted: *state and *source are set even then.
+ */
+nattel_code nattel_consent_resolve(const nattel_config *cfg,
+                                   nattel_consent_state *state,
+                                   nattel_consent_source *source,
+                                   nattel_error *err);
+
+/* True when descriptors 0, 1 and 2 are all terminals. */
+int nattel_prompt_possible(void);
+
+/*
+ * Shows the consent prompt on out_fd and reads one line from in_fd, one
+ * byte at a time so nothing past the answer is consumed. Enter, "y" and
+ * "yes" (any case, trimmed) are ENABLED; anything else, end of file and
+ * Ctrl-C (SIGINT while waiting) are DISABLED. Does not persist.
+ */
+nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd);
+
+/* The prompt's text: what is collected, what is not, how to change it. */
+const char *nattel_prompt_text(void);
+
+/* ------------------------------------------------------------------ */
+/* Delivery hand-off                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef enum nattel_sink_kind {
+    NATTEL_SINK_NONE = 0, /* endpoint "": build, send nothing */
+    NATTEL_SINK_DRY_RUN,  /* NAT_TELEMETRY_DRY_RUN: build, send nothing */
+    NATTEL_SINK_STDOUT,   /* endpoint "stdout": one line on log_fd */
+    NATTEL_SINK_HTTP      /* http:// or https:// URL */
+} nattel_sink_kind;
+
+/* "none", "dry_run", "stdout", "http". */
+const char *nattel_sink_kind_name(nattel_sink_kind k);
+
+/* The sink a configuration selects; NATTEL_EINVAL for an endpoint that is
+ * none of "", "stdout" or an http(s) URL. Dry run wins over the endpoint. */
+nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
+                               nattel_error *err);
+
+/*
+ * Where a built payload is handed for delivery (sentry-native style).
+ * `send` receives one complete payload (an envelope's JSON, no newline).
+ * `free` releases `state`; either may be NULL.
+ */
+typedef struct nattel_transport {
+    void *state;
+    nattel_code (*send)(void *state, const char *payload, size_t len,
+                        nattel_error *err);
+    void (*free)(void *state);
+} nattel_transport;
+
+/* The built-in transport for cfg's sink. The http(s) one does not send yet
+ * (durable delivery is a later part): it writes a debug line saying the
+ * event was built and not sent. */
+nattel_code nattel_transport_for_config(const nattel_config *cfg,
+                                        nattel_transport *out,
+                                        nattel_error *err);
+/* t->send, or NATTEL_OK when there is none. */
+nattel_code nattel_transport_send(nattel_transport *t, const char *payload,
+                                  size_t len, nattel_error *err);
+/* Calls t->free and clears *t; accepts NULL. */
+void nattel_transport_release(nattel_transport *t);
+
+/* One debug line "nattel: debug: ..." on cfg->log_fd when cfg->debug. */
+void nattel_debug(const nattel_config *cfg, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

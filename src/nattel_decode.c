@@ -1,0 +1,780 @@
+/*
+ * Decoding and validation, driven by the event type tables: the wire
+ * schema (NATTEL_MODE_WIRE) or the upstream model's construction rules
+ * (NATTEL_MODE_MODEL). Every problem of a document is reported with its
+ * path, not only the first, as pydantic's ValidationError does.
+ */
+#include "nattel_decode.h"
+#include "nattel_envelope.h"
+#include "nattel_error.h"
+#include "nattel_event.h"
+#include "nattel_json.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_LEN 256
+
+typedef struct vctx {
+    const nattel__jdoc *d;
+    nattel_mode mode;
+    nattel_problems *problems;
+    size_t count;     /* problems found, even when not kept */
+    nattel_code fatal; /* out of memory: stop */
+    char path[PATH_MAX_LEN];
+    size_t plen;
+} vctx;
+
+static void problem(vctx *c, const char *fmt, ...) NATTEL__PRINTF(2, 3);
+
+static void problem(vctx *c, const char *fmt, ...)
+{
+    c->count++;
+    if (!c->problems)
+        return;
+    char msg[NATTEL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (nattel__problem(c->problems, c->path, "%s", msg))
+        c->fatal = NATTEL_ENOMEM;
+}
+
+/* Path segments: ".key" (or "key" at the root) and "[i]". Over-long paths
+ * are cut, never overflowed. */
+static size_t push_key(vctx *c, const char *k, size_t n)
+{
+    size_t old = c->plen;
+    int w = snprintf(c->path + c->plen, sizeof c->path - c->plen, "%s%.*s",
+                     c->plen ? "." : "", (int)n, k);
+    if (w > 0)
+        c->plen += (size_t)w < sizeof c->path - c->plen ? (size_t)w
+                                                        : sizeof c->path - c->plen - 1;
+    return old;
+}
+
+static size_t push_index(vctx *c, size_t i)
+{
+    size_t old = c->plen;
+    int w = snprintf(c->path + c->plen, sizeof c->path - c->plen, "[%zu]", i);
+    if (w > 0)
+        c->plen += (size_t)w < sizeof c->path - c->plen ? (size_t)w
+                                                        : sizeof c->path - c->plen - 1;
+    return old;
+}
+
+static void pop(vctx *c, size_t old)
+{
+    c->plen = old;
+    c->path[old] = '\0';
+}
+
+/* A key token as a printable path segment: its raw JSON text (escapes
+ * kept, so no control characters reach a terminal), cut at 64 bytes. */
+static size_t push_token_key(vctx *c, unsigned t)
+{
+    nattel_str raw = nattel__json_raw(c->d, t);
+    size_t n = raw.len > 64 ? 64 : raw.len;
+    while (n < raw.len && n > 0 && ((unsigned char)raw.ptr[n] & 0xC0) == 0x80)
+        n--; /* do not cut a UTF-8 sequence */
+    return push_key(c, raw.ptr, n);
+}
+
+/* The JSON text of a scalar token for messages, cut at 40 bytes. */
+static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
+{
+    const nattel__jtok *tok = &d->toks[t];
+    if (tok->type == JSMN_OBJECT || tok->type == JSMN_ARRAY) {
+        snprintf(out, size, "%s", tok->type == JSMN_OBJECT ? "an object" : "an array");
+        return;
+    }
+    size_t start = (size_t)tok->start - (tok->type == JSMN_STRING);
+    size_t n = (size_t)tok->end + (tok->type == JSMN_STRING) - start;
+    size_t cut = n > 40 ? 40 : n;
+    while (cut < n && cut > 0 && ((unsigned char)d->src[start + cut] & 0xC0) == 0x80)
+        cut--;
+    snprintf(out, size, "%.*s%s", (int)cut, d->src + start, cut < n ? "..." : "");
+}
+
+static void wrong_type(vctx *c, unsigned t, const char *expected)
+{
+    char shown[64];
+    show(c->d, t, shown, sizeof shown);
+    problem(c, "expected %s, got %s %s", expected, nattel__json_type_name(c->d, t),
+            shown);
+}
+
+static const char *decode_string(vctx *c, nattel_event *ev, unsigned t,
+                                 size_t *len)
+{
+    nattel_str raw = nattel__json_raw(c->d, t);
+    char *p = nattel__event_alloc(ev, raw.len + 1);
+    if (!p) {
+        c->fatal = NATTEL_ENOMEM;
+        return NULL;
+    }
+    if (!memchr(raw.ptr, '\\', raw.len)) {
+        memcpy(p, raw.ptr, raw.len);
+        p[raw.len] = '\0';
+        *len = raw.len;
+    } else {
+        *len = nattel__json_decode_string(c->d, t, p);
+    }
+    return p;
+}
+
+static void decode_enum(vctx *c, nattel_event *ev, const nattel_field *f,
+                        size_t i, unsigned t)
+{
+    if (!nattel__json_is_string(c->d, t)) {
+        wrong_type(c, t, "a string");
+        return;
+    }
+    const nattel_enum_type *e = f->enum_type;
+    for (size_t k = 0; k < e->count; k++) {
+        if (nattel__json_string_eq(c->d, t, e->values[k], strlen(e->values[k]))) {
+            ev->values[i].e = k;
+            ev->is_set[i] = 1;
+            return;
+        }
+    }
+    char shown[64], list[400];
+    show(c->d, t, shown, sizeof shown);
+    nattel__enum_list(e, list, sizeof list);
+    problem(c, "%s is not one of %s", shown, list);
+}
+
+static void decode_int(vctx *c, nattel_event *ev, const nattel_field *f,
+                       size_t i, unsigned t)
+{
+    char shown[64], msg[160];
+    if (!nattel__json_is_number(c->d, t)) {
+        wrong_type(c, t, "an integer");
+        return;
+    }
+    int64_t v = 0;
+    switch (nattel__json_int(c->d, t, &v)) {
+    case NATTEL__JNUM_INT:
+        if (nattel__field_int_violation(f, v, msg, sizeof msg)) {
+            problem(c, "%s", msg);
+            return;
+        }
+        ev->values[i].i = v;
+        ev->is_set[i] = 1;
+        return;
+    case NATTEL__JNUM_FRACTION:
+        show(c->d, t, shown, sizeof shown);
+        problem(c, "expected an integer, got %s", shown);
+        return;
+    case NATTEL__JNUM_OUT_OF_RANGE:
+        show(c->d, t, shown, sizeof shown);
+        problem(c, "integer %s is outside the int64 range", shown);
+        return;
+    }
+}
+
+static void decode_number(vctx *c, nattel_event *ev, const nattel_field *f,
+                          size_t i, unsigned t)
+{
+    char shown[64], msg[160];
+    double v;
+    if (!nattel__json_is_number(c->d, t)) {
+        wrong_type(c, t, "a number");
+        return;
+    }
+    if (nattel__json_double(c->d, t, &v)) {
+        show(c->d, t, shown, sizeof shown);
+        problem(c, "number %s is out of range", shown);
+        return;
+    }
+    if (nattel__field_number_violation(f, v, msg, sizeof msg)) {
+        problem(c, "%s", msg);
+        return;
+    }
+    ev->values[i].d = v;
+    ev->is_set[i] = 1;
+}
+
+static void decode_array(vctx *c, nattel_event *ev, size_t i, unsigned t)
+{
+    const nattel__jtok *tok = &c->d->toks[t];
+    if (tok->type != JSMN_ARRAY) {
+        wrong_type(c, t, "an array of strings");
+        return;
+    }
+    size_t n = (size_t)tok->size, bad = 0;
+    nattel_str *items = n ? nattel__event_alloc(ev, n * sizeof *items) : NULL;
+    if (n && !items) {
+        c->fatal = NATTEL_ENOMEM;
+        return;
+    }
+    unsigned e = t + 1;
+    for (size_t k = 0; k < n; k++) {
+        if (!nattel__json_is_string(c->d, e)) {
+            size_t old = push_index(c, k);
+            wrong_type(c, e, "a string");
+            pop(c, old);
+            bad++;
+        } else {
+            items[k].ptr = decode_string(c, ev, e, &items[k].len);
+        }
+        e = (unsigned)NATTEL__JNEXT(&c->d->toks[e]);
+    }
+    if (bad || c->fatal)
+        return;
+    ev->values[i].a.items = items;
+    ev->values[i].a.count = n;
+    ev->is_set[i] = 1;
+}
+
+static void decode_value(vctx *c, nattel_event *ev, size_t i, unsigned t)
+{
+    const nattel_field *f = &ev->type->fields[i];
+    switch (f->kind) {
+    case NATTEL_KIND_STRING:
+        if (!nattel__json_is_string(c->d, t)) {
+            wrong_type(c, t, "a string");
+        } else {
+            size_t len;
+            const char *s = decode_string(c, ev, t, &len);
+            if (s) {
+                ev->values[i].s.ptr = s;
+                ev->values[i].s.len = len;
+                ev->is_set[i] = 1;
+            }
+        }
+        return;
+    case NATTEL_KIND_ENUM:
+        decode_enum(c, ev, f, i, t);
+        return;
+    case NATTEL_KIND_INT64:
+        decode_int(c, ev, f, i, t);
+        return;
+    case NATTEL_KIND_NUMBER:
+        decode_number(c, ev, f, i, t);
+        return;
+    case NATTEL_KIND_BOOL: {
+        char lead = nattel__json_lead(c->d, t);
+        if (c->d->toks[t].type == JSMN_PRIMITIVE && (lead == 't' || lead == 'f')) {
+            ev->values[i].b = lead == 't';
+            ev->is_set[i] = 1;
+        } else {
+            wrong_type(c, t, "a boolean");
+        }
+        return;
+    }
+    case NATTEL_KIND_STRING_ARRAY:
+        decode_array(c, ev, i, t);
+        return;
+    }
+}
+
+/* Which field a key names: wire names always, C names in model mode. */
+static int field_for_key(vctx *c, const nattel_event_type *type, unsigned key,
+                         size_t hint)
+{
+    size_t n = type->field_count;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (hint + k) % n; /* keys usually come in schema order */
+        const char *w = type->fields[i].wire_name;
+        if (nattel__json_string_eq(c->d, key, w, strlen(w))) {
+            return (int)i;
+        }
+    }
+    if (c->mode != NATTEL_MODE_MODEL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *cn = type->fields[i].c_name;
+        if (cn && nattel__json_string_eq(c->d, key, cn, strlen(cn))) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Whether an earlier key of the object at `obj` equals key token `key`. */
+static int seen_before(const nattel__jdoc *d, unsigned obj, unsigned key)
+{
+    nattel_str k = nattel__json_raw(d, key);
+    int escaped = memchr(k.ptr, '\\', k.len) != NULL;
+    for (unsigned t = obj + 1; t < key;) {
+        nattel_str o = nattel__json_raw(d, t);
+        if (!escaped && !memchr(o.ptr, '\\', o.len)) {
+            if (o.len == k.len && !memcmp(o.ptr, k.ptr, k.len))
+                return 1;
+        } else if (o.len <= 4096) {
+            char tmp[4097];
+            size_t n = nattel__json_decode_string(d, t, tmp);
+            if (nattel__json_string_eq(d, key, tmp, n))
+                return 1;
+        }
+        t = (unsigned)NATTEL__JNEXT(&d->toks[t + 1]);
+    }
+    return 0;
+}
+
+#define MAX_FIELDS 256
+
+static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
+                          nattel_event **out)
+{
+    const nattel__jtok *tok = &c->d->toks[t];
+    *out = NULL;
+    if (tok->type != JSMN_OBJECT) {
+        wrong_type(c, t, "an object");
+        return;
+    }
+    if (type->field_count > MAX_FIELDS) {
+        problem(c, "event type '%s' has more than %d fields", type->name, MAX_FIELDS);
+        return;
+    }
+    nattel_event *ev = nattel_event_new(type);
+    if (!ev) {
+        c->fatal = NATTEL_ENOMEM;
+        return;
+    }
+    unsigned given[MAX_FIELDS]; /* key token of each field, 0 = not given */
+    memset(given, 0, type->field_count * sizeof *given);
+    size_t before = c->count;
+    unsigned key = t + 1;
+    for (int k = 0; k < tok->size && !c->fatal; k++) {
+        unsigned value = key + 1;
+        size_t old = push_token_key(c, key);
+        int i = field_for_key(c, type, key, (size_t)k);
+        if (i < 0) {
+            if (seen_before(c->d, t, key))
+                problem(c, "duplicate key");
+            else
+                problem(c, "unknown field (not in %s)", type->name);
+        } else if (given[i]) {
+            if (seen_before(c->d, t, key))
+                problem(c, "duplicate key");
+            else
+                problem(c, "field given twice: as '%s' and as '%s'",
+                        type->fields[i].wire_name, type->fields[i].c_name);
+        } else {
+            given[i] = key;
+            decode_value(c, ev, (size_t)i, value);
+        }
+        pop(c, old);
+        key = (unsigned)NATTEL__JNEXT(&c->d->toks[value]);
+    }
+    for (size_t i = 0; i < type->field_count && !c->fatal; i++) {
+        const nattel_field *f = &type->fields[i];
+        if (given[i])
+            continue;
+        int required = c->mode == NATTEL_MODE_WIRE
+                           ? !(f->flags & NATTEL_FIELD_WIRE_OPTIONAL)
+                           : !(f->flags & (NATTEL_FIELD_HAS_DEFAULT |
+                                           NATTEL_FIELD_WIRE_OPTIONAL));
+        if (required) {
+            size_t old = push_key(c, f->wire_name, strlen(f->wire_name));
+            problem(c, "field required");
+            pop(c, old);
+        }
+    }
+    if (c->count != before || c->fatal) {
+        nattel_event_free(ev);
+        return;
+    }
+    *out = ev;
+}
+
+static nattel_code finish(const vctx *c)
+{
+    if (c->fatal)
+        return c->fatal;
+    return c->count ? NATTEL_ESCHEMA : NATTEL_OK;
+}
+
+nattel_code nattel__decode_event(const nattel__jdoc *d,
+                                 const nattel_event_type *type,
+                                 nattel_mode mode, nattel_event **out,
+                                 nattel_problems *problems)
+{
+    vctx c = {.d = d, .mode = mode, .problems = problems};
+    nattel_event *ev = NULL;
+    decode_params(&c, type, 0, &ev);
+    nattel_code rc = finish(&c);
+    if (rc || !out)
+        nattel_event_free(ev);
+    else
+        *out = ev;
+    return rc;
+}
+
+/* A parse failure as the document's one problem. */
+static nattel_code parse_failed(nattel_code rc, const nattel_error *perr,
+                                nattel_problems *problems)
+{
+    if (problems && nattel__problem(problems, "$", "%s", perr->message))
+        return NATTEL_ENOMEM;
+    return rc;
+}
+
+nattel_code nattel_event_from_json(const nattel_event_type *type,
+                                   const char *json, size_t len,
+                                   nattel_mode mode, nattel_event **out,
+                                   nattel_problems *problems)
+{
+    nattel__jdoc d;
+    nattel_error perr;
+    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
+    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
+    if (rc)
+        rc = parse_failed(rc, &perr, problems);
+    else
+        rc = nattel__decode_event(&d, type, mode, out, problems);
+    nattel__json_release(&d);
+    return rc;
+}
+
+int nattel__json_root_has(const nattel__jdoc *d, const char *key)
+{
+    if (!d->count || d->toks[0].type != JSMN_OBJECT)
+        return 0;
+    unsigned k = 1;
+    for (int i = 0; i < d->toks[0].size; i++) {
+        if (nattel__json_string_eq(d, k, key, strlen(key)))
+            return 1;
+        k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Envelope                                                          */
+/* ---------------------------------------------------------------- */
+
+enum env_rule { FIXED, NONEMPTY, ANY_STRING, TIMESTAMP, EVENTS };
+
+typedef struct env_key {
+    const char *key;
+    enum env_rule rule;
+    const char *fixed;
+} env_key;
+
+static const env_key env_keys[] = {
+    {"browserType", FIXED, "undefined"},
+    {"clientId", FIXED, NATTEL_CLIENT_ID},
+    {"clientType", FIXED, "Native"},
+    {"clientVariant", FIXED, "Release"},
+    {"clientVer", NONEMPTY, NULL},
+    {"cpuArchitecture", NONEMPTY, NULL},
+    {"deviceGdprBehOptIn", FIXED, "None"},
+    {"deviceGdprFuncOptIn", FIXED, "None"},
+    {"deviceGdprTechOptIn", FIXED, "None"},
+    {"deviceId", FIXED, "undefined"},
+    {"deviceMake", FIXED, "undefined"},
+    {"deviceModel", FIXED, "undefined"},
+    {"deviceOS", FIXED, "undefined"},
+    {"deviceOSVersion", FIXED, "undefined"},
+    {"deviceType", FIXED, "undefined"},
+    {"eventProtocol", FIXED, NATTEL_EVENT_PROTOCOL},
+    {"eventSchemaVer", ANY_STRING, NULL},
+    {"eventSysVer", ANY_STRING, NULL},
+    {"externalUserId", FIXED, "undefined"},
+    {"gdprBehOptIn", FIXED, "None"},
+    {"gdprFuncOptIn", FIXED, "None"},
+    {"gdprTechOptIn", FIXED, "None"},
+    {"idpId", FIXED, "undefined"},
+    {"integrationId", FIXED, "undefined"},
+    {"productName", FIXED, "undefined"},
+    {"productVersion", FIXED, "undefined"},
+    {"sentTs", TIMESTAMP, NULL},
+    {"sessionId", NONEMPTY, NULL},
+    {"userId", FIXED, "undefined"},
+    {"events", EVENTS, NULL},
+};
+
+#define ENV_KEYS (sizeof env_keys / sizeof *env_keys)
+
+static int env_index(const nattel__jdoc *d, unsigned key, size_t hint)
+{
+    for (size_t k = 0; k < ENV_KEYS; k++) {
+        size_t i = (hint + k) % ENV_KEYS;
+        if (nattel__json_string_eq(d, key, env_keys[i].key, strlen(env_keys[i].key)))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* A decoded string value (NUL-terminated, malloc'd); NULL when not one. */
+static char *dup_string(const nattel__jdoc *d, unsigned t)
+{
+    nattel_str raw = nattel__json_raw(d, t);
+    char *s = malloc(raw.len + 1);
+    if (s)
+        nattel__json_decode_string(d, t, s);
+    return s;
+}
+
+static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
+{
+    if (!nattel__json_is_string(c->d, t)) {
+        wrong_type(c, t, "a string");
+        return;
+    }
+    nattel_str raw = nattel__json_raw(c->d, t);
+    char shown[64];
+    switch (k->rule) {
+    case FIXED:
+        if (!nattel__json_string_eq(c->d, t, k->fixed, strlen(k->fixed))) {
+            show(c->d, t, shown, sizeof shown);
+            problem(c, "must be \"%s\", got %s", k->fixed, shown);
+        }
+        return;
+    case NONEMPTY:
+        if (raw.len == 0)
+            problem(c, "must not be empty");
+        return;
+    case TIMESTAMP:
+        if (!nattel__ts_valid(raw.ptr, raw.len)) {
+            show(c->d, t, shown, sizeof shown);
+            problem(c, "%s is not a UTC timestamp YYYY-MM-DDTHH:MM:SS.mmmZ", shown);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+typedef struct env_state {
+    const nattel_registry *reg;
+    unsigned slot[ENV_KEYS]; /* value token of each key, 0 = absent */
+    nattel_envelope *env;    /* being filled; events owned by it */
+} env_state;
+
+static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
+{
+    const nattel__jdoc *d = c->d;
+    static const char *const item_keys[3] = {"ts", "parameters", "name"};
+    unsigned slot[3] = {0, 0, 0};
+    if (d->toks[item].type != JSMN_OBJECT) {
+        wrong_type(c, item, "an object");
+        return;
+    }
+    unsigned key = item + 1;
+    for (int k = 0; k < d->toks[item].size; k++) {
+        unsigned value = key + 1;
+        int which = -1;
+        for (int j = 0; j < 3; j++)
+            if (nattel__json_string_eq(d, key, item_keys[j], strlen(item_keys[j])))
+                which = j;
+        size_t old = push_token_key(c, key);
+        if (which < 0)
+            problem(c, seen_before(d, item, key) ? "duplicate key"
+                                                 : "unknown field (not in an event)");
+        else if (slot[which])
+            problem(c, "duplicate key");
+        else
+            slot[which] = value;
+        pop(c, old);
+        key = (unsigned)NATTEL__JNEXT(&d->toks[value]);
+    }
+    for (int j = 0; j < 3; j++) {
+        if (!slot[j]) {
+            size_t old = push_key(c, item_keys[j], strlen(item_keys[j]));
+            problem(c, "field required");
+            pop(c, old);
+        }
+    }
+    if (slot[0]) {
+        size_t old = push_key(c, "ts", 2);
+        env_key rule = {"ts", TIMESTAMP, NULL};
+        check_env_scalar(c, &rule, slot[0]);
+        pop(c, old);
+    }
+    const nattel_event_type *type = NULL;
+    if (slot[2]) {
+        size_t old = push_key(c, "name", 4);
+        if (!nattel__json_is_string(d, slot[2])) {
+            wrong_type(c, slot[2], "a string");
+        } else {
+            nattel_str raw = nattel__json_raw(d, slot[2]);
+            char name[256];
+            if (raw.len < sizeof name) {
+                size_t n = nattel__json_decode_string(d, slot[2], name);
+                type = nattel_registry_find(s->reg, name, n);
+            }
+            if (!type) {
+                char shown[64];
+                show(d, slot[2], shown, sizeof shown);
+                problem(c, raw.len ? "unknown event %s" : "must not be empty", shown);
+            }
+        }
+        pop(c, old);
+    }
+    if (type && slot[1]) {
+        size_t old = push_key(c, "parameters", 10);
+        nattel_event *ev = NULL;
+        decode_params(c, type, slot[1], &ev);
+        pop(c, old);
+        nattel_str ts = slot[0] ? nattel__json_raw(d, slot[0]) : (nattel_str){NULL, 0};
+        if (ev && s->env && idx < NATTEL_ENVELOPE_MAX_EVENTS && ts.ptr &&
+            nattel__json_is_string(d, slot[0]) && nattel__ts_valid(ts.ptr, ts.len)) {
+            s->env->events[s->env->count] = ev;
+            memcpy(s->env->ts[s->env->count], ts.ptr, NATTEL_TS_LEN);
+            s->env->ts[s->env->count][NATTEL_TS_LEN] = '\0';
+            s->env->count++;
+        } else {
+            nattel_event_free(ev);
+        }
+    } else if (slot[1] && d->toks[slot[1]].type != JSMN_OBJECT) {
+        size_t old = push_key(c, "parameters", 10);
+        wrong_type(c, slot[1], "an object");
+        pop(c, old);
+    }
+}
+
+static void decode_events(vctx *c, env_state *s, unsigned t)
+{
+    const nattel__jdoc *d = c->d;
+    if (d->toks[t].type != JSMN_ARRAY) {
+        wrong_type(c, t, "an array of events");
+        return;
+    }
+    size_t n = (size_t)d->toks[t].size;
+    if (n == 0)
+        problem(c, "must hold at least one event");
+    if (n > NATTEL_ENVELOPE_MAX_EVENTS)
+        problem(c, "holds %zu events; an envelope holds at most %d", n,
+                NATTEL_ENVELOPE_MAX_EVENTS);
+    unsigned item = t + 1;
+    for (size_t i = 0; i < n && !c->fatal; i++) {
+        size_t old = push_index(c, i);
+        decode_item(c, s, item, i);
+        pop(c, old);
+        item = (unsigned)NATTEL__JNEXT(&d->toks[item]);
+    }
+}
+
+/* Every event's type must carry the envelope's eventSchemaVer. */
+static void check_versions(vctx *c, env_state *s)
+{
+    unsigned v = s->slot[16]; /* eventSchemaVer */
+    if (!v || !nattel__json_is_string(c->d, v) || !s->env)
+        return;
+    for (size_t i = 0; i < s->env->count; i++) {
+        const char *want = s->env->events[i]->type->schema_version;
+        if (!nattel__json_string_eq(c->d, v, want, strlen(want))) {
+            size_t old = push_key(c, "eventSchemaVer", 14);
+            problem(c, "events[%zu] (%s) has schema version %s; one envelope "
+                    "holds one schema version",
+                    i, s->env->events[i]->type->name, want);
+            pop(c, old);
+            return;
+        }
+    }
+}
+
+static void decode_envelope(vctx *c, env_state *s)
+{
+    const nattel__jdoc *d = c->d;
+    if (d->toks[0].type != JSMN_OBJECT) {
+        wrong_type(c, 0, "an envelope object");
+        return;
+    }
+    unsigned key = 1;
+    for (int k = 0; k < d->toks[0].size; k++) {
+        unsigned value = key + 1;
+        int i = env_index(d, key, (size_t)k);
+        size_t old = push_token_key(c, key);
+        if (i < 0)
+            problem(c, seen_before(d, 0, key) ? "duplicate key"
+                                              : "unknown field (not in the envelope)");
+        else if (s->slot[i])
+            problem(c, "duplicate key");
+        else
+            s->slot[i] = value;
+        pop(c, old);
+        key = (unsigned)NATTEL__JNEXT(&d->toks[value]);
+    }
+    for (size_t i = 0; i < ENV_KEYS && !c->fatal; i++) {
+        size_t old = push_key(c, env_keys[i].key, strlen(env_keys[i].key));
+        if (!s->slot[i])
+            problem(c, "field required");
+        else if (env_keys[i].rule == EVENTS)
+            decode_events(c, s, s->slot[i]);
+        else
+            check_env_scalar(c, &env_keys[i], s->slot[i]);
+        pop(c, old);
+    }
+    check_versions(c, s);
+}
+
+static nattel_envelope *envelope_from_slots(const nattel__jdoc *d, env_state *s)
+{
+    /* Indices into env_keys. */
+    char *ver = dup_string(d, s->slot[4]);
+    char *session = dup_string(d, s->slot[27]);
+    char *arch = dup_string(d, s->slot[5]);
+    char *sys = dup_string(d, s->slot[17]);
+    nattel_envelope *env = ver && session && arch && sys
+                               ? nattel__envelope_alloc(ver, session, arch, sys)
+                               : NULL;
+    free(ver);
+    free(session);
+    free(arch);
+    free(sys);
+    return env;
+}
+
+nattel_code nattel__decode_envelope(const nattel__jdoc *d,
+                                    const nattel_registry *reg,
+                                    nattel_mode mode, nattel_envelope **out,
+                                    nattel_problems *problems)
+{
+    vctx c = {.d = d, .mode = mode, .problems = problems};
+    env_state s;
+    memset(&s, 0, sizeof s);
+    s.reg = reg;
+    /* A scratch envelope collects the decoded events as we go. */
+    s.env = nattel__envelope_alloc("", "", "", "");
+    if (!s.env)
+        return NATTEL_ENOMEM;
+    decode_envelope(&c, &s);
+    nattel_code rc = finish(&c);
+    if (!rc && out) {
+        nattel_envelope *env = envelope_from_slots(d, &s);
+        if (env) {
+            memcpy(env->events, s.env->events, s.env->count * sizeof *env->events);
+            memcpy(env->ts, s.env->ts, sizeof env->ts);
+            env->count = s.env->count;
+            s.env->count = 0;
+            env->schema_ver = dup_string(d, s.slot[16]);
+            nattel_str sent = nattel__json_raw(d, s.slot[26]);
+            memcpy(env->sent_ts, sent.ptr, NATTEL_TS_LEN);
+            env->sent_ts[NATTEL_TS_LEN] = '\0';
+        }
+        if (!env || !env->schema_ver) {
+            nattel_envelope_free(env);
+            rc = NATTEL_ENOMEM;
+        } else {
+            *out = env;
+        }
+    }
+    nattel_envelope_free(s.env);
+    return rc;
+}
+
+nattel_code nattel_envelope_from_json(const nattel_registry *reg,
+                                      const char *json, size_t len,
+                                      nattel_mode mode, nattel_envelope **out,
+                                      nattel_problems *problems)
+{
+    nattel__jdoc d;
+    nattel_error perr;
+    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
+    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
+    if (rc)
+        rc = parse_failed(rc, &perr, problems);
+    else
+        rc = nattel__decode_envelope(&d, reg, mode, out, problems);
+    nattel__json_release(&d);
+    return rc;
+}

@@ -1,0 +1,158 @@
+#include "nattel_ingest.h"
+
+#include "nattel_error.h"
+#include "nattel_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static nattel_code put_str(nattel_buf *b, const char *s)
+{
+    nattel_code code = nattel__json_put_string(b, s, strlen(s));
+    /* A message may quote the offending input; never let it break the
+     * answer's own JSON. */
+    if (code == NATTEL_EINVAL)
+        code = NATTEL__PUT_LIT(b, "\"(not valid UTF-8)\"");
+    return code;
+}
+
+static nattel_code put_problem(nattel_buf *b, const nattel_problem *p)
+{
+    nattel_code code = NATTEL__PUT_LIT(b, "{\"path\":");
+    if (!code)
+        code = put_str(b, p->path ? p->path : "$");
+    if (!code)
+        code = NATTEL__PUT_LIT(b, ",\"message\":");
+    if (!code)
+        code = put_str(b, p->message ? p->message : "");
+    if (!code)
+        code = NATTEL__PUT_LIT(b, "}");
+    return code;
+}
+
+static nattel_code put_problems(nattel_buf *b, const nattel_problems *ps)
+{
+    nattel_code code = NATTEL__PUT_LIT(b, ",\"problems\":[");
+    for (size_t i = 0; !code && i < ps->count; i++) {
+        if (i)
+            code = NATTEL__PUT_LIT(b, ",");
+        if (!code)
+            code = put_problem(b, &ps->items[i]);
+    }
+    if (!code)
+        code = NATTEL__PUT_LIT(b, "],\"dropped\":");
+    if (!code)
+        code = nattel__json_put_int(b, (int64_t)ps->dropped);
+    return code;
+}
+
+nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
+                                      const nattel_problems *problems)
+{
+    nattel_code code = NATTEL__PUT_LIT(out, "{\"error\":");
+    if (!code)
+        code = put_str(out, message);
+    if (!code && problems)
+        code = put_problems(out, problems);
+    if (!code)
+        code = NATTEL__PUT_LIT(out, "}");
+    return code;
+}
+
+/* "N problems; first: PATH: MESSAGE" for the log. */
+static void summarise_problems(nattel__ingest_result *res,
+                               const nattel_problems *ps)
+{
+    size_t n = ps->count + ps->dropped;
+    if (!ps->count) {
+        snprintf(res->summary, sizeof res->summary, "rejected");
+        return;
+    }
+    snprintf(res->summary, sizeof res->summary, "%zu problem%s; %s: %s", n,
+             n == 1 ? "" : "s", ps->items[0].path, ps->items[0].message);
+}
+
+static unsigned status_of(nattel_code code)
+{
+    switch (code) {
+    case NATTEL_EPARSE: return 400;
+    case NATTEL_ESCHEMA: return 422;
+    /* Too many events or too large: a sender's answer to 413 is to split
+     * the batch, which is what helps. */
+    case NATTEL_ELIMIT: return 413;
+    default: return 500;
+    }
+}
+
+static const char *reason_of(unsigned status)
+{
+    switch (status) {
+    case 400: return "invalid JSON";
+    case 413: return "over a limit of the decoder";
+    case 422: return "the envelope breaks the schema";
+    default: return "cannot decode the envelope";
+    }
+}
+
+static nattel_code reject(nattel__ingest_result *res, nattel_code code,
+                          const nattel_problems *ps)
+{
+    res->status = status_of(code);
+    summarise_problems(res, ps);
+    return nattel__ingest_error_body(&res->body, reason_of(res->status), ps);
+}
+
+static nattel_code store_failed(nattel__ingest_result *res,
+                                const nattel_error *err)
+{
+    res->status = 500;
+    snprintf(res->summary, sizeof res->summary, "%s", err->message);
+    return nattel__ingest_error_body(&res->body, err->message, NULL);
+}
+
+static nattel_code accepted(nattel__ingest_result *res, size_t n)
+{
+    res->status = 200;
+    res->accepted = n;
+    snprintf(res->summary, sizeof res->summary, "%zu event%s stored", n,
+             n == 1 ? "" : "s");
+    nattel_code code = NATTEL__PUT_LIT(&res->body, "{\"accepted\":");
+    if (!code)
+        code = nattel__json_put_int(&res->body, (int64_t)n);
+    if (!code)
+        code = NATTEL__PUT_LIT(&res->body, "}");
+    return code;
+}
+
+nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
+                           const char *body, size_t len, int64_t received_ms,
+                           nattel__ingest_result *res)
+{
+    memset(res, 0, sizeof *res);
+    nattel_buf_init(&res->body);
+    nattel_problems problems;
+    nattel_problems_init(&problems);
+    nattel_envelope *env = NULL;
+    nattel_code code = nattel_envelope_from_json(
+        reg, body ? body : "", len, NATTEL_MODE_WIRE, &env, &problems);
+    if (code == NATTEL_ENOMEM) {
+        res->status = 500;
+        snprintf(res->summary, sizeof res->summary, "out of memory");
+    } else if (code) {
+        code = reject(res, code, &problems);
+    } else {
+        nattel_error err = {NATTEL_OK, ""};
+        code = nattel__store_put(store, env, received_ms, &err)
+                   ? store_failed(res, &err)
+                   : accepted(res, nattel_envelope_count(env));
+    }
+    nattel_envelope_free(env);
+    nattel_problems_free(&problems);
+    return code;
+}
+
+void nattel__ingest_result_free(nattel__ingest_result *res)
+{
+    if (res)
+        nattel_buf_free(&res->body);
+}

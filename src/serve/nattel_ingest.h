@@ -1,0 +1,33 @@
+#ifndef NATTEL_INGEST_H
+#define NATTEL_INGEST_H
+
+/* One POSTed envelope, from body to HTTP answer, without HTTP: decode and
+ * validate it, store it, and say which status and JSON body to send. */
+
+#include <nattel/nattel.h>
+
+#include "nattel_store.h"
+
+#include <stdint.h>
+
+typedef struct nattel__ingest_result {
+    unsigned status;         /* 200, 400, 413, 422 or 500 */
+    size_t accepted;         /* events stored (200 only) */
+    nattel_buf body;         /* the JSON answer, one line */
+    char summary[256];       /* for the log: count or first problem */
+} nattel__ingest_result;
+
+/* Fills `res` (initialised here; release with nattel__ingest_result_free).
+ * Returns NATTEL_ENOMEM when even the answer cannot be built. */
+nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
+                           const char *body, size_t len, int64_t received_ms,
+                           nattel__ingest_result *res);
+
+void nattel__ingest_result_free(nattel__ingest_result *res);
+
+/* {"error":MESSAGE} plus, when given, "problems":[{"path","message"}...]
+ * and "dropped":N. Strings that are not valid UTF-8 are replaced. */
+nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
+                                      const nattel_problems *problems);
+
+#endif

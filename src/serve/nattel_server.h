@@ -1,0 +1,67 @@
+#ifndef NATTEL_SERVER_H
+#define NATTEL_SERVER_H
+
+/*
+ * The HTTP side of `nattel serve`: a strict stand-in for the NeMo usage
+ * telemetry ingest, on libmicrohttpd with one thread per connection (so
+ * that --delay-ms holds back only the answer it delays).
+ *
+ *   POST /v1.1/events/json   one envelope, validated by `reg`:
+ *     200 {"accepted":N}     every event stored, in one transaction
+ *     400                    not JSON
+ *     413                    over the body limit (answered before reading
+ *                            the body when Content-Length says so) or a
+ *                            decoder limit (too many events, too deep)
+ *     422                    breaks the schema; each problem by path
+ *   other methods: 405 with Allow: POST; other paths: 404.
+ * Fault injection answers the first `fail_count` POSTs with `fail_status`
+ * whatever their body, without storing.
+ */
+
+#include <nattel/nattel.h>
+
+#include "nattel_store.h"
+
+#include <stdio.h>
+
+#define NATTEL__SERVER_PATH "/v1.1/events/json"
+#define NATTEL__SERVER_DEFAULT_LISTEN "127.0.0.1:8900"
+#define NATTEL__SERVER_DEFAULT_MAX_BODY (1024u * 1024u)
+
+typedef struct nattel__server_config {
+    const char *listen;  /* "ADDR:PORT" or "[IPV6]:PORT"; port 0 picks one */
+    size_t max_body;     /* bytes; at most NATTEL_JSON_MAX_BYTES */
+    int fail_status;     /* 0: no fault injection */
+    long fail_count;     /* < 0: every POST */
+    unsigned delay_ms;   /* before each answer */
+    long retry_after;    /* seconds, on 429 and 503; < 0: no header */
+    FILE *log;           /* one line per request; NULL: quiet */
+} nattel__server_config;
+
+#define NATTEL__SERVER_CONFIG_INIT                                             \
+    {NATTEL__SERVER_DEFAULT_LISTEN, NATTEL__SERVER_DEFAULT_MAX_BODY, 0, -1, 0, \
+     -1, NULL}
+
+typedef struct nattel__server nattel__server;
+
+/* Splits "ADDR:PORT" / "[ADDR]:PORT" into host (room for `size` bytes) and
+ * port. NATTEL_EINVAL says what is wrong. */
+nattel_code nattel__server_parse_listen(const char *listen, char *host,
+                                        size_t size, unsigned *port,
+                                        nattel_error *err);
+
+/* Binds, starts the threads and returns once requests are being served.
+ * `reg` and `store` must outlive the server. */
+nattel_code nattel__server_start(const nattel__server_config *cfg,
+                                 const nattel_registry *reg,
+                                 nattel__store *store, nattel__server **out,
+                                 nattel_error *err);
+
+/* The URL to use as NAT_TELEMETRY_ENDPOINT. */
+const char *nattel__server_url(const nattel__server *s);
+
+/* Stops accepting, waits up to `drain_ms` for requests in flight to be
+ * answered, then closes every connection and frees the server. */
+void nattel__server_stop(nattel__server *s, unsigned drain_ms);
+
+#endif
