@@ -1,4 +1,4 @@
-#include <nattel/nattel.h>
+#include "nattel_error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ void nattel_buf_free(nattel_buf *b)
     nattel_buf_init(b);
 }
 
-nattel_code nattel_buf_append(nattel_buf *b, const void *p, size_t n)
+nattel_code nattel__buf_reserve(nattel_buf *b, size_t n)
 {
     /* +1 keeps room for the terminating NUL callers rely on. */
     if (n >= SIZE_MAX / 2 - b->len)
@@ -40,6 +40,13 @@ nattel_code nattel_buf_append(nattel_buf *b, const void *p, size_t n)
         b->data = data;
         b->cap = cap;
     }
+    return NATTEL_OK;
+}
+
+nattel_code nattel_buf_append(nattel_buf *b, const void *p, size_t n)
+{
+    if (n >= b->cap - b->len && nattel__buf_reserve(b, n))
+        return NATTEL_ENOMEM;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';

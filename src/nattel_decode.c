@@ -17,16 +17,40 @@
 #include <string.h>
 
 #define PATH_MAX_LEN 256
+#define PATH_DEPTH 16
+
+/* One step of the path to the value being checked. The path is only
+ * spelled out when a problem is reported: valid documents, the common
+ * case, never pay for formatting it. */
+typedef struct seg {
+    const char *key; /* NULL for an array index */
+    size_t len;      /* key length, or the index */
+} seg;
 
 typedef struct vctx {
     const nattel__jdoc *d;
     nattel_mode mode;
     nattel_problems *problems;
-    size_t count;     /* problems found, even when not kept */
+    size_t count;      /* problems found, even when not kept */
     nattel_code fatal; /* out of memory: stop */
-    char path[PATH_MAX_LEN];
-    size_t plen;
+    seg segs[PATH_DEPTH];
+    size_t depth;
 } vctx;
+
+static void spell_path(const vctx *c, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < c->depth && i < PATH_DEPTH && o + 1 < size; i++) {
+        const seg *g = &c->segs[i];
+        int w = g->key ? snprintf(out + o, size - o, "%s%.*s", o ? "." : "",
+                                  (int)g->len, g->key)
+                       : snprintf(out + o, size - o, "[%zu]", g->len);
+        if (w < 0)
+            break;
+        o += (size_t)w < size - o ? (size_t)w : size - o - 1;
+    }
+}
 
 static void problem(vctx *c, const char *fmt, ...) NATTEL__PRINTF(2, 3);
 
@@ -35,42 +59,40 @@ static void problem(vctx *c, const char *fmt, ...)
     c->count++;
     if (!c->problems)
         return;
-    char msg[NATTEL_ERROR_MAX];
+    char msg[NATTEL_ERROR_MAX], path[PATH_MAX_LEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (nattel__problem(c->problems, c->path, "%s", msg))
+    spell_path(c, path, sizeof path);
+    if (nattel__problem(c->problems, path, "%s", msg))
         c->fatal = NATTEL_ENOMEM;
 }
 
-/* Path segments: ".key" (or "key" at the root) and "[i]". Over-long paths
- * are cut, never overflowed. */
+static size_t push(vctx *c, const char *key, size_t len)
+{
+    size_t old = c->depth;
+    if (c->depth < PATH_DEPTH) {
+        c->segs[c->depth].key = key;
+        c->segs[c->depth].len = len;
+    }
+    c->depth++;
+    return old;
+}
+
 static size_t push_key(vctx *c, const char *k, size_t n)
 {
-    size_t old = c->plen;
-    int w = snprintf(c->path + c->plen, sizeof c->path - c->plen, "%s%.*s",
-                     c->plen ? "." : "", (int)n, k);
-    if (w > 0)
-        c->plen += (size_t)w < sizeof c->path - c->plen ? (size_t)w
-                                                        : sizeof c->path - c->plen - 1;
-    return old;
+    return push(c, k, n);
 }
 
 static size_t push_index(vctx *c, size_t i)
 {
-    size_t old = c->plen;
-    int w = snprintf(c->path + c->plen, sizeof c->path - c->plen, "[%zu]", i);
-    if (w > 0)
-        c->plen += (size_t)w < sizeof c->path - c->plen ? (size_t)w
-                                                        : sizeof c->path - c->plen - 1;
-    return old;
+    return push(c, NULL, i);
 }
 
 static void pop(vctx *c, size_t old)
 {
-    c->plen = old;
-    c->path[old] = '\0';
+    c->depth = old;
 }
 
 /* A key token as a printable path segment: its raw JSON text (escapes
@@ -117,13 +139,7 @@ static const char *decode_string(vctx *c, nattel_event *ev, unsigned t,
         c->fatal = NATTEL_ENOMEM;
         return NULL;
     }
-    if (!memchr(raw.ptr, '\\', raw.len)) {
-        memcpy(p, raw.ptr, raw.len);
-        p[raw.len] = '\0';
-        *len = raw.len;
-    } else {
-        *len = nattel__json_decode_string(c->d, t, p);
-    }
+    *len = nattel__json_decode_string(c->d, t, p);
     return p;
 }
 
@@ -300,10 +316,10 @@ static int field_for_key(vctx *c, const nattel_event_type *type, unsigned key,
 static int seen_before(const nattel__jdoc *d, unsigned obj, unsigned key)
 {
     nattel_str k = nattel__json_raw(d, key);
-    int escaped = memchr(k.ptr, '\\', k.len) != NULL;
+    int escaped = NATTEL__JESCAPED(&d->toks[key]);
     for (unsigned t = obj + 1; t < key;) {
         nattel_str o = nattel__json_raw(d, t);
-        if (!escaped && !memchr(o.ptr, '\\', o.len)) {
+        if (!escaped && !NATTEL__JESCAPED(&d->toks[t])) {
             if (o.len == k.len && !memcmp(o.ptr, k.ptr, k.len))
                 return 1;
         } else if (o.len <= 4096) {

@@ -506,6 +506,15 @@ static nattel_code put_value(nattel_buf *b, const nattel_field *f,
     return NATTEL_EINVAL;
 }
 
+static nattel_code put_char(nattel_buf *b, char c)
+{
+    if (b->cap - b->len < 2 && nattel__buf_reserve(b, 1))
+        return NATTEL_ENOMEM;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return NATTEL_OK;
+}
+
 nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
                                     nattel_error *err)
 {
@@ -514,18 +523,14 @@ nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
     nattel_code rc = nattel_event_check(ev, err);
     if (rc)
         return rc == NATTEL_ESCHEMA ? NATTEL_EINVAL : rc;
-    if ((rc = NATTEL__PUT_LIT(out, "{")))
-        goto fail;
-    int first = 1;
-    for (size_t i = 0; i < t->field_count; i++) {
+    rc = put_char(out, '{');
+    for (size_t i = 0; !rc && i < t->field_count; i++) {
         if (!ev->is_set[i])
             continue;
         const nattel_field *f = &t->fields[i];
-        if (!first && (rc = NATTEL__PUT_LIT(out, ",")))
-            goto fail;
-        first = 0;
-        if ((rc = nattel__json_put_string(out, f->wire_name, strlen(f->wire_name))) ||
-            (rc = NATTEL__PUT_LIT(out, ":")) || (rc = put_value(out, f, &ev->values[i]))) {
+        if ((out->len > start + 1 && (rc = put_char(out, ','))) ||
+            (rc = nattel__json_put_string(out, f->wire_name, strlen(f->wire_name))) ||
+            (rc = put_char(out, ':')) || (rc = put_value(out, f, &ev->values[i]))) {
             out->len = start;
             if (out->data)
                 out->data[start] = '\0';
@@ -536,12 +541,13 @@ nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
                                 t->name, f->wire_name);
         }
     }
-    if ((rc = NATTEL__PUT_LIT(out, "}")))
-        goto fail;
+    if (!rc)
+        rc = put_char(out, '}');
+    if (rc) {
+        out->len = start;
+        return nattel__fail(err, rc, "out of memory writing %s", t->name);
+    }
     return NATTEL_OK;
-fail:
-    out->len = start;
-    return nattel__fail(err, rc, "out of memory writing %s", t->name);
 }
 
 nattel_code nattel_cli_command_event(const nattel_cli_command *c,

@@ -85,14 +85,36 @@ static int read_u4(const char *s, size_t avail, unsigned *cp)
     return 1;
 }
 
+/* Whether any byte of the 8-byte word is < 0x20, >= 0x80 or a backslash:
+ * the only bytes of a string that need a closer look. */
+static int word_needs_look(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t ctl = (w - ones * 0x20) & ~w & highs;
+    uint64_t bs = w ^ (ones * '\\');
+    bs = (bs - ones) & ~bs & highs;
+    return ((w & highs) | ctl | bs) != 0;
+}
+
 static nattel_code verify_string(verifier *v, unsigned t)
 {
-    const nattel__jdoc *d = v->doc;
+    nattel__jdoc *d = v->doc;
     const char *s = d->src;
     size_t i = (size_t)d->toks[t].start, end = (size_t)d->toks[t].end;
+    int escaped = 0;
     while (i < end) {
+        while (i + 8 <= end) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (word_needs_look(w))
+                break;
+            i += 8;
+        }
+        if (i >= end)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c == '\\') {
+            escaped = 1;
             char e = i + 1 < end ? s[i + 1] : '\0';
             if (e == 'u') {
                 unsigned cp;
@@ -129,6 +151,9 @@ static nattel_code verify_string(verifier *v, unsigned t)
                                 i, c);
         if (c < 0x80) {
             i++;
+            while (i < end && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 &&
+                   s[i] != '\\')
+                i++;
             continue;
         }
         /* Validate the whole non-escape run at once. */
@@ -142,6 +167,7 @@ static nattel_code verify_string(verifier *v, unsigned t)
                                 i + ok);
         i = run;
     }
+    d->toks[t].size = escaped; /* see NATTEL__JESCAPED */
     return NATTEL_OK;
 }
 
@@ -346,6 +372,11 @@ size_t nattel__json_decode_string(const nattel__jdoc *d, unsigned t, char *out)
     const char *s = d->src + d->toks[t].start;
     size_t n = (size_t)(d->toks[t].end - d->toks[t].start);
     size_t o = 0;
+    if (!NATTEL__JESCAPED(&d->toks[t])) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+        return n;
+    }
     for (size_t i = 0; i < n;) {
         const char *bs = memchr(s + i, '\\', n - i);
         size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
@@ -387,7 +418,7 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
                            size_t n)
 {
     nattel_str raw = nattel__json_raw(d, t);
-    if (!memchr(raw.ptr, '\\', raw.len))
+    if (!NATTEL__JESCAPED(&d->toks[t]))
         return raw.len == n && memcmp(raw.ptr, s, n) == 0;
     if (raw.len > 4096)
         return 0; /* no name we compare against is that long */
@@ -524,32 +555,66 @@ nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out)
 
 static const char hex[] = "0123456789abcdef";
 
+/* Bytes a JSON string cannot hold as they are (RFC 8259 section 7). */
+static const unsigned char must_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+};
+
+/* Whether any byte of w needs more than a copy in a JSON string: a
+ * control character, '"', '\\' or a non-ASCII byte to validate. */
+static int word_needs_care(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t ctl = (w - ones * 0x20) & ~w & highs;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    q = (q - ones) & ~q & highs;
+    bs = (bs - ones) & ~bs & highs;
+    return ((w & highs) | ctl | q | bs) != 0;
+}
+
+/* One pass: copies plain runs, validates UTF-8 sequences and escapes what
+ * RFC 8259 requires. The buffer's length only moves on success. */
 nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
 {
-    if (nattel__utf8_valid_prefix(s, n) != n)
-        return NATTEL_EINVAL;
     /* Worst case every byte becomes \u00XX. */
     if (n > (SIZE_MAX - 3) / 6)
         return NATTEL_ENOMEM;
-    size_t need = b->len + n * 6 + 3;
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < need)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return NATTEL_ENOMEM;
-        b->data = p;
-        b->cap = cap;
-    }
+    if (n * 6 + 3 >= b->cap - b->len && nattel__buf_reserve(b, n * 6 + 3))
+        return NATTEL_ENOMEM;
     char *o = b->data + b->len;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = (char)c;
+    while (i < n) {
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (word_needs_care(w))
+                break;
+            memcpy(o, &w, 8);
+            o += 8;
+            i += 8;
+        }
+        while (i < n && u[i] < 0x80 && !must_escape[u[i]])
+            *o++ = (char)u[i++];
+        if (i >= n)
+            break;
+        unsigned char c = u[i];
+        if (c >= 0x80) {
+            size_t len = nattel__utf8_seq(u + i, n - i);
+            if (!len)
+                return NATTEL_EINVAL;
+            memcpy(o, s + i, len);
+            o += len;
+            i += len;
             continue;
         }
+        i++;
         *o++ = '\\';
         switch (c) {
         case '"': *o++ = '"'; break;

@@ -29,6 +29,10 @@
 
 typedef jsmntok_t nattel__jtok;
 #define NATTEL__JNEXT(t) ((t)->parent) /* index past the subtree */
+/* After a parse, a string token's `size` (jsmn's count of a key's values,
+ * of no further use) says whether the string holds escapes, so readers
+ * can compare and copy unescaped strings as they are. */
+#define NATTEL__JESCAPED(t) ((t)->size)
 
 #define NATTEL__JSON_SMALL 96          /* tokens held without malloc */
 #define NATTEL__JSON_MAX_TOKENS (1u << 20) /* bounds memory at ~20 MiB */

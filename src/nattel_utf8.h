@@ -8,6 +8,10 @@
  * points past U+10FFFF, as RFC 3629 does. */
 size_t nattel__utf8_valid_prefix(const char *s, size_t n);
 
+/* Length of the valid UTF-8 sequence at s (avail bytes readable); 0 when
+ * it is not one. */
+size_t nattel__utf8_seq(const unsigned char *s, size_t avail);
+
 /* Encodes code point cp (valid, not a surrogate) into out; returns bytes. */
 size_t nattel__utf8_encode(unsigned cp, char *out);
 

@@ -264,6 +264,27 @@ nattel_code nattel_transport_send(nattel_transport *t, const char *payload,
 /* Calls t->free and clears *t; accepts NULL. */
 void nattel_transport_release(nattel_transport *t);
 
+/* ------------------------------------------------------------------ */
+/* One event through consent and delivery                              */
+/* ------------------------------------------------------------------ */
+
+#define NATTEL_ERROR_CLASS_MAX 128
+
+/* NATTEL_EINVAL unless `s` looks like an identifier: [A-Za-z_][A-Za-z0-9_.]*
+ * and at most NATTEL_ERROR_CLASS_MAX bytes. Anything else could carry a
+ * message or a path off the machine. */
+nattel_code nattel_error_class_check(const char *s, nattel_error *err);
+
+/*
+ * Resolves consent (prompting as cfg allows) and, when enabled, puts `ev`
+ * in an envelope of a new session (client version `client_ver`, NULL:
+ * "unknown"), stamped with cfg's clock, and hands the payload to cfg's
+ * transport. Always takes ownership of `ev`. *sent (may be NULL) is 1 when
+ * the payload reached a transport, 0 when consent was off.
+ */
+nattel_code nattel_emit(const nattel_config *cfg, nattel_event *ev,
+                        const char *client_ver, int *sent, nattel_error *err);
+
 /* One debug line "nattel: debug: ..." on cfg->log_fd when cfg->debug. */
 void nattel_debug(const nattel_config *cfg, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -1,9 +1,118 @@
-/* Placeholder until this command is built; its owner replaces this file. */
+/* nattel consent: the upstream `nat configure telemetry`. */
 #include "commands.h"
+
+#include <nattel/telemetry.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: nattel consent [--enable | --disable | --status]\n"
+    "\n"
+    "Shows or changes the telemetry decision kept in the consent file\n"
+    "(NAT_TELEMETRY_CONSENT_FILE, default ~/.config/nat/telemetry.toml, the\n"
+    "file the Python `nat` CLI uses too).\n"
+    "\n"
+    "  --enable   allow anonymous usage telemetry\n"
+    "  --disable  refuse it\n"
+    "  --status   the effective state and what decided it (the default)\n"
+    "\n"
+    "The environment beats the file: DO_NOT_TRACK turns telemetry off,\n"
+    "NAT_TELEMETRY_ENABLED=1|0 turns it on or off.\n"
+    "\n"
+    "Exit status: 0 success, 1 the decision could not be saved, 2 usage.\n";
+
+/* Says when the environment, not the file, decides. */
+static void warn_override(const nattel_config *cfg,
+                          nattel_consent_source source,
+                          const nattel_consent_file *file)
+{
+    if (source == NATTEL_SOURCE_DO_NOT_TRACK)
+        nattel__tool_error("consent", "warning: DO_NOT_TRACK is set: telemetry "
+                           "is off whatever the consent file says (%s)",
+                           nattel_consent_state_name(file->state));
+    else if (source == NATTEL_SOURCE_ENV)
+        nattel__tool_error("consent", "warning: NAT_TELEMETRY_ENABLED=%s in the "
+                           "environment overrides the consent file (%s)",
+                           cfg->env_enabled_raw,
+                           nattel_consent_state_name(file->state));
+}
+
+static int show_status(const nattel_config *cfg)
+{
+    nattel_consent_state state;
+    nattel_consent_source source;
+    nattel_consent_resolve(cfg, &state, &source, NULL);
+    nattel_consent_file file;
+    nattel_consent_file_read(cfg->consent_file, &file);
+    printf("telemetry: %s\n", nattel_consent_state_name(state));
+    printf("decided by: %s\n", nattel_consent_source_text(source));
+    printf("consent file: %s\n", cfg->consent_file ? cfg->consent_file : "(none)");
+    printf("consent file says: %s", nattel_consent_state_name(file.state));
+    if (file.consented_at[0])
+        printf(" (consented_at %s, prompt_version %s)", file.consented_at,
+               file.prompt_version[0] ? file.prompt_version : "missing");
+    printf("%s%s\n", file.note[0] ? ": " : "", file.note);
+    fflush(stdout);
+    warn_override(cfg, source, &file);
+    return NATTEL_EXIT_OK;
+}
+
+static int set(const nattel_config *cfg, nattel_consent_state want)
+{
+    nattel_error err;
+    if (nattel_consent_set(cfg, want, &err)) {
+        nattel__tool_error("consent", "the decision (%s) was not saved: %s",
+                           nattel_consent_state_name(want), err.message);
+        return NATTEL_EXIT_FAIL;
+    }
+    printf("Telemetry %s; saved in %s\n", nattel_consent_state_name(want),
+           cfg->consent_file);
+    fflush(stdout);
+    nattel_consent_state state;
+    nattel_consent_source source;
+    nattel_consent_resolve(cfg, &state, &source, NULL);
+    if (state != want) {
+        nattel_consent_file file;
+        nattel_consent_file_read(cfg->consent_file, &file);
+        warn_override(cfg, source, &file);
+    }
+    return NATTEL_EXIT_OK;
+}
 
 int nattel__cmd_consent(int argc, char **argv)
 {
-    (void)argc;
-    nattel__tool_error(argv[0], "not built yet");
-    return NATTEL_EXIT_USAGE;
+    const char *action = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (nattel__is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return NATTEL_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--enable") && strcmp(argv[i], "--disable") &&
+            strcmp(argv[i], "--status")) {
+            nattel__tool_error("consent", "unknown argument '%s' (see 'nattel "
+                               "consent --help')", argv[i]);
+            return NATTEL_EXIT_USAGE;
+        }
+        if (action && strcmp(action, argv[i])) {
+            nattel__tool_error("consent", "%s and %s exclude each other",
+                               action, argv[i]);
+            return NATTEL_EXIT_USAGE;
+        }
+        action = argv[i];
+    }
+    nattel_config cfg;
+    nattel_error err;
+    if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {
+        nattel_config_clear(&cfg);
+        nattel__tool_error("consent", "%s", err.message);
+        return NATTEL_EXIT_FAIL;
+    }
+    cfg.prompt = NATTEL_PROMPT_NEVER; /* this command is the answer */
+    int rc = !action || !strcmp(action, "--status")
+                 ? show_status(&cfg)
+                 : set(&cfg, !strcmp(action, "--enable") ? NATTEL_CONSENT_ENABLED
+                                                         : NATTEL_CONSENT_DISABLED);
+    nattel_config_clear(&cfg);
+    return rc;
 }

@@ -1,9 +1,154 @@
-/* Placeholder until this command is built; its owner replaces this file. */
+/* nattel emit: one nat_cli_command event through consent and delivery,
+ * for hosts that are scripts. */
 #include "commands.h"
+
+#include <nattel/nattel.h>
+#include <nattel/telemetry.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: nattel emit --command C --status S [--subcommand X]\n"
+    "                   [--duration-ms N] [--exit-code N] [--error-class E]\n"
+    "                   [--python-version V] [--client-version V]\n"
+    "\n"
+    "Sends one nat_cli_command event, if telemetry is allowed (environment,\n"
+    "consent file, or the first-run prompt on a terminal), through the sink\n"
+    "NAT_TELEMETRY_ENDPOINT selects. Nothing is written to standard output.\n"
+    "\n"
+    "  --command C         the host's top-level command (required)\n"
+    "  --status S          success, failure, completed, error, canceled,\n"
+    "                      interrupted or undefined (required)\n"
+    "  --subcommand X      a registered subcommand (default \"undefined\")\n"
+    "  --duration-ms N     run time in ms, -1 when unknown (default -1)\n"
+    "  --exit-code N       the host's exit code (default -1)\n"
+    "  --error-class E     an exception class name, e.g. ValueError; must\n"
+    "                      match [A-Za-z_][A-Za-z0-9_.]*, at most 128 chars\n"
+    "  --python-version V  (default \"undefined\": no Python)\n"
+    "  --client-version V  the host's version, sent as clientVer\n"
+    "                      (default \"unknown\")\n"
+    "\n"
+    "Exit status: 0 handled (sent, or dropped because telemetry is off),\n"
+    "1 invalid value or delivery failure, 2 usage error.\n";
+
+typedef struct emit_args {
+    nattel_cli_command cmd;
+    const char *status;
+    const char *duration;
+    const char *exit_code;
+    const char *client_ver;
+} emit_args;
+
+/* Matches "--name value" or "--name=value" at argv[*i]. 1 and *out set
+ * (NULL when the value is missing), 0 when argv[*i] is another option. */
+static int opt(int argc, char **argv, int *i, const char *name,
+               const char **out)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n))
+        return 0;
+    if (argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    *out = *i + 1 < argc ? argv[++*i] : NULL;
+    return 1;
+}
+
+static int parse_int(const char *name, const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno) {
+        nattel__tool_error("emit", "%s: '%s' is not an integer", name, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, emit_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        const char **slot =
+            opt(argc, argv, &i, "--command", &v)          ? &a->cmd.command
+            : opt(argc, argv, &i, "--status", &v)         ? &a->status
+            : opt(argc, argv, &i, "--subcommand", &v)     ? &a->cmd.subcommand
+            : opt(argc, argv, &i, "--duration-ms", &v)    ? &a->duration
+            : opt(argc, argv, &i, "--exit-code", &v)      ? &a->exit_code
+            : opt(argc, argv, &i, "--error-class", &v)    ? &a->cmd.error_class
+            : opt(argc, argv, &i, "--python-version", &v) ? &a->cmd.python_version
+            : opt(argc, argv, &i, "--client-version", &v) ? &a->client_ver
+                                                          : NULL;
+        if (!slot) {
+            nattel__tool_error("emit", "unknown argument '%s' (see 'nattel "
+                               "emit --help')", argv[i]);
+            return -1;
+        }
+        if (!v) {
+            nattel__tool_error("emit", "%s needs a value", argv[i]);
+            return -1;
+        }
+        *slot = v;
+    }
+    if (!a->cmd.command || !a->status) {
+        nattel__tool_error("emit", "--command and --status are required");
+        return -1;
+    }
+    if ((a->duration && parse_int("--duration-ms", a->duration,
+                                  &a->cmd.duration_ms)) ||
+        (a->exit_code && parse_int("--exit-code", a->exit_code,
+                                   &a->cmd.exit_code)))
+        return -1;
+    return 0;
+}
+
+/* The event, checked; NULL after saying why. */
+static nattel_event *build(emit_args *a)
+{
+    nattel_error err;
+    nattel_event *ev = NULL;
+    if (nattel_task_status_parse(a->status, &a->cmd.task_status, &err) ||
+        (a->cmd.error_class &&
+         nattel_error_class_check(a->cmd.error_class, &err)) ||
+        nattel_cli_command_event(&a->cmd, &ev, &err)) {
+        nattel__tool_error("emit", "%s", err.message);
+        return NULL;
+    }
+    return ev;
+}
 
 int nattel__cmd_emit(int argc, char **argv)
 {
-    (void)argc;
-    nattel__tool_error(argv[0], "not built yet");
-    return NATTEL_EXIT_USAGE;
+    for (int i = 1; i < argc; i++)
+        if (nattel__is_help(argv[i])) {
+            fputs(usage_text, stdout);
+            return NATTEL_EXIT_OK;
+        }
+    emit_args a = {.cmd = NATTEL_CLI_COMMAND_INIT};
+    if (parse_args(argc, argv, &a))
+        return NATTEL_EXIT_USAGE;
+    nattel_event *ev = build(&a);
+    if (!ev)
+        return NATTEL_EXIT_FAIL;
+    nattel_config cfg;
+    nattel_error err;
+    nattel_code rc = nattel_config_from_env(&cfg, NULL, NULL, &err);
+    if (!rc)
+        rc = nattel_emit(&cfg, ev, a.client_ver, NULL, &err);
+    else
+        nattel_event_free(ev);
+    nattel_config_clear(&cfg);
+    if (rc) {
+        nattel__tool_error("emit", "%s", err.message);
+        return NATTEL_EXIT_FAIL;
+    }
+    return NATTEL_EXIT_OK;
 }

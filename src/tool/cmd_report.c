@@ -1,9 +1,104 @@
-/* Placeholder until this command is built; its owner replaces this file. */
+/* nattel report: usage per command and subcommand from a serve database. */
 #include "commands.h"
+
+#include "serve/nattel_report.h"
+#include "serve/nattel_store.h"
+
+#include <nattel/nattel.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: nattel report [--db FILE] [--json]\n"
+    "\n"
+    "Usage per command and subcommand of the nat_cli_command events that\n"
+    "'nattel serve' stored: how many, how many succeeded, failed and were\n"
+    "interrupted, the median and 95th-percentile durations (nearest rank,\n"
+    "known durations only) and the most frequent error classes.\n"
+    "\n"
+    "  --db FILE   database (default nattel.db); opened read-only\n"
+    "  --json      a JSON array of objects with the keys command,\n"
+    "              subcommand, count, success, failure, interrupted,\n"
+    "              p50DurationMs, p95DurationMs (null when unknown) and\n"
+    "              errorClasses\n"
+    "  -h, --help  this help\n"
+    "\n"
+    "Exit status: 0 success, 1 not a usable database, 2 usage or I/O error.\n";
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, const char **db, int *json)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (nattel__is_help(a)) {
+            fputs(usage, stdout);
+            return NATTEL_EXIT_OK;
+        } else if (!strcmp(a, "--json")) {
+            *json = 1;
+        } else if (!strcmp(a, "--db") && i + 1 < argc) {
+            *db = argv[++i];
+        } else if (!strncmp(a, "--db=", 5)) {
+            *db = a + 5;
+        } else if (!strcmp(a, "--db")) {
+            nattel__tool_error("report", "--db needs a value");
+            return NATTEL_EXIT_USAGE;
+        } else {
+            nattel__tool_error("report",
+                               "unexpected argument '%s' (see 'nattel report "
+                               "--help')",
+                               a);
+            return NATTEL_EXIT_USAGE;
+        }
+    }
+    if (!**db) {
+        nattel__tool_error("report", "--db: the file name is empty");
+        return NATTEL_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int print_report(const nattel__report *r, int json)
+{
+    nattel_buf out = NATTEL_BUF_INIT;
+    nattel_error err = {NATTEL_OK, ""};
+    nattel_code code = json ? nattel__report_write_json(r, &out, &err)
+                            : nattel__report_write_table(r, &out, &err);
+    if (code) {
+        nattel__tool_error("report", "%s", err.message);
+        nattel_buf_free(&out);
+        return NATTEL_EXIT_FAIL;
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    nattel_buf_free(&out);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        nattel__tool_error("report", "cannot write to standard output");
+        return NATTEL_EXIT_USAGE;
+    }
+    return NATTEL_EXIT_OK;
+}
 
 int nattel__cmd_report(int argc, char **argv)
 {
-    (void)argc;
-    nattel__tool_error(argv[0], "not built yet");
-    return NATTEL_EXIT_USAGE;
+    const char *db = "nattel.db";
+    int json = 0;
+    int rc = parse_args(argc, argv, &db, &json);
+    if (rc >= 0)
+        return rc;
+    nattel__store *store = NULL;
+    nattel_error err = {NATTEL_OK, ""};
+    nattel__report report;
+    nattel__report_init(&report);
+    nattel_code code = nattel__store_open(db, 1, &store, &err);
+    if (!code)
+        code = nattel__store_report(store, &report, &err);
+    if (code) {
+        nattel__tool_error("report", "%s", err.message);
+        rc = code == NATTEL_EIO ? NATTEL_EXIT_USAGE : NATTEL_EXIT_FAIL;
+    } else {
+        rc = print_report(&report, json);
+    }
+    nattel__report_free(&report);
+    nattel__store_close(store);
+    return rc;
 }

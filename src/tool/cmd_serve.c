@@ -1,9 +1,269 @@
-/* Placeholder until this command is built; its owner replaces this file. */
+/* nattel serve: the local ingest endpoint, until SIGINT or SIGTERM. */
 #include "commands.h"
+
+#include "serve/nattel_server.h"
+#include "serve/nattel_store.h"
+
+#include <nattel/nattel.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: nattel serve [--listen ADDR:PORT] [--db FILE] [--schema FILE]...\n"
+    "                    [--max-body BYTES] [--fail-status CODE]\n"
+    "                    [--fail-count N] [--delay-ms N] [--retry-after S]\n"
+    "                    [--quiet]\n"
+    "\n"
+    "A local, strict stand-in for the NeMo usage telemetry ingest. Accepts\n"
+    "POST " NATTEL__SERVER_PATH " (one envelope), validates it and stores\n"
+    "its events in a SQLite database. When ready it prints the URL to use\n"
+    "as NAT_TELEMETRY_ENDPOINT on stdout; one log line per request goes to\n"
+    "stderr. SIGINT or SIGTERM stops it: requests in flight are answered,\n"
+    "the database is closed, the exit status is 0.\n"
+    "\n"
+    "  --listen ADDR:PORT  address to listen on (default " NATTEL__SERVER_DEFAULT_LISTEN
+    ");\n"
+    "                      port 0 picks a free one; [IPV6]:PORT for IPv6\n"
+    "  --db FILE           database (default nattel.db), created if missing\n"
+    "  --schema FILE       also accept the event types of this schema file\n"
+    "                      (anonymous_events.json layout); repeatable\n"
+    "  --max-body BYTES    largest request body (default 1048576); larger\n"
+    "                      ones get 413 and are not read into memory\n"
+    "  --fail-status CODE  answer POSTs with CODE (200-599), storing nothing\n"
+    "  --fail-count N      ... only the first N POSTs (default: all)\n"
+    "  --delay-ms N        wait N ms before each answer\n"
+    "  --retry-after S     send Retry-After: S with 429 and 503 answers\n"
+    "  -q, --quiet         no log line per request\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 stopped by a signal, 1 the database cannot be used,\n"
+    "2 usage or I/O error (address in use, unreadable file).\n";
+
+#define MAX_SCHEMAS 32
+/* Beyond --delay-ms, how long requests in flight get to finish at exit. */
+#define DRAIN_MS 10000u
+
+typedef struct serve_opts {
+    nattel__server_config cfg;
+    const char *db;
+    const char *schemas[MAX_SCHEMAS];
+    size_t schema_count;
+    int quiet;
+} serve_opts;
+
+/* A decimal in [min, max]; 0 on success. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int bad_value(const char *opt, const char *value, const char *what)
+{
+    nattel__tool_error("serve", "%s: '%s' is not %s", opt, value, what);
+    return NATTEL_EXIT_USAGE;
+}
+
+/* Options that take a number. Returns -1 when `opt` is not one of them. */
+static int number_option(serve_opts *o, const char *opt, const char *value)
+{
+    long v = 0;
+    if (!strcmp(opt, "--max-body")) {
+        if (parse_long(value, 1, NATTEL_JSON_MAX_BYTES, &v))
+            return bad_value(opt, value, "a size from 1 to 16777216");
+        o->cfg.max_body = (size_t)v;
+    } else if (!strcmp(opt, "--fail-status")) {
+        if (parse_long(value, 200, 599, &v))
+            return bad_value(opt, value, "an HTTP status from 200 to 599");
+        o->cfg.fail_status = (int)v;
+    } else if (!strcmp(opt, "--fail-count")) {
+        if (parse_long(value, 0, 1000000000L, &v))
+            return bad_value(opt, value, "a count from 0");
+        o->cfg.fail_count = v;
+    } else if (!strcmp(opt, "--delay-ms")) {
+        if (parse_long(value, 0, 600000L, &v))
+            return bad_value(opt, value, "milliseconds from 0 to 600000");
+        o->cfg.delay_ms = (unsigned)v;
+    } else if (!strcmp(opt, "--retry-after")) {
+        if (parse_long(value, 0, 86400L, &v))
+            return bad_value(opt, value, "seconds from 0 to 86400");
+        o->cfg.retry_after = v;
+    } else {
+        return -1;
+    }
+    return NATTEL_EXIT_OK;
+}
+
+static int value_option(serve_opts *o, const char *opt, const char *value)
+{
+    if (!strcmp(opt, "--listen")) {
+        o->cfg.listen = value;
+    } else if (!strcmp(opt, "--db")) {
+        if (!*value)
+            return bad_value(opt, value, "a file name");
+        o->db = value;
+    } else if (!strcmp(opt, "--schema")) {
+        if (o->schema_count == MAX_SCHEMAS) {
+            nattel__tool_error("serve", "--schema: at most %d files",
+                               MAX_SCHEMAS);
+            return NATTEL_EXIT_USAGE;
+        }
+        o->schemas[o->schema_count++] = value;
+    } else {
+        int rc = number_option(o, opt, value);
+        if (rc < 0) {
+            nattel__tool_error("serve",
+                               "unknown option '%s' (see 'nattel serve "
+                               "--help')",
+                               opt);
+            return NATTEL_EXIT_USAGE;
+        }
+        return rc;
+    }
+    return NATTEL_EXIT_OK;
+}
+
+/* Returns -1 to go on, else the exit status. Accepts `--opt VALUE` and
+ * `--opt=VALUE`. */
+static int parse_args(serve_opts *o, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (nattel__is_help(a)) {
+            fputs(usage, stdout);
+            return NATTEL_EXIT_OK;
+        }
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            nattel__tool_error("serve",
+                               "unexpected argument '%s' (see 'nattel serve "
+                               "--help')",
+                               a);
+            return NATTEL_EXIT_USAGE;
+        }
+        char opt[32];
+        const char *eq = strchr(a, '=');
+        size_t n = eq ? (size_t)(eq - a) : strlen(a);
+        snprintf(opt, sizeof opt, "%.*s", (int)n, a);
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value) {
+            nattel__tool_error("serve", "%s needs a value", opt);
+            return NATTEL_EXIT_USAGE;
+        }
+        int rc = value_option(o, opt, value);
+        if (rc != NATTEL_EXIT_OK)
+            return rc;
+    }
+    return -1;
+}
+
+static int exit_status_of(nattel_code code)
+{
+    return code == NATTEL_EIO ? NATTEL_EXIT_USAGE : NATTEL_EXIT_FAIL;
+}
+
+static int load_schemas(const serve_opts *o, nattel_registry *reg)
+{
+    for (size_t i = 0; i < o->schema_count; i++) {
+        nattel_error err = {NATTEL_OK, ""};
+        nattel_code code =
+            nattel_registry_load_schema_file(reg, o->schemas[i], &err);
+        if (code) {
+            nattel__tool_error("serve", "--schema '%s': %s", o->schemas[i],
+                               err.message);
+            return exit_status_of(code);
+        }
+    }
+    return NATTEL_EXIT_OK;
+}
+
+/* SIGINT and SIGTERM are blocked in every thread (the server's threads
+ * inherit the mask) and taken synchronously by the main thread with
+ * sigwait: no handler, no global state. */
+static void block_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    /* A client that hangs up must not kill the server. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int wait_for_stop(const sigset_t *set)
+{
+    int sig = 0;
+    while (sigwait(set, &sig) != 0)
+        ;
+    return sig;
+}
+
+static int run(const serve_opts *o, nattel_registry *reg,
+               nattel__store *store, const sigset_t *stop)
+{
+    nattel__server *server = NULL;
+    nattel_error err = {NATTEL_OK, ""};
+    nattel_code code = nattel__server_start(&o->cfg, reg, store, &server,
+                                            &err);
+    if (code) {
+        nattel__tool_error("serve", "%s", err.message);
+        return code == NATTEL_EINVAL ? NATTEL_EXIT_USAGE : exit_status_of(code);
+    }
+    printf("%s\n", nattel__server_url(server));
+    fflush(stdout);
+    if (!o->quiet)
+        fprintf(stderr,
+                "nattel serve: storing events in '%s'; SIGINT or SIGTERM "
+                "stops\n",
+                o->db);
+    int sig = wait_for_stop(stop);
+    if (!o->quiet)
+        fprintf(stderr, "nattel serve: %s received, stopping\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+    nattel__server_stop(server, o->cfg.delay_ms + DRAIN_MS);
+    return NATTEL_EXIT_OK;
+}
 
 int nattel__cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    nattel__tool_error(argv[0], "not built yet");
-    return NATTEL_EXIT_USAGE;
+    serve_opts o = {NATTEL__SERVER_CONFIG_INIT, "nattel.db", {NULL}, 0, 0};
+    int rc = parse_args(&o, argc, argv);
+    if (rc >= 0)
+        return rc;
+    o.cfg.log = o.quiet ? NULL : stderr;
+    sigset_t stop;
+    block_stop_signals(&stop);
+    nattel_registry *reg = nattel_registry_new();
+    if (!reg) {
+        nattel__tool_error("serve", "out of memory");
+        return NATTEL_EXIT_FAIL;
+    }
+    rc = load_schemas(&o, reg);
+    nattel__store *store = NULL;
+    nattel_error err = {NATTEL_OK, ""};
+    if (rc == NATTEL_EXIT_OK) {
+        nattel_code code = nattel__store_open(o.db, 0, &store, &err);
+        if (code) {
+            nattel__tool_error("serve", "%s", err.message);
+            rc = exit_status_of(code);
+        }
+    }
+    if (rc == NATTEL_EXIT_OK)
+        rc = run(&o, reg, store, &stop);
+    nattel__store_close(store);
+    nattel_registry_free(reg);
+    return rc;
 }

@@ -1,0 +1,111 @@
+/*
+ * The first-run consent prompt. Asked only where a person can see and
+ * answer it: stdin, stdout and stderr all terminals (a captured stderr
+ * would make the question invisible while a keystroke still answers it).
+ */
+#include "nattel_prompt.h"
+#include "nattel_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char prompt_text[] =
+    "\n"
+    "------------------------------------------------------------------\n"
+    "  Anonymous usage telemetry (NeMo Agent Toolkit)\n"
+    "------------------------------------------------------------------\n"
+    "  May this tool send NVIDIA one small anonymous record per command\n"
+    "  run, to learn which commands are used and how often they fail?\n"
+    "\n"
+    "  Each record holds only:\n"
+    "    - the command name and, if it is a known one, its subcommand\n"
+    "    - the outcome (success, failure, interrupted...), the duration\n"
+    "      and the exit code\n"
+    "    - on failure, the error's class name (never its message)\n"
+    "    - the Python version (if any), the tool's version, the CPU\n"
+    "      architecture and a random id for this run\n"
+    "\n"
+    "  It never holds:\n"
+    "    - command arguments, option values, file paths or file contents\n"
+    "    - workflow, function, tool or model names\n"
+    "    - your host name, user name or anything you typed\n"
+    "\n"
+    "  Change your mind at any time:\n"
+    "    nattel consent --enable | --disable | --status\n"
+    "    (or `nat configure telemetry`), or set NAT_TELEMETRY_ENABLED=0\n"
+    "    or DO_NOT_TRACK=1 in your environment.\n"
+    "------------------------------------------------------------------\n"
+    "Allow anonymous telemetry? [Y/n]: ";
+
+const char *nattel_prompt_text(void)
+{
+    return prompt_text;
+}
+
+int nattel_prompt_possible(void)
+{
+    return isatty(0) && isatty(1) && isatty(2);
+}
+
+nattel_consent_state nattel__prompt_answer(const char *line)
+{
+    if (nattel__word_eq(line, "") || nattel__word_eq(line, "y") ||
+        nattel__word_eq(line, "yes"))
+        return NATTEL_CONSENT_ENABLED;
+    return NATTEL_CONSENT_DISABLED;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Reads one line a byte at a time, so input meant for the host after the
+ * answer stays unread. Returns 1 for a line, 0 for EOF or Ctrl-C. */
+static int read_answer(int fd, char *line, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR && !interrupted)
+            continue;
+        if (r <= 0 || interrupted)
+            return 0;
+        if (c == '\n')
+            break;
+        if (n + 1 < cap)
+            line[n++] = c;
+        else
+            line[0] = 'x'; /* too long to be "yes": a no */
+    }
+    line[n] = '\0';
+    return 1;
+}
+
+nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
+{
+    /* Ctrl-C while asked means "no", not the end of the host: catch SIGINT
+     * without SA_RESTART so the read returns, then put things back. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old);
+    (void)nattel__write_all(out_fd, prompt_text, sizeof prompt_text - 1);
+    char line[256];
+    int got = read_answer(in_fd, line, sizeof line);
+    sigaction(SIGINT, &old, NULL);
+    if (!got) {
+        (void)nattel__write_all(out_fd, "\n", 1);
+        return NATTEL_CONSENT_DISABLED;
+    }
+    return nattel__prompt_answer(line);
+}

@@ -1,0 +1,506 @@
+#include "nattel_server.h"
+
+#include "nattel_error.h"
+#include "nattel_ingest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Past the body limit a request's bytes are read and dropped, never kept;
+ * a sender that keeps going this far beyond it is cut off. */
+#define DISCARD_SLACK (64u * 1024u * 1024u)
+#define CONNECTION_LIMIT 256u
+#define IDLE_TIMEOUT_S 30u
+
+struct nattel__server {
+    nattel__server_config cfg;
+    const nattel_registry *reg;
+    nattel__store *store;
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    char url[128];
+    atomic_long posts; /* POSTs to the endpoint so far: fault tickets */
+    atomic_int stopping;
+    pthread_mutex_t lock; /* guards inflight */
+    pthread_cond_t idle;
+    long inflight; /* requests begun and not yet answered */
+};
+
+/* One request, from its headers to its completion. */
+typedef struct request {
+    nattel_buf body;
+    unsigned status; /* decided before the body (404, 405, 413, fault) */
+    int discard;     /* read the body and keep none of it */
+    int over;        /* the body went past the limit */
+    size_t received;
+} request;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ------------------------------------------------------------------ */
+/* Log                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Client-chosen text (URL, method) with anything unprintable as '?',
+ * so that one request stays one log line. */
+static void printable_copy(char *out, size_t size, const char *s)
+{
+    size_t i = 0;
+    for (; s && s[i] && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+    }
+    out[i] = '\0';
+}
+
+static void log_request(nattel__server *s, const char *method,
+                        const char *url, unsigned status, const char *what)
+{
+    if (!s->cfg.log)
+        return;
+    char m[16], u[128];
+    printable_copy(m, sizeof m, method);
+    printable_copy(u, sizeof u, url);
+    fprintf(s->cfg.log, "nattel serve: %s %s -> %u %s\n", m, u, status, what);
+    fflush(s->cfg.log);
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    nattel__server *s = cls;
+    if (!s->cfg.log)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    fprintf(s->cfg.log, "nattel serve: libmicrohttpd: %s\n", msg);
+    fflush(s->cfg.log);
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers                                                             */
+/* ------------------------------------------------------------------ */
+
+static void add_headers(nattel__server *s, struct MHD_Response *r,
+                        unsigned status)
+{
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    if (status == 405)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+    if ((status == 429 || status == 503) && s->cfg.retry_after >= 0) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%ld", s->cfg.retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    /* Shutting down: keep-alive clients must reconnect elsewhere. */
+    if (atomic_load(&s->stopping))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+static enum MHD_Result send_answer(nattel__server *s,
+                                   struct MHD_Connection *conn,
+                                   unsigned status, const char *body,
+                                   size_t len)
+{
+    if (s->cfg.delay_ms)
+        sleep_ms(s->cfg.delay_ms);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body,
+                                        MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    add_headers(s, r, status);
+    enum MHD_Result ok = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* An answer decided without decoding: {"error":MESSAGE}. */
+static enum MHD_Result send_error(nattel__server *s,
+                                  struct MHD_Connection *conn,
+                                  const char *method, const char *url,
+                                  unsigned status, const char *message)
+{
+    nattel_buf b = NATTEL_BUF_INIT;
+    if (nattel__ingest_error_body(&b, message, NULL) != NATTEL_OK) {
+        nattel_buf_free(&b);
+        return MHD_NO;
+    }
+    log_request(s, method, url, status, message);
+    enum MHD_Result ok = send_answer(s, conn, status, b.data, b.len);
+    nattel_buf_free(&b);
+    return ok;
+}
+
+static const char *early_message(nattel__server *s, unsigned status,
+                                 char *buf, size_t size)
+{
+    switch (status) {
+    case 404: return "no such path; POST envelopes to " NATTEL__SERVER_PATH;
+    case 405: return "method not allowed; use POST";
+    case 413:
+        snprintf(buf, size, "request body exceeds %zu bytes",
+                 s->cfg.max_body);
+        return buf;
+    default:
+        snprintf(buf, size, "injected failure (--fail-status %d)",
+                 s->cfg.fail_status);
+        return buf;
+    }
+}
+
+static enum MHD_Result send_early(nattel__server *s,
+                                  struct MHD_Connection *conn,
+                                  const char *method, const char *url,
+                                  unsigned status)
+{
+    char buf[128];
+    return send_error(s, conn, method, url, status,
+                      early_message(s, status, buf, sizeof buf));
+}
+
+static enum MHD_Result send_ingest(nattel__server *s,
+                                   struct MHD_Connection *conn,
+                                   const char *method, const char *url,
+                                   request *rq)
+{
+    nattel__ingest_result res;
+    nattel_code code = nattel__ingest(s->reg, s->store, rq->body.data,
+                                      rq->body.len, now_ms(), &res);
+    enum MHD_Result ok;
+    if (code != NATTEL_OK) {
+        ok = send_error(s, conn, method, url, 500, "out of memory");
+    } else {
+        log_request(s, method, url, res.status, res.summary);
+        ok = send_answer(s, conn, res.status, res.body.data, res.body.len);
+    }
+    nattel__ingest_result_free(&res);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request life cycle                                                  */
+/* ------------------------------------------------------------------ */
+
+static void inflight_add(nattel__server *s, long delta)
+{
+    pthread_mutex_lock(&s->lock);
+    s->inflight += delta;
+    if (s->inflight == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The answer that can be given from the headers alone; 0 when the body
+ * decides. */
+static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
+                             const char *method, const char *url,
+                             request *rq)
+{
+    if (strcmp(url, NATTEL__SERVER_PATH) != 0)
+        return 404;
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return 405;
+    const char *cl = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)
+        return 413;
+    long ticket = atomic_fetch_add(&s->posts, 1);
+    if (s->cfg.fail_status &&
+        (s->cfg.fail_count < 0 || ticket < s->cfg.fail_count)) {
+        rq->discard = 1;
+        rq->status = (unsigned)s->cfg.fail_status;
+    }
+    return 0;
+}
+
+/* Keeps body bytes up to the limit; past it drops them all. Returns 0 when
+ * the sender went so far past the limit that the connection is cut. */
+static int take_body(nattel__server *s, request *rq, const char *data,
+                     size_t n)
+{
+    rq->received += n;
+    if (rq->received > s->cfg.max_body + DISCARD_SLACK)
+        return 0;
+    if (rq->discard || rq->over)
+        return 1;
+    if (rq->received > s->cfg.max_body) {
+        rq->over = 1;
+        nattel_buf_free(&rq->body);
+        return 1;
+    }
+    return nattel_buf_append(&rq->body, data, n) == NATTEL_OK;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    nattel__server *s = cls;
+    request *rq = *req_cls;
+    if (!rq) {
+        if (!(rq = calloc(1, sizeof *rq)))
+            return MHD_NO;
+        *req_cls = rq;
+        inflight_add(s, 1);
+        unsigned early = decide_early(s, conn, method, url, rq);
+        if (early)
+            return send_early(s, conn, method, url, early);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        int keep = take_body(s, rq, upload, *upload_size);
+        *upload_size = 0;
+        return keep ? MHD_YES : MHD_NO;
+    }
+    if (rq->over)
+        return send_early(s, conn, method, url, 413);
+    if (rq->status)
+        return send_early(s, conn, method, url, rq->status);
+    return send_ingest(s, conn, method, url, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    nattel__server *s = cls;
+    request *rq = *req_cls;
+    if (!rq)
+        return;
+    nattel_buf_free(&rq->body);
+    free(rq);
+    *req_cls = NULL;
+    inflight_add(s, -1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Listening                                                           */
+/* ------------------------------------------------------------------ */
+
+nattel_code nattel__server_parse_listen(const char *listen, char *host,
+                                        size_t size, unsigned *port,
+                                        nattel_error *err)
+{
+    const char *colon = strrchr(listen, ':');
+    const char *h = listen;
+    size_t hlen = colon ? (size_t)(colon - listen) : 0;
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+        h++;
+        hlen -= 2;
+    }
+    if (!colon || !hlen || hlen >= size || memchr(h, ']', hlen) ||
+        (strchr(listen, ':') != colon && listen[0] != '['))
+        return nattel__fail(err, NATTEL_EINVAL,
+                            "listen address '%s' is not ADDR:PORT or "
+                            "[IPV6]:PORT",
+                            listen);
+    char *end = NULL;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || errno || p > 65535 || colon[1] == '-' ||
+        colon[1] == '+')
+        return nattel__fail(err, NATTEL_EINVAL,
+                            "listen address '%s': port must be 0 to 65535",
+                            listen);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (unsigned)p;
+    return NATTEL_OK;
+}
+
+static nattel_code bind_socket(const struct addrinfo *ai, const char *where,
+                               int *out, nattel_error *err)
+{
+    int fd = socket(ai->ai_family,
+                    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+    if (fd < 0)
+        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s",
+                            where, strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s",
+                            where, strerror(e));
+    }
+    *out = fd;
+    return NATTEL_OK;
+}
+
+static nattel_code open_listener(nattel__server *s, nattel_error *err)
+{
+    char host[256];
+    unsigned port = 0;
+    nattel_code code = nattel__server_parse_listen(s->cfg.listen, host,
+                                                   sizeof host, &port, err);
+    if (code)
+        return code;
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int rc = getaddrinfo(host, service, &hints, &ai);
+    if (rc != 0)
+        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s",
+                            s->cfg.listen, gai_strerror(rc));
+    code = bind_socket(ai, s->cfg.listen, &s->listen_fd, err);
+    freeaddrinfo(ai);
+    return code;
+}
+
+/* The URL of the bound socket: numeric host, actual port (port 0 asked
+ * the kernel for one). */
+static nattel_code make_url(nattel__server *s, nattel_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN], port[8];
+    if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
+                    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return nattel__fail(err, NATTEL_EIO,
+                            "cannot read the address of %s: %s",
+                            s->cfg.listen, strerror(errno));
+    int v6 = ss.ss_family == AF_INET6;
+    snprintf(s->url, sizeof s->url, "http://%s%s%s:%s%s", v6 ? "[" : "",
+             host, v6 ? "]" : "", port, NATTEL__SERVER_PATH);
+    return NATTEL_OK;
+}
+
+static nattel_code start_daemon(nattel__server *s, nattel_error *err)
+{
+    /* One thread per connection: a delayed or slow request holds back
+     * only itself. ITC lets MHD_quiesce_daemon stop the accepting. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        log_mhd, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, MHD_OPTION_END);
+    if (!s->daemon)
+        return nattel__fail(err, NATTEL_EIO,
+                            "cannot start the HTTP server on %s",
+                            s->cfg.listen);
+    return NATTEL_OK;
+}
+
+static void server_free(nattel__server *s)
+{
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+nattel_code nattel__server_start(const nattel__server_config *cfg,
+                                 const nattel_registry *reg,
+                                 nattel__store *store, nattel__server **out,
+                                 nattel_error *err)
+{
+    *out = NULL;
+    if (cfg->max_body == 0 || cfg->max_body > NATTEL_JSON_MAX_BYTES)
+        return nattel__fail(err, NATTEL_EINVAL,
+                            "body limit must be 1 to %u bytes",
+                            NATTEL_JSON_MAX_BYTES);
+    nattel__server *s = calloc(1, sizeof *s);
+    if (!s)
+        return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+    s->cfg = *cfg;
+    s->reg = reg;
+    s->store = store;
+    s->listen_fd = -1;
+    atomic_init(&s->posts, 0);
+    atomic_init(&s->stopping, 0);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    nattel_code code = open_listener(s, err);
+    if (!code)
+        code = make_url(s, err);
+    if (!code)
+        code = start_daemon(s, err);
+    if (code) {
+        server_free(s);
+        return code;
+    }
+    *out = s;
+    return NATTEL_OK;
+}
+
+const char *nattel__server_url(const nattel__server *s)
+{
+    return s->url;
+}
+
+static void wait_idle(nattel__server *s, unsigned drain_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += drain_ms / 1000;
+    deadline.tv_nsec += (long)(drain_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (s->inflight > 0 &&
+           pthread_cond_timedwait(&s->idle, &s->lock, &deadline) == 0)
+        ;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void nattel__server_stop(nattel__server *s, unsigned drain_ms)
+{
+    if (!s)
+        return;
+    atomic_store(&s->stopping, 1);
+    /* Quiescing hands the listening socket back: closing it refuses new
+     * connections while the ones in flight are answered. */
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    /* Either closed here or still MHD's, which closes it when stopped. */
+    s->listen_fd = -1;
+    wait_idle(s, drain_ms);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    server_free(s);
+}
