@@ -125,9 +125,12 @@ static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
 static void wrong_type(vctx *c, unsigned t, const char *expected)
 {
     char shown[64];
+    const char *type = nattel__json_type_name(c->d, t);
     show(c->d, t, shown, sizeof shown);
-    problem(c, "expected %s, got %s %s", expected, nattel__json_type_name(c->d, t),
-            shown);
+    if (!strcmp(type, "null") || !strcmp(type, "boolean") || shown[0] == 'a')
+        problem(c, "expected %s, got %s", expected, shown); /* "an object" */
+    else
+        problem(c, "expected %s, got %s %s", expected, type, shown);
 }
 
 static const char *decode_string(vctx *c, nattel_event *ev, unsigned t,
