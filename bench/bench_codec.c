@@ -9,6 +9,7 @@
  * CLOCK_MONOTONIC time have passed; the best of --rounds (default 3) is
  * reported. Output: one "name: N ns/event (M events in S s)" line per
  * measurement, and with --machine, "key value" lines for bench/run.sh.
+ * --only encode|decode runs one of the two (for a profiler).
  */
 #include <nattel/nattel.h>
 
@@ -88,14 +89,15 @@ static result bench_decode(const char *json, size_t len, double min_s)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_codec [--seconds S] [--rounds N] [--machine]\n");
+    fprintf(stderr, "usage: bench_codec [--seconds S] [--rounds N] [--machine] "
+                    "[--only encode|decode]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     double min_s = 1.0;
-    int rounds = 3, machine = 0;
+    int rounds = 3, machine = 0, do_enc = 1, do_dec = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             min_s = atof(argv[++i]);
@@ -103,6 +105,10 @@ int main(int argc, char **argv)
             rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--machine"))
             machine = 1;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc && !strcmp(argv[i + 1], "encode"))
+            do_dec = 0, i++;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc && !strcmp(argv[i + 1], "decode"))
+            do_enc = 0, i++;
         else
             usage();
     }
@@ -128,24 +134,32 @@ int main(int argc, char **argv)
 
     result enc = {1e300, 0, 0}, dec = {1e300, 0, 0};
     for (int r = 0; r < rounds; r++) {
-        result e = bench_encode(ev, min_s);
-        if (e.ns_per_event < enc.ns_per_event)
-            enc = e;
-        result d = bench_decode(json.data, json.len, min_s);
-        if (d.ns_per_event < dec.ns_per_event)
-            dec = d;
+        if (do_enc) {
+            result e = bench_encode(ev, min_s);
+            if (e.ns_per_event < enc.ns_per_event)
+                enc = e;
+        }
+        if (do_dec) {
+            result d = bench_decode(json.data, json.len, min_s);
+            if (d.ns_per_event < dec.ns_per_event)
+                dec = d;
+        }
     }
     if (machine) {
         printf("event %s\n", json.data);
         printf("event_bytes %zu\n", json.len);
-        printf("encode_ns %.1f\n", enc.ns_per_event);
-        printf("decode_ns %.1f\n", dec.ns_per_event);
+        if (do_enc)
+            printf("encode_ns %.1f\n", enc.ns_per_event);
+        if (do_dec)
+            printf("decode_ns %.1f\n", dec.ns_per_event);
     } else {
         printf("event: %s (%zu bytes)\n", json.data, json.len);
-        printf("encode:          %8.1f ns/event (%llu events in %.2f s, best of %d)\n",
-               enc.ns_per_event, enc.events, enc.seconds, rounds);
-        printf("decode+validate: %8.1f ns/event (%llu events in %.2f s, best of %d)\n",
-               dec.ns_per_event, dec.events, dec.seconds, rounds);
+        if (do_enc)
+            printf("encode:          %8.1f ns/event (%llu events in %.2f s, best of %d)\n",
+                   enc.ns_per_event, enc.events, enc.seconds, rounds);
+        if (do_dec)
+            printf("decode+validate: %8.1f ns/event (%llu events in %.2f s, best of %d)\n",
+                   dec.ns_per_event, dec.events, dec.seconds, rounds);
     }
     nattel_buf_free(&json);
     nattel_event_free(ev);

@@ -442,7 +442,6 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
 {
     nattel__jdoc d;
     nattel_error perr;
-    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
     nattel_code rc = nattel__json_parse(&d, json, len, &perr);
     if (rc)
         rc = parse_failed(rc, &perr, problems);
@@ -788,7 +787,6 @@ nattel_code nattel_envelope_from_json(const nattel_registry *reg,
 {
     nattel__jdoc d;
     nattel_error perr;
-    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
     nattel_code rc = nattel__json_parse(&d, json, len, &perr);
     if (rc)
         rc = parse_failed(rc, &perr, problems);

@@ -51,7 +51,6 @@ nattel_code nattel__json_pretty(const char *json, size_t len, nattel_buf *out,
                                 nattel_error *err)
 {
     nattel__jdoc d;
-    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
     nattel_code rc = nattel__json_parse(&d, json, len, err);
     if (!rc && ((rc = pretty(out, &d, 0, 0)) || (rc = NATTEL__PUT_LIT(out, "\n"))))
         rc = nattel__fail(err, rc, "out of memory");

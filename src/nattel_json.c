@@ -284,6 +284,8 @@ static nattel_code verify(verifier *v, unsigned t, unsigned depth,
     return NATTEL_OK;
 }
 
+static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err);
+
 static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
 {
     jsmn_parser parser;
@@ -297,8 +299,7 @@ static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
             return NATTEL_OK;
         }
         if (r == JSMN_ERROR_PART)
-            return nattel__fail(err, NATTEL_EPARSE,
-                                "invalid JSON: unexpected end of input");
+            return retry_bare_literal(d, err);
         if (r == JSMN_ERROR_INVAL)
             return bad_byte(&(verifier){d, err}, parser.pos, "a JSON value");
         /* JSMN_ERROR_NOMEM: grow and resume where jsmn stopped. */
@@ -322,6 +323,63 @@ static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
     }
 }
 
+/* jsmn finds the opening bracket a closing one ends by walking up from
+ * the last token, which is quadratic in the nesting depth. Documents too
+ * small for that to matter skip this check; larger ones are refused here,
+ * in one cheap pass, when they nest deeper than the limit. Exact for valid
+ * JSON, so it never refuses a document within the limit. */
+static nattel_code check_depth(const nattel__jdoc *d, nattel_error *err)
+{
+    const char *s = d->src;
+    unsigned depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < d->len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > d->depth_limit)
+                return nattel__fail(err, NATTEL_ELIMIT,
+                                    "JSON nested deeper than %u levels at byte %zu",
+                                    d->depth_limit, i);
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return NATTEL_OK;
+}
+
+/* In strict mode jsmn wants a delimiter after a literal, so a document
+ * that is only `12` or `true` reads as truncated. Such a document gets a
+ * terminated copy; positions stay the same. */
+static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err)
+{
+    size_t p = skip_ws(d, 0);
+    if (p >= d->len || !strchr("-0123456789tfn", d->src[p]))
+        return nattel__fail(err, NATTEL_EPARSE, "invalid JSON: unexpected end of input");
+    d->copy = malloc(d->len + 2);
+    if (!d->copy)
+        return nattel__fail(err, NATTEL_ENOMEM, "out of memory reading JSON");
+    memcpy(d->copy, d->src, d->len);
+    d->copy[d->len] = ' ';
+    d->copy[d->len + 1] = '\0';
+    d->src = d->copy;
+    jsmn_parser parser;
+    jsmn_init(&parser);
+    int r = jsmn_parse(&parser, d->src, d->len + 1, d->toks, NATTEL__JSON_SMALL);
+    if (r < 0)
+        return r == JSMN_ERROR_PART
+                   ? nattel__fail(err, NATTEL_EPARSE, "invalid JSON: unexpected end of input")
+                   : bad_byte(&(verifier){d, err}, parser.pos, "a JSON value");
+    d->count = (unsigned)r;
+    return NATTEL_OK;
+}
+
 nattel_code nattel__json_parse(nattel__jdoc *d, const char *src, size_t len,
                                nattel_error *err)
 {
@@ -329,13 +387,15 @@ nattel_code nattel__json_parse(nattel__jdoc *d, const char *src, size_t len,
     d->len = len;
     d->toks = d->small;
     d->count = 0;
-    if (!d->depth_limit)
-        d->depth_limit = NATTEL_JSON_MAX_DEPTH;
+    d->copy = NULL;
+    d->depth_limit = NATTEL_JSON_MAX_DEPTH;
     if (len > NATTEL_JSON_MAX_BYTES || len > INT32_MAX)
         return nattel__fail(err, NATTEL_ELIMIT,
                             "JSON document of %zu bytes is over the %u-byte limit",
                             len, NATTEL_JSON_MAX_BYTES);
-    nattel_code rc = tokenize(d, err);
+    nattel_code rc = len > 2048 ? check_depth(d, err) : NATTEL_OK;
+    if (!rc)
+        rc = tokenize(d, err);
     if (rc)
         return rc;
     verifier v = {d, err};
@@ -359,6 +419,8 @@ void nattel__json_release(nattel__jdoc *d)
 {
     if (d->toks && d->toks != d->small)
         free(d->toks);
+    free(d->copy);
+    d->copy = NULL;
     d->toks = NULL;
     d->count = 0;
 }

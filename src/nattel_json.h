@@ -42,7 +42,8 @@ typedef struct nattel__jdoc {
     size_t len;
     nattel__jtok *toks;
     unsigned count;
-    unsigned depth_limit;
+    unsigned depth_limit; /* NATTEL_JSON_MAX_DEPTH, set by the parse */
+    char *copy; /* a bare top-level literal, given a terminator (see parse) */
     nattel__jtok small[NATTEL__JSON_SMALL];
 } nattel__jdoc;
 

@@ -379,7 +379,6 @@ nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
     if (!err)
         err = &local;
     nattel__jdoc d;
-    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
     loader l = {reg, &d, source ? source : "<schema>", err, 0};
     nattel_code rc = nattel__json_parse(&d, json, len, err);
     if (rc) {

@@ -215,9 +215,9 @@ typedef struct nattel_event_type {
  * upstream model raises when a class has no event name).
  */
 #define NATTEL_EVENT_NAME(NAME)                                                \
-    ("" NAME + 0 * sizeof(struct {                                             \
-         int nattel_event_type_needs_a_non_empty_name : (sizeof("" NAME) > 1); \
-     }))
+    (&("" NAME)[0 * sizeof(struct {                                            \
+        int nattel_event_type_needs_a_non_empty_name : (sizeof("" NAME) > 1);  \
+    })])
 
 /* The built-in nat_cli_command type (schema 1.5). */
 extern const nattel_event_type nattel_cli_command_type;

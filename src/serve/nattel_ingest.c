@@ -72,41 +72,42 @@ static void summarise_problems(nattel__ingest_result *res,
              n == 1 ? "" : "s", ps->items[0].path, ps->items[0].message);
 }
 
-static unsigned status_of(nattel_code code)
+static unsigned status_of(nattel_code code, size_t len)
 {
     switch (code) {
     case NATTEL_EPARSE: return 400;
     case NATTEL_ESCHEMA: return 422;
-    /* Too many events or too large: a sender's answer to 413 is to split
-     * the batch, which is what helps. */
-    case NATTEL_ELIMIT: return 413;
+    /* Past the reader's size limit a smaller batch helps (a sender splits
+     * on 413); under it the limit hit is the document's shape (nesting),
+     * which no split mends. */
+    case NATTEL_ELIMIT: return len > NATTEL_JSON_MAX_BYTES ? 413 : 400;
     default: return 500;
     }
 }
 
-static const char *reason_of(unsigned status)
+static const char *reason_of(nattel_code code)
 {
-    switch (status) {
-    case 400: return "invalid JSON";
-    case 413: return "over a limit of the decoder";
-    case 422: return "the envelope breaks the schema";
+    switch (code) {
+    case NATTEL_EPARSE: return "invalid JSON";
+    case NATTEL_ELIMIT: return "over a limit of the JSON reader";
+    case NATTEL_ESCHEMA: return "the envelope breaks the schema";
     default: return "cannot decode the envelope";
     }
 }
 
 static nattel_code reject(nattel__ingest_result *res, nattel_code code,
-                          const nattel_problems *ps)
+                          size_t len, const nattel_problems *ps)
 {
-    res->status = status_of(code);
+    res->status = status_of(code, len);
     summarise_problems(res, ps);
-    return nattel__ingest_error_body(&res->body, reason_of(res->status), ps);
+    return nattel__ingest_error_body(&res->body, reason_of(code), ps);
 }
 
 static nattel_code store_failed(nattel__ingest_result *res,
                                 const nattel_error *err)
 {
     res->status = 500;
-    snprintf(res->summary, sizeof res->summary, "%s", err->message);
+    snprintf(res->summary, sizeof res->summary, "%.200s", err->message);
     return nattel__ingest_error_body(&res->body, err->message, NULL);
 }
 
@@ -139,7 +140,7 @@ nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
         res->status = 500;
         snprintf(res->summary, sizeof res->summary, "out of memory");
     } else if (code) {
-        code = reject(res, code, &problems);
+        code = reject(res, code, len, &problems);
     } else {
         nattel_error err = {NATTEL_OK, ""};
         code = nattel__store_put(store, env, received_ms, &err)

@@ -8,10 +8,9 @@
  *
  *   POST /v1.1/events/json   one envelope, validated by `reg`:
  *     200 {"accepted":N}     every event stored, in one transaction
- *     400                    not JSON
+ *     400                    not JSON, or nested past the reader's limit
  *     413                    over the body limit (answered before reading
- *                            the body when Content-Length says so) or a
- *                            decoder limit (too many events, too deep)
+ *                            the body when Content-Length says so)
  *     422                    breaks the schema; each problem by path
  *   other methods: 405 with Allow: POST; other paths: 404.
  * Fault injection answers the first `fail_count` POSTs with `fail_status`

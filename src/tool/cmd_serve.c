@@ -199,6 +199,10 @@ static void block_stop_signals(sigset_t *set)
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, set, NULL);
+    /* A shell without job control starts background commands with SIGINT
+     * ignored, and an ignored signal never reaches sigwait. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     /* A client that hangs up must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
 }

@@ -59,7 +59,6 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
 {
     nattel__jdoc d;
     nattel_error err;
-    d.depth_limit = NATTEL_JSON_MAX_DEPTH;
     nattel_problems_clear(p);
     nattel_code rc = nattel__json_parse(&d, text, len, &err);
     nattel_event *ev = NULL;

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""The first-run prompt through a real pseudo-terminal (pty.fork: the tool's
+stdin, stdout and stderr are the terminal, and Ctrl-C is the terminal's own
+SIGINT). Checks the answers (Enter, y, yes, no, other, EOF, Ctrl-C), that
+the answer is persisted and used at once, that a decided user is not asked
+again, and that no prompt appears when any stream is not a terminal.
+Env: NATTEL_BIN, NATTEL_TEST_TMP."""
+import os
+import pty
+import select
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import tomllib
+except ImportError:
+    print("skip: Python's tomllib (3.11+) is not available", file=sys.stderr)
+    sys.exit(77)
+
+BIN = os.environ.get("NATTEL_BIN")
+PROMPT_END = b"[Y/n]: "
+EMIT = ["emit", "--command", "run", "--status", "success"]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def base_env(consent_file):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NAT_TELEMETRY_ENABLED", "DO_NOT_TRACK", "NAT_TELEMETRY_DRY_RUN")}
+    env["NAT_TELEMETRY_CONSENT_FILE"] = consent_file
+    env["NAT_TELEMETRY_ENDPOINT"] = "stdout"
+    return env
+
+
+def read_until(fd, marker, timeout=10.0):
+    out = b""
+    end = time.monotonic() + timeout
+    while marker not in out and time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def read_rest(fd, timeout=10.0):
+    out = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def on_pty(env, answer):
+    """Runs `nattel emit` on a new terminal; types `answer` at the prompt
+    (None: answer nothing). Returns (exit status, everything shown)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(BIN, [BIN] + EMIT, env)
+    shown = read_until(fd, PROMPT_END) if answer is not None else b""
+    if answer is not None and PROMPT_END in shown:
+        os.write(fd, answer)
+    shown += read_rest(fd)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown
+
+
+def file_consent(path):
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)["telemetry"]["consent"]
+    except FileNotFoundError:
+        return None
+
+
+def main():
+    if not BIN:
+        print("NATTEL_BIN is not set", file=sys.stderr)
+        return 1
+    base = os.environ.get("NATTEL_TEST_TMP") or None
+    if base:
+        os.makedirs(base, exist_ok=True)
+    cases = [
+        (b"\r", "enabled"), (b"y\r", "enabled"), (b"yes\r", "enabled"),
+        (b"YES\r", "enabled"), (b"n\r", "disabled"), (b"no\r", "disabled"),
+        (b"maybe\r", "disabled"), (b"\x04", "disabled"),  # Ctrl-D: EOF
+        (b"\x03", "disabled"),                            # Ctrl-C: SIGINT
+    ]
+    with tempfile.TemporaryDirectory(dir=base, prefix="prompt-pty-") as tmp:
+        for i, (answer, want) in enumerate(cases):
+            path = os.path.join(tmp, f"c{i}", "nat", "telemetry.toml")
+            env = base_env(path)
+            code, shown = on_pty(env, answer)
+            text = shown.decode("utf-8", "replace")
+            check(PROMPT_END in shown, f"{answer!r}: no prompt shown: {text!r}")
+            for words in ("never holds", "nattel consent", "NAT_TELEMETRY_ENABLED"):
+                check(words in text, f"{answer!r}: prompt lacks {words!r}")
+            check(code == 0, f"{answer!r}: exit {code}: {text!r}")
+            check(file_consent(path) == want,
+                  f"{answer!r}: persisted {file_consent(path)}, want {want}")
+            # used at once: the payload is (or is not) on the terminal now
+            sent = '"name":"nat_cli_command"' in text
+            check(sent == (want == "enabled"), f"{answer!r}: payload shown={sent}: {text!r}")
+            # asked once: the next run decides from the file, silently
+            code, shown = on_pty(env, None)
+            check(PROMPT_END not in shown and code == 0,
+                  f"{answer!r}: asked again: {shown!r}")
+            check(('"name":"nat_cli_command"' in shown.decode("utf-8", "replace"))
+                  == (want == "enabled"), f"{answer!r}: second run payload")
+
+        # the environment decides: no prompt
+        path = os.path.join(tmp, "env", "telemetry.toml")
+        env = base_env(path)
+        env["NAT_TELEMETRY_ENABLED"] = "1"
+        code, shown = on_pty(env, None)
+        check(PROMPT_END not in shown and file_consent(path) is None,
+              f"env set: prompted or wrote: {shown!r}")
+
+        # not all three streams are terminals: never asked, off, nothing written
+        for which in ("stdin", "stdout", "stderr"):
+            path = os.path.join(tmp, f"no-{which}", "telemetry.toml")
+            master, slave = os.openpty()
+            streams = {"stdin": slave, "stdout": slave, "stderr": slave}
+            streams[which] = subprocess.DEVNULL if which == "stdin" else subprocess.PIPE
+            p = subprocess.Popen([BIN] + EMIT, env=base_env(path), start_new_session=True,
+                                 **streams)
+            try:
+                out = p.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out = p.communicate()
+                failures.append(f"{which} not a terminal: the tool waited for an answer")
+            os.close(slave)
+            shown = read_rest(master, timeout=0.5)
+            os.close(master)
+            seen = shown + b"".join(x for x in out if x)
+            check(PROMPT_END not in seen, f"{which} not a terminal: prompted: {seen!r}")
+            check(b"nat_cli_command" not in seen, f"{which} not a terminal: sent")
+            check(file_consent(path) is None, f"{which} not a terminal: file written")
+            check(p.returncode == 0, f"{which} not a terminal: exit {p.returncode}")
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Integration tests of `nattel report`: events are posted to a real
+`nattel serve`, and the report's table and --json are checked against
+figures computed here, independently, from what was posted.
+
+Environment: NATTEL_BIN (the tool), NATTEL_TEST_TMP (scratch directory).
+"""
+
+import http.client
+import json
+import math
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from fractions import Fraction
+
+BIN = os.environ.get("NATTEL_BIN")
+TMP = os.environ.get("NATTEL_TEST_TMP")
+PATH = "/v1.1/events/json"
+STATUSES = ["success", "failure", "completed", "error", "canceled",
+            "interrupted", "undefined"]
+
+
+def cli_params(command, subcommand, status, duration, error_class):
+    return {
+        "nemoSource": "agent_toolkit",
+        "command": command,
+        "subcommand": subcommand,
+        "taskStatus": status,
+        "durationMs": duration,
+        "exitCode": 0 if status == "success" else 1,
+        "errorClass": error_class,
+        "pythonVersion": "undefined",
+    }
+
+
+def envelope(params_list, session):
+    env = {"browserType": "undefined", "clientId": "184482118588404",
+           "clientType": "Native", "clientVariant": "Release",
+           "clientVer": "0.1.0", "cpuArchitecture": "x86_64",
+           "deviceGdprBehOptIn": "None", "deviceGdprFuncOptIn": "None",
+           "deviceGdprTechOptIn": "None"}
+    for key in ["deviceId", "deviceMake", "deviceModel", "deviceOS",
+                "deviceOSVersion", "deviceType"]:
+        env[key] = "undefined"
+    env.update({"eventProtocol": "1.6", "eventSchemaVer": "1.5",
+                "eventSysVer": "nat-telemetry/1.0",
+                "externalUserId": "undefined", "gdprBehOptIn": "None",
+                "gdprFuncOptIn": "None", "gdprTechOptIn": "None",
+                "idpId": "undefined", "integrationId": "undefined",
+                "productName": "undefined", "productVersion": "undefined",
+                "sentTs": "2026-05-06T17:00:09.999Z", "sessionId": session,
+                "userId": "undefined"})
+    env["events"] = [{"ts": "2026-05-06T17:00:05.%03dZ" % i, "parameters": p,
+                      "name": "nat_cli_command"}
+                     for i, p in enumerate(params_list)]
+    return json.dumps(env, separators=(",", ":")).encode()
+
+
+class Server:
+    def __init__(self, workdir, db):
+        self.err = open(os.path.join(workdir, "serve.err"), "ab")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--db", db, "--quiet"],
+            stdout=subprocess.PIPE, stderr=self.err, cwd=workdir)
+        line = []
+        t = threading.Thread(
+            target=lambda: line.append(self.proc.stdout.readline()),
+            daemon=True)
+        t.start()
+        t.join(15)
+        if not line or not line[0]:
+            self.proc.kill()
+            self.proc.wait(10)
+            raise AssertionError("serve printed no URL")
+        u = urllib.parse.urlparse(line[0].decode().strip())
+        assert u.hostname == "127.0.0.1" and u.path == PATH, u
+        self.host, self.port = u.hostname, u.port
+
+    def post(self, body):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
+        try:
+            conn.request("POST", PATH, body=body)
+            resp = conn.getresponse()
+            data = resp.read()
+            assert resp.status == 200, (resp.status, data)
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            raise AssertionError("serve did not stop")
+        self.proc.stdout.close()
+        self.err.close()
+        assert rc == 0, rc
+
+
+def run_tool(*args):
+    return subprocess.run([BIN] + list(args), capture_output=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+
+
+# --------------------------------------------------------------------------
+# The oracle: the report computed from the posted events.
+# --------------------------------------------------------------------------
+
+def nearest_rank(sorted_values, pct):
+    if not sorted_values:
+        return None
+    rank = math.ceil(Fraction(pct * len(sorted_values), 100))
+    return sorted_values[max(rank, 1) - 1]
+
+
+def expected_report(events):
+    groups = {}
+    for p in events:
+        groups.setdefault((p["command"], p["subcommand"]), []).append(p)
+    out = []
+    # Byte order of the UTF-8 text is code point order.
+    for (command, subcommand) in sorted(groups):
+        rows = groups[(command, subcommand)]
+        statuses = Counter(p["taskStatus"] for p in rows)
+        known = sorted(p["durationMs"] for p in rows if p["durationMs"] >= 0)
+        errors = Counter(p["errorClass"] for p in rows
+                         if p["errorClass"] != "undefined")
+        top = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        out.append({
+            "command": command,
+            "subcommand": subcommand,
+            "count": len(rows),
+            "success": statuses["success"],
+            "failure": statuses["failure"],
+            "interrupted": statuses["interrupted"],
+            "p50DurationMs": nearest_rank(known, 50),
+            "p95DurationMs": nearest_rank(known, 95),
+            "errorClasses": [{"errorClass": k, "count": v} for k, v in top],
+        })
+    return out
+
+
+def random_events(rng, n):
+    commands = {
+        "run": ["undefined"],
+        "info": ["list-components", "list-channels", "undefined"],
+        "serve": ["undefined"],
+        "configure": ["telemetry"],
+        "d\u00e9mo": ["undefined"],          # non-ASCII
+        "tab\there": ["undefined"],          # a control character
+        "unknown": ["undefined"],
+    }
+    error_classes = ["ValueError", "KeyError", "FileNotFoundError",
+                     "KeyboardInterrupt", "RuntimeError"]
+    names = sorted(commands)
+    events = []
+    for _ in range(n):
+        command = rng.choice(names)
+        status = rng.choice(STATUSES)
+        if command == "unknown":
+            duration = -1  # never a known duration: null percentiles
+        else:
+            duration = rng.choice([-1, 0, rng.randint(1, 100),
+                                   rng.randint(100, 100000)])
+        error = ("undefined" if status == "success" or rng.random() < 0.2
+                 else rng.choice(error_classes))
+        events.append(cli_params(command, rng.choice(commands[command]),
+                                 status, duration, error))
+    return events
+
+
+# --------------------------------------------------------------------------
+# Reading the table
+# --------------------------------------------------------------------------
+
+def parse_table(text):
+    lines = text.rstrip("\n").split("\n")
+    header = lines[0].split()
+    assert header[:8] == ["COMMAND", "SUBCOMMAND", "COUNT", "SUCCESS",
+                          "FAILURE", "INTERRUPTED", "P50_MS", "P95_MS"], header
+    rows = []
+    for line in lines[1:]:
+        parts = line.split(None, 8)
+        assert len(parts) == 9, line
+        rows.append(parts)
+    return rows
+
+
+def table_row(expected):
+    def num(v):
+        return "-" if v is None else str(v)
+
+    def printable(s):
+        return "".join("?" if ord(c) < 0x20 or ord(c) == 0x7f else c
+                       for c in s)
+
+    errors = ", ".join("%s (%d)" % (printable(e["errorClass"]), e["count"])
+                       for e in expected["errorClasses"]) or "-"
+    return [printable(expected["command"]), printable(expected["subcommand"]),
+            str(expected["count"]), str(expected["success"]),
+            str(expected["failure"]), str(expected["interrupted"]),
+            num(expected["p50DurationMs"]), num(expected["p95DurationMs"]),
+            errors]
+
+
+# --------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------
+
+def post_all(srv, events, rng):
+    i = 0
+    n = 0
+    while i < len(events):
+        k = rng.randint(1, 7)
+        srv.post(envelope(events[i:i + k], "%032x" % n))
+        i += k
+        n += 1
+
+
+def test_report_matches_posted_events(work):
+    seed = int(os.environ.get("NATTEL_TEST_SEED", time.time_ns() % 100000))
+    print("seed %d (NATTEL_TEST_SEED to repeat)" % seed)
+    rng = random.Random(seed)
+    events = random_events(rng, 400)
+    db = os.path.join(work, "report.db")
+    srv = Server(work, db)
+    try:
+        post_all(srv, events, rng)
+        # Read alongside the running server (WAL).
+        r = run_tool("report", "--db", db, "--json")
+        assert r.returncode == 0, r
+        assert json.loads(r.stdout) == expected_report(events)
+        # One more envelope after that read is seen by the next one.
+        extra = [cli_params("run", "undefined", "failure", 7, "OSError")]
+        srv.post(envelope(extra, "f" * 32))
+        events += extra
+    finally:
+        srv.stop()
+    want = expected_report(events)
+
+    r = run_tool("report", "--db", db, "--json")
+    assert r.returncode == 0 and r.stderr == b"", r
+    got = json.loads(r.stdout)
+    assert got == want, json.dumps({"got": got, "want": want}, indent=1)
+    keys = ["command", "subcommand", "count", "success", "failure",
+            "interrupted", "p50DurationMs", "p95DurationMs"]
+    assert all(list(row)[:8] == keys for row in got), got[0]
+
+    r = run_tool("report", "--db", db)
+    assert r.returncode == 0 and r.stderr == b"", r
+    rows = parse_table(r.stdout.decode())
+    assert rows == [table_row(w) for w in want], (rows, want)
+
+    # Run from the database's directory: the default --db is nattel.db.
+    os.rename(db, os.path.join(work, "nattel.db"))
+    r = subprocess.run([BIN, "report", "--json"], capture_output=True,
+                       cwd=work, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout) == want, r
+
+
+def test_percentiles_on_known_values(work):
+    # Hand-checkable: 1..20 ms → nearest rank 10 and 19; -1 ignored.
+    events = [cli_params("p", "undefined", "success", d, "undefined")
+              for d in list(range(20, 0, -1)) + [-1, -1]]
+    db = os.path.join(work, "pct.db")
+    srv = Server(work, db)
+    try:
+        srv.post(envelope(events[:11], "a" * 32))
+        srv.post(envelope(events[11:], "b" * 32))
+    finally:
+        srv.stop()
+    r = run_tool("report", "--db", db, "--json")
+    got = json.loads(r.stdout)
+    assert got == expected_report(events), got
+    assert (got[0]["count"], got[0]["p50DurationMs"],
+            got[0]["p95DurationMs"]) == (22, 10, 19), got
+
+
+def test_empty_database(work):
+    db = os.path.join(work, "empty.db")
+    Server(work, db).stop()
+    r = run_tool("report", "--db", db, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == [], r
+    r = run_tool("report", "--db", db)
+    assert r.returncode == 0, r
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("COMMAND"), lines
+
+
+def test_errors(work):
+    r = run_tool("report", "--help")
+    assert r.returncode == 0 and b"usage: nattel report" in r.stdout, r
+    for args in [["--bogus"], ["--db"], ["extra"]]:
+        r = run_tool("report", *args)
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith(b"nattel report: "), r.stderr
+        assert r.stdout == b"", r
+    missing = os.path.join(work, "missing.db")
+    r = run_tool("report", "--db", missing)
+    assert r.returncode == 2, r
+    assert missing.encode() in r.stderr, r.stderr
+    assert not os.path.exists(missing), "report created the database"
+    foreign = os.path.join(work, "foreign.db")
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    r = run_tool("report", "--db", foreign)
+    assert r.returncode == 1, r
+    assert foreign.encode() in r.stderr and r.stderr.count(b"\n") == 1, r
+
+
+TESTS = [
+    test_report_matches_posted_events,
+    test_percentiles_on_known_values,
+    test_empty_database,
+    test_errors,
+]
+
+
+def main():
+    if not BIN or not os.access(BIN, os.X_OK):
+        print("NATTEL_BIN is not set to the nattel tool", file=sys.stderr)
+        return 2
+    base = TMP or tempfile.gettempdir()
+    os.makedirs(base, exist_ok=True)
+    failed = 0
+    for test in TESTS:
+        work = tempfile.mkdtemp(prefix="report-", dir=base)
+        try:
+            test(work)
+            print("PASS %s" % test.__name__)
+        except Exception as e:
+            failed += 1
+            print("FAIL %s: %s: %s" % (test.__name__, type(e).__name__, e))
+            sys.stdout.flush()
+            import traceback
+            traceback.print_exc()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,468 @@
+/* Consent: the file's reading rules (incl. the asymmetric stale
+ * prompt_version), atomic writes and their failures, the resolution order,
+ * the prompt's answers (through a pipe; the terminal path is
+ * tests/integration/test_prompt_pty.py), the sinks and nattel_emit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "nattel_consent.h"
+#include "nattel_prompt.h"
+
+#include <nattel/telemetry.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = tu_tmpdir("consent");
+    return tmp ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(tmp);
+    return 0;
+}
+
+static void path_in(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", tmp, name);
+}
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static nattel_consent_state parse(const char *text)
+{
+    nattel_consent_file f;
+    memset(&f, 0, sizeof f);
+    nattel__consent_parse(text, strlen(text), &f);
+    return f.state;
+}
+
+#define EN NATTEL_CONSENT_ENABLED
+#define DIS NATTEL_CONSENT_DISABLED
+#define NEVER NATTEL_CONSENT_NEVER_ASKED
+
+static void test_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        nattel_consent_state want;
+    } cases[] = {
+        {"[telemetry]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", EN},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\n", DIS},
+        /* stale or missing prompt_version: asymmetric */
+        {"[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n", NEVER},
+        {"[telemetry]\nconsent = \"enabled\"\n", NEVER},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"0.9\"\n", DIS},
+        {"[telemetry]\nconsent = \"disabled\"\n", DIS},
+        {"[telemetry]\nconsent = \"enabled\"\nprompt_version = 1.0\n", NEVER},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = 1.0\n", DIS},
+        /* unknown values */
+        {"[telemetry]\nconsent = \"Enabled\"\nprompt_version = \"1.0\"\n", NEVER},
+        {"[telemetry]\nconsent = true\nprompt_version = \"1.0\"\n", NEVER},
+        {"[telemetry]\nprompt_version = \"1.0\"\n", NEVER},
+        {"[other]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", NEVER},
+        {"telemetry = \"enabled\"\n", NEVER},
+        {"[[telemetry]]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", NEVER},
+        /* other TOML spellings of the same table */
+        {"telemetry = {consent = 'enabled', prompt_version = '1.0'}\n", EN},
+        {"telemetry.consent = \"disabled\"\ntelemetry.prompt_version = \"1.0\"\n", DIS},
+        {"# c\n[x]\na = [1, {b = 2}]\n[telemetry] # t\n  consent='enabled'\n"
+         "  prompt_version=\"1.0\"\n  extra = 1979-05-27\n", EN},
+        /* malformed: never asked, even if a consent line is in there */
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\nconsent = \"disabled\"\n", NEVER},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\n[telemetry]\n", NEVER},
+        {"[telemetry\nconsent = \"enabled\"\n", NEVER},
+        {"", NEVER},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        nattel_consent_state got = parse(cases[i].text);
+        if (got != cases[i].want)
+            fail_msg("case %zu: %s, want %s:\n%s", i,
+                     nattel_consent_state_name(got),
+                     nattel_consent_state_name(cases[i].want), cases[i].text);
+    }
+}
+
+static void test_notes(void **state)
+{
+    (void)state;
+    nattel_consent_file f;
+    memset(&f, 0, sizeof f);
+    const char *t = "[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n";
+    nattel__consent_parse(t, strlen(t), &f);
+    assert_int_equal(f.stale, 1);
+    assert_string_equal(f.prompt_version, "0.9");
+    assert_non_null(strstr(f.note, "asked again"));
+    memset(&f, 0, sizeof f);
+    nattel__consent_parse("a = =", 5, &f);
+    assert_int_equal(f.malformed, 1);
+    assert_non_null(strstr(f.note, "line 1"));
+}
+
+static void test_write_read(void **state)
+{
+    (void)state;
+    char path[1100], dir[1024];
+    path_in(dir, sizeof dir, "new/nat");
+    snprintf(path, sizeof path, "%s/telemetry.toml", dir);
+    nattel_error err;
+    /* 2026-01-02T03:04:05.678Z */
+    assert_int_equal(nattel_consent_file_write(path, DIS, 1767323045678LL, &err),
+                     NATTEL_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    nattel_consent_file f;
+    nattel_consent_file_read(path, &f);
+    assert_int_equal(f.state, DIS);
+    assert_int_equal(f.exists, 1);
+    assert_string_equal(f.consented_at, "2026-01-02T03:04:05Z");
+    assert_string_equal(f.prompt_version, NATTEL_PROMPT_VERSION);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    /* upstream layout: three comment lines, then the table */
+    assert_true(text[0] == '#');
+    char *table = strstr(text, "\n[telemetry]\nconsent = \"disabled\"\n"
+                               "consented_at = \"2026-01-02T03:04:05Z\"\n"
+                               "prompt_version = \"1.0\"\n");
+    assert_non_null(table);
+    int comment_lines = 0;
+    for (char *p = text; p <= table; p++)
+        comment_lines += *p == '\n';
+    assert_int_equal(comment_lines, 3);
+    free(text);
+    /* overwrite leaves no temporary files behind */
+    assert_int_equal(nattel_consent_file_write(path, EN, 0, &err), NATTEL_OK);
+    nattel_consent_file_read(path, &f);
+    assert_int_equal(f.state, EN);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_write_failures(void **state)
+{
+    (void)state;
+    char file[1024], path[1100];
+    nattel_error err;
+    /* a regular file where a directory must be (works as root too) */
+    path_in(file, sizeof file, "plain");
+    put_file(file, "x");
+    snprintf(path, sizeof path, "%s/sub/telemetry.toml", file);
+    assert_int_equal(nattel_consent_file_write(path, EN, 0, &err), NATTEL_EIO);
+    assert_non_null(strstr(err.message, "plain"));
+    /* a directory where the file must be */
+    path_in(path, sizeof path, "isdir");
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(nattel_consent_file_write(path, EN, 0, &err), NATTEL_EIO);
+    assert_non_null(strstr(err.message, "rename"));
+    assert_int_equal(nattel_consent_file_write(NULL, EN, 0, &err), NATTEL_EINVAL);
+    assert_int_equal(nattel_consent_file_write(path, NEVER, 0, &err), NATTEL_EINVAL);
+    /* consent_set reports the failure too */
+    nattel_config cfg = {0};
+    cfg.consent_file = path;
+    assert_int_equal(nattel_consent_set(&cfg, DIS, &err), NATTEL_EIO);
+}
+
+static void test_read_oddities(void **state)
+{
+    (void)state;
+    char path[1024];
+    nattel_consent_file f;
+    path_in(path, sizeof path, "absent.toml");
+    nattel_consent_file_read(path, &f);
+    assert_int_equal(f.state, NEVER);
+    assert_int_equal(f.exists, 0);
+    nattel_consent_file_read(NULL, &f);
+    assert_int_equal(f.state, NEVER);
+    path_in(path, sizeof path, "big.toml");
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("[telemetry]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", fp);
+    for (unsigned i = 0; i < NATTEL__CONSENT_MAX_BYTES; i++)
+        fputc('\n', fp);
+    fclose(fp);
+    nattel_consent_file_read(path, &f);
+    assert_int_equal(f.state, NEVER);
+    assert_non_null(strstr(f.note, "larger"));
+}
+
+static int64_t clock_fixed(void *ctx)
+{
+    return *(int64_t *)ctx;
+}
+
+static void config_with(nattel_config *cfg, const char *file, char **extra)
+{
+    char *env[16];
+    static char var[1100];
+    snprintf(var, sizeof var, "NAT_TELEMETRY_CONSENT_FILE=%s", file);
+    size_t n = 0;
+    env[n++] = "HOME=/nonexistent";
+    env[n++] = var;
+    for (; extra && *extra; extra++)
+        env[n++] = *extra;
+    env[n] = NULL;
+    nattel_error err;
+    assert_int_equal(nattel_config_from_env(cfg, nattel_envp_lookup, env, &err), 0);
+    cfg->prompt = NATTEL_PROMPT_NEVER;
+}
+
+static void resolve(const char *file, char **extra, nattel_consent_state want,
+                    nattel_consent_source want_src)
+{
+    nattel_config cfg;
+    config_with(&cfg, file, extra);
+    nattel_consent_state st;
+    nattel_consent_source src;
+    assert_int_equal(nattel_consent_resolve(&cfg, &st, &src, NULL), NATTEL_OK);
+    if (st != want || src != want_src)
+        fail_msg("%s by %s, want %s by %s", nattel_consent_state_name(st),
+                 nattel_consent_source_name(src), nattel_consent_state_name(want),
+                 nattel_consent_source_name(want_src));
+    nattel_config_clear(&cfg);
+}
+
+static void test_resolution_order(void **state)
+{
+    (void)state;
+    char on[1024], off[1024], none[1024];
+    path_in(on, sizeof on, "on.toml");
+    path_in(off, sizeof off, "off.toml");
+    path_in(none, sizeof none, "none.toml");
+    nattel_error err;
+    assert_int_equal(nattel_consent_file_write(on, EN, 0, &err), 0);
+    assert_int_equal(nattel_consent_file_write(off, DIS, 0, &err), 0);
+
+    resolve(on, NULL, EN, NATTEL_SOURCE_FILE);
+    resolve(off, NULL, DIS, NATTEL_SOURCE_FILE);
+    resolve(none, NULL, DIS, NATTEL_SOURCE_NOBODY);
+    char *env_on[] = {"NAT_TELEMETRY_ENABLED=yes", NULL};
+    char *env_off[] = {"NAT_TELEMETRY_ENABLED=0", NULL};
+    resolve(off, env_on, EN, NATTEL_SOURCE_ENV);
+    resolve(on, env_off, DIS, NATTEL_SOURCE_ENV);
+    resolve(none, env_on, EN, NATTEL_SOURCE_ENV);
+    char *dnt[] = {"DO_NOT_TRACK=1", "NAT_TELEMETRY_ENABLED=1", NULL};
+    resolve(on, dnt, DIS, NATTEL_SOURCE_DO_NOT_TRACK);
+    char *dnt_false[] = {"DO_NOT_TRACK=false", NULL};
+    resolve(on, dnt_false, EN, NATTEL_SOURCE_FILE);
+}
+
+static void test_consent_set_uses_clock(void **state)
+{
+    (void)state;
+    char path[1024];
+    path_in(path, sizeof path, "clock/telemetry.toml");
+    nattel_config cfg;
+    config_with(&cfg, path, NULL);
+    int64_t now = 946684800000LL; /* 2000-01-01T00:00:00Z */
+    cfg.now_ms = clock_fixed;
+    cfg.clock_ctx = &now;
+    nattel_error err;
+    assert_int_equal(nattel_consent_set(&cfg, EN, &err), NATTEL_OK);
+    nattel_consent_file f;
+    nattel_consent_file_read(path, &f);
+    assert_string_equal(f.consented_at, "2000-01-01T00:00:00Z");
+    nattel_config_clear(&cfg);
+}
+
+/* Feeds `input` to the prompt through a pipe; returns the answer and what
+ * was left unread in `rest`. */
+static nattel_consent_state ask_with(const char *input, size_t len, char *rest,
+                                     size_t cap)
+{
+    int in[2], out[2];
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(write(in[1], input, len), (ssize_t)len);
+    close(in[1]);
+    nattel_consent_state st = nattel_prompt_ask(in[0], out[1]);
+    close(out[1]);
+    char text[4096];
+    ssize_t n = read(out[0], text, sizeof text - 1);
+    assert_true(n > 0);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "[Y/n]"));
+    ssize_t r = read(in[0], rest, cap - 1);
+    rest[r > 0 ? r : 0] = '\0';
+    close(in[0]);
+    close(out[0]);
+    return st;
+}
+
+static void test_prompt_answers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *input;
+        nattel_consent_state want;
+    } cases[] = {{"\n", EN},     {"y\n", EN},    {"YES\n", EN}, {"  Yes \n", EN},
+                 {"n\n", DIS},   {"no\n", DIS},  {"yess\n", DIS}, {"sure\n", DIS},
+                 {"", DIS},      {"y", DIS},     {"x y\n", DIS}};
+    char rest[64];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        nattel_consent_state got =
+            ask_with(cases[i].input, strlen(cases[i].input), rest, sizeof rest);
+        if (got != cases[i].want)
+            fail_msg("answer '%s': %s", cases[i].input,
+                     nattel_consent_state_name(got));
+    }
+    /* only the answer line is consumed: the host's input stays */
+    assert_int_equal(ask_with("y\nhost input\n", 13, rest, sizeof rest), EN);
+    assert_string_equal(rest, "host input\n");
+}
+
+static void test_prompt_text(void **state)
+{
+    (void)state;
+    const char *t = nattel_prompt_text();
+    assert_non_null(strstr(t, "never holds"));
+    assert_non_null(strstr(t, "nattel consent"));
+    assert_non_null(strstr(t, "NAT_TELEMETRY_ENABLED"));
+}
+
+static char *drain(int fd)
+{
+    static char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static void sink_config(nattel_config *cfg, int fd, const char *endpoint,
+                        int dry_run, int debug)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->endpoint = (char *)endpoint;
+    cfg->dry_run = dry_run;
+    cfg->debug = debug;
+    cfg->log_fd = fd;
+}
+
+static void test_transports(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    nattel_config cfg;
+    nattel_transport t;
+    nattel_error err;
+    const char payload[] = "{\"a\":1}";
+
+    sink_config(&cfg, p[1], "stdout", 0, 0);
+    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), 0);
+    assert_int_equal(nattel_transport_send(&t, payload, 7, &err), 0);
+    nattel_transport_release(&t);
+    assert_string_equal(drain(p[0]), "{\"a\":1}\n");
+
+    const char *quiet[] = {"", NATTEL_DEFAULT_ENDPOINT};
+    for (int dry = 0; dry <= 1; dry++)
+        for (size_t i = 0; i < 2; i++) {
+            sink_config(&cfg, p[1], dry ? "stdout" : quiet[i], dry, 0);
+            assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), 0);
+            assert_int_equal(nattel_transport_send(&t, payload, 7, &err), 0);
+            nattel_transport_release(&t);
+            assert_string_equal(drain(p[0]), "");
+        }
+
+    sink_config(&cfg, p[1], NATTEL_DEFAULT_ENDPOINT, 0, 1);
+    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), 0);
+    assert_int_equal(nattel_transport_send(&t, payload, 7, &err), 0);
+    nattel_transport_release(&t);
+    char *line = drain(p[0]);
+    assert_non_null(strstr(line, "not sent"));
+    assert_null(strstr(line, "{\"a\""));
+
+    sink_config(&cfg, p[1], "gopher://x", 0, 0);
+    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), NATTEL_EINVAL);
+    nattel_transport_release(&t);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_emit(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    char none[1024];
+    path_in(none, sizeof none, "emit-none.toml");
+    char *on[] = {"NAT_TELEMETRY_ENABLED=1", "NAT_TELEMETRY_ENDPOINT=stdout",
+                  "NAT_SESSION_PREFIX=t-", NULL};
+    char *off[] = {"NAT_TELEMETRY_ENDPOINT=stdout", NULL};
+    int64_t now = 1700000000123LL;
+    for (int enabled = 1; enabled >= 0; enabled--) {
+        nattel_config cfg;
+        config_with(&cfg, none, enabled ? on : off);
+        cfg.log_fd = p[1];
+        cfg.now_ms = clock_fixed;
+        cfg.clock_ctx = &now;
+        nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+        c.command = "run";
+        c.task_status = NATTEL_TASK_STATUS_FAILURE;
+        c.error_class = "ValueError";
+        nattel_event *ev;
+        nattel_error err;
+        assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
+        int sent = -1;
+        assert_int_equal(nattel_emit(&cfg, ev, "9.9", &sent, &err), NATTEL_OK);
+        assert_int_equal(sent, enabled);
+        char *out = drain(p[0]);
+        if (enabled) {
+            assert_non_null(strstr(out, "\"sessionId\":\"t-"));
+            assert_non_null(strstr(out, "\"clientVer\":\"9.9\""));
+            assert_non_null(strstr(out, "\"sentTs\":\"2023-11-14T22:13:20.123Z\""));
+            assert_non_null(strstr(out, "\"errorClass\":\"ValueError\""));
+            assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+        } else {
+            assert_string_equal(out, "");
+        }
+        nattel_config_clear(&cfg);
+    }
+    close(p[0]);
+    close(p[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_notes),
+        cmocka_unit_test(test_write_read),
+        cmocka_unit_test(test_write_failures),
+        cmocka_unit_test(test_read_oddities),
+        cmocka_unit_test(test_resolution_order),
+        cmocka_unit_test(test_consent_set_uses_clock),
+        cmocka_unit_test(test_prompt_answers),
+        cmocka_unit_test(test_prompt_text),
+        cmocka_unit_test(test_transports),
+        cmocka_unit_test(test_emit),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,306 @@
+/* The store of `nattel serve` (tables, transactions, many writers, the
+ * report queries) and the ingest step that sits between HTTP and it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "serve/nattel_ingest.h"
+#include "serve/nattel_report.h"
+#include "serve/nattel_store.h"
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 1778086805000LL /* 2026-05-06T17:00:05.000Z */
+
+static char *db_path(const char *tag)
+{
+    char *dir = tu_tmpdir(tag);
+    assert_non_null(dir);
+    char *path = malloc(strlen(dir) + 16);
+    assert_non_null(path);
+    sprintf(path, "%s/t.db", dir);
+    free(dir);
+    return path;
+}
+
+static nattel_event *cli(const char *command, const char *sub,
+                         nattel_task_status status, int64_t duration,
+                         const char *error_class)
+{
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = command;
+    c.subcommand = sub;
+    c.task_status = status;
+    c.duration_ms = duration;
+    c.error_class = error_class;
+    nattel_event *ev = NULL;
+    nattel_error err;
+    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), NATTEL_OK);
+    return ev;
+}
+
+static nattel_envelope *one_event_envelope(nattel_event *ev,
+                                           const char *session)
+{
+    nattel_envelope *env = nattel_envelope_new("1.0.0", session);
+    nattel_error err;
+    assert_non_null(env);
+    assert_int_equal(nattel_envelope_add(env, ev, T0, &err), NATTEL_OK);
+    return env;
+}
+
+static void put(nattel__store *st, nattel_event *ev)
+{
+    nattel_envelope *env = one_event_envelope(ev, "s");
+    nattel_error err;
+    assert_int_equal(nattel__store_put(st, env, T0 + 1, &err), NATTEL_OK);
+    nattel_envelope_free(env);
+}
+
+static void test_open_put_count(void **state)
+{
+    (void)state;
+    char *path = db_path("store-basic");
+    nattel__store *st = NULL;
+    nattel_error err;
+    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    nattel_envelope *env = nattel_envelope_new("1.0.0", "sess");
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nattel_envelope_add(env,
+                                             cli("run", NULL,
+                                                 NATTEL_TASK_STATUS_SUCCESS,
+                                                 i, NULL),
+                                             T0 + i, &err),
+                         NATTEL_OK);
+    assert_int_equal(nattel__store_put(st, env, T0 + 10, &err), NATTEL_OK);
+    nattel_envelope_free(env);
+    int64_t n = 0;
+    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, 3);
+    nattel__store_close(st);
+
+    /* Read-only reopening sees them; writing through it is refused. */
+    assert_int_equal(nattel__store_open(path, 1, &st, &err), NATTEL_OK);
+    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, 3);
+    env = one_event_envelope(cli("x", NULL, NATTEL_TASK_STATUS_SUCCESS, 1,
+                                 NULL),
+                             "s");
+    assert_int_not_equal(nattel__store_put(st, env, T0, &err), NATTEL_OK);
+    nattel_envelope_free(env);
+    nattel__store_close(st);
+    free(path);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    nattel__store *st = NULL;
+    nattel_error err;
+    char *path = db_path("store-missing");
+    assert_int_equal(nattel__store_open(path, 1, &st, &err), NATTEL_EIO);
+    assert_null(st);
+    assert_non_null(strstr(err.message, path));
+    assert_int_equal(nattel__store_open("/nonexistent-dir/x/t.db", 0, &st,
+                                        &err),
+                     NATTEL_EIO);
+    assert_non_null(strstr(err.message, "cannot open database"));
+    free(path);
+}
+
+typedef struct writer {
+    nattel__store *st;
+    int id;
+    int failures;
+} writer;
+
+static void *write_many(void *arg)
+{
+    writer *w = arg;
+    for (int i = 0; i < 50; i++) {
+        nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+        c.command = "conc";
+        c.task_status = NATTEL_TASK_STATUS_SUCCESS;
+        c.exit_code = w->id * 1000 + i;
+        nattel_event *ev = NULL;
+        nattel_envelope *env = nattel_envelope_new("1", "s");
+        nattel_error err;
+        if (nattel_cli_command_event(&c, &ev, &err) ||
+            nattel_envelope_add(env, ev, T0, &err) ||
+            nattel__store_put(w->st, env, T0, &err))
+            w->failures++;
+        nattel_envelope_free(env);
+    }
+    return NULL;
+}
+
+/* Many threads on one store: every envelope lands, once. */
+static void test_concurrent_writers(void **state)
+{
+    (void)state;
+    char *path = db_path("store-conc");
+    nattel__store *st = NULL;
+    nattel_error err;
+    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    enum { N = 16 };
+    pthread_t th[N];
+    writer w[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (writer){st, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    int64_t n = 0;
+    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, N * 50);
+    nattel__store_close(st);
+    free(path);
+}
+
+static void test_report_rows(void **state)
+{
+    (void)state;
+    char *path = db_path("store-report");
+    nattel__store *st = NULL;
+    nattel_error err;
+    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    /* "run": durations 1..20 and one unknown; nearest rank 10 and 19. */
+    for (int d = 20; d >= 1; d--)
+        put(st, cli("run", NULL,
+                    d % 5 ? NATTEL_TASK_STATUS_SUCCESS
+                          : NATTEL_TASK_STATUS_FAILURE,
+                    d, d % 5 ? NULL : (d % 2 ? "KeyError" : "ValueError")));
+    put(st, cli("run", NULL, NATTEL_TASK_STATUS_INTERRUPTED, -1, "ValueError"));
+    /* "info list": only unknown durations. */
+    put(st, cli("info", "list", NATTEL_TASK_STATUS_ERROR, -1, NULL));
+
+    nattel__report r;
+    assert_int_equal(nattel__store_report(st, &r, &err), NATTEL_OK);
+    assert_int_equal(r.count, 2);
+    const nattel__report_row *info = &r.rows[0], *run = &r.rows[1];
+    assert_string_equal(info->command, "info");
+    assert_string_equal(info->subcommand, "list");
+    assert_int_equal(info->count, 1);
+    assert_int_equal(info->success + info->failure + info->interrupted, 0);
+    assert_int_equal(info->p50_ms, -1);
+    assert_int_equal(info->p95_ms, -1);
+    assert_string_equal(run->command, "run");
+    assert_string_equal(run->subcommand, "undefined");
+    assert_int_equal(run->count, 21);
+    assert_int_equal(run->success, 16);
+    assert_int_equal(run->failure, 4);
+    assert_int_equal(run->interrupted, 1);
+    assert_int_equal(run->p50_ms, 10);
+    assert_int_equal(run->p95_ms, 19);
+    /* ValueError: 10, 20 and the interrupted one; KeyError: 5, 15. */
+    assert_int_equal(run->error_count, 2);
+    assert_string_equal(run->errors[0].name, "ValueError");
+    assert_int_equal(run->errors[0].count, 3);
+    assert_string_equal(run->errors[1].name, "KeyError");
+    assert_int_equal(run->errors[1].count, 2);
+
+    nattel_buf out = NATTEL_BUF_INIT;
+    assert_int_equal(nattel__report_write_json(&r, &out, &err), NATTEL_OK);
+    assert_string_equal(
+        out.data,
+        "[{\"command\":\"info\",\"subcommand\":\"list\",\"count\":1,"
+        "\"success\":0,\"failure\":0,\"interrupted\":0,"
+        "\"p50DurationMs\":null,\"p95DurationMs\":null,\"errorClasses\":[]},"
+        "{\"command\":\"run\",\"subcommand\":\"undefined\",\"count\":21,"
+        "\"success\":16,\"failure\":4,\"interrupted\":1,"
+        "\"p50DurationMs\":10,\"p95DurationMs\":19,\"errorClasses\":["
+        "{\"errorClass\":\"ValueError\",\"count\":3},"
+        "{\"errorClass\":\"KeyError\",\"count\":2}]}]\n");
+    nattel_buf_reset(&out);
+    assert_int_equal(nattel__report_write_table(&r, &out, &err), NATTEL_OK);
+    assert_non_null(strstr(out.data, "ValueError (3), KeyError (2)\n"));
+    nattel_buf_free(&out);
+    nattel__report_free(&r);
+    nattel__store_close(st);
+    free(path);
+}
+
+static const char *const ENVELOPE_HEAD =
+    "{\"browserType\":\"undefined\",\"clientId\":\"184482118588404\","
+    "\"clientType\":\"Native\",\"clientVariant\":\"Release\","
+    "\"clientVer\":\"1.0\",\"cpuArchitecture\":\"x86_64\","
+    "\"deviceGdprBehOptIn\":\"None\",\"deviceGdprFuncOptIn\":\"None\","
+    "\"deviceGdprTechOptIn\":\"None\",\"deviceId\":\"undefined\","
+    "\"deviceMake\":\"undefined\",\"deviceModel\":\"undefined\","
+    "\"deviceOS\":\"undefined\",\"deviceOSVersion\":\"undefined\","
+    "\"deviceType\":\"undefined\",\"eventProtocol\":\"1.6\","
+    "\"eventSchemaVer\":\"1.5\",\"eventSysVer\":\"nat-telemetry/1.0\","
+    "\"externalUserId\":\"undefined\",\"gdprBehOptIn\":\"None\","
+    "\"gdprFuncOptIn\":\"None\",\"gdprTechOptIn\":\"None\","
+    "\"idpId\":\"undefined\",\"integrationId\":\"undefined\","
+    "\"productName\":\"undefined\",\"productVersion\":\"undefined\","
+    "\"sentTs\":\"2026-05-06T17:00:09.999Z\",\"sessionId\":\"abc\","
+    "\"userId\":\"undefined\",\"events\":[{\"ts\":"
+    "\"2026-05-06T17:00:05.000Z\",\"name\":\"nat_cli_command\","
+    "\"parameters\":{\"nemoSource\":\"agent_toolkit\",\"command\":\"run\","
+    "\"subcommand\":\"undefined\",\"taskStatus\":\"success\","
+    "\"exitCode\":0,\"errorClass\":\"undefined\","
+    "\"pythonVersion\":\"undefined\",\"durationMs\":";
+
+static unsigned ingest(nattel_registry *reg, nattel__store *st,
+                       const char *tail, char **body)
+{
+    char doc[4096];
+    snprintf(doc, sizeof doc, "%s%s", ENVELOPE_HEAD, tail);
+    nattel__ingest_result res;
+    assert_int_equal(nattel__ingest(reg, st, doc, strlen(doc), T0, &res),
+                     NATTEL_OK);
+    *body = strdup(res.body.data ? res.body.data : "");
+    unsigned status = res.status;
+    nattel__ingest_result_free(&res);
+    return status;
+}
+
+static void test_ingest_statuses(void **state)
+{
+    (void)state;
+    char *path = db_path("store-ingest");
+    nattel__store *st = NULL;
+    nattel_error err;
+    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    nattel_registry *reg = nattel_registry_new();
+    assert_non_null(reg);
+    char *body = NULL;
+
+    assert_int_equal(ingest(reg, st, "5}}]}", &body), 200);
+    assert_string_equal(body, "{\"accepted\":1}");
+    free(body);
+    assert_int_equal(ingest(reg, st, "-5}}]}", &body), 422);
+    assert_non_null(strstr(body, "\"events[0].parameters.durationMs\""));
+    free(body);
+    assert_int_equal(ingest(reg, st, "5}}]", &body), 400);
+    free(body);
+
+    int64_t n = 0;
+    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, 1);
+    nattel_registry_free(reg);
+    nattel__store_close(st);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_put_count),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_report_rows),
+        cmocka_unit_test(test_ingest_statuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
