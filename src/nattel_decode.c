@@ -293,25 +293,32 @@ static void decode_value(vctx *c, nattel_event *ev, size_t i, unsigned t)
 }
 
 /* Which field a key names: wire names always, C names in model mode. */
+/* Whether key token `key` spells `name`; unescaped keys, the usual case,
+ * are compared in place. */
+static int key_is(const nattel__jdoc *d, unsigned key, const char *name)
+{
+    const nattel__jtok *t = &d->toks[key];
+    if (NATTEL__JESCAPED(t))
+        return nattel__json_string_eq(d, key, name, strlen(name));
+    size_t n = (size_t)(t->end - t->start);
+    const char *raw = d->src + t->start;
+    return name[0] == raw[0] && strncmp(name, raw, n) == 0 && name[n] == '\0';
+}
+
+/* Which field a key names: wire names always, C names in model mode. */
 static int field_for_key(vctx *c, const nattel_event_type *type, unsigned key,
                          size_t hint)
 {
     size_t n = type->field_count;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = (hint + k) % n; /* keys usually come in schema order */
-        const char *w = type->fields[i].wire_name;
-        if (nattel__json_string_eq(c->d, key, w, strlen(w))) {
+    size_t i = hint < n ? hint : 0; /* keys usually come in schema order */
+    for (size_t k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1)
+        if (key_is(c->d, key, type->fields[i].wire_name))
             return (int)i;
-        }
-    }
     if (c->mode != NATTEL_MODE_MODEL)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *cn = type->fields[i].c_name;
-        if (cn && nattel__json_string_eq(c->d, key, cn, strlen(cn))) {
+    for (i = 0; i < n; i++)
+        if (type->fields[i].c_name && key_is(c->d, key, type->fields[i].c_name))
             return (int)i;
-        }
-    }
     return -1;
 }
 
