@@ -4,6 +4,7 @@
 # usage: FUZZ_SECONDS=60 sh scripts/fuzz.sh BUILD [TARGET...]
 #   BUILD   a build made with -DNATTEL_FUZZ=ON (clang), e.g. build-fuzz
 #   TARGET  names to run (json_wire, envelope, ...); default: all fuzz_* built
+#   FUZZ_OPTIONS  extra libFuzzer flags for every target (e.g. "-seed=1")
 #
 # Each target `fuzz_<name>` runs on BUILD/fuzz-corpus/<name>/, which starts as
 # a copy of the seed corpus fuzz/corpus/<name>/ and keeps what the fuzzer
@@ -19,7 +20,7 @@ BUILD=${1:-}
 shift
 SECS=${FUZZ_SECONDS:-60}
 case $SECS in '' | *[!0-9]*) echo "fuzz: FUZZ_SECONDS must be a whole number of seconds" >&2; exit 2 ;; esac
-JOBS_OPT=${FUZZ_OPTIONS:-}
+EXTRA_OPTS=${FUZZ_OPTIONS:-}
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "fuzz: no build directory '$BUILD'" >&2; exit 2; }
@@ -64,15 +65,16 @@ for name in $names; do
     set -- -max_total_time="$SECS" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
         -artifact_prefix="$artifacts/" -print_final_stats=1
     [ -f "$src/fuzz/$name.dict" ] && set -- "$@" -dict="$src/fuzz/$name.dict"
-    before=$(ls "$artifacts" | wc -l)
+    stamp=$BUILD/fuzz-logs/$name.stamp
+    : >"$stamp"
     # shellcheck disable=SC2086
-    "$bin" "$@" $JOBS_OPT "$corpus" >"$log" 2>&1
+    "$bin" "$@" $EXTRA_OPTS "$corpus" >"$log" 2>&1
     rc=$?
-    after=$(ls "$artifacts" | wc -l)
+    new=$(find "$artifacts" -type f -newer "$stamp" | head -n 5)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-    files=$(ls "$corpus" | wc -l | tr -d ' ')
-    if [ $rc -eq 0 ] && [ "$after" -eq "$before" ]; then
+    files=$(find "$corpus" -type f | wc -l | tr -d " ")
+    if [ $rc -eq 0 ] && [ -z "$new" ]; then
         echo "fuzz: $name: ok (${SECS} s, ${runs:-?} runs, ${cov:-cov: ?}, corpus $files files)"
         total=$((total + 1))
         continue
@@ -81,12 +83,13 @@ for name in $names; do
     echo "fuzz: $name: FINDING (exit $rc) after ${runs:-?} runs; log $log"
     grep -E '^(==[0-9]+==ERROR|SUMMARY:|.*runtime error:|.*property failed:|artifact_prefix=|Test unit written to)' "$log" |
         head -n 8 | sed 's/^/  | /'
-    for f in $(ls -t "$artifacts" | head -n 3); do
-        echo "  input: $artifacts/$f ($(wc -c <"$artifacts/$f" | tr -d ' ') bytes)"
-        echo "  reproduce: $bin $artifacts/$f"
+    for f in $new; do
+        echo "  input: $f ($(wc -c <"$f" | tr -d ' ') bytes)"
+        echo "  reproduce: $bin $f"
     done
-    # The first frames of the stack.
-    grep -E '^ +#[0-9]+ ' "$log" | head -n 12 | sed 's/^/  | /'
+    # The first frames of the stack that are not the fuzzer's or libc's.
+    grep -E '^ +#[0-9]+ ' "$log" | grep -Ev 'fuzzer::|__sanitizer_|libc\.so|compiler-rt|/sanitizer_common/' |
+        head -n 10 | sed 's/^/  | /'
 done
 
 if [ -n "$failed" ]; then

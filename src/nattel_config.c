@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -51,12 +53,10 @@ int nattel_truthy(const char *value)
 
 static int do_not_track(const char *value)
 {
-    /* Any value but "", "0" or "false" means the user opted out of all
-     * tracking (consoledonottrack.com); whitespace alone counts as empty. */
-    if (!value || nattel__word_eq(value, "") || nattel__word_eq(value, "0") ||
-        nattel__word_eq(value, "false"))
-        return 0;
-    return 1;
+    /* Any value but exactly "", "0" or "false" means the user opted out of
+     * all tracking (consoledonottrack.com). Exact on purpose: when in doubt
+     * (" 0", "FALSE"), the user asked not to be tracked. */
+    return value && *value && strcmp(value, "0") != 0 && strcmp(value, "false") != 0;
 }
 
 static int64_t realtime_ms(void *ctx)
@@ -234,18 +234,35 @@ nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
     return NATTEL_OK;
 }
 
+/* A closed pipe on the host's stderr must not kill the host with
+ * SIGPIPE: block it around the write and swallow the one we caused. */
 int nattel__write_all(int fd, const char *buf, size_t len)
 {
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigemptyset(&pending);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE) == 1;
+    int rc = 0;
     while (len > 0) {
         ssize_t w = write(fd, buf, len);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return -1;
+        if (w <= 0) {
+            rc = -1;
+            break;
+        }
         buf += w;
         len -= (size_t)w;
     }
-    return 0;
+    if (rc && errno == EPIPE && !was_pending) {
+        const struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 void nattel_debug(const nattel_config *cfg, const char *fmt, ...)

@@ -204,7 +204,7 @@ void nattel_consent_file_read(const char *path, nattel_consent_file *out)
 size_t nattel__consent_text(nattel_consent_state state, int64_t now_ms,
                             char *out)
 {
-    time_t t = (time_t)(now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000);
+    time_t t = (time_t)(now_ms / 1000 - (now_ms % 1000 < 0)); /* floor, no overflow */
     struct tm tm;
     char at[32] = "1970-01-01T00:00:00Z";
     if (gmtime_r(&t, &tm))

@@ -4,7 +4,7 @@
 #include <nattel/telemetry.h>
 
 /* Largest consent file read; a bigger one reads as "never asked". */
-#define NATTEL__CONSENT_MAX_BYTES (64u * 1024u)
+#define NATTEL__CONSENT_MAX_BYTES (8u * 1024u) /* ours are ~200 bytes */
 
 /* The file's text for a decision at `now_ms`, in the upstream layout
  * (three comment lines, then [telemetry]); `out` holds at least

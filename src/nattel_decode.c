@@ -538,6 +538,18 @@ static char *dup_string(const nattel__jdoc *d, unsigned t)
     return s;
 }
 
+/* Room for a timestamp written with every character escaped. */
+#define TS_RAW_MAX (NATTEL_TS_LEN * 6 + 1)
+
+/* A short string token decoded into buf (size bytes); its length, or
+ * (size_t)-1 when it does not fit. */
+static size_t decode_small(const nattel__jdoc *d, unsigned t, char *buf, size_t size)
+{
+    if (nattel__json_raw(d, t).len >= size)
+        return (size_t)-1;
+    return nattel__json_decode_string(d, t, buf);
+}
+
 static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
 {
     if (!nattel__json_is_string(c->d, t)) {
@@ -545,7 +557,7 @@ static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
         return;
     }
     nattel_str raw = nattel__json_raw(c->d, t);
-    char shown[64];
+    char shown[64], ts[TS_RAW_MAX];
     switch (k->rule) {
     case FIXED:
         if (!nattel__json_string_eq(c->d, t, k->fixed, strlen(k->fixed))) {
@@ -556,15 +568,27 @@ static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
     case NONEMPTY:
         if (raw.len == 0)
             problem(c, "must not be empty");
-        return;
+        break;
     case TIMESTAMP:
-        if (!nattel__ts_valid(raw.ptr, raw.len)) {
+        if (!nattel__ts_valid(ts, decode_small(c->d, t, ts, sizeof ts))) {
             show(c->d, t, shown, sizeof shown);
             problem(c, "%s is not a UTC timestamp YYYY-MM-DDTHH:MM:SS.mmmZ", shown);
         }
         return;
     default:
-        return;
+        break;
+    }
+    /* These are kept as C strings: U+0000 would silently cut them short. */
+    if (NATTEL__JESCAPED(&c->d->toks[t])) {
+        char *tmp = malloc(raw.len + 1);
+        if (!tmp) {
+            c->fatal = NATTEL_ENOMEM;
+            return;
+        }
+        size_t n = nattel__json_decode_string(c->d, t, tmp);
+        if (memchr(tmp, '\0', n))
+            problem(c, "must not contain U+0000");
+        free(tmp);
     }
 }
 
@@ -639,11 +663,12 @@ static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
         nattel_event *ev = NULL;
         decode_params(c, type, slot[1], &ev);
         pop(c, old);
-        nattel_str ts = slot[0] ? nattel__json_raw(d, slot[0]) : (nattel_str){NULL, 0};
-        if (ev && s->env && idx < NATTEL_ENVELOPE_MAX_EVENTS && ts.ptr &&
-            nattel__json_is_string(d, slot[0]) && nattel__ts_valid(ts.ptr, ts.len)) {
+        char ts[TS_RAW_MAX];
+        if (ev && s->env && idx < NATTEL_ENVELOPE_MAX_EVENTS && slot[0] &&
+            nattel__json_is_string(d, slot[0]) &&
+            nattel__ts_valid(ts, decode_small(d, slot[0], ts, sizeof ts))) {
             s->env->events[s->env->count] = ev;
-            memcpy(s->env->ts[s->env->count], ts.ptr, NATTEL_TS_LEN);
+            memcpy(s->env->ts[s->env->count], ts, NATTEL_TS_LEN);
             s->env->ts[s->env->count][NATTEL_TS_LEN] = '\0';
             s->env->count++;
         } else {
@@ -772,8 +797,9 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
             env->count = s.env->count;
             s.env->count = 0;
             env->schema_ver = dup_string(d, s.slot[16]);
-            nattel_str sent = nattel__json_raw(d, s.slot[26]);
-            memcpy(env->sent_ts, sent.ptr, NATTEL_TS_LEN);
+            char sent[TS_RAW_MAX];
+            decode_small(d, s.slot[26], sent, sizeof sent);
+            memcpy(env->sent_ts, sent, NATTEL_TS_LEN);
             env->sent_ts[NATTEL_TS_LEN] = '\0';
         }
         if (!env || !env->schema_ver) {

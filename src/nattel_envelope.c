@@ -13,8 +13,8 @@
 
 void nattel_format_ts(int64_t ms, char *out)
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int milli = (int)(ms - secs * 1000);
+    int64_t secs = ms / 1000 - (ms % 1000 < 0); /* floor, no overflow */
+    int milli = (int)(ms % 1000 + (ms % 1000 < 0 ? 1000 : 0));
     time_t t = (time_t)secs;
     struct tm tm;
     if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {

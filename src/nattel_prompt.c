@@ -8,7 +8,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/select.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,17 +69,37 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+/* Waits until fd is readable with SIGINT unblocked only for the wait
+ * itself (pselect swaps the mask atomically), so a Ctrl-C can never slip
+ * in between the check of `interrupted` and a blocking read. */
+static int wait_readable(int fd, const sigset_t *wait_mask)
+{
+    if (fd < 0 || fd >= FD_SETSIZE)
+        return 1; /* cannot select on it: let read() block */
+    fd_set set;
+    FD_ZERO(&set);
+    FD_SET(fd, &set);
+    return pselect(fd + 1, &set, NULL, NULL, NULL, wait_mask) > 0;
+}
+
 /* Reads one line a byte at a time, so input meant for the host after the
  * answer stays unread. Returns 1 for a line, 0 for EOF or Ctrl-C. */
-static int read_answer(int fd, char *line, size_t cap)
+static int read_answer(int fd, char *line, size_t cap, const sigset_t *wait_mask)
 {
     size_t n = 0;
     for (;;) {
         char c;
+        if (interrupted)
+            return 0;
+        if (!wait_readable(fd, wait_mask)) {
+            if (errno == EINTR)
+                continue;
+            return 0;
+        }
         ssize_t r = read(fd, &c, 1);
-        if (r < 0 && errno == EINTR && !interrupted)
+        if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0 || interrupted)
+        if (r <= 0)
             return 0;
         if (c == '\n')
             break;
@@ -91,8 +114,15 @@ static int read_answer(int fd, char *line, size_t cap)
 
 nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
 {
-    /* Ctrl-C while asked means "no", not the end of the host: catch SIGINT
-     * without SA_RESTART so the read returns, then put things back. */
+    /* Ctrl-C while asked means "no", not the end of the host. SIGINT stays
+     * blocked except while waiting for a key; one that arrived is consumed
+     * before the host's own handler is put back. */
+    sigset_t sigint, orig, wait_mask;
+    sigemptyset(&sigint);
+    sigaddset(&sigint, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigint, &orig);
+    wait_mask = orig;
+    sigdelset(&wait_mask, SIGINT);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
@@ -101,9 +131,13 @@ nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
     sigaction(SIGINT, &sa, &old);
     (void)nattel__write_all(out_fd, prompt_text, sizeof prompt_text - 1);
     char line[256];
-    int got = read_answer(in_fd, line, sizeof line);
+    int got = read_answer(in_fd, line, sizeof line, &wait_mask);
+    const struct timespec zero = {0, 0};
+    while (sigtimedwait(&sigint, NULL, &zero) == SIGINT)
+        got = 0;
     sigaction(SIGINT, &old, NULL);
-    if (!got) {
+    pthread_sigmask(SIG_SETMASK, &orig, NULL);
+    if (!got || interrupted) {
         (void)nattel__write_all(out_fd, "\n", 1);
         return NATTEL_CONSENT_DISABLED;
     }

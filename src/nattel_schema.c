@@ -404,11 +404,16 @@ nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
         rc = bad(&l, "schemaMeta.schemaVersion", "missing or not a non-empty string");
     if (!rc && d.toks[events].size == 0)
         rc = bad(&l, "definitions.events", "defines no event");
+    /* All of a file's events, or none: a failed load leaves the registry
+     * as it was (what it allocated stays owned, and is freed with it). */
+    size_t before = reg->count;
     unsigned k = events + 1;
     for (int i = 0; !rc && i < d.toks[events].size; i++) {
         rc = read_event(&l, k, k + 1, version);
         k = (unsigned)NATTEL__JNEXT(&d.toks[k + 1]);
     }
+    if (rc)
+        reg->count = before;
     nattel__json_release(&d);
     return rc;
 }

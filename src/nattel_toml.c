@@ -30,8 +30,13 @@ typedef struct block {
 
 struct nattel__toml {
     block *blocks;
+    size_t total; /* bytes held by blocks, capped at ARENA_MAX */
     nattel__toml_value *root;
 };
+
+/* A consent file is a few hundred bytes; whatever needs more than this is
+ * not one, and reading it must stay cheap on the host's exit path. */
+#define ARENA_MAX (1u << 20)
 
 static void *arena_alloc(nattel__toml *doc, size_t n)
 {
@@ -40,6 +45,9 @@ static void *arena_alloc(nattel__toml *doc, size_t n)
     block *b = doc->blocks;
     if (!b || b->cap - b->used < n) {
         size_t cap = n > 16384 ? n : 16384;
+        if (cap > ARENA_MAX - doc->total)
+            return NULL;
+        doc->total += cap;
         b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
@@ -132,8 +140,12 @@ static void *alloc(parser *p, size_t n)
     void *v = arena_alloc(p->doc, n);
     if (!v && !p->failed) {
         p->failed = 1;
-        p->code = NATTEL_ENOMEM;
-        nattel__fail(p->err, NATTEL_ENOMEM, "TOML: out of memory");
+        p->code = p->doc->total + n + 16384 > ARENA_MAX ? NATTEL_ELIMIT : NATTEL_ENOMEM;
+        nattel__fail(p->err, p->code,
+                     p->code == NATTEL_ELIMIT
+                         ? "TOML: document needs more than %u bytes to read"
+                         : "TOML: out of memory (%u-byte budget)",
+                     ARENA_MAX);
     }
     return v;
 }
@@ -255,9 +267,31 @@ static int escape(parser *p, int multiline, char *out, size_t *o)
 }
 
 /* Basic string body from p->pos (past the opening quotes). */
+/* Bytes up to the end of the string that starts at p->pos: the decoded
+ * text is never longer, so that (not the rest of the file) is what a
+ * string needs. */
+static size_t basic_span(const parser *p, int multiline)
+{
+    size_t i = p->pos;
+    while (i < p->n) {
+        char c = p->s[i];
+        if (c == '\\') {
+            i += 2;
+        } else if (c == '"' && (!multiline || (i + 2 < p->n && p->s[i + 1] == '"' &&
+                                               p->s[i + 2] == '"'))) {
+            break;
+        } else if (c == '\n' && !multiline) {
+            break;
+        } else {
+            i++;
+        }
+    }
+    return (i < p->n ? i : p->n) - p->pos;
+}
+
 static int basic_body(parser *p, int multiline, kpart *out)
 {
-    char *buf = alloc(p, p->n - p->pos + 3);
+    char *buf = alloc(p, basic_span(p, multiline) + 3);
     if (!buf)
         return -1;
     size_t o = 0;

@@ -177,7 +177,7 @@ typedef struct nattel_consent_file {
 
 /* Reads `path` by the rules above. Never fails: a file that cannot be read
  * or parsed reads as NEVER_ASKED, with the reason in out->note. Files over
- * 64 KiB are not read (NEVER_ASKED). */
+ * 8 KiB are not read (NEVER_ASKED): reading stays cheap on a host's exit path. */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
 
 /* Writes a decision (ENABLED or DISABLED) in the upstream layout, with

@@ -89,6 +89,8 @@ static void log_request(nattel__server *s, const char *method,
     fflush(s->cfg.log);
 }
 
+static void log_mhd(void *cls, const char *fmt, va_list ap) NATTEL__PRINTF(2, 0);
+
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
     nattel__server *s = cls;

@@ -8,6 +8,7 @@ Env: NATTEL_BIN, NATTEL_TEST_TMP."""
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,7 +81,17 @@ def on_pty(env, answer):
     if answer is not None and PROMPT_END in shown:
         os.write(fd, answer)
     shown += read_rest(fd)
-    _, status = os.waitpid(pid, 0)
+    # A child still waiting for a key (a lost Ctrl-C) is a failure, not a
+    # hung test run.
+    end = time.monotonic() + 10
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while not done and time.monotonic() < end:
+        time.sleep(0.05)
+        done, status = os.waitpid(pid, os.WNOHANG)
+    if not done:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        failures.append(f"{answer!r}: the tool was still waiting after the answer")
     os.close(fd)
     return os.waitstatus_to_exitcode(status), shown
 

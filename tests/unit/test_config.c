@@ -75,8 +75,8 @@ static void test_do_not_track(void **state)
         const char *value;
         int want;
     } cases[] = {{"1", 1},   {"true", 1}, {"yes", 1},   {"no", 1}, {"2", 1},
-                 {"", 0},    {"0", 0},    {"false", 0}, {"FALSE", 0},
-                 {" 0 ", 0}, {"  ", 0}};
+                 {"", 0},    {"0", 0},    {"false", 0}, {"FALSE", 1},
+                 {" 0 ", 1}, {"  ", 1}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char var[64];
         snprintf(var, sizeof var, "DO_NOT_TRACK=%s", cases[i].value);
