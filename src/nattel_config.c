@@ -56,7 +56,8 @@ static int do_not_track(const char *value)
     /* Any value but exactly "", "0" or "false" means the user opted out of
      * all tracking (consoledonottrack.com). Exact on purpose: when in doubt
      * (" 0", "FALSE"), the user asked not to be tracked. */
-    return value && *value && strcmp(value, "0") != 0 && strcmp(value, "false") != 0;
+    return value && *value && strcmp(value, "0") != 0 &&
+           strcmp(value, "false") != 0;
 }
 
 static int64_t realtime_ms(void *ctx)
@@ -155,7 +156,8 @@ static nattel_code read_paths(nattel_config *cfg, nattel_getenv_fn get,
     else if (home)
         cfg->state_dir = join(home, "/.local/state/nattel");
     int want_file = nonempty(file) || home;
-    int want_state = nonempty(state) || (nonempty(xdg) && xdg[0] == '/') || home;
+    int want_state =
+        nonempty(state) || (nonempty(xdg) && xdg[0] == '/') || home;
     if ((want_file && !cfg->consent_file) || (want_state && !cfg->state_dir))
         return NATTEL_ENOMEM;
     return NATTEL_OK;
@@ -213,9 +215,10 @@ nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
                                   nattel_error *err)
 {
     unsigned char raw[NATTEL_SESSION_HEX_LEN / 2];
-    nattel_code rc = cfg->random_bytes
-                         ? cfg->random_bytes(cfg->random_ctx, raw, sizeof raw, err)
-                         : system_random(NULL, raw, sizeof raw, err);
+    nattel_code rc =
+        cfg->random_bytes
+            ? cfg->random_bytes(cfg->random_ctx, raw, sizeof raw, err)
+            : system_random(NULL, raw, sizeof raw, err);
     if (rc)
         return rc;
     const char *prefix = cfg->session_prefix ? cfg->session_prefix : "";

@@ -19,9 +19,12 @@
 const char *nattel_consent_state_name(nattel_consent_state s)
 {
     switch (s) {
-    case NATTEL_CONSENT_ENABLED: return "enabled";
-    case NATTEL_CONSENT_DISABLED: return "disabled";
-    case NATTEL_CONSENT_NEVER_ASKED: break;
+    case NATTEL_CONSENT_ENABLED:
+        return "enabled";
+    case NATTEL_CONSENT_DISABLED:
+        return "disabled";
+    case NATTEL_CONSENT_NEVER_ASKED:
+        break;
     }
     return "never_asked";
 }
@@ -29,11 +32,16 @@ const char *nattel_consent_state_name(nattel_consent_state s)
 const char *nattel_consent_source_name(nattel_consent_source s)
 {
     switch (s) {
-    case NATTEL_SOURCE_DO_NOT_TRACK: return "do_not_track";
-    case NATTEL_SOURCE_ENV: return "env";
-    case NATTEL_SOURCE_FILE: return "file";
-    case NATTEL_SOURCE_PROMPT: return "prompt";
-    case NATTEL_SOURCE_NOBODY: break;
+    case NATTEL_SOURCE_DO_NOT_TRACK:
+        return "do_not_track";
+    case NATTEL_SOURCE_ENV:
+        return "env";
+    case NATTEL_SOURCE_FILE:
+        return "file";
+    case NATTEL_SOURCE_PROMPT:
+        return "prompt";
+    case NATTEL_SOURCE_NOBODY:
+        break;
     }
     return "nobody";
 }
@@ -45,9 +53,12 @@ const char *nattel_consent_source_text(nattel_consent_source s)
         return "the DO_NOT_TRACK environment variable";
     case NATTEL_SOURCE_ENV:
         return "the NAT_TELEMETRY_ENABLED environment variable";
-    case NATTEL_SOURCE_FILE: return "the consent file";
-    case NATTEL_SOURCE_PROMPT: return "your answer to the first-run prompt";
-    case NATTEL_SOURCE_NOBODY: break;
+    case NATTEL_SOURCE_FILE:
+        return "the consent file";
+    case NATTEL_SOURCE_PROMPT:
+        return "your answer to the first-run prompt";
+    case NATTEL_SOURCE_NOBODY:
+        break;
     }
     return "no decision recorded and nobody could be asked (off)";
 }
@@ -104,13 +115,15 @@ static void apply_rules(const nattel__toml_value *tel, nattel_consent_file *out)
     const char *shown = version ? out->prompt_version : "(missing)";
     if (written == NATTEL_CONSENT_DISABLED) {
         out->state = NATTEL_CONSENT_DISABLED;
-        snprintf(out->note, sizeof out->note,
-                 "disabled under prompt_version %s (current %s): stays disabled",
-                 shown, NATTEL_PROMPT_VERSION);
+        snprintf(
+            out->note, sizeof out->note,
+            "disabled under prompt_version %s (current %s): stays disabled",
+            shown, NATTEL_PROMPT_VERSION);
     } else {
-        snprintf(out->note, sizeof out->note,
-                 "enabled under prompt_version %s (current %s): to be asked again",
-                 shown, NATTEL_PROMPT_VERSION);
+        snprintf(
+            out->note, sizeof out->note,
+            "enabled under prompt_version %s (current %s): to be asked again",
+            shown, NATTEL_PROMPT_VERSION);
     }
 }
 
@@ -150,15 +163,17 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
     struct stat st;
     char *buf = NULL;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        snprintf(out->note, sizeof out->note, "%.400s: not a regular file", path);
+        snprintf(out->note, sizeof out->note, "%.400s: not a regular file",
+                 path);
     else if ((size_t)st.st_size > NATTEL__CONSENT_MAX_BYTES)
-        snprintf(out->note, sizeof out->note, "%.400s: larger than %u bytes", path,
-                 NATTEL__CONSENT_MAX_BYTES);
+        snprintf(out->note, sizeof out->note, "%.400s: larger than %u bytes",
+                 path, NATTEL__CONSENT_MAX_BYTES);
     else if ((buf = malloc(NATTEL__CONSENT_MAX_BYTES + 1))) {
         size_t n = 0;
         ssize_t r;
         while (n <= NATTEL__CONSENT_MAX_BYTES &&
-               (r = read(fd, buf + n, NATTEL__CONSENT_MAX_BYTES + 1 - n)) != 0) {
+               (r = read(fd, buf + n, NATTEL__CONSENT_MAX_BYTES + 1 - n)) !=
+                   0) {
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
@@ -171,8 +186,9 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
             n += (size_t)r;
         }
         if (buf && n > NATTEL__CONSENT_MAX_BYTES) {
-            snprintf(out->note, sizeof out->note, "%.400s: larger than %u bytes",
-                     path, NATTEL__CONSENT_MAX_BYTES);
+            snprintf(out->note, sizeof out->note,
+                     "%.400s: larger than %u bytes", path,
+                     NATTEL__CONSENT_MAX_BYTES);
             free(buf);
             buf = NULL;
         }
@@ -204,7 +220,8 @@ void nattel_consent_file_read(const char *path, nattel_consent_file *out)
 size_t nattel__consent_text(nattel_consent_state state, int64_t now_ms,
                             char *out)
 {
-    time_t t = (time_t)(now_ms / 1000 - (now_ms % 1000 < 0)); /* floor, no overflow */
+    time_t t =
+        (time_t)(now_ms / 1000 - (now_ms % 1000 < 0)); /* floor, no overflow */
     struct tm tm;
     char at[32] = "1970-01-01T00:00:00Z";
     if (gmtime_r(&t, &tm))
@@ -280,11 +297,13 @@ nattel_code nattel_consent_file_write(const char *path,
                                       int64_t now_ms, nattel_error *err)
 {
     if (state != NATTEL_CONSENT_ENABLED && state != NATTEL_CONSENT_DISABLED)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "consent file: only enabled or disabled is written");
+        return nattel__fail(
+            err, NATTEL_EINVAL,
+            "consent file: only enabled or disabled is written");
     if (!path || !*path)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "no consent file: set HOME or NAT_TELEMETRY_CONSENT_FILE");
+        return nattel__fail(
+            err, NATTEL_EINVAL,
+            "no consent file: set HOME or NAT_TELEMETRY_CONSENT_FILE");
     char *dir = parent_dir(path);
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
@@ -299,13 +318,16 @@ nattel_code nattel_consent_file_write(const char *path,
     nattel_code rc = nattel__mkdirs(dir, err);
     int fd = rc ? -1 : mkstemp(tmp);
     if (!rc && fd < 0)
-        rc = nattel__fail(err, NATTEL_EIO, "create %s: %s", tmp, strerror(errno));
+        rc = nattel__fail(err, NATTEL_EIO, "create %s: %s", tmp,
+                          strerror(errno));
     if (!rc && fchmod(fd, 0600))
-        rc = nattel__fail(err, NATTEL_EIO, "chmod %s: %s", tmp, strerror(errno));
+        rc =
+            nattel__fail(err, NATTEL_EIO, "chmod %s: %s", tmp, strerror(errno));
     if (!rc)
         rc = write_temp(fd, tmp, text, len, err);
     if (fd >= 0 && close(fd) && !rc)
-        rc = nattel__fail(err, NATTEL_EIO, "close %s: %s", tmp, strerror(errno));
+        rc =
+            nattel__fail(err, NATTEL_EIO, "close %s: %s", tmp, strerror(errno));
     if (!rc && rename(tmp, path))
         rc = nattel__fail(err, NATTEL_EIO, "rename %s to %s: %s", tmp, path,
                           strerror(errno));
@@ -321,19 +343,18 @@ nattel_code nattel_consent_file_write(const char *path,
 nattel_code nattel_consent_set(const nattel_config *cfg,
                                nattel_consent_state state, nattel_error *err)
 {
-    nattel_code rc = nattel_consent_file_write(
-        cfg->consent_file, state, nattel_config_now_ms(cfg), err);
+    nattel_code rc = nattel_consent_file_write(cfg->consent_file, state,
+                                               nattel_config_now_ms(cfg), err);
     if (rc)
         return rc;
     /* Trust nothing: the decision counts only if it reads back. */
     nattel_consent_file back;
     nattel_consent_file_read(cfg->consent_file, &back);
     if (back.state != state || back.stale)
-        return nattel__fail(err, NATTEL_EIO,
-                            "%s does not read back as %s after writing (%s)",
-                            cfg->consent_file, nattel_consent_state_name(state),
-                            back.note[0] ? back.note
-                                         : nattel_consent_state_name(back.state));
+        return nattel__fail(
+            err, NATTEL_EIO, "%s does not read back as %s after writing (%s)",
+            cfg->consent_file, nattel_consent_state_name(state),
+            back.note[0] ? back.note : nattel_consent_state_name(back.state));
     return NATTEL_OK;
 }
 
@@ -372,8 +393,8 @@ nattel_code nattel_consent_resolve(const nattel_config *cfg,
     }
     if (cfg->env_enabled >= 0) {
         *source = NATTEL_SOURCE_ENV;
-        *state = cfg->env_enabled ? NATTEL_CONSENT_ENABLED
-                                  : NATTEL_CONSENT_DISABLED;
+        *state =
+            cfg->env_enabled ? NATTEL_CONSENT_ENABLED : NATTEL_CONSENT_DISABLED;
         return NATTEL_OK;
     }
     nattel_consent_file file;

@@ -111,15 +111,18 @@ static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
 {
     const nattel__jtok *tok = &d->toks[t];
     if (tok->type == JSMN_OBJECT || tok->type == JSMN_ARRAY) {
-        snprintf(out, size, "%s", tok->type == JSMN_OBJECT ? "an object" : "an array");
+        snprintf(out, size, "%s",
+                 tok->type == JSMN_OBJECT ? "an object" : "an array");
         return;
     }
     size_t start = (size_t)tok->start - (tok->type == JSMN_STRING);
     size_t n = (size_t)tok->end + (tok->type == JSMN_STRING) - start;
     size_t cut = n > 40 ? 40 : n;
-    while (cut < n && cut > 0 && ((unsigned char)d->src[start + cut] & 0xC0) == 0x80)
+    while (cut < n && cut > 0 &&
+           ((unsigned char)d->src[start + cut] & 0xC0) == 0x80)
         cut--;
-    snprintf(out, size, "%.*s%s", (int)cut, d->src + start, cut < n ? "..." : "");
+    snprintf(out, size, "%.*s%s", (int)cut, d->src + start,
+             cut < n ? "..." : "");
 }
 
 static void wrong_type(vctx *c, unsigned t, const char *expected)
@@ -155,7 +158,8 @@ static void decode_enum(vctx *c, nattel_event *ev, const nattel_field *f,
     }
     const nattel_enum_type *e = f->enum_type;
     for (size_t k = 0; k < e->count; k++) {
-        if (nattel__json_string_eq(c->d, t, e->values[k], strlen(e->values[k]))) {
+        if (nattel__json_string_eq(c->d, t, e->values[k],
+                                   strlen(e->values[k]))) {
             ev->values[i].e = k;
             ev->is_set[i] = 1;
             return;
@@ -278,7 +282,8 @@ static void decode_value(vctx *c, nattel_event *ev, size_t i, unsigned t)
         return;
     case NATTEL_KIND_BOOL: {
         char lead = nattel__json_lead(c->d, t);
-        if (c->d->toks[t].type == JSMN_PRIMITIVE && (lead == 't' || lead == 'f')) {
+        if (c->d->toks[t].type == JSMN_PRIMITIVE &&
+            (lead == 't' || lead == 'f')) {
             ev->values[i].b = lead == 't';
             ev->is_set[i] = 1;
         } else {
@@ -355,7 +360,8 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         return;
     }
     if (type->field_count > MAX_FIELDS) {
-        problem(c, "event type '%s' has more than %d fields", type->name, MAX_FIELDS);
+        problem(c, "event type '%s' has more than %d fields", type->name,
+                MAX_FIELDS);
         return;
     }
     nattel_event *ev = nattel_event_new(type);
@@ -522,7 +528,8 @@ static int env_index(const nattel__jdoc *d, unsigned key, size_t hint)
 {
     for (size_t k = 0; k < ENV_KEYS; k++) {
         size_t i = (hint + k) % ENV_KEYS;
-        if (nattel__json_string_eq(d, key, env_keys[i].key, strlen(env_keys[i].key)))
+        if (nattel__json_string_eq(d, key, env_keys[i].key,
+                                   strlen(env_keys[i].key)))
             return (int)i;
     }
     return -1;
@@ -543,7 +550,8 @@ static char *dup_string(const nattel__jdoc *d, unsigned t)
 
 /* A short string token decoded into buf (size bytes); its length, or
  * (size_t)-1 when it does not fit. */
-static size_t decode_small(const nattel__jdoc *d, unsigned t, char *buf, size_t size)
+static size_t decode_small(const nattel__jdoc *d, unsigned t, char *buf,
+                           size_t size)
 {
     if (nattel__json_raw(d, t).len >= size)
         return (size_t)-1;
@@ -572,7 +580,8 @@ static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
     case TIMESTAMP:
         if (!nattel__ts_valid(ts, decode_small(c->d, t, ts, sizeof ts))) {
             show(c->d, t, shown, sizeof shown);
-            problem(c, "%s is not a UTC timestamp YYYY-MM-DDTHH:MM:SS.mmmZ", shown);
+            problem(c, "%s is not a UTC timestamp YYYY-MM-DDTHH:MM:SS.mmmZ",
+                    shown);
         }
         return;
     default:
@@ -612,12 +621,14 @@ static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
         unsigned value = key + 1;
         int which = -1;
         for (int j = 0; j < 3; j++)
-            if (nattel__json_string_eq(d, key, item_keys[j], strlen(item_keys[j])))
+            if (nattel__json_string_eq(d, key, item_keys[j],
+                                       strlen(item_keys[j])))
                 which = j;
         size_t old = push_token_key(c, key);
         if (which < 0)
-            problem(c, seen_before(d, item, key) ? "duplicate key"
-                                                 : "unknown field (not in an event)");
+            problem(c, seen_before(d, item, key)
+                           ? "duplicate key"
+                           : "unknown field (not in an event)");
         else if (slot[which])
             problem(c, "duplicate key");
         else
@@ -653,7 +664,8 @@ static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
             if (!type) {
                 char shown[64];
                 show(d, slot[2], shown, sizeof shown);
-                problem(c, raw.len ? "unknown event %s" : "must not be empty", shown);
+                problem(c, raw.len ? "unknown event %s" : "must not be empty",
+                        shown);
             }
         }
         pop(c, old);
@@ -713,7 +725,8 @@ static void check_versions(vctx *c, env_state *s)
         const char *want = s->env->events[i]->type->schema_version;
         if (!nattel__json_string_eq(c->d, v, want, strlen(want))) {
             size_t old = push_key(c, "eventSchemaVer", 14);
-            problem(c, "events[%zu] (%s) has schema version %s; one envelope "
+            problem(c,
+                    "events[%zu] (%s) has schema version %s; one envelope "
                     "holds one schema version",
                     i, s->env->events[i]->type->name, want);
             pop(c, old);
@@ -735,8 +748,9 @@ static void decode_envelope(vctx *c, env_state *s)
         int i = env_index(d, key, (size_t)k);
         size_t old = push_token_key(c, key);
         if (i < 0)
-            problem(c, seen_before(d, 0, key) ? "duplicate key"
-                                              : "unknown field (not in the envelope)");
+            problem(c, seen_before(d, 0, key)
+                           ? "duplicate key"
+                           : "unknown field (not in the envelope)");
         else if (s->slot[i])
             problem(c, "duplicate key");
         else
@@ -792,7 +806,8 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
     if (!rc && out) {
         nattel_envelope *env = envelope_from_slots(d, &s);
         if (env) {
-            memcpy(env->events, s.env->events, s.env->count * sizeof *env->events);
+            memcpy(env->events, s.env->events,
+                   s.env->count * sizeof *env->events);
             memcpy(env->ts, s.env->ts, sizeof env->ts);
             env->count = s.env->count;
             s.env->count = 0;

@@ -17,7 +17,8 @@ void nattel_format_ts(int64_t ms, char *out)
     int milli = (int)(ms % 1000 + (ms % 1000 < 0 ? 1000 : 0));
     time_t t = (time_t)secs;
     struct tm tm;
-    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 ||
+        tm.tm_year + 1900 < 0) {
         memcpy(out, "1970-01-01T00:00:00.000Z", NATTEL_TS_LEN + 1);
         return;
     }
@@ -66,9 +67,10 @@ nattel_envelope *nattel_envelope_new(const char *client_ver,
 {
     struct utsname u;
     const char *arch = uname(&u) == 0 && u.machine[0] ? u.machine : "undefined";
-    return nattel__envelope_alloc(client_ver && *client_ver ? client_ver : "unknown",
-                                  session_id && *session_id ? session_id : "undefined",
-                                  arch, NATTEL_EVENT_SYS_VER);
+    return nattel__envelope_alloc(
+        client_ver && *client_ver ? client_ver : "unknown",
+        session_id && *session_id ? session_id : "undefined", arch,
+        NATTEL_EVENT_SYS_VER);
 }
 
 void nattel_envelope_free(nattel_envelope *env)
@@ -226,13 +228,15 @@ static nattel_code write_events(const nattel_envelope *env, nattel_buf *b,
         if ((rc = nattel_event_write_json(ev, b, err)))
             return rc;
         if ((rc = NATTEL__PUT_LIT(b, ",\"name\":")) ||
-            (rc = nattel__json_put_string(b, ev->type->name, strlen(ev->type->name))) ||
+            (rc = nattel__json_put_string(b, ev->type->name,
+                                          strlen(ev->type->name))) ||
             (rc = NATTEL__PUT_LIT(b, "}")))
             break;
     }
     if (!rc)
         rc = NATTEL__PUT_LIT(b, "]");
-    return rc ? nattel__fail(err, rc, "out of memory writing an envelope") : NATTEL_OK;
+    return rc ? nattel__fail(err, rc, "out of memory writing an envelope")
+              : NATTEL_OK;
 }
 
 nattel_code nattel_envelope_write_json(const nattel_envelope *env,
@@ -252,7 +256,8 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
                             "no sentTs: pass the send time in milliseconds");
     size_t start = out->len;
     nattel_code rc = NATTEL__PUT_LIT(out, "{");
-    for (size_t k = 0; !rc && k < sizeof envelope_keys / sizeof *envelope_keys; k++) {
+    for (size_t k = 0; !rc && k < sizeof envelope_keys / sizeof *envelope_keys;
+         k++) {
         const char *v = envelope_keys[k].fixed;
         if (!v)
             v = variable_value(env, envelope_keys[k].key, sent);
@@ -263,12 +268,14 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
     }
     if (rc) {
         out->len = start;
-        return nattel__fail(err, rc == NATTEL_EINVAL ? NATTEL_EINVAL : NATTEL_ENOMEM,
+        return nattel__fail(err,
+                            rc == NATTEL_EINVAL ? NATTEL_EINVAL : NATTEL_ENOMEM,
                             "cannot write envelope: %s",
                             rc == NATTEL_EINVAL ? "a value is not valid UTF-8"
                                                 : "out of memory");
     }
-    if ((rc = write_events(env, out, err)) || (rc = NATTEL__PUT_LIT(out, "}"))) {
+    if ((rc = write_events(env, out, err)) ||
+        (rc = NATTEL__PUT_LIT(out, "}"))) {
         out->len = start;
         if (out->data)
             out->data[start] = '\0';

@@ -8,14 +8,22 @@
 const char *nattel_code_name(nattel_code code)
 {
     switch (code) {
-    case NATTEL_OK: return "OK";
-    case NATTEL_EINVAL: return "EINVAL";
-    case NATTEL_EPARSE: return "EPARSE";
-    case NATTEL_ESCHEMA: return "ESCHEMA";
-    case NATTEL_ELIMIT: return "ELIMIT";
-    case NATTEL_ENOMEM: return "ENOMEM";
-    case NATTEL_EIO: return "EIO";
-    case NATTEL_ENOTFOUND: return "ENOTFOUND";
+    case NATTEL_OK:
+        return "OK";
+    case NATTEL_EINVAL:
+        return "EINVAL";
+    case NATTEL_EPARSE:
+        return "EPARSE";
+    case NATTEL_ESCHEMA:
+        return "ESCHEMA";
+    case NATTEL_ELIMIT:
+        return "ELIMIT";
+    case NATTEL_ENOMEM:
+        return "ENOMEM";
+    case NATTEL_EIO:
+        return "EIO";
+    case NATTEL_ENOTFOUND:
+        return "ENOTFOUND";
     }
     return "UNKNOWN";
 }

@@ -10,6 +10,12 @@
 /* Makes room for n more bytes (and a NUL) in b. */
 nattel_code nattel__buf_reserve(nattel_buf *b, size_t n);
 
+/* nattel__buf_reserve, only when the room is not already there. */
+static inline nattel_code nattel__buf_ensure(nattel_buf *b, size_t n)
+{
+    return n < b->cap - b->len ? NATTEL_OK : nattel__buf_reserve(b, n);
+}
+
 #endif
 
 /* Fills `err` (may be NULL) and returns `code`, so callers can write
@@ -24,5 +30,11 @@ nattel_code nattel__problem(nattel_problems *p, const char *path,
 
 /* Makes room for n more bytes (and a NUL) in b. */
 nattel_code nattel__buf_reserve(nattel_buf *b, size_t n);
+
+/* nattel__buf_reserve, only when the room is not already there. */
+static inline nattel_code nattel__buf_ensure(nattel_buf *b, size_t n)
+{
+    return n < b->cap - b->len ? NATTEL_OK : nattel__buf_reserve(b, n);
+}
 
 #endif

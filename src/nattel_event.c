@@ -86,12 +86,18 @@ nattel_code nattel_task_status_parse(const char *s, nattel_task_status *out,
 const char *nattel_kind_name(nattel_kind kind)
 {
     switch (kind) {
-    case NATTEL_KIND_STRING: return "string";
-    case NATTEL_KIND_ENUM: return "string";
-    case NATTEL_KIND_INT64: return "integer";
-    case NATTEL_KIND_NUMBER: return "number";
-    case NATTEL_KIND_BOOL: return "boolean";
-    case NATTEL_KIND_STRING_ARRAY: return "array";
+    case NATTEL_KIND_STRING:
+        return "string";
+    case NATTEL_KIND_ENUM:
+        return "string";
+    case NATTEL_KIND_INT64:
+        return "integer";
+    case NATTEL_KIND_NUMBER:
+        return "number";
+    case NATTEL_KIND_BOOL:
+        return "boolean";
+    case NATTEL_KIND_STRING_ARRAY:
+        return "array";
     }
     return "unknown";
 }
@@ -106,7 +112,8 @@ int nattel_event_type_field_index(const nattel_event_type *type,
     for (size_t i = 0; i < type->field_count; i++) {
         const nattel_field *f = &type->fields[i];
         if ((strlen(f->wire_name) == len && !memcmp(f->wire_name, name, len)) ||
-            (f->c_name && strlen(f->c_name) == len && !memcmp(f->c_name, name, len)))
+            (f->c_name && strlen(f->c_name) == len &&
+             !memcmp(f->c_name, name, len)))
             return (int)i;
     }
     return -1;
@@ -136,7 +143,8 @@ int nattel__field_number_violation(const nattel_field *f, double v, char *msg,
         return 1;
     }
     if ((f->flags & NATTEL_FIELD_HAS_MIN) && v < f->minimum) {
-        snprintf(msg, size, "%.17g is less than the minimum %.17g", v, f->minimum);
+        snprintf(msg, size, "%.17g is less than the minimum %.17g", v,
+                 f->minimum);
         return 1;
     }
     if ((f->flags & NATTEL_FIELD_HAS_MAX) && v > f->maximum) {
@@ -174,7 +182,8 @@ static nattel_code check_default(const nattel_event_type *type,
         }
         break;
     case NATTEL_KIND_STRING:
-        if (!d->s.ptr || nattel__utf8_valid_prefix(d->s.ptr, d->s.len) != d->s.len) {
+        if (!d->s.ptr ||
+            nattel__utf8_valid_prefix(d->s.ptr, d->s.len) != d->s.len) {
             snprintf(msg, sizeof msg, "not a valid UTF-8 string");
             goto broken;
         }
@@ -212,7 +221,8 @@ nattel_code nattel_event_type_check(const nattel_event_type *type,
                             "needs a non-empty name)");
     if (!valid_name(type->schema_version))
         return nattel__fail(err, NATTEL_EINVAL,
-                            "event type '%s' has no schema version", type->name);
+                            "event type '%s' has no schema version",
+                            type->name);
     if (type->field_count && !type->fields)
         return nattel__fail(err, NATTEL_EINVAL,
                             "event type '%s' has %zu fields but no field table",
@@ -224,21 +234,24 @@ nattel_code nattel_event_type_check(const nattel_event_type *type,
                                 "event type '%s': field %zu has no wire name",
                                 type->name, i);
         if ((unsigned)f->kind > NATTEL_KIND_STRING_ARRAY)
-            return nattel__fail(err, NATTEL_EINVAL,
-                                "event type '%s': field '%s' has an unknown kind %d",
-                                type->name, f->wire_name, (int)f->kind);
+            return nattel__fail(
+                err, NATTEL_EINVAL,
+                "event type '%s': field '%s' has an unknown kind %d",
+                type->name, f->wire_name, (int)f->kind);
         if (f->kind == NATTEL_KIND_ENUM &&
             (!f->enum_type || !f->enum_type->count || !f->enum_type->values))
-            return nattel__fail(err, NATTEL_EINVAL,
-                                "event type '%s': enum field '%s' has no values",
-                                type->name, f->wire_name);
+            return nattel__fail(
+                err, NATTEL_EINVAL,
+                "event type '%s': enum field '%s' has no values", type->name,
+                f->wire_name);
         for (size_t j = 0; j < i; j++) {
             const nattel_field *g = &type->fields[j];
             const char *names_f[2] = {f->wire_name, f->c_name};
             const char *names_g[2] = {g->wire_name, g->c_name};
             for (int a = 0; a < 2; a++)
                 for (int b = 0; b < 2; b++)
-                    if (names_f[a] && names_g[b] && !strcmp(names_f[a], names_g[b]))
+                    if (names_f[a] && names_g[b] &&
+                        !strcmp(names_f[a], names_g[b]))
                         return nattel__fail(err, NATTEL_EINVAL,
                                             "event type '%s': two fields named "
                                             "'%s' (fields %zu and %zu)",
@@ -344,7 +357,8 @@ const nattel_event_type *nattel_event_type_of(const nattel_event *ev)
 static nattel_code find_field(const nattel_event *ev, const char *name,
                               nattel_kind kind, int *index, nattel_error *err)
 {
-    int i = name ? nattel_event_type_field_index(ev->type, name, strlen(name)) : -1;
+    int i =
+        name ? nattel_event_type_field_index(ev->type, name, strlen(name)) : -1;
     if (i < 0)
         return nattel__fail(err, NATTEL_ENOTFOUND, "%s: no field '%s'",
                             ev->type->name, name ? name : "(null)");
@@ -352,8 +366,9 @@ static nattel_code find_field(const nattel_event *ev, const char *name,
     if (f->kind != kind)
         return nattel__fail(err, NATTEL_EINVAL, "%s.%s: expected %s, got %s",
                             ev->type->name, f->wire_name,
-                            f->kind == NATTEL_KIND_ENUM ? "an enum value"
-                                                        : nattel_kind_name(f->kind),
+                            f->kind == NATTEL_KIND_ENUM
+                                ? "an enum value"
+                                : nattel_kind_name(f->kind),
                             kind == NATTEL_KIND_ENUM ? "an enum value"
                                                      : nattel_kind_name(kind));
     *index = i;
@@ -401,7 +416,8 @@ nattel_code nattel_event_set_int(nattel_event *ev, const char *field,
     nattel_code rc = find_field(ev, field, NATTEL_KIND_INT64, &i, err);
     if (rc)
         return rc;
-    if (nattel__field_int_violation(&ev->type->fields[i], value, msg, sizeof msg))
+    if (nattel__field_int_violation(&ev->type->fields[i], value, msg,
+                                    sizeof msg))
         return nattel__fail(err, NATTEL_EINVAL, "%s.%s: %s", ev->type->name,
                             ev->type->fields[i].wire_name, msg);
     ev->values[i].i = value;
@@ -417,7 +433,8 @@ nattel_code nattel_event_set_number(nattel_event *ev, const char *field,
     nattel_code rc = find_field(ev, field, NATTEL_KIND_NUMBER, &i, err);
     if (rc)
         return rc;
-    if (nattel__field_number_violation(&ev->type->fields[i], value, msg, sizeof msg))
+    if (nattel__field_number_violation(&ev->type->fields[i], value, msg,
+                                       sizeof msg))
         return nattel__fail(err, NATTEL_EINVAL, "%s.%s: %s", ev->type->name,
                             ev->type->fields[i].wire_name, msg);
     ev->values[i].d = value;
@@ -444,7 +461,9 @@ const nattel_value *nattel_event_value(const nattel_event *ev, size_t i)
 
 const char *nattel_event_get_string(const nattel_event *ev, const char *field)
 {
-    int i = field ? nattel_event_type_field_index(ev->type, field, strlen(field)) : -1;
+    int i = field
+                ? nattel_event_type_field_index(ev->type, field, strlen(field))
+                : -1;
     if (i < 0 || !ev->is_set[i])
         return NULL;
     const nattel_field *f = &ev->type->fields[i];
@@ -458,8 +477,11 @@ const char *nattel_event_get_string(const nattel_event *ev, const char *field)
 nattel_code nattel_event_get_int(const nattel_event *ev, const char *field,
                                  int64_t *out)
 {
-    int i = field ? nattel_event_type_field_index(ev->type, field, strlen(field)) : -1;
-    if (i < 0 || !ev->is_set[i] || ev->type->fields[i].kind != NATTEL_KIND_INT64)
+    int i = field
+                ? nattel_event_type_field_index(ev->type, field, strlen(field))
+                : -1;
+    if (i < 0 || !ev->is_set[i] ||
+        ev->type->fields[i].kind != NATTEL_KIND_INT64)
         return NATTEL_ENOTFOUND;
     *out = ev->values[i].i;
     return NATTEL_OK;
@@ -498,7 +520,8 @@ static nattel_code put_value(nattel_buf *b, const nattel_field *f,
         for (size_t k = 0; k < v->a.count; k++) {
             if (k && (rc = NATTEL__PUT_LIT(b, ",")))
                 return rc;
-            if ((rc = nattel__json_put_string(b, v->a.items[k].ptr, v->a.items[k].len)))
+            if ((rc = nattel__json_put_string(b, v->a.items[k].ptr,
+                                              v->a.items[k].len)))
                 return rc;
         }
         return NATTEL__PUT_LIT(b, "]");
@@ -506,12 +529,43 @@ static nattel_code put_value(nattel_buf *b, const nattel_field *f,
     return NATTEL_EINVAL;
 }
 
-static nattel_code put_char(nattel_buf *b, char c)
+/* Writes one field, `"name":value`, preceded by a comma unless first.
+ * Strings, integers and enums go straight into room reserved once per
+ * field; the other kinds take the checked nattel_buf calls. */
+static nattel_code put_field(nattel_buf *b, const nattel_field *f,
+                             const nattel_value *v, int first)
 {
-    if (b->cap - b->len < 2 && nattel__buf_reserve(b, 1))
+    size_t klen = strlen(f->wire_name), vlen = 20; /* an int64 */
+    const char *vs = NULL;
+    if (f->kind == NATTEL_KIND_STRING) {
+        vs = v->s.ptr;
+        vlen = v->s.len;
+    } else if (f->kind == NATTEL_KIND_ENUM) {
+        vs = f->enum_type->values[v->e];
+        vlen = strlen(vs);
+    }
+    if (klen > 4096 || vlen > (SIZE_MAX >> 4) ||
+        nattel__buf_ensure(b, NATTEL__JSON_STRING_MAX(klen) +
+                                  NATTEL__JSON_STRING_MAX(vlen) + 2))
         return NATTEL_ENOMEM;
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
+    char *o = b->data + b->len;
+    if (!first)
+        *o++ = ',';
+    if (!(o = nattel__json_write_string(o, f->wire_name, klen)))
+        return NATTEL_EINVAL;
+    *o++ = ':';
+    if (vs) {
+        o = nattel__json_write_string(o, vs, vlen);
+    } else if (f->kind == NATTEL_KIND_INT64) {
+        o = nattel__json_write_int(o, v->i);
+    } else {
+        b->len = (size_t)(o - b->data);
+        return put_value(b, f, v);
+    }
+    if (!o)
+        return NATTEL_EINVAL;
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
     return NATTEL_OK;
 }
 
@@ -520,29 +574,33 @@ nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
 {
     const nattel_event_type *t = ev->type;
     size_t start = out->len;
-    nattel_code rc = nattel_event_check(ev, err);
-    if (rc)
-        return rc == NATTEL_ESCHEMA ? NATTEL_EINVAL : rc;
-    rc = put_char(out, '{');
+    nattel_code rc = nattel_buf_append(out, "{", 1);
+    int first = 1;
     for (size_t i = 0; !rc && i < t->field_count; i++) {
-        if (!ev->is_set[i])
-            continue;
         const nattel_field *f = &t->fields[i];
-        if ((out->len > start + 1 && (rc = put_char(out, ','))) ||
-            (rc = nattel__json_put_string(out, f->wire_name, strlen(f->wire_name))) ||
-            (rc = put_char(out, ':')) || (rc = put_value(out, f, &ev->values[i]))) {
+        if (!ev->is_set[i]) {
+            if (f->flags & NATTEL_FIELD_WIRE_OPTIONAL)
+                continue;
             out->len = start;
             if (out->data)
                 out->data[start] = '\0';
-            return nattel__fail(err, rc,
-                                rc == NATTEL_EINVAL ? "%s.%s: not valid UTF-8 or "
-                                                      "not a finite number"
-                                                    : "%s.%s: out of memory",
+            return nattel__fail(err, NATTEL_EINVAL, "%s.%s: field required",
                                 t->name, f->wire_name);
         }
+        if ((rc = put_field(out, f, &ev->values[i], first))) {
+            out->len = start;
+            out->data[start] = '\0';
+            return nattel__fail(err, rc,
+                                rc == NATTEL_EINVAL
+                                    ? "%s.%s: not valid UTF-8 or "
+                                      "not a finite number"
+                                    : "%s.%s: out of memory",
+                                t->name, f->wire_name);
+        }
+        first = 0;
     }
     if (!rc)
-        rc = put_char(out, '}');
+        rc = nattel_buf_append(out, "}", 1);
     if (rc) {
         out->len = start;
         return nattel__fail(err, rc, "out of memory writing %s", t->name);
@@ -560,24 +618,33 @@ nattel_code nattel_cli_command_event(const nattel_cli_command *c,
     const char *src = nattel_nemo_source_name(c->nemo_source);
     const char *st = nattel_task_status_name(c->task_status);
     if (!src)
-        rc = nattel__fail(err, NATTEL_EINVAL, "nat_cli_command.nemoSource: %d "
-                          "is not a NemoSource", (int)c->nemo_source);
+        rc = nattel__fail(err, NATTEL_EINVAL,
+                          "nat_cli_command.nemoSource: %d "
+                          "is not a NemoSource",
+                          (int)c->nemo_source);
     else if (!st)
-        rc = nattel__fail(err, NATTEL_EINVAL, "nat_cli_command.taskStatus: %d "
-                          "is not a TaskStatus", (int)c->task_status);
+        rc = nattel__fail(err, NATTEL_EINVAL,
+                          "nat_cli_command.taskStatus: %d "
+                          "is not a TaskStatus",
+                          (int)c->task_status);
     else if (!c->command)
-        rc = nattel__fail(err, NATTEL_EINVAL, "nat_cli_command.command: field required");
+        rc = nattel__fail(err, NATTEL_EINVAL,
+                          "nat_cli_command.command: field required");
     else if (!(rc = nattel_event_set_enum(ev, "nemoSource", src, err)) &&
              !(rc = nattel_event_set_string(ev, "command", c->command, err)) &&
-             !(rc = nattel_event_set_string(ev, "subcommand",
-                                            c->subcommand ? c->subcommand : "undefined", err)) &&
+             !(rc = nattel_event_set_string(
+                   ev, "subcommand",
+                   c->subcommand ? c->subcommand : "undefined", err)) &&
              !(rc = nattel_event_set_enum(ev, "taskStatus", st, err)) &&
-             !(rc = nattel_event_set_int(ev, "durationMs", c->duration_ms, err)) &&
+             !(rc = nattel_event_set_int(ev, "durationMs", c->duration_ms,
+                                         err)) &&
              !(rc = nattel_event_set_int(ev, "exitCode", c->exit_code, err)) &&
-             !(rc = nattel_event_set_string(ev, "errorClass",
-                                            c->error_class ? c->error_class : "undefined", err)))
-        rc = nattel_event_set_string(ev, "pythonVersion",
-                                     c->python_version ? c->python_version : "undefined", err);
+             !(rc = nattel_event_set_string(
+                   ev, "errorClass",
+                   c->error_class ? c->error_class : "undefined", err)))
+        rc = nattel_event_set_string(
+            ev, "pythonVersion",
+            c->python_version ? c->python_version : "undefined", err);
     if (rc) {
         nattel_event_free(ev);
         return rc;

@@ -46,17 +46,19 @@ static nattel_code bad_byte(verifier *v, size_t p, const char *expected)
 {
     const nattel__jdoc *d = v->doc;
     if (p >= d->len)
-        return nattel__fail(v->err, NATTEL_EPARSE,
-                            "invalid JSON: unexpected end of input, expected %s",
-                            expected);
+        return nattel__fail(
+            v->err, NATTEL_EPARSE,
+            "invalid JSON: unexpected end of input, expected %s", expected);
     unsigned char c = (unsigned char)d->src[p];
     if (c >= 0x20 && c < 0x7F)
-        return nattel__fail(v->err, NATTEL_EPARSE,
-                            "invalid JSON at byte %zu: unexpected '%c', expected %s",
-                            p, c, expected);
-    return nattel__fail(v->err, NATTEL_EPARSE,
-                        "invalid JSON at byte %zu: unexpected byte 0x%02X, expected %s",
-                        p, c, expected);
+        return nattel__fail(
+            v->err, NATTEL_EPARSE,
+            "invalid JSON at byte %zu: unexpected '%c', expected %s", p, c,
+            expected);
+    return nattel__fail(
+        v->err, NATTEL_EPARSE,
+        "invalid JSON at byte %zu: unexpected byte 0x%02X, expected %s", p, c,
+        expected);
 }
 
 static int hexval(char c)
@@ -119,19 +121,22 @@ static nattel_code verify_string(verifier *v, unsigned t)
             if (e == 'u') {
                 unsigned cp;
                 if (!read_u4(s + i + 2, end - i - 2, &cp))
-                    return nattel__fail(v->err, NATTEL_EPARSE,
-                                        "invalid JSON at byte %zu: bad \\u escape", i);
+                    return nattel__fail(
+                        v->err, NATTEL_EPARSE,
+                        "invalid JSON at byte %zu: bad \\u escape", i);
                 if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return nattel__fail(v->err, NATTEL_EPARSE,
-                                        "invalid JSON at byte %zu: lone low surrogate \\u%04X",
-                                        i, cp);
+                    return nattel__fail(
+                        v->err, NATTEL_EPARSE,
+                        "invalid JSON at byte %zu: lone low surrogate \\u%04X",
+                        i, cp);
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
                     unsigned lo;
                     if (i + 12 > end || s[i + 6] != '\\' || s[i + 7] != 'u' ||
                         !read_u4(s + i + 8, end - i - 8, &lo) || lo < 0xDC00 ||
                         lo > 0xDFFF)
                         return nattel__fail(v->err, NATTEL_EPARSE,
-                                            "invalid JSON at byte %zu: lone high surrogate \\u%04X",
+                                            "invalid JSON at byte %zu: lone "
+                                            "high surrogate \\u%04X",
                                             i, cp);
                     i += 12;
                 } else {
@@ -147,12 +152,13 @@ static nattel_code verify_string(verifier *v, unsigned t)
         }
         if (c < 0x20)
             return nattel__fail(v->err, NATTEL_EPARSE,
-                                "invalid JSON at byte %zu: unescaped control character 0x%02X in string",
+                                "invalid JSON at byte %zu: unescaped control "
+                                "character 0x%02X in string",
                                 i, c);
         if (c < 0x80) {
             i++;
-            while (i < end && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 &&
-                   s[i] != '\\')
+            while (i < end && (unsigned char)s[i] >= 0x20 &&
+                   (unsigned char)s[i] < 0x80 && s[i] != '\\')
                 i++;
             continue;
         }
@@ -162,9 +168,9 @@ static nattel_code verify_string(verifier *v, unsigned t)
             run++;
         size_t ok = nattel__utf8_valid_prefix(s + i, run - i);
         if (ok != run - i)
-            return nattel__fail(v->err, NATTEL_EPARSE,
-                                "invalid JSON at byte %zu: invalid UTF-8 in string",
-                                i + ok);
+            return nattel__fail(
+                v->err, NATTEL_EPARSE,
+                "invalid JSON at byte %zu: invalid UTF-8 in string", i + ok);
         i = run;
     }
     d->toks[t].size = escaped; /* see NATTEL__JESCAPED */
@@ -181,8 +187,8 @@ static nattel_code verify_primitive(verifier *v, unsigned t)
     const nattel__jdoc *d = v->doc;
     const char *s = d->src + d->toks[t].start;
     size_t n = (size_t)(d->toks[t].end - d->toks[t].start);
-    if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)) ||
-        (n == 4 && !memcmp(s, "null", 4)))
+    if ((n == 4 && !memcmp(s, "true", 4)) ||
+        (n == 5 && !memcmp(s, "false", 5)) || (n == 4 && !memcmp(s, "null", 4)))
         return NATTEL_OK;
     size_t i = 0;
     if (i < n && s[i] == '-')
@@ -307,7 +313,9 @@ static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
             return nattel__fail(err, NATTEL_ELIMIT,
                                 "JSON document has more than %u values",
                                 NATTEL__JSON_MAX_TOKENS);
-        unsigned ncap = cap * 4 > NATTEL__JSON_MAX_TOKENS ? NATTEL__JSON_MAX_TOKENS : cap * 4;
+        unsigned ncap = cap * 4 > NATTEL__JSON_MAX_TOKENS
+                            ? NATTEL__JSON_MAX_TOKENS
+                            : cap * 4;
         nattel__jtok *nt;
         if (d->toks == d->small) {
             nt = malloc(ncap * sizeof *nt);
@@ -317,7 +325,8 @@ static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
             nt = realloc(d->toks, ncap * sizeof *nt);
         }
         if (!nt)
-            return nattel__fail(err, NATTEL_ENOMEM, "out of memory reading JSON");
+            return nattel__fail(err, NATTEL_ENOMEM,
+                                "out of memory reading JSON");
         d->toks = nt;
         cap = ncap;
     }
@@ -344,9 +353,10 @@ static nattel_code check_depth(const nattel__jdoc *d, nattel_error *err)
             in_string = 1;
         } else if (c == '[' || c == '{') {
             if (++depth > d->depth_limit)
-                return nattel__fail(err, NATTEL_ELIMIT,
-                                    "JSON nested deeper than %u levels at byte %zu",
-                                    d->depth_limit, i);
+                return nattel__fail(
+                    err, NATTEL_ELIMIT,
+                    "JSON nested deeper than %u levels at byte %zu",
+                    d->depth_limit, i);
         } else if ((c == ']' || c == '}') && depth) {
             depth--;
         }
@@ -361,7 +371,8 @@ static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err)
 {
     size_t p = skip_ws(d, 0);
     if (p >= d->len || !strchr("-0123456789tfn", d->src[p]))
-        return nattel__fail(err, NATTEL_EPARSE, "invalid JSON: unexpected end of input");
+        return nattel__fail(err, NATTEL_EPARSE,
+                            "invalid JSON: unexpected end of input");
     d->copy = malloc(d->len + 2);
     if (!d->copy)
         return nattel__fail(err, NATTEL_ENOMEM, "out of memory reading JSON");
@@ -371,10 +382,12 @@ static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err)
     d->src = d->copy;
     jsmn_parser parser;
     jsmn_init(&parser);
-    int r = jsmn_parse(&parser, d->src, d->len + 1, d->toks, NATTEL__JSON_SMALL);
+    int r =
+        jsmn_parse(&parser, d->src, d->len + 1, d->toks, NATTEL__JSON_SMALL);
     if (r < 0)
         return r == JSMN_ERROR_PART
-                   ? nattel__fail(err, NATTEL_EPARSE, "invalid JSON: unexpected end of input")
+                   ? nattel__fail(err, NATTEL_EPARSE,
+                                  "invalid JSON: unexpected end of input")
                    : bad_byte(&(verifier){d, err}, parser.pos, "a JSON value");
     d->count = (unsigned)r;
     return NATTEL_OK;
@@ -390,9 +403,10 @@ nattel_code nattel__json_parse(nattel__jdoc *d, const char *src, size_t len,
     d->copy = NULL;
     d->depth_limit = NATTEL_JSON_MAX_DEPTH;
     if (len > NATTEL_JSON_MAX_BYTES || len > INT32_MAX)
-        return nattel__fail(err, NATTEL_ELIMIT,
-                            "JSON document of %zu bytes is over the %u-byte limit",
-                            len, NATTEL_JSON_MAX_BYTES);
+        return nattel__fail(
+            err, NATTEL_ELIMIT,
+            "JSON document of %zu bytes is over the %u-byte limit", len,
+            NATTEL_JSON_MAX_BYTES);
     nattel_code rc = len > 2048 ? check_depth(d, err) : NATTEL_OK;
     if (!rc)
         rc = tokenize(d, err);
@@ -409,9 +423,9 @@ nattel_code nattel__json_parse(nattel__jdoc *d, const char *src, size_t len,
         return rc;
     p = skip_ws(d, lex_end(d, 0));
     if (p != len || next != d->count)
-        return nattel__fail(err, NATTEL_EPARSE,
-                            "invalid JSON at byte %zu: trailing data after the document",
-                            p);
+        return nattel__fail(
+            err, NATTEL_EPARSE,
+            "invalid JSON at byte %zu: trailing data after the document", p);
     return NATTEL_OK;
 }
 
@@ -450,11 +464,26 @@ size_t nattel__json_decode_string(const nattel__jdoc *d, unsigned t, char *out)
         char e = s[i + 1];
         unsigned cp;
         switch (e) {
-        case 'b': out[o++] = '\b'; i += 2; continue;
-        case 'f': out[o++] = '\f'; i += 2; continue;
-        case 'n': out[o++] = '\n'; i += 2; continue;
-        case 'r': out[o++] = '\r'; i += 2; continue;
-        case 't': out[o++] = '\t'; i += 2; continue;
+        case 'b':
+            out[o++] = '\b';
+            i += 2;
+            continue;
+        case 'f':
+            out[o++] = '\f';
+            i += 2;
+            continue;
+        case 'n':
+            out[o++] = '\n';
+            i += 2;
+            continue;
+        case 'r':
+            out[o++] = '\r';
+            i += 2;
+            continue;
+        case 't':
+            out[o++] = '\t';
+            i += 2;
+            continue;
         case 'u':
             read_u4(s + i + 2, 4, &cp);
             i += 6;
@@ -492,16 +521,23 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
 const char *nattel__json_type_name(const nattel__jdoc *d, unsigned t)
 {
     switch (d->toks[t].type) {
-    case JSMN_OBJECT: return "object";
-    case JSMN_ARRAY: return "array";
-    case JSMN_STRING: return "string";
-    default: break;
+    case JSMN_OBJECT:
+        return "object";
+    case JSMN_ARRAY:
+        return "array";
+    case JSMN_STRING:
+        return "string";
+    default:
+        break;
     }
     switch (nattel__json_lead(d, t)) {
     case 't':
-    case 'f': return "boolean";
-    case 'n': return "null";
-    default: return "number";
+    case 'f':
+        return "boolean";
+    case 'n':
+        return "null";
+    default:
+        return "number";
     }
 }
 
@@ -617,41 +653,89 @@ nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out)
 
 static const char hex[] = "0123456789abcdef";
 
-/* Bytes a JSON string cannot hold as they are (RFC 8259 section 7). */
-static const unsigned char must_escape[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+/* Bytes a JSON string cannot hold as they are (RFC 8259 section 7), and
+ * non-ASCII bytes, whose UTF-8 sequence must be checked. */
+static const unsigned char must_escape[256] =
+    {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, /* '"' */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+        0, 0, /* '\\' */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Whether any byte of w needs more than a copy in a JSON string: a
+/* Non-zero when some byte of w needs more than a copy in a JSON string: a
  * control character, '"', '\\' or a non-ASCII byte to validate. */
-static int word_needs_care(uint64_t w)
+static uint64_t care_bits(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t ctl = (w - ones * 0x20) & ~w & highs;
     uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
     q = (q - ones) & ~q & highs;
     bs = (bs - ones) & ~bs & highs;
-    return ((w & highs) | ctl | q | bs) != 0;
+    return (w & highs) | ctl | q | bs;
 }
 
-/* One pass: copies plain runs, validates UTF-8 sequences and escapes what
- * RFC 8259 requires. The buffer's length only moves on success. */
-nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
+static int word_needs_care(uint64_t w)
 {
-    /* Worst case every byte becomes \u00XX. */
-    if (n > (SIZE_MAX - 3) / 6)
-        return NATTEL_ENOMEM;
-    if (n * 6 + 3 >= b->cap - b->len && nattel__buf_reserve(b, n * 6 + 3))
-        return NATTEL_ENOMEM;
-    char *o = b->data + b->len;
+    return care_bits(w) != 0;
+}
+
+/* Copies s[0..n) to o when no byte needs care; returns the end, or NULL
+ * (having written nothing that matters) when some byte does. Words are
+ * read only inside s: the last one overlaps the one before. */
+static char *copy_plain(char *o, const char *s, size_t n)
+{
+    uint64_t a, b;
+    if (n < 8) {
+        unsigned care = 0;
+        for (size_t k = 0; k < n; k++) {
+            care |= must_escape[(unsigned char)s[k]];
+            o[k] = s[k];
+        }
+        return care ? NULL : o + n;
+    }
+    if (n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        if (care_bits(a) | care_bits(b))
+            return NULL;
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+        return o + n;
+    }
+    uint64_t acc = 0;
+    for (size_t k = 0; k + 8 <= n; k += 8) {
+        memcpy(&a, s + k, 8);
+        acc |= care_bits(a);
+    }
+    memcpy(&b, s + n - 8, 8);
+    if (acc | care_bits(b))
+        return NULL;
+    memcpy(o, s, n);
+    return o + n;
+}
+
+char *nattel__json_write_string(char *o, const char *s, size_t n)
+{
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
+    /* Telemetry strings are short identifiers: a whole-string check and a
+     * plain copy is the common path; the loop below handles the rest. */
     *o++ = '"';
+    char *end = copy_plain(o, s, n);
+    if (end) {
+        *end++ = '"';
+        return end;
+    }
     while (i < n) {
         while (i + 8 <= n) {
             uint64_t w;
@@ -662,7 +746,7 @@ nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
             o += 8;
             i += 8;
         }
-        while (i < n && u[i] < 0x80 && !must_escape[u[i]])
+        while (i < n && !must_escape[u[i]])
             *o++ = (char)u[i++];
         if (i >= n)
             break;
@@ -670,7 +754,7 @@ nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
         if (c >= 0x80) {
             size_t len = nattel__utf8_seq(u + i, n - i);
             if (!len)
-                return NATTEL_EINVAL;
+                return NULL;
             memcpy(o, s + i, len);
             o += len;
             i += len;
@@ -679,13 +763,27 @@ nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
         i++;
         *o++ = '\\';
         switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
         default:
             *o++ = 'u';
             *o++ = '0';
@@ -695,12 +793,26 @@ nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
         }
     }
     *o++ = '"';
+    return o;
+}
+
+nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n)
+{
+    if (n > (SIZE_MAX - 3) / 6)
+        return NATTEL_ENOMEM;
+    if (nattel__buf_ensure(b, NATTEL__JSON_STRING_MAX(n)))
+        return NATTEL_ENOMEM;
+    char *o = nattel__json_write_string(b->data + b->len, s, n);
+    if (!o) {
+        b->data[b->len] = '\0';
+        return NATTEL_EINVAL;
+    }
     *o = '\0';
     b->len = (size_t)(o - b->data);
     return NATTEL_OK;
 }
 
-nattel_code nattel__json_put_int(nattel_buf *b, int64_t v)
+char *nattel__json_write_int(char *o, int64_t v)
 {
     char tmp[24];
     char *p = tmp + sizeof tmp;
@@ -711,7 +823,19 @@ nattel_code nattel__json_put_int(nattel_buf *b, int64_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    return nattel_buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(o, p, n);
+    return o + n;
+}
+
+nattel_code nattel__json_put_int(nattel_buf *b, int64_t v)
+{
+    if (nattel__buf_ensure(b, 21))
+        return NATTEL_ENOMEM;
+    char *o = nattel__json_write_int(b->data + b->len, v);
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return NATTEL_OK;
 }
 
 nattel_code nattel__json_put_double(nattel_buf *b, double v)

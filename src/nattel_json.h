@@ -34,7 +34,7 @@ typedef jsmntok_t nattel__jtok;
  * can compare and copy unescaped strings as they are. */
 #define NATTEL__JESCAPED(t) ((t)->size)
 
-#define NATTEL__JSON_SMALL 96          /* tokens held without malloc */
+#define NATTEL__JSON_SMALL 96              /* tokens held without malloc */
 #define NATTEL__JSON_MAX_TOKENS (1u << 20) /* bounds memory at ~20 MiB */
 
 typedef struct nattel__jdoc {
@@ -99,13 +99,22 @@ static inline char nattel__json_lead(const nattel__jdoc *d, unsigned t)
 static inline int nattel__json_is_number(const nattel__jdoc *d, unsigned t)
 {
     char c = nattel__json_lead(d, t);
-    return d->toks[t].type == JSMN_PRIMITIVE && (c == '-' || (c >= '0' && c <= '9'));
+    return d->toks[t].type == JSMN_PRIMITIVE &&
+           (c == '-' || (c >= '0' && c <= '9'));
 }
 
 /* Writer: a JSON string with RFC 8259 escaping; NATTEL_EINVAL (buffer
  * unchanged past its old length) when s is not valid UTF-8. */
 nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n);
 nattel_code nattel__json_put_int(nattel_buf *b, int64_t v);
+
+/* The unchecked forms, for writers that reserved room first: they write at
+ * `o` and return the end, or NULL for invalid UTF-8. A string needs
+ * NATTEL__JSON_STRING_MAX(n) bytes, an integer 21. */
+#define NATTEL__JSON_STRING_MAX(n) ((n)*6 + 2)
+char *nattel__json_write_string(char *o, const char *s, size_t n);
+char *nattel__json_write_int(char *o, int64_t v);
+
 /* Shortest text that reads back as v; NATTEL_EINVAL for inf and NaN. */
 nattel_code nattel__json_put_double(nattel_buf *b, double v);
 /* A JSON fragment of a token, re-encoded compactly (whitespace dropped). */

@@ -84,7 +84,8 @@ static int wait_readable(int fd, const sigset_t *wait_mask)
 
 /* Reads one line a byte at a time, so input meant for the host after the
  * answer stays unread. Returns 1 for a line, 0 for EOF or Ctrl-C. */
-static int read_answer(int fd, char *line, size_t cap, const sigset_t *wait_mask)
+static int read_answer(int fd, char *line, size_t cap,
+                       const sigset_t *wait_mask)
 {
     size_t n = 0;
     for (;;) {

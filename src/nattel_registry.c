@@ -65,10 +65,12 @@ nattel_code nattel_registry_add(nattel_registry *reg,
         return rc;
     if (nattel_registry_find(reg, type->name, strlen(type->name)))
         return nattel__fail(err, NATTEL_EINVAL,
-                            "event type '%s' is already registered", type->name);
+                            "event type '%s' is already registered",
+                            type->name);
     if (reg->count == reg->cap) {
         size_t cap = reg->cap ? reg->cap * 2 : 8;
-        const nattel_event_type **types = realloc(reg->types, cap * sizeof *types);
+        const nattel_event_type **types =
+            realloc(reg->types, cap * sizeof *types);
         if (!types)
             return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
         reg->types = types;

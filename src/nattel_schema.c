@@ -65,12 +65,14 @@ static nattel_code bad(loader *l, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return nattel__fail(l->err, NATTEL_ESCHEMA, "%s: %s: %s", l->source, path, msg);
+    return nattel__fail(l->err, NATTEL_ESCHEMA, "%s: %s: %s", l->source, path,
+                        msg);
 }
 
 static int is_type(const nattel__jdoc *d, unsigned t, const char *name)
 {
-    return t && nattel__json_is_string(d, t) && nattel__json_string_eq(d, t, name, strlen(name));
+    return t && nattel__json_is_string(d, t) &&
+           nattel__json_string_eq(d, t, name, strlen(name));
 }
 
 /* Only these keywords may appear in a property or type definition. */
@@ -124,16 +126,17 @@ static nattel_code read_enum(loader *l, unsigned def, unsigned values,
     }
     unsigned desc = get(d, def, "description");
     e->name = name;
-    e->description = desc && nattel__json_is_string(d, desc) ? owned_string(l, desc) : "";
+    e->description =
+        desc && nattel__json_is_string(d, desc) ? owned_string(l, desc) : "";
     e->values = vals;
     e->count = n;
     *out = e;
     return NATTEL_OK;
 }
 
-static const char *const type_keywords[] = {"type", "description", "enum", "minimum",
-                                            "maximum", "items", "title", "$comment",
-                                            NULL};
+static const char *const type_keywords[] = {"type",    "description", "enum",
+                                            "minimum", "maximum",     "items",
+                                            "title",   "$comment",    NULL};
 
 /* Fills kind, enum type and bounds of `f` from an inline type definition. */
 static nattel_code read_inline(loader *l, unsigned def, const char *path,
@@ -168,10 +171,12 @@ static nattel_code read_inline(loader *l, unsigned def, const char *path,
             return bad(l, path, "only arrays of strings are supported");
         f->kind = NATTEL_KIND_STRING_ARRAY;
     } else {
-        return bad(l, path, "'type' must be one of string, integer, number, "
-                            "boolean, array");
+        return bad(l, path,
+                   "'type' must be one of string, integer, number, "
+                   "boolean, array");
     }
-    if ((min || max) && f->kind != NATTEL_KIND_INT64 && f->kind != NATTEL_KIND_NUMBER)
+    if ((min || max) && f->kind != NATTEL_KIND_INT64 &&
+        f->kind != NATTEL_KIND_NUMBER)
         return bad(l, path, "'minimum'/'maximum' apply to numbers only");
     if (min && (rc = read_bound(l, min, path, "minimum", &f->minimum)))
         return rc;
@@ -193,7 +198,8 @@ static nattel_code read_ref(loader *l, unsigned ref, const char *path,
     if (!nattel__json_is_string(d, ref))
         return bad(l, path, "'$ref' must be a string");
     nattel_str raw = nattel__json_raw(d, ref);
-    if (raw.len <= sizeof prefix - 1 || memcmp(raw.ptr, prefix, sizeof prefix - 1) ||
+    if (raw.len <= sizeof prefix - 1 ||
+        memcmp(raw.ptr, prefix, sizeof prefix - 1) ||
         memchr(raw.ptr, '\\', raw.len))
         return bad(l, path, "'$ref' must point into #/definitions/types/");
     const char *name = raw.ptr + sizeof prefix - 1;
@@ -208,7 +214,8 @@ static nattel_code read_ref(loader *l, unsigned ref, const char *path,
         }
     }
     if (!def || d->toks[def].type != JSMN_OBJECT)
-        return bad(l, path, "'$ref' names an unknown type '%.*s'", (int)nlen, name);
+        return bad(l, path, "'$ref' names an unknown type '%.*s'", (int)nlen,
+                   name);
     char *tname = nattel__registry_strndup(l->reg, name, nlen);
     if (!tname)
         return nattel__fail(l->err, NATTEL_ENOMEM, "out of memory");
@@ -255,7 +262,8 @@ static nattel_code read_property(loader *l, unsigned def, const char *path,
     if (d->toks[def].type != JSMN_OBJECT)
         return bad(l, path, "a property must be an object");
     unsigned desc = get(d, def, "description");
-    f->description = desc && nattel__json_is_string(d, desc) ? owned_string(l, desc) : "";
+    f->description =
+        desc && nattel__json_is_string(d, desc) ? owned_string(l, desc) : "";
     unsigned ref = get(d, def, "$ref"), all = get(d, def, "allOf");
     nattel_code rc;
     if (ref) {
@@ -272,20 +280,25 @@ static nattel_code read_property(loader *l, unsigned def, const char *path,
             return rc;
         if (d->toks[all].type != JSMN_ARRAY || d->toks[all].size != 2)
             return bad(l, path, "'allOf' must be [{\"$ref\": ...}, {bounds}]");
-        unsigned first = all + 1, second = (unsigned)NATTEL__JNEXT(&d->toks[first]);
+        unsigned first = all + 1,
+                 second = (unsigned)NATTEL__JNEXT(&d->toks[first]);
         unsigned r = get(d, first, "$ref");
-        if (!r || d->toks[first].size != 1 || d->toks[second].type != JSMN_OBJECT)
+        if (!r || d->toks[first].size != 1 ||
+            d->toks[second].type != JSMN_OBJECT)
             return bad(l, path, "'allOf' must be [{\"$ref\": ...}, {bounds}]");
-        if ((rc = read_ref(l, r, path, f)) || (rc = check_keywords(l, second, path, bound_kw)))
+        if ((rc = read_ref(l, r, path, f)) ||
+            (rc = check_keywords(l, second, path, bound_kw)))
             return rc;
         if (f->kind != NATTEL_KIND_INT64 && f->kind != NATTEL_KIND_NUMBER)
             return bad(l, path, "bounds in 'allOf' apply to numbers only");
-        unsigned min = get(d, second, "minimum"), max = get(d, second, "maximum");
+        unsigned min = get(d, second, "minimum"),
+                 max = get(d, second, "maximum");
         if (min && (rc = read_bound(l, min, path, "minimum", &f->minimum)))
             return rc;
         if (max && (rc = read_bound(l, max, path, "maximum", &f->maximum)))
             return rc;
-        f->flags |= (min ? NATTEL_FIELD_HAS_MIN : 0) | (max ? NATTEL_FIELD_HAS_MAX : 0);
+        f->flags |=
+            (min ? NATTEL_FIELD_HAS_MIN : 0) | (max ? NATTEL_FIELD_HAS_MAX : 0);
         return NATTEL_OK;
     }
     return read_inline(l, def, path, f->wire_name, f);
@@ -301,25 +314,29 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
              (int)(raw.len > 100 ? 100 : raw.len), raw.ptr);
     if (d->toks[def].type != JSMN_OBJECT)
         return bad(l, path, "an event must be an object");
-    static const char *const kw[] = {"description", "type", "eventMeta", "properties",
-                                     "additionalProperties", "required", "title",
-                                     NULL};
+    static const char *const kw[] = {
+        "description",          "type",     "eventMeta", "properties",
+        "additionalProperties", "required", "title",     NULL};
     nattel_code rc = check_keywords(l, def, path, kw);
     if (rc)
         return rc;
     unsigned props = get(d, def, "properties"), req = get(d, def, "required");
-    unsigned addl = get(d, def, "additionalProperties"), type = get(d, def, "type");
+    unsigned addl = get(d, def, "additionalProperties"),
+             type = get(d, def, "type");
     if (!is_type(d, type, "object"))
         return bad(l, path, "'type' must be \"object\"");
-    if (!addl || nattel__json_lead(d, addl) != 'f' || d->toks[addl].type != JSMN_PRIMITIVE)
-        return bad(l, path, "'additionalProperties' must be false (strict events only)");
+    if (!addl || nattel__json_lead(d, addl) != 'f' ||
+        d->toks[addl].type != JSMN_PRIMITIVE)
+        return bad(l, path,
+                   "'additionalProperties' must be false (strict events only)");
     if (!props || d->toks[props].type != JSMN_OBJECT)
         return bad(l, path, "'properties' must be an object");
     if (req && d->toks[req].type != JSMN_ARRAY)
         return bad(l, path, "'required' must be an array of names");
     size_t n = (size_t)d->toks[props].size;
     nattel_event_type *et = nattel__registry_own(l->reg, calloc(1, sizeof *et));
-    nattel_field *fields = nattel__registry_own(l->reg, calloc(n ? n : 1, sizeof *fields));
+    nattel_field *fields =
+        nattel__registry_own(l->reg, calloc(n ? n : 1, sizeof *fields));
     if (!et || !fields || !(et->name = owned_string(l, key)))
         return nattel__fail(l->err, NATTEL_ENOMEM, "out of memory");
     unsigned k = props + 1;
@@ -329,7 +346,8 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
         snprintf(fpath, sizeof fpath, "%s.properties.%.*s", path,
                  (int)(fk.len > 60 ? 60 : fk.len), fk.ptr);
         nattel_field *f = &fields[i];
-        if (!(f->wire_name = owned_string(l, k)) || !(f->c_name = snake_case(l, f->wire_name)))
+        if (!(f->wire_name = owned_string(l, k)) ||
+            !(f->c_name = snake_case(l, f->wire_name)))
             return nattel__fail(l->err, NATTEL_ENOMEM, "out of memory");
         if (!strcmp(f->c_name, f->wire_name))
             f->c_name = NULL;
@@ -349,8 +367,9 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
                         idx = (int)i;
             }
             if (idx < 0)
-                return bad(l, path, "'required' names %s that is not a property",
-                           nattel__json_is_string(d, r) ? "a field" : "a non-string");
+                return bad(
+                    l, path, "'required' names %s that is not a property",
+                    nattel__json_is_string(d, r) ? "a field" : "a non-string");
             fields[idx].flags &= ~NATTEL_FIELD_WIRE_OPTIONAL;
             r = (unsigned)NATTEL__JNEXT(&d->toks[r]);
         }
@@ -359,15 +378,19 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     unsigned gdpr = meta ? get(d, meta, "gdpr") : 0;
     unsigned cat = gdpr ? get(d, gdpr, "category") : 0;
     unsigned gdesc = gdpr ? get(d, gdpr, "description") : 0;
-    et->description = desc && nattel__json_is_string(d, desc) ? owned_string(l, desc) : "";
-    et->gdpr_category = cat && nattel__json_is_string(d, cat) ? owned_string(l, cat) : NULL;
-    et->gdpr_description =
-        gdesc && nattel__json_is_string(d, gdesc) ? owned_string(l, gdesc) : NULL;
+    et->description =
+        desc && nattel__json_is_string(d, desc) ? owned_string(l, desc) : "";
+    et->gdpr_category =
+        cat && nattel__json_is_string(d, cat) ? owned_string(l, cat) : NULL;
+    et->gdpr_description = gdesc && nattel__json_is_string(d, gdesc)
+                               ? owned_string(l, gdesc)
+                               : NULL;
     et->schema_version = version;
     et->fields = fields;
     et->field_count = n;
     if ((rc = nattel_registry_add(l->reg, et, l->err)))
-        return nattel__fail(l->err, rc, "%s: %s: %s", l->source, path, l->err->message);
+        return nattel__fail(l->err, rc, "%s: %s: %s", l->source, path,
+                            l->err->message);
     return NATTEL_OK;
 }
 
@@ -399,9 +422,10 @@ nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
         rc = bad(&l, "definitions.events", "missing or not an object");
     else if (l.types && d.toks[l.types].type != JSMN_OBJECT)
         rc = bad(&l, "definitions.types", "not an object");
-    else if (!ver || !nattel__json_is_string(&d, ver) || !(version = owned_string(&l, ver)) ||
-             !*version)
-        rc = bad(&l, "schemaMeta.schemaVersion", "missing or not a non-empty string");
+    else if (!ver || !nattel__json_is_string(&d, ver) ||
+             !(version = owned_string(&l, ver)) || !*version)
+        rc = bad(&l, "schemaMeta.schemaVersion",
+                 "missing or not a non-empty string");
     if (!rc && d.toks[events].size == 0)
         rc = bad(&l, "definitions.events", "defines no event");
     /* All of a file's events, or none: a failed load leaves the registry
@@ -424,16 +448,17 @@ nattel_code nattel_registry_load_schema_file(nattel_registry *reg,
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return nattel__fail(err, NATTEL_EIO, "cannot open schema '%s': %s", path,
-                            strerror(errno));
+        return nattel__fail(err, NATTEL_EIO, "cannot open schema '%s': %s",
+                            path, strerror(errno));
     nattel_buf b = NATTEL_BUF_INIT;
     char chunk[65536];
     size_t n;
     nattel_code rc = NATTEL_OK;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (b.len + n > NATTEL_JSON_MAX_BYTES) {
-            rc = nattel__fail(err, NATTEL_ELIMIT, "schema '%s' is larger than %u bytes",
-                              path, NATTEL_JSON_MAX_BYTES);
+            rc = nattel__fail(err, NATTEL_ELIMIT,
+                              "schema '%s' is larger than %u bytes", path,
+                              NATTEL_JSON_MAX_BYTES);
             break;
         }
         if ((rc = nattel_buf_append(&b, chunk, n))) {
@@ -446,7 +471,8 @@ nattel_code nattel_registry_load_schema_file(nattel_registry *reg,
                           strerror(errno));
     fclose(f);
     if (!rc)
-        rc = nattel_registry_load_schema(reg, b.data ? b.data : "", b.len, path, err);
+        rc = nattel_registry_load_schema(reg, b.data ? b.data : "", b.len, path,
+                                         err);
     nattel_buf_free(&b);
     return rc;
 }

@@ -140,7 +140,8 @@ static void *alloc(parser *p, size_t n)
     void *v = arena_alloc(p->doc, n);
     if (!v && !p->failed) {
         p->failed = 1;
-        p->code = p->doc->total + n + 16384 > ARENA_MAX ? NATTEL_ELIMIT : NATTEL_ENOMEM;
+        p->code = p->doc->total + n + 16384 > ARENA_MAX ? NATTEL_ELIMIT
+                                                        : NATTEL_ENOMEM;
         nattel__fail(p->err, p->code,
                      p->code == NATTEL_ELIMIT
                          ? "TOML: document needs more than %u bytes to read"
@@ -221,9 +222,9 @@ static int hex_escape(parser *p, int digits, char *out, size_t *o)
         int c = peek(p);
         if (!is_hex(c))
             return fail(p, "invalid hex value in a \\u or \\U escape");
-        cp = cp * 16 + (unsigned long)(is_digit(c)   ? c - '0'
-                                       : c >= 'a' ? c - 'a' + 10
-                                                  : c - 'A' + 10);
+        cp = cp * 16 + (unsigned long)(is_digit(c) ? c - '0'
+                                       : c >= 'a'  ? c - 'a' + 10
+                                                   : c - 'A' + 10);
         p->pos++;
     }
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
@@ -277,8 +278,9 @@ static size_t basic_span(const parser *p, int multiline)
         char c = p->s[i];
         if (c == '\\') {
             i += 2;
-        } else if (c == '"' && (!multiline || (i + 2 < p->n && p->s[i + 1] == '"' &&
-                                               p->s[i + 2] == '"'))) {
+        } else if (c == '"' &&
+                   (!multiline || (i + 2 < p->n && p->s[i + 1] == '"' &&
+                                   p->s[i + 2] == '"'))) {
             break;
         } else if (c == '\n' && !multiline) {
             break;
@@ -652,7 +654,8 @@ static int match_datetime(parser *p)
     if (year < 1 || day > days_in_month(year, month))
         return fail(p, "invalid date");
     pos += 10;
-    if (pos < p->n && (p->s[pos] == 'T' || p->s[pos] == 't' || p->s[pos] == ' ')) {
+    if (pos < p->n &&
+        (p->s[pos] == 'T' || p->s[pos] == 't' || p->s[pos] == ' ')) {
         size_t end = match_time(p, pos + 1);
         if (end)
             pos = match_offset(p, end);
@@ -695,9 +698,10 @@ static int match_number(parser *p)
     size_t pos = p->pos;
     if (p->n - pos >= 2 && p->s[pos] == '0') {
         char r = p->s[pos + 1];
-        int (*ok)(int) = r == 'x' ? is_hex : r == 'o' ? is_oct
-                                           : r == 'b' ? is_bin
-                                                      : NULL;
+        int (*ok)(int) = r == 'x'   ? is_hex
+                         : r == 'o' ? is_oct
+                         : r == 'b' ? is_bin
+                                    : NULL;
         size_t end = ok ? digit_run(p, pos + 2, ok) : pos + 2;
         if (ok && end > pos + 2) {
             p->pos = end;

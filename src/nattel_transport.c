@@ -16,10 +16,14 @@
 const char *nattel_sink_kind_name(nattel_sink_kind k)
 {
     switch (k) {
-    case NATTEL_SINK_DRY_RUN: return "dry_run";
-    case NATTEL_SINK_STDOUT: return "stdout";
-    case NATTEL_SINK_HTTP: return "http";
-    case NATTEL_SINK_NONE: break;
+    case NATTEL_SINK_DRY_RUN:
+        return "dry_run";
+    case NATTEL_SINK_STDOUT:
+        return "stdout";
+    case NATTEL_SINK_HTTP:
+        return "http";
+    case NATTEL_SINK_NONE:
+        break;
     }
     return "none";
 }
@@ -44,7 +48,8 @@ nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
     else
         return nattel__fail(err, NATTEL_EINVAL,
                             "NAT_TELEMETRY_ENDPOINT: '%s' is not an http(s) "
-                            "URL, \"stdout\" or empty", ep);
+                            "URL, \"stdout\" or empty",
+                            ep);
     return NATTEL_OK;
 }
 
@@ -60,8 +65,9 @@ static nattel_code send_nothing(void *state, const char *payload, size_t len,
 {
     sink *s = state;
     nattel_debug(s->cfg, "payload built (%zu bytes), not sent: %s", len,
-                 s->kind == NATTEL_SINK_DRY_RUN ? "NAT_TELEMETRY_DRY_RUN is set"
-                                                : "NAT_TELEMETRY_ENDPOINT is empty");
+                 s->kind == NATTEL_SINK_DRY_RUN
+                     ? "NAT_TELEMETRY_DRY_RUN is set"
+                     : "NAT_TELEMETRY_ENDPOINT is empty");
     return NATTEL_OK;
 }
 

@@ -18,7 +18,8 @@ nattel_code nattel_error_class_check(const char *s, nattel_error *err)
                             NATTEL_ERROR_CLASS_MAX);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        int alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        int alpha =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
         int ok = alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '.'));
         /* The value itself is not echoed: it may be the very message or
          * path that must not travel. */

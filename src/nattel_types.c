@@ -3,12 +3,12 @@
 #include <nattel/nattel.h>
 
 static const char *const nemo_source_values[] = {
-    "inference",        "auditor",    "datadesigner",
-    "evaluator",        "guardrails", "safe-synthesizer",
-    "anonymizer",       "agent_toolkit", "undefined"};
+    "inference",  "auditor",       "datadesigner",
+    "evaluator",  "guardrails",    "safe-synthesizer",
+    "anonymizer", "agent_toolkit", "undefined"};
 
 static const char *const task_status_values[] = {
-    "success", "failure",     "completed", "error",
+    "success",  "failure",     "completed", "error",
     "canceled", "interrupted", "undefined"};
 
 const nattel_enum_type nattel_nemo_source_enum = {
@@ -16,8 +16,8 @@ const nattel_enum_type nattel_nemo_source_enum = {
     nemo_source_values, sizeof nemo_source_values / sizeof *nemo_source_values};
 
 const nattel_enum_type nattel_task_status_enum = {
-    "TaskStatusEnum", "Outcome of the task being reported.",
-    task_status_values, sizeof task_status_values / sizeof *task_status_values};
+    "TaskStatusEnum", "Outcome of the task being reported.", task_status_values,
+    sizeof task_status_values / sizeof *task_status_values};
 
 #define RESTRICTED_INT "RestrictedTelemetryInteger"
 

@@ -31,12 +31,12 @@ extern "C" {
 
 typedef enum nattel_code {
     NATTEL_OK = 0,
-    NATTEL_EINVAL = 1,  /* an argument or value breaks a rule */
-    NATTEL_EPARSE = 2,  /* input is not well-formed (JSON, TOML) */
-    NATTEL_ESCHEMA = 3, /* well-formed input that breaks the schema */
-    NATTEL_ELIMIT = 4,  /* over a size, depth or count limit */
-    NATTEL_ENOMEM = 5,  /* out of memory */
-    NATTEL_EIO = 6,     /* a system call failed; the message says which */
+    NATTEL_EINVAL = 1,   /* an argument or value breaks a rule */
+    NATTEL_EPARSE = 2,   /* input is not well-formed (JSON, TOML) */
+    NATTEL_ESCHEMA = 3,  /* well-formed input that breaks the schema */
+    NATTEL_ELIMIT = 4,   /* over a size, depth or count limit */
+    NATTEL_ENOMEM = 5,   /* out of memory */
+    NATTEL_EIO = 6,      /* a system call failed; the message says which */
     NATTEL_ENOTFOUND = 7 /* a name (event type, field) is not known */
 } nattel_code;
 
@@ -83,7 +83,10 @@ typedef struct nattel_buf {
     size_t cap;
 } nattel_buf;
 
-#define NATTEL_BUF_INIT {NULL, 0, 0}
+#define NATTEL_BUF_INIT                                                        \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 void nattel_buf_init(nattel_buf *b);
 void nattel_buf_reset(nattel_buf *b); /* len = 0, keeps the memory */
@@ -134,9 +137,9 @@ nattel_code nattel_task_status_parse(const char *s, nattel_task_status *out,
 
 typedef enum nattel_kind {
     NATTEL_KIND_STRING = 0,
-    NATTEL_KIND_ENUM,         /* a string from a nattel_enum_type */
-    NATTEL_KIND_INT64,        /* JSON Schema "integer" within int64 */
-    NATTEL_KIND_NUMBER,       /* any finite JSON number */
+    NATTEL_KIND_ENUM,   /* a string from a nattel_enum_type */
+    NATTEL_KIND_INT64,  /* JSON Schema "integer" within int64 */
+    NATTEL_KIND_NUMBER, /* any finite JSON number */
     NATTEL_KIND_BOOL,
     NATTEL_KIND_STRING_ARRAY
 } nattel_kind;
@@ -145,7 +148,7 @@ typedef enum nattel_kind {
 const char *nattel_kind_name(nattel_kind kind);
 
 typedef struct nattel_enum_type {
-    const char *name;        /* shared type name, e.g. "TaskStatusEnum" */
+    const char *name; /* shared type name, e.g. "TaskStatusEnum" */
     const char *description;
     const char *const *values; /* wire values, in schema order */
     size_t count;
@@ -156,7 +159,10 @@ typedef struct nattel_str {
     size_t len;
 } nattel_str;
 
-#define NATTEL_STR(lit) {(lit), sizeof(lit) - 1}
+#define NATTEL_STR(lit)                                                        \
+    {                                                                          \
+        (lit), sizeof(lit) - 1                                                 \
+    }
 
 typedef struct nattel_str_array {
     nattel_str *items;
@@ -165,19 +171,20 @@ typedef struct nattel_str_array {
 
 /* One value of a field; which member is live follows the field's kind. */
 typedef union nattel_value {
-    nattel_str s;         /* STRING */
-    size_t e;             /* ENUM: index into the enum type's values */
-    int64_t i;            /* INT64 */
-    double d;             /* NUMBER */
-    int b;                /* BOOL: 0 or 1 */
-    nattel_str_array a;   /* STRING_ARRAY */
+    nattel_str s;       /* STRING */
+    size_t e;           /* ENUM: index into the enum type's values */
+    int64_t i;          /* INT64 */
+    double d;           /* NUMBER */
+    int b;              /* BOOL: 0 or 1 */
+    nattel_str_array a; /* STRING_ARRAY */
 } nattel_value;
 
 /* Field flags. */
 #define NATTEL_FIELD_HAS_DEFAULT 0x1u /* model mode may omit it */
-#define NATTEL_FIELD_WIRE_OPTIONAL 0x2u /* not in the wire schema's required list */
-#define NATTEL_FIELD_HAS_MIN 0x4u     /* int64/number: value >= minimum */
-#define NATTEL_FIELD_HAS_MAX 0x8u     /* int64/number: value <= maximum */
+#define NATTEL_FIELD_WIRE_OPTIONAL                                             \
+    0x2u                          /* not in the wire schema's required list */
+#define NATTEL_FIELD_HAS_MIN 0x4u /* int64/number: value >= minimum */
+#define NATTEL_FIELD_HAS_MAX 0x8u /* int64/number: value <= maximum */
 
 typedef struct nattel_field {
     const char *c_name;    /* snake_case, e.g. "duration_ms" */
@@ -198,7 +205,7 @@ typedef struct nattel_event_type {
     const char *name;           /* event name on the wire; never NULL or "" */
     const char *schema_version; /* e.g. "1.5" */
     const char *description;
-    const char *gdpr_category;  /* eventMeta.gdpr.category, e.g. "functional" */
+    const char *gdpr_category; /* eventMeta.gdpr.category, e.g. "functional" */
     const char *gdpr_description;
     const nattel_field *fields; /* in wire order */
     size_t field_count;
@@ -216,8 +223,9 @@ typedef struct nattel_event_type {
  */
 #define NATTEL_EVENT_NAME(NAME)                                                \
     (&("" NAME)[0 * sizeof(struct {                                            \
-        int nattel_event_type_needs_a_non_empty_name : (sizeof("" NAME) > 1);  \
-    })])
+                    int nattel_event_type_needs_a_non_empty_name               \
+                        : (sizeof("" NAME) > 1);                               \
+                })])
 
 /* The built-in nat_cli_command type (schema 1.5). */
 extern const nattel_event_type nattel_cli_command_type;
@@ -257,9 +265,9 @@ nattel_code nattel_registry_add(nattel_registry *reg,
  * anonymous_events.json (definitions.types, definitions.events). The
  * registry owns what it loads. Unsupported constructs are NATTEL_ESCHEMA
  * naming the JSON path. */
-nattel_code nattel_registry_load_schema(nattel_registry *reg,
-                                        const char *json, size_t len,
-                                        const char *source, nattel_error *err);
+nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
+                                        size_t len, const char *source,
+                                        nattel_error *err);
 nattel_code nattel_registry_load_schema_file(nattel_registry *reg,
                                              const char *path,
                                              nattel_error *err);
@@ -333,8 +341,10 @@ typedef struct nattel_cli_command {
 } nattel_cli_command;
 
 #define NATTEL_CLI_COMMAND_INIT                                                \
-    {NATTEL_NEMO_SOURCE_AGENT_TOOLKIT, NULL, NULL, NATTEL_TASK_STATUS_UNDEFINED, \
-     -1, -1, NULL, NULL}
+    {                                                                          \
+        NATTEL_NEMO_SOURCE_AGENT_TOOLKIT, NULL, NULL,                          \
+            NATTEL_TASK_STATUS_UNDEFINED, -1, -1, NULL, NULL                   \
+    }
 
 nattel_code nattel_cli_command_event(const nattel_cli_command *c,
                                      nattel_event **out, nattel_error *err);

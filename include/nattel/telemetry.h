@@ -163,9 +163,9 @@ typedef struct nattel_consent_file {
      * "disabled" under a stale or missing one; NEVER_ASKED for a stale
      * "enabled", a missing or malformed file, or an unknown value. */
     nattel_consent_state state;
-    int exists;        /* the file could be opened */
-    int malformed;     /* not TOML, or not UTF-8 */
-    int stale;         /* consent set, prompt_version not current */
+    int exists;    /* the file could be opened */
+    int malformed; /* not TOML, or not UTF-8 */
+    int stale;     /* consent set, prompt_version not current */
     /* As written (empty when absent or not a string). */
     char consent[32];
     char prompt_version[32];
@@ -177,7 +177,8 @@ typedef struct nattel_consent_file {
 
 /* Reads `path` by the rules above. Never fails: a file that cannot be read
  * or parsed reads as NEVER_ASKED, with the reason in out->note. Files over
- * 8 KiB are not read (NEVER_ASKED): reading stays cheap on a host's exit path. */
+ * 8 KiB are not read (NEVER_ASKED): reading stays cheap on a host's exit path.
+ */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
 
 /* Writes a decision (ENABLED or DISABLED) in the upstream layout, with

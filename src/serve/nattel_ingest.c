@@ -75,23 +75,31 @@ static void summarise_problems(nattel__ingest_result *res,
 static unsigned status_of(nattel_code code, size_t len)
 {
     switch (code) {
-    case NATTEL_EPARSE: return 400;
-    case NATTEL_ESCHEMA: return 422;
+    case NATTEL_EPARSE:
+        return 400;
+    case NATTEL_ESCHEMA:
+        return 422;
     /* Past the reader's size limit a smaller batch helps (a sender splits
      * on 413); under it the limit hit is the document's shape (nesting),
      * which no split mends. */
-    case NATTEL_ELIMIT: return len > NATTEL_JSON_MAX_BYTES ? 413 : 400;
-    default: return 500;
+    case NATTEL_ELIMIT:
+        return len > NATTEL_JSON_MAX_BYTES ? 413 : 400;
+    default:
+        return 500;
     }
 }
 
 static const char *reason_of(nattel_code code)
 {
     switch (code) {
-    case NATTEL_EPARSE: return "invalid JSON";
-    case NATTEL_ELIMIT: return "over a limit of the JSON reader";
-    case NATTEL_ESCHEMA: return "the envelope breaks the schema";
-    default: return "cannot decode the envelope";
+    case NATTEL_EPARSE:
+        return "invalid JSON";
+    case NATTEL_ELIMIT:
+        return "over a limit of the JSON reader";
+    case NATTEL_ESCHEMA:
+        return "the envelope breaks the schema";
+    default:
+        return "cannot decode the envelope";
     }
 }
 

@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 typedef struct nattel__ingest_result {
-    unsigned status;         /* 200, 400, 413, 422 or 500 */
-    size_t accepted;         /* events stored (200 only) */
-    nattel_buf body;         /* the JSON answer, one line */
-    char summary[256];       /* for the log: count or first problem */
+    unsigned status;   /* 200, 400, 413, 422 or 500 */
+    size_t accepted;   /* events stored (200 only) */
+    nattel_buf body;   /* the JSON answer, one line */
+    char summary[256]; /* for the log: count or first problem */
 } nattel__ingest_result;
 
 /* Fills `res` (initialised here; release with nattel__ingest_result_free).

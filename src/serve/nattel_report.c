@@ -186,8 +186,8 @@ enum {
 };
 
 static const char *const headers[COL_N] = {
-    "COMMAND", "SUBCOMMAND", "COUNT",  "SUCCESS",      "FAILURE",
-    "INTERRUPTED", "P50_MS", "P95_MS", "ERROR CLASSES"};
+    "COMMAND",     "SUBCOMMAND", "COUNT",  "SUCCESS",      "FAILURE",
+    "INTERRUPTED", "P50_MS",     "P95_MS", "ERROR CLASSES"};
 
 /* Columns of text, left-aligned; the rest are numbers, right-aligned. */
 static int is_text_col(int col)
@@ -326,8 +326,8 @@ static nattel_code write_lines(const nattel__report *r, char **cells,
     return code;
 }
 
-nattel_code nattel__report_write_table(const nattel__report *r,
-                                       nattel_buf *out, nattel_error *err)
+nattel_code nattel__report_write_table(const nattel__report *r, nattel_buf *out,
+                                       nattel_error *err)
 {
     char **cells = calloc(r->count ? r->count * COL_N : 1, sizeof *cells);
     if (!cells)

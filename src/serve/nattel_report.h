@@ -63,7 +63,7 @@ nattel_code nattel__report_write_json(const nattel__report *r, nattel_buf *out,
 
 /* A readable table with a header line; control characters in names are
  * shown as '?' so that each row stays on one line. */
-nattel_code nattel__report_write_table(const nattel__report *r,
-                                       nattel_buf *out, nattel_error *err);
+nattel_code nattel__report_write_table(const nattel__report *r, nattel_buf *out,
+                                       nattel_error *err);
 
 #endif

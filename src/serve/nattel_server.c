@@ -77,8 +77,8 @@ static void printable_copy(char *out, size_t size, const char *s)
     out[i] = '\0';
 }
 
-static void log_request(nattel__server *s, const char *method,
-                        const char *url, unsigned status, const char *what)
+static void log_request(nattel__server *s, const char *method, const char *url,
+                        unsigned status, const char *what)
 {
     if (!s->cfg.log)
         return;
@@ -89,7 +89,8 @@ static void log_request(nattel__server *s, const char *method,
     fflush(s->cfg.log);
 }
 
-static void log_mhd(void *cls, const char *fmt, va_list ap) NATTEL__PRINTF(2, 0);
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+    NATTEL__PRINTF(2, 0);
 
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
@@ -127,15 +128,13 @@ static void add_headers(nattel__server *s, struct MHD_Response *r,
 }
 
 static enum MHD_Result send_answer(nattel__server *s,
-                                   struct MHD_Connection *conn,
-                                   unsigned status, const char *body,
-                                   size_t len)
+                                   struct MHD_Connection *conn, unsigned status,
+                                   const char *body, size_t len)
 {
     if (s->cfg.delay_ms)
         sleep_ms(s->cfg.delay_ms);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body,
-                                        MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     add_headers(s, r, status);
@@ -161,15 +160,16 @@ static enum MHD_Result send_error(nattel__server *s,
     return ok;
 }
 
-static const char *early_message(nattel__server *s, unsigned status,
-                                 char *buf, size_t size)
+static const char *early_message(nattel__server *s, unsigned status, char *buf,
+                                 size_t size)
 {
     switch (status) {
-    case 404: return "no such path; POST envelopes to " NATTEL__SERVER_PATH;
-    case 405: return "method not allowed; use POST";
+    case 404:
+        return "no such path; POST envelopes to " NATTEL__SERVER_PATH;
+    case 405:
+        return "method not allowed; use POST";
     case 413:
-        snprintf(buf, size, "request body exceeds %zu bytes",
-                 s->cfg.max_body);
+        snprintf(buf, size, "request body exceeds %zu bytes", s->cfg.max_body);
         return buf;
     default:
         snprintf(buf, size, "injected failure (--fail-status %d)",
@@ -223,8 +223,7 @@ static void inflight_add(nattel__server *s, long delta)
 /* The answer that can be given from the headers alone; 0 when the body
  * decides. */
 static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
-                             const char *method, const char *url,
-                             request *rq)
+                             const char *method, const char *url, request *rq)
 {
     if (strcmp(url, NATTEL__SERVER_PATH) != 0)
         return 404;
@@ -245,8 +244,7 @@ static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
 
 /* Keeps body bytes up to the limit; past it drops them all. Returns 0 when
  * the sender went so far past the limit that the connection is cut. */
-static int take_body(nattel__server *s, request *rq, const char *data,
-                     size_t n)
+static int take_body(nattel__server *s, request *rq, const char *data, size_t n)
 {
     rq->received += n;
     if (rq->received > s->cfg.max_body + DISCARD_SLACK)
@@ -290,8 +288,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return send_ingest(s, conn, method, url, rq);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     nattel__server *s = cls;
     request *rq = *req_cls;
@@ -341,20 +339,20 @@ nattel_code nattel__server_parse_listen(const char *listen, char *host,
 static nattel_code bind_socket(const struct addrinfo *ai, const char *where,
                                int *out, nattel_error *err)
 {
-    int fd = socket(ai->ai_family,
-                    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                    ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+               ai->ai_protocol);
     if (fd < 0)
-        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s",
-                            where, strerror(errno));
+        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s", where,
+                            strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
         listen(fd, SOMAXCONN) != 0) {
         int e = errno;
         close(fd);
-        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s",
-                            where, strerror(e));
+        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s", where,
+                            strerror(e));
     }
     *out = fd;
     return NATTEL_OK;
@@ -394,11 +392,11 @@ static nattel_code make_url(nattel__server *s, nattel_error *err)
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
                     sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
         return nattel__fail(err, NATTEL_EIO,
-                            "cannot read the address of %s: %s",
-                            s->cfg.listen, strerror(errno));
+                            "cannot read the address of %s: %s", s->cfg.listen,
+                            strerror(errno));
     int v6 = ss.ss_family == AF_INET6;
-    snprintf(s->url, sizeof s->url, "http://%s%s%s:%s%s", v6 ? "[" : "",
-             host, v6 ? "]" : "", port, NATTEL__SERVER_PATH);
+    snprintf(s->url, sizeof s->url, "http://%s%s%s:%s%s", v6 ? "[" : "", host,
+             v6 ? "]" : "", port, NATTEL__SERVER_PATH);
     return NATTEL_OK;
 }
 

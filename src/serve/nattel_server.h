@@ -28,18 +28,20 @@
 #define NATTEL__SERVER_DEFAULT_MAX_BODY (1024u * 1024u)
 
 typedef struct nattel__server_config {
-    const char *listen;  /* "ADDR:PORT" or "[IPV6]:PORT"; port 0 picks one */
-    size_t max_body;     /* bytes; at most NATTEL_JSON_MAX_BYTES */
-    int fail_status;     /* 0: no fault injection */
-    long fail_count;     /* < 0: every POST */
-    unsigned delay_ms;   /* before each answer */
-    long retry_after;    /* seconds, on 429 and 503; < 0: no header */
-    FILE *log;           /* one line per request; NULL: quiet */
+    const char *listen; /* "ADDR:PORT" or "[IPV6]:PORT"; port 0 picks one */
+    size_t max_body;    /* bytes; at most NATTEL_JSON_MAX_BYTES */
+    int fail_status;    /* 0: no fault injection */
+    long fail_count;    /* < 0: every POST */
+    unsigned delay_ms;  /* before each answer */
+    long retry_after;   /* seconds, on 429 and 503; < 0: no header */
+    FILE *log;          /* one line per request; NULL: quiet */
 } nattel__server_config;
 
 #define NATTEL__SERVER_CONFIG_INIT                                             \
-    {NATTEL__SERVER_DEFAULT_LISTEN, NATTEL__SERVER_DEFAULT_MAX_BODY, 0, -1, 0, \
-     -1, NULL}
+    {                                                                          \
+        NATTEL__SERVER_DEFAULT_LISTEN, NATTEL__SERVER_DEFAULT_MAX_BODY, 0, -1, \
+            0, -1, NULL                                                        \
+    }
 
 typedef struct nattel__server nattel__server;
 

@@ -199,25 +199,22 @@ static nattel_code prepare_all(nattel__store *st, nattel_error *err)
     return NATTEL_OK;
 }
 
-static nattel_code open_db(nattel__store *st, int read_only,
-                           nattel_error *err)
+static nattel_code open_db(nattel__store *st, int read_only, nattel_error *err)
 {
     /* SQLite would only say "unable to open database file". */
     if (read_only && access(st->path, F_OK) != 0)
-        return nattel__fail(err, NATTEL_EIO,
-                            "cannot open database '%s': %s", st->path,
-                            strerror(errno));
+        return nattel__fail(err, NATTEL_EIO, "cannot open database '%s': %s",
+                            st->path, strerror(errno));
     int flags = SQLITE_OPEN_FULLMUTEX |
                 (read_only ? SQLITE_OPEN_READONLY
                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(st->path, &st->db, flags, NULL) == SQLITE_OK)
         return NATTEL_OK;
     int sys = st->db ? sqlite3_system_errno(st->db) : 0;
-    return nattel__fail(err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s",
-                        st->path,
-                        st->db ? sqlite3_errmsg(st->db) : "out of memory",
-                        sys ? " (" : "", sys ? strerror(sys) : "",
-                        sys ? ")" : "");
+    return nattel__fail(
+        err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s", st->path,
+        st->db ? sqlite3_errmsg(st->db) : "out of memory", sys ? " (" : "",
+        sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
 static nattel_code setup(nattel__store *st, int read_only, nattel_error *err)
@@ -234,8 +231,9 @@ static nattel_code setup(nattel__store *st, int read_only, nattel_error *err)
     /* NORMAL in WAL mode loses nothing when the process dies; only a power
      * cut can take the last transactions, an accepted trade for an
      * endpoint that serves development and tests. */
-    if ((code = exec_sql(st, "PRAGMA synchronous=NORMAL;"
-                             "PRAGMA foreign_keys=ON;",
+    if ((code = exec_sql(st,
+                         "PRAGMA synchronous=NORMAL;"
+                         "PRAGMA foreign_keys=ON;",
                          err)) != NATTEL_OK)
         return code;
     if ((code = migrate(st, err)) != NATTEL_OK)
@@ -342,7 +340,7 @@ static nattel_code put_cli_row(nattel__store *st, const nattel_event *ev,
                                int64_t event_id, nattel_error *err)
 {
     static const char *const fields[] = {
-        "nemoSource", "command",  "subcommand",   "taskStatus",
+        "nemoSource", "command",  "subcommand", "taskStatus",
         "durationMs", "exitCode", "errorClass", "pythonVersion"};
     sqlite3_stmt *s = st->stmt[STMT_CLI];
     sqlite3_bind_int64(s, 1, event_id);
@@ -425,8 +423,7 @@ nattel_code nattel__store_event_count(nattel__store *st, int64_t *out,
 {
     *out = 0;
     pthread_mutex_lock(&st->lock);
-    nattel_code code =
-        query_int(st, "SELECT count(*) FROM events", out, err);
+    nattel_code code = query_int(st, "SELECT count(*) FROM events", out, err);
     pthread_mutex_unlock(&st->lock);
     return code;
 }
@@ -512,12 +509,11 @@ static nattel_code read_errors(nattel__store *st, sqlite3_stmt *s,
                              : db_fail(st, err, "cannot read the report");
 }
 
-static nattel_code run_report(nattel__store *st, const char *sql,
-                              nattel_code (*reader)(nattel__store *,
-                                                    sqlite3_stmt *,
-                                                    nattel__report *,
-                                                    nattel_error *),
-                              nattel__report *out, nattel_error *err)
+static nattel_code
+run_report(nattel__store *st, const char *sql,
+           nattel_code (*reader)(nattel__store *, sqlite3_stmt *,
+                                 nattel__report *, nattel_error *),
+           nattel__report *out, nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)

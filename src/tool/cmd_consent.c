@@ -28,11 +28,13 @@ static void warn_override(const nattel_config *cfg,
                           const nattel_consent_file *file)
 {
     if (source == NATTEL_SOURCE_DO_NOT_TRACK)
-        nattel__tool_error("consent", "warning: DO_NOT_TRACK is set: telemetry "
+        nattel__tool_error("consent",
+                           "warning: DO_NOT_TRACK is set: telemetry "
                            "is off whatever the consent file says (%s)",
                            nattel_consent_state_name(file->state));
     else if (source == NATTEL_SOURCE_ENV)
-        nattel__tool_error("consent", "warning: NAT_TELEMETRY_ENABLED=%s in the "
+        nattel__tool_error("consent",
+                           "warning: NAT_TELEMETRY_ENABLED=%s in the "
                            "environment overrides the consent file (%s)",
                            cfg->env_enabled_raw,
                            nattel_consent_state_name(file->state));
@@ -47,7 +49,8 @@ static int show_status(const nattel_config *cfg)
     nattel_consent_file_read(cfg->consent_file, &file);
     printf("telemetry: %s\n", nattel_consent_state_name(state));
     printf("decided by: %s\n", nattel_consent_source_text(source));
-    printf("consent file: %s\n", cfg->consent_file ? cfg->consent_file : "(none)");
+    printf("consent file: %s\n",
+           cfg->consent_file ? cfg->consent_file : "(none)");
     printf("consent file says: %s", nattel_consent_state_name(file.state));
     if (file.consented_at[0])
         printf(" (consented_at %s, prompt_version %s)", file.consented_at,
@@ -90,8 +93,10 @@ int nattel__cmd_consent(int argc, char **argv)
         }
         if (strcmp(argv[i], "--enable") && strcmp(argv[i], "--disable") &&
             strcmp(argv[i], "--status")) {
-            nattel__tool_error("consent", "unknown argument '%s' (see 'nattel "
-                               "consent --help')", argv[i]);
+            nattel__tool_error("consent",
+                               "unknown argument '%s' (see 'nattel "
+                               "consent --help')",
+                               argv[i]);
             return NATTEL_EXIT_USAGE;
         }
         if (action && strcmp(action, argv[i])) {
@@ -109,10 +114,11 @@ int nattel__cmd_consent(int argc, char **argv)
         return NATTEL_EXIT_FAIL;
     }
     cfg.prompt = NATTEL_PROMPT_NEVER; /* this command is the answer */
-    int rc = !action || !strcmp(action, "--status")
-                 ? show_status(&cfg)
-                 : set(&cfg, !strcmp(action, "--enable") ? NATTEL_CONSENT_ENABLED
-                                                         : NATTEL_CONSENT_DISABLED);
+    int rc =
+        !action || !strcmp(action, "--status")
+            ? show_status(&cfg)
+            : set(&cfg, !strcmp(action, "--enable") ? NATTEL_CONSENT_ENABLED
+                                                    : NATTEL_CONSENT_DISABLED);
     nattel_config_clear(&cfg);
     return rc;
 }

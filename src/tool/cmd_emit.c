@@ -78,18 +78,21 @@ static int parse_args(int argc, char **argv, emit_args *a)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         const char **slot =
-            opt(argc, argv, &i, "--command", &v)          ? &a->cmd.command
-            : opt(argc, argv, &i, "--status", &v)         ? &a->status
-            : opt(argc, argv, &i, "--subcommand", &v)     ? &a->cmd.subcommand
-            : opt(argc, argv, &i, "--duration-ms", &v)    ? &a->duration
-            : opt(argc, argv, &i, "--exit-code", &v)      ? &a->exit_code
-            : opt(argc, argv, &i, "--error-class", &v)    ? &a->cmd.error_class
-            : opt(argc, argv, &i, "--python-version", &v) ? &a->cmd.python_version
+            opt(argc, argv, &i, "--command", &v)       ? &a->cmd.command
+            : opt(argc, argv, &i, "--status", &v)      ? &a->status
+            : opt(argc, argv, &i, "--subcommand", &v)  ? &a->cmd.subcommand
+            : opt(argc, argv, &i, "--duration-ms", &v) ? &a->duration
+            : opt(argc, argv, &i, "--exit-code", &v)   ? &a->exit_code
+            : opt(argc, argv, &i, "--error-class", &v) ? &a->cmd.error_class
+            : opt(argc, argv, &i, "--python-version", &v)
+                ? &a->cmd.python_version
             : opt(argc, argv, &i, "--client-version", &v) ? &a->client_ver
                                                           : NULL;
         if (!slot) {
-            nattel__tool_error("emit", "unknown argument '%s' (see 'nattel "
-                               "emit --help')", argv[i]);
+            nattel__tool_error("emit",
+                               "unknown argument '%s' (see 'nattel "
+                               "emit --help')",
+                               argv[i]);
             return -1;
         }
         if (!v) {
@@ -102,10 +105,10 @@ static int parse_args(int argc, char **argv, emit_args *a)
         nattel__tool_error("emit", "--command and --status are required");
         return -1;
     }
-    if ((a->duration && parse_int("--duration-ms", a->duration,
-                                  &a->cmd.duration_ms)) ||
-        (a->exit_code && parse_int("--exit-code", a->exit_code,
-                                   &a->cmd.exit_code)))
+    if ((a->duration &&
+         parse_int("--duration-ms", a->duration, &a->cmd.duration_ms)) ||
+        (a->exit_code &&
+         parse_int("--exit-code", a->exit_code, &a->cmd.exit_code)))
         return -1;
     return 0;
 }

@@ -39,8 +39,10 @@ int nattel__cmd_schema(int argc, char **argv)
                 status = NATTEL_EXIT_USAGE;
             }
         } else {
-            nattel__tool_error("schema", "unexpected argument '%s' (see 'nattel schema --help')",
-                               argv[i]);
+            nattel__tool_error(
+                "schema",
+                "unexpected argument '%s' (see 'nattel schema --help')",
+                argv[i]);
             status = NATTEL_EXIT_USAGE;
         }
     }
@@ -52,7 +54,8 @@ int nattel__cmd_schema(int argc, char **argv)
         } else if (nattel_registry_export_schema(reg, only, &out, &err)) {
             nattel__tool_error("schema", "%s", err.message);
             status = NATTEL_EXIT_FAIL;
-        } else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout)) {
+        } else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
+                   fflush(stdout)) {
             nattel__tool_error("schema", "cannot write to standard output");
             status = NATTEL_EXIT_USAGE;
         }

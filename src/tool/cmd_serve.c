@@ -26,8 +26,8 @@ static const char usage[] =
     "stderr. SIGINT or SIGTERM stops it: requests in flight are answered,\n"
     "the database is closed, the exit status is 0.\n"
     "\n"
-    "  --listen ADDR:PORT  address to listen on (default " NATTEL__SERVER_DEFAULT_LISTEN
-    ");\n"
+    "  --listen ADDR:PORT  address to listen on "
+    "(default " NATTEL__SERVER_DEFAULT_LISTEN ");\n"
     "                      port 0 picks a free one; [IPV6]:PORT for IPv6\n"
     "  --db FILE           database (default nattel.db), created if missing\n"
     "  --schema FILE       also accept the event types of this schema file\n"
@@ -215,13 +215,12 @@ static int wait_for_stop(const sigset_t *set)
     return sig;
 }
 
-static int run(const serve_opts *o, nattel_registry *reg,
-               nattel__store *store, const sigset_t *stop)
+static int run(const serve_opts *o, nattel_registry *reg, nattel__store *store,
+               const sigset_t *stop)
 {
     nattel__server *server = NULL;
     nattel_error err = {NATTEL_OK, ""};
-    nattel_code code = nattel__server_start(&o->cfg, reg, store, &server,
-                                            &err);
+    nattel_code code = nattel__server_start(&o->cfg, reg, store, &server, &err);
     if (code) {
         nattel__tool_error("serve", "%s", err.message);
         return code == NATTEL_EINVAL ? NATTEL_EXIT_USAGE : exit_status_of(code);

@@ -34,13 +34,15 @@ static void gather(const nattel_config *cfg, status_info *s)
     nattel_sink_kind kind;
     int ok = !nattel_config_sink(cfg, &kind, NULL);
     s->sink = ok ? nattel_sink_kind_name(kind) : "invalid";
-    s->delivery = !ok                       ? "invalid endpoint: nothing is sent"
-                  : kind == NATTEL_SINK_HTTP ? "not built yet: events are built, not sent"
-                  : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
-                                               : "nothing is sent";
+    s->delivery =
+        !ok                        ? "invalid endpoint: nothing is sent"
+        : kind == NATTEL_SINK_HTTP ? "not built yet: events are built, not sent"
+        : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
+                                     : "nothing is sent";
 }
 
-static void put_key_str(nattel_buf *b, const char *key, const char *v, int comma)
+static void put_key_str(nattel_buf *b, const char *key, const char *v,
+                        int comma)
 {
     if (comma)
         nattel_buf_append(b, ",", 1);
@@ -112,8 +114,10 @@ int nattel__cmd_status(int argc, char **argv)
             return NATTEL_EXIT_OK;
         }
         if (strcmp(argv[i], "--json")) {
-            nattel__tool_error("status", "unknown argument '%s' (see 'nattel "
-                               "status --help')", argv[i]);
+            nattel__tool_error("status",
+                               "unknown argument '%s' (see 'nattel "
+                               "status --help')",
+                               argv[i]);
             return NATTEL_EXIT_USAGE;
         }
         json = 1;

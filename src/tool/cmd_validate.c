@@ -14,7 +14,8 @@ static const char usage[] =
     "usage: nattel validate [--schema FILE]... [--event NAME] [--model]\n"
     "                       [--canonical] [--max-line BYTES] [FILE|-]...\n"
     "\n"
-    "Validates JSON lines: each line is an envelope (an object with \"events\")\n"
+    "Validates JSON lines: each line is an envelope (an object with "
+    "\"events\")\n"
     "or a bare parameters object of event NAME (default nat_cli_command).\n"
     "Problems go to stderr as SOURCE:LINE: PATH: MESSAGE, all of them.\n"
     "\n"
@@ -43,7 +44,8 @@ typedef struct vstats {
     int io_error;
 } vstats;
 
-static void report(const char *src, unsigned long line, const nattel_problems *p)
+static void report(const char *src, unsigned long line,
+                   const nattel_problems *p)
 {
     for (size_t i = 0; i < p->count; i++)
         fprintf(stderr, "%s:%lu: %s: %s\n", src, line, p->items[i].path,
@@ -66,9 +68,11 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
     if (rc) {
         fprintf(stderr, "%s:%lu: $: %s\n", src, line, err.message);
     } else if (nattel__json_root_has(&d, "events")) {
-        rc = nattel__decode_envelope(&d, o->reg, o->mode, o->canonical ? &env : NULL, p);
+        rc = nattel__decode_envelope(&d, o->reg, o->mode,
+                                     o->canonical ? &env : NULL, p);
     } else {
-        rc = nattel__decode_event(&d, o->type, o->mode, o->canonical ? &ev : NULL, p);
+        rc = nattel__decode_event(&d, o->type, o->mode,
+                                  o->canonical ? &ev : NULL, p);
     }
     nattel__json_release(&d);
     if (rc) {
@@ -103,7 +107,8 @@ static int blank(const char *s, size_t n)
 
 /* Splits a stream into lines of at most max_line bytes; a longer line is
  * reported and skipped without being held in memory. */
-static void validate_stream(const vopts *o, vstats *st, FILE *f, const char *src)
+static void validate_stream(const vopts *o, vstats *st, FILE *f,
+                            const char *src)
 {
     size_t cap = 1 << 16;
     char *chunk = malloc(cap);
@@ -130,7 +135,8 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f, const char *src
                 } else if (line.len == 0 && nl) {
                     /* Whole line inside the chunk: no copy. */
                     if (!blank(chunk + i, seg))
-                        validate_line(o, st, src, lineno, chunk + i, seg, &out, &p);
+                        validate_line(o, st, src, lineno, chunk + i, seg, &out,
+                                      &p);
                     i += seg + 1;
                     lineno++;
                     continue;
@@ -144,22 +150,27 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f, const char *src
                 break;
             i++;
             if (overlong) {
-                fprintf(stderr, "%s:%lu: $: line longer than %zu bytes (see --max-line)\n",
-                        src, lineno, o->max_line);
+                fprintf(
+                    stderr,
+                    "%s:%lu: $: line longer than %zu bytes (see --max-line)\n",
+                    src, lineno, o->max_line);
                 st->invalid++;
                 overlong = 0;
             } else if (!blank(line.data ? line.data : "", line.len)) {
-                validate_line(o, st, src, lineno, line.data, line.len, &out, &p);
+                validate_line(o, st, src, lineno, line.data, line.len, &out,
+                              &p);
             }
             nattel_buf_reset(&line);
             lineno++;
         }
     }
     if (ferror(f)) {
-        nattel__tool_error("validate", "cannot read '%s': %s", src, strerror(errno));
+        nattel__tool_error("validate", "cannot read '%s': %s", src,
+                           strerror(errno));
         st->io_error = 1;
     } else if (overlong) {
-        fprintf(stderr, "%s:%lu: $: line longer than %zu bytes (see --max-line)\n", src,
+        fprintf(stderr,
+                "%s:%lu: $: line longer than %zu bytes (see --max-line)\n", src,
                 lineno, o->max_line);
         st->invalid++;
     } else if (line.len && !blank(line.data, line.len)) {
@@ -176,7 +187,8 @@ static int parse_size(const char *s, size_t *out)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v == 0 || v > NATTEL_JSON_MAX_BYTES || *s == '-')
+    if (errno || end == s || *end || v == 0 || v > NATTEL_JSON_MAX_BYTES ||
+        *s == '-')
         return -1;
     *out = (size_t)v;
     return 0;
@@ -217,8 +229,9 @@ int nattel__cmd_validate(int argc, char **argv)
             event = argv[++i];
         } else if (!strcmp(a, "--max-line") && i + 1 < argc) {
             if (parse_size(argv[++i], &o.max_line)) {
-                nattel__tool_error("validate", "--max-line: '%s' is not a size from 1 to %u",
-                                   argv[i], NATTEL_JSON_MAX_BYTES);
+                nattel__tool_error(
+                    "validate", "--max-line: '%s' is not a size from 1 to %u",
+                    argv[i], NATTEL_JSON_MAX_BYTES);
                 status = NATTEL_EXIT_USAGE;
             }
         } else if (!strcmp(a, "--schema") && i + 1 < argc) {
@@ -227,13 +240,16 @@ int nattel__cmd_validate(int argc, char **argv)
                 status = NATTEL_EXIT_USAGE;
             }
         } else {
-            nattel__tool_error("validate", "unexpected argument '%s' (see 'nattel validate --help')",
-                               a);
+            nattel__tool_error(
+                "validate",
+                "unexpected argument '%s' (see 'nattel validate --help')", a);
             status = NATTEL_EXIT_USAGE;
         }
     }
-    if (status == NATTEL_EXIT_OK && !(o.type = nattel_registry_find(o.reg, event, strlen(event)))) {
-        nattel__tool_error("validate", "--event: no event type named '%s'", event);
+    if (status == NATTEL_EXIT_OK &&
+        !(o.type = nattel_registry_find(o.reg, event, strlen(event)))) {
+        nattel__tool_error("validate", "--event: no event type named '%s'",
+                           event);
         status = NATTEL_EXIT_USAGE;
     }
     if (status == NATTEL_EXIT_OK) {
@@ -248,7 +264,8 @@ int nattel__cmd_validate(int argc, char **argv)
             }
             FILE *f = fopen(files[i], "rb");
             if (!f) {
-                nattel__tool_error("validate", "cannot open '%s': %s", files[i], strerror(errno));
+                nattel__tool_error("validate", "cannot open '%s': %s", files[i],
+                                   strerror(errno));
                 st.io_error = 1;
                 continue;
             }
@@ -259,7 +276,9 @@ int nattel__cmd_validate(int argc, char **argv)
             nattel__tool_error("validate", "cannot write to standard output");
             st.io_error = 1;
         }
-        status = st.io_error ? NATTEL_EXIT_USAGE : st.invalid ? NATTEL_EXIT_FAIL : NATTEL_EXIT_OK;
+        status = st.io_error  ? NATTEL_EXIT_USAGE
+                 : st.invalid ? NATTEL_EXIT_FAIL
+                              : NATTEL_EXIT_OK;
     }
     free(files);
     nattel_registry_free(o.reg);

@@ -15,8 +15,10 @@ typedef struct command {
 
 static const command commands[] = {
     {"schema", nattel__cmd_schema, "print the JSON Schema of the event types"},
-    {"validate", nattel__cmd_validate, "validate JSON lines (envelopes or events)"},
-    {"emit", nattel__cmd_emit, "send one nat_cli_command event (consent-gated)"},
+    {"validate", nattel__cmd_validate,
+     "validate JSON lines (envelopes or events)"},
+    {"emit", nattel__cmd_emit,
+     "send one nat_cli_command event (consent-gated)"},
     {"consent", nattel__cmd_consent, "show or change the telemetry decision"},
     {"status", nattel__cmd_status, "consent, endpoint and delivery state"},
     {"serve", nattel__cmd_serve, "run a local ingest endpoint (SQLite store)"},
@@ -49,9 +51,10 @@ static void usage(FILE *out)
             "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'nattel COMMAND --help' describes a command.\n"
-                 "Exit status: 0 success, 1 the operation failed (invalid input,\n"
-                 "rejected), 2 usage or I/O error.\n");
+    fprintf(out,
+            "\n'nattel COMMAND --help' describes a command.\n"
+            "Exit status: 0 success, 1 the operation failed (invalid input,\n"
+            "rejected), 2 usage or I/O error.\n");
 }
 
 int main(int argc, char **argv)
@@ -71,6 +74,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    nattel__tool_error(NULL, "unknown command '%s' (see 'nattel --help')", argv[1]);
+    nattel__tool_error(NULL, "unknown command '%s' (see 'nattel --help')",
+                       argv[1]);
     return NATTEL_EXIT_USAGE;
 }

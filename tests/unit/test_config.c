@@ -18,8 +18,8 @@
 static void load(nattel_config *cfg, char **envp)
 {
     nattel_error err;
-    assert_int_equal(nattel_config_from_env(cfg, nattel_envp_lookup, envp, &err),
-                     NATTEL_OK);
+    assert_int_equal(
+        nattel_config_from_env(cfg, nattel_envp_lookup, envp, &err), NATTEL_OK);
 }
 
 static void test_defaults(void **state)
@@ -51,9 +51,9 @@ static void test_enabled_values(void **state)
     static const struct {
         const char *value;
         int want;
-    } cases[] = {{"1", 1},     {"true", 1}, {"TRUE", 1}, {" yes\t", 1},
-                 {"Yes", 1},   {"0", 0},    {"", 0},     {"no", 0},
-                 {"2", 0},     {"y", 0},    {"on", 0},   {"truex", 0}};
+    } cases[] = {{"1", 1},   {"true", 1}, {"TRUE", 1}, {" yes\t", 1},
+                 {"Yes", 1}, {"0", 0},    {"", 0},     {"no", 0},
+                 {"2", 0},   {"y", 0},    {"on", 0},   {"truex", 0}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char var[64];
         snprintf(var, sizeof var, "NAT_TELEMETRY_ENABLED=%s", cases[i].value);
@@ -74,9 +74,9 @@ static void test_do_not_track(void **state)
     static const struct {
         const char *value;
         int want;
-    } cases[] = {{"1", 1},   {"true", 1}, {"yes", 1},   {"no", 1}, {"2", 1},
-                 {"", 0},    {"0", 0},    {"false", 0}, {"FALSE", 1},
-                 {" 0 ", 1}, {"  ", 1}};
+    } cases[] = {{"1", 1},     {"true", 1}, {"yes", 1}, {"no", 1},
+                 {"2", 1},     {"", 0},     {"0", 0},   {"false", 0},
+                 {"FALSE", 1}, {" 0 ", 1},  {"  ", 1}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char var[64];
         snprintf(var, sizeof var, "DO_NOT_TRACK=%s", cases[i].value);
@@ -116,8 +116,8 @@ static void test_overrides(void **state)
 static void test_path_fallbacks(void **state)
 {
     (void)state;
-    char *xdg[] = {"HOME=/h", "XDG_STATE_HOME=/xs", "NAT_TELEMETRY_CONSENT_FILE=",
-                   "NATTEL_STATE_DIR=", NULL};
+    char *xdg[] = {"HOME=/h", "XDG_STATE_HOME=/xs",
+                   "NAT_TELEMETRY_CONSENT_FILE=", "NATTEL_STATE_DIR=", NULL};
     nattel_config cfg;
     load(&cfg, xdg);
     assert_string_equal(cfg.state_dir, "/xs/nattel");
@@ -210,9 +210,9 @@ static void test_error_class(void **state)
     (void)state;
     const char *good[] = {"ValueError", "_x", "json.JSONDecodeError", "a1.b_2",
                           "x."};
-    const char *bad[] = {"",          "1Error",        ".x",   "No such file",
-                         "/etc/passwd", "Err:msg",     "Ünï", "a-b",
-                         "a\nb"};
+    const char *bad[] = {
+        "",        "1Error", ".x",  "No such file", "/etc/passwd",
+        "Err:msg", "Ünï",    "a-b", "a\nb"};
     nattel_error err;
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         assert_int_equal(nattel_error_class_check(good[i], &err), NATTEL_OK);
@@ -232,10 +232,14 @@ static void test_error_class(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_enabled_values),
-        cmocka_unit_test(test_do_not_track),  cmocka_unit_test(test_overrides),
-        cmocka_unit_test(test_path_fallbacks), cmocka_unit_test(test_truthy),
-        cmocka_unit_test(test_session_id),    cmocka_unit_test(test_sink),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_enabled_values),
+        cmocka_unit_test(test_do_not_track),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_path_fallbacks),
+        cmocka_unit_test(test_truthy),
+        cmocka_unit_test(test_session_id),
+        cmocka_unit_test(test_sink),
         cmocka_unit_test(test_error_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,29 +70,41 @@ static void test_rules(void **state)
         nattel_consent_state want;
     } cases[] = {
         {"[telemetry]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", EN},
-        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\n", DIS},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\n",
+         DIS},
         /* stale or missing prompt_version: asymmetric */
-        {"[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n", NEVER},
+        {"[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n",
+         NEVER},
         {"[telemetry]\nconsent = \"enabled\"\n", NEVER},
-        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"0.9\"\n", DIS},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"0.9\"\n",
+         DIS},
         {"[telemetry]\nconsent = \"disabled\"\n", DIS},
         {"[telemetry]\nconsent = \"enabled\"\nprompt_version = 1.0\n", NEVER},
         {"[telemetry]\nconsent = \"disabled\"\nprompt_version = 1.0\n", DIS},
         /* unknown values */
-        {"[telemetry]\nconsent = \"Enabled\"\nprompt_version = \"1.0\"\n", NEVER},
+        {"[telemetry]\nconsent = \"Enabled\"\nprompt_version = \"1.0\"\n",
+         NEVER},
         {"[telemetry]\nconsent = true\nprompt_version = \"1.0\"\n", NEVER},
         {"[telemetry]\nprompt_version = \"1.0\"\n", NEVER},
         {"[other]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", NEVER},
         {"telemetry = \"enabled\"\n", NEVER},
-        {"[[telemetry]]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n", NEVER},
+        {"[[telemetry]]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n",
+         NEVER},
         /* other TOML spellings of the same table */
         {"telemetry = {consent = 'enabled', prompt_version = '1.0'}\n", EN},
-        {"telemetry.consent = \"disabled\"\ntelemetry.prompt_version = \"1.0\"\n", DIS},
+        {"telemetry.consent = \"disabled\"\ntelemetry.prompt_version = "
+         "\"1.0\"\n",
+         DIS},
         {"# c\n[x]\na = [1, {b = 2}]\n[telemetry] # t\n  consent='enabled'\n"
-         "  prompt_version=\"1.0\"\n  extra = 1979-05-27\n", EN},
+         "  prompt_version=\"1.0\"\n  extra = 1979-05-27\n",
+         EN},
         /* malformed: never asked, even if a consent line is in there */
-        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\nconsent = \"disabled\"\n", NEVER},
-        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\n[telemetry]\n", NEVER},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = "
+         "\"1.0\"\nconsent = \"disabled\"\n",
+         NEVER},
+        {"[telemetry]\nconsent = \"disabled\"\nprompt_version = "
+         "\"1.0\"\n[telemetry]\n",
+         NEVER},
         {"[telemetry\nconsent = \"enabled\"\n", NEVER},
         {"", NEVER},
     };
@@ -110,7 +122,8 @@ static void test_notes(void **state)
     (void)state;
     nattel_consent_file f;
     memset(&f, 0, sizeof f);
-    const char *t = "[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n";
+    const char *t =
+        "[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n";
     nattel__consent_parse(t, strlen(t), &f);
     assert_int_equal(f.stale, 1);
     assert_string_equal(f.prompt_version, "0.9");
@@ -129,8 +142,8 @@ static void test_write_read(void **state)
     snprintf(path, sizeof path, "%s/telemetry.toml", dir);
     nattel_error err;
     /* 2026-01-02T03:04:05.678Z */
-    assert_int_equal(nattel_consent_file_write(path, DIS, 1767323045678LL, &err),
-                     NATTEL_OK);
+    assert_int_equal(
+        nattel_consent_file_write(path, DIS, 1767323045678LL, &err), NATTEL_OK);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -180,8 +193,10 @@ static void test_write_failures(void **state)
     assert_int_equal(mkdir(path, 0700), 0);
     assert_int_equal(nattel_consent_file_write(path, EN, 0, &err), NATTEL_EIO);
     assert_non_null(strstr(err.message, "rename"));
-    assert_int_equal(nattel_consent_file_write(NULL, EN, 0, &err), NATTEL_EINVAL);
-    assert_int_equal(nattel_consent_file_write(path, NEVER, 0, &err), NATTEL_EINVAL);
+    assert_int_equal(nattel_consent_file_write(NULL, EN, 0, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_consent_file_write(path, NEVER, 0, &err),
+                     NATTEL_EINVAL);
     /* consent_set reports the failure too */
     nattel_config cfg = {0};
     cfg.consent_file = path;
@@ -228,7 +243,8 @@ static void config_with(nattel_config *cfg, const char *file, char **extra)
         env[n++] = *extra;
     env[n] = NULL;
     nattel_error err;
-    assert_int_equal(nattel_config_from_env(cfg, nattel_envp_lookup, env, &err), 0);
+    assert_int_equal(nattel_config_from_env(cfg, nattel_envp_lookup, env, &err),
+                     0);
     cfg->prompt = NATTEL_PROMPT_NEVER;
 }
 
@@ -242,7 +258,8 @@ static void resolve(const char *file, char **extra, nattel_consent_state want,
     assert_int_equal(nattel_consent_resolve(&cfg, &st, &src, NULL), NATTEL_OK);
     if (st != want || src != want_src)
         fail_msg("%s by %s, want %s by %s", nattel_consent_state_name(st),
-                 nattel_consent_source_name(src), nattel_consent_state_name(want),
+                 nattel_consent_source_name(src),
+                 nattel_consent_state_name(want),
                  nattel_consent_source_name(want_src));
     nattel_config_clear(&cfg);
 }
@@ -320,9 +337,9 @@ static void test_prompt_answers(void **state)
     static const struct {
         const char *input;
         nattel_consent_state want;
-    } cases[] = {{"\n", EN},     {"y\n", EN},    {"YES\n", EN}, {"  Yes \n", EN},
-                 {"n\n", DIS},   {"no\n", DIS},  {"yess\n", DIS}, {"sure\n", DIS},
-                 {"", DIS},      {"y", DIS},     {"x y\n", DIS}};
+    } cases[] = {{"\n", EN},   {"y\n", EN},   {"YES\n", EN},   {"  Yes \n", EN},
+                 {"n\n", DIS}, {"no\n", DIS}, {"yess\n", DIS}, {"sure\n", DIS},
+                 {"", DIS},    {"y", DIS},    {"x y\n", DIS}};
     char rest[64];
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         nattel_consent_state got =
@@ -399,7 +416,8 @@ static void test_transports(void **state)
     assert_null(strstr(line, "{\"a\""));
 
     sink_config(&cfg, p[1], "gopher://x", 0, 0);
-    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), NATTEL_EINVAL);
+    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err),
+                     NATTEL_EINVAL);
     nattel_transport_release(&t);
     close(p[0]);
     close(p[1]);
@@ -437,7 +455,8 @@ static void test_emit(void **state)
         if (enabled) {
             assert_non_null(strstr(out, "\"sessionId\":\"t-"));
             assert_non_null(strstr(out, "\"clientVer\":\"9.9\""));
-            assert_non_null(strstr(out, "\"sentTs\":\"2023-11-14T22:13:20.123Z\""));
+            assert_non_null(
+                strstr(out, "\"sentTs\":\"2023-11-14T22:13:20.123Z\""));
             assert_non_null(strstr(out, "\"errorClass\":\"ValueError\""));
             assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
         } else {

@@ -29,10 +29,12 @@
 /* ---------------------------------------------------------------- */
 
 static const char *const NEMO_SOURCES[] = {
-    "inference", "auditor", "datadesigner", "evaluator", "guardrails",
-    "safe-synthesizer", "anonymizer", "agent_toolkit", "undefined"};
+    "inference",  "auditor",       "datadesigner",
+    "evaluator",  "guardrails",    "safe-synthesizer",
+    "anonymizer", "agent_toolkit", "undefined"};
 static const char *const TASK_STATUSES[] = {
-    "success", "failure", "completed", "error", "canceled", "interrupted", "undefined"};
+    "success",  "failure",     "completed", "error",
+    "canceled", "interrupted", "undefined"};
 
 /* The reference payload's first event, and every field at a non-default. */
 #define VALID_WIRE                                                             \
@@ -69,14 +71,14 @@ static void dump_problems(const char *what, const nattel_problems *p)
 }
 
 /* Decodes json; returns the code, and the event on success. */
-static nattel_code decode(const char *json, nattel_mode mode, nattel_event **out,
-                          nattel_problems *p)
+static nattel_code decode(const char *json, nattel_mode mode,
+                          nattel_event **out, nattel_problems *p)
 {
     if (out)
         *out = NULL;
     nattel_problems_clear(p);
-    return nattel_event_from_json(&nattel_cli_command_type, json, strlen(json), mode,
-                                  out, p);
+    return nattel_event_from_json(&nattel_cli_command_type, json, strlen(json),
+                                  mode, out, p);
 }
 
 static void expect_valid(const char *json, nattel_mode mode, int line)
@@ -87,8 +89,8 @@ static void expect_valid(const char *json, nattel_mode mode, int line)
     nattel_code rc = decode(json, mode, &ev, &p);
     if (rc != NATTEL_OK || !ev) {
         dump_problems(json, &p);
-        fail_msg("line %d: %s mode refused %s (%s)", line, mode ? "model" : "wire", json,
-                 nattel_code_name(rc));
+        fail_msg("line %d: %s mode refused %s (%s)", line,
+                 mode ? "model" : "wire", json, nattel_code_name(rc));
     }
     assert_int_equal(p.count, 0);
     nattel_event_free(ev);
@@ -125,7 +127,8 @@ static void expect_invalid(const char *json, nattel_mode mode, nattel_code want,
                  nattel_code_name(rc));
     }
     if (ev != NULL && ev != (nattel_event *)&p)
-        fail_msg("line %d: an event was returned for an invalid document", line);
+        fail_msg("line %d: an event was returned for an invalid document",
+                 line);
     if (p.count == 0)
         fail_msg("line %d: %s refused without a problem", line, json);
     for (size_t i = 0; i < p.count; i++) {
@@ -148,21 +151,23 @@ static void expect_invalid(const char *json, nattel_mode mode, nattel_code want,
 }
 
 #define VALID(json, mode) expect_valid((json), (mode), __LINE__)
-#define INVALID(json, mode, ...) \
-    expect_invalid((json), (mode), NATTEL_ESCHEMA, __LINE__, __VA_ARGS__, (const char *)NULL)
-#define INVALID_CODE(json, mode, code) \
+#define INVALID(json, mode, ...)                                               \
+    expect_invalid((json), (mode), NATTEL_ESCHEMA, __LINE__, __VA_ARGS__,      \
+                   (const char *)NULL)
+#define INVALID_CODE(json, mode, code)                                         \
     expect_invalid((json), (mode), (code), __LINE__, (const char *)NULL)
 
 /* Parameters of nat_cli_command built from a template by replacing one
  * field's JSON value (or dropping it with NULL) and appending `extra`. */
 static char *params(const char *field, const char *value, const char *extra)
 {
-    static const char *const names[] = {"nemoSource", "command", "subcommand",
-                                        "taskStatus", "durationMs", "exitCode",
-                                        "errorClass", "pythonVersion"};
-    static const char *const values[] = {"\"agent_toolkit\"", "\"run\"", "\"undefined\"",
-                                         "\"success\"", "1234", "0", "\"undefined\"",
-                                         "\"3.11.7\""};
+    static const char *const names[] = {
+        "nemoSource", "command",  "subcommand", "taskStatus",
+        "durationMs", "exitCode", "errorClass", "pythonVersion"};
+    static const char *const values[] = {
+        "\"agent_toolkit\"", "\"run\"",   "\"undefined\"",
+        "\"success\"",       "1234",      "0",
+        "\"undefined\"",     "\"3.11.7\""};
     char *out = malloc(4096);
     assert_non_null(out);
     size_t o = 0;
@@ -175,12 +180,13 @@ static char *params(const char *field, const char *value, const char *extra)
                 continue;
             v = value;
         }
-        o += (size_t)snprintf(out + o, 4096 - o, "%s\"%s\":%s", first ? "" : ",",
-                              names[i], v);
+        o += (size_t)snprintf(out + o, 4096 - o, "%s\"%s\":%s",
+                              first ? "" : ",", names[i], v);
         first = 0;
     }
     if (extra)
-        o += (size_t)snprintf(out + o, 4096 - o, "%s%s", first ? "" : ",", extra);
+        o += (size_t)snprintf(out + o, 4096 - o, "%s%s", first ? "" : ",",
+                              extra);
     snprintf(out + o, 4096 - o, "}");
     return out;
 }
@@ -196,10 +202,12 @@ static void test_enums_mirror_schema_1_5(void **state)
     assert_int_equal(nattel_nemo_source_enum.count, 9);
     assert_string_equal(nattel_nemo_source_enum.name, "NemoSourceEnum");
     for (size_t i = 0; i < 9; i++) {
-        assert_string_equal(nattel_nemo_source_name((nattel_nemo_source)i), NEMO_SOURCES[i]);
+        assert_string_equal(nattel_nemo_source_name((nattel_nemo_source)i),
+                            NEMO_SOURCES[i]);
         assert_string_equal(nattel_nemo_source_enum.values[i], NEMO_SOURCES[i]);
         nattel_nemo_source v = (nattel_nemo_source)99;
-        assert_int_equal(nattel_nemo_source_parse(NEMO_SOURCES[i], &v, NULL), NATTEL_OK);
+        assert_int_equal(nattel_nemo_source_parse(NEMO_SOURCES[i], &v, NULL),
+                         NATTEL_OK);
         assert_int_equal(v, (int)i);
     }
     assert_int_equal(NATTEL_NEMO_SOURCE_AGENT_TOOLKIT, 7);
@@ -210,10 +218,13 @@ static void test_enums_mirror_schema_1_5(void **state)
     assert_int_equal(nattel_task_status_enum.count, 7);
     assert_string_equal(nattel_task_status_enum.name, "TaskStatusEnum");
     for (size_t i = 0; i < 7; i++) {
-        assert_string_equal(nattel_task_status_name((nattel_task_status)i), TASK_STATUSES[i]);
-        assert_string_equal(nattel_task_status_enum.values[i], TASK_STATUSES[i]);
+        assert_string_equal(nattel_task_status_name((nattel_task_status)i),
+                            TASK_STATUSES[i]);
+        assert_string_equal(nattel_task_status_enum.values[i],
+                            TASK_STATUSES[i]);
         nattel_task_status v = (nattel_task_status)99;
-        assert_int_equal(nattel_task_status_parse(TASK_STATUSES[i], &v, NULL), NATTEL_OK);
+        assert_int_equal(nattel_task_status_parse(TASK_STATUSES[i], &v, NULL),
+                         NATTEL_OK);
         assert_int_equal(v, (int)i);
     }
     assert_int_equal(NATTEL_TASK_STATUS_INTERRUPTED, 5);
@@ -228,19 +239,24 @@ static void test_enums_mirror_schema_1_5(void **state)
 static void test_enum_unknown_string_is_an_error(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"Success", "SUCCESS", "succes", "success ", " success",
-                                      "", "cancelled", "agent-toolkit", "Agent_Toolkit",
-                                      "safe_synthesizer", "unknown", "null"};
+    static const char *const bad[] = {
+        "Success",          "SUCCESS",       "succes",
+        "success ",         " success",      "",
+        "cancelled",        "agent-toolkit", "Agent_Toolkit",
+        "safe_synthesizer", "unknown",       "null"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         nattel_error err;
         memset(&err, 0, sizeof err);
         nattel_task_status ts = NATTEL_TASK_STATUS_FAILURE;
-        assert_int_equal(nattel_task_status_parse(bad[i], &ts, &err), NATTEL_EINVAL);
-        assert_int_equal(ts, NATTEL_TASK_STATUS_FAILURE); /* untouched, no default */
+        assert_int_equal(nattel_task_status_parse(bad[i], &ts, &err),
+                         NATTEL_EINVAL);
+        assert_int_equal(
+            ts, NATTEL_TASK_STATUS_FAILURE); /* untouched, no default */
         assert_int_equal(err.code, NATTEL_EINVAL);
         assert_true(strlen(err.message) > 0);
         nattel_nemo_source ns = NATTEL_NEMO_SOURCE_AUDITOR;
-        assert_int_equal(nattel_nemo_source_parse(bad[i], &ns, &err), NATTEL_EINVAL);
+        assert_int_equal(nattel_nemo_source_parse(bad[i], &ns, &err),
+                         NATTEL_EINVAL);
         assert_int_equal(ns, NATTEL_NEMO_SOURCE_AUDITOR);
     }
     nattel_task_status ts = NATTEL_TASK_STATUS_FAILURE;
@@ -264,16 +280,19 @@ static void test_cli_command_field_table(void **state)
         int64_t dint;
         int has_min;
     } want[] = {
-        {"nemo_source", "nemoSource", NATTEL_KIND_ENUM, &nattel_nemo_source_enum, 1,
-         "agent_toolkit", 0, 0},
+        {"nemo_source", "nemoSource", NATTEL_KIND_ENUM,
+         &nattel_nemo_source_enum, 1, "agent_toolkit", 0, 0},
         {"command", "command", NATTEL_KIND_STRING, NULL, 0, NULL, 0, 0},
-        {"subcommand", "subcommand", NATTEL_KIND_STRING, NULL, 1, "undefined", 0, 0},
-        {"task_status", "taskStatus", NATTEL_KIND_ENUM, &nattel_task_status_enum, 0, NULL,
+        {"subcommand", "subcommand", NATTEL_KIND_STRING, NULL, 1, "undefined",
          0, 0},
+        {"task_status", "taskStatus", NATTEL_KIND_ENUM,
+         &nattel_task_status_enum, 0, NULL, 0, 0},
         {"duration_ms", "durationMs", NATTEL_KIND_INT64, NULL, 1, NULL, -1, 1},
         {"exit_code", "exitCode", NATTEL_KIND_INT64, NULL, 1, NULL, -1, 0},
-        {"error_class", "errorClass", NATTEL_KIND_STRING, NULL, 1, "undefined", 0, 0},
-        {"python_version", "pythonVersion", NATTEL_KIND_STRING, NULL, 0, NULL, 0, 0},
+        {"error_class", "errorClass", NATTEL_KIND_STRING, NULL, 1, "undefined",
+         0, 0},
+        {"python_version", "pythonVersion", NATTEL_KIND_STRING, NULL, 0, NULL,
+         0, 0},
     };
     assert_string_equal(t->name, "nat_cli_command");
     assert_string_equal(t->schema_version, "1.5");
@@ -286,28 +305,34 @@ static void test_cli_command_field_table(void **state)
         assert_int_equal(f->kind, want[i].kind);
         if (want[i].e)
             assert_ptr_equal(f->enum_type, want[i].e);
-        assert_int_equal((f->flags & NATTEL_FIELD_HAS_DEFAULT) != 0, want[i].has_default);
+        assert_int_equal((f->flags & NATTEL_FIELD_HAS_DEFAULT) != 0,
+                         want[i].has_default);
         /* On the wire every field is required. */
         assert_int_equal(f->flags & NATTEL_FIELD_WIRE_OPTIONAL, 0);
         assert_int_equal(f->flags & NATTEL_FIELD_HAS_MAX, 0);
-        assert_int_equal((f->flags & NATTEL_FIELD_HAS_MIN) != 0, want[i].has_min);
+        assert_int_equal((f->flags & NATTEL_FIELD_HAS_MIN) != 0,
+                         want[i].has_min);
         if (want[i].has_min)
             assert_true(f->minimum == -1.0);
         if (want[i].has_default && want[i].kind == NATTEL_KIND_INT64)
             assert_int_equal(f->default_value.i, want[i].dint);
         if (want[i].has_default && want[i].kind == NATTEL_KIND_STRING) {
             assert_int_equal(f->default_value.s.len, strlen(want[i].dstr));
-            assert_memory_equal(f->default_value.s.ptr, want[i].dstr, strlen(want[i].dstr));
+            assert_memory_equal(f->default_value.s.ptr, want[i].dstr,
+                                strlen(want[i].dstr));
         }
         if (want[i].has_default && want[i].kind == NATTEL_KIND_ENUM)
-            assert_string_equal(f->enum_type->values[f->default_value.e], want[i].dstr);
+            assert_string_equal(f->enum_type->values[f->default_value.e],
+                                want[i].dstr);
         if (want[i].kind == NATTEL_KIND_INT64)
             assert_string_equal(f->type_ref, "RestrictedTelemetryInteger");
         /* found by either name, and by nothing else */
         assert_int_equal(nattel_event_type_field_index(t, want[i].c_name,
-                                                       strlen(want[i].c_name)), (int)i);
+                                                       strlen(want[i].c_name)),
+                         (int)i);
         assert_int_equal(nattel_event_type_field_index(t, want[i].wire,
-                                                       strlen(want[i].wire)), (int)i);
+                                                       strlen(want[i].wire)),
+                         (int)i);
     }
     assert_int_equal(nattel_event_type_field_index(t, "durationms", 10), -1);
     assert_int_equal(nattel_event_type_field_index(t, "duration", 8), -1);
@@ -322,9 +347,11 @@ static void test_new_event_has_defaults_and_unset_required(void **state)
     nattel_event *ev = nattel_event_new(&nattel_cli_command_type);
     assert_non_null(ev);
     assert_ptr_equal(nattel_event_type_of(ev), &nattel_cli_command_type);
-    assert_string_equal(nattel_event_get_string(ev, "nemoSource"), "agent_toolkit");
+    assert_string_equal(nattel_event_get_string(ev, "nemoSource"),
+                        "agent_toolkit");
     assert_string_equal(nattel_event_get_string(ev, "subcommand"), "undefined");
-    assert_string_equal(nattel_event_get_string(ev, "error_class"), "undefined");
+    assert_string_equal(nattel_event_get_string(ev, "error_class"),
+                        "undefined");
     int64_t v = 0;
     assert_int_equal(nattel_event_get_int(ev, "durationMs", &v), NATTEL_OK);
     assert_int_equal(v, -1);
@@ -360,11 +387,11 @@ static void test_serializes_by_alias_with_sentinels(void **state)
     nattel_event *ev = cli_event(&c);
     char *json = write_event(ev);
     /* DESIGN.md: wire names, schema order, sentinels, never null. */
-    assert_string_equal(json,
-                        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"run\","
-                        "\"subcommand\":\"undefined\",\"taskStatus\":\"success\","
-                        "\"durationMs\":-1,\"exitCode\":-1,\"errorClass\":\"undefined\","
-                        "\"pythonVersion\":\"undefined\"}");
+    assert_string_equal(
+        json, "{\"nemoSource\":\"agent_toolkit\",\"command\":\"run\","
+              "\"subcommand\":\"undefined\",\"taskStatus\":\"success\","
+              "\"durationMs\":-1,\"exitCode\":-1,\"errorClass\":\"undefined\","
+              "\"pythonVersion\":\"undefined\"}");
     assert_null(strstr(json, "null"));
     assert_null(strstr(json, "task_status"));
     assert_null(strstr(json, "duration_ms"));
@@ -380,19 +407,23 @@ static void test_nemo_source_overridable(void **state)
     c.task_status = NATTEL_TASK_STATUS_COMPLETED;
     c.nemo_source = NATTEL_NEMO_SOURCE_INFERENCE;
     nattel_event *ev = cli_event(&c);
-    assert_string_equal(nattel_event_get_string(ev, "nemo_source"), "inference");
+    assert_string_equal(nattel_event_get_string(ev, "nemo_source"),
+                        "inference");
     char *json = write_event(ev);
     assert_non_null(strstr(json, "\"nemoSource\":\"inference\""));
     free(json);
     /* and through the generic setter */
     nattel_error err;
-    assert_int_equal(nattel_event_set_enum(ev, "nemoSource", "safe-synthesizer", &err),
-                     NATTEL_OK);
+    assert_int_equal(
+        nattel_event_set_enum(ev, "nemoSource", "safe-synthesizer", &err),
+        NATTEL_OK);
     json = write_event(ev);
     assert_non_null(strstr(json, "\"nemoSource\":\"safe-synthesizer\""));
     free(json);
-    assert_int_equal(nattel_event_set_enum(ev, "nemoSource", "nemo", &err), NATTEL_EINVAL);
-    assert_string_equal(nattel_event_get_string(ev, "nemoSource"), "safe-synthesizer");
+    assert_int_equal(nattel_event_set_enum(ev, "nemoSource", "nemo", &err),
+                     NATTEL_EINVAL);
+    assert_string_equal(nattel_event_get_string(ev, "nemoSource"),
+                        "safe-synthesizer");
     nattel_event_free(ev);
 }
 
@@ -410,11 +441,11 @@ static void test_failure_with_error_class(void **state)
     nattel_event *ev = cli_event(&c);
     char *json = write_event(ev);
     /* the reference payload's second event, field for field */
-    assert_string_equal(json,
-                        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"info\","
-                        "\"subcommand\":\"list-components\",\"taskStatus\":\"failure\","
-                        "\"durationMs\":87,\"exitCode\":1,\"errorClass\":\"ValueError\","
-                        "\"pythonVersion\":\"3.12.1\"}");
+    assert_string_equal(
+        json, "{\"nemoSource\":\"agent_toolkit\",\"command\":\"info\","
+              "\"subcommand\":\"list-components\",\"taskStatus\":\"failure\","
+              "\"durationMs\":87,\"exitCode\":1,\"errorClass\":\"ValueError\","
+              "\"pythonVersion\":\"3.12.1\"}");
     free(json);
     nattel_event_free(ev);
 }
@@ -431,11 +462,12 @@ static void test_interrupted(void **state)
     c.python_version = "3.11.7";
     nattel_event *ev = cli_event(&c);
     char *json = write_event(ev);
-    assert_string_equal(json,
-                        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"serve\","
-                        "\"subcommand\":\"undefined\",\"taskStatus\":\"interrupted\","
-                        "\"durationMs\":5012,\"exitCode\":130,"
-                        "\"errorClass\":\"KeyboardInterrupt\",\"pythonVersion\":\"3.11.7\"}");
+    assert_string_equal(
+        json,
+        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"serve\","
+        "\"subcommand\":\"undefined\",\"taskStatus\":\"interrupted\","
+        "\"durationMs\":5012,\"exitCode\":130,"
+        "\"errorClass\":\"KeyboardInterrupt\",\"pythonVersion\":\"3.11.7\"}");
     free(json);
     nattel_event_free(ev);
 }
@@ -457,11 +489,15 @@ static void test_duration_minus_two_refused(void **state)
     assert_int_equal(nattel_cli_command_event(&c, &ev, NULL), NATTEL_EINVAL);
     c.duration_ms = -1;
     ev = cli_event(&c);
-    assert_int_equal(nattel_event_set_int(ev, "duration_ms", -2, &err), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_int(ev, "duration_ms", 0, &err), NATTEL_OK);
-    assert_int_equal(nattel_event_set_int(ev, "durationMs", INT64_MAX, &err), NATTEL_OK);
+    assert_int_equal(nattel_event_set_int(ev, "duration_ms", -2, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_int(ev, "duration_ms", 0, &err),
+                     NATTEL_OK);
+    assert_int_equal(nattel_event_set_int(ev, "durationMs", INT64_MAX, &err),
+                     NATTEL_OK);
     /* exitCode has no bound */
-    assert_int_equal(nattel_event_set_int(ev, "exitCode", INT64_MIN, &err), NATTEL_OK);
+    assert_int_equal(nattel_event_set_int(ev, "exitCode", INT64_MIN, &err),
+                     NATTEL_OK);
     assert_int_equal(nattel_event_set_int(ev, "exitCode", -2, &err), NATTEL_OK);
     char *json = write_event(ev);
     assert_non_null(strstr(json, "\"durationMs\":9223372036854775807"));
@@ -476,7 +512,8 @@ static void test_cli_command_missing_required(void **state)
     nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
     nattel_event *ev = NULL;
     c.task_status = NATTEL_TASK_STATUS_SUCCESS;
-    assert_int_equal(nattel_cli_command_event(&c, &ev, NULL), NATTEL_EINVAL); /* no command */
+    assert_int_equal(nattel_cli_command_event(&c, &ev, NULL),
+                     NATTEL_EINVAL); /* no command */
     c.command = "run";
     c.task_status = (nattel_task_status)42;
     assert_int_equal(nattel_cli_command_event(&c, &ev, NULL), NATTEL_EINVAL);
@@ -491,15 +528,22 @@ static void test_setters_check_name_and_kind(void **state)
     (void)state;
     nattel_event *ev = nattel_event_new(&nattel_cli_command_type);
     nattel_error err;
-    assert_int_equal(nattel_event_set_string(ev, "nope", "x", &err), NATTEL_ENOTFOUND);
-    assert_int_equal(nattel_event_set_string(ev, "durationMs", "x", &err), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_int(ev, "command", 1, &err), NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_string(ev, "nope", "x", &err),
+                     NATTEL_ENOTFOUND);
+    assert_int_equal(nattel_event_set_string(ev, "durationMs", "x", &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_int(ev, "command", 1, &err),
+                     NATTEL_EINVAL);
     assert_int_equal(nattel_event_set_string(ev, "taskStatus", "success", &err),
                      NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_bool(ev, "command", 1, &err), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_number(ev, "durationMs", 1.0, &err), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_string(ev, "command", NULL, &err), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_enum(ev, "task_status", "Success", &err), NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_bool(ev, "command", 1, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_number(ev, "durationMs", 1.0, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_string(ev, "command", NULL, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_enum(ev, "task_status", "Success", &err),
+                     NATTEL_EINVAL);
     assert_null(nattel_event_get_string(ev, "taskStatus"));
     nattel_event_free(ev);
 }
@@ -511,23 +555,27 @@ static void test_setters_check_name_and_kind(void **state)
 static void test_writer_refuses_invalid_utf8(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"\xFF", "a\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-                                      "abc\xE2\x82", "\x80"};
+    static const char *const bad[] = {"\xFF",         "a\xC0\x80",
+                                      "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                                      "abc\xE2\x82",  "\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
         c.command = "run";
         c.task_status = NATTEL_TASK_STATUS_FAILURE;
         c.error_class = bad[i];
         nattel_event *ev = NULL;
-        assert_int_equal(nattel_cli_command_event(&c, &ev, NULL), NATTEL_EINVAL);
+        assert_int_equal(nattel_cli_command_event(&c, &ev, NULL),
+                         NATTEL_EINVAL);
         assert_null(ev);
 
         c.error_class = "E";
         ev = cli_event(&c);
-        assert_int_equal(nattel_event_set_string(ev, "pythonVersion", bad[i], NULL),
-                         NATTEL_EINVAL);
+        assert_int_equal(
+            nattel_event_set_string(ev, "pythonVersion", bad[i], NULL),
+            NATTEL_EINVAL);
         /* Bypass the setter's check: the writer itself must refuse. */
-        assert_int_equal(nattel__event_put_string(ev, 6, bad[i], strlen(bad[i])), NATTEL_OK);
+        assert_int_equal(
+            nattel__event_put_string(ev, 6, bad[i], strlen(bad[i])), NATTEL_OK);
         nattel_buf b = NATTEL_BUF_INIT;
         assert_int_equal(nattel_buf_append(&b, "prefix", 6), NATTEL_OK);
         nattel_error err;
@@ -546,10 +594,13 @@ static void test_writer_refuses_invalid_utf8(void **state)
 static void test_writer_escapes(void **state)
 {
     (void)state;
-    static const char *const strs[] = {
-        "quote\" backslash\\ slash/", "\b\f\n\r\t", "\x01\x02\x1F\x7F",
-        "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", "</script>", "\xEF\xBF\xBF\xF4\x8F\xBF\xBF",
-        ""};
+    static const char *const strs[] = {"quote\" backslash\\ slash/",
+                                       "\b\f\n\r\t",
+                                       "\x01\x02\x1F\x7F",
+                                       "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80",
+                                       "</script>",
+                                       "\xEF\xBF\xBF\xF4\x8F\xBF\xBF",
+                                       ""};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
         c.command = strs[i];
@@ -565,8 +616,10 @@ static void test_writer_escapes(void **state)
         json_t *j = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
         if (!j)
             fail_msg("jansson refuses our output %s: %s", json, jerr.text);
-        assert_string_equal(json_string_value(json_object_get(j, "command")), strs[i]);
-        assert_string_equal(json_string_value(json_object_get(j, "errorClass")), strs[i]);
+        assert_string_equal(json_string_value(json_object_get(j, "command")),
+                            strs[i]);
+        assert_string_equal(json_string_value(json_object_get(j, "errorClass")),
+                            strs[i]);
         assert_int_equal(json_object_size(j), 8);
         json_decref(j);
 #endif
@@ -574,8 +627,9 @@ static void test_writer_escapes(void **state)
         nattel_problems p;
         nattel_problems_init(&p);
         nattel_event *back = NULL;
-        nattel_code rc = nattel_event_from_json(&nattel_cli_command_type, json, strlen(json),
-                                                NATTEL_MODE_WIRE, &back, &p);
+        nattel_code rc =
+            nattel_event_from_json(&nattel_cli_command_type, json, strlen(json),
+                                   NATTEL_MODE_WIRE, &back, &p);
         if (rc) {
             dump_problems(json, &p);
             fail_msg("our output does not read back: %s", json);
@@ -596,7 +650,8 @@ static void test_writer_escapes(void **state)
 /* ---------------------------------------------------------------- */
 
 static const char *const color_values[] = {"red", "green"};
-static const nattel_enum_type color_enum = {"ColorEnum", "A color.", color_values, 2};
+static const nattel_enum_type color_enum = {"ColorEnum", "A color.",
+                                            color_values, 2};
 
 static void make_fields(nattel_field *f)
 {
@@ -616,13 +671,15 @@ static void make_fields(nattel_field *f)
     f[2].c_name = "ratio";
     f[2].wire_name = "ratio";
     f[2].kind = NATTEL_KIND_NUMBER;
-    f[2].flags = NATTEL_FIELD_HAS_MIN | NATTEL_FIELD_HAS_MAX | NATTEL_FIELD_HAS_DEFAULT;
+    f[2].flags =
+        NATTEL_FIELD_HAS_MIN | NATTEL_FIELD_HAS_MAX | NATTEL_FIELD_HAS_DEFAULT;
     f[2].minimum = 0;
     f[2].maximum = 1;
     f[2].default_value.d = 0.5;
 }
 
-static void expect_type_refused(const nattel_event_type *t, const char *why, int line)
+static void expect_type_refused(const nattel_event_type *t, const char *why,
+                                int line)
 {
     nattel_error err;
     memset(&err, 0, sizeof err);
@@ -646,8 +703,10 @@ static void test_runtime_type_checks(void **state)
     (void)state;
     nattel_field f[3];
     make_fields(f);
-    nattel_event_type t = {.name = "my_event", .schema_version = "1.0",
-                           .fields = f, .field_count = 3};
+    nattel_event_type t = {.name = "my_event",
+                           .schema_version = "1.0",
+                           .fields = f,
+                           .field_count = 3};
     nattel_error err;
     assert_int_equal(nattel_event_type_check(&t, &err), NATTEL_OK);
 
@@ -715,12 +774,17 @@ static void test_runtime_type_checks(void **state)
     make_fields(f);
     nattel_event *ev = nattel_event_new(&t);
     assert_non_null(ev);
-    assert_int_equal(nattel_event_set_int(ev, "countMs", -1, NULL), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_number(ev, "ratio", 1.01, NULL), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_number(ev, "ratio", INFINITY, NULL), NATTEL_EINVAL);
-    assert_int_equal(nattel_event_set_number(ev, "ratio", 1.0, NULL), NATTEL_OK);
+    assert_int_equal(nattel_event_set_int(ev, "countMs", -1, NULL),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_number(ev, "ratio", 1.01, NULL),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_number(ev, "ratio", INFINITY, NULL),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_event_set_number(ev, "ratio", 1.0, NULL),
+                     NATTEL_OK);
     char *json = write_event(ev);
-    assert_string_equal(json, "{\"countMs\":0,\"color\":\"green\",\"ratio\":1.0}");
+    assert_string_equal(json,
+                        "{\"countMs\":0,\"color\":\"green\",\"ratio\":1.0}");
     free(json);
     nattel_event_free(ev);
 }
@@ -740,7 +804,8 @@ static void test_from_json_wire_valid(void **state)
     assert_int_equal(p.count, 0);
     assert_string_equal(nattel_event_get_string(ev, "command"), "run");
     assert_string_equal(nattel_event_get_string(ev, "taskStatus"), "success");
-    assert_string_equal(nattel_event_get_string(ev, "python_version"), "3.11.7");
+    assert_string_equal(nattel_event_get_string(ev, "python_version"),
+                        "3.11.7");
     int64_t v;
     assert_int_equal(nattel_event_get_int(ev, "durationMs", &v), NATTEL_OK);
     assert_int_equal(v, 1234);
@@ -752,17 +817,19 @@ static void test_from_json_wire_valid(void **state)
     nattel_event_free(ev);
 
     /* out may be NULL (validation only); problems may be NULL */
-    assert_int_equal(nattel_event_from_json(&nattel_cli_command_type, VALID_WIRE,
-                                            strlen(VALID_WIRE), NATTEL_MODE_WIRE, NULL,
-                                            NULL),
+    assert_int_equal(nattel_event_from_json(&nattel_cli_command_type,
+                                            VALID_WIRE, strlen(VALID_WIRE),
+                                            NATTEL_MODE_WIRE, NULL, NULL),
                      NATTEL_OK);
     const char *bad = "{\"command\":1}";
-    assert_int_equal(nattel_event_from_json(&nattel_cli_command_type, bad, strlen(bad),
-                                            NATTEL_MODE_WIRE, NULL, NULL),
+    assert_int_equal(nattel_event_from_json(&nattel_cli_command_type, bad,
+                                            strlen(bad), NATTEL_MODE_WIRE, NULL,
+                                            NULL),
                      NATTEL_ESCHEMA);
 
     /* the reference payload's three events, whitespace and key order free */
-    VALID(" { \"pythonVersion\" : \"3.11.7\" , \"errorClass\":\"KeyboardInterrupt\","
+    VALID(" { \"pythonVersion\" : \"3.11.7\" , "
+          "\"errorClass\":\"KeyboardInterrupt\","
           "\"exitCode\":130,\"durationMs\":5012,\"taskStatus\":\"interrupted\","
           "\"subcommand\":\"undefined\",\"command\":\"serve\","
           "\"nemoSource\":\"agent_toolkit\"}\n",
@@ -814,7 +881,8 @@ static void test_from_json_integer_rule(void **state)
                 fail_msg("durationMs %s refused", ok[i].json);
             }
             int64_t v = 0;
-            assert_int_equal(nattel_event_get_int(ev, "durationMs", &v), NATTEL_OK);
+            assert_int_equal(nattel_event_get_int(ev, "durationMs", &v),
+                             NATTEL_OK);
             if (v != ok[i].value)
                 fail_msg("durationMs %s read as %" PRId64, ok[i].json, v);
             nattel_event_free(ev);
@@ -828,13 +896,15 @@ static void test_from_json_integer_rule(void **state)
     free(doc);
 
     static const char *const bad[] = {
-        "\"12\"", "12.5", "1e19", "9223372036854775808", "-2", "-1.5", "-2e0",
-        "true", "null", "[12]", "{}", "1e400", "\"-1\"", "0.1"};
+        "\"12\"", "12.5", "1e19", "9223372036854775808",
+        "-2",     "-1.5", "-2e0", "true",
+        "null",   "[12]", "{}",   "1e400",
+        "\"-1\"", "0.1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         for (int mode = 0; mode < 2; mode++) {
             doc = params("durationMs", bad[i], NULL);
-            expect_invalid(doc, (nattel_mode)mode, NATTEL_ESCHEMA, __LINE__, "durationMs",
-                           (const char *)NULL);
+            expect_invalid(doc, (nattel_mode)mode, NATTEL_ESCHEMA, __LINE__,
+                           "durationMs", (const char *)NULL);
             free(doc);
         }
     }
@@ -851,23 +921,25 @@ static void test_from_json_wire_refusals(void **state)
     (void)state;
     const nattel_mode W = NATTEL_MODE_WIRE;
     char *doc;
-    static const char *const fields[] = {"nemoSource", "command", "subcommand",
-                                         "taskStatus", "durationMs", "exitCode",
-                                         "errorClass", "pythonVersion"};
+    static const char *const fields[] = {
+        "nemoSource", "command",  "subcommand", "taskStatus",
+        "durationMs", "exitCode", "errorClass", "pythonVersion"};
     /* every field is required on the wire */
     for (size_t i = 0; i < 8; i++) {
         doc = params(fields[i], NULL, NULL);
-        expect_invalid(doc, W, NATTEL_ESCHEMA, __LINE__, fields[i], (const char *)NULL);
+        expect_invalid(doc, W, NATTEL_ESCHEMA, __LINE__, fields[i],
+                       (const char *)NULL);
         free(doc);
     }
     /* and never null */
     for (size_t i = 0; i < 8; i++) {
         doc = params(fields[i], "null", NULL);
-        expect_invalid(doc, W, NATTEL_ESCHEMA, __LINE__, fields[i], (const char *)NULL);
+        expect_invalid(doc, W, NATTEL_ESCHEMA, __LINE__, fields[i],
+                       (const char *)NULL);
         free(doc);
         doc = params(fields[i], "null", NULL);
-        expect_invalid(doc, NATTEL_MODE_MODEL, NATTEL_ESCHEMA, __LINE__, fields[i],
-                       (const char *)NULL);
+        expect_invalid(doc, NATTEL_MODE_MODEL, NATTEL_ESCHEMA, __LINE__,
+                       fields[i], (const char *)NULL);
         free(doc);
     }
     /* C names are not wire names */
@@ -945,7 +1017,8 @@ static void test_from_json_wire_refusals(void **state)
     expect_invalid(doc, W, NATTEL_EPARSE, __LINE__, (const char *)NULL);
     free(doc);
     doc = params("command", "\"\xED\xA0\x80\"", NULL);
-    expect_invalid(doc, NATTEL_MODE_MODEL, NATTEL_EPARSE, __LINE__, (const char *)NULL);
+    expect_invalid(doc, NATTEL_MODE_MODEL, NATTEL_EPARSE, __LINE__,
+                   (const char *)NULL);
     free(doc);
     /* an escaped NUL is valid JSON and a valid string */
     doc = params("command", "\"a\\u0000b\"", NULL);
@@ -965,73 +1038,85 @@ static void test_from_json_model_mode(void **state)
     nattel_problems p;
     nattel_problems_init(&p);
     nattel_event *ev = NULL;
-    const char *min = "{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3.11.7\"}";
+    const char *min = "{\"command\":\"run\",\"taskStatus\":\"success\","
+                      "\"pythonVersion\":\"3.11.7\"}";
     nattel_code rc = decode(min, M, &ev, &p);
     if (rc) {
         dump_problems(min, &p);
         fail_msg("model mode refused the required fields alone");
     }
     char *json = write_event(ev);
-    assert_string_equal(json,
-                        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"run\","
-                        "\"subcommand\":\"undefined\",\"taskStatus\":\"success\","
-                        "\"durationMs\":-1,\"exitCode\":-1,\"errorClass\":\"undefined\","
-                        "\"pythonVersion\":\"3.11.7\"}");
+    assert_string_equal(
+        json, "{\"nemoSource\":\"agent_toolkit\",\"command\":\"run\","
+              "\"subcommand\":\"undefined\",\"taskStatus\":\"success\","
+              "\"durationMs\":-1,\"exitCode\":-1,\"errorClass\":\"undefined\","
+              "\"pythonVersion\":\"3.11.7\"}");
     free(json);
     nattel_event_free(ev);
     /* the same document is not a wire document */
-    INVALID(min, NATTEL_MODE_WIRE, "nemoSource", "subcommand", "durationMs", "exitCode",
-            "errorClass");
+    INVALID(min, NATTEL_MODE_WIRE, "nemoSource", "subcommand", "durationMs",
+            "exitCode", "errorClass");
 
     /* C names (populate_by_name), mixed with wire names */
-    const char *cnames = "{\"nemo_source\":\"evaluator\",\"command\":\"eval\","
-                         "\"subcommand\":\"x\",\"task_status\":\"failure\","
-                         "\"duration_ms\":7,\"exit_code\":3,\"error_class\":\"OSError\","
-                         "\"python_version\":\"3.10\"}";
+    const char *cnames =
+        "{\"nemo_source\":\"evaluator\",\"command\":\"eval\","
+        "\"subcommand\":\"x\",\"task_status\":\"failure\","
+        "\"duration_ms\":7,\"exit_code\":3,\"error_class\":\"OSError\","
+        "\"python_version\":\"3.10\"}";
     rc = decode(cnames, M, &ev, &p);
     if (rc) {
         dump_problems(cnames, &p);
         fail_msg("model mode refused C names");
     }
     json = write_event(ev);
-    assert_string_equal(json,
-                        "{\"nemoSource\":\"evaluator\",\"command\":\"eval\","
-                        "\"subcommand\":\"x\",\"taskStatus\":\"failure\","
-                        "\"durationMs\":7,\"exitCode\":3,\"errorClass\":\"OSError\","
-                        "\"pythonVersion\":\"3.10\"}");
+    assert_string_equal(
+        json, "{\"nemoSource\":\"evaluator\",\"command\":\"eval\","
+              "\"subcommand\":\"x\",\"taskStatus\":\"failure\","
+              "\"durationMs\":7,\"exitCode\":3,\"errorClass\":\"OSError\","
+              "\"pythonVersion\":\"3.10\"}");
     free(json);
     nattel_event_free(ev);
-    VALID("{\"command\":\"run\",\"task_status\":\"success\",\"pythonVersion\":\"3\","
+    VALID("{\"command\":\"run\",\"task_status\":\"success\",\"pythonVersion\":"
+          "\"3\","
           "\"exit_code\":0}",
           M);
 
     /* required fields stay required */
-    INVALID("{\"taskStatus\":\"success\",\"pythonVersion\":\"3\"}", M, "command");
+    INVALID("{\"taskStatus\":\"success\",\"pythonVersion\":\"3\"}", M,
+            "command");
     INVALID("{\"command\":\"run\",\"pythonVersion\":\"3\"}", M, "taskStatus");
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\"}", M, "pythonVersion");
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\"}", M,
+            "pythonVersion");
     INVALID("{}", M, "command", "taskStatus", "pythonVersion");
 
     /* one field under both names */
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"task_status\":\"success\","
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"task_status\":"
+            "\"success\","
             "\"pythonVersion\":\"3\"}",
             M, "task_status");
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3\","
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":"
+            "\"3\","
             "\"duration_ms\":1,\"durationMs\":1}",
             M, "durationMs");
     /* unknown fields, duplicates and the integer rule hold here too */
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3\","
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":"
+            "\"3\","
             "\"Command\":\"x\"}",
             M, "Command");
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3\","
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":"
+            "\"3\","
             "\"exit_code\":0,\"exit_code\":1}",
             M, "exit_code");
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3\","
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":"
+            "\"3\","
             "\"durationMs\":\"12\"}",
             M, "durationMs");
-    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3\","
+    INVALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":"
+            "\"3\","
             "\"duration_ms\":-2}",
             M, "duration_ms");
-    VALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":\"3\","
+    VALID("{\"command\":\"run\",\"taskStatus\":\"success\",\"pythonVersion\":"
+          "\"3\","
           "\"durationMs\":1.2e1}",
           M);
     nattel_problems_free(&p);
@@ -1040,27 +1125,30 @@ static void test_from_json_model_mode(void **state)
 static void test_from_json_reports_every_problem(void **state)
 {
     (void)state;
-    const char *doc = "{\"nemoSource\":\"nemo\",\"command\":5,\"taskStatus\":\"ok\","
-                      "\"durationMs\":-2,\"exitCode\":12.5,\"errorClass\":null,"
-                      "\"extra\":true,\"pythonVersion\":\"3\"}";
+    const char *doc =
+        "{\"nemoSource\":\"nemo\",\"command\":5,\"taskStatus\":\"ok\","
+        "\"durationMs\":-2,\"exitCode\":12.5,\"errorClass\":null,"
+        "\"extra\":true,\"pythonVersion\":\"3\"}";
     for (int mode = 0; mode < 2; mode++) {
         nattel_problems p;
         nattel_problems_init(&p);
         nattel_code rc = decode(doc, (nattel_mode)mode, NULL, &p);
         assert_int_equal(rc, NATTEL_ESCHEMA);
-        static const char *const where[] = {"nemoSource", "command", "taskStatus",
-                                            "durationMs", "exitCode", "errorClass",
-                                            "extra"};
+        static const char *const where[] = {
+            "nemoSource", "command",    "taskStatus", "durationMs",
+            "exitCode",   "errorClass", "extra"};
         for (size_t i = 0; i < sizeof where / sizeof *where; i++)
             if (!has_problem_at(&p, where[i])) {
                 dump_problems(doc, &p);
-                fail_msg("%s mode: no problem at %s", mode ? "model" : "wire", where[i]);
+                fail_msg("%s mode: no problem at %s", mode ? "model" : "wire",
+                         where[i]);
             }
-        size_t expected = sizeof where / sizeof *where + (mode ? 0 : 1); /* + subcommand */
+        size_t expected =
+            sizeof where / sizeof *where + (mode ? 0 : 1); /* + subcommand */
         if (p.count != expected) {
             dump_problems(doc, &p);
-            fail_msg("%s mode: %zu problems, expected %zu", mode ? "model" : "wire",
-                     p.count, expected);
+            fail_msg("%s mode: %zu problems, expected %zu",
+                     mode ? "model" : "wire", p.count, expected);
         }
         assert_int_equal(p.dropped, 0);
         nattel_problems_free(&p);
@@ -1076,8 +1164,8 @@ static void test_from_json_reports_every_problem(void **state)
     assert_int_equal(nattel_buf_append(&b, "}", 1), NATTEL_OK);
     nattel_problems p;
     nattel_problems_init(&p);
-    assert_int_equal(nattel_event_from_json(&nattel_cli_command_type, b.data, b.len,
-                                            NATTEL_MODE_WIRE, NULL, &p),
+    assert_int_equal(nattel_event_from_json(&nattel_cli_command_type, b.data,
+                                            b.len, NATTEL_MODE_WIRE, NULL, &p),
                      NATTEL_ESCHEMA);
     assert_int_equal(p.count, NATTEL_PROBLEMS_MAX);
     assert_int_equal(p.count + p.dropped, 150 + 8);
@@ -1101,8 +1189,8 @@ static void test_from_json_limits(void **state)
     assert_int_equal(nattel_buf_append(&b, "}", 1), NATTEL_OK);
     nattel_problems p;
     nattel_problems_init(&p);
-    nattel_code rc = nattel_event_from_json(&nattel_cli_command_type, b.data, b.len,
-                                            NATTEL_MODE_WIRE, NULL, &p);
+    nattel_code rc = nattel_event_from_json(&nattel_cli_command_type, b.data,
+                                            b.len, NATTEL_MODE_WIRE, NULL, &p);
     assert_true(rc == NATTEL_ELIMIT || rc == NATTEL_ESCHEMA);
     assert_true(p.count > 0);
     nattel_problems_free(&p);
@@ -1143,10 +1231,27 @@ static uint64_t rnext(rng *r)
 
 static void rand_string(rng *r, char *out, size_t cap)
 {
-    static const char *const pieces[] = {"a", "Z", "0", "_", "-", ".", " ", "\"", "\\",
-                                         "/", "\n", "\t", "\x01", "\x1F", "\x7F",
-                                         "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
-                                         "\xEF\xBF\xBF", "undefined", "null"};
+    static const char *const pieces[] = {"a",
+                                         "Z",
+                                         "0",
+                                         "_",
+                                         "-",
+                                         ".",
+                                         " ",
+                                         "\"",
+                                         "\\",
+                                         "/",
+                                         "\n",
+                                         "\t",
+                                         "\x01",
+                                         "\x1F",
+                                         "\x7F",
+                                         "\xC3\xA9",
+                                         "\xE2\x82\xAC",
+                                         "\xF0\x9F\x98\x80",
+                                         "\xEF\xBF\xBF",
+                                         "undefined",
+                                         "null"};
     size_t n = rnext(r) % 12, o = 0;
     for (size_t i = 0; i < n; i++) {
         const char *p = pieces[rnext(r) % (sizeof pieces / sizeof *pieces)];
@@ -1170,8 +1275,10 @@ static void test_round_trip(void **state)
         rand_string(&r, ec, sizeof ec);
         rand_string(&r, pv, sizeof pv);
         nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
-        c.nemo_source = (nattel_nemo_source)(rnext(&r) % NATTEL_NEMO_SOURCE_COUNT);
-        c.task_status = (nattel_task_status)(rnext(&r) % NATTEL_TASK_STATUS_COUNT);
+        c.nemo_source =
+            (nattel_nemo_source)(rnext(&r) % NATTEL_NEMO_SOURCE_COUNT);
+        c.task_status =
+            (nattel_task_status)(rnext(&r) % NATTEL_TASK_STATUS_COUNT);
         c.command = cmd;
         c.subcommand = rnext(&r) % 3 ? sub : NULL;
         c.error_class = rnext(&r) % 3 ? ec : NULL;
@@ -1187,19 +1294,23 @@ static void test_round_trip(void **state)
         json_t *j = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
         if (!j)
             fail_msg("jansson refuses %s: %s", json, jerr.text);
-        assert_string_equal(json_string_value(json_object_get(j, "command")), cmd);
+        assert_string_equal(json_string_value(json_object_get(j, "command")),
+                            cmd);
         assert_string_equal(json_string_value(json_object_get(j, "subcommand")),
                             c.subcommand ? sub : "undefined");
         assert_string_equal(json_string_value(json_object_get(j, "errorClass")),
                             c.error_class ? ec : "undefined");
-        assert_string_equal(json_string_value(json_object_get(j, "pythonVersion")),
-                            c.python_version ? pv : "undefined");
+        assert_string_equal(
+            json_string_value(json_object_get(j, "pythonVersion")),
+            c.python_version ? pv : "undefined");
         assert_string_equal(json_string_value(json_object_get(j, "nemoSource")),
                             NEMO_SOURCES[c.nemo_source]);
         assert_string_equal(json_string_value(json_object_get(j, "taskStatus")),
                             TASK_STATUSES[c.task_status]);
-        assert_true(json_integer_value(json_object_get(j, "durationMs")) == c.duration_ms);
-        assert_true(json_integer_value(json_object_get(j, "exitCode")) == c.exit_code);
+        assert_true(json_integer_value(json_object_get(j, "durationMs")) ==
+                    c.duration_ms);
+        assert_true(json_integer_value(json_object_get(j, "exitCode")) ==
+                    c.exit_code);
         assert_int_equal(json_object_size(j), 8);
         json_decref(j);
 #endif
@@ -1207,9 +1318,9 @@ static void test_round_trip(void **state)
             nattel_problems p;
             nattel_problems_init(&p);
             nattel_event *back = NULL;
-            nattel_code rc = nattel_event_from_json(&nattel_cli_command_type, json,
-                                                    strlen(json), (nattel_mode)mode,
-                                                    &back, &p);
+            nattel_code rc = nattel_event_from_json(
+                &nattel_cli_command_type, json, strlen(json), (nattel_mode)mode,
+                &back, &p);
             if (rc) {
                 dump_problems(json, &p);
                 fail_msg("%s does not read back", json);

@@ -69,16 +69,18 @@ static void expect_code(const char *s, size_t n, nattel_code want,
         char shown[256];
         show(s, n, shown, sizeof shown);
         fail_msg("%s:%d: document <%s> (%zu bytes): expected %s, got %s (%s)",
-                 file, line, shown, n, nattel_code_name(want), nattel_code_name(rc),
-                 rc ? err.message : "accepted");
+                 file, line, shown, n, nattel_code_name(want),
+                 nattel_code_name(rc), rc ? err.message : "accepted");
     }
     if (rc != NATTEL_OK && err.message[0] == '\0')
         fail_msg("%s:%d: refused without a message", file, line);
 }
 
 /* Literal cases: sizeof - 1 keeps embedded NUL bytes. */
-#define ACCEPT(lit) expect_code((lit), sizeof(lit) - 1, NATTEL_OK, __FILE__, __LINE__)
-#define REJECT(lit) expect_code((lit), sizeof(lit) - 1, NATTEL_EPARSE, __FILE__, __LINE__)
+#define ACCEPT(lit)                                                            \
+    expect_code((lit), sizeof(lit) - 1, NATTEL_OK, __FILE__, __LINE__)
+#define REJECT(lit)                                                            \
+    expect_code((lit), sizeof(lit) - 1, NATTEL_EPARSE, __FILE__, __LINE__)
 
 /* ---------------------------------------------------------------- */
 /* Hand-picked cases                                                 */
@@ -99,17 +101,17 @@ static void test_accepts_valid_documents(void **state)
     ACCEPT("{ \"a\" : 1 , \"b\" : [ ] }");
     ACCEPT("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"");
     ACCEPT("\"\\u0041\\u00e9\\u00E9\\u20AC\"");
-    ACCEPT("\"\\u0000\"");            /* an escaped NUL is allowed */
-    ACCEPT("\"\\ud83d\\ude00\"");     /* a surrogate pair */
-    ACCEPT("\"\\uDBFF\\uDFFF\"");     /* U+10FFFF */
-    ACCEPT("\"\\uFFFF\\uFFFE\"");     /* noncharacters are fine */
-    ACCEPT("\"\xC3\xA9\"");           /* U+00E9 */
-    ACCEPT("\"\xE2\x82\xAC\"");       /* U+20AC */
-    ACCEPT("\"\xF0\x9F\x98\x80\"");   /* U+1F600 */
-    ACCEPT("\"\xF4\x8F\xBF\xBF\"");   /* U+10FFFF */
-    ACCEPT("\"\xEF\xBF\xBF\"");       /* U+FFFF */
-    ACCEPT("\"\x7F\"");               /* DEL is not a control character here */
-    ACCEPT("{\"a\":1,\"a\":2}");      /* duplicates are the validator's job */
+    ACCEPT("\"\\u0000\"");          /* an escaped NUL is allowed */
+    ACCEPT("\"\\ud83d\\ude00\"");   /* a surrogate pair */
+    ACCEPT("\"\\uDBFF\\uDFFF\"");   /* U+10FFFF */
+    ACCEPT("\"\\uFFFF\\uFFFE\"");   /* noncharacters are fine */
+    ACCEPT("\"\xC3\xA9\"");         /* U+00E9 */
+    ACCEPT("\"\xE2\x82\xAC\"");     /* U+20AC */
+    ACCEPT("\"\xF0\x9F\x98\x80\""); /* U+1F600 */
+    ACCEPT("\"\xF4\x8F\xBF\xBF\""); /* U+10FFFF */
+    ACCEPT("\"\xEF\xBF\xBF\"");     /* U+FFFF */
+    ACCEPT("\"\x7F\"");             /* DEL is not a control character here */
+    ACCEPT("{\"a\":1,\"a\":2}");    /* duplicates are the validator's job */
     ACCEPT("{\"\":\"\"}");
     /* numbers and literals inside containers */
     ACCEPT("[0,-0,1,-1,123456789,1.5,-0.0,1e5,1E5,1e+5,1e-5,1.25E-02,0e0]");
@@ -207,8 +209,8 @@ static void test_rejects_structure_errors(void **state)
     /* whitespace RFC 8259 does not know */
     REJECT("\f[]");
     REJECT("[\v1]");
-    REJECT("\xC2\xA0[]");       /* NO-BREAK SPACE */
-    REJECT("\xEF\xBB\xBF[]");   /* a byte order mark */
+    REJECT("\xC2\xA0[]");     /* NO-BREAK SPACE */
+    REJECT("\xEF\xBB\xBF[]"); /* a byte order mark */
     /* comments */
     REJECT("[1]//c");
     REJECT("/*c*/[1]");
@@ -318,24 +320,24 @@ static void test_rejects_bad_strings(void **state)
     REJECT("{\"\\ud800\":1}");
     REJECT("[\"a\\udc00b\"]");
     /* invalid UTF-8 */
-    REJECT("\"\x80\"");                 /* lone continuation byte */
+    REJECT("\"\x80\""); /* lone continuation byte */
     REJECT("\"\xBF\"");
-    REJECT("\"\xC3\"");                 /* truncated */
+    REJECT("\"\xC3\""); /* truncated */
     REJECT("\"\xE2\x82\"");
     REJECT("\"\xF0\x9F\x98\"");
-    REJECT("\"\xC3\x41\"");             /* bad continuation */
+    REJECT("\"\xC3\x41\""); /* bad continuation */
     REJECT("\"\xE2\x28\xA1\"");
-    REJECT("\"\xC0\x80\"");             /* overlong NUL */
-    REJECT("\"\xC0\xAF\"");             /* overlong '/' */
-    REJECT("\"\xC1\xBF\"");             /* overlong 2-byte */
-    REJECT("\"\xE0\x80\x80\"");         /* overlong 3-byte */
+    REJECT("\"\xC0\x80\"");     /* overlong NUL */
+    REJECT("\"\xC0\xAF\"");     /* overlong '/' */
+    REJECT("\"\xC1\xBF\"");     /* overlong 2-byte */
+    REJECT("\"\xE0\x80\x80\""); /* overlong 3-byte */
     REJECT("\"\xE0\x9F\xBF\"");
-    REJECT("\"\xF0\x80\x80\x80\"");     /* overlong 4-byte */
+    REJECT("\"\xF0\x80\x80\x80\""); /* overlong 4-byte */
     REJECT("\"\xF0\x8F\xBF\xBF\"");
-    REJECT("\"\xED\xA0\x80\"");         /* UTF-8 encoded U+D800 */
-    REJECT("\"\xED\xBF\xBF\"");         /* U+DFFF */
+    REJECT("\"\xED\xA0\x80\"");             /* UTF-8 encoded U+D800 */
+    REJECT("\"\xED\xBF\xBF\"");             /* U+DFFF */
     REJECT("\"\xED\xA0\xBD\xED\xB8\x80\""); /* CESU-8 pair */
-    REJECT("\"\xF4\x90\x80\x80\"");     /* U+110000 */
+    REJECT("\"\xF4\x90\x80\x80\"");         /* U+110000 */
     REJECT("\"\xF5\x80\x80\x80\"");
     REJECT("\"\xF7\xBF\xBF\xBF\"");
     REJECT("\"\xF8\x88\x80\x80\x80\""); /* 5-byte form */
@@ -425,8 +427,10 @@ static void test_depth_limit(void **state)
     expect_code(s, n, NATTEL_ELIMIT, __FILE__, __LINE__);
     double took = now_s() - t0;
     if (took > 2.0)
-        fail_msg("100000 nested arrays (200 KB) took %.1f s to refuse: the depth "
-                 "limit must bound the work, not only the result", took);
+        fail_msg(
+            "100000 nested arrays (200 KB) took %.1f s to refuse: the depth "
+            "limit must bound the work, not only the result",
+            took);
     free(s);
     /* Deep but broken is still refused (either code, never accepted). */
     s = nested(1000, "[", "]", "", &n);
@@ -470,7 +474,8 @@ static void test_size_and_count_limits(void **state)
     expect_code(s + 1, n - 1, NATTEL_OK, __FILE__, __LINE__);
     free(s);
 
-    /* A large flat array within the limits: fine, and the subtree links hold. */
+    /* A large flat array within the limits: fine, and the subtree links hold.
+     */
     s = flat_zeros(200000, &n);
     {
         nattel__jdoc d;
@@ -495,7 +500,8 @@ static void test_size_and_count_limits(void **state)
 static void test_tree_links_and_types(void **state)
 {
     (void)state;
-    const char *src = "{\"a\":[1,{\"x\":null}],\"b\":\"s\",\"c\":true,\"d\":-2.5,\"e\":false}";
+    const char *src = "{\"a\":[1,{\"x\":null}],\"b\":\"s\",\"c\":true,\"d\":-2."
+                      "5,\"e\":false}";
     nattel__jdoc d;
     memset(&d, 0, sizeof d);
     assert_int_equal(nattel__json_parse(&d, src, strlen(src), NULL), NATTEL_OK);
@@ -602,10 +608,11 @@ static void expect_int(const char *num, int64_t want, int line)
     int64_t v;
     nattel__jnum_class c = classify(num, &v);
     if (c != NATTEL__JNUM_INT)
-        fail_msg("line %d: %s: expected the integer %" PRId64 ", got class %d", line,
-                 num, want, (int)c);
+        fail_msg("line %d: %s: expected the integer %" PRId64 ", got class %d",
+                 line, num, want, (int)c);
     if (v != want)
-        fail_msg("line %d: %s: expected %" PRId64 ", got %" PRId64, line, num, want, v);
+        fail_msg("line %d: %s: expected %" PRId64 ", got %" PRId64, line, num,
+                 want, v);
 }
 
 static void expect_class(const char *num, nattel__jnum_class want, int line)
@@ -613,13 +620,14 @@ static void expect_class(const char *num, nattel__jnum_class want, int line)
     int64_t v;
     nattel__jnum_class c = classify(num, &v);
     if (c != want)
-        fail_msg("line %d: %s: expected class %d, got %d (value %" PRId64 ")", line,
-                 num, (int)want, (int)c, v);
+        fail_msg("line %d: %s: expected class %d, got %d (value %" PRId64 ")",
+                 line, num, (int)want, (int)c, v);
 }
 
 #define INT_IS(num, v) expect_int((num), (v), __LINE__)
 #define FRACTION(num) expect_class((num), NATTEL__JNUM_FRACTION, __LINE__)
-#define OUT_OF_RANGE(num) expect_class((num), NATTEL__JNUM_OUT_OF_RANGE, __LINE__)
+#define OUT_OF_RANGE(num)                                                      \
+    expect_class((num), NATTEL__JNUM_OUT_OF_RANGE, __LINE__)
 
 static void test_integer_rule(void **state)
 {
@@ -710,13 +718,16 @@ static void test_double(void **state)
         snprintf(doc, sizeof doc, "[%s]", cases[k].s);
         nattel__jdoc d;
         memset(&d, 0, sizeof d);
-        assert_int_equal(nattel__json_parse(&d, doc, strlen(doc), NULL), NATTEL_OK);
+        assert_int_equal(nattel__json_parse(&d, doc, strlen(doc), NULL),
+                         NATTEL_OK);
         double v = -999;
         nattel_code rc = nattel__json_double(&d, 1, &v);
         if (rc != cases[k].rc)
-            fail_msg("%s: expected code %d, got %d", cases[k].s, (int)cases[k].rc, (int)rc);
+            fail_msg("%s: expected code %d, got %d", cases[k].s,
+                     (int)cases[k].rc, (int)rc);
         if (rc == NATTEL_OK && v != cases[k].v)
-            fail_msg("%s: expected %.17g, got %.17g", cases[k].s, cases[k].v, v);
+            fail_msg("%s: expected %.17g, got %.17g", cases[k].s, cases[k].v,
+                     v);
         nattel__json_release(&d);
     }
 }
@@ -732,7 +743,8 @@ static void test_error_messages(void **state)
      * contradict itself ("unexpected ',', expected ','"). */
     if (!strstr(err.message, "byte 2") && !strstr(err.message, "byte 3"))
         fail_msg("[1,]: the message does not say where: %s", err.message);
-    if (strstr(err.message, "unexpected ','") && strstr(err.message, ", expected ','"))
+    if (strstr(err.message, "unexpected ','") &&
+        strstr(err.message, ", expected ','"))
         fail_msg("[1,]: the message contradicts itself: %s", err.message);
     memset(&err, 0, sizeof err);
     assert_int_equal(parse_n("{\"a\":\"x\x01\"}", 10, &err), NATTEL_EPARSE);
@@ -790,7 +802,8 @@ static void sb_str(sbuf *b, const char *s)
     sb_put(b, s, strlen(s));
 }
 
-static void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_fmt(sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void sb_fmt(sbuf *b, const char *fmt, ...)
 {
     char tmp[128];
@@ -841,10 +854,18 @@ static unsigned rand_scalar(rng *r)
     for (;;) {
         unsigned cp;
         switch (rbelow(r, 4)) {
-        case 0: cp = 0x80 + rbelow(r, 0x800 - 0x80); break;
-        case 1: cp = 0x800 + rbelow(r, 0x10000 - 0x800); break;
-        case 2: cp = 0x10000 + rbelow(r, 0x110000 - 0x10000); break;
-        default: cp = 0x20 + rbelow(r, 0x60); break;
+        case 0:
+            cp = 0x80 + rbelow(r, 0x800 - 0x80);
+            break;
+        case 1:
+            cp = 0x800 + rbelow(r, 0x10000 - 0x800);
+            break;
+        case 2:
+            cp = 0x10000 + rbelow(r, 0x110000 - 0x10000);
+            break;
+        default:
+            cp = 0x20 + rbelow(r, 0x60);
+            break;
         }
         if (cp < 0xD800 || cp > 0xDFFF)
             return cp;
@@ -853,8 +874,8 @@ static unsigned rand_scalar(rng *r)
 
 static void gen_string(rng *r, sbuf *b, int is_key)
 {
-    static const char *const esc[] = {"\\\"", "\\\\", "\\/", "\\b", "\\f",
-                                      "\\n", "\\r", "\\t"};
+    static const char *const esc[] = {"\\\"", "\\\\", "\\/", "\\b",
+                                      "\\f",  "\\n",  "\\r", "\\t"};
     sb_put(b, "\"", 1);
     unsigned len = rbelow(r, 5) == 0 ? rbelow(r, 40) : rbelow(r, 8);
     for (unsigned i = 0; i < len; i++) {
@@ -875,7 +896,8 @@ static void gen_string(rng *r, sbuf *b, int is_key)
         } else if (pick < 15) {
             unsigned cp = 0x10000 + rbelow(r, 0x100000);
             unsigned v = cp - 0x10000;
-            sb_fmt(b, "\\u%04X\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+            sb_fmt(b, "\\u%04X\\u%04x", 0xD800 + (v >> 10),
+                   0xDC00 + (v & 0x3FF));
         } else if (pick < 16 && !is_key) {
             sb_str(b, "\\u0000");
         } else {
@@ -894,8 +916,8 @@ static void gen_number(rng *r, sbuf *b)
         break;
     case 1:
     case 2:
-        sb_fmt(b, "%" PRId64, (int64_t)(rnext(r) >> rbelow(r, 64)) *
-                                  (rbelow(r, 2) ? 1 : -1));
+        sb_fmt(b, "%" PRId64,
+               (int64_t)(rnext(r) >> rbelow(r, 64)) * (rbelow(r, 2) ? 1 : -1));
         break;
     case 3:
         sb_str(b, rbelow(r, 2) ? "-0" : "0");
@@ -906,14 +928,18 @@ static void gen_number(rng *r, sbuf *b)
         break;
     case 5:
         sb_fmt(b, "%u%c%s%u", rbelow(r, 100), rbelow(r, 2) ? 'e' : 'E',
-               rbelow(r, 3) == 0 ? "+" : rbelow(r, 2) ? "-" : "", rbelow(r, 30));
+               rbelow(r, 3) == 0 ? "+"
+               : rbelow(r, 2)    ? "-"
+                                 : "",
+               rbelow(r, 30));
         break;
     case 6:
-        sb_fmt(b, "%s%u.%ue%d", rbelow(r, 2) ? "-" : "", rbelow(r, 10), rbelow(r, 100000),
-               (int)rbelow(r, 40) - 20);
+        sb_fmt(b, "%s%u.%ue%d", rbelow(r, 2) ? "-" : "", rbelow(r, 10),
+               rbelow(r, 100000), (int)rbelow(r, 40) - 20);
         break;
     case 7:
-        sb_fmt(b, "%s922337203685477580%u", rbelow(r, 2) ? "-" : "", rbelow(r, 10));
+        sb_fmt(b, "%s922337203685477580%u", rbelow(r, 2) ? "-" : "",
+               rbelow(r, 10));
         break;
     case 8:
         sb_fmt(b, "%u.0", rbelow(r, 100000));
@@ -989,19 +1015,60 @@ static void gen_value(rng *r, sbuf *b, int depth)
     }
 }
 
-static const char *const snippets[] = {
-    ",", "]", "}", "[", "{", ":", "\"", "\\", "\\u", "\\ud800", "\\udc00",
-    "\\ud83d\\ude00", "0", "-", ".", "e", "E", "+", " ", "\t", "\n", "\x01",
-    "\x1f", "\x7f", "\xc0\x80", "\xc3\xa9", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-    "\xf0\x9f\x98\x80", "\x80", "\xff", "true", "nul", "01", "1.", ".5", "1e",
-    "\xef\xbb\xbf", "\\x", "\\u00", "\\u0000", "'", "/", "a", "[]", "{}",
-    "\"k\":", "1 2"};
+static const char *const snippets[] = {",",
+                                       "]",
+                                       "}",
+                                       "[",
+                                       "{",
+                                       ":",
+                                       "\"",
+                                       "\\",
+                                       "\\u",
+                                       "\\ud800",
+                                       "\\udc00",
+                                       "\\ud83d\\ude00",
+                                       "0",
+                                       "-",
+                                       ".",
+                                       "e",
+                                       "E",
+                                       "+",
+                                       " ",
+                                       "\t",
+                                       "\n",
+                                       "\x01",
+                                       "\x1f",
+                                       "\x7f",
+                                       "\xc0\x80",
+                                       "\xc3\xa9",
+                                       "\xed\xa0\x80",
+                                       "\xf4\x90\x80\x80",
+                                       "\xf0\x9f\x98\x80",
+                                       "\x80",
+                                       "\xff",
+                                       "true",
+                                       "nul",
+                                       "01",
+                                       "1.",
+                                       ".5",
+                                       "1e",
+                                       "\xef\xbb\xbf",
+                                       "\\x",
+                                       "\\u00",
+                                       "\\u0000",
+                                       "'",
+                                       "/",
+                                       "a",
+                                       "[]",
+                                       "{}",
+                                       "\"k\":",
+                                       "1 2"};
 #define NSNIPPETS (sizeof snippets / sizeof *snippets)
 
 static const unsigned char flip_bytes[] = {
-    ',', ']', '}', '[', '{', ':', '"', '\\', '0', '1', '-', '.', 'e', ' ', '\t',
-    '\n', 0x00, 0x01, 0x1f, 0x7f, 0x80, 0xbf, 0xc0, 0xc3, 0xed, 0xf4, 0xf5, 0xff,
-    'u', 'a', 'n', 't', 'E', '+', '/'};
+    ',',  ']',  '}',  '[',  '{',  ':',  '"',  '\\', '0',  '1',  '-',  '.',
+    'e',  ' ',  '\t', '\n', 0x00, 0x01, 0x1f, 0x7f, 0x80, 0xbf, 0xc0, 0xc3,
+    0xed, 0xf4, 0xf5, 0xff, 'u',  'a',  'n',  't',  'E',  '+',  '/'};
 
 static void mutate(rng *r, sbuf *out, const char *src, size_t n)
 {
@@ -1012,8 +1079,9 @@ static void mutate(rng *r, sbuf *out, const char *src, size_t n)
     case 0: /* byte flip */
         sb_put(out, src, n);
         if (n) {
-            unsigned char c = rbelow(r, 3) == 0 ? (unsigned char)rbelow(r, 256)
-                                                : flip_bytes[rbelow(r, sizeof flip_bytes)];
+            unsigned char c = rbelow(r, 3) == 0
+                                  ? (unsigned char)rbelow(r, 256)
+                                  : flip_bytes[rbelow(r, sizeof flip_bytes)];
             out->p[pos] = (char)c;
         }
         break;
@@ -1044,7 +1112,8 @@ static void mutate(rng *r, sbuf *out, const char *src, size_t n)
         sb_put(out, src, n);
         if (n) {
             out->p[pos] = (char)flip_bytes[rbelow(r, sizeof flip_bytes)];
-            out->p[rbelow(r, (unsigned)n)] = (char)flip_bytes[rbelow(r, sizeof flip_bytes)];
+            out->p[rbelow(r, (unsigned)n)] =
+                (char)flip_bytes[rbelow(r, sizeof flip_bytes)];
         }
         break;
     }
@@ -1058,7 +1127,8 @@ typedef struct diff_stats {
  * so one run shows every kind of difference. */
 static unsigned diff_failures;
 
-static void disagree(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void disagree(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static void disagree(const char *fmt, ...)
 {
     if (diff_failures++ < 25) {
@@ -1074,7 +1144,8 @@ static void disagree(const char *fmt, ...)
 static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
                       size_t size, diff_stats *st);
 
-static int same_string(const nattel__jdoc *d, unsigned t, const char *s, size_t n)
+static int same_string(const nattel__jdoc *d, unsigned t, const char *s,
+                       size_t n)
 {
     nattel_str raw = nattel__json_raw(d, t);
     char *tmp = malloc(raw.len + 1);
@@ -1118,7 +1189,8 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
                 distinct++;
                 json_t *jv = json_object_getn(j, name, nlen);
                 if (!jv) {
-                    snprintf(why, size, "token %u: key missing in jansson's object", key);
+                    snprintf(why, size,
+                             "token %u: key missing in jansson's object", key);
                     free(name);
                     return 0;
                 }
@@ -1130,8 +1202,8 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
             free(name);
         }
         if (distinct != json_object_size(j)) {
-            snprintf(why, size, "token %u: %zu distinct keys, jansson has %zu", t,
-                     distinct, json_object_size(j));
+            snprintf(why, size, "token %u: %zu distinct keys, jansson has %zu",
+                     t, distinct, json_object_size(j));
             return 0;
         }
         if (c != (unsigned)NATTEL__JNEXT(tok)) {
@@ -1142,7 +1214,8 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
         return 1;
     }
     case JSON_ARRAY: {
-        if (tok->type != JSMN_ARRAY || (size_t)tok->size != json_array_size(j)) {
+        if (tok->type != JSMN_ARRAY ||
+            (size_t)tok->size != json_array_size(j)) {
             snprintf(why, size, "token %u: jansson has an array of %zu", t,
                      json_array_size(j));
             return 0;
@@ -1169,7 +1242,8 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
         return 1;
     case JSON_INTEGER: {
         int64_t v = 0;
-        if (!nattel__json_is_number(d, t) || nattel__json_int(d, t, &v) != NATTEL__JNUM_INT ||
+        if (!nattel__json_is_number(d, t) ||
+            nattel__json_int(d, t, &v) != NATTEL__JNUM_INT ||
             v != (int64_t)json_integer_value(j)) {
             snprintf(why, size, "token %u: jansson has the integer %" PRId64, t,
                      (int64_t)json_integer_value(j));
@@ -1179,20 +1253,26 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
     }
     case JSON_REAL: {
         double jr = json_real_value(j), v = 0;
-        if (!nattel__json_is_number(d, t) || nattel__json_double(d, t, &v) != NATTEL_OK ||
+        if (!nattel__json_is_number(d, t) ||
+            nattel__json_double(d, t, &v) != NATTEL_OK ||
             memcmp(&v, &jr, sizeof v) != 0) {
-            snprintf(why, size, "token %u: jansson has the real %.17g, we %.17g", t, jr, v);
+            snprintf(why, size,
+                     "token %u: jansson has the real %.17g, we %.17g", t, jr,
+                     v);
             return 0;
         }
         int64_t i = 0;
         nattel__jnum_class cls = nattel__json_int(d, t, &i);
         if (cls == NATTEL__JNUM_INT && (double)i != jr) {
-            snprintf(why, size, "token %u: integer %" PRId64 " but jansson reads %.17g",
-                     t, i, jr);
+            snprintf(why, size,
+                     "token %u: integer %" PRId64 " but jansson reads %.17g", t,
+                     i, jr);
             return 0;
         }
-        if (cls == NATTEL__JNUM_OUT_OF_RANGE && fabs(jr) < 9223372036854775808.0) {
-            snprintf(why, size, "token %u: out of range but jansson reads %.17g", t, jr);
+        if (cls == NATTEL__JNUM_OUT_OF_RANGE &&
+            fabs(jr) < 9223372036854775808.0) {
+            snprintf(why, size,
+                     "token %u: out of range but jansson reads %.17g", t, jr);
             return 0;
         }
         return 1;
@@ -1202,7 +1282,8 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
     case JSON_NULL: {
         char want = json_is_true(j) ? 't' : json_is_false(j) ? 'f' : 'n';
         if (tok->type != JSMN_PRIMITIVE || nattel__json_lead(d, t) != want) {
-            snprintf(why, size, "token %u: jansson has the literal %c...", t, want);
+            snprintf(why, size, "token %u: jansson has the literal %c...", t,
+                     want);
             return 0;
         }
         return 1;
@@ -1238,7 +1319,8 @@ static void check_one(const char *doc, size_t n, diff_stats *st)
     }
     if (!j) {
         enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_numeric_overflow || code == json_error_null_byte_in_key) {
+        if (code == json_error_numeric_overflow ||
+            code == json_error_null_byte_in_key) {
             /* jansson limits, not JSON syntax: not comparable. */
             st->skipped++;
             nattel__json_release(&d);
@@ -1248,9 +1330,10 @@ static void check_one(const char *doc, size_t n, diff_stats *st)
     char shown[600];
     if ((rc == NATTEL_OK) != (j != NULL)) {
         show(doc, n, shown, sizeof shown);
-        disagree("disagreement on <%s> (%zu bytes): nattel %s (%s), jansson %s (%s)",
-                 shown, n, rc ? "refuses" : "accepts", rc ? err.message : "",
-                 j ? "accepts" : "refuses", j ? "" : jerr.text);
+        disagree(
+            "disagreement on <%s> (%zu bytes): nattel %s (%s), jansson %s (%s)",
+            shown, n, rc ? "refuses" : "accepts", rc ? err.message : "",
+            j ? "accepts" : "refuses", j ? "" : jerr.text);
         json_decref(j);
         nattel__json_release(&d);
         return;
@@ -1263,7 +1346,8 @@ static void check_one(const char *doc, size_t n, diff_stats *st)
             disagree("values differ on <%s>: %s", shown, why);
         }
         if (NATTEL__JNEXT(&d.toks[0]) != (int)d.count)
-            disagree("root subtree link %d, %u tokens", NATTEL__JNEXT(&d.toks[0]), d.count);
+            disagree("root subtree link %d, %u tokens",
+                     NATTEL__JNEXT(&d.toks[0]), d.count);
     } else {
         st->rejected++;
         if (rc != NATTEL_EPARSE && rc != NATTEL_ELIMIT)
@@ -1281,7 +1365,8 @@ static void test_differential_jansson(void **state)
     diff_stats valid = {0, 0, 0, 0, 0}, mutated = {0, 0, 0, 0, 0};
     /* NATTEL_DIFF_DOCS raises the corpus size for a longer hunt. */
     const char *env_n = tu_env("NATTEL_DIFF_DOCS");
-    const unsigned N = env_n ? (unsigned)strtoul(env_n, NULL, 10) : 4000, MUTATIONS = 4;
+    const unsigned N = env_n ? (unsigned)strtoul(env_n, NULL, 10) : 4000,
+                   MUTATIONS = 4;
     if (env_n)
         r.s ^= (uint64_t)N * 0x100000001B3ULL;
     for (unsigned k = 0; k < N; k++) {
@@ -1296,32 +1381,64 @@ static void test_differential_jansson(void **state)
         }
     }
     /* Hand-picked documents go through the oracle too. */
-    static const char *const extra[] = {
-        "[1,]", "01", "1.", ".5", "-", "[1 2]", "{\"a\" 1}", "1 2", "[]x",
-        "\"\\ud800\"", "\"\xc0\x80\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
-        "\"\x01\"", "\"\\x\"", "", "  ", "{\"a\":1,\"a\":2}", "\"\\u0000\"",
-        "[-0,0.0e0,1E-0,1e+0]", "{\"\":{\"\":[]}}", "[\"\\/\"]", "1e400",
-        "99999999999999999999", "[nul]", "tru", "{\"a\":1:2}", "[1:2]",
-        "{\"a\",1}", "[\"a\":1]", "{\"a\":[}", "{\"a\":{]}", "[{]}", "{[}]",
-        "{\"a\" \"b\"}", "{\"a\":\"b\" \"c\"}", "[\"a\" ,, \"b\"]"};
+    static const char *const extra[] = {"[1,]",
+                                        "01",
+                                        "1.",
+                                        ".5",
+                                        "-",
+                                        "[1 2]",
+                                        "{\"a\" 1}",
+                                        "1 2",
+                                        "[]x",
+                                        "\"\\ud800\"",
+                                        "\"\xc0\x80\"",
+                                        "\"\xed\xa0\x80\"",
+                                        "\"\xf4\x90\x80\x80\"",
+                                        "\"\x01\"",
+                                        "\"\\x\"",
+                                        "",
+                                        "  ",
+                                        "{\"a\":1,\"a\":2}",
+                                        "\"\\u0000\"",
+                                        "[-0,0.0e0,1E-0,1e+0]",
+                                        "{\"\":{\"\":[]}}",
+                                        "[\"\\/\"]",
+                                        "1e400",
+                                        "99999999999999999999",
+                                        "[nul]",
+                                        "tru",
+                                        "{\"a\":1:2}",
+                                        "[1:2]",
+                                        "{\"a\",1}",
+                                        "[\"a\":1]",
+                                        "{\"a\":[}",
+                                        "{\"a\":{]}",
+                                        "[{]}",
+                                        "{[}]",
+                                        "{\"a\" \"b\"}",
+                                        "{\"a\":\"b\" \"c\"}",
+                                        "[\"a\" ,, \"b\"]"};
     diff_stats hand = {0, 0, 0, 0, 0};
     for (size_t k = 0; k < sizeof extra / sizeof *extra; k++)
         check_one(extra[k], strlen(extra[k]), &hand);
 
-    print_message("differential vs jansson: %u valid documents (%u accepted, %u "
-                  "skipped), %u mutated (%u accepted, %u refused, %u skipped), %u "
-                  "values compared\n",
-                  valid.docs, valid.accepted, valid.skipped, mutated.docs,
-                  mutated.accepted, mutated.rejected, mutated.skipped,
-                  valid.compared_values + mutated.compared_values);
+    print_message(
+        "differential vs jansson: %u valid documents (%u accepted, %u "
+        "skipped), %u mutated (%u accepted, %u refused, %u skipped), %u "
+        "values compared\n",
+        valid.docs, valid.accepted, valid.skipped, mutated.docs,
+        mutated.accepted, mutated.rejected, mutated.skipped,
+        valid.compared_values + mutated.compared_values);
     if (diff_failures)
-        fail_msg("%u documents where nattel and jansson disagree (first ones above)",
-                 diff_failures);
+        fail_msg(
+            "%u documents where nattel and jansson disagree (first ones above)",
+            diff_failures);
     /* The corpus must exercise both sides, or it proves nothing. */
     assert_true(valid.accepted > N * 9 / 10);
     assert_true(mutated.rejected > mutated.docs / 4);
     assert_true(mutated.accepted > mutated.docs / 20);
-    assert_true(valid.skipped + mutated.skipped < (valid.docs + mutated.docs) / 10);
+    assert_true(valid.skipped + mutated.skipped <
+                (valid.docs + mutated.docs) / 10);
     free(doc.p);
     free(mut.p);
 }
@@ -1331,7 +1448,8 @@ static void test_differential_jansson(void **state)
 static void test_differential_jansson(void **state)
 {
     (void)state;
-    print_message("jansson not found: the differential test against it is skipped\n");
+    print_message(
+        "jansson not found: the differential test against it is skipped\n");
     skip();
 }
 

@@ -72,12 +72,11 @@ static void test_open_put_count(void **state)
     assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
     nattel_envelope *env = nattel_envelope_new("1.0.0", "sess");
     for (int i = 0; i < 3; i++)
-        assert_int_equal(nattel_envelope_add(env,
-                                             cli("run", NULL,
-                                                 NATTEL_TASK_STATUS_SUCCESS,
-                                                 i, NULL),
-                                             T0 + i, &err),
-                         NATTEL_OK);
+        assert_int_equal(
+            nattel_envelope_add(
+                env, cli("run", NULL, NATTEL_TASK_STATUS_SUCCESS, i, NULL),
+                T0 + i, &err),
+            NATTEL_OK);
     assert_int_equal(nattel__store_put(st, env, T0 + 10, &err), NATTEL_OK);
     nattel_envelope_free(env);
     int64_t n = 0;
@@ -89,9 +88,8 @@ static void test_open_put_count(void **state)
     assert_int_equal(nattel__store_open(path, 1, &st, &err), NATTEL_OK);
     assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
     assert_int_equal(n, 3);
-    env = one_event_envelope(cli("x", NULL, NATTEL_TASK_STATUS_SUCCESS, 1,
-                                 NULL),
-                             "s");
+    env = one_event_envelope(
+        cli("x", NULL, NATTEL_TASK_STATUS_SUCCESS, 1, NULL), "s");
     assert_int_not_equal(nattel__store_put(st, env, T0, &err), NATTEL_OK);
     nattel_envelope_free(env);
     nattel__store_close(st);
@@ -107,9 +105,9 @@ static void test_open_errors(void **state)
     assert_int_equal(nattel__store_open(path, 1, &st, &err), NATTEL_EIO);
     assert_null(st);
     assert_non_null(strstr(err.message, path));
-    assert_int_equal(nattel__store_open("/nonexistent-dir/x/t.db", 0, &st,
-                                        &err),
-                     NATTEL_EIO);
+    assert_int_equal(
+        nattel__store_open("/nonexistent-dir/x/t.db", 0, &st, &err),
+        NATTEL_EIO);
     assert_non_null(strstr(err.message, "cannot open database"));
     free(path);
 }
@@ -175,10 +173,10 @@ static void test_report_rows(void **state)
     assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
     /* "run": durations 1..20 and one unknown; nearest rank 10 and 19. */
     for (int d = 20; d >= 1; d--)
-        put(st, cli("run", NULL,
-                    d % 5 ? NATTEL_TASK_STATUS_SUCCESS
-                          : NATTEL_TASK_STATUS_FAILURE,
-                    d, d % 5 ? NULL : (d % 2 ? "KeyError" : "ValueError")));
+        put(st,
+            cli("run", NULL,
+                d % 5 ? NATTEL_TASK_STATUS_SUCCESS : NATTEL_TASK_STATUS_FAILURE,
+                d, d % 5 ? NULL : (d % 2 ? "KeyError" : "ValueError")));
     put(st, cli("run", NULL, NATTEL_TASK_STATUS_INTERRUPTED, -1, "ValueError"));
     /* "info list": only unknown durations. */
     put(st, cli("info", "list", NATTEL_TASK_STATUS_ERROR, -1, NULL));

@@ -42,7 +42,8 @@ static void test_accepts(void **state)
         "e = {}\n",
         "x = 0xDEAD_beef\no = 0o17\nb = 0b1_0\n",
         "f = [1.0, -3e10, 6.626e-34, 1_000.5, inf, -nan, +inf, 0.0]\n",
-        "d = [1979-05-27T07:32:00Z, 1979-05-27 07:32:00.999-07:00, 1979-05-27, 07:32:00]\n",
+        "d = [1979-05-27T07:32:00Z, 1979-05-27 07:32:00.999-07:00, 1979-05-27, "
+        "07:32:00]\n",
         "d = 2024-02-29\n",
         "b = [true, false]\n",
         "s = \"\\u00e9\\U0001F600\\t\\\\\\\"\"\n",
@@ -63,19 +64,19 @@ static void test_refuses(void **state)
 {
     (void)state;
     static const char *const docs[] = {
-        "a = 1\na = 2\n",            /* duplicate key */
-        "[t]\n[t]\n",                /* table twice */
-        "a = 1\n[a]\n",              /* value then table */
-        "[a]\nb.c = 1\n[a.b]\n",     /* dotted-key table reopened */
-        "a.b = 1\n[a]\n",            /* ditto at the root */
+        "a = 1\na = 2\n",             /* duplicate key */
+        "[t]\n[t]\n",                 /* table twice */
+        "a = 1\n[a]\n",               /* value then table */
+        "[a]\nb.c = 1\n[a.b]\n",      /* dotted-key table reopened */
+        "a.b = 1\n[a]\n",             /* ditto at the root */
         "[a.b]\nc = 1\n[a]\nb = 1\n", /* implicit table then value */
-        "a = {b = 1}\n[a]\n",        /* inline tables are frozen */
+        "a = {b = 1}\n[a]\n",         /* inline tables are frozen */
         "a = {b = 1}\na.c = 2\n",
-        "a = [1]\n[[a]]\n",          /* static arrays too */
+        "a = [1]\n[[a]]\n", /* static arrays too */
         "[[a]]\n[a]\n",
         "t = {a = 1, a = 2}\n",
-        "t = {a = 1,}\n",            /* no trailing comma in inline tables */
-        "t = {a = 1\n}\n",           /* no newline either */
+        "t = {a = 1,}\n",  /* no trailing comma in inline tables */
+        "t = {a = 1\n}\n", /* no newline either */
         "a = 1 b = 2\n",
         "a =\n",
         "= 1\n",
@@ -83,7 +84,7 @@ static void test_refuses(void **state)
         "a = 'open\n",
         "a = \"\"\"never closed\n",
         "a = \"bad \\x escape\"\n",
-        "a = \"\\ud800\"\n",         /* surrogate */
+        "a = \"\\ud800\"\n", /* surrogate */
         "a = \"\\U00110000\"\n",
         "a = 00\n",
         "a = 1__0\n",
@@ -93,7 +94,7 @@ static void test_refuses(void **state)
         "a = 0x\n",
         "x = 0x_ff\n",
         "a = +0x1\n",
-        "a = 2023-02-29\n",          /* not a leap year */
+        "a = 2023-02-29\n", /* not a leap year */
         "a = 0000-01-01\n",
         "a = 1979-05-27T\n",
         "a = True\n",
@@ -105,13 +106,14 @@ static void test_refuses(void **state)
         "[ [a]]\n",
         "[]\n",
         "a.=1\n",
-        "k\xc3\xa9 = 1\n",           /* non-ASCII bare key */
+        "k\xc3\xa9 = 1\n", /* non-ASCII bare key */
         "a = 1 # ctrl \x01\n",
-        "a = 1\rb = 2\n",            /* lone CR */
-        "\xef\xbb\xbf" "a = 1\n",     /* BOM */
-        "a = \"\xff\"\n",            /* not UTF-8 */
+        "a = 1\rb = 2\n", /* lone CR */
+        "\xef\xbb\xbf"
+        "a = 1\n",        /* BOM */
+        "a = \"\xff\"\n", /* not UTF-8 */
         "a = '''x''''''\n",
-        "s = \"\"\"a \\ b\"\"\"\n",  /* backslash + space not at line end */
+        "s = \"\"\"a \\ b\"\"\"\n", /* backslash + space not at line end */
         "a = \"tab\x7f\"\n",
     };
     for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
@@ -159,7 +161,8 @@ static void test_values(void **state)
                       "x = [1, 'two']\n";
     nattel__toml *doc;
     nattel_error err;
-    assert_int_equal(nattel__toml_parse(src, strlen(src), &doc, &err), NATTEL_OK);
+    assert_int_equal(nattel__toml_parse(src, strlen(src), &doc, &err),
+                     NATTEL_OK);
     const nattel__toml_value *root = nattel__toml_root(doc);
     const nattel__toml_value *t = nattel__toml_get(root, "telemetry");
     assert_non_null(t);
@@ -170,8 +173,8 @@ static void test_values(void **state)
     assert_string_equal(str_of(nattel__toml_get(t, "mll")), "raw\\n");
     assert_int_equal(nattel__toml_get(t, "n")->kind, NATTEL__TOML_OTHER);
     assert_null(nattel__toml_get(t, "missing"));
-    const nattel__toml_value *x =
-        nattel__toml_get(nattel__toml_get(nattel__toml_get(root, "other"), "deep"), "x");
+    const nattel__toml_value *x = nattel__toml_get(
+        nattel__toml_get(nattel__toml_get(root, "other"), "deep"), "x");
     assert_non_null(x);
     assert_int_equal(x->kind, NATTEL__TOML_ARRAY);
     assert_int_equal(x->last->kind, NATTEL__TOML_STRING);
@@ -192,8 +195,8 @@ static void test_error_position(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepts),     cmocka_unit_test(test_refuses),
-        cmocka_unit_test(test_depth_limit), cmocka_unit_test(test_values),
+        cmocka_unit_test(test_accepts),        cmocka_unit_test(test_refuses),
+        cmocka_unit_test(test_depth_limit),    cmocka_unit_test(test_values),
         cmocka_unit_test(test_error_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
