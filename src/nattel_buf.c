@@ -1,4 +1,4 @@
-#include "nattel_error.h"
+#include "nattel_buf.h"
 
 #include <stdlib.h>
 #include <string.h>

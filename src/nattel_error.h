@@ -7,15 +7,6 @@
 #define NATTEL__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define NATTEL__PRINTF(a, b)
-/* Makes room for n more bytes (and a NUL) in b. */
-nattel_code nattel__buf_reserve(nattel_buf *b, size_t n);
-
-/* nattel__buf_reserve, only when the room is not already there. */
-static inline nattel_code nattel__buf_ensure(nattel_buf *b, size_t n)
-{
-    return n < b->cap - b->len ? NATTEL_OK : nattel__buf_reserve(b, n);
-}
-
 #endif
 
 /* Fills `err` (may be NULL) and returns `code`, so callers can write
@@ -27,14 +18,5 @@ nattel_code nattel__fail(nattel_error *err, nattel_code code, const char *fmt,
  * counts. Returns NATTEL_ENOMEM when a copy fails, else NATTEL_OK. */
 nattel_code nattel__problem(nattel_problems *p, const char *path,
                             const char *fmt, ...) NATTEL__PRINTF(3, 4);
-
-/* Makes room for n more bytes (and a NUL) in b. */
-nattel_code nattel__buf_reserve(nattel_buf *b, size_t n);
-
-/* nattel__buf_reserve, only when the room is not already there. */
-static inline nattel_code nattel__buf_ensure(nattel_buf *b, size_t n)
-{
-    return n < b->cap - b->len ? NATTEL_OK : nattel__buf_reserve(b, n);
-}
 
 #endif

@@ -1,5 +1,6 @@
 #include "nattel_event.h"
 
+#include "nattel_buf.h"
 #include "nattel_error.h"
 #include "nattel_json.h"
 #include "nattel_utf8.h"

@@ -1,6 +1,7 @@
 #define NATTEL__JSMN_IMPL
 #include "nattel_json.h"
 
+#include "nattel_buf.h"
 #include "nattel_error.h"
 #include "nattel_utf8.h"
 
