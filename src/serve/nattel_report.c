@@ -211,9 +211,18 @@ static char *printable(const char *s)
     char *copy = strdup(s);
     if (!copy)
         return NULL;
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    /* C0 controls, DEL and the C1 controls (U+0080..U+009F, UTF-8 C2 80 to
+     * C2 9F, e.g. CSI) could drive the terminal: each becomes '?'. */
+    char *o = copy;
+    for (const unsigned char *p = (const unsigned char *)copy; *p; p++) {
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            *o++ = '?';
+            p++;
+        } else {
+            *o++ = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+        }
+    }
+    *o = '\0';
     return copy;
 }
 

@@ -160,6 +160,7 @@ def random_events(rng, n):
         "configure": ["telemetry"],
         "d\u00e9mo": ["undefined"],          # non-ASCII
         "tab\there": ["undefined"],          # a control character
+        "csi\u009b2J": ["undefined"],         # a C1 control (CSI): clears a terminal
         "unknown": ["undefined"],
     }
     error_classes = ["ValueError", "KeyError", "FileNotFoundError",
@@ -203,7 +204,7 @@ def table_row(expected):
         return "-" if v is None else str(v)
 
     def printable(s):
-        return "".join("?" if ord(c) < 0x20 or ord(c) == 0x7f else c
+        return "".join("?" if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f else c
                        for c in s)
 
     errors = ", ".join("%s (%d)" % (printable(e["errorClass"]), e["count"])
