@@ -13,6 +13,8 @@
  */
 #include <nattel/nattel.h>
 
+#include "nattel_json.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +89,32 @@ static result bench_decode(const char *json, size_t len, double min_s)
     return r;
 }
 
+/* jsmn alone on the same bytes: the floor decode+validate stands on, since
+ * the reader tokenizes with jsmn before it verifies and decodes. */
+static result bench_jsmn(const char *json, size_t len, double min_s)
+{
+    nattel__jtok toks[NATTEL__JSON_SMALL];
+    unsigned long long n = 0;
+    unsigned batch = 1000;
+    double t0 = now_s(), t;
+    do {
+        for (unsigned k = 0; k < batch; k++) {
+            jsmn_parser p;
+            jsmn_init(&p);
+            int r = jsmn_parse(&p, json, len, toks, NATTEL__JSON_SMALL);
+            if (r <= 0) {
+                fprintf(stderr, "bench_codec: jsmn refused %s (%d)\n", json, r);
+                exit(1);
+            }
+            sink += (size_t)r;
+        }
+        n += batch;
+        t = now_s() - t0;
+    } while (t < min_s);
+    result r = {t * 1e9 / (double)n, n, t};
+    return r;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_codec [--seconds S] [--rounds N] [--machine] "
@@ -132,7 +160,7 @@ int main(int argc, char **argv)
     if (nattel_event_write_json(ev, &json, &err))
         die("nattel_event_write_json", &err);
 
-    result enc = {1e300, 0, 0}, dec = {1e300, 0, 0};
+    result enc = {1e300, 0, 0}, dec = {1e300, 0, 0}, tok = {1e300, 0, 0};
     for (int r = 0; r < rounds; r++) {
         if (do_enc) {
             result e = bench_encode(ev, min_s);
@@ -143,6 +171,9 @@ int main(int argc, char **argv)
             result d = bench_decode(json.data, json.len, min_s);
             if (d.ns_per_event < dec.ns_per_event)
                 dec = d;
+            d = bench_jsmn(json.data, json.len, min_s);
+            if (d.ns_per_event < tok.ns_per_event)
+                tok = d;
         }
     }
     if (machine) {
@@ -151,15 +182,16 @@ int main(int argc, char **argv)
         if (do_enc)
             printf("encode_ns %.1f\n", enc.ns_per_event);
         if (do_dec)
-            printf("decode_ns %.1f\n", dec.ns_per_event);
+            printf("decode_ns %.1f\njsmn_ns %.1f\n", dec.ns_per_event, tok.ns_per_event);
     } else {
         printf("event: %s (%zu bytes)\n", json.data, json.len);
         if (do_enc)
             printf("encode:          %8.1f ns/event (%llu events in %.2f s, best of %d)\n",
                    enc.ns_per_event, enc.events, enc.seconds, rounds);
         if (do_dec)
-            printf("decode+validate: %8.1f ns/event (%llu events in %.2f s, best of %d)\n",
-                   dec.ns_per_event, dec.events, dec.seconds, rounds);
+            printf("decode+validate: %8.1f ns/event (%llu events in %.2f s, best of %d)\n"
+                   "jsmn alone:      %8.1f ns/event\n",
+                   dec.ns_per_event, dec.events, dec.seconds, rounds, tok.ns_per_event);
     }
     nattel_buf_free(&json);
     nattel_event_free(ev);

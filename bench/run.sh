@@ -67,6 +67,7 @@ if cmake --build "$BUILD" --target bench_codec >"$work/bench_codec.build.log" 2>
     codec_ok=1
     enc=$(get encode_ns "$work/codec.txt")
     dec=$(get decode_ns "$work/codec.txt")
+    tok=$(get jsmn_ns "$work/codec.txt")
     echo "event: $(get event "$work/codec.txt") ($(get event_bytes "$work/codec.txt") bytes)"
 else
     echo "not measured: bench_codec did not build or run (see $work/bench_codec.build.log, $work/codec.err)"
@@ -81,6 +82,7 @@ fi
 if [ $codec_ok = 1 ]; then
     printf '  %-34s %10s ns/event\n' "nattel encode (write_json)" "$enc"
     printf '  %-34s %10s ns/event\n' "nattel decode+validate (wire mode)" "$dec"
+    printf '  %-34s %10s ns/event\n' "  of which jsmn tokenizing (floor)" "$tok"
 fi
 if [ $pyd_micro = 1 ]; then
     printf '  %-34s %10s ns/event\n' "pydantic model_dump_json" "$pdump"
