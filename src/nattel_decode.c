@@ -481,55 +481,12 @@ int nattel__json_root_has(const nattel__jdoc *d, const char *key)
 /* Envelope                                                          */
 /* ---------------------------------------------------------------- */
 
-enum env_rule { FIXED, NONEMPTY, ANY_STRING, TIMESTAMP, EVENTS };
-
-typedef struct env_key {
-    const char *key;
-    enum env_rule rule;
-    const char *fixed;
-} env_key;
-
-static const env_key env_keys[] = {
-    {"browserType", FIXED, "undefined"},
-    {"clientId", FIXED, NATTEL_CLIENT_ID},
-    {"clientType", FIXED, "Native"},
-    {"clientVariant", FIXED, "Release"},
-    {"clientVer", NONEMPTY, NULL},
-    {"cpuArchitecture", NONEMPTY, NULL},
-    {"deviceGdprBehOptIn", FIXED, "None"},
-    {"deviceGdprFuncOptIn", FIXED, "None"},
-    {"deviceGdprTechOptIn", FIXED, "None"},
-    {"deviceId", FIXED, "undefined"},
-    {"deviceMake", FIXED, "undefined"},
-    {"deviceModel", FIXED, "undefined"},
-    {"deviceOS", FIXED, "undefined"},
-    {"deviceOSVersion", FIXED, "undefined"},
-    {"deviceType", FIXED, "undefined"},
-    {"eventProtocol", FIXED, NATTEL_EVENT_PROTOCOL},
-    {"eventSchemaVer", ANY_STRING, NULL},
-    {"eventSysVer", ANY_STRING, NULL},
-    {"externalUserId", FIXED, "undefined"},
-    {"gdprBehOptIn", FIXED, "None"},
-    {"gdprFuncOptIn", FIXED, "None"},
-    {"gdprTechOptIn", FIXED, "None"},
-    {"idpId", FIXED, "undefined"},
-    {"integrationId", FIXED, "undefined"},
-    {"productName", FIXED, "undefined"},
-    {"productVersion", FIXED, "undefined"},
-    {"sentTs", TIMESTAMP, NULL},
-    {"sessionId", NONEMPTY, NULL},
-    {"userId", FIXED, "undefined"},
-    {"events", EVENTS, NULL},
-};
-
-#define ENV_KEYS (sizeof env_keys / sizeof *env_keys)
-
 static int env_index(const nattel__jdoc *d, unsigned key, size_t hint)
 {
-    for (size_t k = 0; k < ENV_KEYS; k++) {
-        size_t i = (hint + k) % ENV_KEYS;
-        if (nattel__json_string_eq(d, key, env_keys[i].key,
-                                   strlen(env_keys[i].key)))
+    for (size_t k = 0; k < NATTEL__ENV_KEYS; k++) {
+        size_t i = (hint + k) % NATTEL__ENV_KEYS;
+        if (nattel__json_string_eq(d, key, nattel__env_keys[i].key,
+                                   strlen(nattel__env_keys[i].key)))
             return (int)i;
     }
     return -1;
@@ -558,7 +515,7 @@ static size_t decode_small(const nattel__jdoc *d, unsigned t, char *buf,
     return nattel__json_decode_string(d, t, buf);
 }
 
-static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
+static void check_env_scalar(vctx *c, const nattel__env_key *k, unsigned t)
 {
     if (!nattel__json_is_string(c->d, t)) {
         wrong_type(c, t, "a string");
@@ -567,17 +524,17 @@ static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
     nattel_str raw = nattel__json_raw(c->d, t);
     char shown[64], ts[TS_RAW_MAX];
     switch (k->rule) {
-    case FIXED:
+    case NATTEL__ENV_FIXED:
         if (!nattel__json_string_eq(c->d, t, k->fixed, strlen(k->fixed))) {
             show(c->d, t, shown, sizeof shown);
             problem(c, "must be \"%s\", got %s", k->fixed, shown);
         }
         return;
-    case NONEMPTY:
+    case NATTEL__ENV_NONEMPTY:
         if (raw.len == 0)
             problem(c, "must not be empty");
         break;
-    case TIMESTAMP:
+    case NATTEL__ENV_TIMESTAMP:
         if (!nattel__ts_valid(ts, decode_small(c->d, t, ts, sizeof ts))) {
             show(c->d, t, shown, sizeof shown);
             problem(c, "%s is not a UTC timestamp YYYY-MM-DDTHH:MM:SS.mmmZ",
@@ -603,7 +560,7 @@ static void check_env_scalar(vctx *c, const env_key *k, unsigned t)
 
 typedef struct env_state {
     const nattel_registry *reg;
-    unsigned slot[ENV_KEYS]; /* value token of each key, 0 = absent */
+    unsigned slot[NATTEL__ENV_KEYS]; /* value token of each key, 0 = absent */
     nattel_envelope *env;    /* being filled; events owned by it */
 } env_state;
 
@@ -645,7 +602,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
     }
     if (slot[0]) {
         size_t old = push_key(c, "ts", 2);
-        env_key rule = {"ts", TIMESTAMP, NULL};
+        nattel__env_key rule = {"ts", NATTEL__ENV_TIMESTAMP, NULL};
         check_env_scalar(c, &rule, slot[0]);
         pop(c, old);
     }
@@ -718,13 +675,13 @@ static void decode_events(vctx *c, env_state *s, unsigned t)
 /* Every event's type must carry the envelope's eventSchemaVer. */
 static void check_versions(vctx *c, env_state *s)
 {
-    unsigned v = s->slot[16]; /* eventSchemaVer */
+    unsigned v = s->slot[NATTEL__K_SCHEMA_VER];
     if (!v || !nattel__json_is_string(c->d, v) || !s->env)
         return;
     for (size_t i = 0; i < s->env->count; i++) {
         const char *want = s->env->events[i]->type->schema_version;
         if (!nattel__json_string_eq(c->d, v, want, strlen(want))) {
-            size_t old = push_key(c, "eventSchemaVer", 14);
+            size_t old = push_key(c, "eventSchemaVer", strlen("eventSchemaVer"));
             problem(c,
                     "events[%zu] (%s) has schema version %s; one envelope "
                     "holds one schema version",
@@ -758,14 +715,14 @@ static void decode_envelope(vctx *c, env_state *s)
         pop(c, old);
         key = (unsigned)NATTEL__JNEXT(&d->toks[value]);
     }
-    for (size_t i = 0; i < ENV_KEYS && !c->fatal; i++) {
-        size_t old = push_key(c, env_keys[i].key, strlen(env_keys[i].key));
+    for (size_t i = 0; i < NATTEL__ENV_KEYS && !c->fatal; i++) {
+        size_t old = push_key(c, nattel__env_keys[i].key, strlen(nattel__env_keys[i].key));
         if (!s->slot[i])
             problem(c, "field required");
-        else if (env_keys[i].rule == EVENTS)
+        else if (nattel__env_keys[i].rule == NATTEL__ENV_EVENTS)
             decode_events(c, s, s->slot[i]);
         else
-            check_env_scalar(c, &env_keys[i], s->slot[i]);
+            check_env_scalar(c, &nattel__env_keys[i], s->slot[i]);
         pop(c, old);
     }
     check_versions(c, s);
@@ -773,11 +730,10 @@ static void decode_envelope(vctx *c, env_state *s)
 
 static nattel_envelope *envelope_from_slots(const nattel__jdoc *d, env_state *s)
 {
-    /* Indices into env_keys. */
-    char *ver = dup_string(d, s->slot[4]);
-    char *session = dup_string(d, s->slot[27]);
-    char *arch = dup_string(d, s->slot[5]);
-    char *sys = dup_string(d, s->slot[17]);
+    char *ver = dup_string(d, s->slot[NATTEL__K_CLIENT_VER]);
+    char *session = dup_string(d, s->slot[NATTEL__K_SESSION_ID]);
+    char *arch = dup_string(d, s->slot[NATTEL__K_CPU_ARCH]);
+    char *sys = dup_string(d, s->slot[NATTEL__K_SYS_VER]);
     nattel_envelope *env = ver && session && arch && sys
                                ? nattel__envelope_alloc(ver, session, arch, sys)
                                : NULL;
@@ -811,9 +767,9 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
             memcpy(env->ts, s.env->ts, sizeof env->ts);
             env->count = s.env->count;
             s.env->count = 0;
-            env->schema_ver = dup_string(d, s.slot[16]);
+            env->schema_ver = dup_string(d, s.slot[NATTEL__K_SCHEMA_VER]);
             char sent[TS_RAW_MAX];
-            decode_small(d, s.slot[26], sent, sizeof sent);
+            decode_small(d, s.slot[NATTEL__K_SENT_TS], sent, sizeof sent);
             memcpy(env->sent_ts, sent, NATTEL_TS_LEN);
             env->sent_ts[NATTEL_TS_LEN] = '\0';
         }

@@ -150,58 +150,54 @@ const char *nattel_envelope_sent_ts(const nattel_envelope *env)
     return env->sent_ts[0] ? env->sent_ts : NULL;
 }
 
-/* Keys in wire order; NULL values are filled from the envelope. */
-typedef struct wire_key {
-    const char *key;
-    const char *fixed;
-} wire_key;
+#define FIXED(k, v) {k, NATTEL__ENV_FIXED, v}
 
-static const wire_key envelope_keys[] = {
-    {"browserType", "undefined"},
-    {"clientId", NATTEL_CLIENT_ID},
-    {"clientType", "Native"},
-    {"clientVariant", "Release"},
-    {"clientVer", NULL},
-    {"cpuArchitecture", NULL},
-    {"deviceGdprBehOptIn", "None"},
-    {"deviceGdprFuncOptIn", "None"},
-    {"deviceGdprTechOptIn", "None"},
-    {"deviceId", "undefined"},
-    {"deviceMake", "undefined"},
-    {"deviceModel", "undefined"},
-    {"deviceOS", "undefined"},
-    {"deviceOSVersion", "undefined"},
-    {"deviceType", "undefined"},
-    {"eventProtocol", NATTEL_EVENT_PROTOCOL},
-    {"eventSchemaVer", NULL},
-    {"eventSysVer", NULL},
-    {"externalUserId", "undefined"},
-    {"gdprBehOptIn", "None"},
-    {"gdprFuncOptIn", "None"},
-    {"gdprTechOptIn", "None"},
-    {"idpId", "undefined"},
-    {"integrationId", "undefined"},
-    {"productName", "undefined"},
-    {"productVersion", "undefined"},
-    {"sentTs", NULL},
-    {"sessionId", NULL},
-    {"userId", "undefined"},
+const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS] = {
+    FIXED("browserType", "undefined"),
+    FIXED("clientId", NATTEL_CLIENT_ID),
+    FIXED("clientType", "Native"),
+    FIXED("clientVariant", "Release"),
+    {"clientVer", NATTEL__ENV_NONEMPTY, NULL},
+    {"cpuArchitecture", NATTEL__ENV_NONEMPTY, NULL},
+    FIXED("deviceGdprBehOptIn", "None"),
+    FIXED("deviceGdprFuncOptIn", "None"),
+    FIXED("deviceGdprTechOptIn", "None"),
+    FIXED("deviceId", "undefined"),
+    FIXED("deviceMake", "undefined"),
+    FIXED("deviceModel", "undefined"),
+    FIXED("deviceOS", "undefined"),
+    FIXED("deviceOSVersion", "undefined"),
+    FIXED("deviceType", "undefined"),
+    FIXED("eventProtocol", NATTEL_EVENT_PROTOCOL),
+    {"eventSchemaVer", NATTEL__ENV_STRING, NULL},
+    {"eventSysVer", NATTEL__ENV_STRING, NULL},
+    FIXED("externalUserId", "undefined"),
+    FIXED("gdprBehOptIn", "None"),
+    FIXED("gdprFuncOptIn", "None"),
+    FIXED("gdprTechOptIn", "None"),
+    FIXED("idpId", "undefined"),
+    FIXED("integrationId", "undefined"),
+    FIXED("productName", "undefined"),
+    FIXED("productVersion", "undefined"),
+    {"sentTs", NATTEL__ENV_TIMESTAMP, NULL},
+    {"sessionId", NATTEL__ENV_NONEMPTY, NULL},
+    FIXED("userId", "undefined"),
+    {"events", NATTEL__ENV_EVENTS, NULL},
 };
 
-static const char *variable_value(const nattel_envelope *env, const char *key,
-                                  const char *sent_ts)
+/* The value of key k of the table; events are written separately. */
+static const char *key_value(const nattel_envelope *env, size_t k,
+                             const char *sent_ts)
 {
-    if (!strcmp(key, "clientVer"))
-        return env->client_ver;
-    if (!strcmp(key, "cpuArchitecture"))
-        return env->cpu_architecture;
-    if (!strcmp(key, "eventSchemaVer"))
-        return env->schema_ver;
-    if (!strcmp(key, "eventSysVer"))
-        return env->event_sys_ver;
-    if (!strcmp(key, "sentTs"))
-        return sent_ts;
-    return env->session_id;
+    switch (k) {
+    case NATTEL__K_CLIENT_VER: return env->client_ver;
+    case NATTEL__K_CPU_ARCH: return env->cpu_architecture;
+    case NATTEL__K_SCHEMA_VER: return env->schema_ver;
+    case NATTEL__K_SYS_VER: return env->event_sys_ver;
+    case NATTEL__K_SENT_TS: return sent_ts;
+    case NATTEL__K_SESSION_ID: return env->session_id;
+    default: return nattel__env_keys[k].fixed;
+    }
 }
 
 static nattel_code put_key(nattel_buf *b, const char *key)
@@ -256,12 +252,9 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
                             "no sentTs: pass the send time in milliseconds");
     size_t start = out->len;
     nattel_code rc = NATTEL__PUT_LIT(out, "{");
-    for (size_t k = 0; !rc && k < sizeof envelope_keys / sizeof *envelope_keys;
-         k++) {
-        const char *v = envelope_keys[k].fixed;
-        if (!v)
-            v = variable_value(env, envelope_keys[k].key, sent);
-        if ((rc = put_key(out, envelope_keys[k].key)) ||
+    for (size_t k = 0; !rc && k < NATTEL__K_EVENTS; k++) {
+        const char *v = key_value(env, k, sent);
+        if ((rc = put_key(out, nattel__env_keys[k].key)) ||
             (rc = nattel__json_put_string(out, v, strlen(v))) ||
             (rc = NATTEL__PUT_LIT(out, ",")))
             break;

@@ -15,6 +15,37 @@ struct nattel_envelope {
     char ts[NATTEL_ENVELOPE_MAX_EVENTS][NATTEL_TS_LEN + 1];
 };
 
+/* The envelope's keys in wire order, each with the rule the decoder checks
+ * and, for fixed keys, the one value the writer writes: one table for both
+ * directions, so they cannot drift apart. */
+typedef enum nattel__env_rule {
+    NATTEL__ENV_FIXED,     /* exactly `fixed` */
+    NATTEL__ENV_NONEMPTY,  /* a non-empty string */
+    NATTEL__ENV_STRING,    /* any string */
+    NATTEL__ENV_TIMESTAMP, /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+    NATTEL__ENV_EVENTS     /* the events array */
+} nattel__env_rule;
+
+typedef struct nattel__env_key {
+    const char *key;
+    nattel__env_rule rule;
+    const char *fixed;
+} nattel__env_key;
+
+/* Indices of the keys whose values vary. */
+enum {
+    NATTEL__K_CLIENT_VER = 4,
+    NATTEL__K_CPU_ARCH = 5,
+    NATTEL__K_SCHEMA_VER = 16,
+    NATTEL__K_SYS_VER = 17,
+    NATTEL__K_SENT_TS = 26,
+    NATTEL__K_SESSION_ID = 27,
+    NATTEL__K_EVENTS = 29,
+    NATTEL__ENV_KEYS = 30
+};
+
+extern const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS];
+
 /* An envelope with these exact strings (copied); NULL when out of memory. */
 nattel_envelope *nattel__envelope_alloc(const char *client_ver,
                                         const char *session_id,
