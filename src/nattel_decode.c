@@ -9,6 +9,7 @@
 #include "nattel_error.h"
 #include "nattel_event.h"
 #include "nattel_json.h"
+#include "nattel_utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -100,10 +101,7 @@ static void pop(vctx *c, size_t old)
 static size_t push_token_key(vctx *c, unsigned t)
 {
     nattel_str raw = nattel__json_raw(c->d, t);
-    size_t n = raw.len > 64 ? 64 : raw.len;
-    while (n < raw.len && n > 0 && ((unsigned char)raw.ptr[n] & 0xC0) == 0x80)
-        n--; /* do not cut a UTF-8 sequence */
-    return push_key(c, raw.ptr, n);
+    return push_key(c, raw.ptr, nattel__utf8_cut(raw.ptr, raw.len, 64));
 }
 
 /* The JSON text of a scalar token for messages, cut at 40 bytes. */
@@ -117,10 +115,7 @@ static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
     }
     size_t start = (size_t)tok->start - (tok->type == JSMN_STRING);
     size_t n = (size_t)tok->end + (tok->type == JSMN_STRING) - start;
-    size_t cut = n > 40 ? 40 : n;
-    while (cut < n && cut > 0 &&
-           ((unsigned char)d->src[start + cut] & 0xC0) == 0x80)
-        cut--;
+    size_t cut = nattel__utf8_cut(d->src + start, n, 40);
     snprintf(out, size, "%.*s%s", (int)cut, d->src + start,
              cut < n ? "..." : "");
 }

@@ -498,19 +498,12 @@ nattel_code nattel_event_check(const nattel_event *ev, nattel_error *err)
     return NATTEL_OK;
 }
 
-static nattel_code put_value(nattel_buf *b, const nattel_field *f,
-                             const nattel_value *v)
+/* The kinds put_field does not write in place. */
+static nattel_code put_other_value(nattel_buf *b, const nattel_field *f,
+                                   const nattel_value *v)
 {
     nattel_code rc;
     switch (f->kind) {
-    case NATTEL_KIND_STRING:
-        return nattel__json_put_string(b, v->s.ptr, v->s.len);
-    case NATTEL_KIND_ENUM: {
-        const char *s = f->enum_type->values[v->e];
-        return nattel__json_put_string(b, s, strlen(s));
-    }
-    case NATTEL_KIND_INT64:
-        return nattel__json_put_int(b, v->i);
     case NATTEL_KIND_NUMBER:
         return nattel__json_put_double(b, v->d);
     case NATTEL_KIND_BOOL:
@@ -526,8 +519,9 @@ static nattel_code put_value(nattel_buf *b, const nattel_field *f,
                 return rc;
         }
         return NATTEL__PUT_LIT(b, "]");
+    default: /* strings, enums and integers: put_field */
+        return NATTEL_EINVAL;
     }
-    return NATTEL_EINVAL;
 }
 
 /* Writes one field, `"name":value`, preceded by a comma unless first.
@@ -561,7 +555,7 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
         o = nattel__json_write_int(o, v->i);
     } else {
         b->len = (size_t)(o - b->data);
-        return put_value(b, f, v);
+        return put_other_value(b, f, v);
     }
     if (!o)
         return NATTEL_EINVAL;

@@ -88,15 +88,18 @@ static int read_u4(const char *s, size_t avail, unsigned *cp)
     return 1;
 }
 
-/* Whether any byte of the 8-byte word is < 0x20, >= 0x80 or a backslash:
- * the only bytes of a string that need a closer look. */
-static int word_needs_look(uint64_t w)
+/* Non-zero when some byte of w needs more than a copy in a JSON string: a
+ * control character, '"', '\\' or a non-ASCII byte to validate. The
+ * reader uses it too: inside a verified string token '"' cannot occur
+ * unescaped, so there it flags exactly the bytes that need a closer look. */
+static uint64_t care_bits(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t ctl = (w - ones * 0x20) & ~w & highs;
-    uint64_t bs = w ^ (ones * '\\');
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    q = (q - ones) & ~q & highs;
     bs = (bs - ones) & ~bs & highs;
-    return ((w & highs) | ctl | bs) != 0;
+    return (w & highs) | ctl | q | bs;
 }
 
 static nattel_code verify_string(verifier *v, unsigned t)
@@ -109,7 +112,7 @@ static nattel_code verify_string(verifier *v, unsigned t)
         while (i + 8 <= end) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (word_needs_look(w))
+            if (care_bits(w))
                 break;
             i += 8;
         }
@@ -673,23 +676,6 @@ static const unsigned char must_escape[256] =
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Non-zero when some byte of w needs more than a copy in a JSON string: a
- * control character, '"', '\\' or a non-ASCII byte to validate. */
-static uint64_t care_bits(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t ctl = (w - ones * 0x20) & ~w & highs;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    q = (q - ones) & ~q & highs;
-    bs = (bs - ones) & ~bs & highs;
-    return (w & highs) | ctl | q | bs;
-}
-
-static int word_needs_care(uint64_t w)
-{
-    return care_bits(w) != 0;
-}
-
 /* Copies s[0..n) to o when no byte needs care; returns the end, or NULL
  * (having written nothing that matters) when some byte does. Words are
  * read only inside s: the last one overlaps the one before. */
@@ -741,7 +727,7 @@ char *nattel__json_write_string(char *o, const char *s, size_t n)
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (word_needs_care(w))
+            if (care_bits(w))
                 break;
             memcpy(o, &w, 8);
             o += 8;

@@ -11,6 +11,7 @@
 #include "nattel_registry.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,6 @@ static char *owned_string(loader *l, unsigned t)
 static nattel_code bad(loader *l, const char *path, const char *fmt, ...)
     NATTEL__PRINTF(3, 4);
 
-#include <stdarg.h>
 static nattel_code bad(loader *l, const char *path, const char *fmt, ...)
 {
     char msg[300];

@@ -84,3 +84,11 @@ size_t nattel__utf8_encode(unsigned cp, char *out)
     out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
 }
+
+size_t nattel__utf8_cut(const char *s, size_t n, size_t max)
+{
+    size_t cut = n > max ? max : n;
+    while (cut < n && cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}

@@ -12,6 +12,10 @@ size_t nattel__utf8_valid_prefix(const char *s, size_t n);
  * it is not one. */
 size_t nattel__utf8_seq(const unsigned char *s, size_t avail);
 
+/* The longest prefix of s[0..n) of at most max bytes that does not end
+ * inside a UTF-8 sequence (for cutting text shown in messages). */
+size_t nattel__utf8_cut(const char *s, size_t n, size_t max);
+
 /* Encodes code point cp (valid, not a surrogate) into out; returns bytes. */
 size_t nattel__utf8_encode(unsigned cp, char *out);
 
