@@ -18,12 +18,7 @@ except ImportError:
     sys.exit(77)
 
 BIN = os.environ.get("NATTEL_BIN")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
+from nattel_testlib import check, failures  # noqa: E402
 
 
 def run(args, env_extra, home):

@@ -27,12 +27,7 @@ if not REF or not (os.path.isfile(ENVELOPE) and os.path.isfile(EVENT)):
     sys.exit(77)
 
 BIN = os.environ.get("NATTEL_BIN")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
+from nattel_testlib import check, failures  # noqa: E402
 
 
 def load(path):

@@ -23,12 +23,7 @@ except ImportError:
 BIN = os.environ.get("NATTEL_BIN")
 PROMPT_END = b"[Y/n]: "
 EMIT = ["emit", "--command", "run", "--status", "success"]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
+from nattel_testlib import check, failures  # noqa: E402
 
 
 def base_env(consent_file):

@@ -23,21 +23,7 @@ import re
 import subprocess
 import sys
 
-SKIP = 77
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL: " + msg, file=sys.stderr)
-
-
-def env(name):
-    v = os.environ.get(name)
-    if not v:
-        print(f"{name} is not set (run through CTest)", file=sys.stderr)
-        sys.exit(1)
-    return v
+from nattel_testlib import SKIP, env, fail, failures  # noqa: E402
 
 
 NATTEL = env("NATTEL_BIN")
