@@ -104,8 +104,8 @@ static nattel_code send_http(void *state, const char *payload, size_t len,
     return NATTEL_OK;
 }
 
-nattel_code nattel_transport_for_config(const nattel_config *cfg,
-                                        nattel_transport *out,
+nattel_code nattel_sink_for_config(const nattel_config *cfg,
+                                        nattel_sink *out,
                                         nattel_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -126,7 +126,7 @@ nattel_code nattel_transport_for_config(const nattel_config *cfg,
     return NATTEL_OK;
 }
 
-nattel_code nattel_transport_send(nattel_transport *t, const char *payload,
+nattel_code nattel_sink_send(nattel_sink *t, const char *payload,
                                   size_t len, nattel_error *err)
 {
     if (!t || !t->send)
@@ -134,7 +134,7 @@ nattel_code nattel_transport_send(nattel_transport *t, const char *payload,
     return t->send(t->state, payload, len, err);
 }
 
-void nattel_transport_release(nattel_transport *t)
+void nattel_sink_release(nattel_sink *t)
 {
     if (!t)
         return;

@@ -55,11 +55,11 @@ static nattel_code deliver(const nattel_config *cfg, nattel_event *ev,
         return rc;
     }
     nattel_buf payload = NATTEL_BUF_INIT;
-    nattel_transport t;
+    nattel_sink t;
     if (!(rc = nattel_envelope_write_json(env, now, &payload, err)) &&
-        !(rc = nattel_transport_for_config(cfg, &t, err))) {
-        rc = nattel_transport_send(&t, payload.data, payload.len, err);
-        nattel_transport_release(&t);
+        !(rc = nattel_sink_for_config(cfg, &t, err))) {
+        rc = nattel_sink_send(&t, payload.data, payload.len, err);
+        nattel_sink_release(&t);
     }
     nattel_buf_free(&payload);
     nattel_envelope_free(env);

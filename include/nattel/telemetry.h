@@ -246,24 +246,24 @@ nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
  * `send` receives one complete payload (an envelope's JSON, no newline).
  * `free` releases `state`; either may be NULL.
  */
-typedef struct nattel_transport {
+typedef struct nattel_sink {
     void *state;
     nattel_code (*send)(void *state, const char *payload, size_t len,
                         nattel_error *err);
     void (*free)(void *state);
-} nattel_transport;
+} nattel_sink;
 
 /* The built-in transport for cfg's sink. The http(s) one does not send yet
  * (durable delivery is a later part): it writes a debug line saying the
  * event was built and not sent. */
-nattel_code nattel_transport_for_config(const nattel_config *cfg,
-                                        nattel_transport *out,
+nattel_code nattel_sink_for_config(const nattel_config *cfg,
+                                        nattel_sink *out,
                                         nattel_error *err);
 /* t->send, or NATTEL_OK when there is none. */
-nattel_code nattel_transport_send(nattel_transport *t, const char *payload,
+nattel_code nattel_sink_send(nattel_sink *t, const char *payload,
                                   size_t len, nattel_error *err);
 /* Calls t->free and clears *t; accepts NULL. */
-void nattel_transport_release(nattel_transport *t);
+void nattel_sink_release(nattel_sink *t);
 
 /* ------------------------------------------------------------------ */
 /* One event through consent and delivery                              */

@@ -387,38 +387,38 @@ static void test_transports(void **state)
     assert_int_equal(pipe(p), 0);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
     nattel_config cfg;
-    nattel_transport t;
+    nattel_sink t;
     nattel_error err;
     const char payload[] = "{\"a\":1}";
 
     sink_config(&cfg, p[1], "stdout", 0, 0);
-    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), 0);
-    assert_int_equal(nattel_transport_send(&t, payload, 7, &err), 0);
-    nattel_transport_release(&t);
+    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
+    assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
+    nattel_sink_release(&t);
     assert_string_equal(drain(p[0]), "{\"a\":1}\n");
 
     const char *quiet[] = {"", NATTEL_DEFAULT_ENDPOINT};
     for (int dry = 0; dry <= 1; dry++)
         for (size_t i = 0; i < 2; i++) {
             sink_config(&cfg, p[1], dry ? "stdout" : quiet[i], dry, 0);
-            assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), 0);
-            assert_int_equal(nattel_transport_send(&t, payload, 7, &err), 0);
-            nattel_transport_release(&t);
+            assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
+            assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
+            nattel_sink_release(&t);
             assert_string_equal(drain(p[0]), "");
         }
 
     sink_config(&cfg, p[1], NATTEL_DEFAULT_ENDPOINT, 0, 1);
-    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err), 0);
-    assert_int_equal(nattel_transport_send(&t, payload, 7, &err), 0);
-    nattel_transport_release(&t);
+    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
+    assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
+    nattel_sink_release(&t);
     char *line = drain(p[0]);
     assert_non_null(strstr(line, "not sent"));
     assert_null(strstr(line, "{\"a\""));
 
     sink_config(&cfg, p[1], "gopher://x", 0, 0);
-    assert_int_equal(nattel_transport_for_config(&cfg, &t, &err),
+    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err),
                      NATTEL_EINVAL);
-    nattel_transport_release(&t);
+    nattel_sink_release(&t);
     close(p[0]);
     close(p[1]);
 }

@@ -1,0 +1,247 @@
+/*
+ * nattel client: the library's face for hosts that send telemetry.
+ *
+ * Lifecycle (as sentry-native's options/init/flush/close and libcurl's
+ * opaque handles):
+ *
+ *   nattel_options *o = nattel_options_new();
+ *   nattel_options_from_env(o, NULL, NULL, &err);    // NAT_* variables
+ *   nattel_options_set_client_version(o, "1.2.3", &err);
+ *   nattel_client *c = nattel_client_new(o, &err);   // takes o
+ *   nattel_client_emit(c, ev, &err);                 // takes ev
+ *   nattel_client_flush(c, 200, &err);               // optional
+ *   nattel_client_free(c);
+ *
+ * Options are opaque and set through functions, so adding one never
+ * changes the ABI. Every option's default is stated beside its setter.
+ * Setters copy their arguments and fail (NATTEL_EINVAL) only on a value
+ * that breaks the rule they state.
+ *
+ * What the client promises its host (DESIGN.md promises 3, 4 and 5):
+ *  - Consent first. Consent is resolved once per client, at the first
+ *    nattel_client_consent() or nattel_client_emit(). When it is off,
+ *    nothing past that decision happens: no payload is built, the state
+ *    directory is neither created nor read, no flusher starts.
+ *  - Never in the way. In the default mode, emit writes the event into
+ *    the spool (a temporary file, then rename) and, when no flusher runs
+ *    and no back-off is pending, starts a detached flusher process; it
+ *    never waits on the network. The "stdout" endpoint is the only sink
+ *    that writes synchronously (to the log descriptor, standard error).
+ *  - Never loses an event: what is spooled stays until it is delivered,
+ *    rejected by the server, or dropped by a documented bound; every drop
+ *    is counted and recorded in the audit log.
+ *
+ * Thread rules: an options object belongs to one thread until it is
+ * handed to nattel_client_new(). A client may be used from several
+ * threads; emit and flush serialize internally.
+ */
+#ifndef NATTEL_CLIENT_H
+#define NATTEL_CLIENT_H
+
+#include <nattel/nattel.h>
+#include <nattel/telemetry.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct nattel_options nattel_options;
+
+/* Options at their defaults; reads no environment. NULL when out of
+ * memory. */
+nattel_options *nattel_options_new(void);
+void nattel_options_free(nattel_options *opts);
+
+/*
+ * Reads the NAT-compatible environment (NAT_TELEMETRY_ENABLED,
+ * DO_NOT_TRACK, NAT_TELEMETRY_ENDPOINT, NAT_TELEMETRY_DRY_RUN,
+ * NAT_SESSION_PREFIX, NAT_TELEMETRY_CONSENT_FILE, NATTEL_STATE_DIR,
+ * NATTEL_DEBUG, NATTEL_FLUSHER, HOME, XDG_STATE_HOME) through
+ * `getenv_fn(ctx, name)` (NULL: the process environment) into `opts`,
+ * replacing what those variables decide. Setters called afterwards win.
+ */
+nattel_code nattel_options_from_env(nattel_options *opts,
+                                    nattel_getenv_fn getenv_fn, void *ctx,
+                                    nattel_error *err);
+
+/* Where payloads go: an http(s) URL, "stdout" (one JSON line per payload
+ * on the log descriptor) or "" (build, send nothing). Default
+ * NATTEL_DEFAULT_ENDPOINT. Anything else is NATTEL_EINVAL. */
+nattel_code nattel_options_set_endpoint(nattel_options *opts, const char *url,
+                                        nattel_error *err);
+
+/* Spool, audit log and delivery state. Default: $NATTEL_STATE_DIR, else
+ * $XDG_STATE_HOME/nattel, else ~/.local/state/nattel. Must be absolute. */
+nattel_code nattel_options_set_state_dir(nattel_options *opts,
+                                         const char *dir, nattel_error *err);
+
+/* The consent file. Default ~/.config/nat/telemetry.toml. */
+nattel_code nattel_options_set_consent_file(nattel_options *opts,
+                                            const char *path,
+                                            nattel_error *err);
+
+/* Sent as clientVer and productVersion's source. Default "unknown". */
+nattel_code nattel_options_set_client_version(nattel_options *opts,
+                                              const char *version,
+                                              nattel_error *err);
+
+/* Whether consent resolution may show the first-run prompt. Default
+ * NATTEL_PROMPT_IF_TERMINAL. */
+void nattel_options_set_prompt(nattel_options *opts, nattel_prompt_mode mode);
+
+/* Build and record payloads, send nothing (NAT_TELEMETRY_DRY_RUN).
+ * Default 0. */
+void nattel_options_set_dry_run(nattel_options *opts, int on);
+
+/* Debug lines ("nattel: debug: ...") on the log descriptor. Default 0
+ * (NATTEL_DEBUG). */
+void nattel_options_set_debug(nattel_options *opts, int on);
+
+/* Where debug lines and the "stdout" sink write. Default 2. */
+void nattel_options_set_log_fd(nattel_options *opts, int fd);
+
+/* The sender's libcurl timeouts, in milliseconds. Defaults: connect 3000,
+ * total 10000. Must be positive. */
+nattel_code nattel_options_set_timeouts(nattel_options *opts,
+                                        int64_t connect_ms, int64_t total_ms,
+                                        nattel_error *err);
+
+/* Spool bounds: past either, the oldest events are dropped first and
+ * counted. Defaults: 1000 events, 4 MiB. Must be positive. */
+nattel_code nattel_options_set_spool_limits(nattel_options *opts,
+                                            size_t max_events,
+                                            size_t max_bytes,
+                                            nattel_error *err);
+
+typedef enum nattel_delivery_mode {
+    /* Spool, then start a detached flusher process (the default: short
+     * lived command-line hosts). */
+    NATTEL_DELIVERY_SPAWN = 0,
+    /* Spool, and deliver from a background thread of this client (long
+     * running hosts). nattel_client_flush() waits at most its timeout;
+     * what is left stays in the spool for a later process. */
+    NATTEL_DELIVERY_IN_PROCESS = 1,
+    /* Spool only; something else (`nattel flush`) delivers. */
+    NATTEL_DELIVERY_SPOOL_ONLY = 2
+} nattel_delivery_mode;
+
+/* Default NATTEL_DELIVERY_SPAWN. */
+void nattel_options_set_delivery_mode(nattel_options *opts,
+                                      nattel_delivery_mode mode);
+
+/* The flusher program started in NATTEL_DELIVERY_SPAWN mode. Default:
+ * $NATTEL_FLUSHER, else the path fixed at install time, else the one in
+ * the build tree. */
+nattel_code nattel_options_set_flusher_path(nattel_options *opts,
+                                            const char *path,
+                                            nattel_error *err);
+
+/* Test and host seams. The real-time clock (Unix ms) stamps events; the
+ * monotonic clock (ms from any origin) measures durations and back-off.
+ * Defaults: CLOCK_REALTIME and CLOCK_MONOTONIC. NULL restores a default. */
+void nattel_options_set_clock(nattel_options *opts,
+                              int64_t (*realtime_ms)(void *ctx),
+                              int64_t (*monotonic_ms)(void *ctx), void *ctx);
+
+/* Fills buf with n random bytes (session ids, jitter). Default
+ * getrandom(2). NULL restores the default. */
+void nattel_options_set_random(nattel_options *opts,
+                               nattel_code (*random_bytes)(void *ctx,
+                                                           void *buf, size_t n,
+                                                           nattel_error *err),
+                               void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Transports                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A transport takes complete payloads (an envelope's JSON, no newline). It
+ * is a small set of hooks around an opaque state, so tests and hosts can
+ * swap it. Built-in transports: none, stdout (standard error), the spool
+ * (the default for http(s) endpoints) and the libcurl sender the flusher
+ * uses.
+ */
+typedef struct nattel_transport nattel_transport;
+
+typedef nattel_code (*nattel_transport_send_fn)(void *state,
+                                                const char *payload,
+                                                size_t len, nattel_error *err);
+
+/* A transport whose send hook is `send`. NULL when out of memory. */
+nattel_transport *nattel_transport_new(nattel_transport_send_fn send);
+void nattel_transport_set_state(nattel_transport *t, void *state);
+/* Called once by nattel_client_new(). */
+void nattel_transport_set_startup(
+    nattel_transport *t,
+    nattel_code (*startup)(void *state, nattel_error *err));
+/* Waits at most timeout_ms for what the transport holds. */
+void nattel_transport_set_flush(nattel_transport *t,
+                                nattel_code (*flush)(void *state,
+                                                     int64_t timeout_ms,
+                                                     nattel_error *err));
+/* Called once by nattel_client_free(), before free. */
+void nattel_transport_set_shutdown(nattel_transport *t,
+                                   void (*shutdown)(void *state));
+/* Releases the state. */
+void nattel_transport_set_free(nattel_transport *t, void (*free_fn)(void *));
+void nattel_transport_free(nattel_transport *t);
+
+/* Replaces the built-in transport the endpoint selects; the options take
+ * ownership of `t` (NULL: back to the built-in one). */
+void nattel_options_set_transport(nattel_options *opts, nattel_transport *t);
+
+/* ------------------------------------------------------------------ */
+/* Client                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct nattel_client nattel_client;
+
+/* A client; takes ownership of `opts` whatever the outcome. Touches no
+ * file and no network: consent is resolved later. NULL on error. */
+nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err);
+
+/*
+ * The effective consent decision, resolved on the first call and cached
+ * for the client's life. `allow_prompt` 0 never prompts even when the
+ * options allow it (a host's own telemetry-configuration command).
+ * *state is NATTEL_CONSENT_ENABLED or NATTEL_CONSENT_DISABLED; `source`
+ * may be NULL.
+ */
+void nattel_client_consent(nattel_client *c, int allow_prompt,
+                           nattel_consent_state *state,
+                           nattel_consent_source *source);
+
+/*
+ * Hands one event to delivery; always takes ownership of `ev`. When
+ * consent is off the event is dropped (NATTEL_OK, nothing touched). Else
+ * the event is put in an envelope of this client's session and handed to
+ * the transport: by default, spooled. Never waits on the network.
+ */
+nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
+                               nattel_error *err);
+
+/*
+ * Delivers what this client holds, waiting at most `timeout_ms` (0: do
+ * not wait). In NATTEL_DELIVERY_IN_PROCESS mode this sends from the
+ * spool; what is not sent in time stays spooled.
+ */
+nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
+                                nattel_error *err);
+
+/* Stops background work (at most the flush timeout already given) and
+ * releases the client. Accepts NULL. */
+void nattel_client_free(nattel_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
