@@ -41,6 +41,35 @@ nattel_code nattel__fail(nattel_error *err, nattel_code code, const char *fmt,
     return code;
 }
 
+nattel_code nattel__prefix(nattel_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return NATTEL_OK;
+    /* Formatting err->message into itself is undefined behaviour (it
+     * garbled messages once); copy it aside first. */
+    char tail[NATTEL_ERROR_MAX];
+    memcpy(tail, err->message, sizeof tail);
+    tail[sizeof tail - 1] = '\0';
+    char head[NATTEL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    /* Cut at the end of the buffer, as every message is. */
+    size_t h = strlen(head), t = strlen(tail), room = sizeof err->message - 1;
+    if (h > room)
+        h = room;
+    memcpy(err->message, head, h);
+    size_t n = h;
+    for (const char *sep = ": "; *sep && n < room; sep++)
+        err->message[n++] = *sep;
+    if (t > room - n)
+        t = room - n;
+    memcpy(err->message + n, tail, t);
+    err->message[n + t] = '\0';
+    return err->code;
+}
+
 void nattel_problems_init(nattel_problems *p)
 {
     memset(p, 0, sizeof *p);

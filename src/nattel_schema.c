@@ -388,9 +388,8 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     et->schema_version = version;
     et->fields = fields;
     et->field_count = n;
-    if ((rc = nattel_registry_add(l->reg, et, l->err)))
-        return nattel__fail(l->err, rc, "%s: %s: %s", l->source, path,
-                            l->err->message);
+    if (nattel_registry_add(l->reg, et, l->err))
+        return nattel__prefix(l->err, "%s: %s", l->source, path);
     return NATTEL_OK;
 }
 
@@ -405,10 +404,8 @@ nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
     loader l = {reg, &d, source ? source : "<schema>", err, 0};
     nattel_code rc = nattel__json_parse(&d, json, len, err);
     if (rc) {
-        char msg[NATTEL_ERROR_MAX];
-        snprintf(msg, sizeof msg, "%s", err->message);
         nattel__json_release(&d);
-        return nattel__fail(err, rc, "%s: %s", l.source, msg);
+        return nattel__prefix(err, "%s", l.source);
     }
     unsigned defs = get(&d, 0, "definitions");
     unsigned events = defs ? get(&d, defs, "events") : 0;
