@@ -617,6 +617,10 @@ nattel_code nattel_cli_command_event(const nattel_cli_command *c,
                           "nat_cli_command.nemoSource: %d "
                           "is not a NemoSource",
                           (int)c->nemo_source);
+    else if (c->task_status == NATTEL_TASK_STATUS_UNSET)
+        rc = nattel__fail(err, NATTEL_EINVAL,
+                          "nat_cli_command.taskStatus: field required (the "
+                          "status was never set)");
     else if (!st)
         rc = nattel__fail(err, NATTEL_EINVAL,
                           "nat_cli_command.taskStatus: %d "

@@ -111,6 +111,9 @@ typedef enum nattel_nemo_source {
 } nattel_nemo_source;
 
 typedef enum nattel_task_status {
+    /* Not a wire value: what NATTEL_CLI_COMMAND_INIT starts with, so that
+     * a status the host forgot to set is refused, never sent. */
+    NATTEL_TASK_STATUS_UNSET = -1,
     NATTEL_TASK_STATUS_SUCCESS = 0,
     NATTEL_TASK_STATUS_FAILURE,
     NATTEL_TASK_STATUS_COMPLETED,
@@ -333,7 +336,7 @@ typedef struct nattel_cli_command {
     nattel_nemo_source nemo_source; /* default AGENT_TOOLKIT */
     const char *command;            /* required */
     const char *subcommand;         /* NULL: "undefined" */
-    nattel_task_status task_status; /* required */
+    nattel_task_status task_status; /* required: UNSET is refused */
     int64_t duration_ms;            /* -1: unknown; must be >= -1 */
     int64_t exit_code;              /* -1: unknown */
     const char *error_class;        /* NULL: "undefined" */
@@ -343,7 +346,7 @@ typedef struct nattel_cli_command {
 #define NATTEL_CLI_COMMAND_INIT                                                \
     {                                                                          \
         NATTEL_NEMO_SOURCE_AGENT_TOOLKIT, NULL, NULL,                          \
-            NATTEL_TASK_STATUS_UNDEFINED, -1, -1, NULL, NULL                   \
+            NATTEL_TASK_STATUS_UNSET, -1, -1, NULL, NULL                       \
     }
 
 nattel_code nattel_cli_command_event(const nattel_cli_command *c,

@@ -115,6 +115,27 @@ static void test_rc_equals_error_code(void **state)
     nattel_registry_free(reg);
 }
 
+/* A status the host never set is refused, not sent as "undefined". */
+static void test_unset_task_status_is_refused(void **state)
+{
+    (void)state;
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = "run";
+    nattel_event *ev = NULL;
+    nattel_error err;
+    nattel_code rc = nattel_cli_command_event(&c, &ev, &err);
+    assert_int_equal(rc, NATTEL_EINVAL);
+    assert_int_equal(rc, err.code);
+    assert_null(ev);
+    assert_non_null(strstr(err.message, "taskStatus"));
+
+    c.task_status = NATTEL_TASK_STATUS_UNDEFINED; /* said on purpose: kept */
+    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), NATTEL_OK);
+    assert_string_equal(nattel_event_get_string(ev, "taskStatus"),
+                        "undefined");
+    nattel_event_free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_schema_syntax_error_is_prefixed_once),
         cmocka_unit_test(test_prefix_keeps_code_and_cuts_safely),
         cmocka_unit_test(test_rc_equals_error_code),
+        cmocka_unit_test(test_unset_task_status_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
