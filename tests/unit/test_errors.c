@@ -131,8 +131,7 @@ static void test_unset_task_status_is_refused(void **state)
 
     c.task_status = NATTEL_TASK_STATUS_UNDEFINED; /* said on purpose: kept */
     assert_int_equal(nattel_cli_command_event(&c, &ev, &err), NATTEL_OK);
-    assert_string_equal(nattel_event_get_string(ev, "taskStatus"),
-                        "undefined");
+    assert_string_equal(nattel_event_get_string(ev, "taskStatus"), "undefined");
     nattel_event_free(ev);
 }
 
