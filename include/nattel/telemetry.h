@@ -161,7 +161,8 @@ const char *nattel_consent_source_text(nattel_consent_source s);
 typedef struct nattel_consent_file {
     /* Effective state: the written value under the current prompt_version;
      * "disabled" under a stale or missing one; NEVER_ASKED for a stale
-     * "enabled", a missing or malformed file, or an unknown value. */
+     * "enabled", a missing or malformed file, or an unknown value;
+     * DISABLED for a file over 1 MiB or too costly to read. */
     nattel_consent_state state;
     int exists;    /* the file could be opened */
     int malformed; /* not TOML, or not UTF-8 */
@@ -176,8 +177,11 @@ typedef struct nattel_consent_file {
 } nattel_consent_file;
 
 /* Reads `path` by the rules above. Never fails: a file that cannot be read
- * or parsed reads as NEVER_ASKED, with the reason in out->note. Files over
- * 8 KiB are not read (NEVER_ASKED): reading stays cheap on a host's exit path.
+ * or parsed reads as NEVER_ASKED, with the reason in out->note. A file is
+ * read whole up to 1 MiB (one fstat, one read; the TOML reader is linear
+ * and its memory bounded). A larger file, or one too costly to read (see
+ * src/nattel_toml.h), reads as DISABLED: it may say "disabled", so it is
+ * never prompted over and never rewritten by the prompt.
  */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
 

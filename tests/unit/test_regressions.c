@@ -134,8 +134,8 @@ static void test_failed_schema_load_is_all_or_nothing(void **state)
 }
 
 /* Review: every basic string of a consent file reserved the rest of the
- * file, so 21,000 empty strings took 700 MB. Now a hostile file reads as
- * "never asked" within a fixed budget, quickly. */
+ * file, so 21,000 empty strings took 700 MB. Now a hostile file at the
+ * size cap (1 MiB) is read whole, quickly, in bounded memory. */
 static void test_hostile_consent_file_is_cheap(void **state)
 {
     (void)state;
