@@ -122,8 +122,10 @@ int64_t nattel_config_now_ms(const nattel_config *cfg);
 /* Session ids                                                         */
 /* ------------------------------------------------------------------ */
 
-/* NAT_SESSION_PREFIX followed by NATTEL_SESSION_HEX_LEN random lowercase
- * hex digits. *out is malloc'd (caller frees). */
+/* NAT_SESSION_PREFIX followed by a UUID4 in hex, as upstream's
+ * uuid.uuid4().hex: NATTEL_SESSION_HEX_LEN lowercase hex digits, 122 of
+ * their bits random, the 13th digit `4` (version) and the 17th one of
+ * `8`, `9`, `a`, `b` (variant). *out is malloc'd (caller frees). */
 nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
                                   nattel_error *err);
 
@@ -241,7 +243,8 @@ typedef enum nattel_sink_kind {
 const char *nattel_sink_kind_name(nattel_sink_kind k);
 
 /* The sink a configuration selects; NATTEL_EINVAL for an endpoint that is
- * none of "", "stdout" or an http(s) URL. Dry run wins over the endpoint. */
+ * none of "", "stdout" or an http(s) URL. "stdout" wins over dry run (as
+ * upstream, which checks the sink first); dry run wins over the others. */
 nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
                                nattel_error *err);
 

@@ -510,12 +510,18 @@ static void test_transports(void **state)
     const char *quiet[] = {"", NATTEL_DEFAULT_ENDPOINT};
     for (int dry = 0; dry <= 1; dry++)
         for (size_t i = 0; i < 2; i++) {
-            sink_config(&cfg, p[1], dry ? "stdout" : quiet[i], dry, 0);
+            sink_config(&cfg, p[1], quiet[i], dry, 0);
             assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
             assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
             nattel_sink_release(&t);
             assert_string_equal(drain(p[0]), "");
         }
+    /* issue 8: "stdout" prints under dry run too, as upstream */
+    sink_config(&cfg, p[1], "stdout", 1, 0);
+    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
+    assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
+    nattel_sink_release(&t);
+    assert_string_equal(drain(p[0]), "{\"a\":1}\n");
 
     sink_config(&cfg, p[1], NATTEL_DEFAULT_ENDPOINT, 0, 1);
     assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
