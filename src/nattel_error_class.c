@@ -126,7 +126,8 @@ const char *nattel_error_class_sanitize(const nattel_config *cfg, const char *s)
         return s;
     nattel_config env;
     int own = !cfg && !nattel_config_from_env(&env, NULL, NULL, NULL);
-    nattel_debug(own ? &env : cfg, "%s: replaced by \"undefined\"", why.message);
+    nattel_debug(own ? &env : cfg, "%s: replaced by \"undefined\"",
+                 why.message);
     if (own)
         nattel_config_clear(&env);
     return "undefined";

@@ -296,7 +296,8 @@ static void test_error_class(void **state)
         "a\nb",
         "Ошибка!",
         "«E»",
-        "a\xc2\xa0" "b", /* NBSP */
+        "a\xc2\xa0"
+        "b", /* NBSP */
         "a\xe2\x80\x8b"
         "b", /* ZERO WIDTH SPACE */
         "a\xe2\x80\xa8"
@@ -313,7 +314,7 @@ static void test_error_class(void **state)
         "\xf0\x9f\x98\x80", /* U+1F600 */
         "a\xee\x80\x80",    /* private use U+E000 */
         "a\xef\xbf\xbd",    /* U+FFFD */
-        "a\xc2\x85",       /* NEL, a C1 control */
+        "a\xc2\x85",        /* NEL, a C1 control */
         "a\xd7\x80"
         "b",             /* U+05C0 HEBREW PUNCTUATION PASEQ */
         "Err\xff",       /* invalid UTF-8 */
