@@ -3,7 +3,8 @@
 stderr that validates against reference/envelope.schema.json and, for its
 event, reference/nat_cli_command.schema.json (jsonschema Draft7Validator,
 an independent validator). Consent gates it; the empty endpoint, dry run
-and the http(s) placeholder print nothing; bad input exits 1 or 2 with one
+(but for the stdout endpoint) and the http(s) placeholder print nothing;
+bad input exits 1 or 2 with one
 line. Env: NATTEL_BIN, NATTEL_REFERENCE_DIR, NATTEL_TEST_TMP. Exit 77 when
 jsonschema or the reference folder is missing."""
 import json
@@ -108,7 +109,8 @@ def main():
             doc = validate_payload(lines[0], args, want)
             if doc:
                 sid = doc["sessionId"]
-                check(re.fullmatch(r"ci-[0-9a-f]{32}", sid) is not None, f"sessionId {sid!r}")
+                check(re.fullmatch(r"ci-[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", sid)
+                      is not None, f"sessionId {sid!r} is not a UUID4 in hex")
                 sessions.add(sid)
                 check(doc["sentTs"] == doc["events"][0]["ts"], "sentTs vs ts")
         check(len(sessions) == len(cases), f"session ids repeat: {sessions}")
@@ -121,7 +123,9 @@ def main():
             ({"NAT_TELEMETRY_ENDPOINT": "stdout", "NAT_TELEMETRY_ENABLED": "no"}, "env off"),
             (dict(ON, DO_NOT_TRACK="1"), "DO_NOT_TRACK"),
             ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_ENDPOINT": ""}, "empty endpoint"),
-            (dict(ON, NAT_TELEMETRY_DRY_RUN="true"), "dry run"),
+            ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_DRY_RUN": "true"}, "dry run"),
+            ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_DRY_RUN": "1",
+              "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "dry run, http"),
             ({"NAT_TELEMETRY_ENABLED": "1",
               "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "http placeholder"),
         ]
@@ -136,11 +140,9 @@ def main():
               and p.stderr.count("\n") == 1, f"http debug line: {p.stderr!r}")
 
         # invalid values: exit 1; usage: exit 2; one line, value not echoed
+        # (an errorClass that is not an identifier is sent as "undefined", exit 0:
+        # test_compat_emit.py)
         bad = [
-            (["--command", "run", "--status", "success", "--error-class",
-              "FileNotFoundError: /home/alice/secret.txt"], 1),
-            (["--command", "run", "--status", "success", "--error-class", "E" * 129], 1),
-            (["--command", "run", "--status", "success", "--error-class", "9Lives"], 1),
             (["--command", "run", "--status", "done"], 1),
             (["--command", "run", "--status", "success", "--duration-ms", "-2"], 1),
             (["--status", "success"], 2),
