@@ -89,7 +89,8 @@ class Server:
     def post(self, body):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
         try:
-            conn.request("POST", PATH, body=body)
+            conn.request("POST", PATH, body=body,
+                         headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
             data = resp.read()
             assert resp.status == 200, (resp.status, data)
@@ -310,7 +311,7 @@ def test_errors(work):
         assert r.stdout == b"", r
     missing = os.path.join(work, "missing.db")
     r = run_tool("report", "--db", missing)
-    assert r.returncode == 2, r
+    assert r.returncode == 1, r
     assert missing.encode() in r.stderr, r.stderr
     assert not os.path.exists(missing), "report created the database"
     foreign = os.path.join(work, "foreign.db")

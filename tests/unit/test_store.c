@@ -108,7 +108,7 @@ static void test_open_errors(void **state)
     assert_int_equal(
         nattel__store_open("/nonexistent-dir/x/t.db", 0, &st, &err),
         NATTEL_EIO);
-    assert_non_null(strstr(err.message, "cannot open database"));
+    assert_non_null(strstr(err.message, "cannot create database"));
     free(path);
 }
 
