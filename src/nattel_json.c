@@ -88,6 +88,39 @@ static int read_u4(const char *s, size_t avail, unsigned *cp)
     return 1;
 }
 
+/* An escape at s[i] (a backslash) that JSON does not allow: said with the
+ * escape as written, printable bytes only. */
+static nattel_code bad_escape(const nattel__jdoc *d, size_t i,
+                              nattel_error *err)
+{
+    const char *s = d->src;
+    if (i + 1 >= d->len)
+        return nattel__fail(err, NATTEL_EPARSE,
+                            "invalid JSON at byte %zu: unfinished escape at "
+                            "end of input",
+                            i);
+    unsigned char e = (unsigned char)s[i + 1];
+    if (e == 'u') {
+        size_t k = 0; /* up to 4 printable bytes after \u, as found */
+        while (k < 4 && i + 2 + k < d->len && s[i + 2 + k] > 0x20 &&
+               s[i + 2 + k] < 0x7F && s[i + 2 + k] != '"')
+            k++;
+        return nattel__fail(
+            err, NATTEL_EPARSE,
+            "invalid JSON at byte %zu: invalid escape '\\u%.*s' "
+            "(\\u takes 4 hex digits)",
+            i, (int)k, s + i + 2);
+    }
+    if (e > 0x20 && e < 0x7F)
+        return nattel__fail(err, NATTEL_EPARSE,
+                            "invalid JSON at byte %zu: invalid escape '\\%c'",
+                            i, e);
+    return nattel__fail(err, NATTEL_EPARSE,
+                        "invalid JSON at byte %zu: invalid escape: '\\' "
+                        "followed by byte 0x%02X",
+                        i, e);
+}
+
 /* Non-zero when some byte of w needs more than a copy in a JSON string: a
  * control character, '"', '\\' or a non-ASCII byte to validate. The
  * reader uses it too: inside a verified string token '"' cannot occur
@@ -125,9 +158,7 @@ static nattel_code verify_string(verifier *v, unsigned t)
             if (e == 'u') {
                 unsigned cp;
                 if (!read_u4(s + i + 2, end - i - 2, &cp))
-                    return nattel__fail(
-                        v->err, NATTEL_EPARSE,
-                        "invalid JSON at byte %zu: bad \\u escape", i);
+                    return bad_escape(d, i, v->err);
                 if (cp >= 0xDC00 && cp <= 0xDFFF)
                     return nattel__fail(
                         v->err, NATTEL_EPARSE,
@@ -149,8 +180,7 @@ static nattel_code verify_string(verifier *v, unsigned t)
                 continue;
             }
             if (!e || !strchr("\"\\/bfnrt", e))
-                return nattel__fail(v->err, NATTEL_EPARSE,
-                                    "invalid JSON at byte %zu: bad escape", i);
+                return bad_escape(d, i, v->err);
             i += 2;
             continue;
         }
@@ -296,6 +326,49 @@ static nattel_code verify(verifier *v, unsigned t, unsigned depth,
 
 static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err);
 
+/* jsmn says only where the token it refused begins, and takes a NUL byte
+ * for the end of input. When it fails, one lexical pass up to that point
+ * names the first defect inside a string (a raw NUL, a bad escape) with
+ * its own byte offset, or a NUL outside strings. NATTEL_OK: nothing of
+ * the kind, the caller reports as before. */
+static nattel_code diagnose(const nattel__jdoc *d, size_t fail_at,
+                            nattel_error *err)
+{
+    const char *s = d->src;
+    int in_string = 0;
+    for (size_t i = 0; i < d->len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!in_string) {
+            if (i > fail_at)
+                return NATTEL_OK;
+            if (c == '"')
+                in_string = 1;
+            else if (c == 0)
+                return nattel__fail(err, NATTEL_EPARSE,
+                                    "invalid JSON at byte %zu: unexpected "
+                                    "byte 0x00 (NUL)",
+                                    i);
+            continue;
+        }
+        if (c == '"') {
+            in_string = 0;
+        } else if (c == 0) {
+            return nattel__fail(err, NATTEL_EPARSE,
+                                "invalid JSON at byte %zu: raw U+0000 inside "
+                                "a string",
+                                i);
+        } else if (c == '\\') {
+            unsigned cp;
+            char e = i + 1 < d->len ? s[i + 1] : '\0';
+            if (e == 'u' ? !read_u4(s + i + 2, d->len - i - 2, &cp)
+                         : !e || !strchr("\"\\/bfnrt", e))
+                return bad_escape(d, i, err);
+            i += e == 'u' ? 5 : 1;
+        }
+    }
+    return NATTEL_OK;
+}
+
 static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
 {
     jsmn_parser parser;
@@ -307,6 +380,16 @@ static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
         if (r >= 0) {
             d->count = (unsigned)r;
             return NATTEL_OK;
+        }
+        if (r == JSMN_ERROR_PART || r == JSMN_ERROR_INVAL) {
+            /* jsmn reports a NUL byte as the end of input (PART). */
+            const char *nul = memchr(d->src, '\0', d->len);
+            size_t at = r == JSMN_ERROR_INVAL ? parser.pos
+                        : nul                 ? (size_t)(nul - d->src)
+                                              : d->len;
+            nattel_code rc = diagnose(d, at, err);
+            if (rc)
+                return rc;
         }
         if (r == JSMN_ERROR_PART)
             return retry_bare_literal(d, err);
