@@ -554,9 +554,11 @@ static const char *const errors_sql =
     " GROUP BY command, subcommand, error_class"
     " ORDER BY command, subcommand, n DESC, error_class";
 
-static const char *col_text(sqlite3_stmt *s, int col)
+/* Column `col` as text, whole: its length counts NULs within. */
+static const char *col_text(sqlite3_stmt *s, int col, size_t *len)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
+    *len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
     return t ? (const char *)t : "";
 }
 
@@ -572,8 +574,11 @@ static nattel_code read_counts(nattel__store *st, sqlite3_stmt *s,
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        size_t cmd_len, sub_len;
+        const char *cmd = col_text(s, 0, &cmd_len);
+        const char *sub = col_text(s, 1, &sub_len);
         nattel__report_row *row =
-            nattel__report_add_row(out, col_text(s, 0), col_text(s, 1));
+            nattel__report_add_row(out, cmd, cmd_len, sub, sub_len);
         if (!row)
             return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
         row->count = sqlite3_column_int64(s, 2);
@@ -592,9 +597,13 @@ static nattel_code read_errors(nattel__store *st, sqlite3_stmt *s,
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        size_t cmd_len, sub_len, name_len;
+        const char *cmd = col_text(s, 0, &cmd_len);
+        const char *sub = col_text(s, 1, &sub_len);
         nattel__report_row *row =
-            nattel__report_find(out, col_text(s, 0), col_text(s, 1));
-        if (row && nattel__report_add_error(row, col_text(s, 2),
+            nattel__report_find(out, cmd, cmd_len, sub, sub_len);
+        const char *name = col_text(s, 2, &name_len);
+        if (row && nattel__report_add_error(row, name, name_len,
                                             sqlite3_column_int64(s, 3)))
             return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
     }
