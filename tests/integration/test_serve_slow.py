@@ -170,8 +170,39 @@ def test_past_the_limit_new_connections_are_closed(work):
     assert ts.event_count(srv.db) == 2
 
 
+IDLE_TIMEOUT_S = 15  # docs/serve.md
+
+
+def test_idle_connections_time_out(work):
+    srv = ts.Server(work, "--quiet")
+    socks = []
+    try:
+        idle = socket.create_connection((srv.host, srv.port), timeout=10)
+        stalled = socket.create_connection((srv.host, srv.port), timeout=10)
+        socks = [idle, stalled]
+        stalled.sendall(HEAD[:20])  # begins its headers, then goes quiet
+        t0 = time.monotonic()
+        # Held while they might still be coming...
+        for s in socks:
+            assert not closed_by_peer(s, 2), "closed before any timeout"
+        # ... and closed once quiet for the idle timeout (generous margin
+        # for a loaded machine).
+        for s in socks:
+            left = IDLE_TIMEOUT_S + 20 - (time.monotonic() - t0)
+            assert closed_by_peer(s, max(left, 0.1)), "never timed out"
+        waited = time.monotonic() - t0
+        print("idle connections closed after %.1f s" % waited)
+        assert waited >= IDLE_TIMEOUT_S - 1, waited
+        assert srv.post(ts.envelope([ts.cli_event("alive")]))[0] == 200
+    finally:
+        for s in socks:
+            s.close()
+        assert srv.stop() == 0, srv.log()
+
+
 TESTS = [
     test_trickling_clients_do_not_starve_others,
+    test_idle_connections_time_out,
     test_past_the_limit_new_connections_are_closed,
 ]
 
