@@ -111,10 +111,13 @@ static nattel_code reject(nattel__ingest_result *res, nattel_code code,
     return nattel__ingest_error_body(&res->body, reason_of(code), ps);
 }
 
+/* Whatever kept the store from writing (disk full, database busy or
+ * locked by another process), the envelope was not stored and may be
+ * sent again: 503, never 500, so that a sender keeps it. */
 static nattel_code store_failed(nattel__ingest_result *res,
                                 const nattel_error *err)
 {
-    res->status = 500;
+    res->status = 503;
     snprintf(res->summary, sizeof res->summary, "%.200s", err->message);
     return nattel__ingest_error_body(&res->body, err->message, NULL);
 }

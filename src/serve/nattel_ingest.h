@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 typedef struct nattel__ingest_result {
-    unsigned status;   /* 200, 400, 413, 422 or 500 */
+    unsigned status;   /* 200, 400, 413, 422, 500 (out of memory) or 503
+                          (the store cannot write now) */
     size_t accepted;   /* events stored (200 only) */
     nattel_buf body;   /* the JSON answer, one line */
     char summary[256]; /* for the log: count or first problem */

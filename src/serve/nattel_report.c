@@ -2,6 +2,7 @@
 
 #include "nattel_error.h"
 #include "nattel_json.h"
+#include "nattel_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,27 @@ void nattel__report_init(nattel__report *r)
 
 static void row_free(nattel__report_row *row)
 {
-    free(row->command);
-    free(row->subcommand);
+    free(row->command.s);
+    free(row->subcommand.s);
     for (size_t i = 0; i < row->error_count; i++)
-        free(row->errors[i].name);
+        free(row->errors[i].name.s);
+}
+
+static int text_copy(nattel__text *t, const char *s, size_t len)
+{
+    t->s = malloc(len + 1);
+    if (!t->s)
+        return 0;
+    if (len)
+        memcpy(t->s, s, len);
+    t->s[len] = '\0';
+    t->len = len;
+    return 1;
+}
+
+static int text_equal(const nattel__text *t, const char *s, size_t len)
+{
+    return t->len == len && (!len || memcmp(t->s, s, len) == 0);
 }
 
 void nattel__report_free(nattel__report *r)
@@ -31,8 +49,9 @@ void nattel__report_free(nattel__report *r)
 }
 
 nattel__report_row *nattel__report_add_row(nattel__report *r,
-                                           const char *command,
-                                           const char *subcommand)
+                                           const char *command, size_t cmd_len,
+                                           const char *subcommand,
+                                           size_t sub_len)
 {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
@@ -44,9 +63,8 @@ nattel__report_row *nattel__report_add_row(nattel__report *r,
     }
     nattel__report_row *row = &r->rows[r->count];
     memset(row, 0, sizeof *row);
-    row->command = strdup(command);
-    row->subcommand = strdup(subcommand);
-    if (!row->command || !row->subcommand) {
+    if (!text_copy(&row->command, command, cmd_len) ||
+        !text_copy(&row->subcommand, subcommand, sub_len)) {
         row_free(row);
         return NULL;
     }
@@ -56,24 +74,23 @@ nattel__report_row *nattel__report_add_row(nattel__report *r,
 }
 
 nattel__report_row *nattel__report_find(nattel__report *r, const char *command,
-                                        const char *subcommand)
+                                        size_t cmd_len, const char *subcommand,
+                                        size_t sub_len)
 {
     for (size_t i = 0; i < r->count; i++)
-        if (!strcmp(r->rows[i].command, command) &&
-            !strcmp(r->rows[i].subcommand, subcommand))
+        if (text_equal(&r->rows[i].command, command, cmd_len) &&
+            text_equal(&r->rows[i].subcommand, subcommand, sub_len))
             return &r->rows[i];
     return NULL;
 }
 
 nattel_code nattel__report_add_error(nattel__report_row *row, const char *name,
-                                     int64_t count)
+                                     size_t len, int64_t count)
 {
     if (row->error_count >= NATTEL__REPORT_TOP_ERRORS)
         return NATTEL_OK;
-    char *copy = strdup(name);
-    if (!copy)
+    if (!text_copy(&row->errors[row->error_count].name, name, len))
         return NATTEL_ENOMEM;
-    row->errors[row->error_count].name = copy;
     row->errors[row->error_count].count = count;
     row->error_count++;
     return NATTEL_OK;
@@ -83,9 +100,26 @@ nattel_code nattel__report_add_error(nattel__report_row *row, const char *name,
 /* JSON                                                                */
 /* ------------------------------------------------------------------ */
 
-static nattel_code put_str(nattel_buf *b, const char *s)
+/* The text whole, escaped by the JSON writer; a byte that is not UTF-8
+ * (JSON cannot carry it) becomes U+FFFD. */
+static nattel_code put_str(nattel_buf *b, const nattel__text *t)
 {
-    return nattel__json_put_string(b, s, strlen(s));
+    if (nattel__utf8_valid_prefix(t->s, t->len) == t->len)
+        return nattel__json_put_string(b, t->s, t->len);
+    nattel_buf fixed = NATTEL_BUF_INIT;
+    nattel_code code = NATTEL_OK;
+    for (size_t i = 0; !code && i < t->len;) {
+        size_t n =
+            nattel__utf8_seq((const unsigned char *)t->s + i, t->len - i);
+        code = n ? nattel_buf_append(&fixed, t->s + i, n)
+                 : NATTEL__PUT_LIT(&fixed, "\xEF\xBF\xBD");
+        i += n ? n : 1;
+    }
+    if (!code)
+        code =
+            nattel__json_put_string(b, fixed.data ? fixed.data : "", fixed.len);
+    nattel_buf_free(&fixed);
+    return code;
 }
 
 static nattel_code put_key_int(nattel_buf *b, const char *key, int64_t v)
@@ -109,7 +143,7 @@ static nattel_code put_errors_json(nattel_buf *b, const nattel__report_row *row)
         if (!code)
             code = NATTEL__PUT_LIT(b, "{\"errorClass\":");
         if (!code)
-            code = put_str(b, row->errors[i].name);
+            code = put_str(b, &row->errors[i].name);
         if (!code)
             code = NATTEL__PUT_LIT(b, ",\"count\":");
         if (!code)
@@ -126,11 +160,11 @@ static nattel_code put_row_json(nattel_buf *b, const nattel__report_row *row)
 {
     nattel_code code = NATTEL__PUT_LIT(b, "{\"command\":");
     if (!code)
-        code = put_str(b, row->command);
+        code = put_str(b, &row->command);
     if (!code)
         code = NATTEL__PUT_LIT(b, ",\"subcommand\":");
     if (!code)
-        code = put_str(b, row->subcommand);
+        code = put_str(b, &row->subcommand);
     if (!code)
         code = put_key_int(b, "count", row->count);
     if (!code)
@@ -205,25 +239,52 @@ static size_t display_width(const char *s)
     return w;
 }
 
-/* Copies s with control characters shown as '?'. */
-static char *printable(const char *s)
+/* One byte or sequence of stored text as the table shows it. */
+static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
+                               size_t avail, size_t *used)
 {
-    char *copy = strdup(s);
-    if (!copy)
-        return NULL;
-    /* C0 controls, DEL and the C1 controls (U+0080..U+009F, UTF-8 C2 80 to
-     * C2 9F, e.g. CSI) could drive the terminal: each becomes '?'. */
-    char *o = copy;
-    for (const unsigned char *p = (const unsigned char *)copy; *p; p++) {
-        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
-            *o++ = '?';
-            p++;
-        } else {
-            *o++ = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
-        }
+    static const char hex[] = "0123456789abcdef";
+    size_t n = nattel__utf8_seq(p, avail);
+    unsigned cp = p[0];
+    if (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F)
+        cp = p[1]; /* C1 control, e.g. CSI */
+    *used = n ? n : 1;
+    if (!n) {
+        char esc[4] = {'\\', 'x', hex[p[0] >> 4], hex[p[0] & 15]};
+        return nattel_buf_append(b, esc, sizeof esc);
     }
-    *o = '\0';
-    return copy;
+    if (cp == '\n')
+        return NATTEL__PUT_LIT(b, "\\n");
+    if (cp == '\t')
+        return NATTEL__PUT_LIT(b, "\\t");
+    if (cp == '\r')
+        return NATTEL__PUT_LIT(b, "\\r");
+    if (cp == '\\')
+        return NATTEL__PUT_LIT(b, "\\\\");
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+        char esc[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
+        return nattel_buf_append(b, esc, sizeof esc);
+    }
+    return nattel_buf_append(b, (const char *)p, n);
+}
+
+/* The text whole, in a malloc'd C string: control characters, DEL, C1
+ * controls and backslashes as JSON escapes, other bytes that are not
+ * UTF-8 as \xHH. NULL when out of memory. */
+static char *escaped(const nattel__text *t)
+{
+    nattel_buf b = NATTEL_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)t->s;
+    nattel_code code = nattel_buf_append(&b, "", 0);
+    for (size_t i = 0, used = 0; !code && i < t->len; i += used)
+        code = put_escaped(&b, p + i, t->len - i, &used);
+    if (!code)
+        code = nattel_buf_append(&b, "\0", 1);
+    if (code) {
+        nattel_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
 static char *format_int(int64_t v)
@@ -247,7 +308,7 @@ static char *format_errors(const nattel__report_row *row)
         snprintf(tail, sizeof tail, " (%lld)%s",
                  (long long)row->errors[i].count,
                  i + 1 < row->error_count ? ", " : "");
-        char *name = printable(row->errors[i].name);
+        char *name = escaped(&row->errors[i].name);
         if (!name || nattel_buf_append(&b, name, strlen(name)) ||
             nattel_buf_append(&b, tail, strlen(tail))) {
             free(name);
@@ -262,8 +323,8 @@ static char *format_errors(const nattel__report_row *row)
 /* The cells of one row, malloc'd; 0 when out of memory. */
 static int row_cells(const nattel__report_row *row, char *cells[COL_N])
 {
-    cells[COL_COMMAND] = printable(row->command);
-    cells[COL_SUBCOMMAND] = printable(row->subcommand);
+    cells[COL_COMMAND] = escaped(&row->command);
+    cells[COL_SUBCOMMAND] = escaped(&row->subcommand);
     cells[COL_COUNT] = format_int(row->count);
     cells[COL_SUCCESS] = format_int(row->success);
     cells[COL_FAILURE] = format_int(row->failure);

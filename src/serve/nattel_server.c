@@ -14,6 +14,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,8 +23,12 @@
 /* Past the body limit a request's bytes are read and dropped, never kept;
  * a sender that keeps going this far beyond it is cut off. */
 #define DISCARD_SLACK (64u * 1024u * 1024u)
-#define CONNECTION_LIMIT 256u
-#define IDLE_TIMEOUT_S 30u
+/* Threads of the event loop: a few, so that one blocked in a write to the
+ * store (up to its busy timeout) leaves the others serving. */
+#define POOL_SIZE 4u
+/* Descriptors kept free beside the connections: the listening socket,
+ * the database and its WAL, epoll and the threads' wake-up pipes. */
+#define FD_RESERVE 64u
 
 struct nattel__server {
     nattel__server_config cfg;
@@ -33,7 +39,9 @@ struct nattel__server {
     char url[128];
     atomic_long posts; /* POSTs to the endpoint so far: fault tickets */
     atomic_int stopping;
-    pthread_mutex_t lock; /* guards inflight */
+    atomic_uint connections;  /* open now */
+    unsigned max_connections; /* cfg's, lowered to what the fd limit allows */
+    pthread_mutex_t lock;     /* guards inflight */
     pthread_cond_t idle;
     long inflight; /* requests begun and not yet answered */
 };
@@ -110,16 +118,23 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 /* Answers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Retry-After of an answer decided by the server itself (fault injection,
+ * early refusals): only where asked for. < 0: none. */
+static long asked_retry_after(const nattel__server *s, unsigned status)
+{
+    return status == 429 || status == 503 ? s->cfg.retry_after : -1;
+}
+
 static void add_headers(nattel__server *s, struct MHD_Response *r,
-                        unsigned status)
+                        unsigned status, long retry_after)
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
     if (status == 405)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-    if ((status == 429 || status == 503) && s->cfg.retry_after >= 0) {
+    if (retry_after >= 0) {
         char secs[24];
-        snprintf(secs, sizeof secs, "%ld", s->cfg.retry_after);
+        snprintf(secs, sizeof secs, "%ld", retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
     /* Shutting down: keep-alive clients must reconnect elsewhere. */
@@ -129,7 +144,8 @@ static void add_headers(nattel__server *s, struct MHD_Response *r,
 
 static enum MHD_Result send_answer(nattel__server *s,
                                    struct MHD_Connection *conn, unsigned status,
-                                   const char *body, size_t len)
+                                   long retry_after, const char *body,
+                                   size_t len)
 {
     if (s->cfg.delay_ms)
         sleep_ms(s->cfg.delay_ms);
@@ -137,7 +153,7 @@ static enum MHD_Result send_answer(nattel__server *s,
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    add_headers(s, r, status);
+    add_headers(s, r, status, retry_after);
     enum MHD_Result ok = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ok;
@@ -155,7 +171,8 @@ static enum MHD_Result send_error(nattel__server *s,
         return MHD_NO;
     }
     log_request(s, method, url, status, message);
-    enum MHD_Result ok = send_answer(s, conn, status, b.data, b.len);
+    enum MHD_Result ok = send_answer(
+        s, conn, status, asked_retry_after(s, status), b.data, b.len);
     nattel_buf_free(&b);
     return ok;
 }
@@ -168,6 +185,8 @@ static const char *early_message(nattel__server *s, unsigned status, char *buf,
         return "no such path; POST envelopes to " NATTEL__SERVER_PATH;
     case 405:
         return "method not allowed; use POST";
+    case 415:
+        return "Content-Type must be application/json";
     case 413:
         snprintf(buf, size, "request body exceeds %zu bytes", s->cfg.max_body);
         return buf;
@@ -200,8 +219,15 @@ static enum MHD_Result send_ingest(nattel__server *s,
     if (code != NATTEL_OK) {
         ok = send_error(s, conn, method, url, 500, "out of memory");
     } else {
+        /* The store could not write: the sender must keep the events and
+         * come back, so it is always told when. */
+        long retry = res.status != 503 ? -1
+                     : s->cfg.retry_after >= 0
+                         ? s->cfg.retry_after
+                         : NATTEL__SERVER_STORE_RETRY_AFTER_S;
         log_request(s, method, url, res.status, res.summary);
-        ok = send_answer(s, conn, res.status, res.body.data, res.body.len);
+        ok = send_answer(s, conn, res.status, retry, res.body.data,
+                         res.body.len);
     }
     nattel__ingest_result_free(&res);
     return ok;
@@ -220,6 +246,21 @@ static void inflight_add(nattel__server *s, long delta)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* "application/json", any case, optionally followed by parameters
+ * ("; charset=utf-8"); blanks around the media type are allowed. */
+static int is_json_media_type(const char *ct)
+{
+    static const char json[] = "application/json";
+    if (!ct)
+        return 0;
+    ct += strspn(ct, " \t");
+    if (strncasecmp(ct, json, sizeof json - 1) != 0)
+        return 0;
+    ct += sizeof json - 1;
+    ct += strspn(ct, " \t");
+    return *ct == '\0' || *ct == ';';
+}
+
 /* The answer that can be given from the headers alone; 0 when the body
  * decides. */
 static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
@@ -229,6 +270,9 @@ static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
         return 404;
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return 405;
+    if (!is_json_media_type(MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+        return 415;
     const char *cl = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)
@@ -400,19 +444,93 @@ static nattel_code make_url(nattel__server *s, nattel_error *err)
     return NATTEL_OK;
 }
 
-static nattel_code start_daemon(nattel__server *s, nattel_error *err)
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Closes a new connection at once when the limit is reached, rather than
+ * leaving it in the backlog behind the held ones. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
 {
-    /* One thread per connection: a delayed or slow request holds back
-     * only itself. ITC lets MHD_quiesce_daemon stop the accepting. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+    (void)addr;
+    (void)addrlen;
+    nattel__server *s = cls;
+    return atomic_load(&s->connections) < s->max_connections ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)conn;
+    (void)socket_ctx;
+    nattel__server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&s->connections, 1);
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&s->connections, 1);
+}
+
+/* Every connection is a descriptor: take the soft limit up to the hard
+ * one, and serve no more connections than that leaves room for. */
+static unsigned fit_connection_limit(nattel__server *s)
+{
+    struct rlimit rl;
+    unsigned want = s->cfg.max_connections;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t cur = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = cur;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want + FD_RESERVE)
+        return want;
+    unsigned room = rl.rlim_cur > FD_RESERVE + 1
+                        ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+                        : 1u;
+    if (s->cfg.log)
+        fprintf(s->cfg.log,
+                "nattel serve: at most %u connections (open file limit "
+                "%llu)\n",
+                room, (unsigned long long)rl.rlim_cur);
+    return room;
+}
+
+static struct MHD_Daemon *start_mhd(nattel__server *s, unsigned flags,
+                                    unsigned pool)
+{
+    /* libmicrohttpd splits its own limit among the pool's threads; twice
+     * ours keeps an unlucky thread from reaching its share first, so that
+     * on_accept decides. */
+    return MHD_start_daemon(
+        flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_CONNECTION_LIMIT, s->max_connections * 2,
+        MHD_OPTION_CONNECTION_TIMEOUT, NATTEL__SERVER_IDLE_TIMEOUT_S,
+        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_END);
+}
+
+static nattel_code start_daemon(nattel__server *s, nattel_error *err)
+{
+    s->max_connections = fit_connection_limit(s);
+    /* ITC lets MHD_quiesce_daemon stop the accepting. */
+    unsigned flags = MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned pool = POOL_SIZE;
+    if (s->cfg.delay_ms) {
+        /* A delay sleeps in the handler: with a thread per connection it
+         * holds back only the answer it delays. */
+        flags |= MHD_USE_INTERNAL_POLLING_THREAD |
+                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+        pool = 0;
+    } else {
+        flags |= MHD_USE_EPOLL_INTERNAL_THREAD;
+    }
+    s->daemon = start_mhd(s, flags, pool);
     if (!s->daemon)
         return nattel__fail(err, NATTEL_EIO,
                             "cannot start the HTTP server on %s",
@@ -431,38 +549,45 @@ static void server_free(nattel__server *s)
     free(s);
 }
 
-nattel_code nattel__server_start(const nattel__server_config *cfg,
-                                 const nattel_registry *reg,
-                                 nattel__store *store, nattel__server **out,
-                                 nattel_error *err)
+nattel_code nattel__server_bind(const nattel__server_config *cfg,
+                                const nattel_registry *reg,
+                                nattel__server **out, nattel_error *err)
 {
     *out = NULL;
     if (cfg->max_body == 0 || cfg->max_body > NATTEL_JSON_MAX_BYTES)
         return nattel__fail(err, NATTEL_EINVAL,
                             "body limit must be 1 to %u bytes",
                             NATTEL_JSON_MAX_BYTES);
+    if (cfg->max_connections == 0)
+        return nattel__fail(err, NATTEL_EINVAL,
+                            "the connection limit must be at least 1");
     nattel__server *s = calloc(1, sizeof *s);
     if (!s)
         return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
     s->cfg = *cfg;
     s->reg = reg;
-    s->store = store;
     s->listen_fd = -1;
     atomic_init(&s->posts, 0);
     atomic_init(&s->stopping, 0);
+    atomic_init(&s->connections, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
     nattel_code code = open_listener(s, err);
     if (!code)
         code = make_url(s, err);
-    if (!code)
-        code = start_daemon(s, err);
     if (code) {
         server_free(s);
         return code;
     }
     *out = s;
     return NATTEL_OK;
+}
+
+nattel_code nattel__server_start(nattel__server *s, nattel__store *store,
+                                 nattel_error *err)
+{
+    s->store = store;
+    return start_daemon(s, err);
 }
 
 const char *nattel__server_url(const nattel__server *s)
@@ -491,6 +616,10 @@ void nattel__server_stop(nattel__server *s, unsigned drain_ms)
 {
     if (!s)
         return;
+    if (!s->daemon) {
+        server_free(s);
+        return;
+    }
     atomic_store(&s->stopping, 1);
     /* Quiescing hands the listening socket back: closing it refuses new
      * connections while the ones in flight are answered. */

@@ -3,18 +3,27 @@
 
 /*
  * The HTTP side of `nattel serve`: a strict stand-in for the NeMo usage
- * telemetry ingest, on libmicrohttpd with one thread per connection (so
- * that --delay-ms holds back only the answer it delays).
+ * telemetry ingest, on libmicrohttpd's epoll event loop with a small pool
+ * of threads, so that slow or idle clients cost a socket each and never a
+ * thread. With a delay (`delay_ms`, a test seam for a slow server) it runs
+ * one thread per connection instead, so that a delayed answer holds back
+ * only itself.
  *
  *   POST /v1.1/events/json   one envelope, validated by `reg`:
  *     200 {"accepted":N}     every event stored, in one transaction
  *     400                    not JSON, or nested past the reader's limit
  *     413                    over the body limit (answered before reading
  *                            the body when Content-Length says so)
+ *     415                    Content-Type missing or not application/json
  *     422                    breaks the schema; each problem by path
+ *     503 + Retry-After      the store cannot write now (disk full, busy,
+ *                            locked): nothing stored, the sender keeps it
  *   other methods: 405 with Allow: POST; other paths: 404.
  * Fault injection answers the first `fail_count` POSTs with `fail_status`
  * whatever their body, without storing.
+ *
+ * Past `max_connections` open connections a new one is closed at once:
+ * held connections cannot queue everyone else up behind them.
  */
 
 #include <nattel/nattel.h>
@@ -26,6 +35,11 @@
 #define NATTEL__SERVER_PATH "/v1.1/events/json"
 #define NATTEL__SERVER_DEFAULT_LISTEN "127.0.0.1:8900"
 #define NATTEL__SERVER_DEFAULT_MAX_BODY (1024u * 1024u)
+#define NATTEL__SERVER_DEFAULT_MAX_CONNECTIONS 1024u
+/* A connection that sends nothing for this long is closed. */
+#define NATTEL__SERVER_IDLE_TIMEOUT_S 15u
+/* Retry-After of a 503 from the store when no retry_after is set. */
+#define NATTEL__SERVER_STORE_RETRY_AFTER_S 5
 
 typedef struct nattel__server_config {
     const char *listen; /* "ADDR:PORT" or "[IPV6]:PORT"; port 0 picks one */
@@ -33,14 +47,16 @@ typedef struct nattel__server_config {
     int fail_status;    /* 0: no fault injection */
     long fail_count;    /* < 0: every POST */
     unsigned delay_ms;  /* before each answer */
-    long retry_after;   /* seconds, on 429 and 503; < 0: no header */
-    FILE *log;          /* one line per request; NULL: quiet */
+    long retry_after;   /* seconds, on 429 and 503; < 0: no header (a
+                           503 from the store always has one) */
+    unsigned max_connections; /* open at once; more are closed at accept */
+    FILE *log;                /* one line per request; NULL: quiet */
 } nattel__server_config;
 
 #define NATTEL__SERVER_CONFIG_INIT                                             \
     {                                                                          \
         NATTEL__SERVER_DEFAULT_LISTEN, NATTEL__SERVER_DEFAULT_MAX_BODY, 0, -1, \
-            0, -1, NULL                                                        \
+            0, -1, NATTEL__SERVER_DEFAULT_MAX_CONNECTIONS, NULL                \
     }
 
 typedef struct nattel__server nattel__server;
@@ -51,18 +67,25 @@ nattel_code nattel__server_parse_listen(const char *listen, char *host,
                                         size_t size, unsigned *port,
                                         nattel_error *err);
 
-/* Binds, starts the threads and returns once requests are being served.
- * `reg` and `store` must outlive the server. */
-nattel_code nattel__server_start(const nattel__server_config *cfg,
-                                 const nattel_registry *reg,
-                                 nattel__store *store, nattel__server **out,
+/* Binds the listening socket (NATTEL_EIO: cannot, e.g. the address is in
+ * use) without serving yet: a caller binds before it creates anything
+ * else, so that a failed start leaves nothing behind. `reg` must outlive
+ * the server. */
+nattel_code nattel__server_bind(const nattel__server_config *cfg,
+                                const nattel_registry *reg,
+                                nattel__server **out, nattel_error *err);
+
+/* Starts the threads and returns once requests are being served. `store`
+ * must outlive the server. */
+nattel_code nattel__server_start(nattel__server *s, nattel__store *store,
                                  nattel_error *err);
 
 /* The URL to use as NAT_TELEMETRY_ENDPOINT. */
 const char *nattel__server_url(const nattel__server *s);
 
 /* Stops accepting, waits up to `drain_ms` for requests in flight to be
- * answered, then closes every connection and frees the server. */
+ * answered, then closes every connection and frees the server (bound or
+ * started). Accepts NULL. */
 void nattel__server_stop(nattel__server *s, unsigned drain_ms);
 
 #endif

@@ -3,15 +3,27 @@
 #include "nattel_error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Long enough for a `nattel report` reading alongside, or a second writer
- * on the same file, to finish its transaction. */
-#define STORE_BUSY_TIMEOUT_MS 10000
+/* A writer waits this long for another process's write transaction (a
+ * second server on the file, a sqlite3 shell) before the request is
+ * answered 503: long enough for a brief one, short enough that the
+ * sender is not left hanging and the other requests queued behind it
+ * are not either. Readers (`nattel report`) never block a writer in WAL
+ * mode. */
+#define STORE_WRITE_BUSY_MS 1000
+/* How long a read waits for a checkpoint or a recovery to finish. */
+#define STORE_READ_BUSY_MS 10000
+/* How long a request waits for the requests ahead of it on this
+ * connection; past it the store counts as busy. */
+#define STORE_QUEUE_WAIT_MS 3000
 
 static const char *const schema_sql =
     "CREATE TABLE envelopes ("
@@ -85,11 +97,18 @@ struct nattel__store {
     sqlite3_stmt *stmt[STMT_COUNT]; /* NULL when read-only */
 };
 
+/* SQLite's reason, with the system's where there is one ("disk I/O
+ * error (No space left on device)"). */
 static nattel_code db_fail(nattel__store *st, nattel_error *err,
                            const char *what)
 {
-    return nattel__fail(err, NATTEL_EIO, "database '%s': %s: %s", st->path,
-                        what, sqlite3_errmsg(st->db));
+    if (sqlite3_errcode(st->db) == SQLITE_NOTADB)
+        return nattel__fail(err, NATTEL_EINVAL,
+                            "database '%s' is not a SQLite database", st->path);
+    int sys = sqlite3_system_errno(st->db);
+    return nattel__fail(err, NATTEL_EIO, "database '%s': %s: %s%s%s%s",
+                        st->path, what, sqlite3_errmsg(st->db), sys ? " (" : "",
+                        sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
 /* Runs SQL that returns at most one integer (a PRAGMA); *out stays as is
@@ -117,12 +136,68 @@ static nattel_code exec_sql(nattel__store *st, const char *sql,
     return NATTEL_OK;
 }
 
+/* A real write at start-up (the header's user_version, rewritten as it
+ * is), so that a file the server cannot write is refused now and not by
+ * the first POST. */
+static nattel_code probe_write(nattel__store *st, nattel_error *err)
+{
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE; PRAGMA user_version = 1; COMMIT",
+                     NULL, NULL, NULL) == SQLITE_OK)
+        return NATTEL_OK;
+    nattel_code code = db_fail(st, err, "cannot write");
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return code;
+}
+
+/* SQLite opens a file it may not write read-only without a word; say so,
+ * with the system's reason. */
+static nattel_code check_writable(nattel__store *st, nattel_error *err)
+{
+    if (sqlite3_db_readonly(st->db, "main") != 1)
+        return NATTEL_OK;
+    int fd = open(st->path, O_RDWR | O_CLOEXEC);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0)
+        close(fd);
+    return nattel__fail(err, NATTEL_EIO, "cannot write database '%s': %s",
+                        st->path, e ? strerror(e) : "opened read-only");
+}
+
+/* Why no file can be created beside `path` (errno), 0 when one can: the
+ * database itself, its WAL and shared-memory files live there. */
+static int dir_errno(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+/* SQLite says "attempt to write a readonly database" when the WAL file
+ * cannot be created; the directory's permissions say why. */
+static nattel_code wal_fail(nattel__store *st, nattel_error *err)
+{
+    int e = dir_errno(st->path);
+    if (e)
+        return nattel__fail(err, NATTEL_EIO,
+                            "database '%s': cannot create its WAL file "
+                            "beside it: %s",
+                            st->path, strerror(e));
+    return db_fail(st, err, "cannot enable WAL mode");
+}
+
 static nattel_code enable_wal(nattel__store *st, nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) !=
         SQLITE_OK)
-        return db_fail(st, err, "cannot enable WAL mode");
+        return wal_fail(st, err);
     int rc = sqlite3_step(s);
     const char *mode =
         rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
@@ -135,7 +210,7 @@ static nattel_code enable_wal(nattel__store *st, nattel_error *err)
                                   "database '%s': cannot enable WAL mode "
                                   "(journal mode stays '%s')",
                                   st->path, mode ? mode : "?")
-                   : db_fail(st, err, "cannot enable WAL mode");
+                   : wal_fail(st, err);
     sqlite3_finalize(s);
     return code;
 }
@@ -210,6 +285,12 @@ static nattel_code open_db(nattel__store *st, int read_only, nattel_error *err)
                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(st->path, &st->db, flags, NULL) == SQLITE_OK)
         return NATTEL_OK;
+    /* A new file: SQLite reports the failed open, not the failed create. */
+    int e = 0;
+    if (!read_only && access(st->path, F_OK) != 0 && errno == ENOENT &&
+        (e = dir_errno(st->path)) != 0)
+        return nattel__fail(err, NATTEL_EIO, "cannot create database '%s': %s",
+                            st->path, strerror(e));
     int sys = st->db ? sqlite3_system_errno(st->db) : 0;
     return nattel__fail(
         err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s", st->path,
@@ -222,10 +303,13 @@ static nattel_code setup(nattel__store *st, int read_only, nattel_error *err)
     nattel_code code = open_db(st, read_only, err);
     if (code)
         return code;
-    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(st->db,
+                         read_only ? STORE_READ_BUSY_MS : STORE_WRITE_BUSY_MS);
     sqlite3_extended_result_codes(st->db, 1);
     if (read_only)
         return check_version(st, err);
+    if ((code = check_writable(st, err)) != NATTEL_OK)
+        return code;
     if ((code = enable_wal(st, err)) != NATTEL_OK)
         return code;
     /* NORMAL in WAL mode loses nothing when the process dies; only a power
@@ -237,6 +321,8 @@ static nattel_code setup(nattel__store *st, int read_only, nattel_error *err)
                          err)) != NATTEL_OK)
         return code;
     if ((code = migrate(st, err)) != NATTEL_OK)
+        return code;
+    if ((code = probe_write(st, err)) != NATTEL_OK)
         return code;
     return prepare_all(st, err);
 }
@@ -406,8 +492,15 @@ nattel_code nattel__store_put(nattel__store *st, const nattel_envelope *env,
                             "database '%s' is open read-only", st->path);
     char received[NATTEL_TS_LEN + 1];
     nattel_format_ts(received_ms, received);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STORE_QUEUE_WAIT_MS / 1000;
+    if (pthread_mutex_timedlock(&st->lock, &until) != 0)
+        return nattel__fail(err, NATTEL_EIO,
+                            "database '%s' is busy: requests ahead are "
+                            "still waiting for it",
+                            st->path);
     nattel_buf json = NATTEL_BUF_INIT;
-    pthread_mutex_lock(&st->lock);
     nattel_code code = put_locked(st, env, received, &json, err);
     pthread_mutex_unlock(&st->lock);
     nattel_buf_free(&json);
@@ -461,9 +554,11 @@ static const char *const errors_sql =
     " GROUP BY command, subcommand, error_class"
     " ORDER BY command, subcommand, n DESC, error_class";
 
-static const char *col_text(sqlite3_stmt *s, int col)
+/* Column `col` as text, whole: its length counts NULs within. */
+static const char *col_text(sqlite3_stmt *s, int col, size_t *len)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
+    *len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
     return t ? (const char *)t : "";
 }
 
@@ -479,8 +574,11 @@ static nattel_code read_counts(nattel__store *st, sqlite3_stmt *s,
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        size_t cmd_len, sub_len;
+        const char *cmd = col_text(s, 0, &cmd_len);
+        const char *sub = col_text(s, 1, &sub_len);
         nattel__report_row *row =
-            nattel__report_add_row(out, col_text(s, 0), col_text(s, 1));
+            nattel__report_add_row(out, cmd, cmd_len, sub, sub_len);
         if (!row)
             return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
         row->count = sqlite3_column_int64(s, 2);
@@ -499,9 +597,13 @@ static nattel_code read_errors(nattel__store *st, sqlite3_stmt *s,
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        size_t cmd_len, sub_len, name_len;
+        const char *cmd = col_text(s, 0, &cmd_len);
+        const char *sub = col_text(s, 1, &sub_len);
         nattel__report_row *row =
-            nattel__report_find(out, col_text(s, 0), col_text(s, 1));
-        if (row && nattel__report_add_error(row, col_text(s, 2),
+            nattel__report_find(out, cmd, cmd_len, sub, sub_len);
+        const char *name = col_text(s, 2, &name_len);
+        if (row && nattel__report_add_error(row, name, name_len,
                                             sqlite3_column_int64(s, 3)))
             return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
     }

@@ -24,7 +24,12 @@ static const char usage[] =
     "              errorClasses\n"
     "  -h, --help  this help\n"
     "\n"
-    "Exit status: 0 success, 1 not a usable database, 2 usage or I/O error.\n";
+    "Strings are printed exactly as stored: control characters (and NUL)\n"
+    "are escaped (\\n, \\u0000), never cut or dropped.\n"
+    "\n"
+    "Exit status: 0 success; 1 the database cannot be read (missing, not a\n"
+    "SQLite database, not a nattel serve database) or the report cannot be\n"
+    "written; 2 usage error.\n";
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, const char **db, int *json)
@@ -73,7 +78,7 @@ static int print_report(const nattel__report *r, int json)
     nattel_buf_free(&out);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         nattel__tool_error("report", "cannot write to standard output");
-        return NATTEL_EXIT_USAGE;
+        return NATTEL_EXIT_FAIL;
     }
     return NATTEL_EXIT_OK;
 }
@@ -94,7 +99,7 @@ int nattel__cmd_report(int argc, char **argv)
         code = nattel__store_report(store, &report, &err);
     if (code) {
         nattel__tool_error("report", "%s", err.message);
-        rc = code == NATTEL_EIO ? NATTEL_EXIT_USAGE : NATTEL_EXIT_FAIL;
+        rc = NATTEL_EXIT_FAIL;
     } else {
         rc = print_report(&report, json);
     }

@@ -17,13 +17,15 @@ static const char usage[] =
     "usage: nattel serve [--listen ADDR:PORT] [--db FILE] [--schema FILE]...\n"
     "                    [--max-body BYTES] [--fail-status CODE]\n"
     "                    [--fail-count N] [--delay-ms N] [--retry-after S]\n"
-    "                    [--quiet]\n"
+    "                    [--max-connections N] [--quiet]\n"
     "\n"
     "A local, strict stand-in for the NeMo usage telemetry ingest. Accepts\n"
     "POST " NATTEL__SERVER_PATH " (one envelope), validates it and stores\n"
     "its events in a SQLite database. When ready it prints the URL to use\n"
     "as NAT_TELEMETRY_ENDPOINT on stdout; one log line per request goes to\n"
-    "stderr. SIGINT or SIGTERM stops it: requests in flight are answered,\n"
+    "stderr. A store that cannot write (disk full, database locked) answers\n"
+    "503 with Retry-After; a body that is not Content-Type application/json\n"
+    "gets 415. SIGINT or SIGTERM stops it: requests in flight are answered,\n"
     "the database is closed, the exit status is 0.\n"
     "\n"
     "  --listen ADDR:PORT  address to listen on "
@@ -38,11 +40,17 @@ static const char usage[] =
     "  --fail-count N      ... only the first N POSTs (default: all)\n"
     "  --delay-ms N        wait N ms before each answer\n"
     "  --retry-after S     send Retry-After: S with 429 and 503 answers\n"
+    "                      (a 503 from the store says 5 without it)\n"
+    "  --max-connections N open connections at once (default 1024); more\n"
+    "                      are closed as they arrive\n"
     "  -q, --quiet         no log line per request\n"
     "  -h, --help          this help\n"
     "\n"
-    "Exit status: 0 stopped by a signal, 1 the database cannot be used,\n"
-    "2 usage or I/O error (address in use, unreadable file).\n";
+    "Exit status: 0 stopped by a signal; 1 cannot serve: the address cannot\n"
+    "be bound (in use) or the database cannot be opened or written (not a\n"
+    "SQLite database, another schema version, permission denied, disk\n"
+    "full), nothing is created then; 2 usage error, including a --schema\n"
+    "file that cannot be read or used.\n";
 
 #define MAX_SCHEMAS 32
 /* Beyond --delay-ms, how long requests in flight get to finish at exit. */
@@ -98,6 +106,10 @@ static int number_option(serve_opts *o, const char *opt, const char *value)
         if (parse_long(value, 0, 86400L, &v))
             return bad_value(opt, value, "seconds from 0 to 86400");
         o->cfg.retry_after = v;
+    } else if (!strcmp(opt, "--max-connections")) {
+        if (parse_long(value, 1, 1000000L, &v))
+            return bad_value(opt, value, "a count from 1 to 1000000");
+        o->cfg.max_connections = (unsigned)v;
     } else {
         return -1;
     }
@@ -170,11 +182,6 @@ static int parse_args(serve_opts *o, int argc, char **argv)
     return -1;
 }
 
-static int exit_status_of(nattel_code code)
-{
-    return code == NATTEL_EIO ? NATTEL_EXIT_USAGE : NATTEL_EXIT_FAIL;
-}
-
 static int load_schemas(const serve_opts *o, nattel_registry *reg)
 {
     for (size_t i = 0; i < o->schema_count; i++) {
@@ -184,7 +191,7 @@ static int load_schemas(const serve_opts *o, nattel_registry *reg)
         if (code) {
             nattel__tool_error("serve", "--schema '%s': %s", o->schemas[i],
                                err.message);
-            return exit_status_of(code);
+            return NATTEL_EXIT_USAGE;
         }
     }
     return NATTEL_EXIT_OK;
@@ -215,16 +222,18 @@ static int wait_for_stop(const sigset_t *set)
     return sig;
 }
 
-static int run(const serve_opts *o, nattel_registry *reg, nattel__store *store,
-               const sigset_t *stop)
+static int cannot_serve(const nattel_error *err)
 {
-    nattel__server *server = NULL;
+    nattel__tool_error("serve", "%s", err->message);
+    return NATTEL_EXIT_FAIL;
+}
+
+static int run(const serve_opts *o, nattel__server *server,
+               nattel__store *store, const sigset_t *stop)
+{
     nattel_error err = {NATTEL_OK, ""};
-    nattel_code code = nattel__server_start(&o->cfg, reg, store, &server, &err);
-    if (code) {
-        nattel__tool_error("serve", "%s", err.message);
-        return code == NATTEL_EINVAL ? NATTEL_EXIT_USAGE : exit_status_of(code);
-    }
+    if (nattel__server_start(server, store, &err))
+        return cannot_serve(&err);
     printf("%s\n", nattel__server_url(server));
     fflush(stdout);
     if (!o->quiet)
@@ -236,8 +245,32 @@ static int run(const serve_opts *o, nattel_registry *reg, nattel__store *store,
     if (!o->quiet)
         fprintf(stderr, "nattel serve: %s received, stopping\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
-    nattel__server_stop(server, o->cfg.delay_ms + DRAIN_MS);
     return NATTEL_EXIT_OK;
+}
+
+/* The address first, the database second: a server that cannot listen
+ * leaves no database file behind. */
+static int bind_and_run(const serve_opts *o, nattel_registry *reg,
+                        const sigset_t *stop)
+{
+    nattel__server *server = NULL;
+    nattel__store *store = NULL;
+    nattel_error err = {NATTEL_OK, ""};
+    int rc;
+    nattel_code code = nattel__server_bind(&o->cfg, reg, &server, &err);
+    if (code == NATTEL_EINVAL) {
+        /* --listen is not ADDR:PORT */
+        nattel__tool_error("serve", "%s", err.message);
+        rc = NATTEL_EXIT_USAGE;
+    } else if (code)
+        rc = cannot_serve(&err);
+    else if (nattel__store_open(o->db, 0, &store, &err))
+        rc = cannot_serve(&err);
+    else
+        rc = run(o, server, store, stop);
+    nattel__server_stop(server, o->cfg.delay_ms + DRAIN_MS);
+    nattel__store_close(store);
+    return rc;
 }
 
 int nattel__cmd_serve(int argc, char **argv)
@@ -255,18 +288,8 @@ int nattel__cmd_serve(int argc, char **argv)
         return NATTEL_EXIT_FAIL;
     }
     rc = load_schemas(&o, reg);
-    nattel__store *store = NULL;
-    nattel_error err = {NATTEL_OK, ""};
-    if (rc == NATTEL_EXIT_OK) {
-        nattel_code code = nattel__store_open(o.db, 0, &store, &err);
-        if (code) {
-            nattel__tool_error("serve", "%s", err.message);
-            rc = exit_status_of(code);
-        }
-    }
     if (rc == NATTEL_EXIT_OK)
-        rc = run(&o, reg, store, &stop);
-    nattel__store_close(store);
+        rc = bind_and_run(&o, reg, &stop);
     nattel_registry_free(reg);
     return rc;
 }

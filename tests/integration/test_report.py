@@ -89,7 +89,8 @@ class Server:
     def post(self, body):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
         try:
-            conn.request("POST", PATH, body=body)
+            conn.request("POST", PATH, body=body,
+                         headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
             data = resp.read()
             assert resp.status == 200, (resp.status, data)
@@ -203,8 +204,12 @@ def table_row(expected):
     def num(v):
         return "-" if v is None else str(v)
 
+    # The table's escapes: whole text, one line, nothing for a terminal.
+    short = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
+
     def printable(s):
-        return "".join("?" if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f else c
+        return "".join(short.get(c) or ("\\u%04x" % ord(c) if ord(c) < 0x20
+                                        or 0x7f <= ord(c) <= 0x9f else c)
                        for c in s)
 
     errors = ", ".join("%s (%d)" % (printable(e["errorClass"]), e["count"])
@@ -310,7 +315,7 @@ def test_errors(work):
         assert r.stdout == b"", r
     missing = os.path.join(work, "missing.db")
     r = run_tool("report", "--db", missing)
-    assert r.returncode == 2, r
+    assert r.returncode == 1, r
     assert missing.encode() in r.stderr, r.stderr
     assert not os.path.exists(missing), "report created the database"
     foreign = os.path.join(work, "foreign.db")
@@ -323,7 +328,47 @@ def test_errors(work):
     assert foreign.encode() in r.stderr and r.stderr.count(b"\n") == 1, r
 
 
+def test_control_characters_kept_whole(work):
+    """A NUL or a control character inside a stored string is escaped in
+    the report, never cut (issue 8). Stored through a real POST: JSON's
+    \\u0000 is valid in a command string."""
+    db = os.path.join(work, "ctl.db")
+    cmd = "a\u0000b\nc\u001b[31m\\d\u009b\u00e9"
+    sub = "x\ty\u0000"
+    srv = Server(work, db)
+    try:
+        srv.post(envelope([cli_params(cmd, sub, "success", 5, "undefined"),
+                           cli_params("a", sub, "success", 7, "undefined")],
+                          "ctl"))
+    finally:
+        srv.stop()
+    # Stored whole (what the report reads).
+    con = sqlite3.connect(db)
+    stored = con.execute("SELECT command FROM nat_cli_command ORDER BY "
+                         "event_id").fetchall()
+    con.close()
+    assert stored == [(cmd,), ("a",)], stored
+    r = run_tool("report", "--db", db, "--json")
+    assert r.returncode == 0 and r.stderr == b"", r
+    rows = json.loads(r.stdout)
+    assert [(x["command"], x["subcommand"], x["count"]) for x in rows] == [
+        ("a", sub, 1), (cmd, sub, 1)], rows
+    assert b"\\u0000" in r.stdout and b"\x00" not in r.stdout, r.stdout
+    r = run_tool("report", "--db", db)
+    assert r.returncode == 0 and r.stderr == b"", r
+    out = r.stdout.decode()
+    assert "\x00" not in out and "\x1b" not in out, out
+    lines = out.splitlines()
+    assert len(lines) == 3, lines  # header, "a", the long one: one line each
+    want_cmd = "a\\u0000b\\nc\\u001b[31m\\\\d\\u009b\u00e9"
+    want_sub = "x\\ty\\u0000"
+    assert lines[2].startswith(want_cmd + "  " + want_sub), lines[2]
+    assert lines[1].startswith("a" + " " * (len(want_cmd) - 1 + 2) + want_sub
+                               ), lines[1]
+
+
 TESTS = [
+    test_control_characters_kept_whole,
     test_report_matches_posted_events,
     test_percentiles_on_known_values,
     test_empty_database,

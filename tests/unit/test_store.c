@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,7 @@ static void test_open_errors(void **state)
     assert_int_equal(
         nattel__store_open("/nonexistent-dir/x/t.db", 0, &st, &err),
         NATTEL_EIO);
-    assert_non_null(strstr(err.message, "cannot open database"));
+    assert_non_null(strstr(err.message, "cannot create database"));
     free(path);
 }
 
@@ -185,14 +186,14 @@ static void test_report_rows(void **state)
     assert_int_equal(nattel__store_report(st, &r, &err), NATTEL_OK);
     assert_int_equal(r.count, 2);
     const nattel__report_row *info = &r.rows[0], *run = &r.rows[1];
-    assert_string_equal(info->command, "info");
-    assert_string_equal(info->subcommand, "list");
+    assert_string_equal(info->command.s, "info");
+    assert_string_equal(info->subcommand.s, "list");
     assert_int_equal(info->count, 1);
     assert_int_equal(info->success + info->failure + info->interrupted, 0);
     assert_int_equal(info->p50_ms, -1);
     assert_int_equal(info->p95_ms, -1);
-    assert_string_equal(run->command, "run");
-    assert_string_equal(run->subcommand, "undefined");
+    assert_string_equal(run->command.s, "run");
+    assert_string_equal(run->subcommand.s, "undefined");
     assert_int_equal(run->count, 21);
     assert_int_equal(run->success, 16);
     assert_int_equal(run->failure, 4);
@@ -201,9 +202,9 @@ static void test_report_rows(void **state)
     assert_int_equal(run->p95_ms, 19);
     /* ValueError: 10, 20 and the interrupted one; KeyError: 5, 15. */
     assert_int_equal(run->error_count, 2);
-    assert_string_equal(run->errors[0].name, "ValueError");
+    assert_string_equal(run->errors[0].name.s, "ValueError");
     assert_int_equal(run->errors[0].count, 3);
-    assert_string_equal(run->errors[1].name, "KeyError");
+    assert_string_equal(run->errors[1].name.s, "KeyError");
     assert_int_equal(run->errors[1].count, 2);
 
     nattel_buf out = NATTEL_BUF_INIT;
@@ -291,6 +292,74 @@ static void test_ingest_statuses(void **state)
     free(path);
 }
 
+/* Stored text is shown whole: a NUL or a control character is escaped,
+ * never cut, in the table and in JSON. */
+static void test_report_escapes_whole_text(void **state)
+{
+    (void)state;
+    static const char cmd[] = "a\0b\nc\x1b[31m\\d\xc2\x9b\x7f\xff";
+    static const char sub[] = "\tx\0";
+    nattel__report r;
+    nattel__report_init(&r);
+    nattel__report_row *row =
+        nattel__report_add_row(&r, cmd, sizeof cmd - 1, sub, sizeof sub - 1);
+    assert_non_null(row);
+    row->count = 1;
+    assert_int_equal(nattel__report_add_error(row, "E\0rr", 4, 1), NATTEL_OK);
+    assert_ptr_equal(
+        nattel__report_find(&r, cmd, sizeof cmd - 1, sub, sizeof sub - 1), row);
+    /* Not the same text cut at its NUL. */
+    assert_null(nattel__report_find(&r, "a", 1, sub, sizeof sub - 1));
+    nattel_error err;
+    nattel_buf out = NATTEL_BUF_INIT;
+    assert_int_equal(nattel__report_write_table(&r, &out, &err), NATTEL_OK);
+    assert_non_null(strstr(out.data, "a\\u0000b\\nc\\u001b[31m\\\\d"
+                                     "\\u009b\\u007f\\xff  \\tx\\u0000"));
+    assert_non_null(strstr(out.data, "E\\u0000rr (1)\n"));
+    /* Two lines: the header and the row. */
+    size_t lines = 0;
+    for (size_t i = 0; i < out.len; i++)
+        lines += out.data[i] == '\n';
+    assert_int_equal(lines, 2);
+    nattel_buf_reset(&out);
+    assert_int_equal(nattel__report_write_json(&r, &out, &err), NATTEL_OK);
+    assert_non_null(strstr(out.data, "\"command\":\"a\\u0000b\\nc"
+                                     "\\u001b[31m\\\\d\xc2\x9b"));
+    assert_non_null(strstr(out.data, "\xef\xbf\xbd\",\"subcommand\":"
+                                     "\"\\tx\\u0000\""));
+    assert_non_null(strstr(out.data, "\"errorClass\":\"E\\u0000rr\""));
+    nattel_buf_free(&out);
+    nattel__report_free(&r);
+}
+
+/* A database locked by another connection's write transaction: 503, so
+ * that the sender keeps the events, and 200 once it is released. */
+static void test_ingest_locked_is_503(void **state)
+{
+    (void)state;
+    char *path = db_path("store-locked");
+    nattel__store *st = NULL;
+    nattel_error err;
+    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    nattel_registry *reg = nattel_registry_new();
+    sqlite3 *other = NULL;
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    char *body = NULL;
+    assert_int_equal(ingest(reg, st, "5}}]}", &body), 503);
+    assert_non_null(strstr(body, "locked"));
+    free(body);
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(ingest(reg, st, "5}}]}", &body), 200);
+    free(body);
+    nattel_registry_free(reg);
+    nattel__store_close(st);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +368,8 @@ int main(void)
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_report_rows),
         cmocka_unit_test(test_ingest_statuses),
+        cmocka_unit_test(test_report_escapes_whole_text),
+        cmocka_unit_test(test_ingest_locked_is_503),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
