@@ -50,6 +50,8 @@
 /* How long `nattel flush` waits for a running flusher. */
 #define NATTEL__FLUSH_WAIT_MS 120000
 #define NATTEL__FLUSH_NOWAIT_MS 5000
+/* A detached flusher watches an empty spool this long before it exits. */
+#define NATTEL__FLUSHER_LINGER_MS 2000
 
 /* ------------------------------------------------------------------ */
 /* Options (the opaque struct of client.h)                             */
@@ -152,6 +154,10 @@ nattel_code nattel__spool_list(const char *state_dir, const char *sub,
  * *dropped (may be NULL) counts events dropped. Records each drop. */
 nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
                                   nattel_error *err);
+
+/* Removes symlinks from STATE/spool (a flusher holding the lock does
+ * this), recording each as dropped; how many. */
+size_t nattel__spool_refuse_symlinks(const nattel_options *o);
 
 /* Spooled events: entries in spool/ and claims/. */
 size_t nattel__spool_count(const char *state_dir);
@@ -268,7 +274,8 @@ typedef struct nattel__flush_stats {
     int64_t dropped;
     int64_t deferred;
     int64_t batches;
-    int busy; /* another flusher held the lock for the whole wait */
+    int64_t symlinks; /* spool entries refused (removed) as symlinks */
+    int busy;         /* another flusher held the lock for the whole wait */
 } nattel__flush_stats;
 
 typedef struct nattel__flush_opts {
@@ -276,6 +283,9 @@ typedef struct nattel__flush_opts {
     int ignore_backoff;
     /* How long to wait for the lock (0: give up at once). */
     int64_t lock_wait_ms;
+    /* How long an empty spool is watched for new events before the run
+     * ends (0: not at all). */
+    int64_t linger_ms;
     /* Stop between batches once this monotonic time passes (-1: never). */
     int64_t deadline_mono;
     int (*should_stop)(void *ctx);

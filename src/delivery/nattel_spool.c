@@ -255,7 +255,12 @@ nattel_code nattel__spool_list(const char *state_dir, const char *sub,
         nattel__entry e;
         if (de->d_name[0] == '.' || nattel__entry_parse(de->d_name, &e))
             continue;
-        if (de->d_type == DT_LNK) {
+        int link = de->d_type == DT_LNK;
+        struct stat st;
+        if (de->d_type == DT_UNKNOWN &&
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            link = S_ISLNK(st.st_mode);
+        if (link) {
             if (symlinks)
                 ++*symlinks;
             continue;
@@ -370,4 +375,35 @@ nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
     if (dropped)
         *dropped = gone;
     return NATTEL_OK;
+}
+
+size_t nattel__spool_refuse_symlinks(const nattel_options *o)
+{
+    char dir[4096];
+    if (nattel__path(dir, sizeof dir, o->state_dir, "spool", NULL))
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t gone = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (de->d_name[0] == '.' ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISLNK(st.st_mode))
+            continue;
+        /* unlink removes the link, never what it points to. */
+        if (unlinkat(dirfd(d), de->d_name, 0) != 0)
+            continue;
+        gone++;
+        nattel__record r = {.outcome = NATTEL__DROPPED,
+                            .events = 1,
+                            .reason = "spool entry is a symlink: refused and "
+                                      "removed (its target is untouched)",
+                            .endpoint = o->endpoint};
+        (void)nattel__record_outcome(o, &r, NULL);
+    }
+    closedir(d);
+    return gone;
 }

@@ -1,10 +1,13 @@
 /*
  * nattel-flusher: delivers the spool, detached from the host that started
- * it. Its first process forks and exits at once (the host reaps it and
- * goes on); the second runs one flusher pass under the lock and exits.
+ * it: one flusher run under the lock, then exit.
  *
  *   nattel-flusher --state-dir DIR --endpoint URL [--connect-ms N]
- *                  [--total-ms N] [--debug] [--foreground]
+ *                  [--total-ms N] [--debug] [--foreground | --detached]
+ *
+ * Hosts start it --detached (already in its own session, stdio on
+ * /dev/null). Run by hand without either flag, it forks into the
+ * background itself; --foreground stays attached (debugging).
  *
  * Consent is checked again here (never prompting): spooled events are
  * only sent while telemetry is on.
@@ -50,7 +53,7 @@ static int parse_args(int argc, char **argv, nattel_options *o, int *foreground)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--foreground")) {
+        if (!strcmp(a, "--foreground") || !strcmp(a, "--detached")) {
             *foreground = 1;
             continue;
         }
@@ -82,11 +85,16 @@ static int parse_args(int argc, char **argv, nattel_options *o, int *foreground)
 
 int main(int argc, char **argv)
 {
-    int foreground = 0;
-    for (int i = 1; i < argc; i++)
+    int foreground = 0, detached = 0;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--foreground"))
             foreground = 1;
-    if (!foreground) {
+        if (!strcmp(argv[i], "--detached"))
+            detached = 1;
+    }
+    /* Started by hand: go to the background ourselves. A host's start
+     * (--detached) already did, and did not wait for our loading. */
+    if (!foreground && !detached) {
         pid_t pid = fork();
         if (pid < 0)
             return 1;

@@ -95,7 +95,15 @@ int nattel__cmd_flush(int argc, char **argv)
         if (nattel__flush_run(o, &fo, &st, &err)) {
             nattel__tool_error("flush", "%s", err.message);
             rc = NATTEL_EXIT_FAIL;
-        } else if (st.busy) {
+        } else if (st.symlinks) {
+            nattel__tool_error("flush",
+                               "%" PRId64 " spool entr%s in %s/spool %s a "
+                               "symlink: refused and removed (see 'nattel "
+                               "log')",
+                               st.symlinks, st.symlinks == 1 ? "y" : "ies",
+                               o->state_dir, st.symlinks == 1 ? "was" : "were");
+        }
+        if (st.busy) {
             nattel__tool_error("flush",
                                "another flusher is still running in "
                                "%s (try --wait)",
