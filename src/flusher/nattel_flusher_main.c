@@ -121,8 +121,10 @@ int main(int argc, char **argv)
     (void)nattel_consent_resolve(&cfg, &state, &source, NULL);
     int rc = 0;
     if (state == NATTEL_CONSENT_ENABLED) {
-        nattel__flush_opts fo = {
-            .ignore_backoff = 0, .lock_wait_ms = 0, .deadline_mono = -1};
+        nattel__flush_opts fo = {.ignore_backoff = 0,
+                                 .lock_wait_ms = 0,
+                                 .linger_ms = NATTEL__FLUSHER_LINGER_MS,
+                                 .deadline_mono = -1};
         nattel__flush_stats st;
         if (nattel__flush_run(o, &fo, &st, &err)) {
             nattel_debug(&cfg, "flusher: %s", err.message);
