@@ -119,6 +119,11 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
             return rc;
         c->prepared = 1;
     }
+    if (len > NATTEL__ENTRY_MAX_BYTES)
+        return nattel__fail(err, NATTEL_ELIMIT,
+                            "spool: a payload of %zu bytes is over the %u "
+                            "bytes a spool entry may hold",
+                            len, NATTEL__ENTRY_MAX_BYTES);
     if ((rc = nattel__spool_write(c->o, payload, len, err)))
         return rc;
     size_t dropped = 0;
@@ -126,8 +131,15 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
     debug(c->o, "event spooled (%zu bytes) in %s/spool%s", len, c->o->state_dir,
           dropped ? "; oldest dropped over the bound" : "");
     switch (c->o->mode) {
-    case NATTEL_DELIVERY_SPAWN:
-        return nattel__maybe_spawn(c->o, err);
+    case NATTEL_DELIVERY_SPAWN: {
+        /* The event is safe in the spool: a flusher that cannot start now
+         * is not the host's failure; a later command or `nattel flush`
+         * delivers it. */
+        nattel_error e2;
+        if (nattel__maybe_spawn(c->o, &e2))
+            debug(c->o, "%s", e2.message);
+        break;
+    }
     case NATTEL_DELIVERY_IN_PROCESS:
         worker_kick(&c->w, 0);
         break;
