@@ -238,7 +238,10 @@ static int send_batch(run *r, item **its, size_t n)
     case NATTEL__POLICY_RETRY:
         settle_retry(r, its, n, res.http_status, res.reason, res.retry_after_ms,
                      &payload);
-        stop = !r->fo->ignore_backoff;
+        /* Back-off ends the run; so does an endpoint that does not answer
+         * at all, even for `nattel flush`: trying every other batch against
+         * a dead or black-holed endpoint would only multiply timeouts. */
+        stop = !r->fo->ignore_backoff || !res.http_status;
         break;
     }
     nattel_buf_free(&payload);
