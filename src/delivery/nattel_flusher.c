@@ -156,10 +156,8 @@ static void settle_retry(run *r, item **its, size_t n, int http,
             dropped++;
             continue;
         }
-        char rand[17], name[96];
-        memcpy(rand, strchr(it->e.name, '-') + 1, 16);
-        rand[16] = '\0';
-        nattel__entry_name(&e, rand, name, sizeof name);
+        char name[96];
+        nattel__entry_name(&e, name, sizeof name);
         if (move_entry(r->o->state_dir, "claims", it->e.name, "spool", name,
                        NULL))
             it->done = 0; /* left in claims: the next flusher recovers it */
