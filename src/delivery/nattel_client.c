@@ -413,7 +413,11 @@ nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
         timeout_ms = 0;
     if (c->t->flush)
         return c->t->flush(c->t->state, timeout_ms, err);
-    if (!c->w.started)
+    /* The worker starts in an emit, perhaps on another thread. */
+    pthread_mutex_lock(&c->mu);
+    int started = c->w.started;
+    pthread_mutex_unlock(&c->mu);
+    if (!started)
         return NATTEL_OK; /* spawn / spool-only: the spool holds it all */
     worker_kick(&c->w, 1);
     if (worker_wait(&c->w, timeout_ms))
