@@ -2,6 +2,7 @@
  * for hosts that are scripts. */
 #include "commands.h"
 
+#include <nattel/client.h>
 #include <nattel/nattel.h>
 #include <nattel/telemetry.h>
 
@@ -17,7 +18,10 @@ static const char usage_text[] =
     "\n"
     "Sends one nat_cli_command event, if telemetry is allowed (environment,\n"
     "consent file, or the first-run prompt on a terminal), through the sink\n"
-    "NAT_TELEMETRY_ENDPOINT selects. Nothing is written to standard output.\n"
+    "NAT_TELEMETRY_ENDPOINT selects. For an http(s) endpoint the event is\n"
+    "written to the spool in the state directory and a detached flusher\n"
+    "sends it (NATTEL_DELIVERY=spool-only: only spooled, see 'nattel flush').\n"
+    "Never waits on the network. Nothing is written to standard output.\n"
     "\n"
     "  --command C         the host's top-level command (required)\n"
     "  --status S          success, failure, completed, error, canceled,\n"
@@ -31,8 +35,10 @@ static const char usage_text[] =
     "  --client-version V  the host's version, sent as clientVer\n"
     "                      (default \"unknown\")\n"
     "\n"
-    "Exit status: 0 handled (sent, or dropped because telemetry is off),\n"
-    "1 invalid value or delivery failure, 2 usage error.\n";
+    "Exit status: 0 handled: spooled or sent, dropped because telemetry is\n"
+    "off, or not deliverable here (a refused state directory, a write that\n"
+    "failed: the reason is one line on stderr); 1 invalid value or\n"
+    "configuration (e.g. NATTEL_DELIVERY); 2 usage error.\n";
 
 typedef struct emit_args {
     nattel_cli_command cmd;
@@ -142,17 +148,32 @@ int nattel__cmd_emit(int argc, char **argv)
     nattel_event *ev = build(&a);
     if (!ev)
         return NATTEL_EXIT_FAIL;
-    nattel_config cfg;
     nattel_error err;
-    nattel_code rc = nattel_config_from_env(&cfg, NULL, NULL, &err);
+    nattel_options *o = nattel_options_new();
+    nattel_code rc =
+        o ? nattel_options_from_env(o, NULL, NULL, &err) : NATTEL_ENOMEM;
+    if (!o)
+        snprintf(err.message, sizeof err.message, "out of memory");
+    if (!rc && a.client_ver)
+        rc = nattel_options_set_client_version(o, a.client_ver, &err);
+    nattel_client *c = NULL;
+    if (!rc) {
+        c = nattel_client_new(o, &err);
+        o = NULL;
+        if (!c)
+            rc = err.code ? err.code : NATTEL_EIO;
+    }
+    int delivering = !rc;
     if (!rc)
-        rc = nattel_emit(&cfg, ev, a.client_ver, NULL, &err);
+        rc = nattel_client_emit(c, ev, &err);
     else
         nattel_event_free(ev);
-    nattel_config_clear(&cfg);
-    if (rc) {
+    nattel_options_free(o);
+    nattel_client_free(c);
+    if (rc)
         nattel__tool_error("emit", "%s", err.message);
-        return NATTEL_EXIT_FAIL;
-    }
-    return NATTEL_EXIT_OK;
+    /* A host script's telemetry call must not fail the script for what
+     * its environment does (a refused state directory, a full disk): said
+     * on stderr, exit 0. Invalid values and configuration are failures. */
+    return rc && !delivering ? NATTEL_EXIT_FAIL : NATTEL_EXIT_OK;
 }
