@@ -81,8 +81,8 @@ nattel_code nattel_options_set_endpoint(nattel_options *opts, const char *url,
 
 /* Spool, audit log and delivery state. Default: $NATTEL_STATE_DIR, else
  * $XDG_STATE_HOME/nattel, else ~/.local/state/nattel. Must be absolute. */
-nattel_code nattel_options_set_state_dir(nattel_options *opts,
-                                         const char *dir, nattel_error *err);
+nattel_code nattel_options_set_state_dir(nattel_options *opts, const char *dir,
+                                         nattel_error *err);
 
 /* The consent file. Default ~/.config/nat/telemetry.toml. */
 nattel_code nattel_options_set_consent_file(nattel_options *opts,
@@ -118,8 +118,7 @@ nattel_code nattel_options_set_timeouts(nattel_options *opts,
 /* Spool bounds: past either, the oldest events are dropped first and
  * counted. Defaults: 1000 events, 4 MiB. Must be positive. */
 nattel_code nattel_options_set_spool_limits(nattel_options *opts,
-                                            size_t max_events,
-                                            size_t max_bytes,
+                                            size_t max_events, size_t max_bytes,
                                             nattel_error *err);
 
 typedef enum nattel_delivery_mode {
@@ -158,8 +157,8 @@ void nattel_options_set_clock(nattel_options *opts,
 /* Fills buf with n random bytes (session ids, jitter). Default
  * getrandom(2). NULL restores the default. */
 void nattel_options_set_random(nattel_options *opts,
-                               nattel_code (*random_bytes)(void *ctx,
-                                                           void *buf, size_t n,
+                               nattel_code (*random_bytes)(void *ctx, void *buf,
+                                                           size_t n,
                                                            nattel_error *err),
                                void *ctx);
 
@@ -177,16 +176,16 @@ void nattel_options_set_random(nattel_options *opts,
 typedef struct nattel_transport nattel_transport;
 
 typedef nattel_code (*nattel_transport_send_fn)(void *state,
-                                                const char *payload,
-                                                size_t len, nattel_error *err);
+                                                const char *payload, size_t len,
+                                                nattel_error *err);
 
 /* A transport whose send hook is `send`. NULL when out of memory. */
 nattel_transport *nattel_transport_new(nattel_transport_send_fn send);
 void nattel_transport_set_state(nattel_transport *t, void *state);
 /* Called once by nattel_client_new(). */
-void nattel_transport_set_startup(
-    nattel_transport *t,
-    nattel_code (*startup)(void *state, nattel_error *err));
+void nattel_transport_set_startup(nattel_transport *t,
+                                  nattel_code (*startup)(void *state,
+                                                         nattel_error *err));
 /* Waits at most timeout_ms for what the transport holds. */
 void nattel_transport_set_flush(nattel_transport *t,
                                 nattel_code (*flush)(void *state,
@@ -251,6 +250,139 @@ nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
  * progress callback, checked at least once a second) and its batch stays
  * spooled, not counted as a failed attempt. */
 void nattel_client_free(nattel_client *c);
+
+/* ------------------------------------------------------------------ */
+/* Delivery state, for tools                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a host's delivery left in the state directory, for tools that show
+ * or drive it (`nattel status`, `nattel flush`, `nattel log`). These
+ * calls use the options' state directory, endpoint, consent inputs and
+ * clock; none of them prompts or creates the state directory except
+ * nattel_flush_now(), which delivers as a flusher does.
+ */
+
+/* The options' state directory (absolute), or NULL when none is known
+ * (no HOME and no NATTEL_STATE_DIR). Valid until the options change. */
+const char *nattel_options_state_dir(const nattel_options *opts);
+
+/*
+ * The delivery state: an opaque object read with getters, so a field can
+ * be added without changing the ABI (as with nattel_options). Every
+ * getter accepts NULL and then answers as for an empty state directory.
+ */
+typedef struct nattel_delivery_info nattel_delivery_info;
+
+/*
+ * Reads the delivery state of the options' state directory into a new
+ * *out (free it with nattel_delivery_info_free). Reads only: a missing
+ * state directory, or none known, is an empty state (NATTEL_OK, counts
+ * 0). Errors: the directory is refused (a symlink, another user's, not a
+ * directory, a relative path: NATTEL_EINVAL; NATTEL_EIO when it cannot
+ * be examined), out of memory (NATTEL_ENOMEM); *out is NULL then.
+ */
+nattel_code nattel_delivery_status(const nattel_options *opts,
+                                   nattel_delivery_info **out,
+                                   nattel_error *err);
+void nattel_delivery_info_free(nattel_delivery_info *info);
+
+/* Events waiting in the spool now (including those a flusher is
+ * sending). */
+size_t nattel_delivery_spooled(const nattel_delivery_info *info);
+/* Events ever sent (accepted by the server), ever dropped (never to be
+ * delivered: bounds, retry limit, rejected), and of those dropped, ever
+ * rejected by the server. Default 0. */
+int64_t nattel_delivery_sent(const nattel_delivery_info *info);
+int64_t nattel_delivery_dropped(const nattel_delivery_info *info);
+int64_t nattel_delivery_rejected(const nattel_delivery_info *info);
+/* Unix ms before which no flusher starts on its own (back-off after a
+ * failed attempt), when that is later than the options' clock said at
+ * nattel_delivery_status(); else 0. */
+int64_t nattel_delivery_backoff_until(const nattel_delivery_info *info);
+
+/* The last delivery attempt: its time ("YYYY-MM-DDTHH:MM:SS.mmmZ"), or
+ * NULL when there was none (then the other three say 0 or NULL); its
+ * outcome ("sent", "rejected", "dropped" or "deferred"); the HTTP status
+ * (0: no answer); how many events it carried. Strings live as long as
+ * the info. */
+const char *nattel_delivery_last_ts(const nattel_delivery_info *info);
+const char *nattel_delivery_last_outcome(const nattel_delivery_info *info);
+int nattel_delivery_last_http_status(const nattel_delivery_info *info);
+int64_t nattel_delivery_last_events(const nattel_delivery_info *info);
+
+/* nattel_flush_now() flags. */
+#define NATTEL_FLUSH_WAIT 1u /* wait up to 120 s, not 5 s, for a flusher */
+
+/* Why nattel_flush_now() sent nothing. */
+typedef enum nattel_flush_skip {
+    NATTEL_FLUSH_RAN = 0,         /* it ran (see the counts) */
+    NATTEL_FLUSH_CONSENT_OFF = 1, /* telemetry is off: consent_source says
+                                     what decided it */
+    NATTEL_FLUSH_NOT_HTTP = 2     /* the endpoint is not http(s), or dry run */
+} nattel_flush_skip;
+
+/*
+ * What one nattel_flush_now() did. The caller sets `size` to
+ * sizeof(nattel_flush_result) (NATTEL_FLUSH_RESULT_INIT does): the
+ * library fills only the fields that fit, so fields added later at the
+ * end keep older callers working.
+ */
+typedef struct nattel_flush_result {
+    size_t size;
+    int64_t sent;     /* events accepted by the server */
+    int64_t rejected; /* events the server refused (dropped) */
+    int64_t dropped;  /* events dropped here, rejected ones included */
+    int64_t deferred; /* events kept for a later attempt */
+    int64_t symlinks; /* spool entries refused and removed as symlinks */
+    size_t remaining; /* events still spooled afterwards */
+    int busy;         /* another flusher kept the lock for the whole wait */
+    nattel_flush_skip skipped;
+    nattel_consent_source consent_source;
+} nattel_flush_result;
+
+#define NATTEL_FLUSH_RESULT_INIT                                               \
+    {                                                                          \
+        .size = sizeof(nattel_flush_result)                                    \
+    }
+
+/*
+ * Delivers the spool now, as `nattel flush` does: consent is resolved
+ * from the options' inputs without a prompt, and only when it is on and
+ * the endpoint is http(s) (not dry run) does a flusher run, in this
+ * process, trying each batch once whatever the back-off says; an
+ * endpoint that does not answer at all ends the run. A running flusher
+ * is waited for up to 5 s (NATTEL_FLUSH_WAIT: 120 s); when it keeps the
+ * lock, `busy` is set and nothing is sent. Creates the state directory
+ * when it runs. `out` is filled whatever the result, `remaining` always.
+ * Errors: the state directory is refused or cannot be created
+ * (NATTEL_EINVAL, NATTEL_EIO), out of memory (NATTEL_ENOMEM).
+ */
+nattel_code nattel_flush_now(const nattel_options *opts, unsigned flags,
+                             nattel_flush_result *out, nattel_error *err);
+
+/* nattel_audit_read() formats. */
+typedef enum nattel_audit_format {
+    /* The records as stored: one JSON object per line with ts, outcome,
+     * events, http_status (0: none), reason, endpoint and payload (the
+     * envelope sent, or null). */
+    NATTEL_AUDIT_JSON = 0,
+    /* For people: per record one line (time, outcome, events, HTTP
+     * status, reason) and, indented below it, the envelope as sent. */
+    NATTEL_AUDIT_TEXT = 1
+} nattel_audit_format;
+
+/*
+ * Appends the audit log of the options' state directory to `out`, oldest
+ * record first: the last `n` records (0: all), including the previous
+ * generation kept by rotation. A missing state directory or log is an
+ * empty log (NATTEL_OK). Errors: no state directory known, or it is
+ * refused (NATTEL_EINVAL); a log cannot be read (NATTEL_EIO); out of
+ * memory (NATTEL_ENOMEM).
+ */
+nattel_code nattel_audit_read(const nattel_options *opts, size_t n,
+                              nattel_audit_format format, nattel_buf *out,
+                              nattel_error *err);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,6 @@
 #include <nattel/telemetry.h>
 
 #include <stdio.h>
-#include <string.h>
 
 static const char usage_text[] =
     "usage: nattel consent [--enable | --disable | --status]\n"
@@ -28,16 +27,16 @@ static void warn_override(const nattel_config *cfg,
                           const nattel_consent_file *file)
 {
     if (source == NATTEL_SOURCE_DO_NOT_TRACK)
-        nattel__tool_error("consent",
-                           "warning: DO_NOT_TRACK is set: telemetry "
-                           "is off whatever the consent file says (%s)",
-                           nattel_consent_state_name(file->state));
+        tool_error("consent",
+                   "warning: DO_NOT_TRACK is set: telemetry "
+                   "is off whatever the consent file says (%s)",
+                   nattel_consent_state_name(file->state));
     else if (source == NATTEL_SOURCE_ENV)
-        nattel__tool_error("consent",
-                           "warning: NAT_TELEMETRY_ENABLED=%s in the "
-                           "environment overrides the consent file (%s)",
-                           cfg->env_enabled_raw,
-                           nattel_consent_state_name(file->state));
+        tool_error("consent",
+                   "warning: NAT_TELEMETRY_ENABLED=%s in the "
+                   "environment overrides the consent file (%s)",
+                   cfg->env_enabled_raw,
+                   nattel_consent_state_name(file->state));
 }
 
 static int show_status(const nattel_config *cfg)
@@ -65,8 +64,8 @@ static int set(const nattel_config *cfg, nattel_consent_state want)
 {
     nattel_error err;
     if (nattel_consent_set(cfg, want, &err)) {
-        nattel__tool_error("consent", "the decision (%s) was not saved: %s",
-                           nattel_consent_state_name(want), err.message);
+        tool_error("consent", "the decision (%s) was not saved: %s",
+                   nattel_consent_state_name(want), err.message);
         return NATTEL_EXIT_FAIL;
     }
     printf("Telemetry %s; saved in %s\n", nattel_consent_state_name(want),
@@ -83,42 +82,45 @@ static int set(const nattel_config *cfg, nattel_consent_state want)
     return NATTEL_EXIT_OK;
 }
 
-int nattel__cmd_consent(int argc, char **argv)
+enum { OPT_ENABLE = TOOL_OPT_LONG, OPT_DISABLE, OPT_STATUS };
+
+static const struct option longopts[] = {
+    {"enable", no_argument, NULL, OPT_ENABLE},
+    {"disable", no_argument, NULL, OPT_DISABLE},
+    {"status", no_argument, NULL, OPT_STATUS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"consent", "h", longopts, 0, 0};
+
+int tool_cmd_consent(int argc, char **argv)
 {
-    const char *action = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (nattel__is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return NATTEL_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--enable") && strcmp(argv[i], "--disable") &&
-            strcmp(argv[i], "--status")) {
-            nattel__tool_error("consent",
-                               "unknown argument '%s' (see 'nattel "
-                               "consent --help')",
-                               argv[i]);
+    tool_args a;
+    const char *v;
+    int c, action = 0;
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage_text);
+    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD)
             return NATTEL_EXIT_USAGE;
-        }
-        if (action && strcmp(action, argv[i])) {
-            nattel__tool_error("consent", "%s and %s exclude each other",
-                               action, argv[i]);
-            return NATTEL_EXIT_USAGE;
-        }
-        action = argv[i];
+        if (action && action != c)
+            return tool_usage_error("consent",
+                                    "--%s and --%s exclude each other",
+                                    longopts[action - OPT_ENABLE].name,
+                                    longopts[c - OPT_ENABLE].name);
+        action = c;
     }
     nattel_config cfg;
     nattel_error err;
     if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {
         nattel_config_clear(&cfg);
-        nattel__tool_error("consent", "%s", err.message);
+        tool_error("consent", "%s", err.message);
         return NATTEL_EXIT_FAIL;
     }
     cfg.prompt = NATTEL_PROMPT_NEVER; /* this command is the answer */
-    int rc =
-        !action || !strcmp(action, "--status")
-            ? show_status(&cfg)
-            : set(&cfg, !strcmp(action, "--enable") ? NATTEL_CONSENT_ENABLED
-                                                    : NATTEL_CONSENT_DISABLED);
+    int rc = !action || action == OPT_STATUS
+                 ? show_status(&cfg)
+                 : set(&cfg, action == OPT_ENABLE ? NATTEL_CONSENT_ENABLED
+                                                  : NATTEL_CONSENT_DISABLED);
     nattel_config_clear(&cfg);
     return rc;
 }

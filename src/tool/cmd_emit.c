@@ -48,69 +48,81 @@ typedef struct emit_args {
     const char *client_ver;
 } emit_args;
 
-/* Matches "--name value" or "--name=value" at argv[*i]. 1 and *out set
- * (NULL when the value is missing), 0 when argv[*i] is another option. */
-static int opt(int argc, char **argv, int *i, const char *name,
-               const char **out)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n))
-        return 0;
-    if (argv[*i][n] == '=') {
-        *out = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    *out = *i + 1 < argc ? argv[++*i] : NULL;
-    return 1;
-}
-
 static int parse_int(const char *name, const char *s, int64_t *out)
 {
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno) {
-        nattel__tool_error("emit", "%s: '%s' is %s", name, s,
-                           errno == ERANGE ? "out of range for int64"
-                                           : "not an integer");
+        tool_usage_error("emit", "%s: '%s' is %s", name, s,
+                         errno == ERANGE ? "out of range for int64"
+                                         : "not an integer");
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int parse_args(int argc, char **argv, emit_args *a)
+enum {
+    OPT_COMMAND = TOOL_OPT_LONG,
+    OPT_STATUS,
+    OPT_SUBCOMMAND,
+    OPT_DURATION,
+    OPT_EXIT_CODE,
+    OPT_ERROR_CLASS,
+    OPT_PYTHON_VERSION,
+    OPT_CLIENT_VERSION
+};
+
+static const struct option longopts[] = {
+    {"command", required_argument, NULL, OPT_COMMAND},
+    {"status", required_argument, NULL, OPT_STATUS},
+    {"subcommand", required_argument, NULL, OPT_SUBCOMMAND},
+    {"duration-ms", required_argument, NULL, OPT_DURATION},
+    {"exit-code", required_argument, NULL, OPT_EXIT_CODE},
+    {"error-class", required_argument, NULL, OPT_ERROR_CLASS},
+    {"python-version", required_argument, NULL, OPT_PYTHON_VERSION},
+    {"client-version", required_argument, NULL, OPT_CLIENT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"emit", "h", longopts, 0, 0};
+
+/* Where an option's value goes; NULL for anything else. */
+static const char **slot(emit_args *a, int c)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        const char **slot =
-            opt(argc, argv, &i, "--command", &v)       ? &a->cmd.command
-            : opt(argc, argv, &i, "--status", &v)      ? &a->status
-            : opt(argc, argv, &i, "--subcommand", &v)  ? &a->cmd.subcommand
-            : opt(argc, argv, &i, "--duration-ms", &v) ? &a->duration
-            : opt(argc, argv, &i, "--exit-code", &v)   ? &a->exit_code
-            : opt(argc, argv, &i, "--error-class", &v) ? &a->cmd.error_class
-            : opt(argc, argv, &i, "--python-version", &v)
-                ? &a->cmd.python_version
-            : opt(argc, argv, &i, "--client-version", &v) ? &a->client_ver
-                                                          : NULL;
-        if (!slot) {
-            nattel__tool_error("emit",
-                               "unknown argument '%s' (see 'nattel "
-                               "emit --help')",
-                               argv[i]);
-            return -1;
-        }
-        if (!v) {
-            nattel__tool_error("emit", "%s needs a value", argv[i]);
-            return -1;
-        }
-        *slot = v;
+    switch (c) {
+    case OPT_COMMAND:
+        return &a->cmd.command;
+    case OPT_STATUS:
+        return &a->status;
+    case OPT_SUBCOMMAND:
+        return &a->cmd.subcommand;
+    case OPT_DURATION:
+        return &a->duration;
+    case OPT_EXIT_CODE:
+        return &a->exit_code;
+    case OPT_ERROR_CLASS:
+        return &a->cmd.error_class;
+    case OPT_PYTHON_VERSION:
+        return &a->cmd.python_version;
+    case OPT_CLIENT_VERSION:
+        return &a->client_ver;
+    }
+    return NULL;
+}
+
+static int parse_args(tool_args *ta, emit_args *a)
+{
+    const char *v;
+    int c;
+    while ((c = tool_args_next(ta, &v)) != TOOL_ARGS_END) {
+        const char **to = slot(a, c);
+        if (!to)
+            return -1; /* TOOL_ARGS_BAD: said */
+        *to = v;
     }
     if (!a->cmd.command || !a->status) {
-        nattel__tool_error("emit", "--command and --status are required");
+        tool_usage_error("emit", "--command and --status are required");
         return -1;
     }
     if ((a->duration &&
@@ -129,21 +141,19 @@ static nattel_event *build(emit_args *a)
     a->cmd.error_class = nattel_error_class_sanitize(NULL, a->cmd.error_class);
     if (nattel_task_status_parse(a->status, &a->cmd.task_status, &err) ||
         nattel_cli_command_event(&a->cmd, &ev, &err)) {
-        nattel__tool_error("emit", "%s", err.message);
+        tool_error("emit", "%s", err.message);
         return NULL;
     }
     return ev;
 }
 
-int nattel__cmd_emit(int argc, char **argv)
+int tool_cmd_emit(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (nattel__is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return NATTEL_EXIT_OK;
-        }
+    tool_args ta;
+    if (tool_args_start(&ta, &spec, argc, argv))
+        return tool_print_help(usage_text);
     emit_args a = {.cmd = NATTEL_CLI_COMMAND_INIT};
-    if (parse_args(argc, argv, &a))
+    if (parse_args(&ta, &a))
         return NATTEL_EXIT_USAGE;
     nattel_event *ev = build(&a);
     if (!ev)
@@ -171,7 +181,7 @@ int nattel__cmd_emit(int argc, char **argv)
     nattel_options_free(o);
     nattel_client_free(c);
     if (rc)
-        nattel__tool_error("emit", "%s", err.message);
+        tool_error("emit", "%s", err.message);
     /* A host script's telemetry call must not fail the script for what
      * its environment does (a refused state directory, a full disk): said
      * on stderr, exit 0. Invalid values and configuration are failures. */

@@ -1,12 +1,10 @@
 /* nattel flush: deliver the spool now, back-off or not. */
 #include "commands.h"
-#include "delivery/nattel_delivery.h"
 
 #include <nattel/client.h>
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 static const char usage_text[] =
     "usage: nattel flush [--wait] [--json]\n"
@@ -25,97 +23,95 @@ static const char usage_text[] =
     "1 some events stay spooled (sending failed, or a flusher kept the\n"
     "lock), 2 usage error.\n";
 
-static int parse(int argc, char **argv, int *wait, int *json)
+enum { OPT_WAIT = TOOL_OPT_LONG, OPT_JSON };
+
+static const struct option longopts[] = {{"wait", no_argument, NULL, OPT_WAIT},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"flush", "h", longopts, 0, 0};
+
+static int parse(tool_args *a, int *wait, int *json)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--wait"))
-            *wait = 1;
-        else if (!strcmp(argv[i], "--json"))
-            *json = 1;
-        else {
-            nattel__tool_error("flush",
-                               "unknown argument '%s' (see 'nattel flush "
-                               "--help')",
-                               argv[i]);
+    const char *v;
+    int c;
+    while ((c = tool_args_next(a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD)
             return -1;
-        }
+        if (c == OPT_WAIT)
+            *wait = 1;
+        else
+            *json = 1;
     }
     return 0;
 }
 
-static void report(int json, const nattel__flush_stats *st, size_t remaining)
+static void report(int json, const nattel_flush_result *r)
 {
     if (json)
         printf("{\"sent\":%" PRId64 ",\"rejected\":%" PRId64
                ",\"dropped\":%" PRId64 ",\"deferred\":%" PRId64
                ",\"remaining\":%zu}\n",
-               st->sent, st->rejected, st->dropped, st->deferred, remaining);
+               r->sent, r->rejected, r->dropped, r->deferred, r->remaining);
     else
         printf("sent %" PRId64 ", rejected %" PRId64 ", dropped %" PRId64
                ", deferred %" PRId64 "; %zu event(s) still spooled\n",
-               st->sent, st->rejected, st->dropped, st->deferred, remaining);
+               r->sent, r->rejected, r->dropped, r->deferred, r->remaining);
 }
 
-int nattel__cmd_flush(int argc, char **argv)
+/* Says what the run left undone; the exit status. */
+static int explain(const nattel_options *o, const nattel_flush_result *r,
+                   nattel_code rc, const nattel_error *err)
 {
-    for (int i = 1; i < argc; i++)
-        if (nattel__is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return NATTEL_EXIT_OK;
-        }
+    const char *dir = nattel_options_state_dir(o);
+    int status = NATTEL_EXIT_OK;
+    if (r->skipped == NATTEL_FLUSH_CONSENT_OFF) {
+        tool_error("flush", "telemetry is off (%s): nothing sent",
+                   nattel_consent_source_text(r->consent_source));
+    } else if (r->skipped == NATTEL_FLUSH_NOT_HTTP) {
+        tool_error("flush", "the endpoint is not http(s) or dry run is set: "
+                            "nothing sent");
+    } else if (rc) {
+        tool_error("flush", "%s", err->message);
+        status = NATTEL_EXIT_FAIL;
+    } else if (r->symlinks) {
+        tool_error("flush",
+                   "%" PRId64 " spool entr%s in %s/spool %s a symlink: "
+                   "refused and removed (see 'nattel log')",
+                   r->symlinks, r->symlinks == 1 ? "y" : "ies", dir,
+                   r->symlinks == 1 ? "was" : "were");
+    }
+    if (r->busy) {
+        tool_error("flush",
+                   "another flusher is still running in %s (try "
+                   "--wait)",
+                   dir);
+        status = NATTEL_EXIT_FAIL;
+    }
+    return r->deferred ? NATTEL_EXIT_FAIL : status;
+}
+
+int tool_cmd_flush(int argc, char **argv)
+{
+    tool_args a;
     int wait = 0, json = 0;
-    if (parse(argc, argv, &wait, &json))
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage_text);
+    if (parse(&a, &wait, &json))
         return NATTEL_EXIT_USAGE;
     nattel_error err;
     nattel_options *o = nattel_options_new();
     if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
-        nattel__tool_error("flush", "%s", o ? err.message : "out of memory");
+        tool_error("flush", "%s", o ? err.message : "out of memory");
         nattel_options_free(o);
         return NATTEL_EXIT_FAIL;
     }
     nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
-    nattel_config cfg;
-    nattel__options_config(o, &cfg);
-    nattel_consent_state state;
-    nattel_consent_source source;
-    (void)nattel_consent_resolve(&cfg, &state, &source, NULL);
-    nattel__flush_stats st = {0};
-    int rc = NATTEL_EXIT_OK;
-    if (state != NATTEL_CONSENT_ENABLED) {
-        fprintf(stderr, "nattel flush: telemetry is off (%s): nothing sent\n",
-                nattel_consent_source_text(source));
-    } else if (!o->endpoint[0] || !strcmp(o->endpoint, "stdout") ||
-               o->dry_run) {
-        fprintf(stderr, "nattel flush: the endpoint is not http(s) or dry run "
-                        "is set: nothing sent\n");
-    } else {
-        nattel__flush_opts fo = {.ignore_backoff = 1,
-                                 .lock_wait_ms = wait ? NATTEL__FLUSH_WAIT_MS
-                                                      : NATTEL__FLUSH_NOWAIT_MS,
-                                 .deadline_mono = -1};
-        if (nattel__flush_run(o, &fo, &st, &err)) {
-            nattel__tool_error("flush", "%s", err.message);
-            rc = NATTEL_EXIT_FAIL;
-        } else if (st.symlinks) {
-            nattel__tool_error("flush",
-                               "%" PRId64 " spool entr%s in %s/spool %s a "
-                               "symlink: refused and removed (see 'nattel "
-                               "log')",
-                               st.symlinks, st.symlinks == 1 ? "y" : "ies",
-                               o->state_dir, st.symlinks == 1 ? "was" : "were");
-        }
-        if (st.busy) {
-            nattel__tool_error("flush",
-                               "another flusher is still running in "
-                               "%s (try --wait)",
-                               o->state_dir);
-            rc = NATTEL_EXIT_FAIL;
-        }
-    }
-    size_t remaining = o->state_dir ? nattel__spool_count(o->state_dir) : 0;
-    if (st.deferred)
-        rc = NATTEL_EXIT_FAIL;
-    report(json, &st, remaining);
+    nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
+    nattel_code rc =
+        nattel_flush_now(o, wait ? NATTEL_FLUSH_WAIT : 0, &r, &err);
+    int status = explain(o, &r, rc, &err);
+    report(json, &r);
     nattel_options_free(o);
-    return rc;
+    return status;
 }

@@ -31,34 +31,33 @@ static const char usage[] =
     "SQLite database, not a nattel serve database) or the report cannot be\n"
     "written; 2 usage error.\n";
 
+enum { OPT_DB = TOOL_OPT_LONG, OPT_JSON };
+
+static const struct option longopts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"report", "h", longopts, 0, 0};
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, const char **db, int *json)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (nattel__is_help(a)) {
-            fputs(usage, stdout);
-            return NATTEL_EXIT_OK;
-        } else if (!strcmp(a, "--json")) {
+    tool_args a;
+    const char *v;
+    int c;
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage);
+    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD)
+            return NATTEL_EXIT_USAGE;
+        if (c == OPT_JSON)
             *json = 1;
-        } else if (!strcmp(a, "--db") && i + 1 < argc) {
-            *db = argv[++i];
-        } else if (!strncmp(a, "--db=", 5)) {
-            *db = a + 5;
-        } else if (!strcmp(a, "--db")) {
-            nattel__tool_error("report", "--db needs a value");
-            return NATTEL_EXIT_USAGE;
-        } else {
-            nattel__tool_error("report",
-                               "unexpected argument '%s' (see 'nattel report "
-                               "--help')",
-                               a);
-            return NATTEL_EXIT_USAGE;
-        }
+        else
+            *db = v;
     }
     if (!**db) {
-        nattel__tool_error("report", "--db: the file name is empty");
-        return NATTEL_EXIT_USAGE;
+        return tool_usage_error("report", "--db: the file name is empty");
     }
     return -1;
 }
@@ -70,20 +69,20 @@ static int print_report(const nattel__report *r, int json)
     nattel_code code = json ? nattel__report_write_json(r, &out, &err)
                             : nattel__report_write_table(r, &out, &err);
     if (code) {
-        nattel__tool_error("report", "%s", err.message);
+        tool_error("report", "%s", err.message);
         nattel_buf_free(&out);
         return NATTEL_EXIT_FAIL;
     }
     fwrite(out.data, 1, out.len, stdout);
     nattel_buf_free(&out);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        nattel__tool_error("report", "cannot write to standard output");
+        tool_error("report", "cannot write to standard output");
         return NATTEL_EXIT_FAIL;
     }
     return NATTEL_EXIT_OK;
 }
 
-int nattel__cmd_report(int argc, char **argv)
+int tool_cmd_report(int argc, char **argv)
 {
     const char *db = "nattel.db";
     int json = 0;
@@ -98,7 +97,7 @@ int nattel__cmd_report(int argc, char **argv)
     if (!code)
         code = nattel__store_report(store, &report, &err);
     if (code) {
-        nattel__tool_error("report", "%s", err.message);
+        tool_error("report", "%s", err.message);
         rc = NATTEL_EXIT_FAIL;
     } else {
         rc = print_report(&report, json);

@@ -16,47 +16,51 @@ static const char usage[] =
     "  --schema FILE  also the event types of this schema file\n"
     "  -h, --help     this help\n";
 
-int nattel__cmd_schema(int argc, char **argv)
+enum { OPT_EVENT = TOOL_OPT_LONG, OPT_SCHEMA };
+
+static const struct option longopts[] = {
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"schema", "h", longopts, 0, 0};
+
+int tool_cmd_schema(int argc, char **argv)
 {
-    const char *only = NULL;
+    const char *only = NULL, *v;
     nattel_error err;
+    tool_args a;
+    int c, status = NATTEL_EXIT_OK;
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage);
     nattel_registry *reg = nattel_registry_new();
-    int status = NATTEL_EXIT_OK;
     if (!reg) {
-        nattel__tool_error("schema", "out of memory");
+        tool_error("schema", "out of memory");
         return NATTEL_EXIT_USAGE;
     }
-    for (int i = 1; i < argc && status == NATTEL_EXIT_OK; i++) {
-        if (nattel__is_help(argv[i])) {
-            fputs(usage, stdout);
-            nattel_registry_free(reg);
-            return NATTEL_EXIT_OK;
-        } else if (!strcmp(argv[i], "--event") && i + 1 < argc) {
-            only = argv[++i];
-        } else if (!strcmp(argv[i], "--schema") && i + 1 < argc) {
-            if (nattel_registry_load_schema_file(reg, argv[++i], &err)) {
-                nattel__tool_error("schema", "%s", err.message);
-                status = NATTEL_EXIT_USAGE;
-            }
-        } else {
-            nattel__tool_error(
-                "schema",
-                "unexpected argument '%s' (see 'nattel schema --help')",
-                argv[i]);
+    while (status == NATTEL_EXIT_OK &&
+           (c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD) {
+            status = NATTEL_EXIT_USAGE;
+        } else if (c == OPT_EVENT) {
+            only = v;
+        } else if (c == OPT_SCHEMA &&
+                   nattel_registry_load_schema_file(reg, v, &err)) {
+            tool_error("schema", "%s", err.message);
             status = NATTEL_EXIT_USAGE;
         }
     }
     nattel_buf out = NATTEL_BUF_INIT;
     if (status == NATTEL_EXIT_OK) {
         if (only && !nattel_registry_find(reg, only, strlen(only))) {
-            nattel__tool_error("schema", "no event type named '%s'", only);
+            tool_error("schema", "no event type named '%s'", only);
             status = NATTEL_EXIT_USAGE;
         } else if (nattel_registry_export_schema(reg, only, &out, &err)) {
-            nattel__tool_error("schema", "%s", err.message);
+            tool_error("schema", "%s", err.message);
             status = NATTEL_EXIT_FAIL;
         } else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
                    fflush(stdout)) {
-            nattel__tool_error("schema", "cannot write to standard output");
+            tool_error("schema", "cannot write to standard output");
             status = NATTEL_EXIT_USAGE;
         }
     }

@@ -78,11 +78,10 @@ static int parse_long(const char *s, long min, long max, long *out)
 
 static int bad_value(const char *opt, const char *value, const char *what)
 {
-    nattel__tool_error("serve", "%s: '%s' is not %s", opt, value, what);
-    return NATTEL_EXIT_USAGE;
+    return tool_usage_error("serve", "%s: '%s' is not %s", opt, value, what);
 }
 
-/* Options that take a number. Returns -1 when `opt` is not one of them. */
+/* Options that take a number (the table has no other). */
 static int number_option(serve_opts *o, const char *opt, const char *value)
 {
     long v = 0;
@@ -110,8 +109,6 @@ static int number_option(serve_opts *o, const char *opt, const char *value)
         if (parse_long(value, 1, 1000000L, &v))
             return bad_value(opt, value, "a count from 1 to 1000000");
         o->cfg.max_connections = (unsigned)v;
-    } else {
-        return -1;
     }
     return NATTEL_EXIT_OK;
 }
@@ -126,56 +123,53 @@ static int value_option(serve_opts *o, const char *opt, const char *value)
         o->db = value;
     } else if (!strcmp(opt, "--schema")) {
         if (o->schema_count == MAX_SCHEMAS) {
-            nattel__tool_error("serve", "--schema: at most %d files",
-                               MAX_SCHEMAS);
+            tool_error("serve", "--schema: at most %d files", MAX_SCHEMAS);
             return NATTEL_EXIT_USAGE;
         }
         o->schemas[o->schema_count++] = value;
     } else {
-        int rc = number_option(o, opt, value);
-        if (rc < 0) {
-            nattel__tool_error("serve",
-                               "unknown option '%s' (see 'nattel serve "
-                               "--help')",
-                               opt);
-            return NATTEL_EXIT_USAGE;
-        }
-        return rc;
+        return number_option(o, opt, value);
     }
     return NATTEL_EXIT_OK;
 }
 
-/* Returns -1 to go on, else the exit status. Accepts `--opt VALUE` and
- * `--opt=VALUE`. */
+enum { OPT_QUIET = 'q', OPT_VALUE = TOOL_OPT_LONG };
+
+/* Every option with a value has a val from OPT_VALUE up, in this order;
+ * value_option() takes it by its name. */
+static const struct option longopts[] = {
+    {"listen", required_argument, NULL, OPT_VALUE},
+    {"db", required_argument, NULL, OPT_VALUE + 1},
+    {"schema", required_argument, NULL, OPT_VALUE + 2},
+    {"max-body", required_argument, NULL, OPT_VALUE + 3},
+    {"fail-status", required_argument, NULL, OPT_VALUE + 4},
+    {"fail-count", required_argument, NULL, OPT_VALUE + 5},
+    {"delay-ms", required_argument, NULL, OPT_VALUE + 6},
+    {"retry-after", required_argument, NULL, OPT_VALUE + 7},
+    {"max-connections", required_argument, NULL, OPT_VALUE + 8},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"serve", "hq", longopts, 0, 0};
+
+/* Returns -1 to go on, else the exit status. */
 static int parse_args(serve_opts *o, int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (nattel__is_help(a)) {
-            fputs(usage, stdout);
-            return NATTEL_EXIT_OK;
-        }
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+    tool_args a;
+    const char *v;
+    int c;
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage);
+    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD)
+            return NATTEL_EXIT_USAGE;
+        if (c == OPT_QUIET) {
             o->quiet = 1;
             continue;
         }
-        if (strncmp(a, "--", 2) != 0) {
-            nattel__tool_error("serve",
-                               "unexpected argument '%s' (see 'nattel serve "
-                               "--help')",
-                               a);
-            return NATTEL_EXIT_USAGE;
-        }
         char opt[32];
-        const char *eq = strchr(a, '=');
-        size_t n = eq ? (size_t)(eq - a) : strlen(a);
-        snprintf(opt, sizeof opt, "%.*s", (int)n, a);
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value) {
-            nattel__tool_error("serve", "%s needs a value", opt);
-            return NATTEL_EXIT_USAGE;
-        }
-        int rc = value_option(o, opt, value);
+        snprintf(opt, sizeof opt, "--%s", longopts[c - OPT_VALUE].name);
+        int rc = value_option(o, opt, v);
         if (rc != NATTEL_EXIT_OK)
             return rc;
     }
@@ -189,8 +183,8 @@ static int load_schemas(const serve_opts *o, nattel_registry *reg)
         nattel_code code =
             nattel_registry_load_schema_file(reg, o->schemas[i], &err);
         if (code) {
-            nattel__tool_error("serve", "--schema '%s': %s", o->schemas[i],
-                               err.message);
+            tool_error("serve", "--schema '%s': %s", o->schemas[i],
+                       err.message);
             return NATTEL_EXIT_USAGE;
         }
     }
@@ -224,7 +218,7 @@ static int wait_for_stop(const sigset_t *set)
 
 static int cannot_serve(const nattel_error *err)
 {
-    nattel__tool_error("serve", "%s", err->message);
+    tool_error("serve", "%s", err->message);
     return NATTEL_EXIT_FAIL;
 }
 
@@ -260,7 +254,7 @@ static int bind_and_run(const serve_opts *o, nattel_registry *reg,
     nattel_code code = nattel__server_bind(&o->cfg, reg, &server, &err);
     if (code == NATTEL_EINVAL) {
         /* --listen is not ADDR:PORT */
-        nattel__tool_error("serve", "%s", err.message);
+        tool_error("serve", "%s", err.message);
         rc = NATTEL_EXIT_USAGE;
     } else if (code)
         rc = cannot_serve(&err);
@@ -273,7 +267,7 @@ static int bind_and_run(const serve_opts *o, nattel_registry *reg,
     return rc;
 }
 
-int nattel__cmd_serve(int argc, char **argv)
+int tool_cmd_serve(int argc, char **argv)
 {
     serve_opts o = {NATTEL__SERVER_CONFIG_INIT, "nattel.db", {NULL}, 0, 0};
     int rc = parse_args(&o, argc, argv);
@@ -284,7 +278,7 @@ int nattel__cmd_serve(int argc, char **argv)
     block_stop_signals(&stop);
     nattel_registry *reg = nattel_registry_new();
     if (!reg) {
-        nattel__tool_error("serve", "out of memory");
+        tool_error("serve", "out of memory");
         return NATTEL_EXIT_FAIL;
     }
     rc = load_schemas(&o, reg);

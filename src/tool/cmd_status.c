@@ -1,8 +1,8 @@
 /* nattel status: consent and its source, endpoint, delivery state. */
 #include "commands.h"
-#include "delivery/nattel_delivery.h"
 #include "nattel_json.h"
 
+#include <nattel/client.h>
 #include <nattel/telemetry.h>
 
 #include <stdio.h>
@@ -32,9 +32,30 @@ typedef struct status_info {
     nattel_consent_file file;
     const char *sink;
     const char *delivery;
-    size_t spooled;
-    nattel__state st;
+    nattel_delivery_info *info; /* NULL: an empty state */
 } status_info;
+
+/* The options see NATTEL_DELIVERY only through this; status describes the
+ * delivery mode itself, valid or not, so the options never read it. */
+static const char *getenv_but_delivery(void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "NATTEL_DELIVERY") ? getenv(name) : NULL;
+}
+
+/* The delivery state, read only (a status query never creates the state
+ * directory). NULL, shown as zeros, when the directory is missing or
+ * refused: status says what is, it does not fail. */
+static nattel_delivery_info *delivery_info(const char *state_dir)
+{
+    nattel_delivery_info *info = NULL;
+    nattel_options *o = nattel_options_new();
+    if (o && state_dir &&
+        !nattel_options_from_env(o, getenv_but_delivery, NULL, NULL))
+        (void)nattel_delivery_status(o, &info, NULL);
+    nattel_options_free(o);
+    return info;
+}
 
 static void gather(const nattel_config *cfg, status_info *s)
 {
@@ -55,13 +76,7 @@ static void gather(const nattel_config *cfg, status_info *s)
             ? "spooled in the state directory, sent by a detached flusher"
         : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
                                      : "nothing is sent";
-    /* Read only: a status query never creates the state directory. */
-    memset(&s->st, 0, sizeof s->st);
-    s->spooled = 0;
-    if (cfg->state_dir && !nattel__state_dir_check(cfg->state_dir, NULL)) {
-        s->spooled = nattel__spool_count(cfg->state_dir);
-        nattel__state_read(cfg->state_dir, &s->st);
-    }
+    s->info = delivery_info(cfg->state_dir);
 }
 
 static void put_key_int(nattel_buf *b, const char *key, int64_t v)
@@ -72,32 +87,35 @@ static void put_key_int(nattel_buf *b, const char *key, int64_t v)
     nattel__json_put_int(b, v);
 }
 
-static void put_delivery(nattel_buf *b, const status_info *s, int64_t now)
+static void put_delivery(nattel_buf *b, const status_info *s)
 {
-    put_key_int(b, "spooled", (int64_t)s->spooled);
-    put_key_int(b, "sent", s->st.sent);
-    put_key_int(b, "dropped", s->st.dropped);
-    put_key_int(b, "rejected", s->st.rejected);
+    const nattel_delivery_info *i = s->info;
+    put_key_int(b, "spooled", (int64_t)nattel_delivery_spooled(i));
+    put_key_int(b, "sent", nattel_delivery_sent(i));
+    put_key_int(b, "dropped", nattel_delivery_dropped(i));
+    put_key_int(b, "rejected", nattel_delivery_rejected(i));
     NATTEL__PUT_LIT(b, ",\"last_delivery\":");
-    if (s->st.has_last) {
+    const char *ts = nattel_delivery_last_ts(i);
+    if (ts) {
         NATTEL__PUT_LIT(b, "{\"ts\":");
-        nattel__json_put_string(b, s->st.last_ts, strlen(s->st.last_ts));
-        NATTEL__PUT_LIT(b, ",\"outcome\":\"");
-        const char *oc = nattel__outcome_name(s->st.last_outcome);
-        nattel_buf_append(b, oc, strlen(oc));
-        NATTEL__PUT_LIT(b, "\",\"http_status\":");
-        nattel__json_put_int(b, s->st.last_http);
+        nattel__json_put_string(b, ts, strlen(ts));
+        NATTEL__PUT_LIT(b, ",\"outcome\":");
+        const char *oc = nattel_delivery_last_outcome(i);
+        nattel__json_put_string(b, oc, strlen(oc));
+        NATTEL__PUT_LIT(b, ",\"http_status\":");
+        nattel__json_put_int(b, nattel_delivery_last_http_status(i));
         NATTEL__PUT_LIT(b, ",\"events\":");
-        nattel__json_put_int(b, s->st.last_events);
+        nattel__json_put_int(b, nattel_delivery_last_events(i));
         NATTEL__PUT_LIT(b, "}");
     } else {
         NATTEL__PUT_LIT(b, "null");
     }
     NATTEL__PUT_LIT(b, ",\"backoff_until\":");
-    if (s->st.next_ms > now) {
-        char ts[NATTEL_TS_LEN + 1];
-        nattel_format_ts(s->st.next_ms, ts);
-        nattel__json_put_string(b, ts, NATTEL_TS_LEN);
+    int64_t until = nattel_delivery_backoff_until(i);
+    if (until) {
+        char when[NATTEL_TS_LEN + 1];
+        nattel_format_ts(until, when);
+        nattel__json_put_string(b, when, NATTEL_TS_LEN);
     } else {
         NATTEL__PUT_LIT(b, "null");
     }
@@ -145,7 +163,7 @@ static int print_json(const nattel_config *cfg, const status_info *s)
     put_key_str(&b, "stateDir", cfg->state_dir, 1);
     put_key_str(&b, "sessionPrefix", cfg->session_prefix, 1);
     put_key_str(&b, "delivery", s->delivery, 1);
-    put_delivery(&b, s, nattel_config_now_ms(cfg));
+    put_delivery(&b, s);
     NATTEL__PUT_LIT(&b, "}\n");
     int ok = b.data && fwrite(b.data, 1, b.len, stdout) == b.len;
     nattel_buf_free(&b);
@@ -164,47 +182,52 @@ static void print_text(const nattel_config *cfg, const status_info *s)
     printf("sink:          %s%s\n", s->sink, cfg->dry_run ? " (dry run)" : "");
     printf("delivery:      %s\n", s->delivery);
     printf("state dir:     %s\n", cfg->state_dir ? cfg->state_dir : "(none)");
-    printf("spooled:       %zu event(s) waiting\n", s->spooled);
-    printf("sent:          %lld\n", (long long)s->st.sent);
+    const nattel_delivery_info *i = s->info;
+    printf("spooled:       %zu event(s) waiting\n", nattel_delivery_spooled(i));
+    printf("sent:          %lld\n", (long long)nattel_delivery_sent(i));
     printf("dropped:       %lld (of which rejected by the server: %lld)\n",
-           (long long)s->st.dropped, (long long)s->st.rejected);
-    if (s->st.has_last)
-        printf("last delivery: %s %s, %lld event(s), http %d\n", s->st.last_ts,
-               nattel__outcome_name(s->st.last_outcome),
-               (long long)s->st.last_events, s->st.last_http);
+           (long long)nattel_delivery_dropped(i),
+           (long long)nattel_delivery_rejected(i));
+    if (nattel_delivery_last_ts(i))
+        printf("last delivery: %s %s, %lld event(s), http %d\n",
+               nattel_delivery_last_ts(i), nattel_delivery_last_outcome(i),
+               (long long)nattel_delivery_last_events(i),
+               nattel_delivery_last_http_status(i));
     else
         printf("last delivery: none\n");
-    if (s->st.next_ms > nattel_config_now_ms(cfg)) {
+    if (nattel_delivery_backoff_until(i)) {
         char ts[NATTEL_TS_LEN + 1];
-        nattel_format_ts(s->st.next_ms, ts);
+        nattel_format_ts(nattel_delivery_backoff_until(i), ts);
         printf("back-off:      no automatic attempt before %s\n", ts);
     }
     if (*cfg->session_prefix)
         printf("session prefix: %s\n", cfg->session_prefix);
 }
 
-int nattel__cmd_status(int argc, char **argv)
+enum { OPT_JSON = TOOL_OPT_LONG };
+
+static const struct option longopts[] = {{"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"status", "h", longopts, 0, 0};
+
+int tool_cmd_status(int argc, char **argv)
 {
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (nattel__is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return NATTEL_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--json")) {
-            nattel__tool_error("status",
-                               "unknown argument '%s' (see 'nattel "
-                               "status --help')",
-                               argv[i]);
+    tool_args a;
+    const char *v;
+    int c, json = 0;
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage_text);
+    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD)
             return NATTEL_EXIT_USAGE;
-        }
         json = 1;
     }
     nattel_config cfg;
     nattel_error err;
     if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {
         nattel_config_clear(&cfg);
-        nattel__tool_error("status", "%s", err.message);
+        tool_error("status", "%s", err.message);
         return NATTEL_EXIT_FAIL;
     }
     cfg.prompt = NATTEL_PROMPT_NEVER;
@@ -215,6 +238,7 @@ int nattel__cmd_status(int argc, char **argv)
         rc = print_json(&cfg, &s);
     else
         print_text(&cfg, &s);
+    nattel_delivery_info_free(s.info);
     nattel_config_clear(&cfg);
     return rc;
 }

@@ -132,7 +132,7 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f,
     int failed = 0;
     int fd = fileno(f);
     if (!chunk) {
-        nattel__tool_error("validate", "out of memory");
+        tool_error("validate", "out of memory");
         st->io_error = 1;
         return;
     }
@@ -141,8 +141,8 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f,
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            nattel__tool_error("validate", "cannot read '%s': %s", src,
-                               strerror(errno));
+            tool_error("validate", "cannot read '%s': %s", src,
+                       strerror(errno));
             st->io_error = failed = 1;
             break;
         }
@@ -168,7 +168,7 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f,
                     continue;
                 }
                 if (nattel_buf_append(&line, chunk + i, seg)) {
-                    nattel__tool_error("validate", "out of memory");
+                    tool_error("validate", "out of memory");
                     st->io_error = 1;
                     skipping = 1;
                     nattel_buf_reset(&line);
@@ -206,62 +206,83 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
-int nattel__cmd_validate(int argc, char **argv)
+enum {
+    OPT_SCHEMA = TOOL_OPT_LONG,
+    OPT_EVENT,
+    OPT_MODEL,
+    OPT_CANONICAL,
+    OPT_MAX_LINE
+};
+
+static const struct option longopts[] = {
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"model", no_argument, NULL, OPT_MODEL},
+    {"canonical", no_argument, NULL, OPT_CANONICAL},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const tool_spec spec = {"validate", "h", longopts, -1, 0};
+
+/* One option or operand; NATTEL_EXIT_OK to go on. */
+static int take(vopts *o, const char **event, char **files, int *nfiles, int c,
+                const char *v)
+{
+    nattel_error err;
+    switch (c) {
+    case TOOL_ARGS_BAD:
+        return NATTEL_EXIT_USAGE;
+    case TOOL_ARGS_OPERAND:
+        files[(*nfiles)++] = (char *)v;
+        break;
+    case OPT_MODEL:
+        o->mode = NATTEL_MODE_MODEL;
+        break;
+    case OPT_CANONICAL:
+        o->canonical = 1;
+        break;
+    case OPT_EVENT:
+        *event = v;
+        break;
+    case OPT_MAX_LINE:
+        if (parse_size(v, &o->max_line))
+            return tool_usage_error(
+                "validate", "--max-line: '%s' is not a size from 1 to %u", v,
+                NATTEL_JSON_MAX_BYTES);
+        break;
+    case OPT_SCHEMA:
+        if (nattel_registry_load_schema_file(o->reg, v, &err)) {
+            tool_error("validate", "%s", err.message);
+            return NATTEL_EXIT_USAGE;
+        }
+        break;
+    }
+    return NATTEL_EXIT_OK;
+}
+
+int tool_cmd_validate(int argc, char **argv)
 {
     vopts o = {.mode = NATTEL_MODE_WIRE, .max_line = 1u << 20};
     vstats st = {0, 0};
-    const char *event = "nat_cli_command";
-    nattel_error err;
-    int nfiles = 0, status = NATTEL_EXIT_OK;
+    const char *event = "nat_cli_command", *v;
+    tool_args a;
+    int c, nfiles = 0, status = NATTEL_EXIT_OK;
+    if (tool_args_start(&a, &spec, argc, argv))
+        return tool_print_help(usage);
     char **files = calloc((size_t)argc, sizeof *files);
     o.reg = nattel_registry_new();
     if (!o.reg || !files) {
-        nattel__tool_error("validate", "out of memory");
+        tool_error("validate", "out of memory");
         free(files);
         nattel_registry_free(o.reg);
         return NATTEL_EXIT_USAGE;
     }
-    int only_files = 0;
-    for (int i = 1; i < argc && status == NATTEL_EXIT_OK; i++) {
-        const char *a = argv[i];
-        if (only_files || (a[0] != '-' || !strcmp(a, "-"))) {
-            files[nfiles++] = argv[i];
-        } else if (!strcmp(a, "--")) {
-            only_files = 1;
-        } else if (nattel__is_help(a)) {
-            fputs(usage, stdout);
-            free(files);
-            nattel_registry_free(o.reg);
-            return NATTEL_EXIT_OK;
-        } else if (!strcmp(a, "--model")) {
-            o.mode = NATTEL_MODE_MODEL;
-        } else if (!strcmp(a, "--canonical")) {
-            o.canonical = 1;
-        } else if (!strcmp(a, "--event") && i + 1 < argc) {
-            event = argv[++i];
-        } else if (!strcmp(a, "--max-line") && i + 1 < argc) {
-            if (parse_size(argv[++i], &o.max_line)) {
-                nattel__tool_error(
-                    "validate", "--max-line: '%s' is not a size from 1 to %u",
-                    argv[i], NATTEL_JSON_MAX_BYTES);
-                status = NATTEL_EXIT_USAGE;
-            }
-        } else if (!strcmp(a, "--schema") && i + 1 < argc) {
-            if (nattel_registry_load_schema_file(o.reg, argv[++i], &err)) {
-                nattel__tool_error("validate", "%s", err.message);
-                status = NATTEL_EXIT_USAGE;
-            }
-        } else {
-            nattel__tool_error(
-                "validate",
-                "unexpected argument '%s' (see 'nattel validate --help')", a);
-            status = NATTEL_EXIT_USAGE;
-        }
-    }
+    while (status == NATTEL_EXIT_OK &&
+           (c = tool_args_next(&a, &v)) != TOOL_ARGS_END)
+        status = take(&o, &event, files, &nfiles, c, v);
     if (status == NATTEL_EXIT_OK &&
         !(o.type = nattel_registry_find(o.reg, event, strlen(event)))) {
-        nattel__tool_error("validate", "--event: no event type named '%s'",
-                           event);
+        tool_error("validate", "--event: no event type named '%s'", event);
         status = NATTEL_EXIT_USAGE;
     }
     if (status == NATTEL_EXIT_OK) {
@@ -276,8 +297,8 @@ int nattel__cmd_validate(int argc, char **argv)
             }
             FILE *f = fopen(files[i], "rb");
             if (!f) {
-                nattel__tool_error("validate", "cannot open '%s': %s", files[i],
-                                   strerror(errno));
+                tool_error("validate", "cannot open '%s': %s", files[i],
+                           strerror(errno));
                 st.io_error = 1;
                 continue;
             }
@@ -285,7 +306,7 @@ int nattel__cmd_validate(int argc, char **argv)
             fclose(f);
         }
         if (fflush(stdout)) {
-            nattel__tool_error("validate", "cannot write to standard output");
+            tool_error("validate", "cannot write to standard output");
             st.io_error = 1;
         }
         status = st.io_error  ? NATTEL_EXIT_USAGE

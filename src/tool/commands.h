@@ -1,32 +1,88 @@
 #ifndef NATTEL_TOOL_COMMANDS_H
 #define NATTEL_TOOL_COMMANDS_H
 
-/* Each subcommand of the `nattel` tool: argv[0] is the subcommand's name.
- * Returns the process exit status: 0 success, 1 the operation's own
- * failure, 2 usage or I/O error. */
+/* The `nattel` tool: one function per command, the shared option parser
+ * and the error line. The tool uses the public API (include/nattel/) and
+ * the shared natx_* layer only; its own names are tool_*. */
+
+#include <getopt.h>
+#include <stdio.h>
+
+/* Each command: argv[0] is the command's name. Returns the process exit
+ * status: 0 success, 1 the operation's own failure, 2 usage or I/O
+ * error. */
 
 #define NATTEL_EXIT_OK 0
 #define NATTEL_EXIT_FAIL 1
 #define NATTEL_EXIT_USAGE 2
 
-int nattel__cmd_schema(int argc, char **argv);
-int nattel__cmd_validate(int argc, char **argv);
-int nattel__cmd_emit(int argc, char **argv);
-int nattel__cmd_consent(int argc, char **argv);
-int nattel__cmd_status(int argc, char **argv);
-int nattel__cmd_serve(int argc, char **argv);
-int nattel__cmd_report(int argc, char **argv);
-int nattel__cmd_flush(int argc, char **argv);
-int nattel__cmd_log(int argc, char **argv);
+int tool_cmd_schema(int argc, char **argv);
+int tool_cmd_validate(int argc, char **argv);
+int tool_cmd_emit(int argc, char **argv);
+int tool_cmd_consent(int argc, char **argv);
+int tool_cmd_status(int argc, char **argv);
+int tool_cmd_serve(int argc, char **argv);
+int tool_cmd_report(int argc, char **argv);
+int tool_cmd_flush(int argc, char **argv);
+int tool_cmd_log(int argc, char **argv);
 
-/* "nattel SUB: message" on stderr, one line. */
-void nattel__tool_error(const char *sub, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+#define TOOL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TOOL_PRINTF(a, b)
 #endif
-    ;
 
-/* True when arg is -h or --help. */
-int nattel__is_help(const char *arg);
+/* "nattel CMD: message" on stderr, one line (cmd NULL: "nattel: "). */
+void tool_error(const char *cmd, const char *fmt, ...) TOOL_PRINTF(2, 3);
+
+/* A usage error: "nattel CMD: message (see 'nattel CMD --help')", one
+ * line. Returns NATTEL_EXIT_USAGE. */
+int tool_usage_error(const char *cmd, const char *fmt, ...) TOOL_PRINTF(2, 3);
+
+/* ------------------------------------------------------------------ */
+/* Options: getopt_long over one table per command                     */
+/* ------------------------------------------------------------------ */
+
+/* What a command accepts. Long options without a short form use vals
+ * from TOOL_OPT_LONG up, so that an error can name the option. */
+typedef struct tool_spec {
+    const char *cmd;       /* "emit"; NULL for the tool itself */
+    const char *shortopts; /* getopt's letters, e.g. "hn:" (no '+' or ':') */
+    const struct option *longopts; /* ends with an all-zero entry */
+    int max_operands;              /* -1: any number */
+    int stop_at_operand;           /* options end at the first operand */
+} tool_spec;
+
+#define TOOL_OPT_LONG 256
+
+/* tool_args_next's results besides an option's val. */
+#define TOOL_ARGS_END (-1)
+#define TOOL_ARGS_OPERAND (-2)
+#define TOOL_ARGS_BAD (-3)
+
+typedef struct tool_args {
+    const tool_spec *spec;
+    int argc;
+    char **argv;
+    int operands; /* handed out so far */
+    int ended;    /* getopt is done: the rest are operands */
+    int index;    /* argv index of the last operand handed out */
+} tool_args;
+
+/* Starts parsing argv[1..]. Returns 1 when -h/--help is among the options
+ * (wherever it is: it wins over any error), else 0. A value is never taken
+ * for an option: `--command --help` is a command named "--help". */
+int tool_args_start(tool_args *a, const tool_spec *spec, int argc, char **argv);
+
+/* The next option's val with *value its argument (NULL when it takes
+ * none); TOOL_ARGS_OPERAND with *value the operand, in its place among
+ * the options (all after "--"); TOOL_ARGS_END; or TOOL_ARGS_BAD after
+ * printing the usage error (an unknown option, a missing value, too many
+ * operands): the command then exits NATTEL_EXIT_USAGE. */
+int tool_args_next(tool_args *a, const char **value);
+
+/* Prints a command's help on stdout: NATTEL_EXIT_OK, or NATTEL_EXIT_USAGE
+ * when standard output cannot be written. */
+int tool_print_help(const char *text);
 
 #endif

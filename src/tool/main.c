@@ -3,7 +3,6 @@
 
 #include <nattel/nattel.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,33 +13,19 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"schema", nattel__cmd_schema, "print the JSON Schema of the event types"},
-    {"validate", nattel__cmd_validate,
+    {"schema", tool_cmd_schema, "print the JSON Schema of the event types"},
+    {"validate", tool_cmd_validate,
      "validate JSON lines (envelopes or events)"},
-    {"emit", nattel__cmd_emit,
-     "send one nat_cli_command event (consent-gated)"},
-    {"consent", nattel__cmd_consent, "show or change the telemetry decision"},
-    {"status", nattel__cmd_status, "consent, endpoint and delivery state"},
-    {"flush", nattel__cmd_flush, "deliver the spooled events now"},
-    {"log", nattel__cmd_log, "the audit log: what was sent or dropped"},
-    {"serve", nattel__cmd_serve, "run a local ingest endpoint (SQLite store)"},
-    {"report", nattel__cmd_report, "usage per command from a serve database"},
+    {"emit", tool_cmd_emit, "send one nat_cli_command event (consent-gated)"},
+    {"consent", tool_cmd_consent, "show or change the telemetry decision"},
+    {"status", tool_cmd_status, "consent, endpoint and delivery state"},
+    {"flush", tool_cmd_flush, "deliver the spooled events now"},
+    {"log", tool_cmd_log, "the audit log: what was sent or dropped"},
+    {"serve", tool_cmd_serve, "run a local ingest endpoint (SQLite store)"},
+    {"report", tool_cmd_report, "usage per command from a serve database"},
 };
 
-void nattel__tool_error(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "nattel%s%s: ", sub ? " " : "", sub ? sub : "");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-int nattel__is_help(const char *arg)
-{
-    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
-}
+#define NCOMMANDS (sizeof commands / sizeof *commands)
 
 static void usage(FILE *out)
 {
@@ -51,32 +36,99 @@ static void usage(FILE *out)
             "delivery and a local ingest endpoint.\n"
             "\n"
             "commands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
-            "\n'nattel COMMAND --help' describes a command.\n"
+            "  %-10s %s\n"
+            "\n"
+            "options:\n"
+            "  -V, --version  print the version and exit\n"
+            "  -h, --help     this help\n"
+            "\n"
+            "'nattel help COMMAND' or 'nattel COMMAND --help' describes a\n"
+            "command. Options take their value as --opt VALUE or "
+            "--opt=VALUE.\n"
             "Exit status: 0 success, 1 the operation failed (invalid input,\n"
-            "rejected), 2 usage or I/O error.\n");
+            "rejected), 2 usage or I/O error.\n",
+            "help", "this help, or a command's ('help COMMAND')");
 }
 
-int main(int argc, char **argv)
+static const command *find(const char *name)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return NATTEL_EXIT_USAGE;
-    }
-    if (nattel__is_help(argv[1])) {
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
+}
+
+/* Runs a command as `COMMAND --help`, so both print the same text. */
+static int help_for(const command *c)
+{
+    char name[16], flag[] = "--help";
+    snprintf(name, sizeof name, "%s", c->name);
+    char *argv[] = {name, flag, NULL};
+    return c->run(2, argv);
+}
+
+static const struct option help_long[] = {{"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+static const tool_spec help_spec = {"help", "h", help_long, 1, 0};
+
+/* nattel help [COMMAND] */
+static int cmd_help(int argc, char **argv)
+{
+    tool_args a;
+    const char *name = NULL, *v;
+    int c;
+    if (tool_args_start(&a, &help_spec, argc, argv)) {
         usage(stdout);
         return NATTEL_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+        if (c == TOOL_ARGS_BAD)
+            return NATTEL_EXIT_USAGE;
+        name = v;
+    }
+    if (!name) {
+        usage(stdout);
+        return NATTEL_EXIT_OK;
+    }
+    const command *cmd = find(name);
+    if (!cmd)
+        return tool_usage_error("help", "unknown command '%s'", name);
+    return help_for(cmd);
+}
+
+static const struct option main_long[] = {{"help", no_argument, NULL, 'h'},
+                                          {"version", no_argument, NULL, 'V'},
+                                          {NULL, 0, NULL, 0}};
+static const tool_spec main_spec = {NULL, "hV", main_long, -1, 1};
+
+int main(int argc, char **argv)
+{
+    tool_args a;
+    const char *v;
+    int c;
+    if (tool_args_start(&a, &main_spec, argc, argv)) {
+        usage(stdout);
+        return NATTEL_EXIT_OK;
+    }
+    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_OPERAND) {
+        if (c == TOOL_ARGS_BAD)
+            return NATTEL_EXIT_USAGE;
+        if (c == TOOL_ARGS_END) {
+            usage(stderr);
+            return NATTEL_EXIT_USAGE;
+        }
+        /* 'V': the only option left once help is out of the way */
         printf("nattel %s\n", NATTEL_VERSION);
         return NATTEL_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
-    nattel__tool_error(NULL, "unknown command '%s' (see 'nattel --help')",
-                       argv[1]);
-    return NATTEL_EXIT_USAGE;
+    int first = a.index;
+    if (!strcmp(v, "help"))
+        return cmd_help(argc - first, argv + first);
+    const command *cmd = find(v);
+    if (cmd)
+        return cmd->run(argc - first, argv + first);
+    return tool_usage_error(NULL, "unknown command '%s'", v);
 }
