@@ -34,6 +34,11 @@ static void put_code(natx_jsonw *w, nattel_code code)
         fail(w, code, "out of memory");
 }
 
+void natx_jsonw_fail(natx_jsonw *w, nattel_code code, const char *why)
+{
+    fail(w, code, why);
+}
+
 void natx_jsonw_init(natx_jsonw *w, nattel_buf *out)
 {
     memset(w, 0, sizeof *w);

@@ -64,6 +64,10 @@ void natx_jsonw_null(natx_jsonw *w);
 /* An already valid JSON value (not checked), e.g. a stored document. */
 void natx_jsonw_raw(natx_jsonw *w, const char *json, size_t n);
 
+/* Records an error of the caller's own (e.g. out of memory while building
+ * a value) unless one is kept already; later calls do nothing. */
+void natx_jsonw_fail(natx_jsonw *w, nattel_code code, const char *why);
+
 /* NATTEL_OK when every call succeeded and the document is complete; else
  * the first error's code, with `err` (may be NULL) saying what it was. */
 nattel_code natx_jsonw_finish(const natx_jsonw *w, nattel_error *err);

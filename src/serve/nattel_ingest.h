@@ -27,7 +27,7 @@ nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
 void nattel__ingest_result_free(nattel__ingest_result *res);
 
 /* {"error":MESSAGE} plus, when given, "problems":[{"path","message"}...]
- * and "dropped":N. Strings that are not valid UTF-8 are replaced. */
+ * and "dropped":N. Bytes that are not UTF-8 become U+FFFD. */
 nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
                                       const nattel_problems *problems);
 

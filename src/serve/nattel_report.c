@@ -1,6 +1,7 @@
 #include "nattel_report.h"
 
 #include "nattel_error.h"
+#include "natx/natx_jsonw.h"
 #include "nattel_json.h"
 #include "nattel_utf8.h"
 
@@ -100,102 +101,67 @@ nattel_code nattel__report_add_error(nattel__report_row *row, const char *name,
 /* JSON                                                                */
 /* ------------------------------------------------------------------ */
 
-/* The text whole, escaped by the JSON writer; a byte that is not UTF-8
- * (JSON cannot carry it) becomes U+FFFD. */
-static nattel_code put_str(nattel_buf *b, const nattel__text *t)
+/* The text whole; a byte that is not UTF-8 (JSON cannot carry it) becomes
+ * U+FFFD. */
+static void put_text(natx_jsonw *w, const nattel__text *t)
 {
-    if (nattel__utf8_valid_prefix(t->s, t->len) == t->len)
-        return nattel__json_put_string(b, t->s, t->len);
-    nattel_buf fixed = NATTEL_BUF_INIT;
-    nattel_code code = NATTEL_OK;
-    for (size_t i = 0; !code && i < t->len;) {
-        size_t n =
-            nattel__utf8_seq((const unsigned char *)t->s + i, t->len - i);
-        code = n ? nattel_buf_append(&fixed, t->s + i, n)
-                 : NATTEL__PUT_LIT(&fixed, "\xEF\xBF\xBD");
-        i += n ? n : 1;
+    natx_jsonw_string_lossy(w, t->s, t->len);
+}
+
+/* A count, or null when unknown (negative). */
+static void put_key_int(natx_jsonw *w, const char *key, int64_t v)
+{
+    natx_jsonw_key(w, key);
+    if (v < 0)
+        natx_jsonw_null(w);
+    else
+        natx_jsonw_int64(w, v);
+}
+
+static void put_errors_json(natx_jsonw *w, const nattel__report_row *row)
+{
+    natx_jsonw_key(w, "errorClasses");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < row->error_count; i++) {
+        natx_jsonw_begin_object(w);
+        natx_jsonw_key(w, "errorClass");
+        put_text(w, &row->errors[i].name);
+        natx_jsonw_key(w, "count");
+        natx_jsonw_int64(w, row->errors[i].count);
+        natx_jsonw_end_object(w);
     }
-    if (!code)
-        code =
-            nattel__json_put_string(b, fixed.data ? fixed.data : "", fixed.len);
-    nattel_buf_free(&fixed);
-    return code;
+    natx_jsonw_end_array(w);
 }
 
-static nattel_code put_key_int(nattel_buf *b, const char *key, int64_t v)
+static void put_row_json(natx_jsonw *w, const nattel__report_row *row)
 {
-    nattel_code code = nattel_buf_append(b, ",\"", 2);
-    if (!code)
-        code = nattel_buf_append(b, key, strlen(key));
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "\":");
-    if (!code)
-        code = v < 0 ? NATTEL__PUT_LIT(b, "null") : nattel__json_put_int(b, v);
-    return code;
-}
-
-static nattel_code put_errors_json(nattel_buf *b, const nattel__report_row *row)
-{
-    nattel_code code = NATTEL__PUT_LIT(b, ",\"errorClasses\":[");
-    for (size_t i = 0; !code && i < row->error_count; i++) {
-        if (i)
-            code = NATTEL__PUT_LIT(b, ",");
-        if (!code)
-            code = NATTEL__PUT_LIT(b, "{\"errorClass\":");
-        if (!code)
-            code = put_str(b, &row->errors[i].name);
-        if (!code)
-            code = NATTEL__PUT_LIT(b, ",\"count\":");
-        if (!code)
-            code = nattel__json_put_int(b, row->errors[i].count);
-        if (!code)
-            code = NATTEL__PUT_LIT(b, "}");
-    }
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "]");
-    return code;
-}
-
-static nattel_code put_row_json(nattel_buf *b, const nattel__report_row *row)
-{
-    nattel_code code = NATTEL__PUT_LIT(b, "{\"command\":");
-    if (!code)
-        code = put_str(b, &row->command);
-    if (!code)
-        code = NATTEL__PUT_LIT(b, ",\"subcommand\":");
-    if (!code)
-        code = put_str(b, &row->subcommand);
-    if (!code)
-        code = put_key_int(b, "count", row->count);
-    if (!code)
-        code = put_key_int(b, "success", row->success);
-    if (!code)
-        code = put_key_int(b, "failure", row->failure);
-    if (!code)
-        code = put_key_int(b, "interrupted", row->interrupted);
-    if (!code)
-        code = put_key_int(b, "p50DurationMs", row->p50_ms);
-    if (!code)
-        code = put_key_int(b, "p95DurationMs", row->p95_ms);
-    if (!code)
-        code = put_errors_json(b, row);
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "}");
-    return code;
+    natx_jsonw_begin_object(w);
+    natx_jsonw_key(w, "command");
+    put_text(w, &row->command);
+    natx_jsonw_key(w, "subcommand");
+    put_text(w, &row->subcommand);
+    put_key_int(w, "count", row->count);
+    put_key_int(w, "success", row->success);
+    put_key_int(w, "failure", row->failure);
+    put_key_int(w, "interrupted", row->interrupted);
+    put_key_int(w, "p50DurationMs", row->p50_ms);
+    put_key_int(w, "p95DurationMs", row->p95_ms);
+    put_errors_json(w, row);
+    natx_jsonw_end_object(w);
 }
 
 nattel_code nattel__report_write_json(const nattel__report *r, nattel_buf *out,
                                       nattel_error *err)
 {
-    nattel_code code = NATTEL__PUT_LIT(out, "[");
-    for (size_t i = 0; !code && i < r->count; i++) {
-        if (i)
-            code = NATTEL__PUT_LIT(out, ",");
-        if (!code)
-            code = put_row_json(out, &r->rows[i]);
-    }
+    natx_jsonw w;
+    natx_jsonw_init(&w, out);
+    natx_jsonw_begin_array(&w);
+    for (size_t i = 0; i < r->count; i++)
+        put_row_json(&w, &r->rows[i]);
+    natx_jsonw_end_array(&w);
+    nattel_code code = natx_jsonw_finish(&w, err);
     if (!code)
-        code = NATTEL__PUT_LIT(out, "]\n");
+        code = nattel_buf_append(out, "\n", 1);
     if (code)
         return nattel__fail(err, code, "cannot write the report as JSON: %s",
                             nattel_code_name(code));
