@@ -1,6 +1,6 @@
 #include "nattel_ingest.h"
 
-#include "nattel_error.h"
+#include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"
 
 #include <stdio.h>
@@ -28,8 +28,8 @@ static void put_problems(natx_jsonw *w, const nattel_problems *ps)
     natx_jsonw_uint64(w, ps->dropped);
 }
 
-nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
-                                      const nattel_problems *problems)
+nattel_code serve_ingest_error_body(nattel_buf *out, const char *message,
+                                    const nattel_problems *problems)
 {
     natx_jsonw w;
     natx_jsonw_init(&w, out);
@@ -43,7 +43,7 @@ nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
 }
 
 /* "N problems; first: PATH: MESSAGE" for the log. */
-static void summarise_problems(nattel__ingest_result *res,
+static void summarise_problems(serve_ingest_result *res,
                                const nattel_problems *ps)
 {
     size_t n = ps->count + ps->dropped;
@@ -86,26 +86,26 @@ static const char *reason_of(nattel_code code)
     }
 }
 
-static nattel_code reject(nattel__ingest_result *res, nattel_code code,
+static nattel_code reject(serve_ingest_result *res, nattel_code code,
                           size_t len, const nattel_problems *ps)
 {
     res->status = status_of(code, len);
     summarise_problems(res, ps);
-    return nattel__ingest_error_body(&res->body, reason_of(code), ps);
+    return serve_ingest_error_body(&res->body, reason_of(code), ps);
 }
 
 /* Whatever kept the store from writing (disk full, database busy or
  * locked by another process), the envelope was not stored and may be
  * sent again: 503, never 500, so that a sender keeps it. */
-static nattel_code store_failed(nattel__ingest_result *res,
+static nattel_code store_failed(serve_ingest_result *res,
                                 const nattel_error *err)
 {
     res->status = 503;
     snprintf(res->summary, sizeof res->summary, "%.200s", err->message);
-    return nattel__ingest_error_body(&res->body, err->message, NULL);
+    return serve_ingest_error_body(&res->body, err->message, NULL);
 }
 
-static nattel_code accepted(nattel__ingest_result *res, size_t n)
+static nattel_code accepted(serve_ingest_result *res, size_t n)
 {
     res->status = 200;
     res->accepted = n;
@@ -120,9 +120,9 @@ static nattel_code accepted(nattel__ingest_result *res, size_t n)
     return natx_jsonw_finish(&w, NULL);
 }
 
-nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
-                           const char *body, size_t len, int64_t received_ms,
-                           nattel__ingest_result *res)
+nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
+                         const char *body, size_t len, int64_t received_ms,
+                         serve_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
     nattel_buf_init(&res->body);
@@ -138,7 +138,7 @@ nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
         code = reject(res, code, len, &problems);
     } else {
         nattel_error err = {NATTEL_OK, ""};
-        code = nattel__store_put(store, env, received_ms, &err)
+        code = serve_store_put(store, env, received_ms, &err)
                    ? store_failed(res, &err)
                    : accepted(res, nattel_envelope_count(env));
     }
@@ -147,7 +147,7 @@ nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
     return code;
 }
 
-void nattel__ingest_result_free(nattel__ingest_result *res)
+void serve_ingest_result_free(serve_ingest_result *res)
 {
     if (res)
         nattel_buf_free(&res->body);
