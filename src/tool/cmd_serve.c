@@ -228,8 +228,8 @@ static int cannot_serve(const nattel_error *err)
     return NATTEL_EXIT_FAIL;
 }
 
-static int run(const serve_opts *o, serve_server *server,
-               serve_store *store, const sigset_t *stop)
+static int run(const serve_opts *o, serve_server *server, serve_store *store,
+               const sigset_t *stop)
 {
     nattel_error err = {NATTEL_OK, ""};
     if (serve_server_start(server, store, &err))
