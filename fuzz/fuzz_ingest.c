@@ -7,15 +7,15 @@
 #include "nattel_json.h"
 
 static nattel_registry *reg;
-static nattel__store *store;
+static serve_store *store;
 static unsigned long runs;
 
 static void reopen(void)
 {
     nattel_error err;
-    nattel__store_close(store);
+    serve_store_close(store);
     /* A fresh in-memory database now and then keeps memory flat. */
-    if (nattel__store_open(":memory:", 0, &store, &err)) {
+    if (serve_store_open(":memory:", 0, &store, &err)) {
         fprintf(stderr, "fuzz_ingest: %s\n", err.message);
         abort();
     }
@@ -31,24 +31,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!body)
         return 0;
     int64_t before = 0, after = 0;
-    nattel__store_event_count(store, &before, NULL);
-    nattel__ingest_result res;
-    nattel_code rc = nattel__ingest(reg, store, body, size, 1764064800000, &res);
-    FUZZ_CHECK(rc == NATTEL_OK, "ingest failed to answer: %s", nattel_code_name(rc));
+    serve_store_event_count(store, &before, NULL);
+    serve_ingest_result res;
+    nattel_code rc = serve_ingest(reg, store, body, size, 1764064800000, &res);
+    FUZZ_CHECK(rc == NATTEL_OK, "ingest failed to answer: %s",
+               nattel_code_name(rc));
     FUZZ_CHECK(res.status == 200 || res.status == 400 || res.status == 413 ||
                    res.status == 422 || res.status == 500,
                "status %u", res.status);
     nattel__jdoc d;
     nattel_error err;
-    FUZZ_CHECK(nattel__json_parse(&d, res.body.data, res.body.len, &err) == NATTEL_OK,
+    FUZZ_CHECK(nattel__json_parse(&d, res.body.data, res.body.len, &err) ==
+                   NATTEL_OK,
                "answer is not JSON: %s: %.200s", err.message, res.body.data);
     nattel__json_release(&d);
-    nattel__store_event_count(store, &after, NULL);
-    FUZZ_CHECK(res.status == 200 ? after - before == (int64_t)res.accepted && res.accepted > 0
-                                 : after == before,
+    serve_store_event_count(store, &after, NULL);
+    FUZZ_CHECK(res.status == 200
+                   ? after - before == (int64_t)res.accepted && res.accepted > 0
+                   : after == before,
                "status %u, accepted %zu, stored %lld", res.status, res.accepted,
                (long long)(after - before));
-    nattel__ingest_result_free(&res);
+    serve_ingest_result_free(&res);
     free(body);
     return 0;
 }

@@ -28,19 +28,6 @@ const char *nattel_code_name(nattel_code code)
     return "UNKNOWN";
 }
 
-nattel_code nattel__fail(nattel_error *err, nattel_code code, const char *fmt,
-                         ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 nattel_code nattel__prefix(nattel_error *err, const char *fmt, ...)
 {
     if (!err)

@@ -3,16 +3,13 @@
 
 #include <nattel/nattel.h>
 
-#if defined(__GNUC__)
-#define NATTEL__PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define NATTEL__PRINTF(a, b)
-#endif
+#include "natx/natx_error.h"
 
-/* Fills `err` (may be NULL) and returns `code`, so callers can write
- * `return nattel__fail(err, NATTEL_EINVAL, "...", ...);`. */
-nattel_code nattel__fail(nattel_error *err, nattel_code code, const char *fmt,
-                         ...) NATTEL__PRINTF(3, 4);
+#define NATTEL__PRINTF(a, b) NATX_PRINTF(a, b)
+
+/* Fills `err` (may be NULL) and returns `code`: natx_fail, under the
+ * library's prefix, so that both share one implementation. */
+#define nattel__fail natx_fail
 
 /* Puts "PREFIX: " (formatted) before the message already in `err`, in
  * place and without overlapping copies; keeps err->code and returns it. */

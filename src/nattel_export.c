@@ -1,5 +1,6 @@
 /* JSON Schema export of the registry's event types, in the layout of the
  * shared anonymous_events.json, and the pretty-printer it uses. */
+#include "natx/natx_jsonw.h"
 #include "nattel_error.h"
 #include "nattel_json.h"
 #include "nattel_registry.h"
@@ -49,8 +50,10 @@ static nattel_code pretty(nattel_buf *b, const nattel__jdoc *d, unsigned t,
     return rc ? rc : nattel_buf_append(b, is_obj ? "}" : "]", 1);
 }
 
-nattel_code nattel__json_pretty(const char *json, size_t len, nattel_buf *out,
-                                nattel_error *err)
+/* Pretty-prints compact JSON `json` with 4-space indents (as Python's
+ * json.dumps(indent=4)), ending in a newline. */
+static nattel_code json_pretty(const char *json, size_t len, nattel_buf *out,
+                               nattel_error *err)
 {
     nattel__jdoc d;
     nattel_code rc = nattel__json_parse(&d, json, len, err);
@@ -65,35 +68,16 @@ nattel_code nattel__json_pretty(const char *json, size_t len, nattel_buf *out,
 /* Export                                                            */
 /* ---------------------------------------------------------------- */
 
-static nattel_code str(nattel_buf *b, const char *s)
+/* "key":"value"; a missing value is written as "". */
+static void kv(natx_jsonw *w, const char *key, const char *value)
 {
-    return nattel__json_put_string(b, s ? s : "", s ? strlen(s) : 0);
+    natx_jsonw_key(w, key);
+    natx_jsonw_cstring(w, value ? value : "");
 }
 
-/* "key":"value" with a leading comma unless first. */
-static nattel_code kv(nattel_buf *b, int comma, const char *key,
-                      const char *value)
-{
-    nattel_code rc = comma ? NATTEL__PUT_LIT(b, ",") : NATTEL_OK;
-    if (!rc)
-        rc = str(b, key);
-    if (!rc)
-        rc = NATTEL__PUT_LIT(b, ":");
-    return rc ? rc : str(b, value);
-}
-
-static nattel_code key(nattel_buf *b, int comma, const char *k)
-{
-    nattel_code rc = comma ? NATTEL__PUT_LIT(b, ",") : NATTEL_OK;
-    if (!rc)
-        rc = str(b, k);
-    return rc ? rc : NATTEL__PUT_LIT(b, ":");
-}
-
-/* "$ref":"#/definitions/<section>/<name>", with a leading comma unless
- * first; built in full, so no name is cut short. */
-static nattel_code ref_kv(nattel_buf *b, int comma, const char *section,
-                          const char *name)
+/* "$ref":"#/definitions/<section>/<name>", built in full, so no name is
+ * cut short. */
+static void ref_kv(natx_jsonw *w, const char *section, const char *name)
 {
     nattel_buf target = NATTEL_BUF_INIT;
     nattel_code rc = NATTEL__PUT_LIT(&target, "#/definitions/");
@@ -103,10 +87,12 @@ static nattel_code ref_kv(nattel_buf *b, int comma, const char *section,
         rc = nattel_buf_append(&target, "/", 1);
     if (!rc)
         rc = nattel_buf_append(&target, name, strlen(name));
-    if (!rc)
-        rc = kv(b, comma, "$ref", target.data);
+    natx_jsonw_key(w, "$ref");
+    if (rc)
+        natx_jsonw_fail(w, rc, "out of memory");
+    else
+        natx_jsonw_string(w, target.data, target.len);
     nattel_buf_free(&target);
-    return rc;
 }
 
 static int selected(const nattel_event_type *t, const char *only)
@@ -134,140 +120,180 @@ static int type_seen(const nattel_registry *reg, const char *only,
     return 0;
 }
 
-static nattel_code put_shared_types(nattel_buf *b, const nattel_registry *reg,
-                                    const char *only)
+static void put_enum_type(natx_jsonw *w, const nattel_enum_type *e)
 {
-    nattel_code rc = NATTEL__PUT_LIT(b, "\"types\":{");
-    int comma = 0;
-    for (size_t ti = 0; !rc && ti < reg->count; ti++) {
+    natx_jsonw_key(w, e->name);
+    natx_jsonw_begin_object(w);
+    kv(w, "type", "string");
+    kv(w, "description", e->description);
+    natx_jsonw_key(w, "enum");
+    natx_jsonw_begin_array(w);
+    for (size_t k = 0; k < e->count; k++)
+        natx_jsonw_cstring(w, e->values[k]);
+    natx_jsonw_end_array(w);
+    natx_jsonw_end_object(w);
+}
+
+static void put_int_type(natx_jsonw *w, const char *name)
+{
+    natx_jsonw_key(w, name);
+    natx_jsonw_begin_object(w);
+    kv(w, "type", "integer");
+    kv(w, "description",
+       "Numeric count (bytes, tokens, milliseconds, exit "
+       "codes), restricted to signed 64-bit integer "
+       "range.");
+    natx_jsonw_key(w, "maximum");
+    natx_jsonw_int64(w, INT64_MAX);
+    natx_jsonw_key(w, "minimum");
+    natx_jsonw_int64(w, INT64_MIN);
+    natx_jsonw_end_object(w);
+}
+
+static void put_shared_types(natx_jsonw *w, const nattel_registry *reg,
+                             const char *only)
+{
+    natx_jsonw_key(w, "types");
+    natx_jsonw_begin_object(w);
+    for (size_t ti = 0; ti < reg->count; ti++) {
         const nattel_event_type *t = reg->types[ti];
         if (!selected(t, only))
             continue;
-        for (size_t fi = 0; !rc && fi < t->field_count; fi++) {
+        for (size_t fi = 0; fi < t->field_count; fi++) {
             const nattel_field *f = &t->fields[fi];
             if (f->kind == NATTEL_KIND_ENUM) {
-                const nattel_enum_type *e = f->enum_type;
-                if (type_seen(reg, only, ti, fi, e->name))
-                    continue;
-                if ((rc = key(b, comma, e->name)) ||
-                    (rc = NATTEL__PUT_LIT(b, "{")) ||
-                    (rc = kv(b, 0, "type", "string")) ||
-                    (rc = kv(b, 1, "description", e->description)) ||
-                    (rc = NATTEL__PUT_LIT(b, ",\"enum\":[")))
-                    break;
-                for (size_t k = 0; !rc && k < e->count; k++) {
-                    if (k)
-                        rc = NATTEL__PUT_LIT(b, ",");
-                    if (!rc)
-                        rc = str(b, e->values[k]);
-                }
-                if (!rc)
-                    rc = NATTEL__PUT_LIT(b, "]}");
-                comma = 1;
+                if (!type_seen(reg, only, ti, fi, f->enum_type->name))
+                    put_enum_type(w, f->enum_type);
             } else if (f->type_ref &&
                        !type_seen(reg, only, ti, fi, f->type_ref)) {
-                if ((rc = key(b, comma, f->type_ref)) ||
-                    (rc = NATTEL__PUT_LIT(b, "{")) ||
-                    (rc = kv(b, 0, "type", "integer")) ||
-                    (rc = kv(b, 1, "description",
-                             "Numeric count (bytes, tokens, milliseconds, exit "
-                             "codes), restricted to signed 64-bit integer "
-                             "range.")) ||
-                    (rc = NATTEL__PUT_LIT(b,
-                                          ",\"maximum\":9223372036854775807,"
-                                          "\"minimum\":-9223372036854775808}")))
-                    break;
-                comma = 1;
+                put_int_type(w, f->type_ref);
             }
         }
     }
-    return rc ? rc : NATTEL__PUT_LIT(b, "}");
+    natx_jsonw_end_object(w);
 }
 
-/* ,"minimum":N,"maximum":M — without the first comma when `first`. */
-static nattel_code put_bounds(nattel_buf *b, const nattel_field *f, int first)
+/* A bound as the reference writes it (%.17g, e.g. -1 or 0.5). */
+static void put_bound(natx_jsonw *w, const char *key, double v)
 {
-    char tmp[64];
-    nattel_code rc = NATTEL_OK;
-    if (f->flags & NATTEL_FIELD_HAS_MIN) {
-        snprintf(tmp, sizeof tmp, ",\"minimum\":%.17g", f->minimum);
-        rc = nattel_buf_append(b, tmp + first, strlen(tmp + first));
-        first = 0;
-    }
-    if (!rc && (f->flags & NATTEL_FIELD_HAS_MAX)) {
-        snprintf(tmp, sizeof tmp, ",\"maximum\":%.17g", f->maximum);
-        rc = nattel_buf_append(b, tmp + first, strlen(tmp + first));
-    }
-    return rc;
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    natx_jsonw_key(w, key);
+    natx_jsonw_raw(w, tmp, (size_t)n);
 }
 
-static nattel_code put_property(nattel_buf *b, const nattel_field *f)
+static void put_bounds(natx_jsonw *w, const nattel_field *f)
 {
-    nattel_code rc = NATTEL__PUT_LIT(b, "{");
-    if (!rc)
-        rc = kv(b, 0, "description", f->description);
-    if (rc)
-        return rc;
+    if (f->flags & NATTEL_FIELD_HAS_MIN)
+        put_bound(w, "minimum", f->minimum);
+    if (f->flags & NATTEL_FIELD_HAS_MAX)
+        put_bound(w, "maximum", f->maximum);
+}
+
+static void put_property(natx_jsonw *w, const nattel_field *f)
+{
+    natx_jsonw_begin_object(w);
+    kv(w, "description", f->description);
     const char *ref =
         f->kind == NATTEL_KIND_ENUM ? f->enum_type->name : f->type_ref;
     int bounded =
         (f->flags & (NATTEL_FIELD_HAS_MIN | NATTEL_FIELD_HAS_MAX)) != 0;
     if (ref && bounded) {
         /* {"allOf": [{"$ref": ...}, {"minimum": -1}]}, as the reference. */
-        if ((rc = NATTEL__PUT_LIT(b, ",\"allOf\":[{")) ||
-            (rc = ref_kv(b, 0, "types", ref)) ||
-            (rc = NATTEL__PUT_LIT(b, "},{")) || (rc = put_bounds(b, f, 1)))
-            return rc;
-        return NATTEL__PUT_LIT(b, "}]}");
+        natx_jsonw_key(w, "allOf");
+        natx_jsonw_begin_array(w);
+        natx_jsonw_begin_object(w);
+        ref_kv(w, "types", ref);
+        natx_jsonw_end_object(w);
+        natx_jsonw_begin_object(w);
+        put_bounds(w, f);
+        natx_jsonw_end_object(w);
+        natx_jsonw_end_array(w);
+    } else if (ref) {
+        ref_kv(w, "types", ref);
+    } else {
+        kv(w, "type", nattel_kind_name(f->kind));
+        if (f->kind == NATTEL_KIND_STRING_ARRAY) {
+            natx_jsonw_key(w, "items");
+            natx_jsonw_begin_object(w);
+            kv(w, "type", "string");
+            kv(w, "description", "");
+            natx_jsonw_end_object(w);
+        }
+        put_bounds(w, f);
     }
-    if (ref) {
-        if ((rc = ref_kv(b, 1, "types", ref)))
-            return rc;
-        return NATTEL__PUT_LIT(b, "}");
-    }
-    if ((rc = kv(b, 1, "type", nattel_kind_name(f->kind))))
-        return rc;
-    if (f->kind == NATTEL_KIND_STRING_ARRAY &&
-        (rc = NATTEL__PUT_LIT(
-             b, ",\"items\":{\"type\":\"string\",\"description\":\"\"}")))
-        return rc;
-    if ((rc = put_bounds(b, f, 0)))
-        return rc;
-    return NATTEL__PUT_LIT(b, "}");
+    natx_jsonw_end_object(w);
 }
 
-static nattel_code put_event(nattel_buf *b, const nattel_event_type *t)
+static void put_event(natx_jsonw *w, const nattel_event_type *t)
 {
-    nattel_code rc;
-    if ((rc = kv(b, 0, "description", t->description)) ||
-        (rc = kv(b, 1, "type", "object")) || (rc = key(b, 1, "eventMeta")) ||
-        (rc = NATTEL__PUT_LIT(b, "{")) ||
-        (rc = kv(b, 0, "service", "telemetry")) || (rc = key(b, 1, "gdpr")) ||
-        (rc = NATTEL__PUT_LIT(b, "{")) ||
-        (rc = kv(b, 0, "category",
-                 t->gdpr_category ? t->gdpr_category : "functional")) ||
-        (rc = kv(b, 1, "description", t->gdpr_description)) ||
-        (rc = kv(b, 1, "personalization", "")) ||
-        (rc = NATTEL__PUT_LIT(b, "}}")) || (rc = key(b, 1, "properties")) ||
-        (rc = NATTEL__PUT_LIT(b, "{")))
-        return rc;
-    for (size_t i = 0; i < t->field_count; i++)
-        if ((rc = key(b, i > 0, t->fields[i].wire_name)) ||
-            (rc = put_property(b, &t->fields[i])))
-            return rc;
-    if ((rc = NATTEL__PUT_LIT(
-             b, "},\"additionalProperties\":false,\"required\":[")))
-        return rc;
-    int comma = 0;
+    natx_jsonw_key(w, t->name);
+    natx_jsonw_begin_object(w);
+    kv(w, "description", t->description);
+    kv(w, "type", "object");
+    natx_jsonw_key(w, "eventMeta");
+    natx_jsonw_begin_object(w);
+    kv(w, "service", "telemetry");
+    natx_jsonw_key(w, "gdpr");
+    natx_jsonw_begin_object(w);
+    kv(w, "category", t->gdpr_category ? t->gdpr_category : "functional");
+    kv(w, "description", t->gdpr_description);
+    kv(w, "personalization", "");
+    natx_jsonw_end_object(w);
+    natx_jsonw_end_object(w);
+    natx_jsonw_key(w, "properties");
+    natx_jsonw_begin_object(w);
     for (size_t i = 0; i < t->field_count; i++) {
-        if (t->fields[i].flags & NATTEL_FIELD_WIRE_OPTIONAL)
-            continue;
-        if ((comma && (rc = NATTEL__PUT_LIT(b, ","))) ||
-            (rc = str(b, t->fields[i].wire_name)))
-            return rc;
-        comma = 1;
+        natx_jsonw_key(w, t->fields[i].wire_name);
+        put_property(w, &t->fields[i]);
     }
-    return NATTEL__PUT_LIT(b, "]");
+    natx_jsonw_end_object(w);
+    natx_jsonw_key(w, "additionalProperties");
+    natx_jsonw_bool(w, 0);
+    natx_jsonw_key(w, "required");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < t->field_count; i++)
+        if (!(t->fields[i].flags & NATTEL_FIELD_WIRE_OPTIONAL))
+            natx_jsonw_cstring(w, t->fields[i].wire_name);
+    natx_jsonw_end_array(w);
+    natx_jsonw_end_object(w);
+}
+
+static void put_schema(natx_jsonw *w, const nattel_registry *reg,
+                       const char *only, const char *version)
+{
+    natx_jsonw_begin_object(w);
+    kv(w, "$schema", "http://json-schema.org/draft-07/schema#");
+    kv(w, "description", "Schemas for anonymous NeMo events.");
+    natx_jsonw_key(w, "schemaMeta");
+    natx_jsonw_begin_object(w);
+    kv(w, "clientName", "NeMo_Anonymous_Telemetry_Client");
+    kv(w, "definitionVersion", "1.0");
+    kv(w, "schemaVersion", version);
+    kv(w, "clientId", NATTEL_CLIENT_ID);
+    kv(w, "personalization", "");
+    natx_jsonw_end_object(w);
+    natx_jsonw_key(w, "definitions");
+    natx_jsonw_begin_object(w);
+    put_shared_types(w, reg, only);
+    natx_jsonw_key(w, "events");
+    natx_jsonw_begin_object(w);
+    for (size_t i = 0; i < reg->count; i++)
+        if (selected(reg->types[i], only))
+            put_event(w, reg->types[i]);
+    natx_jsonw_end_object(w);
+    natx_jsonw_end_object(w);
+    natx_jsonw_key(w, "oneOf");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < reg->count; i++) {
+        if (!selected(reg->types[i], only))
+            continue;
+        natx_jsonw_begin_object(w);
+        ref_kv(w, "events", reg->types[i]->name);
+        natx_jsonw_end_object(w);
+    }
+    natx_jsonw_end_array(w);
+    natx_jsonw_end_object(w);
 }
 
 nattel_code nattel_registry_export_schema(const nattel_registry *reg,
@@ -282,52 +308,14 @@ nattel_code nattel_registry_export_schema(const nattel_registry *reg,
         return nattel__fail(err, NATTEL_ENOTFOUND, "no event type named '%s'",
                             only ? only : "");
     nattel_buf b = NATTEL_BUF_INIT;
-    nattel_code rc;
-    if ((rc = NATTEL__PUT_LIT(&b, "{")) ||
-        (rc =
-             kv(&b, 0, "$schema", "http://json-schema.org/draft-07/schema#")) ||
-        (rc = kv(&b, 1, "description", "Schemas for anonymous NeMo events.")) ||
-        (rc = key(&b, 1, "schemaMeta")) || (rc = NATTEL__PUT_LIT(&b, "{")) ||
-        (rc = kv(&b, 0, "clientName", "NeMo_Anonymous_Telemetry_Client")) ||
-        (rc = kv(&b, 1, "definitionVersion", "1.0")) ||
-        (rc = kv(&b, 1, "schemaVersion", version)) ||
-        (rc = kv(&b, 1, "clientId", NATTEL_CLIENT_ID)) ||
-        (rc = kv(&b, 1, "personalization", "")) ||
-        (rc = NATTEL__PUT_LIT(&b, "},\"definitions\":{")) ||
-        (rc = put_shared_types(&b, reg, only)) ||
-        (rc = NATTEL__PUT_LIT(&b, ",\"events\":{")))
-        goto done;
-    int comma = 0;
-    for (size_t i = 0; i < reg->count; i++) {
-        if (!selected(reg->types[i], only))
-            continue;
-        if ((rc = key(&b, comma, reg->types[i]->name)) ||
-            (rc = NATTEL__PUT_LIT(&b, "{")) ||
-            (rc = put_event(&b, reg->types[i])) ||
-            (rc = NATTEL__PUT_LIT(&b, "}")))
-            goto done;
-        comma = 1;
-    }
-    if ((rc = NATTEL__PUT_LIT(&b, "}},\"oneOf\":[")))
-        goto done;
-    comma = 0;
-    for (size_t i = 0; i < reg->count; i++) {
-        if (!selected(reg->types[i], only))
-            continue;
-        if ((comma && (rc = NATTEL__PUT_LIT(&b, ","))) ||
-            (rc = NATTEL__PUT_LIT(&b, "{")) ||
-            (rc = ref_kv(&b, 0, "events", reg->types[i]->name)) ||
-            (rc = NATTEL__PUT_LIT(&b, "}")))
-            goto done;
-        comma = 1;
-    }
-    if (!(rc = NATTEL__PUT_LIT(&b, "]}")))
-        rc = nattel__json_pretty(b.data, b.len, out, err);
-done:
-    if (rc && rc != NATTEL_EPARSE)
-        rc = nattel__fail(err, rc,
-                          "cannot export the schema: out of memory or "
-                          "invalid UTF-8 in a description");
+    natx_jsonw w;
+    natx_jsonw_init(&w, &b);
+    put_schema(&w, reg, only, version);
+    nattel_code rc = natx_jsonw_finish(&w, err);
+    if (rc)
+        rc = nattel__prefix(err, "cannot export the schema");
+    else
+        rc = json_pretty(b.data, b.len, out, err);
     nattel_buf_free(&b);
     return rc;
 }

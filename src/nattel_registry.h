@@ -19,9 +19,4 @@ void *nattel__registry_own(nattel_registry *reg, void *p);
 /* A copy of s[0..n) owned by the registry (NUL-terminated). */
 char *nattel__registry_strndup(nattel_registry *reg, const char *s, size_t n);
 
-/* Pretty-prints compact JSON `json` with 4-space indents (as Python's
- * json.dumps(indent=4)), ending in a newline. */
-nattel_code nattel__json_pretty(const char *json, size_t len, nattel_buf *out,
-                                nattel_error *err);
-
 #endif

@@ -1,66 +1,49 @@
 #include "nattel_ingest.h"
 
-#include "nattel_error.h"
-#include "nattel_json.h"
+#include "natx/natx_error.h"
+#include "natx/natx_jsonw.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static nattel_code put_str(nattel_buf *b, const char *s)
+static void put_problems(natx_jsonw *w, const nattel_problems *ps)
 {
-    nattel_code code = nattel__json_put_string(b, s, strlen(s));
-    /* A message may quote the offending input; never let it break the
-     * answer's own JSON. */
-    if (code == NATTEL_EINVAL)
-        code = NATTEL__PUT_LIT(b, "\"(not valid UTF-8)\"");
-    return code;
-}
-
-static nattel_code put_problem(nattel_buf *b, const nattel_problem *p)
-{
-    nattel_code code = NATTEL__PUT_LIT(b, "{\"path\":");
-    if (!code)
-        code = put_str(b, p->path ? p->path : "$");
-    if (!code)
-        code = NATTEL__PUT_LIT(b, ",\"message\":");
-    if (!code)
-        code = put_str(b, p->message ? p->message : "");
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "}");
-    return code;
-}
-
-static nattel_code put_problems(nattel_buf *b, const nattel_problems *ps)
-{
-    nattel_code code = NATTEL__PUT_LIT(b, ",\"problems\":[");
-    for (size_t i = 0; !code && i < ps->count; i++) {
-        if (i)
-            code = NATTEL__PUT_LIT(b, ",");
-        if (!code)
-            code = put_problem(b, &ps->items[i]);
+    natx_jsonw_key(w, "problems");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < ps->count; i++) {
+        const nattel_problem *p = &ps->items[i];
+        natx_jsonw_begin_object(w);
+        natx_jsonw_key(w, "path");
+        /* A message may quote the offending input; never let it break the
+         * answer's own JSON. */
+        natx_jsonw_string_lossy(w, p->path ? p->path : "$",
+                                p->path ? strlen(p->path) : 1);
+        natx_jsonw_key(w, "message");
+        natx_jsonw_string_lossy(w, p->message ? p->message : "",
+                                p->message ? strlen(p->message) : 0);
+        natx_jsonw_end_object(w);
     }
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "],\"dropped\":");
-    if (!code)
-        code = nattel__json_put_int(b, (int64_t)ps->dropped);
-    return code;
+    natx_jsonw_end_array(w);
+    natx_jsonw_key(w, "dropped");
+    natx_jsonw_uint64(w, ps->dropped);
 }
 
-nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
-                                      const nattel_problems *problems)
+nattel_code serve_ingest_error_body(nattel_buf *out, const char *message,
+                                    const nattel_problems *problems)
 {
-    nattel_code code = NATTEL__PUT_LIT(out, "{\"error\":");
-    if (!code)
-        code = put_str(out, message);
-    if (!code && problems)
-        code = put_problems(out, problems);
-    if (!code)
-        code = NATTEL__PUT_LIT(out, "}");
-    return code;
+    natx_jsonw w;
+    natx_jsonw_init(&w, out);
+    natx_jsonw_begin_object(&w);
+    natx_jsonw_key(&w, "error");
+    natx_jsonw_string_lossy(&w, message, strlen(message));
+    if (problems)
+        put_problems(&w, problems);
+    natx_jsonw_end_object(&w);
+    return natx_jsonw_finish(&w, NULL);
 }
 
 /* "N problems; first: PATH: MESSAGE" for the log. */
-static void summarise_problems(nattel__ingest_result *res,
+static void summarise_problems(serve_ingest_result *res,
                                const nattel_problems *ps)
 {
     size_t n = ps->count + ps->dropped;
@@ -103,42 +86,43 @@ static const char *reason_of(nattel_code code)
     }
 }
 
-static nattel_code reject(nattel__ingest_result *res, nattel_code code,
+static nattel_code reject(serve_ingest_result *res, nattel_code code,
                           size_t len, const nattel_problems *ps)
 {
     res->status = status_of(code, len);
     summarise_problems(res, ps);
-    return nattel__ingest_error_body(&res->body, reason_of(code), ps);
+    return serve_ingest_error_body(&res->body, reason_of(code), ps);
 }
 
 /* Whatever kept the store from writing (disk full, database busy or
  * locked by another process), the envelope was not stored and may be
  * sent again: 503, never 500, so that a sender keeps it. */
-static nattel_code store_failed(nattel__ingest_result *res,
+static nattel_code store_failed(serve_ingest_result *res,
                                 const nattel_error *err)
 {
     res->status = 503;
     snprintf(res->summary, sizeof res->summary, "%.200s", err->message);
-    return nattel__ingest_error_body(&res->body, err->message, NULL);
+    return serve_ingest_error_body(&res->body, err->message, NULL);
 }
 
-static nattel_code accepted(nattel__ingest_result *res, size_t n)
+static nattel_code accepted(serve_ingest_result *res, size_t n)
 {
     res->status = 200;
     res->accepted = n;
     snprintf(res->summary, sizeof res->summary, "%zu event%s stored", n,
              n == 1 ? "" : "s");
-    nattel_code code = NATTEL__PUT_LIT(&res->body, "{\"accepted\":");
-    if (!code)
-        code = nattel__json_put_int(&res->body, (int64_t)n);
-    if (!code)
-        code = NATTEL__PUT_LIT(&res->body, "}");
-    return code;
+    natx_jsonw w;
+    natx_jsonw_init(&w, &res->body);
+    natx_jsonw_begin_object(&w);
+    natx_jsonw_key(&w, "accepted");
+    natx_jsonw_uint64(&w, n);
+    natx_jsonw_end_object(&w);
+    return natx_jsonw_finish(&w, NULL);
 }
 
-nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
-                           const char *body, size_t len, int64_t received_ms,
-                           nattel__ingest_result *res)
+nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
+                         const char *body, size_t len, int64_t received_ms,
+                         serve_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
     nattel_buf_init(&res->body);
@@ -154,7 +138,7 @@ nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
         code = reject(res, code, len, &problems);
     } else {
         nattel_error err = {NATTEL_OK, ""};
-        code = nattel__store_put(store, env, received_ms, &err)
+        code = serve_store_put(store, env, received_ms, &err)
                    ? store_failed(res, &err)
                    : accepted(res, nattel_envelope_count(env));
     }
@@ -163,7 +147,7 @@ nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
     return code;
 }
 
-void nattel__ingest_result_free(nattel__ingest_result *res)
+void serve_ingest_result_free(serve_ingest_result *res)
 {
     if (res)
         nattel_buf_free(&res->body);

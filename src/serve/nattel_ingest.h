@@ -10,25 +10,25 @@
 
 #include <stdint.h>
 
-typedef struct nattel__ingest_result {
+typedef struct serve_ingest_result {
     unsigned status;   /* 200, 400, 413, 422, 500 (out of memory) or 503
                           (the store cannot write now) */
     size_t accepted;   /* events stored (200 only) */
     nattel_buf body;   /* the JSON answer, one line */
     char summary[256]; /* for the log: count or first problem */
-} nattel__ingest_result;
+} serve_ingest_result;
 
-/* Fills `res` (initialised here; release with nattel__ingest_result_free).
+/* Fills `res` (initialised here; release with serve_ingest_result_free).
  * Returns NATTEL_ENOMEM when even the answer cannot be built. */
-nattel_code nattel__ingest(const nattel_registry *reg, nattel__store *store,
-                           const char *body, size_t len, int64_t received_ms,
-                           nattel__ingest_result *res);
+nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
+                         const char *body, size_t len, int64_t received_ms,
+                         serve_ingest_result *res);
 
-void nattel__ingest_result_free(nattel__ingest_result *res);
+void serve_ingest_result_free(serve_ingest_result *res);
 
 /* {"error":MESSAGE} plus, when given, "problems":[{"path","message"}...]
- * and "dropped":N. Strings that are not valid UTF-8 are replaced. */
-nattel_code nattel__ingest_error_body(nattel_buf *out, const char *message,
-                                      const nattel_problems *problems);
+ * and "dropped":N. Bytes that are not UTF-8 become U+FFFD. */
+nattel_code serve_ingest_error_body(nattel_buf *out, const char *message,
+                                    const nattel_problems *problems);
 
 #endif

@@ -1,19 +1,20 @@
 #include "nattel_report.h"
 
-#include "nattel_error.h"
-#include "nattel_json.h"
-#include "nattel_utf8.h"
+#include "natx/natx_error.h"
+#include "natx/natx_jsonw.h"
+#include "natx/natx_mem.h"
+#include "natx/natx_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void nattel__report_init(nattel__report *r)
+void serve_report_init(serve_report *r)
 {
     memset(r, 0, sizeof *r);
 }
 
-static void row_free(nattel__report_row *row)
+static void row_free(serve_report_row *row)
 {
     free(row->command.s);
     free(row->subcommand.s);
@@ -21,7 +22,7 @@ static void row_free(nattel__report_row *row)
         free(row->errors[i].name.s);
 }
 
-static int text_copy(nattel__text *t, const char *s, size_t len)
+static int text_copy(serve_text *t, const char *s, size_t len)
 {
     t->s = malloc(len + 1);
     if (!t->s)
@@ -33,35 +34,34 @@ static int text_copy(nattel__text *t, const char *s, size_t len)
     return 1;
 }
 
-static int text_equal(const nattel__text *t, const char *s, size_t len)
+static int text_equal(const serve_text *t, const char *s, size_t len)
 {
     return t->len == len && (!len || memcmp(t->s, s, len) == 0);
 }
 
-void nattel__report_free(nattel__report *r)
+void serve_report_free(serve_report *r)
 {
     if (!r)
         return;
     for (size_t i = 0; i < r->count; i++)
         row_free(&r->rows[i]);
     free(r->rows);
-    nattel__report_init(r);
+    serve_report_init(r);
 }
 
-nattel__report_row *nattel__report_add_row(nattel__report *r,
-                                           const char *command, size_t cmd_len,
-                                           const char *subcommand,
-                                           size_t sub_len)
+serve_report_row *serve_report_add_row(serve_report *r, const char *command,
+                                       size_t cmd_len, const char *subcommand,
+                                       size_t sub_len)
 {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
-        nattel__report_row *rows = realloc(r->rows, cap * sizeof *rows);
+        serve_report_row *rows = realloc(r->rows, cap * sizeof *rows);
         if (!rows)
             return NULL;
         r->rows = rows;
         r->cap = cap;
     }
-    nattel__report_row *row = &r->rows[r->count];
+    serve_report_row *row = &r->rows[r->count];
     memset(row, 0, sizeof *row);
     if (!text_copy(&row->command, command, cmd_len) ||
         !text_copy(&row->subcommand, subcommand, sub_len)) {
@@ -73,9 +73,9 @@ nattel__report_row *nattel__report_add_row(nattel__report *r,
     return row;
 }
 
-nattel__report_row *nattel__report_find(nattel__report *r, const char *command,
-                                        size_t cmd_len, const char *subcommand,
-                                        size_t sub_len)
+serve_report_row *serve_report_find(serve_report *r, const char *command,
+                                    size_t cmd_len, const char *subcommand,
+                                    size_t sub_len)
 {
     for (size_t i = 0; i < r->count; i++)
         if (text_equal(&r->rows[i].command, command, cmd_len) &&
@@ -84,10 +84,10 @@ nattel__report_row *nattel__report_find(nattel__report *r, const char *command,
     return NULL;
 }
 
-nattel_code nattel__report_add_error(nattel__report_row *row, const char *name,
-                                     size_t len, int64_t count)
+nattel_code serve_report_add_error(serve_report_row *row, const char *name,
+                                   size_t len, int64_t count)
 {
-    if (row->error_count >= NATTEL__REPORT_TOP_ERRORS)
+    if (row->error_count >= SERVE_REPORT_TOP_ERRORS)
         return NATTEL_OK;
     if (!text_copy(&row->errors[row->error_count].name, name, len))
         return NATTEL_ENOMEM;
@@ -100,105 +100,70 @@ nattel_code nattel__report_add_error(nattel__report_row *row, const char *name,
 /* JSON                                                                */
 /* ------------------------------------------------------------------ */
 
-/* The text whole, escaped by the JSON writer; a byte that is not UTF-8
- * (JSON cannot carry it) becomes U+FFFD. */
-static nattel_code put_str(nattel_buf *b, const nattel__text *t)
+/* The text whole; a byte that is not UTF-8 (JSON cannot carry it) becomes
+ * U+FFFD. */
+static void put_text(natx_jsonw *w, const serve_text *t)
 {
-    if (nattel__utf8_valid_prefix(t->s, t->len) == t->len)
-        return nattel__json_put_string(b, t->s, t->len);
-    nattel_buf fixed = NATTEL_BUF_INIT;
-    nattel_code code = NATTEL_OK;
-    for (size_t i = 0; !code && i < t->len;) {
-        size_t n =
-            nattel__utf8_seq((const unsigned char *)t->s + i, t->len - i);
-        code = n ? nattel_buf_append(&fixed, t->s + i, n)
-                 : NATTEL__PUT_LIT(&fixed, "\xEF\xBF\xBD");
-        i += n ? n : 1;
+    natx_jsonw_string_lossy(w, t->s, t->len);
+}
+
+/* A count, or null when unknown (negative). */
+static void put_key_int(natx_jsonw *w, const char *key, int64_t v)
+{
+    natx_jsonw_key(w, key);
+    if (v < 0)
+        natx_jsonw_null(w);
+    else
+        natx_jsonw_int64(w, v);
+}
+
+static void put_errors_json(natx_jsonw *w, const serve_report_row *row)
+{
+    natx_jsonw_key(w, "errorClasses");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < row->error_count; i++) {
+        natx_jsonw_begin_object(w);
+        natx_jsonw_key(w, "errorClass");
+        put_text(w, &row->errors[i].name);
+        natx_jsonw_key(w, "count");
+        natx_jsonw_int64(w, row->errors[i].count);
+        natx_jsonw_end_object(w);
     }
-    if (!code)
-        code =
-            nattel__json_put_string(b, fixed.data ? fixed.data : "", fixed.len);
-    nattel_buf_free(&fixed);
-    return code;
+    natx_jsonw_end_array(w);
 }
 
-static nattel_code put_key_int(nattel_buf *b, const char *key, int64_t v)
+static void put_row_json(natx_jsonw *w, const serve_report_row *row)
 {
-    nattel_code code = nattel_buf_append(b, ",\"", 2);
-    if (!code)
-        code = nattel_buf_append(b, key, strlen(key));
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "\":");
-    if (!code)
-        code = v < 0 ? NATTEL__PUT_LIT(b, "null") : nattel__json_put_int(b, v);
-    return code;
+    natx_jsonw_begin_object(w);
+    natx_jsonw_key(w, "command");
+    put_text(w, &row->command);
+    natx_jsonw_key(w, "subcommand");
+    put_text(w, &row->subcommand);
+    put_key_int(w, "count", row->count);
+    put_key_int(w, "success", row->success);
+    put_key_int(w, "failure", row->failure);
+    put_key_int(w, "interrupted", row->interrupted);
+    put_key_int(w, "p50DurationMs", row->p50_ms);
+    put_key_int(w, "p95DurationMs", row->p95_ms);
+    put_errors_json(w, row);
+    natx_jsonw_end_object(w);
 }
 
-static nattel_code put_errors_json(nattel_buf *b, const nattel__report_row *row)
+nattel_code serve_report_write_json(const serve_report *r, nattel_buf *out,
+                                    nattel_error *err)
 {
-    nattel_code code = NATTEL__PUT_LIT(b, ",\"errorClasses\":[");
-    for (size_t i = 0; !code && i < row->error_count; i++) {
-        if (i)
-            code = NATTEL__PUT_LIT(b, ",");
-        if (!code)
-            code = NATTEL__PUT_LIT(b, "{\"errorClass\":");
-        if (!code)
-            code = put_str(b, &row->errors[i].name);
-        if (!code)
-            code = NATTEL__PUT_LIT(b, ",\"count\":");
-        if (!code)
-            code = nattel__json_put_int(b, row->errors[i].count);
-        if (!code)
-            code = NATTEL__PUT_LIT(b, "}");
-    }
+    natx_jsonw w;
+    natx_jsonw_init(&w, out);
+    natx_jsonw_begin_array(&w);
+    for (size_t i = 0; i < r->count; i++)
+        put_row_json(&w, &r->rows[i]);
+    natx_jsonw_end_array(&w);
+    nattel_code code = natx_jsonw_finish(&w, err);
     if (!code)
-        code = NATTEL__PUT_LIT(b, "]");
-    return code;
-}
-
-static nattel_code put_row_json(nattel_buf *b, const nattel__report_row *row)
-{
-    nattel_code code = NATTEL__PUT_LIT(b, "{\"command\":");
-    if (!code)
-        code = put_str(b, &row->command);
-    if (!code)
-        code = NATTEL__PUT_LIT(b, ",\"subcommand\":");
-    if (!code)
-        code = put_str(b, &row->subcommand);
-    if (!code)
-        code = put_key_int(b, "count", row->count);
-    if (!code)
-        code = put_key_int(b, "success", row->success);
-    if (!code)
-        code = put_key_int(b, "failure", row->failure);
-    if (!code)
-        code = put_key_int(b, "interrupted", row->interrupted);
-    if (!code)
-        code = put_key_int(b, "p50DurationMs", row->p50_ms);
-    if (!code)
-        code = put_key_int(b, "p95DurationMs", row->p95_ms);
-    if (!code)
-        code = put_errors_json(b, row);
-    if (!code)
-        code = NATTEL__PUT_LIT(b, "}");
-    return code;
-}
-
-nattel_code nattel__report_write_json(const nattel__report *r, nattel_buf *out,
-                                      nattel_error *err)
-{
-    nattel_code code = NATTEL__PUT_LIT(out, "[");
-    for (size_t i = 0; !code && i < r->count; i++) {
-        if (i)
-            code = NATTEL__PUT_LIT(out, ",");
-        if (!code)
-            code = put_row_json(out, &r->rows[i]);
-    }
-    if (!code)
-        code = NATTEL__PUT_LIT(out, "]\n");
+        code = nattel_buf_append(out, "\n", 1);
     if (code)
-        return nattel__fail(err, code, "cannot write the report as JSON: %s",
-                            nattel_code_name(code));
+        return natx_fail(err, code, "cannot write the report as JSON: %s",
+                         nattel_code_name(code));
     return NATTEL_OK;
 }
 
@@ -244,7 +209,7 @@ static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
                                size_t avail, size_t *used)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t n = nattel__utf8_seq(p, avail);
+    size_t n = natx_utf8_seq(p, avail);
     unsigned cp = p[0];
     if (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F)
         cp = p[1]; /* C1 control, e.g. CSI */
@@ -254,13 +219,13 @@ static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
         return nattel_buf_append(b, esc, sizeof esc);
     }
     if (cp == '\n')
-        return NATTEL__PUT_LIT(b, "\\n");
+        return NATX_PUT_LIT(b, "\\n");
     if (cp == '\t')
-        return NATTEL__PUT_LIT(b, "\\t");
+        return NATX_PUT_LIT(b, "\\t");
     if (cp == '\r')
-        return NATTEL__PUT_LIT(b, "\\r");
+        return NATX_PUT_LIT(b, "\\r");
     if (cp == '\\')
-        return NATTEL__PUT_LIT(b, "\\\\");
+        return NATX_PUT_LIT(b, "\\\\");
     if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
         char esc[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
         return nattel_buf_append(b, esc, sizeof esc);
@@ -271,7 +236,7 @@ static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
 /* The text whole, in a malloc'd C string: control characters, DEL, C1
  * controls and backslashes as JSON escapes, other bytes that are not
  * UTF-8 as \xHH. NULL when out of memory. */
-static char *escaped(const nattel__text *t)
+static char *escaped(const serve_text *t)
 {
     nattel_buf b = NATTEL_BUF_INIT;
     const unsigned char *p = (const unsigned char *)t->s;
@@ -298,7 +263,7 @@ static char *format_int(int64_t v)
 }
 
 /* "ValueError (2), KeyError (1)"; "-" when none. */
-static char *format_errors(const nattel__report_row *row)
+static char *format_errors(const serve_report_row *row)
 {
     if (!row->error_count)
         return strdup("-");
@@ -321,7 +286,7 @@ static char *format_errors(const nattel__report_row *row)
 }
 
 /* The cells of one row, malloc'd; 0 when out of memory. */
-static int row_cells(const nattel__report_row *row, char *cells[COL_N])
+static int row_cells(const serve_report_row *row, char *cells[COL_N])
 {
     cells[COL_COMMAND] = escaped(&row->command);
     cells[COL_SUBCOMMAND] = escaped(&row->subcommand);
@@ -346,13 +311,13 @@ static nattel_code put_padded(nattel_buf *b, const char *cell, size_t width,
     nattel_code code = NATTEL_OK;
     if (!is_text_col(col))
         for (size_t i = 0; !code && i < pad; i++)
-            code = NATTEL__PUT_LIT(b, " ");
+            code = NATX_PUT_LIT(b, " ");
     if (!code)
         code = nattel_buf_append(b, cell, strlen(cell));
     /* The last column is not padded: no trailing blanks. */
     if (is_text_col(col) && col != COL_N - 1)
         for (size_t i = 0; !code && i < pad; i++)
-            code = NATTEL__PUT_LIT(b, " ");
+            code = NATX_PUT_LIT(b, " ");
     return code;
 }
 
@@ -362,12 +327,12 @@ static nattel_code put_line(nattel_buf *b, char *const cells[COL_N],
     nattel_code code = NATTEL_OK;
     for (int c = 0; !code && c < COL_N; c++) {
         if (c)
-            code = NATTEL__PUT_LIT(b, "  ");
+            code = NATX_PUT_LIT(b, "  ");
         if (!code)
             code = put_padded(b, cells[c], widths[c], c);
     }
     if (!code)
-        code = NATTEL__PUT_LIT(b, "\n");
+        code = NATX_PUT_LIT(b, "\n");
     return code;
 }
 
@@ -378,7 +343,7 @@ static void free_cells(char **cells, size_t rows)
     free(cells);
 }
 
-static nattel_code write_lines(const nattel__report *r, char **cells,
+static nattel_code write_lines(const serve_report *r, char **cells,
                                nattel_buf *out)
 {
     size_t widths[COL_N];
@@ -396,21 +361,21 @@ static nattel_code write_lines(const nattel__report *r, char **cells,
     return code;
 }
 
-nattel_code nattel__report_write_table(const nattel__report *r, nattel_buf *out,
-                                       nattel_error *err)
+nattel_code serve_report_write_table(const serve_report *r, nattel_buf *out,
+                                     nattel_error *err)
 {
     char **cells = calloc(r->count ? r->count * COL_N : 1, sizeof *cells);
     if (!cells)
-        return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     for (size_t i = 0; i < r->count; i++)
         if (!row_cells(&r->rows[i], &cells[i * COL_N])) {
             free_cells(cells, r->count);
-            return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+            return natx_fail(err, NATTEL_ENOMEM, "out of memory");
         }
     nattel_code code = write_lines(r, cells, out);
     free_cells(cells, r->count);
     if (code)
-        return nattel__fail(err, code, "cannot write the report: %s",
-                            nattel_code_name(code));
+        return natx_fail(err, code, "cannot write the report: %s",
+                         nattel_code_name(code));
     return NATTEL_OK;
 }

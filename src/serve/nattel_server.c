@@ -1,6 +1,6 @@
 #include "nattel_server.h"
 
-#include "nattel_error.h"
+#include "natx/natx_error.h"
 #include "nattel_ingest.h"
 
 #include <arpa/inet.h>
@@ -30,10 +30,10 @@
  * the database and its WAL, epoll and the threads' wake-up pipes. */
 #define FD_RESERVE 64u
 
-struct nattel__server {
-    nattel__server_config cfg;
+struct serve_server {
+    serve_server_config cfg;
     const nattel_registry *reg;
-    nattel__store *store;
+    serve_store *store;
     struct MHD_Daemon *daemon;
     int listen_fd;
     char url[128];
@@ -85,7 +85,7 @@ static void printable_copy(char *out, size_t size, const char *s)
     out[i] = '\0';
 }
 
-static void log_request(nattel__server *s, const char *method, const char *url,
+static void log_request(serve_server *s, const char *method, const char *url,
                         unsigned status, const char *what)
 {
     if (!s->cfg.log)
@@ -97,12 +97,11 @@ static void log_request(nattel__server *s, const char *method, const char *url,
     fflush(s->cfg.log);
 }
 
-static void log_mhd(void *cls, const char *fmt, va_list ap)
-    NATTEL__PRINTF(2, 0);
+static void log_mhd(void *cls, const char *fmt, va_list ap) NATX_PRINTF(2, 0);
 
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
-    nattel__server *s = cls;
+    serve_server *s = cls;
     if (!s->cfg.log)
         return;
     char msg[512];
@@ -120,12 +119,12 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 
 /* Retry-After of an answer decided by the server itself (fault injection,
  * early refusals): only where asked for. < 0: none. */
-static long asked_retry_after(const nattel__server *s, unsigned status)
+static long asked_retry_after(const serve_server *s, unsigned status)
 {
     return status == 429 || status == 503 ? s->cfg.retry_after : -1;
 }
 
-static void add_headers(nattel__server *s, struct MHD_Response *r,
+static void add_headers(serve_server *s, struct MHD_Response *r,
                         unsigned status, long retry_after)
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -142,10 +141,9 @@ static void add_headers(nattel__server *s, struct MHD_Response *r,
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
-static enum MHD_Result send_answer(nattel__server *s,
-                                   struct MHD_Connection *conn, unsigned status,
-                                   long retry_after, const char *body,
-                                   size_t len)
+static enum MHD_Result send_answer(serve_server *s, struct MHD_Connection *conn,
+                                   unsigned status, long retry_after,
+                                   const char *body, size_t len)
 {
     if (s->cfg.delay_ms)
         sleep_ms(s->cfg.delay_ms);
@@ -160,13 +158,12 @@ static enum MHD_Result send_answer(nattel__server *s,
 }
 
 /* An answer decided without decoding: {"error":MESSAGE}. */
-static enum MHD_Result send_error(nattel__server *s,
-                                  struct MHD_Connection *conn,
+static enum MHD_Result send_error(serve_server *s, struct MHD_Connection *conn,
                                   const char *method, const char *url,
                                   unsigned status, const char *message)
 {
     nattel_buf b = NATTEL_BUF_INIT;
-    if (nattel__ingest_error_body(&b, message, NULL) != NATTEL_OK) {
+    if (serve_ingest_error_body(&b, message, NULL) != NATTEL_OK) {
         nattel_buf_free(&b);
         return MHD_NO;
     }
@@ -177,12 +174,12 @@ static enum MHD_Result send_error(nattel__server *s,
     return ok;
 }
 
-static const char *early_message(nattel__server *s, unsigned status, char *buf,
+static const char *early_message(serve_server *s, unsigned status, char *buf,
                                  size_t size)
 {
     switch (status) {
     case 404:
-        return "no such path; POST envelopes to " NATTEL__SERVER_PATH;
+        return "no such path; POST envelopes to " SERVE_SERVER_PATH;
     case 405:
         return "method not allowed; use POST";
     case 415:
@@ -197,8 +194,7 @@ static const char *early_message(nattel__server *s, unsigned status, char *buf,
     }
 }
 
-static enum MHD_Result send_early(nattel__server *s,
-                                  struct MHD_Connection *conn,
+static enum MHD_Result send_early(serve_server *s, struct MHD_Connection *conn,
                                   const char *method, const char *url,
                                   unsigned status)
 {
@@ -207,14 +203,13 @@ static enum MHD_Result send_early(nattel__server *s,
                       early_message(s, status, buf, sizeof buf));
 }
 
-static enum MHD_Result send_ingest(nattel__server *s,
-                                   struct MHD_Connection *conn,
+static enum MHD_Result send_ingest(serve_server *s, struct MHD_Connection *conn,
                                    const char *method, const char *url,
                                    request *rq)
 {
-    nattel__ingest_result res;
-    nattel_code code = nattel__ingest(s->reg, s->store, rq->body.data,
-                                      rq->body.len, now_ms(), &res);
+    serve_ingest_result res;
+    nattel_code code = serve_ingest(s->reg, s->store, rq->body.data,
+                                    rq->body.len, now_ms(), &res);
     enum MHD_Result ok;
     if (code != NATTEL_OK) {
         ok = send_error(s, conn, method, url, 500, "out of memory");
@@ -224,12 +219,12 @@ static enum MHD_Result send_ingest(nattel__server *s,
         long retry = res.status != 503 ? -1
                      : s->cfg.retry_after >= 0
                          ? s->cfg.retry_after
-                         : NATTEL__SERVER_STORE_RETRY_AFTER_S;
+                         : SERVE_SERVER_STORE_RETRY_AFTER_S;
         log_request(s, method, url, res.status, res.summary);
         ok = send_answer(s, conn, res.status, retry, res.body.data,
                          res.body.len);
     }
-    nattel__ingest_result_free(&res);
+    serve_ingest_result_free(&res);
     return ok;
 }
 
@@ -237,7 +232,7 @@ static enum MHD_Result send_ingest(nattel__server *s,
 /* Request life cycle                                                  */
 /* ------------------------------------------------------------------ */
 
-static void inflight_add(nattel__server *s, long delta)
+static void inflight_add(serve_server *s, long delta)
 {
     pthread_mutex_lock(&s->lock);
     s->inflight += delta;
@@ -263,10 +258,10 @@ static int is_json_media_type(const char *ct)
 
 /* The answer that can be given from the headers alone; 0 when the body
  * decides. */
-static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
+static unsigned decide_early(serve_server *s, struct MHD_Connection *conn,
                              const char *method, const char *url, request *rq)
 {
-    if (strcmp(url, NATTEL__SERVER_PATH) != 0)
+    if (strcmp(url, SERVE_SERVER_PATH) != 0)
         return 404;
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return 405;
@@ -288,7 +283,7 @@ static unsigned decide_early(nattel__server *s, struct MHD_Connection *conn,
 
 /* Keeps body bytes up to the limit; past it drops them all. Returns 0 when
  * the sender went so far past the limit that the connection is cut. */
-static int take_body(nattel__server *s, request *rq, const char *data, size_t n)
+static int take_body(serve_server *s, request *rq, const char *data, size_t n)
 {
     rq->received += n;
     if (rq->received > s->cfg.max_body + DISCARD_SLACK)
@@ -308,7 +303,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
 {
-    nattel__server *s = cls;
+    serve_server *s = cls;
     request *rq = *req_cls;
     if (!rq) {
         if (!(rq = calloc(1, sizeof *rq)))
@@ -335,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    nattel__server *s = cls;
+    serve_server *s = cls;
     request *rq = *req_cls;
     if (!rq)
         return;
@@ -349,9 +344,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 /* Listening                                                           */
 /* ------------------------------------------------------------------ */
 
-nattel_code nattel__server_parse_listen(const char *listen, char *host,
-                                        size_t size, unsigned *port,
-                                        nattel_error *err)
+nattel_code serve_server_parse_listen(const char *listen, char *host,
+                                      size_t size, unsigned *port,
+                                      nattel_error *err)
 {
     const char *colon = strrchr(listen, ':');
     const char *h = listen;
@@ -362,18 +357,18 @@ nattel_code nattel__server_parse_listen(const char *listen, char *host,
     }
     if (!colon || !hlen || hlen >= size || memchr(h, ']', hlen) ||
         (strchr(listen, ':') != colon && listen[0] != '['))
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "listen address '%s' is not ADDR:PORT or "
-                            "[IPV6]:PORT",
-                            listen);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "listen address '%s' is not ADDR:PORT or "
+                         "[IPV6]:PORT",
+                         listen);
     char *end = NULL;
     errno = 0;
     unsigned long p = strtoul(colon + 1, &end, 10);
     if (!colon[1] || *end || errno || p > 65535 || colon[1] == '-' ||
         colon[1] == '+')
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "listen address '%s': port must be 0 to 65535",
-                            listen);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "listen address '%s': port must be 0 to 65535",
+                         listen);
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     *port = (unsigned)p;
@@ -387,27 +382,27 @@ static nattel_code bind_socket(const struct addrinfo *ai, const char *where,
         socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                ai->ai_protocol);
     if (fd < 0)
-        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s", where,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "cannot listen on %s: %s", where,
+                         strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
         listen(fd, SOMAXCONN) != 0) {
         int e = errno;
         close(fd);
-        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s", where,
-                            strerror(e));
+        return natx_fail(err, NATTEL_EIO, "cannot listen on %s: %s", where,
+                         strerror(e));
     }
     *out = fd;
     return NATTEL_OK;
 }
 
-static nattel_code open_listener(nattel__server *s, nattel_error *err)
+static nattel_code open_listener(serve_server *s, nattel_error *err)
 {
     char host[256];
     unsigned port = 0;
-    nattel_code code = nattel__server_parse_listen(s->cfg.listen, host,
-                                                   sizeof host, &port, err);
+    nattel_code code =
+        serve_server_parse_listen(s->cfg.listen, host, sizeof host, &port, err);
     if (code)
         return code;
     char service[8];
@@ -418,8 +413,8 @@ static nattel_code open_listener(nattel__server *s, nattel_error *err)
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int rc = getaddrinfo(host, service, &hints, &ai);
     if (rc != 0)
-        return nattel__fail(err, NATTEL_EIO, "cannot listen on %s: %s",
-                            s->cfg.listen, gai_strerror(rc));
+        return natx_fail(err, NATTEL_EIO, "cannot listen on %s: %s",
+                         s->cfg.listen, gai_strerror(rc));
     code = bind_socket(ai, s->cfg.listen, &s->listen_fd, err);
     freeaddrinfo(ai);
     return code;
@@ -427,7 +422,7 @@ static nattel_code open_listener(nattel__server *s, nattel_error *err)
 
 /* The URL of the bound socket: numeric host, actual port (port 0 asked
  * the kernel for one). */
-static nattel_code make_url(nattel__server *s, nattel_error *err)
+static nattel_code make_url(serve_server *s, nattel_error *err)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -435,12 +430,11 @@ static nattel_code make_url(nattel__server *s, nattel_error *err)
     if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) != 0 ||
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
                     sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return nattel__fail(err, NATTEL_EIO,
-                            "cannot read the address of %s: %s", s->cfg.listen,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "cannot read the address of %s: %s",
+                         s->cfg.listen, strerror(errno));
     int v6 = ss.ss_family == AF_INET6;
     snprintf(s->url, sizeof s->url, "http://%s%s%s:%s%s", v6 ? "[" : "", host,
-             v6 ? "]" : "", port, NATTEL__SERVER_PATH);
+             v6 ? "]" : "", port, SERVE_SERVER_PATH);
     return NATTEL_OK;
 }
 
@@ -455,7 +449,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
 {
     (void)addr;
     (void)addrlen;
-    nattel__server *s = cls;
+    serve_server *s = cls;
     return atomic_load(&s->connections) < s->max_connections ? MHD_YES : MHD_NO;
 }
 
@@ -465,7 +459,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 {
     (void)conn;
     (void)socket_ctx;
-    nattel__server *s = cls;
+    serve_server *s = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED)
         atomic_fetch_add(&s->connections, 1);
     else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
@@ -474,7 +468,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 
 /* Every connection is a descriptor: take the soft limit up to the hard
  * one, and serve no more connections than that leaves room for. */
-static unsigned fit_connection_limit(nattel__server *s)
+static unsigned fit_connection_limit(serve_server *s)
 {
     struct rlimit rl;
     unsigned want = s->cfg.max_connections;
@@ -499,7 +493,7 @@ static unsigned fit_connection_limit(nattel__server *s)
     return room;
 }
 
-static struct MHD_Daemon *start_mhd(nattel__server *s, unsigned flags,
+static struct MHD_Daemon *start_mhd(serve_server *s, unsigned flags,
                                     unsigned pool)
 {
     /* libmicrohttpd splits its own limit among the pool's threads; twice
@@ -511,11 +505,11 @@ static struct MHD_Daemon *start_mhd(nattel__server *s, unsigned flags,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_LIMIT, s->max_connections * 2,
-        MHD_OPTION_CONNECTION_TIMEOUT, NATTEL__SERVER_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_TIMEOUT, SERVE_SERVER_IDLE_TIMEOUT_S,
         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_END);
 }
 
-static nattel_code start_daemon(nattel__server *s, nattel_error *err)
+static nattel_code start_daemon(serve_server *s, nattel_error *err)
 {
     s->max_connections = fit_connection_limit(s);
     /* ITC lets MHD_quiesce_daemon stop the accepting. */
@@ -532,13 +526,12 @@ static nattel_code start_daemon(nattel__server *s, nattel_error *err)
     }
     s->daemon = start_mhd(s, flags, pool);
     if (!s->daemon)
-        return nattel__fail(err, NATTEL_EIO,
-                            "cannot start the HTTP server on %s",
-                            s->cfg.listen);
+        return natx_fail(err, NATTEL_EIO, "cannot start the HTTP server on %s",
+                         s->cfg.listen);
     return NATTEL_OK;
 }
 
-static void server_free(nattel__server *s)
+static void server_free(serve_server *s)
 {
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
@@ -549,21 +542,20 @@ static void server_free(nattel__server *s)
     free(s);
 }
 
-nattel_code nattel__server_bind(const nattel__server_config *cfg,
-                                const nattel_registry *reg,
-                                nattel__server **out, nattel_error *err)
+nattel_code serve_server_bind(const serve_server_config *cfg,
+                              const nattel_registry *reg, serve_server **out,
+                              nattel_error *err)
 {
     *out = NULL;
     if (cfg->max_body == 0 || cfg->max_body > NATTEL_JSON_MAX_BYTES)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "body limit must be 1 to %u bytes",
-                            NATTEL_JSON_MAX_BYTES);
+        return natx_fail(err, NATTEL_EINVAL, "body limit must be 1 to %u bytes",
+                         NATTEL_JSON_MAX_BYTES);
     if (cfg->max_connections == 0)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "the connection limit must be at least 1");
-    nattel__server *s = calloc(1, sizeof *s);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "the connection limit must be at least 1");
+    serve_server *s = calloc(1, sizeof *s);
     if (!s)
-        return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     s->cfg = *cfg;
     s->reg = reg;
     s->listen_fd = -1;
@@ -583,19 +575,19 @@ nattel_code nattel__server_bind(const nattel__server_config *cfg,
     return NATTEL_OK;
 }
 
-nattel_code nattel__server_start(nattel__server *s, nattel__store *store,
-                                 nattel_error *err)
+nattel_code serve_server_start(serve_server *s, serve_store *store,
+                               nattel_error *err)
 {
     s->store = store;
     return start_daemon(s, err);
 }
 
-const char *nattel__server_url(const nattel__server *s)
+const char *serve_server_url(const serve_server *s)
 {
     return s->url;
 }
 
-static void wait_idle(nattel__server *s, unsigned drain_ms)
+static void wait_idle(serve_server *s, unsigned drain_ms)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -612,7 +604,7 @@ static void wait_idle(nattel__server *s, unsigned drain_ms)
     pthread_mutex_unlock(&s->lock);
 }
 
-void nattel__server_stop(nattel__server *s, unsigned drain_ms)
+void serve_server_stop(serve_server *s, unsigned drain_ms)
 {
     if (!s)
         return;

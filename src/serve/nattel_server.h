@@ -32,16 +32,16 @@
 
 #include <stdio.h>
 
-#define NATTEL__SERVER_PATH "/v1.1/events/json"
-#define NATTEL__SERVER_DEFAULT_LISTEN "127.0.0.1:8900"
-#define NATTEL__SERVER_DEFAULT_MAX_BODY (1024u * 1024u)
-#define NATTEL__SERVER_DEFAULT_MAX_CONNECTIONS 1024u
+#define SERVE_SERVER_PATH "/v1.1/events/json"
+#define SERVE_SERVER_DEFAULT_LISTEN "127.0.0.1:8900"
+#define SERVE_SERVER_DEFAULT_MAX_BODY (1024u * 1024u)
+#define SERVE_SERVER_DEFAULT_MAX_CONNECTIONS 1024u
 /* A connection that sends nothing for this long is closed. */
-#define NATTEL__SERVER_IDLE_TIMEOUT_S 15u
+#define SERVE_SERVER_IDLE_TIMEOUT_S 15u
 /* Retry-After of a 503 from the store when no retry_after is set. */
-#define NATTEL__SERVER_STORE_RETRY_AFTER_S 5
+#define SERVE_SERVER_STORE_RETRY_AFTER_S 5
 
-typedef struct nattel__server_config {
+typedef struct serve_server_config {
     const char *listen; /* "ADDR:PORT" or "[IPV6]:PORT"; port 0 picks one */
     size_t max_body;    /* bytes; at most NATTEL_JSON_MAX_BYTES */
     int fail_status;    /* 0: no fault injection */
@@ -51,41 +51,41 @@ typedef struct nattel__server_config {
                            503 from the store always has one) */
     unsigned max_connections; /* open at once; more are closed at accept */
     FILE *log;                /* one line per request; NULL: quiet */
-} nattel__server_config;
+} serve_server_config;
 
-#define NATTEL__SERVER_CONFIG_INIT                                             \
+#define SERVE_SERVER_CONFIG_INIT                                               \
     {                                                                          \
-        NATTEL__SERVER_DEFAULT_LISTEN, NATTEL__SERVER_DEFAULT_MAX_BODY, 0, -1, \
-            0, -1, NATTEL__SERVER_DEFAULT_MAX_CONNECTIONS, NULL                \
+        SERVE_SERVER_DEFAULT_LISTEN, SERVE_SERVER_DEFAULT_MAX_BODY, 0, -1, 0,  \
+            -1, SERVE_SERVER_DEFAULT_MAX_CONNECTIONS, NULL                     \
     }
 
-typedef struct nattel__server nattel__server;
+typedef struct serve_server serve_server;
 
 /* Splits "ADDR:PORT" / "[ADDR]:PORT" into host (room for `size` bytes) and
  * port. NATTEL_EINVAL says what is wrong. */
-nattel_code nattel__server_parse_listen(const char *listen, char *host,
-                                        size_t size, unsigned *port,
-                                        nattel_error *err);
+nattel_code serve_server_parse_listen(const char *listen, char *host,
+                                      size_t size, unsigned *port,
+                                      nattel_error *err);
 
 /* Binds the listening socket (NATTEL_EIO: cannot, e.g. the address is in
  * use) without serving yet: a caller binds before it creates anything
  * else, so that a failed start leaves nothing behind. `reg` must outlive
  * the server. */
-nattel_code nattel__server_bind(const nattel__server_config *cfg,
-                                const nattel_registry *reg,
-                                nattel__server **out, nattel_error *err);
+nattel_code serve_server_bind(const serve_server_config *cfg,
+                              const nattel_registry *reg, serve_server **out,
+                              nattel_error *err);
 
 /* Starts the threads and returns once requests are being served. `store`
  * must outlive the server. */
-nattel_code nattel__server_start(nattel__server *s, nattel__store *store,
-                                 nattel_error *err);
+nattel_code serve_server_start(serve_server *s, serve_store *store,
+                               nattel_error *err);
 
 /* The URL to use as NAT_TELEMETRY_ENDPOINT. */
-const char *nattel__server_url(const nattel__server *s);
+const char *serve_server_url(const serve_server *s);
 
 /* Stops accepting, waits up to `drain_ms` for requests in flight to be
  * answered, then closes every connection and frees the server (bound or
  * started). Accepts NULL. */
-void nattel__server_stop(nattel__server *s, unsigned drain_ms);
+void serve_server_stop(serve_server *s, unsigned drain_ms);
 
 #endif

@@ -1,6 +1,6 @@
 #include "nattel_store.h"
 
-#include "nattel_error.h"
+#include "natx/natx_error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,7 +90,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " python_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
-struct nattel__store {
+struct serve_store {
     sqlite3 *db;
     char *path;
     pthread_mutex_t lock;
@@ -99,21 +99,20 @@ struct nattel__store {
 
 /* SQLite's reason, with the system's where there is one ("disk I/O
  * error (No space left on device)"). */
-static nattel_code db_fail(nattel__store *st, nattel_error *err,
-                           const char *what)
+static nattel_code db_fail(serve_store *st, nattel_error *err, const char *what)
 {
     if (sqlite3_errcode(st->db) == SQLITE_NOTADB)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "database '%s' is not a SQLite database", st->path);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "database '%s' is not a SQLite database", st->path);
     int sys = sqlite3_system_errno(st->db);
-    return nattel__fail(err, NATTEL_EIO, "database '%s': %s: %s%s%s%s",
-                        st->path, what, sqlite3_errmsg(st->db), sys ? " (" : "",
-                        sys ? strerror(sys) : "", sys ? ")" : "");
+    return natx_fail(err, NATTEL_EIO, "database '%s': %s: %s%s%s%s", st->path,
+                     what, sqlite3_errmsg(st->db), sys ? " (" : "",
+                     sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
 /* Runs SQL that returns at most one integer (a PRAGMA); *out stays as is
  * when it returns no row. */
-static nattel_code query_int(nattel__store *st, const char *sql, int64_t *out,
+static nattel_code query_int(serve_store *st, const char *sql, int64_t *out,
                              nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
@@ -128,8 +127,7 @@ static nattel_code query_int(nattel__store *st, const char *sql, int64_t *out,
     return NATTEL_OK;
 }
 
-static nattel_code exec_sql(nattel__store *st, const char *sql,
-                            nattel_error *err)
+static nattel_code exec_sql(serve_store *st, const char *sql, nattel_error *err)
 {
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "cannot set up");
@@ -139,7 +137,7 @@ static nattel_code exec_sql(nattel__store *st, const char *sql,
 /* A real write at start-up (the header's user_version, rewritten as it
  * is), so that a file the server cannot write is refused now and not by
  * the first POST. */
-static nattel_code probe_write(nattel__store *st, nattel_error *err)
+static nattel_code probe_write(serve_store *st, nattel_error *err)
 {
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE; PRAGMA user_version = 1; COMMIT",
                      NULL, NULL, NULL) == SQLITE_OK)
@@ -152,7 +150,7 @@ static nattel_code probe_write(nattel__store *st, nattel_error *err)
 
 /* SQLite opens a file it may not write read-only without a word; say so,
  * with the system's reason. */
-static nattel_code check_writable(nattel__store *st, nattel_error *err)
+static nattel_code check_writable(serve_store *st, nattel_error *err)
 {
     if (sqlite3_db_readonly(st->db, "main") != 1)
         return NATTEL_OK;
@@ -160,8 +158,8 @@ static nattel_code check_writable(nattel__store *st, nattel_error *err)
     int e = fd < 0 ? errno : 0;
     if (fd >= 0)
         close(fd);
-    return nattel__fail(err, NATTEL_EIO, "cannot write database '%s': %s",
-                        st->path, e ? strerror(e) : "opened read-only");
+    return natx_fail(err, NATTEL_EIO, "cannot write database '%s': %s",
+                     st->path, e ? strerror(e) : "opened read-only");
 }
 
 /* Why no file can be created beside `path` (errno), 0 when one can: the
@@ -181,18 +179,18 @@ static int dir_errno(const char *path)
 
 /* SQLite says "attempt to write a readonly database" when the WAL file
  * cannot be created; the directory's permissions say why. */
-static nattel_code wal_fail(nattel__store *st, nattel_error *err)
+static nattel_code wal_fail(serve_store *st, nattel_error *err)
 {
     int e = dir_errno(st->path);
     if (e)
-        return nattel__fail(err, NATTEL_EIO,
-                            "database '%s': cannot create its WAL file "
-                            "beside it: %s",
-                            st->path, strerror(e));
+        return natx_fail(err, NATTEL_EIO,
+                         "database '%s': cannot create its WAL file "
+                         "beside it: %s",
+                         st->path, strerror(e));
     return db_fail(st, err, "cannot enable WAL mode");
 }
 
-static nattel_code enable_wal(nattel__store *st, nattel_error *err)
+static nattel_code enable_wal(serve_store *st, nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) !=
@@ -206,33 +204,32 @@ static nattel_code enable_wal(nattel__store *st, nattel_error *err)
     nattel_code code = NATTEL_OK;
     if (!ok)
         code = rc == SQLITE_ROW
-                   ? nattel__fail(err, NATTEL_EIO,
-                                  "database '%s': cannot enable WAL mode "
-                                  "(journal mode stays '%s')",
-                                  st->path, mode ? mode : "?")
+                   ? natx_fail(err, NATTEL_EIO,
+                               "database '%s': cannot enable WAL mode "
+                               "(journal mode stays '%s')",
+                               st->path, mode ? mode : "?")
                    : wal_fail(st, err);
     sqlite3_finalize(s);
     return code;
 }
 
-static nattel_code version_mismatch(nattel__store *st, int64_t version,
+static nattel_code version_mismatch(serve_store *st, int64_t version,
                                     nattel_error *err)
 {
     if (version == 0)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "database '%s' is not a nattel serve database "
-                            "(no schema version)",
-                            st->path);
-    return nattel__fail(err, NATTEL_EINVAL,
-                        "database '%s' has schema version %lld; this nattel "
-                        "knows version %d",
-                        st->path, (long long)version,
-                        NATTEL__STORE_SCHEMA_VERSION);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "database '%s' is not a nattel serve database "
+                         "(no schema version)",
+                         st->path);
+    return natx_fail(err, NATTEL_EINVAL,
+                     "database '%s' has schema version %lld; this nattel "
+                     "knows version %d",
+                     st->path, (long long)version, SERVE_STORE_SCHEMA_VERSION);
 }
 
 /* Creates the tables on first use. BEGIN IMMEDIATE makes two servers
  * starting on one new file agree on who creates them. */
-static nattel_code migrate(nattel__store *st, nattel_error *err)
+static nattel_code migrate(serve_store *st, nattel_error *err)
 {
     nattel_code code = exec_sql(st, "BEGIN IMMEDIATE", err);
     if (code)
@@ -243,7 +240,7 @@ static nattel_code migrate(nattel__store *st, nattel_error *err)
         code = exec_sql(st, schema_sql, err);
         if (!code)
             code = exec_sql(st, "PRAGMA user_version = 1", err);
-    } else if (!code && version != NATTEL__STORE_SCHEMA_VERSION) {
+    } else if (!code && version != SERVE_STORE_SCHEMA_VERSION) {
         code = version_mismatch(st, version, err);
     }
     if (code) {
@@ -253,18 +250,18 @@ static nattel_code migrate(nattel__store *st, nattel_error *err)
     return exec_sql(st, "COMMIT", err);
 }
 
-static nattel_code check_version(nattel__store *st, nattel_error *err)
+static nattel_code check_version(serve_store *st, nattel_error *err)
 {
     int64_t version = 0;
     nattel_code code = query_int(st, "PRAGMA user_version", &version, err);
     if (code)
         return code;
-    if (version != NATTEL__STORE_SCHEMA_VERSION)
+    if (version != SERVE_STORE_SCHEMA_VERSION)
         return version_mismatch(st, version, err);
     return NATTEL_OK;
 }
 
-static nattel_code prepare_all(nattel__store *st, nattel_error *err)
+static nattel_code prepare_all(serve_store *st, nattel_error *err)
 {
     for (int i = 0; i < STMT_COUNT; i++)
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
@@ -274,12 +271,12 @@ static nattel_code prepare_all(nattel__store *st, nattel_error *err)
     return NATTEL_OK;
 }
 
-static nattel_code open_db(nattel__store *st, int read_only, nattel_error *err)
+static nattel_code open_db(serve_store *st, int read_only, nattel_error *err)
 {
     /* SQLite would only say "unable to open database file". */
     if (read_only && access(st->path, F_OK) != 0)
-        return nattel__fail(err, NATTEL_EIO, "cannot open database '%s': %s",
-                            st->path, strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "cannot open database '%s': %s",
+                         st->path, strerror(errno));
     int flags = SQLITE_OPEN_FULLMUTEX |
                 (read_only ? SQLITE_OPEN_READONLY
                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -289,16 +286,16 @@ static nattel_code open_db(nattel__store *st, int read_only, nattel_error *err)
     int e = 0;
     if (!read_only && access(st->path, F_OK) != 0 && errno == ENOENT &&
         (e = dir_errno(st->path)) != 0)
-        return nattel__fail(err, NATTEL_EIO, "cannot create database '%s': %s",
-                            st->path, strerror(e));
+        return natx_fail(err, NATTEL_EIO, "cannot create database '%s': %s",
+                         st->path, strerror(e));
     int sys = st->db ? sqlite3_system_errno(st->db) : 0;
-    return nattel__fail(
-        err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s", st->path,
-        st->db ? sqlite3_errmsg(st->db) : "out of memory", sys ? " (" : "",
-        sys ? strerror(sys) : "", sys ? ")" : "");
+    return natx_fail(err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s",
+                     st->path,
+                     st->db ? sqlite3_errmsg(st->db) : "out of memory",
+                     sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
-static nattel_code setup(nattel__store *st, int read_only, nattel_error *err)
+static nattel_code setup(serve_store *st, int read_only, nattel_error *err)
 {
     nattel_code code = open_db(st, read_only, err);
     if (code)
@@ -327,30 +324,30 @@ static nattel_code setup(nattel__store *st, int read_only, nattel_error *err)
     return prepare_all(st, err);
 }
 
-nattel_code nattel__store_open(const char *path, int read_only,
-                               nattel__store **out, nattel_error *err)
+nattel_code serve_store_open(const char *path, int read_only, serve_store **out,
+                             nattel_error *err)
 {
     *out = NULL;
-    nattel__store *st = calloc(1, sizeof *st);
+    serve_store *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
         free(st);
-        return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     }
     if (pthread_mutex_init(&st->lock, NULL) != 0) {
         free(st->path);
         free(st);
-        return nattel__fail(err, NATTEL_ENOMEM, "cannot create a mutex");
+        return natx_fail(err, NATTEL_ENOMEM, "cannot create a mutex");
     }
     nattel_code code = setup(st, read_only, err);
     if (code) {
-        nattel__store_close(st);
+        serve_store_close(st);
         return code;
     }
     *out = st;
     return NATTEL_OK;
 }
 
-void nattel__store_close(nattel__store *st)
+void serve_store_close(serve_store *st)
 {
     if (!st)
         return;
@@ -403,8 +400,7 @@ static int step_reset(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static nattel_code put_envelope_row(nattel__store *st,
-                                    const nattel_envelope *env,
+static nattel_code put_envelope_row(serve_store *st, const nattel_envelope *env,
                                     const char *received, int64_t *id,
                                     nattel_error *err)
 {
@@ -422,7 +418,7 @@ static nattel_code put_envelope_row(nattel__store *st,
     return NATTEL_OK;
 }
 
-static nattel_code put_cli_row(nattel__store *st, const nattel_event *ev,
+static nattel_code put_cli_row(serve_store *st, const nattel_event *ev,
                                int64_t event_id, nattel_error *err)
 {
     static const char *const fields[] = {
@@ -437,7 +433,7 @@ static nattel_code put_cli_row(nattel__store *st, const nattel_event *ev,
     return NATTEL_OK;
 }
 
-static nattel_code put_event(nattel__store *st, const nattel_envelope *env,
+static nattel_code put_event(serve_store *st, const nattel_envelope *env,
                              size_t i, int64_t envelope_id,
                              const char *received, nattel_buf *json,
                              nattel_error *err)
@@ -466,7 +462,7 @@ static nattel_code put_event(nattel__store *st, const nattel_envelope *env,
     return put_cli_row(st, ev, sqlite3_last_insert_rowid(st->db), err);
 }
 
-static nattel_code put_locked(nattel__store *st, const nattel_envelope *env,
+static nattel_code put_locked(serve_store *st, const nattel_envelope *env,
                               const char *received, nattel_buf *json,
                               nattel_error *err)
 {
@@ -484,22 +480,22 @@ static nattel_code put_locked(nattel__store *st, const nattel_envelope *env,
     return code;
 }
 
-nattel_code nattel__store_put(nattel__store *st, const nattel_envelope *env,
-                              int64_t received_ms, nattel_error *err)
+nattel_code serve_store_put(serve_store *st, const nattel_envelope *env,
+                            int64_t received_ms, nattel_error *err)
 {
     if (!st->stmt[STMT_BEGIN])
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "database '%s' is open read-only", st->path);
+        return natx_fail(err, NATTEL_EINVAL, "database '%s' is open read-only",
+                         st->path);
     char received[NATTEL_TS_LEN + 1];
     nattel_format_ts(received_ms, received);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += STORE_QUEUE_WAIT_MS / 1000;
     if (pthread_mutex_timedlock(&st->lock, &until) != 0)
-        return nattel__fail(err, NATTEL_EIO,
-                            "database '%s' is busy: requests ahead are "
-                            "still waiting for it",
-                            st->path);
+        return natx_fail(err, NATTEL_EIO,
+                         "database '%s' is busy: requests ahead are "
+                         "still waiting for it",
+                         st->path);
     nattel_buf json = NATTEL_BUF_INIT;
     nattel_code code = put_locked(st, env, received, &json, err);
     pthread_mutex_unlock(&st->lock);
@@ -511,8 +507,8 @@ nattel_code nattel__store_put(nattel__store *st, const nattel_envelope *env,
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-nattel_code nattel__store_event_count(nattel__store *st, int64_t *out,
-                                      nattel_error *err)
+nattel_code serve_store_event_count(serve_store *st, int64_t *out,
+                                    nattel_error *err)
 {
     *out = 0;
     pthread_mutex_lock(&st->lock);
@@ -569,18 +565,18 @@ static int64_t col_int_or(sqlite3_stmt *s, int col, int64_t fallback)
     return sqlite3_column_int64(s, col);
 }
 
-static nattel_code read_counts(nattel__store *st, sqlite3_stmt *s,
-                               nattel__report *out, nattel_error *err)
+static nattel_code read_counts(serve_store *st, sqlite3_stmt *s,
+                               serve_report *out, nattel_error *err)
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         size_t cmd_len, sub_len;
         const char *cmd = col_text(s, 0, &cmd_len);
         const char *sub = col_text(s, 1, &sub_len);
-        nattel__report_row *row =
-            nattel__report_add_row(out, cmd, cmd_len, sub, sub_len);
+        serve_report_row *row =
+            serve_report_add_row(out, cmd, cmd_len, sub, sub_len);
         if (!row)
-            return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+            return natx_fail(err, NATTEL_ENOMEM, "out of memory");
         row->count = sqlite3_column_int64(s, 2);
         row->success = sqlite3_column_int64(s, 3);
         row->failure = sqlite3_column_int64(s, 4);
@@ -592,30 +588,30 @@ static nattel_code read_counts(nattel__store *st, sqlite3_stmt *s,
                              : db_fail(st, err, "cannot read the report");
 }
 
-static nattel_code read_errors(nattel__store *st, sqlite3_stmt *s,
-                               nattel__report *out, nattel_error *err)
+static nattel_code read_errors(serve_store *st, sqlite3_stmt *s,
+                               serve_report *out, nattel_error *err)
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         size_t cmd_len, sub_len, name_len;
         const char *cmd = col_text(s, 0, &cmd_len);
         const char *sub = col_text(s, 1, &sub_len);
-        nattel__report_row *row =
-            nattel__report_find(out, cmd, cmd_len, sub, sub_len);
+        serve_report_row *row =
+            serve_report_find(out, cmd, cmd_len, sub, sub_len);
         const char *name = col_text(s, 2, &name_len);
-        if (row && nattel__report_add_error(row, name, name_len,
-                                            sqlite3_column_int64(s, 3)))
-            return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
+        if (row && serve_report_add_error(row, name, name_len,
+                                          sqlite3_column_int64(s, 3)))
+            return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     }
     return rc == SQLITE_DONE ? NATTEL_OK
                              : db_fail(st, err, "cannot read the report");
 }
 
 static nattel_code
-run_report(nattel__store *st, const char *sql,
-           nattel_code (*reader)(nattel__store *, sqlite3_stmt *,
-                                 nattel__report *, nattel_error *),
-           nattel__report *out, nattel_error *err)
+run_report(serve_store *st, const char *sql,
+           nattel_code (*reader)(serve_store *, sqlite3_stmt *, serve_report *,
+                                 nattel_error *),
+           serve_report *out, nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
@@ -625,10 +621,10 @@ run_report(nattel__store *st, const char *sql,
     return code;
 }
 
-nattel_code nattel__store_report(nattel__store *st, nattel__report *out,
-                                 nattel_error *err)
+nattel_code serve_store_report(serve_store *st, serve_report *out,
+                               nattel_error *err)
 {
-    nattel__report_init(out);
+    serve_report_init(out);
     pthread_mutex_lock(&st->lock);
     /* One read transaction: both queries see the same snapshot even while
      * a server keeps writing. */
@@ -640,6 +636,6 @@ nattel_code nattel__store_report(nattel__store *st, nattel__report *out,
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&st->lock);
     if (code)
-        nattel__report_free(out);
+        serve_report_free(out);
     return code;
 }

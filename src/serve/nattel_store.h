@@ -11,7 +11,7 @@
  * neither interleave nor retry. Other processes (`nattel report`) read
  * alongside in WAL mode; a busy timeout covers their brief locks.
  *
- * Tables (schema version NATTEL__STORE_SCHEMA_VERSION, kept in
+ * Tables (schema version SERVE_STORE_SCHEMA_VERSION, kept in
  * PRAGMA user_version):
  *   envelopes(id, session_id, client_ver, schema_ver, cpu_architecture,
  *             sent_ts, received_ts, event_count)
@@ -28,32 +28,32 @@
 
 #include <stdint.h>
 
-#define NATTEL__STORE_SCHEMA_VERSION 1
+#define SERVE_STORE_SCHEMA_VERSION 1
 
-typedef struct nattel__store nattel__store;
+typedef struct serve_store serve_store;
 
 /* Opens (read_only: 0 creating the file and the tables when missing) the
  * database at `path`. NATTEL_EIO names the file and SQLite's reason;
  * NATTEL_EINVAL a database of another schema version or none. */
-nattel_code nattel__store_open(const char *path, int read_only,
-                               nattel__store **out, nattel_error *err);
+nattel_code serve_store_open(const char *path, int read_only, serve_store **out,
+                             nattel_error *err);
 
 /* Finalises the statements and closes the connection (which checkpoints
  * the WAL). Accepts NULL. */
-void nattel__store_close(nattel__store *st);
+void serve_store_close(serve_store *st);
 
 /* Stores every event of `env` in one transaction, received at
  * `received_ms` (Unix milliseconds). Safe to call from many threads. */
-nattel_code nattel__store_put(nattel__store *st, const nattel_envelope *env,
-                              int64_t received_ms, nattel_error *err);
+nattel_code serve_store_put(serve_store *st, const nattel_envelope *env,
+                            int64_t received_ms, nattel_error *err);
 
 /* Number of stored events. */
-nattel_code nattel__store_event_count(nattel__store *st, int64_t *out,
-                                      nattel_error *err);
+nattel_code serve_store_event_count(serve_store *st, int64_t *out,
+                                    nattel_error *err);
 
 /* Usage per (command, subcommand) of the nat_cli_command events, sorted by
  * command then subcommand (byte order). `out` is initialised here. */
-nattel_code nattel__store_report(nattel__store *st, nattel__report *out,
-                                 nattel_error *err);
+nattel_code serve_store_report(serve_store *st, serve_report *out,
+                               nattel_error *err);
 
 #endif

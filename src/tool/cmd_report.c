@@ -62,12 +62,12 @@ static int parse_args(int argc, char **argv, const char **db, int *json)
     return -1;
 }
 
-static int print_report(const nattel__report *r, int json)
+static int print_report(const serve_report *r, int json)
 {
     nattel_buf out = NATTEL_BUF_INIT;
     nattel_error err = {NATTEL_OK, ""};
-    nattel_code code = json ? nattel__report_write_json(r, &out, &err)
-                            : nattel__report_write_table(r, &out, &err);
+    nattel_code code = json ? serve_report_write_json(r, &out, &err)
+                            : serve_report_write_table(r, &out, &err);
     if (code) {
         tool_error("report", "%s", err.message);
         nattel_buf_free(&out);
@@ -89,20 +89,20 @@ int tool_cmd_report(int argc, char **argv)
     int rc = parse_args(argc, argv, &db, &json);
     if (rc >= 0)
         return rc;
-    nattel__store *store = NULL;
+    serve_store *store = NULL;
     nattel_error err = {NATTEL_OK, ""};
-    nattel__report report;
-    nattel__report_init(&report);
-    nattel_code code = nattel__store_open(db, 1, &store, &err);
+    serve_report report;
+    serve_report_init(&report);
+    nattel_code code = serve_store_open(db, 1, &store, &err);
     if (!code)
-        code = nattel__store_report(store, &report, &err);
+        code = serve_store_report(store, &report, &err);
     if (code) {
         tool_error("report", "%s", err.message);
         rc = NATTEL_EXIT_FAIL;
     } else {
         rc = print_report(&report, json);
     }
-    nattel__report_free(&report);
-    nattel__store_close(store);
+    serve_report_free(&report);
+    serve_store_close(store);
     return rc;
 }

@@ -20,7 +20,7 @@ static const char usage[] =
     "                    [--max-connections N] [--quiet]\n"
     "\n"
     "A local, strict stand-in for the NeMo usage telemetry ingest. Accepts\n"
-    "POST " NATTEL__SERVER_PATH " (one envelope), validates it and stores\n"
+    "POST " SERVE_SERVER_PATH " (one envelope), validates it and stores\n"
     "its events in a SQLite database. When ready it prints the URL to use\n"
     "as NAT_TELEMETRY_ENDPOINT on stdout; one log line per request goes to\n"
     "stderr. A store that cannot write (disk full, database locked) answers\n"
@@ -29,7 +29,7 @@ static const char usage[] =
     "the database is closed, the exit status is 0.\n"
     "\n"
     "  --listen ADDR:PORT  address to listen on "
-    "(default " NATTEL__SERVER_DEFAULT_LISTEN ");\n"
+    "(default " SERVE_SERVER_DEFAULT_LISTEN ");\n"
     "                      port 0 picks a free one; [IPV6]:PORT for IPv6\n"
     "  --db FILE           database (default nattel.db), created if missing\n"
     "  --schema FILE       also accept the event types of this schema file\n"
@@ -57,7 +57,7 @@ static const char usage[] =
 #define DRAIN_MS 10000u
 
 typedef struct serve_opts {
-    nattel__server_config cfg;
+    serve_server_config cfg;
     const char *db;
     const char *schemas[MAX_SCHEMAS];
     size_t schema_count;
@@ -222,13 +222,13 @@ static int cannot_serve(const nattel_error *err)
     return NATTEL_EXIT_FAIL;
 }
 
-static int run(const serve_opts *o, nattel__server *server,
-               nattel__store *store, const sigset_t *stop)
+static int run(const serve_opts *o, serve_server *server, serve_store *store,
+               const sigset_t *stop)
 {
     nattel_error err = {NATTEL_OK, ""};
-    if (nattel__server_start(server, store, &err))
+    if (serve_server_start(server, store, &err))
         return cannot_serve(&err);
-    printf("%s\n", nattel__server_url(server));
+    printf("%s\n", serve_server_url(server));
     fflush(stdout);
     if (!o->quiet)
         fprintf(stderr,
@@ -247,29 +247,29 @@ static int run(const serve_opts *o, nattel__server *server,
 static int bind_and_run(const serve_opts *o, nattel_registry *reg,
                         const sigset_t *stop)
 {
-    nattel__server *server = NULL;
-    nattel__store *store = NULL;
+    serve_server *server = NULL;
+    serve_store *store = NULL;
     nattel_error err = {NATTEL_OK, ""};
     int rc;
-    nattel_code code = nattel__server_bind(&o->cfg, reg, &server, &err);
+    nattel_code code = serve_server_bind(&o->cfg, reg, &server, &err);
     if (code == NATTEL_EINVAL) {
         /* --listen is not ADDR:PORT */
         tool_error("serve", "%s", err.message);
         rc = NATTEL_EXIT_USAGE;
     } else if (code)
         rc = cannot_serve(&err);
-    else if (nattel__store_open(o->db, 0, &store, &err))
+    else if (serve_store_open(o->db, 0, &store, &err))
         rc = cannot_serve(&err);
     else
         rc = run(o, server, store, stop);
-    nattel__server_stop(server, o->cfg.delay_ms + DRAIN_MS);
-    nattel__store_close(store);
+    serve_server_stop(server, o->cfg.delay_ms + DRAIN_MS);
+    serve_store_close(store);
     return rc;
 }
 
 int tool_cmd_serve(int argc, char **argv)
 {
-    serve_opts o = {NATTEL__SERVER_CONFIG_INIT, "nattel.db", {NULL}, 0, 0};
+    serve_opts o = {SERVE_SERVER_CONFIG_INIT, "nattel.db", {NULL}, 0, 0};
     int rc = parse_args(&o, argc, argv);
     if (rc >= 0)
         return rc;

@@ -56,11 +56,11 @@ static nattel_envelope *one_event_envelope(nattel_event *ev,
     return env;
 }
 
-static void put(nattel__store *st, nattel_event *ev)
+static void put(serve_store *st, nattel_event *ev)
 {
     nattel_envelope *env = one_event_envelope(ev, "s");
     nattel_error err;
-    assert_int_equal(nattel__store_put(st, env, T0 + 1, &err), NATTEL_OK);
+    assert_int_equal(serve_store_put(st, env, T0 + 1, &err), NATTEL_OK);
     nattel_envelope_free(env);
 }
 
@@ -68,9 +68,9 @@ static void test_open_put_count(void **state)
 {
     (void)state;
     char *path = db_path("store-basic");
-    nattel__store *st = NULL;
+    serve_store *st = NULL;
     nattel_error err;
-    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
     nattel_envelope *env = nattel_envelope_new("1.0.0", "sess");
     for (int i = 0; i < 3; i++)
         assert_int_equal(
@@ -78,43 +78,42 @@ static void test_open_put_count(void **state)
                 env, cli("run", NULL, NATTEL_TASK_STATUS_SUCCESS, i, NULL),
                 T0 + i, &err),
             NATTEL_OK);
-    assert_int_equal(nattel__store_put(st, env, T0 + 10, &err), NATTEL_OK);
+    assert_int_equal(serve_store_put(st, env, T0 + 10, &err), NATTEL_OK);
     nattel_envelope_free(env);
     int64_t n = 0;
-    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
     assert_int_equal(n, 3);
-    nattel__store_close(st);
+    serve_store_close(st);
 
     /* Read-only reopening sees them; writing through it is refused. */
-    assert_int_equal(nattel__store_open(path, 1, &st, &err), NATTEL_OK);
-    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(serve_store_open(path, 1, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
     assert_int_equal(n, 3);
     env = one_event_envelope(
         cli("x", NULL, NATTEL_TASK_STATUS_SUCCESS, 1, NULL), "s");
-    assert_int_not_equal(nattel__store_put(st, env, T0, &err), NATTEL_OK);
+    assert_int_not_equal(serve_store_put(st, env, T0, &err), NATTEL_OK);
     nattel_envelope_free(env);
-    nattel__store_close(st);
+    serve_store_close(st);
     free(path);
 }
 
 static void test_open_errors(void **state)
 {
     (void)state;
-    nattel__store *st = NULL;
+    serve_store *st = NULL;
     nattel_error err;
     char *path = db_path("store-missing");
-    assert_int_equal(nattel__store_open(path, 1, &st, &err), NATTEL_EIO);
+    assert_int_equal(serve_store_open(path, 1, &st, &err), NATTEL_EIO);
     assert_null(st);
     assert_non_null(strstr(err.message, path));
-    assert_int_equal(
-        nattel__store_open("/nonexistent-dir/x/t.db", 0, &st, &err),
-        NATTEL_EIO);
+    assert_int_equal(serve_store_open("/nonexistent-dir/x/t.db", 0, &st, &err),
+                     NATTEL_EIO);
     assert_non_null(strstr(err.message, "cannot create database"));
     free(path);
 }
 
 typedef struct writer {
-    nattel__store *st;
+    serve_store *st;
     int id;
     int failures;
 } writer;
@@ -132,7 +131,7 @@ static void *write_many(void *arg)
         nattel_error err;
         if (nattel_cli_command_event(&c, &ev, &err) ||
             nattel_envelope_add(env, ev, T0, &err) ||
-            nattel__store_put(w->st, env, T0, &err))
+            serve_store_put(w->st, env, T0, &err))
             w->failures++;
         nattel_envelope_free(env);
     }
@@ -144,9 +143,9 @@ static void test_concurrent_writers(void **state)
 {
     (void)state;
     char *path = db_path("store-conc");
-    nattel__store *st = NULL;
+    serve_store *st = NULL;
     nattel_error err;
-    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
     enum { N = 16 };
     pthread_t th[N];
     writer w[N];
@@ -159,9 +158,9 @@ static void test_concurrent_writers(void **state)
         assert_int_equal(w[i].failures, 0);
     }
     int64_t n = 0;
-    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
     assert_int_equal(n, N * 50);
-    nattel__store_close(st);
+    serve_store_close(st);
     free(path);
 }
 
@@ -169,9 +168,9 @@ static void test_report_rows(void **state)
 {
     (void)state;
     char *path = db_path("store-report");
-    nattel__store *st = NULL;
+    serve_store *st = NULL;
     nattel_error err;
-    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
     /* "run": durations 1..20 and one unknown; nearest rank 10 and 19. */
     for (int d = 20; d >= 1; d--)
         put(st,
@@ -182,10 +181,10 @@ static void test_report_rows(void **state)
     /* "info list": only unknown durations. */
     put(st, cli("info", "list", NATTEL_TASK_STATUS_ERROR, -1, NULL));
 
-    nattel__report r;
-    assert_int_equal(nattel__store_report(st, &r, &err), NATTEL_OK);
+    serve_report r;
+    assert_int_equal(serve_store_report(st, &r, &err), NATTEL_OK);
     assert_int_equal(r.count, 2);
-    const nattel__report_row *info = &r.rows[0], *run = &r.rows[1];
+    const serve_report_row *info = &r.rows[0], *run = &r.rows[1];
     assert_string_equal(info->command.s, "info");
     assert_string_equal(info->subcommand.s, "list");
     assert_int_equal(info->count, 1);
@@ -208,7 +207,7 @@ static void test_report_rows(void **state)
     assert_int_equal(run->errors[1].count, 2);
 
     nattel_buf out = NATTEL_BUF_INIT;
-    assert_int_equal(nattel__report_write_json(&r, &out, &err), NATTEL_OK);
+    assert_int_equal(serve_report_write_json(&r, &out, &err), NATTEL_OK);
     assert_string_equal(
         out.data,
         "[{\"command\":\"info\",\"subcommand\":\"list\",\"count\":1,"
@@ -220,11 +219,11 @@ static void test_report_rows(void **state)
         "{\"errorClass\":\"ValueError\",\"count\":3},"
         "{\"errorClass\":\"KeyError\",\"count\":2}]}]\n");
     nattel_buf_reset(&out);
-    assert_int_equal(nattel__report_write_table(&r, &out, &err), NATTEL_OK);
+    assert_int_equal(serve_report_write_table(&r, &out, &err), NATTEL_OK);
     assert_non_null(strstr(out.data, "ValueError (3), KeyError (2)\n"));
     nattel_buf_free(&out);
-    nattel__report_free(&r);
-    nattel__store_close(st);
+    serve_report_free(&r);
+    serve_store_close(st);
     free(path);
 }
 
@@ -250,17 +249,17 @@ static const char *const ENVELOPE_HEAD =
     "\"exitCode\":0,\"errorClass\":\"undefined\","
     "\"pythonVersion\":\"undefined\",\"durationMs\":";
 
-static unsigned ingest(nattel_registry *reg, nattel__store *st,
-                       const char *tail, char **body)
+static unsigned ingest(nattel_registry *reg, serve_store *st, const char *tail,
+                       char **body)
 {
     char doc[4096];
     snprintf(doc, sizeof doc, "%s%s", ENVELOPE_HEAD, tail);
-    nattel__ingest_result res;
-    assert_int_equal(nattel__ingest(reg, st, doc, strlen(doc), T0, &res),
+    serve_ingest_result res;
+    assert_int_equal(serve_ingest(reg, st, doc, strlen(doc), T0, &res),
                      NATTEL_OK);
     *body = strdup(res.body.data ? res.body.data : "");
     unsigned status = res.status;
-    nattel__ingest_result_free(&res);
+    serve_ingest_result_free(&res);
     return status;
 }
 
@@ -268,9 +267,9 @@ static void test_ingest_statuses(void **state)
 {
     (void)state;
     char *path = db_path("store-ingest");
-    nattel__store *st = NULL;
+    serve_store *st = NULL;
     nattel_error err;
-    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
     nattel_registry *reg = nattel_registry_new();
     assert_non_null(reg);
     char *body = NULL;
@@ -285,10 +284,10 @@ static void test_ingest_statuses(void **state)
     free(body);
 
     int64_t n = 0;
-    assert_int_equal(nattel__store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
     assert_int_equal(n, 1);
     nattel_registry_free(reg);
-    nattel__store_close(st);
+    serve_store_close(st);
     free(path);
 }
 
@@ -299,20 +298,20 @@ static void test_report_escapes_whole_text(void **state)
     (void)state;
     static const char cmd[] = "a\0b\nc\x1b[31m\\d\xc2\x9b\x7f\xff";
     static const char sub[] = "\tx\0";
-    nattel__report r;
-    nattel__report_init(&r);
-    nattel__report_row *row =
-        nattel__report_add_row(&r, cmd, sizeof cmd - 1, sub, sizeof sub - 1);
+    serve_report r;
+    serve_report_init(&r);
+    serve_report_row *row =
+        serve_report_add_row(&r, cmd, sizeof cmd - 1, sub, sizeof sub - 1);
     assert_non_null(row);
     row->count = 1;
-    assert_int_equal(nattel__report_add_error(row, "E\0rr", 4, 1), NATTEL_OK);
+    assert_int_equal(serve_report_add_error(row, "E\0rr", 4, 1), NATTEL_OK);
     assert_ptr_equal(
-        nattel__report_find(&r, cmd, sizeof cmd - 1, sub, sizeof sub - 1), row);
+        serve_report_find(&r, cmd, sizeof cmd - 1, sub, sizeof sub - 1), row);
     /* Not the same text cut at its NUL. */
-    assert_null(nattel__report_find(&r, "a", 1, sub, sizeof sub - 1));
+    assert_null(serve_report_find(&r, "a", 1, sub, sizeof sub - 1));
     nattel_error err;
     nattel_buf out = NATTEL_BUF_INIT;
-    assert_int_equal(nattel__report_write_table(&r, &out, &err), NATTEL_OK);
+    assert_int_equal(serve_report_write_table(&r, &out, &err), NATTEL_OK);
     assert_non_null(strstr(out.data, "a\\u0000b\\nc\\u001b[31m\\\\d"
                                      "\\u009b\\u007f\\xff  \\tx\\u0000"));
     assert_non_null(strstr(out.data, "E\\u0000rr (1)\n"));
@@ -322,14 +321,14 @@ static void test_report_escapes_whole_text(void **state)
         lines += out.data[i] == '\n';
     assert_int_equal(lines, 2);
     nattel_buf_reset(&out);
-    assert_int_equal(nattel__report_write_json(&r, &out, &err), NATTEL_OK);
+    assert_int_equal(serve_report_write_json(&r, &out, &err), NATTEL_OK);
     assert_non_null(strstr(out.data, "\"command\":\"a\\u0000b\\nc"
                                      "\\u001b[31m\\\\d\xc2\x9b"));
     assert_non_null(strstr(out.data, "\xef\xbf\xbd\",\"subcommand\":"
                                      "\"\\tx\\u0000\""));
     assert_non_null(strstr(out.data, "\"errorClass\":\"E\\u0000rr\""));
     nattel_buf_free(&out);
-    nattel__report_free(&r);
+    serve_report_free(&r);
 }
 
 /* A database locked by another connection's write transaction: 503, so
@@ -338,9 +337,9 @@ static void test_ingest_locked_is_503(void **state)
 {
     (void)state;
     char *path = db_path("store-locked");
-    nattel__store *st = NULL;
+    serve_store *st = NULL;
     nattel_error err;
-    assert_int_equal(nattel__store_open(path, 0, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
     nattel_registry *reg = nattel_registry_new();
     sqlite3 *other = NULL;
     assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
@@ -356,7 +355,7 @@ static void test_ingest_locked_is_503(void **state)
     assert_int_equal(ingest(reg, st, "5}}]}", &body), 200);
     free(body);
     nattel_registry_free(reg);
-    nattel__store_close(st);
+    serve_store_close(st);
     free(path);
 }
 
