@@ -1,5 +1,6 @@
 /* nattel flush: deliver the spool now, back-off or not. */
 #include "commands.h"
+#include "natx/natx_jsonw.h"
 
 #include <nattel/client.h>
 
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 everything tried was delivered or finally dropped,\n"
     "1 some events stay spooled (sending failed, or a flusher kept the\n"
-    "lock), 2 usage error.\n";
+    "lock), 2 usage error, or the counts cannot be printed.\n";
 
 enum { OPT_WAIT = TOOL_OPT_LONG, OPT_JSON };
 
@@ -46,17 +47,53 @@ static int parse(tool_args *a, int *wait, int *json)
     return 0;
 }
 
-static void report(int json, const nattel_flush_result *r)
+static nattel_code flush_json(const nattel_flush_result *r, nattel_buf *b,
+                              nattel_error *err)
 {
+    natx_jsonw w;
+    natx_jsonw_init(&w, b);
+    natx_jsonw_begin_object(&w);
+    natx_jsonw_key(&w, "sent");
+    natx_jsonw_int64(&w, r->sent);
+    natx_jsonw_key(&w, "rejected");
+    natx_jsonw_int64(&w, r->rejected);
+    natx_jsonw_key(&w, "dropped");
+    natx_jsonw_int64(&w, r->dropped);
+    natx_jsonw_key(&w, "deferred");
+    natx_jsonw_int64(&w, r->deferred);
+    natx_jsonw_key(&w, "remaining");
+    natx_jsonw_uint64(&w, r->remaining);
+    natx_jsonw_end_object(&w);
+    nattel_code code = natx_jsonw_finish(&w, err);
+    if (!code && (code = nattel_buf_append(b, "\n", 1)))
+        snprintf(err->message, sizeof err->message, "out of memory");
+    return code;
+}
+
+/* The counts, built first and printed at once; the exit status when
+ * they cannot be printed, else `status`. */
+static int report(int json, const nattel_flush_result *r, int status)
+{
+    nattel_buf b = NATTEL_BUF_INIT;
+    nattel_error err;
+    if (json && flush_json(r, &b, &err)) {
+        tool_error("flush", "the JSON document was not printed: %s",
+                   err.message);
+        nattel_buf_free(&b);
+        return NATTEL_EXIT_USAGE;
+    }
     if (json)
-        printf("{\"sent\":%" PRId64 ",\"rejected\":%" PRId64
-               ",\"dropped\":%" PRId64 ",\"deferred\":%" PRId64
-               ",\"remaining\":%zu}\n",
-               r->sent, r->rejected, r->dropped, r->deferred, r->remaining);
+        fwrite(b.data, 1, b.len, stdout);
     else
         printf("sent %" PRId64 ", rejected %" PRId64 ", dropped %" PRId64
                ", deferred %" PRId64 "; %zu event(s) still spooled\n",
                r->sent, r->rejected, r->dropped, r->deferred, r->remaining);
+    nattel_buf_free(&b);
+    if (fflush(stdout) || ferror(stdout)) {
+        tool_error("flush", "cannot write to standard output");
+        return NATTEL_EXIT_USAGE;
+    }
+    return status;
 }
 
 /* Says what the run left undone; the exit status. */
@@ -110,8 +147,7 @@ int tool_cmd_flush(int argc, char **argv)
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_code rc =
         nattel_flush_now(o, wait ? NATTEL_FLUSH_WAIT : 0, &r, &err);
-    int status = explain(o, &r, rc, &err);
-    report(json, &r);
+    int status = report(json, &r, explain(o, &r, rc, &err));
     nattel_options_free(o);
     return status;
 }

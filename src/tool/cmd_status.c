@@ -1,6 +1,6 @@
 /* nattel status: consent and its source, endpoint, delivery state. */
 #include "commands.h"
-#include "nattel_json.h"
+#include "natx/natx_jsonw.h"
 
 #include <nattel/client.h>
 #include <nattel/telemetry.h>
@@ -24,7 +24,8 @@ static const char usage_text[] =
     "          backoff_until (UTC time before which no flusher starts, or\n"
     "          null)\n"
     "\n"
-    "Exit status: 0 success, 2 usage error.\n";
+    "Exit status: 0 success, 1 the status cannot be printed (with --json\n"
+    "nothing is printed then: never half a document), 2 usage error.\n";
 
 typedef struct status_info {
     nattel_consent_state state;
@@ -79,95 +80,104 @@ static void gather(const nattel_config *cfg, status_info *s)
     s->info = delivery_info(cfg->state_dir);
 }
 
-static void put_key_int(nattel_buf *b, const char *key, int64_t v)
+static void member_int(natx_jsonw *w, const char *key, int64_t v)
 {
-    nattel_buf_append(b, ",", 1);
-    nattel__json_put_string(b, key, strlen(key));
-    nattel_buf_append(b, ":", 1);
-    nattel__json_put_int(b, v);
+    natx_jsonw_key(w, key);
+    natx_jsonw_int64(w, v);
 }
 
-static void put_delivery(nattel_buf *b, const status_info *s)
+static void member_bool(natx_jsonw *w, const char *key, int v)
+{
+    natx_jsonw_key(w, key);
+    natx_jsonw_bool(w, v);
+}
+
+/* Paths, the endpoint and the file's note come from the environment and
+ * files: bytes that are not UTF-8 are shown as U+FFFD, not refused. */
+static void member_str(natx_jsonw *w, const char *key, const char *v)
+{
+    natx_jsonw_key(w, key);
+    if (v)
+        natx_jsonw_string_lossy(w, v, strlen(v));
+    else
+        natx_jsonw_null(w);
+}
+
+static void put_last(natx_jsonw *w, const nattel_delivery_info *i)
+{
+    natx_jsonw_key(w, "last_delivery");
+    if (!nattel_delivery_last_ts(i)) {
+        natx_jsonw_null(w);
+        return;
+    }
+    natx_jsonw_begin_object(w);
+    member_str(w, "ts", nattel_delivery_last_ts(i));
+    member_str(w, "outcome", nattel_delivery_last_outcome(i));
+    member_int(w, "http_status", nattel_delivery_last_http_status(i));
+    member_int(w, "events", nattel_delivery_last_events(i));
+    natx_jsonw_end_object(w);
+}
+
+static void put_delivery(natx_jsonw *w, const status_info *s)
 {
     const nattel_delivery_info *i = s->info;
-    put_key_int(b, "spooled", (int64_t)nattel_delivery_spooled(i));
-    put_key_int(b, "sent", nattel_delivery_sent(i));
-    put_key_int(b, "dropped", nattel_delivery_dropped(i));
-    put_key_int(b, "rejected", nattel_delivery_rejected(i));
-    NATTEL__PUT_LIT(b, ",\"last_delivery\":");
-    const char *ts = nattel_delivery_last_ts(i);
-    if (ts) {
-        NATTEL__PUT_LIT(b, "{\"ts\":");
-        nattel__json_put_string(b, ts, strlen(ts));
-        NATTEL__PUT_LIT(b, ",\"outcome\":");
-        const char *oc = nattel_delivery_last_outcome(i);
-        nattel__json_put_string(b, oc, strlen(oc));
-        NATTEL__PUT_LIT(b, ",\"http_status\":");
-        nattel__json_put_int(b, nattel_delivery_last_http_status(i));
-        NATTEL__PUT_LIT(b, ",\"events\":");
-        nattel__json_put_int(b, nattel_delivery_last_events(i));
-        NATTEL__PUT_LIT(b, "}");
-    } else {
-        NATTEL__PUT_LIT(b, "null");
-    }
-    NATTEL__PUT_LIT(b, ",\"backoff_until\":");
+    member_int(w, "spooled", (int64_t)nattel_delivery_spooled(i));
+    member_int(w, "sent", nattel_delivery_sent(i));
+    member_int(w, "dropped", nattel_delivery_dropped(i));
+    member_int(w, "rejected", nattel_delivery_rejected(i));
+    put_last(w, i);
     int64_t until = nattel_delivery_backoff_until(i);
-    if (until) {
-        char when[NATTEL_TS_LEN + 1];
+    char when[NATTEL_TS_LEN + 1];
+    if (until)
         nattel_format_ts(until, when);
-        nattel__json_put_string(b, when, NATTEL_TS_LEN);
-    } else {
-        NATTEL__PUT_LIT(b, "null");
-    }
+    member_str(w, "backoff_until", until ? when : NULL);
 }
 
-static void put_key_str(nattel_buf *b, const char *key, const char *v,
-                        int comma)
+static void put_status(natx_jsonw *w, const nattel_config *cfg,
+                       const status_info *s)
 {
-    if (comma)
-        nattel_buf_append(b, ",", 1);
-    nattel__json_put_string(b, key, strlen(key));
-    nattel_buf_append(b, ":", 1);
-    if (!v || nattel__json_put_string(b, v, strlen(v)))
-        NATTEL__PUT_LIT(b, "null");
+    natx_jsonw_begin_object(w);
+    member_bool(w, "enabled", s->state == NATTEL_CONSENT_ENABLED);
+    member_str(w, "source", nattel_consent_source_name(s->source));
+    member_str(w, "sourceText", nattel_consent_source_text(s->source));
+    member_str(w, "endpoint", cfg->endpoint);
+    member_str(w, "sink", s->sink);
+    member_bool(w, "dryRun", cfg->dry_run);
+    member_bool(w, "doNotTrack", cfg->do_not_track);
+    member_str(w, "envEnabled", cfg->env_enabled_raw);
+    member_str(w, "consentFile", cfg->consent_file);
+    member_str(w, "fileConsent", nattel_consent_state_name(s->file.state));
+    member_str(w, "fileNote", s->file.note);
+    member_str(w, "stateDir", cfg->state_dir);
+    member_str(w, "sessionPrefix", cfg->session_prefix);
+    member_str(w, "delivery", s->delivery);
+    put_delivery(w, s);
+    natx_jsonw_end_object(w);
 }
 
-static void put_key_bool(nattel_buf *b, const char *key, int v)
-{
-    nattel_buf_append(b, ",", 1);
-    nattel__json_put_string(b, key, strlen(key));
-    if (v)
-        NATTEL__PUT_LIT(b, ":true");
-    else
-        NATTEL__PUT_LIT(b, ":false");
-}
-
+/* The whole document is built first and printed at once: never half an
+ * object with exit 0. */
 static int print_json(const nattel_config *cfg, const status_info *s)
 {
     nattel_buf b = NATTEL_BUF_INIT;
-    NATTEL__PUT_LIT(&b, "{\"enabled\":");
-    if (s->state == NATTEL_CONSENT_ENABLED)
-        NATTEL__PUT_LIT(&b, "true");
-    else
-        NATTEL__PUT_LIT(&b, "false");
-    put_key_str(&b, "source", nattel_consent_source_name(s->source), 1);
-    put_key_str(&b, "sourceText", nattel_consent_source_text(s->source), 1);
-    put_key_str(&b, "endpoint", cfg->endpoint, 1);
-    put_key_str(&b, "sink", s->sink, 1);
-    put_key_bool(&b, "dryRun", cfg->dry_run);
-    put_key_bool(&b, "doNotTrack", cfg->do_not_track);
-    put_key_str(&b, "envEnabled", cfg->env_enabled_raw, 1);
-    put_key_str(&b, "consentFile", cfg->consent_file, 1);
-    put_key_str(&b, "fileConsent", nattel_consent_state_name(s->file.state), 1);
-    put_key_str(&b, "fileNote", s->file.note, 1);
-    put_key_str(&b, "stateDir", cfg->state_dir, 1);
-    put_key_str(&b, "sessionPrefix", cfg->session_prefix, 1);
-    put_key_str(&b, "delivery", s->delivery, 1);
-    put_delivery(&b, s);
-    NATTEL__PUT_LIT(&b, "}\n");
-    int ok = b.data && fwrite(b.data, 1, b.len, stdout) == b.len;
+    natx_jsonw w;
+    nattel_error err;
+    natx_jsonw_init(&w, &b);
+    put_status(&w, cfg, s);
+    int rc = NATTEL_EXIT_OK;
+    nattel_code code = natx_jsonw_finish(&w, &err);
+    if (!code && (code = nattel_buf_append(&b, "\n", 1)))
+        snprintf(err.message, sizeof err.message, "out of memory");
+    if (code) {
+        tool_error("status", "the JSON document was not printed: %s",
+                   err.message);
+        rc = NATTEL_EXIT_FAIL;
+    } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) {
+        tool_error("status", "cannot write to standard output");
+        rc = NATTEL_EXIT_FAIL;
+    }
     nattel_buf_free(&b);
-    return ok ? NATTEL_EXIT_OK : NATTEL_EXIT_FAIL;
+    return rc;
 }
 
 static void print_text(const nattel_config *cfg, const status_info *s)
