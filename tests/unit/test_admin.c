@@ -1,0 +1,262 @@
+/* Delivery state for tools, through the public API alone (client.h):
+ * nattel_delivery_status, nattel_flush_now and nattel_audit_read on a real
+ * state directory, with a port nobody listens on 127.0.0.1 for the one
+ * delivery attempt and a fake real-time clock for the back-off. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <nattel/client.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int64_t fake_now = 1760000000000;
+
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
+/* A loopback port nobody listens on: bind, learn the port, close. */
+static int dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Options for STATE under a fresh directory; `consent` "1" or "0". */
+static nattel_options *options_for(const char *tag, const char *consent,
+                                   const char *endpoint, char *state,
+                                   size_t cap)
+{
+    char enabled[40];
+    snprintf(enabled, sizeof enabled, "NAT_TELEMETRY_ENABLED=%s", consent);
+    char *env[] = {enabled, NULL};
+    nattel_error err;
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
+                     0);
+    char *dir = tu_tmpdir(tag);
+    snprintf(state, cap, "%s/state", dir);
+    free(dir);
+    assert_int_equal(nattel_options_set_state_dir(o, state, &err), 0);
+    assert_int_equal(nattel_options_set_endpoint(o, endpoint, &err), 0);
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    nattel_options_set_clock(o, fake_clock, NULL, NULL);
+    assert_int_equal(nattel_options_set_timeouts(o, 5000, 20000, &err), 0);
+    return o;
+}
+
+/* Spools n events with a client built from a copy of the options'
+ * settings (the client takes its options). */
+static void spool(const char *state, const char *endpoint, int n)
+{
+    char scratch[1024];
+    nattel_options *o =
+        options_for("admin-spool", "1", endpoint, scratch, sizeof scratch);
+    nattel_error err;
+    assert_int_equal(nattel_options_set_state_dir(o, state, &err), 0);
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    for (int i = 0; i < n; i++) {
+        nattel_cli_command cmd = NATTEL_CLI_COMMAND_INIT;
+        cmd.command = "run";
+        cmd.task_status = NATTEL_TASK_STATUS_SUCCESS;
+        nattel_event *ev;
+        assert_int_equal(nattel_cli_command_event(&cmd, &ev, &err), 0);
+        assert_int_equal(nattel_client_emit(c, ev, &err), 0);
+    }
+    nattel_client_free(c);
+}
+
+static void test_status_empty(void **state)
+{
+    (void)state;
+    char dir[1024];
+    nattel_options *o =
+        options_for("admin-empty", "1", "stdout", dir, sizeof dir);
+    nattel_delivery_info *info = NULL;
+    nattel_error err;
+    /* No state directory yet: an empty state, and still none after. */
+    assert_int_equal(nattel_delivery_status(o, &info, &err), NATTEL_OK);
+    assert_non_null(info);
+    assert_int_equal(nattel_delivery_spooled(info), 0);
+    assert_int_equal(nattel_delivery_sent(info), 0);
+    assert_null(nattel_delivery_last_ts(info));
+    assert_null(nattel_delivery_last_outcome(info));
+    assert_int_equal(nattel_delivery_backoff_until(info), 0);
+    struct stat st;
+    assert_int_not_equal(lstat(dir, &st), 0);
+    nattel_delivery_info_free(info);
+    /* Getters take NULL. */
+    assert_int_equal(nattel_delivery_spooled(NULL), 0);
+    assert_int_equal(nattel_delivery_dropped(NULL), 0);
+    assert_int_equal(nattel_delivery_last_http_status(NULL), 0);
+    /* The log of a missing directory is empty. */
+    nattel_buf b = NATTEL_BUF_INIT;
+    assert_int_equal(nattel_audit_read(o, 0, NATTEL_AUDIT_JSON, &b, &err),
+                     NATTEL_OK);
+    assert_int_equal(b.len, 0);
+    nattel_buf_free(&b);
+    assert_string_equal(nattel_options_state_dir(o), dir);
+    nattel_options_free(o);
+}
+
+static void test_status_refused(void **state)
+{
+    (void)state;
+    char dir[1024];
+    nattel_options *o =
+        options_for("admin-refused", "1", "stdout", dir, sizeof dir);
+    char real[1100];
+    snprintf(real, sizeof real, "%s-real", dir);
+    assert_int_equal(mkdir(real, 0700), 0);
+    assert_int_equal(symlink(real, dir), 0);
+    nattel_delivery_info *info = (nattel_delivery_info *)&info;
+    nattel_error err;
+    nattel_code rc = nattel_delivery_status(o, &info, &err);
+    assert_int_equal(rc, NATTEL_EINVAL);
+    assert_int_equal(err.code, rc);
+    assert_null(info);
+    nattel_buf b = NATTEL_BUF_INIT;
+    rc = nattel_audit_read(o, 0, NATTEL_AUDIT_TEXT, &b, &err);
+    assert_int_equal(rc, NATTEL_EINVAL);
+    assert_int_equal(err.code, rc);
+    assert_non_null(strstr(err.message, dir));
+    nattel_buf_free(&b);
+    nattel_options_free(o);
+}
+
+static void test_flush_skipped(void **state)
+{
+    (void)state;
+    char dir[1024];
+    nattel_options *off =
+        options_for("admin-off", "0", "http://127.0.0.1:9/", dir, sizeof dir);
+    spool(dir, "http://127.0.0.1:9/", 2);
+    nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
+    nattel_error err;
+    assert_int_equal(nattel_flush_now(off, 0, &r, &err), NATTEL_OK);
+    assert_int_equal(r.skipped, NATTEL_FLUSH_CONSENT_OFF);
+    assert_int_equal(r.consent_source, NATTEL_SOURCE_ENV);
+    assert_int_equal(r.remaining, 2);
+    assert_int_equal(r.sent + r.deferred, 0);
+    nattel_options_free(off);
+
+    nattel_options *on =
+        options_for("admin-stdout", "1", "stdout", dir, sizeof dir);
+    spool(dir, "http://127.0.0.1:9/", 1);
+    nattel_flush_result r2 = NATTEL_FLUSH_RESULT_INIT;
+    assert_int_equal(nattel_flush_now(on, 0, &r2, &err), NATTEL_OK);
+    assert_int_equal(r2.skipped, NATTEL_FLUSH_NOT_HTTP);
+    assert_int_equal(r2.remaining, 1);
+    nattel_options_free(on);
+}
+
+/* A caller built against a smaller nattel_flush_result: nothing past its
+ * size is written. */
+static void test_flush_result_size(void **state)
+{
+    (void)state;
+    char dir[1024];
+    nattel_options *o =
+        options_for("admin-size", "0", "stdout", dir, sizeof dir);
+    union {
+        nattel_flush_result r;
+        unsigned char bytes[sizeof(nattel_flush_result) + 16];
+    } u;
+    memset(&u, 0xAA, sizeof u);
+    size_t small = offsetof(nattel_flush_result, remaining);
+    u.r.size = small;
+    nattel_error err;
+    assert_int_equal(nattel_flush_now(o, 0, &u.r, &err), NATTEL_OK);
+    assert_int_equal(u.r.size, small);
+    assert_int_equal(u.r.sent, 0);
+    for (size_t i = small; i < sizeof u.bytes; i++)
+        assert_int_equal(u.bytes[i], 0xAA);
+    nattel_options_free(o);
+}
+
+/* One attempt that gets no answer: deferred, back-off pending, recorded
+ * in the status and the audit log. */
+static void test_flush_deferred(void **state)
+{
+    (void)state;
+    char url[128], dir[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json",
+             dead_port());
+    nattel_options *o =
+        options_for("admin-deferred", "1", url, dir, sizeof dir);
+    spool(dir, url, 3);
+    nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
+    nattel_error err;
+    assert_int_equal(nattel_flush_now(o, 0, &r, &err), NATTEL_OK);
+    assert_int_equal(r.skipped, NATTEL_FLUSH_RAN);
+    assert_int_equal(r.deferred, 3);
+    assert_int_equal(r.sent, 0);
+    assert_int_equal(r.remaining, 3);
+    assert_int_equal(r.busy, 0);
+
+    nattel_delivery_info *info;
+    assert_int_equal(nattel_delivery_status(o, &info, &err), NATTEL_OK);
+    assert_int_equal(nattel_delivery_spooled(info), 3);
+    assert_int_equal(nattel_delivery_sent(info), 0);
+    assert_string_equal(nattel_delivery_last_outcome(info), "deferred");
+    assert_int_equal(nattel_delivery_last_events(info), 3);
+    assert_int_equal(nattel_delivery_last_http_status(info), 0);
+    assert_int_equal(strlen(nattel_delivery_last_ts(info)), NATTEL_TS_LEN);
+    int64_t until = nattel_delivery_backoff_until(info);
+    assert_true(until > fake_now);
+    nattel_delivery_info_free(info);
+    /* Once the clock passes it, no back-off is pending. */
+    fake_now = until + 1;
+    assert_int_equal(nattel_delivery_status(o, &info, &err), NATTEL_OK);
+    assert_int_equal(nattel_delivery_backoff_until(info), 0);
+    nattel_delivery_info_free(info);
+
+    nattel_buf b = NATTEL_BUF_INIT;
+    assert_int_equal(nattel_audit_read(o, 0, NATTEL_AUDIT_JSON, &b, &err), 0);
+    assert_non_null(strstr(b.data, "\"outcome\":\"deferred\""));
+    assert_int_equal(b.data[b.len - 1], '\n');
+    nattel_buf_reset(&b);
+    assert_int_equal(nattel_audit_read(o, 1, NATTEL_AUDIT_TEXT, &b, &err), 0);
+    /* One record: its line, then the envelope indented below it. */
+    assert_non_null(strstr(b.data, "  deferred  3 event(s)  http 0  "));
+    const char *nl = strchr(b.data, '\n');
+    assert_non_null(nl);
+    assert_true(nl[1] == '\0' || !strncmp(nl + 1, "    {", 5));
+    nattel_buf_free(&b);
+    nattel_options_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_empty),
+        cmocka_unit_test(test_status_refused),
+        cmocka_unit_test(test_flush_skipped),
+        cmocka_unit_test(test_flush_result_size),
+        cmocka_unit_test(test_flush_deferred),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
