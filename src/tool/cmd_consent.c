@@ -92,23 +92,24 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"consent", "h", longopts, 0, 0};
 
+/* The one action; the same one twice is no conflict. */
+static int take(void *ctx, int c, const char *v)
+{
+    int *action = ctx;
+    if (*action && *action != c)
+        return tool_usage_error("consent", "--%s and --%s exclude each other",
+                                longopts[*action - OPT_ENABLE].name,
+                                longopts[c - OPT_ENABLE].name);
+    *action = c;
+    return TOOL_GO;
+}
+
 int tool_cmd_consent(int argc, char **argv)
 {
-    tool_args a;
-    const char *v;
-    int c, action = 0;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage_text);
-    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD)
-            return NATTEL_EXIT_USAGE;
-        if (action && action != c)
-            return tool_usage_error("consent",
-                                    "--%s and --%s exclude each other",
-                                    longopts[action - OPT_ENABLE].name,
-                                    longopts[c - OPT_ENABLE].name);
-        action = c;
-    }
+    int action = 0;
+    int parsed = tool_parse(&spec, usage_text, argc, argv, take, &action);
+    if (parsed != TOOL_GO)
+        return parsed;
     nattel_config cfg;
     nattel_error err;
     if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {

@@ -87,7 +87,7 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"emit", "h", longopts, 0, 0};
 
-/* Where an option's value goes; NULL for anything else. */
+/* Where an option's value goes. */
 static const char **slot(emit_args *a, int c)
 {
     switch (c) {
@@ -105,22 +105,19 @@ static const char **slot(emit_args *a, int c)
         return &a->cmd.error_class;
     case OPT_PYTHON_VERSION:
         return &a->cmd.python_version;
-    case OPT_CLIENT_VERSION:
-        return &a->client_ver;
     }
-    return NULL;
+    return &a->client_ver; /* OPT_CLIENT_VERSION */
 }
 
-static int parse_args(tool_args *ta, emit_args *a)
+static int take(void *ctx, int c, const char *v)
 {
-    const char *v;
-    int c;
-    while ((c = tool_args_next(ta, &v)) != TOOL_ARGS_END) {
-        const char **to = slot(a, c);
-        if (!to)
-            return -1; /* TOOL_ARGS_BAD: said */
-        *to = v;
-    }
+    *slot(ctx, c) = v;
+    return TOOL_GO;
+}
+
+/* The required options and the numbers; -1 after saying what is wrong. */
+static int check_args(emit_args *a)
+{
     if (!a->cmd.command || !a->status) {
         tool_usage_error("emit", "--command and --status are required");
         return -1;
@@ -149,11 +146,11 @@ static nattel_event *build(emit_args *a)
 
 int tool_cmd_emit(int argc, char **argv)
 {
-    tool_args ta;
-    if (tool_args_start(&ta, &spec, argc, argv))
-        return tool_print_help(usage_text);
     emit_args a = {.cmd = NATTEL_CLI_COMMAND_INIT};
-    if (parse_args(&ta, &a))
+    int parsed = tool_parse(&spec, usage_text, argc, argv, take, &a);
+    if (parsed != TOOL_GO)
+        return parsed;
+    if (check_args(&a))
         return NATTEL_EXIT_USAGE;
     nattel_event *ev = build(&a);
     if (!ev)

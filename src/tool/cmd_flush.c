@@ -32,19 +32,19 @@ static const struct option longopts[] = {{"wait", no_argument, NULL, OPT_WAIT},
                                          {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"flush", "h", longopts, 0, 0};
 
-static int parse(tool_args *a, int *wait, int *json)
+typedef struct flush_args {
+    int wait;
+    int json;
+} flush_args;
+
+static int take(void *ctx, int c, const char *v)
 {
-    const char *v;
-    int c;
-    while ((c = tool_args_next(a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD)
-            return -1;
-        if (c == OPT_WAIT)
-            *wait = 1;
-        else
-            *json = 1;
-    }
-    return 0;
+    flush_args *a = ctx;
+    if (c == OPT_WAIT)
+        a->wait = 1;
+    else
+        a->json = 1;
+    return TOOL_GO;
 }
 
 static nattel_code flush_json(const nattel_flush_result *r, nattel_buf *b,
@@ -130,12 +130,10 @@ static int explain(const nattel_options *o, const nattel_flush_result *r,
 
 int tool_cmd_flush(int argc, char **argv)
 {
-    tool_args a;
-    int wait = 0, json = 0;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage_text);
-    if (parse(&a, &wait, &json))
-        return NATTEL_EXIT_USAGE;
+    flush_args a = {0, 0};
+    int parsed = tool_parse(&spec, usage_text, argc, argv, take, &a);
+    if (parsed != TOOL_GO)
+        return parsed;
     nattel_error err;
     nattel_options *o = nattel_options_new();
     if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
@@ -146,8 +144,8 @@ int tool_cmd_flush(int argc, char **argv)
     nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_code rc =
-        nattel_flush_now(o, wait ? NATTEL_FLUSH_WAIT : 0, &r, &err);
-    int status = report(json, &r, explain(o, &r, rc, &err));
+        nattel_flush_now(o, a.wait ? NATTEL_FLUSH_WAIT : 0, &r, &err);
+    int status = report(a.json, &r, explain(o, &r, rc, &err));
     nattel_options_free(o);
     return status;
 }

@@ -33,38 +33,33 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"log", "hn:", longopts, 0, 0};
 
-static int parse(tool_args *a, int *json, size_t *n)
+typedef struct log_args {
+    int json;
+    size_t n;
+} log_args;
+
+static int take(void *ctx, int c, const char *v)
 {
-    const char *v;
-    int c;
-    while ((c = tool_args_next(a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD)
-            return -1;
-        if (c == OPT_JSON) {
-            *json = 1;
-            continue;
-        }
-        char *end;
-        errno = 0;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (!*v || *end || errno || x == 0 || v[0] == '-') {
-            tool_usage_error("log", "-n: '%s' is not a positive integer", v);
-            return -1;
-        }
-        *n = (size_t)x;
+    log_args *a = ctx;
+    if (c == OPT_JSON) {
+        a->json = 1;
+        return TOOL_GO;
     }
-    return 0;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!*v || *end || errno || x == 0 || v[0] == '-')
+        return tool_usage_error("log", "-n: '%s' is not a positive integer", v);
+    a->n = (size_t)x;
+    return TOOL_GO;
 }
 
 int tool_cmd_log(int argc, char **argv)
 {
-    tool_args a;
-    int json = 0;
-    size_t n = 0;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage_text);
-    if (parse(&a, &json, &n))
-        return NATTEL_EXIT_USAGE;
+    log_args a = {0, 0};
+    int parsed = tool_parse(&spec, usage_text, argc, argv, take, &a);
+    if (parsed != TOOL_GO)
+        return parsed;
     nattel_error err;
     nattel_options *o = nattel_options_new();
     if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
@@ -74,7 +69,7 @@ int tool_cmd_log(int argc, char **argv)
     }
     nattel_buf b = NATTEL_BUF_INIT;
     nattel_code rc = nattel_audit_read(
-        o, n, json ? NATTEL_AUDIT_JSON : NATTEL_AUDIT_TEXT, &b, &err);
+        o, a.n, a.json ? NATTEL_AUDIT_JSON : NATTEL_AUDIT_TEXT, &b, &err);
     nattel_options_free(o);
     if (rc) {
         tool_error("log", "%s", err.message);

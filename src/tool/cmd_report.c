@@ -40,26 +40,19 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"report", "h", longopts, 0, 0};
 
-/* Returns -1 to go on, else the exit status. */
-static int parse_args(int argc, char **argv, const char **db, int *json)
+typedef struct report_args {
+    const char *db;
+    int json;
+} report_args;
+
+static int take(void *ctx, int c, const char *v)
 {
-    tool_args a;
-    const char *v;
-    int c;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage);
-    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD)
-            return NATTEL_EXIT_USAGE;
-        if (c == OPT_JSON)
-            *json = 1;
-        else
-            *db = v;
-    }
-    if (!**db) {
-        return tool_usage_error("report", "--db: the file name is empty");
-    }
-    return -1;
+    report_args *a = ctx;
+    if (c == OPT_JSON)
+        a->json = 1;
+    else
+        a->db = v;
+    return TOOL_GO;
 }
 
 static int print_report(const serve_report *r, int json)
@@ -84,23 +77,24 @@ static int print_report(const serve_report *r, int json)
 
 int tool_cmd_report(int argc, char **argv)
 {
-    const char *db = "nattel.db";
-    int json = 0;
-    int rc = parse_args(argc, argv, &db, &json);
-    if (rc >= 0)
+    report_args a = {"nattel.db", 0};
+    int rc = tool_parse(&spec, usage, argc, argv, take, &a);
+    if (rc != TOOL_GO)
         return rc;
+    if (!*a.db)
+        return tool_usage_error("report", "--db: the file name is empty");
     serve_store *store = NULL;
     nattel_error err = {NATTEL_OK, ""};
     serve_report report;
     serve_report_init(&report);
-    nattel_code code = serve_store_open(db, 1, &store, &err);
+    nattel_code code = serve_store_open(a.db, 1, &store, &err);
     if (!code)
         code = serve_store_report(store, &report, &err);
     if (code) {
         tool_error("report", "%s", err.message);
         rc = NATTEL_EXIT_FAIL;
     } else {
-        rc = print_report(&report, json);
+        rc = print_report(&report, a.json);
     }
     serve_report_free(&report);
     serve_store_close(store);

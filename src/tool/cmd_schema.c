@@ -25,46 +25,54 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"schema", "h", longopts, 0, 0};
 
+typedef struct schema_args {
+    nattel_registry *reg;
+    const char *only;
+} schema_args;
+
+static int take(void *ctx, int opt, const char *v)
+{
+    schema_args *a = ctx;
+    nattel_error err;
+    if (opt == OPT_EVENT) {
+        a->only = v;
+    } else if (nattel_registry_load_schema_file(a->reg, v, &err)) {
+        tool_error("schema", "%s", err.message);
+        return NATTEL_EXIT_USAGE;
+    }
+    return TOOL_GO;
+}
+
+static int print_schema(const nattel_registry *reg, const char *only)
+{
+    nattel_buf out = NATTEL_BUF_INIT;
+    nattel_error err;
+    int status = NATTEL_EXIT_OK;
+    if (only && !nattel_registry_find(reg, only, strlen(only))) {
+        tool_error("schema", "no event type named '%s'", only);
+        status = NATTEL_EXIT_USAGE;
+    } else if (nattel_registry_export_schema(reg, only, &out, &err)) {
+        tool_error("schema", "%s", err.message);
+        status = NATTEL_EXIT_FAIL;
+    } else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
+               fflush(stdout)) {
+        tool_error("schema", "cannot write to standard output");
+        status = NATTEL_EXIT_USAGE;
+    }
+    nattel_buf_free(&out);
+    return status;
+}
+
 int tool_cmd_schema(int argc, char **argv)
 {
-    const char *only = NULL, *v;
-    nattel_error err;
-    tool_args a;
-    int c, status = NATTEL_EXIT_OK;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage);
-    nattel_registry *reg = nattel_registry_new();
-    if (!reg) {
+    schema_args a = {nattel_registry_new(), NULL};
+    if (!a.reg) {
         tool_error("schema", "out of memory");
         return NATTEL_EXIT_USAGE;
     }
-    while (status == NATTEL_EXIT_OK &&
-           (c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD) {
-            status = NATTEL_EXIT_USAGE;
-        } else if (c == OPT_EVENT) {
-            only = v;
-        } else if (c == OPT_SCHEMA &&
-                   nattel_registry_load_schema_file(reg, v, &err)) {
-            tool_error("schema", "%s", err.message);
-            status = NATTEL_EXIT_USAGE;
-        }
-    }
-    nattel_buf out = NATTEL_BUF_INIT;
-    if (status == NATTEL_EXIT_OK) {
-        if (only && !nattel_registry_find(reg, only, strlen(only))) {
-            tool_error("schema", "no event type named '%s'", only);
-            status = NATTEL_EXIT_USAGE;
-        } else if (nattel_registry_export_schema(reg, only, &out, &err)) {
-            tool_error("schema", "%s", err.message);
-            status = NATTEL_EXIT_FAIL;
-        } else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
-                   fflush(stdout)) {
-            tool_error("schema", "cannot write to standard output");
-            status = NATTEL_EXIT_USAGE;
-        }
-    }
-    nattel_buf_free(&out);
-    nattel_registry_free(reg);
+    int status = tool_parse(&spec, usage, argc, argv, take, &a);
+    if (status == TOOL_GO)
+        status = print_schema(a.reg, a.only);
+    nattel_registry_free(a.reg);
     return status;
 }

@@ -152,28 +152,17 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"serve", "hq", longopts, 0, 0};
 
-/* Returns -1 to go on, else the exit status. */
-static int parse_args(serve_opts *o, int argc, char **argv)
+static int take(void *ctx, int c, const char *v)
 {
-    tool_args a;
-    const char *v;
-    int c;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage);
-    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD)
-            return NATTEL_EXIT_USAGE;
-        if (c == OPT_QUIET) {
-            o->quiet = 1;
-            continue;
-        }
-        char opt[32];
-        snprintf(opt, sizeof opt, "--%s", longopts[c - OPT_VALUE].name);
-        int rc = value_option(o, opt, v);
-        if (rc != NATTEL_EXIT_OK)
-            return rc;
+    serve_opts *o = ctx;
+    if (c == OPT_QUIET) {
+        o->quiet = 1;
+        return TOOL_GO;
     }
-    return -1;
+    char opt[32];
+    snprintf(opt, sizeof opt, "--%s", longopts[c - OPT_VALUE].name);
+    int rc = value_option(o, opt, v);
+    return rc == NATTEL_EXIT_OK ? TOOL_GO : rc;
 }
 
 static int load_schemas(const serve_opts *o, nattel_registry *reg)
@@ -270,8 +259,8 @@ static int bind_and_run(const serve_opts *o, nattel_registry *reg,
 int tool_cmd_serve(int argc, char **argv)
 {
     serve_opts o = {SERVE_SERVER_CONFIG_INIT, "nattel.db", {NULL}, 0, 0};
-    int rc = parse_args(&o, argc, argv);
-    if (rc >= 0)
+    int rc = tool_parse(&spec, usage, argc, argv, take, &o);
+    if (rc != TOOL_GO)
         return rc;
     o.cfg.log = o.quiet ? NULL : stderr;
     sigset_t stop;

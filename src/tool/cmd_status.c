@@ -221,18 +221,18 @@ static const struct option longopts[] = {{"json", no_argument, NULL, OPT_JSON},
                                          {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"status", "h", longopts, 0, 0};
 
+static int take(void *ctx, int c, const char *v)
+{
+    *(int *)ctx = 1; /* --json */
+    return TOOL_GO;
+}
+
 int tool_cmd_status(int argc, char **argv)
 {
-    tool_args a;
-    const char *v;
-    int c, json = 0;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage_text);
-    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
-        if (c == TOOL_ARGS_BAD)
-            return NATTEL_EXIT_USAGE;
-        json = 1;
-    }
+    int json = 0;
+    int parsed = tool_parse(&spec, usage_text, argc, argv, take, &json);
+    if (parsed != TOOL_GO)
+        return parsed;
     nattel_config cfg;
     nattel_error err;
     if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {

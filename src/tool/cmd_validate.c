@@ -224,62 +224,66 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"validate", "h", longopts, -1, 0};
 
-/* One option or operand; NATTEL_EXIT_OK to go on. */
-static int take(vopts *o, const char **event, char **files, int *nfiles, int c,
-                const char *v)
+typedef struct vargs {
+    vopts *o;
+    const char *event;
+    char **files;
+    int nfiles;
+} vargs;
+
+static int take(void *ctx, int c, const char *v)
 {
+    vargs *a = ctx;
     nattel_error err;
     switch (c) {
-    case TOOL_ARGS_BAD:
-        return NATTEL_EXIT_USAGE;
     case TOOL_ARGS_OPERAND:
-        files[(*nfiles)++] = (char *)v;
+        a->files[a->nfiles++] = (char *)v;
         break;
     case OPT_MODEL:
-        o->mode = NATTEL_MODE_MODEL;
+        a->o->mode = NATTEL_MODE_MODEL;
         break;
     case OPT_CANONICAL:
-        o->canonical = 1;
+        a->o->canonical = 1;
         break;
     case OPT_EVENT:
-        *event = v;
+        a->event = v;
         break;
     case OPT_MAX_LINE:
-        if (parse_size(v, &o->max_line))
+        if (parse_size(v, &a->o->max_line))
             return tool_usage_error(
                 "validate", "--max-line: '%s' is not a size from 1 to %u", v,
                 NATTEL_JSON_MAX_BYTES);
         break;
     case OPT_SCHEMA:
-        if (nattel_registry_load_schema_file(o->reg, v, &err)) {
+        if (nattel_registry_load_schema_file(a->o->reg, v, &err)) {
             tool_error("validate", "%s", err.message);
             return NATTEL_EXIT_USAGE;
         }
         break;
     }
-    return NATTEL_EXIT_OK;
+    return TOOL_GO;
 }
 
 int tool_cmd_validate(int argc, char **argv)
 {
     vopts o = {.mode = NATTEL_MODE_WIRE, .max_line = 1u << 20};
     vstats st = {0, 0};
-    const char *event = "nat_cli_command", *v;
-    tool_args a;
-    int c, nfiles = 0, status = NATTEL_EXIT_OK;
-    if (tool_args_start(&a, &spec, argc, argv))
-        return tool_print_help(usage);
     char **files = calloc((size_t)argc, sizeof *files);
     o.reg = nattel_registry_new();
-    if (!o.reg || !files) {
+    vargs va = {&o, "nat_cli_command", files, 0};
+    int status = NATTEL_EXIT_USAGE;
+    if (!o.reg || !files)
         tool_error("validate", "out of memory");
+    else
+        status = tool_parse(&spec, usage, argc, argv, take, &va);
+    if (status != TOOL_GO) {
         free(files);
         nattel_registry_free(o.reg);
-        return NATTEL_EXIT_USAGE;
+        return status;
     }
-    while (status == NATTEL_EXIT_OK &&
-           (c = tool_args_next(&a, &v)) != TOOL_ARGS_END)
-        status = take(&o, &event, files, &nfiles, c, v);
+    const char *event = va.event;
+    int nfiles = va.nfiles;
+    status = NATTEL_EXIT_OK;
     if (status == NATTEL_EXIT_OK &&
         !(o.type = nattel_registry_find(o.reg, event, strlen(event)))) {
         tool_error("validate", "--event: no event type named '%s'", event);

@@ -85,4 +85,18 @@ int tool_args_next(tool_args *a, const char **value);
  * when standard output cannot be written. */
 int tool_print_help(const char *text);
 
+/* tool_parse's and a take function's "go on". */
+#define TOOL_GO (-1)
+
+/* Each option (its val and value) or operand (TOOL_ARGS_OPERAND and the
+ * operand), in order. Returns TOOL_GO, or an exit status after saying
+ * why. */
+typedef int (*tool_take_fn)(void *ctx, int opt, const char *value);
+
+/* A command's whole parse: prints `usage` for -h/--help and returns
+ * NATTEL_EXIT_OK; returns NATTEL_EXIT_USAGE after a usage error, or what
+ * `take` returned when that is not TOOL_GO; else TOOL_GO. */
+int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
+               tool_take_fn take, void *ctx);
+
 #endif

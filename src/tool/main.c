@@ -74,7 +74,8 @@ static const struct option help_long[] = {{"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
 static const tool_spec help_spec = {"help", "h", help_long, 1, 0};
 
-/* nattel help [COMMAND] */
+/* nattel help [COMMAND]. The tool's own help is built from the command
+ * table, so this parse (like main's) prints it itself. */
 static int cmd_help(int argc, char **argv)
 {
     tool_args a;

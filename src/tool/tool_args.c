@@ -174,3 +174,16 @@ int tool_args_next(tool_args *a, const char **value)
     *value = optarg;
     return c;
 }
+
+int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
+               tool_take_fn take, void *ctx)
+{
+    tool_args a;
+    const char *v;
+    int c, rc = TOOL_GO;
+    if (tool_args_start(&a, spec, argc, argv))
+        return tool_print_help(usage);
+    while (rc == TOOL_GO && (c = tool_args_next(&a, &v)) != TOOL_ARGS_END)
+        rc = c == TOOL_ARGS_BAD ? NATTEL_EXIT_USAGE : take(ctx, c, v);
+    return rc;
+}
