@@ -67,6 +67,7 @@ typedef struct tool_args {
     int operands; /* handed out so far */
     int ended;    /* getopt is done: the rest are operands */
     int index;    /* argv index of the last operand handed out */
+    int elem;     /* argv index of the element getopt reads */
 } tool_args;
 
 /* Starts parsing argv[1..]. Returns 1 when -h/--help is among the options

@@ -76,8 +76,7 @@ static int in_shortopts(const tool_spec *s, int c)
 /* The element getopt just read, when it was a long option. */
 static const char *long_element(const tool_args *a)
 {
-    const char *el =
-        optind > 0 && optind <= a->argc ? a->argv[optind - 1] : NULL;
+    const char *el = a->elem < a->argc ? a->argv[a->elem] : NULL;
     return el && !strncmp(el, "--", 2) && el[2] ? el : NULL;
 }
 
@@ -111,19 +110,17 @@ static int bad_option(const tool_args *a, int c)
 /* getopt_long, without its abbreviations: "--e" is not "--enable", so
  * an option added later never changes what a host's script means. An
  * abbreviation comes back as '?' with optopt 0, an unknown option. */
-static int next_option(const tool_args *a)
+static int next_option(tool_args *a)
 {
     char opts[64];
     int index = -1;
     optstring(a->spec, opts, sizeof opts);
+    /* Neither ordering permutes argv: the element read next is at optind
+     * (0 only before the first call, when glibc starts at 1). */
+    a->elem = optind ? optind : 1;
     int c = getopt_long(a->argc, a->argv, opts, a->spec->longopts, &index);
-    if (index < 0)
-        return c;
-    const struct option *o = &a->spec->longopts[index];
-    /* The element: before the value when that was the next argument. */
-    int back = o->has_arg && optarg && optarg == a->argv[optind - 1] ? 2 : 1;
-    if (!exact(a->argv[optind - back], o->name)) {
-        optind -= back - 1; /* the value is not consumed by a non-option */
+    if (index >= 0 && !exact(a->argv[a->elem], a->spec->longopts[index].name)) {
+        optind = a->elem + 1; /* a value in the next element stays there */
         optopt = 0;
         return '?';
     }
@@ -133,7 +130,7 @@ static int next_option(const tool_args *a)
 int tool_args_start(tool_args *a, const tool_spec *spec, int argc, char **argv)
 {
     int c, help = 0;
-    *a = (tool_args){spec, argc, argv, 0, 0, 0};
+    *a = (tool_args){spec, argc, argv, 0, 0, 0, 0};
     rewind_getopt();
     while (!help && (c = next_option(a)) != -1)
         help = c == 'h';

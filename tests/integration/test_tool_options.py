@@ -143,6 +143,11 @@ def unknown_options(home):
             name = bad.split("=")[0]
             check(usage_error(p, cmd, f"unknown option '{name}'"),
                   f"{cmd} {bad}: {p.returncode} {p.stderr!r}")
+    # a bad letter inside a group after a long option is named as itself
+    p = run(["status", "--json", "-Zq"], {}, home)
+    check(usage_error(p, "status", "unknown option '-Z'"), f"status --json -Zq: {p.stderr!r}")
+    p = run(["log", "--json", "-n"], {}, home)
+    check(usage_error(p, "log", "option '-n' needs a value"), f"log --json -n: {p.stderr!r}")
     # no abbreviations: a prefix is not the option
     for cmd, abbrev in (("status", "--js"), ("consent", "--en"), ("emit", "--com"),
                         ("schema", "--ev"), ("serve", "--max-b")):
