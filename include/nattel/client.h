@@ -323,16 +323,18 @@ typedef enum nattel_flush_skip {
 } nattel_flush_skip;
 
 /*
- * What one nattel_flush_now() did. The caller sets `size` to
- * sizeof(nattel_flush_result) (NATTEL_FLUSH_RESULT_INIT does): the
- * library fills only the fields that fit, so fields added later at the
- * end keep older callers working.
+ * What one nattel_flush_now() did. A plain struct, unlike the state
+ * above: it is one call's answer, read at once. The caller sets `size` to
+ * sizeof(nattel_flush_result) (NATTEL_FLUSH_RESULT_INIT does) and the
+ * library writes only that much, so fields added later at the end keep
+ * callers built against an older header working.
  */
 typedef struct nattel_flush_result {
     size_t size;
     int64_t sent;     /* events accepted by the server */
-    int64_t rejected; /* events the server refused (dropped) */
-    int64_t dropped;  /* events dropped here, rejected ones included */
+    int64_t rejected; /* events the server refused */
+    int64_t dropped;  /* events dropped here (bounds, retry limit,
+                         unreadable), not counting the rejected ones */
     int64_t deferred; /* events kept for a later attempt */
     int64_t symlinks; /* spool entries refused and removed as symlinks */
     size_t remaining; /* events still spooled afterwards */

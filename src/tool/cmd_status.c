@@ -36,23 +36,15 @@ typedef struct status_info {
     nattel_delivery_info *info; /* NULL: an empty state */
 } status_info;
 
-/* The options see NATTEL_DELIVERY only through this; status describes the
- * delivery mode itself, valid or not, so the options never read it. */
-static const char *getenv_but_delivery(void *ctx, const char *name)
-{
-    (void)ctx;
-    return strcmp(name, "NATTEL_DELIVERY") ? getenv(name) : NULL;
-}
-
-/* The delivery state, read only (a status query never creates the state
- * directory). NULL, shown as zeros, when the directory is missing or
- * refused: status says what is, it does not fail. */
+/* The delivery state of state_dir, read only (a status query never
+ * creates the state directory). NULL, shown as zeros, when the directory
+ * is missing or refused (a relative path included): status says what is,
+ * it does not fail. */
 static nattel_delivery_info *delivery_info(const char *state_dir)
 {
     nattel_delivery_info *info = NULL;
     nattel_options *o = nattel_options_new();
-    if (o && state_dir &&
-        !nattel_options_from_env(o, getenv_but_delivery, NULL, NULL))
+    if (o && state_dir && !nattel_options_set_state_dir(o, state_dir, NULL))
         (void)nattel_delivery_status(o, &info, NULL);
     nattel_options_free(o);
     return info;
