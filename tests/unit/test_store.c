@@ -182,7 +182,7 @@ static void test_report_rows(void **state)
     put(st, cli("info", "list", NATTEL_TASK_STATUS_ERROR, -1, NULL));
 
     serve_report r;
-    assert_int_equal(serve_store_report(st, &r, &err), NATTEL_OK);
+    assert_int_equal(serve_report_load(st, &r, &err), NATTEL_OK);
     assert_int_equal(r.count, 2);
     const serve_report_row *info = &r.rows[0], *run = &r.rows[1];
     assert_string_equal(info->command.s, "info");
