@@ -53,14 +53,8 @@ serve_report_row *serve_report_add_row(serve_report *r, const char *command,
                                        size_t cmd_len, const char *subcommand,
                                        size_t sub_len)
 {
-    if (r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        serve_report_row *rows = realloc(r->rows, cap * sizeof *rows);
-        if (!rows)
-            return NULL;
-        r->rows = rows;
-        r->cap = cap;
-    }
+    if (NATX_GROW(r->rows, r->cap, r->count + 1))
+        return NULL;
     serve_report_row *row = &r->rows[r->count];
     memset(row, 0, sizeof *row);
     if (!text_copy(&row->command, command, cmd_len) ||
