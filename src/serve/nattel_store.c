@@ -358,22 +358,35 @@ static void put_sql(nattel_buf *b, const char *sql, nattel_code *code)
         *code = nattel_buf_append(b, sql, strlen(sql));
 }
 
-/* CREATE TABLE IF NOT EXISTS <type>(event_id, <field> <kind>, ...). */
+/* " (event_id, "<field>", ...)", with each column's declaration when
+ * `declared`. */
+static void put_columns(nattel_buf *b, const nattel_event_type *t, int declared,
+                        nattel_code *code)
+{
+    put_sql(b, " (event_id", code);
+    if (declared)
+        put_sql(b, " INTEGER PRIMARY KEY REFERENCES events(id)", code);
+    for (size_t i = 0; i < t->field_count; i++) {
+        const nattel_field *f = &t->fields[i];
+        put_sql(b, ", ", code);
+        put_ident(b, column_name(f), code);
+        if (!declared)
+            continue;
+        put_sql(b, " ", code);
+        put_sql(b, column_type(f->kind), code);
+        if (always_set(f))
+            put_sql(b, " NOT NULL", code);
+    }
+    put_sql(b, ")", code);
+}
+
+/* CREATE TABLE IF NOT EXISTS <type> (event_id ..., <field> <kind>, ...). */
 static nattel_code typed_create_sql(const nattel_event_type *t, nattel_buf *b)
 {
     nattel_code code = NATTEL_OK;
     put_sql(b, "CREATE TABLE IF NOT EXISTS ", &code);
     put_ident(b, t->name, &code);
-    put_sql(b, " (event_id INTEGER PRIMARY KEY REFERENCES events(id)", &code);
-    for (size_t i = 0; i < t->field_count; i++) {
-        put_sql(b, ", ", &code);
-        put_ident(b, column_name(&t->fields[i]), &code);
-        put_sql(b, " ", &code);
-        put_sql(b, column_type(t->fields[i].kind), &code);
-        if (always_set(&t->fields[i]))
-            put_sql(b, " NOT NULL", &code);
-    }
-    put_sql(b, ")", &code);
+    put_columns(b, t, 1, &code);
     return code;
 }
 
@@ -383,12 +396,8 @@ static nattel_code typed_insert_sql(const nattel_event_type *t, nattel_buf *b)
     nattel_code code = NATTEL_OK;
     put_sql(b, "INSERT INTO ", &code);
     put_ident(b, t->name, &code);
-    put_sql(b, " (event_id", &code);
-    for (size_t i = 0; i < t->field_count; i++) {
-        put_sql(b, ", ", &code);
-        put_ident(b, column_name(&t->fields[i]), &code);
-    }
-    put_sql(b, ") VALUES (?", &code);
+    put_columns(b, t, 0, &code);
+    put_sql(b, " VALUES (?", &code);
     for (size_t i = 0; i < t->field_count; i++)
         put_sql(b, ", ?", &code);
     put_sql(b, ")", &code);
@@ -452,9 +461,10 @@ static nattel_code typed_add(serve_store *st, const nattel_event_type *t,
     return NATTEL_OK;
 }
 
-static nattel_code add_types_locked(serve_store *st, const nattel_registry *reg,
+static nattel_code add_types_locked(serve_store *st, const void *arg,
                                     nattel_error *err)
 {
+    const nattel_registry *reg = arg;
     nattel_buf sql = NATTEL_BUF_INIT;
     nattel_code code = exec_sql(st, "BEGIN IMMEDIATE", err);
     size_t n = nattel_registry_count(reg);
@@ -471,30 +481,40 @@ static nattel_code add_types_locked(serve_store *st, const nattel_registry *reg,
     return code;
 }
 
-nattel_code serve_store_add_types(serve_store *st, const nattel_registry *reg,
-                                  nattel_error *err)
+/* Runs fn under the connection's lock; NATTEL_EINVAL for a store opened
+ * read-only. */
+static nattel_code write_locked(serve_store *st,
+                                nattel_code (*fn)(serve_store *, const void *,
+                                                  nattel_error *),
+                                const void *arg, nattel_error *err)
 {
     if (!st->stmt[STMT_BEGIN])
         return natx_fail(err, NATTEL_EINVAL, "database '%s' is open read-only",
                          st->path);
     pthread_mutex_lock(&st->lock);
-    nattel_code code = add_types_locked(st, reg, err);
+    nattel_code code = fn(st, arg, err);
     pthread_mutex_unlock(&st->lock);
     return code;
+}
+
+nattel_code serve_store_add_types(serve_store *st, const nattel_registry *reg,
+                                  nattel_error *err)
+{
+    return write_locked(st, add_types_locked, reg, err);
+}
+
+static nattel_code exec_locked(serve_store *st, const void *sql,
+                               nattel_error *err)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, sql);
+    return NATTEL_OK;
 }
 
 nattel_code serve_store_exec(serve_store *st, const char *sql,
                              nattel_error *err)
 {
-    if (!st->stmt[STMT_BEGIN])
-        return natx_fail(err, NATTEL_EINVAL, "database '%s' is open read-only",
-                         st->path);
-    pthread_mutex_lock(&st->lock);
-    nattel_code code = NATTEL_OK;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        code = db_fail(st, err, sql);
-    pthread_mutex_unlock(&st->lock);
-    return code;
+    return write_locked(st, exec_locked, sql, err);
 }
 
 static nattel_code setup(serve_store *st, int read_only, nattel_error *err)
