@@ -3,6 +3,7 @@
  * session ids and the debug log. */
 #include "nattel_config.h"
 #include "nattel_error.h"
+#include "natx/natx_io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -241,37 +242,6 @@ nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
     return NATTEL_OK;
 }
 
-/* A closed pipe on the host's stderr must not kill the host with
- * SIGPIPE: block it around the write and swallow the one we caused. */
-int nattel__write_all(int fd, const char *buf, size_t len)
-{
-    sigset_t pipe_set, old, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigemptyset(&pending);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    sigpending(&pending);
-    int was_pending = sigismember(&pending, SIGPIPE) == 1;
-    int rc = 0;
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = -1;
-            break;
-        }
-        buf += w;
-        len -= (size_t)w;
-    }
-    if (rc && errno == EPIPE && !was_pending) {
-        const struct timespec zero = {0, 0};
-        sigtimedwait(&pipe_set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
-
 void nattel_debug(const nattel_config *cfg, const char *fmt, ...)
 {
     if (!cfg || !cfg->debug)
@@ -285,5 +255,5 @@ void nattel_debug(const nattel_config *cfg, const char *fmt, ...)
     size_t len = strlen(line);
     line[len++] = '\n';
     /* One write, so lines of concurrent processes do not interleave. */
-    (void)nattel__write_all(cfg->log_fd, line, len);
+    (void)natx_write_all(cfg->log_fd, line, len);
 }

@@ -4,6 +4,7 @@
  */
 #include "nattel_consent.h"
 #include "nattel_config.h"
+#include "natx/natx_io.h"
 #include "nattel_error.h"
 #include "nattel_toml.h"
 
@@ -319,7 +320,7 @@ static void sync_dir(const char *dir)
 static nattel_code write_temp(int fd, const char *tmp, const char *text,
                               size_t len, nattel_error *err)
 {
-    if (nattel__write_all(fd, text, len))
+    if (natx_write_all(fd, text, len))
         return nattel__fail(err, NATTEL_EIO, "write %s: %s", tmp,
                             strerror(errno));
     if (fsync(fd))
@@ -413,7 +414,7 @@ static nattel_code ask(const nattel_config *cfg, nattel_consent_state *state,
                  "`nattel consent --%s`)\n",
                  nattel_consent_state_name(*state), cfg->consent_file,
                  *state == NATTEL_CONSENT_ENABLED ? "disable" : "enable");
-    (void)nattel__write_all(cfg->prompt_out_fd, line, strlen(line));
+    (void)natx_write_all(cfg->prompt_out_fd, line, strlen(line));
     return rc;
 }
 

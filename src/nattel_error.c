@@ -1,4 +1,5 @@
 #include "nattel_error.h"
+#include "natx/natx_mem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,14 +91,8 @@ nattel_code nattel__problem(nattel_problems *p, const char *path,
         p->dropped++;
         return NATTEL_OK;
     }
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 4;
-        nattel_problem *items = realloc(p->items, cap * sizeof *items);
-        if (!items)
-            return NATTEL_ENOMEM;
-        p->items = items;
-        p->cap = cap;
-    }
+    if (NATX_GROW(p->items, p->cap, p->count + 1))
+        return NATTEL_ENOMEM;
     char msg[NATTEL_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);

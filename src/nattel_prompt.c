@@ -5,6 +5,7 @@
  */
 #include "nattel_prompt.h"
 #include "nattel_config.h"
+#include "natx/natx_io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -130,7 +131,7 @@ nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
     sigemptyset(&sa.sa_mask);
     interrupted = 0;
     sigaction(SIGINT, &sa, &old);
-    (void)nattel__write_all(out_fd, prompt_text, sizeof prompt_text - 1);
+    (void)natx_write_all(out_fd, prompt_text, sizeof prompt_text - 1);
     char line[256];
     int got = read_answer(in_fd, line, sizeof line, &wait_mask);
     const struct timespec zero = {0, 0};
@@ -139,7 +140,7 @@ nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
     sigaction(SIGINT, &old, NULL);
     pthread_sigmask(SIG_SETMASK, &orig, NULL);
     if (!got || interrupted) {
-        (void)nattel__write_all(out_fd, "\n", 1);
+        (void)natx_write_all(out_fd, "\n", 1);
         return NATTEL_CONSENT_DISABLED;
     }
     return nattel__prompt_answer(line);

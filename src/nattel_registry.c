@@ -1,4 +1,5 @@
 #include "nattel_registry.h"
+#include "natx/natx_mem.h"
 
 #include "nattel_error.h"
 
@@ -32,15 +33,9 @@ void *nattel__registry_own(nattel_registry *reg, void *p)
 {
     if (!p)
         return NULL;
-    if (reg->owned_count == reg->owned_cap) {
-        size_t cap = reg->owned_cap ? reg->owned_cap * 2 : 16;
-        void **owned = realloc(reg->owned, cap * sizeof *owned);
-        if (!owned) {
-            free(p);
-            return NULL;
-        }
-        reg->owned = owned;
-        reg->owned_cap = cap;
+    if (NATX_GROW(reg->owned, reg->owned_cap, reg->owned_count + 1)) {
+        free(p);
+        return NULL;
     }
     reg->owned[reg->owned_count++] = p;
     return p;
@@ -67,15 +62,8 @@ nattel_code nattel_registry_add(nattel_registry *reg,
         return nattel__fail(err, NATTEL_EINVAL,
                             "event type '%s' is already registered",
                             type->name);
-    if (reg->count == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 8;
-        const nattel_event_type **types =
-            realloc(reg->types, cap * sizeof *types);
-        if (!types)
-            return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
-        reg->types = types;
-        reg->cap = cap;
-    }
+    if (NATX_GROW(reg->types, reg->cap, reg->count + 1))
+        return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
     reg->types[reg->count++] = type;
     return NATTEL_OK;
 }

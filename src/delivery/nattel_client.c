@@ -6,6 +6,7 @@
  */
 #include "delivery/nattel_delivery.h"
 #include "nattel_config.h"
+#include "natx/natx_io.h"
 #include "nattel_error.h"
 
 #include <errno.h>
@@ -91,7 +92,7 @@ static nattel_code send_stdout(void *state, const char *payload, size_t len,
         return nattel__fail(err, NATTEL_ENOMEM, "stdout sink: out of memory");
     memcpy(line, payload, len);
     line[len] = '\n';
-    int rc = nattel__write_all(c->o->log_fd, line, len + 1);
+    int rc = natx_write_all(c->o->log_fd, line, len + 1);
     int e = errno;
     free(line);
     if (rc)

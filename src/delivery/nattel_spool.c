@@ -5,6 +5,7 @@
  * (time, size), so the check is one readdir and no stat.
  */
 #include "delivery/nattel_delivery.h"
+#include "natx/natx_mem.h"
 #include "nattel_error.h"
 
 #include <dirent.h>
@@ -267,17 +268,11 @@ nattel_code nattel__spool_list(const char *state_dir, const char *sub,
                 ++*symlinks;
             continue;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            nattel__entry *nv = realloc(v, ncap * sizeof *v);
-            if (!nv) {
-                free(v);
-                closedir(d);
-                return nattel__fail(err, NATTEL_ENOMEM,
-                                    "spool: out of memory listing %s", dir);
-            }
-            v = nv;
-            cap = ncap;
+        if (NATX_GROW(v, cap, n + 1)) {
+            free(v);
+            closedir(d);
+            return nattel__fail(err, NATTEL_ENOMEM,
+                                "spool: out of memory listing %s", dir);
         }
         v[n++] = e;
     }

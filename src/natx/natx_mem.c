@@ -8,12 +8,15 @@ nattel_code natx_grow(void *items_ptr, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return NATTEL_OK;
-    if (!size || need > SIZE_MAX / size)
+    /* No object may be larger than PTRDIFF_MAX bytes; asking realloc for
+     * more only fails later (or aborts under a sanitizer). */
+    size_t limit = size ? (size_t)PTRDIFF_MAX / size : 0;
+    if (need > limit)
         return NATTEL_ENOMEM;
     size_t n = *cap ? *cap : 8;
     while (n < need)
-        n = n > SIZE_MAX / 2 ? need : n * 2;
-    if (n > SIZE_MAX / size)
+        n = n > limit / 2 ? limit : n * 2;
+    if (n > limit)
         n = need;
     /* The array's pointer is read and written as bytes, so that any
      * object pointer type can be passed without breaking aliasing rules. */

@@ -11,8 +11,8 @@
 /* Makes room for `need` items of `size` bytes in the array `*items_ptr`
  * (a pointer to the array's pointer, of any object type) whose capacity
  * *cap counts items: doubles the capacity (at least 8) until it holds
- * `need`. NATTEL_ENOMEM when the size would overflow or realloc fails;
- * then the array and *cap are as they were. */
+ * `need`. NATTEL_ENOMEM when the size would pass PTRDIFF_MAX bytes (or
+ * overflow) or realloc fails; then the array and *cap are as they were. */
 nattel_code natx_grow(void *items_ptr, size_t *cap, size_t need, size_t size);
 
 /* natx_grow for an array `a` of capacity `cap`. */

@@ -53,14 +53,8 @@ serve_report_row *serve_report_add_row(serve_report *r, const char *command,
                                        size_t cmd_len, const char *subcommand,
                                        size_t sub_len)
 {
-    if (r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        serve_report_row *rows = realloc(r->rows, cap * sizeof *rows);
-        if (!rows)
-            return NULL;
-        r->rows = rows;
-        r->cap = cap;
-    }
+    if (NATX_GROW(r->rows, r->cap, r->count + 1))
+        return NULL;
     serve_report_row *row = &r->rows[r->count];
     memset(row, 0, sizeof *row);
     if (!text_copy(&row->command, command, cmd_len) ||
@@ -94,6 +88,97 @@ nattel_code serve_report_add_error(serve_report_row *row, const char *name,
     row->errors[row->error_count].count = count;
     row->error_count++;
     return NATTEL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+nattel_code serve_report_prepare(serve_store *st, nattel_error *err)
+{
+    return serve_store_exec(st,
+                            "CREATE INDEX IF NOT EXISTS"
+                            " nat_cli_command_by_command"
+                            " ON nat_cli_command(command, subcommand)",
+                            err);
+}
+
+/* Counts and nearest-rank percentiles (rank ceil(p * n / 100) among the n
+ * known durations, in ascending order) per (command, subcommand). */
+static const char report_sql[] =
+    "WITH counts AS ("
+    "  SELECT command, subcommand, count(*) AS n,"
+    "    sum(task_status = 'success') AS ok,"
+    "    sum(task_status = 'failure') AS failed,"
+    "    sum(task_status = 'interrupted') AS interrupted"
+    "  FROM nat_cli_command GROUP BY command, subcommand),"
+    " known AS ("
+    "  SELECT command, subcommand, duration_ms,"
+    "    row_number() OVER (PARTITION BY command, subcommand"
+    "                       ORDER BY duration_ms) AS rank,"
+    "    count(*) OVER (PARTITION BY command, subcommand) AS n"
+    "  FROM nat_cli_command WHERE duration_ms >= 0),"
+    " pct AS ("
+    "  SELECT command, subcommand,"
+    "    max(CASE WHEN rank = (n * 50 + 99) / 100 THEN duration_ms END) AS p50,"
+    "    max(CASE WHEN rank = (n * 95 + 99) / 100 THEN duration_ms END) AS p95"
+    "  FROM known GROUP BY command, subcommand)"
+    " SELECT c.command, c.subcommand, c.n, c.ok, c.failed, c.interrupted,"
+    "   p.p50, p.p95"
+    " FROM counts c LEFT JOIN pct p"
+    "   ON p.command = c.command AND p.subcommand = c.subcommand"
+    " ORDER BY c.command, c.subcommand";
+
+/* Most frequent first; ties by name so that the report is deterministic. */
+static const char errors_sql[] =
+    "SELECT command, subcommand, error_class, count(*) AS n"
+    " FROM nat_cli_command WHERE error_class <> 'undefined'"
+    " GROUP BY command, subcommand, error_class"
+    " ORDER BY command, subcommand, n DESC, error_class";
+
+static nattel_code read_count(void *ctx, const serve_store_row *r,
+                              nattel_error *err)
+{
+    size_t cmd_len, sub_len;
+    const char *cmd = serve_store_row_text(r, 0, &cmd_len);
+    const char *sub = serve_store_row_text(r, 1, &sub_len);
+    serve_report_row *row =
+        serve_report_add_row(ctx, cmd, cmd_len, sub, sub_len);
+    if (!row)
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    row->count = serve_store_row_int(r, 2, 0);
+    row->success = serve_store_row_int(r, 3, 0);
+    row->failure = serve_store_row_int(r, 4, 0);
+    row->interrupted = serve_store_row_int(r, 5, 0);
+    row->p50_ms = serve_store_row_int(r, 6, -1);
+    row->p95_ms = serve_store_row_int(r, 7, -1);
+    return NATTEL_OK;
+}
+
+static nattel_code read_error(void *ctx, const serve_store_row *r,
+                              nattel_error *err)
+{
+    size_t cmd_len, sub_len, name_len;
+    const char *cmd = serve_store_row_text(r, 0, &cmd_len);
+    const char *sub = serve_store_row_text(r, 1, &sub_len);
+    serve_report_row *row = serve_report_find(ctx, cmd, cmd_len, sub, sub_len);
+    const char *name = serve_store_row_text(r, 2, &name_len);
+    if (row && serve_report_add_error(row, name, name_len,
+                                      serve_store_row_int(r, 3, 0)))
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    return NATTEL_OK;
+}
+
+nattel_code serve_report_load(serve_store *st, serve_report *out,
+                              nattel_error *err)
+{
+    static const serve_store_query q[] = {{report_sql, read_count},
+                                          {errors_sql, read_error}};
+    serve_report_init(out);
+    nattel_code code = serve_store_select(st, q, 2, out, err);
+    if (code)
+        serve_report_free(out);
+    return code;
 }
 
 /* ------------------------------------------------------------------ */

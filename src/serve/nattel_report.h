@@ -1,11 +1,13 @@
 #ifndef NATTEL_REPORT_H
 #define NATTEL_REPORT_H
 
-/* Usage per command and subcommand, as `nattel report` shows it. The store
- * computes it (serve_store_report); this module owns the rows and their
- * two presentations. */
+/* Usage per command and subcommand, as `nattel report` shows it: read
+ * from the nat_cli_command table through the store's API, and shown as
+ * JSON or as a table. */
 
 #include <nattel/nattel.h>
+
+#include "nattel_store.h"
 
 #include <stdint.h>
 
@@ -44,6 +46,14 @@ typedef struct serve_report {
     size_t count;
     size_t cap;
 } serve_report;
+
+/* Creates the index the report's queries use (a writable store). */
+nattel_code serve_report_prepare(serve_store *st, nattel_error *err);
+
+/* Usage per (command, subcommand) of the nat_cli_command events, sorted by
+ * command then subcommand (byte order). `out` is initialised here. */
+nattel_code serve_report_load(serve_store *st, serve_report *out,
+                              nattel_error *err);
 
 void serve_report_init(serve_report *r);
 void serve_report_free(serve_report *r);

@@ -2,6 +2,7 @@
 
 #include "natx/natx_error.h"
 #include "nattel_ingest.h"
+#include "nattel_report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -578,6 +579,13 @@ nattel_code serve_server_bind(const serve_server_config *cfg,
 nattel_code serve_server_start(serve_server *s, serve_store *store,
                                nattel_error *err)
 {
+    /* Events of the types loaded at start (--schema) get typed tables
+     * too; the report's index is made where the data is written. */
+    nattel_code code = serve_store_add_types(store, s->reg, err);
+    if (!code)
+        code = serve_report_prepare(store, err);
+    if (code)
+        return code;
     s->store = store;
     return start_daemon(s, err);
 }

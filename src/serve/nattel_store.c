@@ -1,6 +1,8 @@
 #include "nattel_store.h"
 
 #include "natx/natx_error.h"
+#include "natx/natx_jsonw.h"
+#include "natx/natx_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,11 @@
  * connection; past it the store counts as busy. */
 #define STORE_QUEUE_WAIT_MS 3000
 
+/* The schema version as SQL text, from the one constant. */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define VERSION_TEXT STRINGIFY(SERVE_STORE_SCHEMA_VERSION)
+
 static const char *const schema_sql =
     "CREATE TABLE envelopes ("
     " id INTEGER PRIMARY KEY,"
@@ -48,19 +55,7 @@ static const char *const schema_sql =
     " parameters TEXT NOT NULL,"
     " UNIQUE (envelope_id, seq));"
     "CREATE INDEX events_name ON events(name);"
-    "CREATE INDEX events_session ON events(session_id);"
-    "CREATE TABLE nat_cli_command ("
-    " event_id INTEGER PRIMARY KEY REFERENCES events(id),"
-    " nemo_source TEXT NOT NULL,"
-    " command TEXT NOT NULL,"
-    " subcommand TEXT NOT NULL,"
-    " task_status TEXT NOT NULL,"
-    " duration_ms INTEGER NOT NULL,"
-    " exit_code INTEGER NOT NULL,"
-    " error_class TEXT NOT NULL,"
-    " python_version TEXT NOT NULL);"
-    "CREATE INDEX nat_cli_command_by_command"
-    " ON nat_cli_command(command, subcommand);";
+    "CREATE INDEX events_session ON events(session_id);";
 
 enum {
     STMT_BEGIN,
@@ -68,7 +63,6 @@ enum {
     STMT_ROLLBACK,
     STMT_ENVELOPE,
     STMT_EVENT,
-    STMT_CLI,
     STMT_COUNT
 };
 
@@ -84,17 +78,25 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO events (envelope_id, seq, session_id, client_ver, name,"
         " schema_ver, ts, received_ts, parameters)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [STMT_CLI] =
-        "INSERT INTO nat_cli_command (event_id, nemo_source, command,"
-        " subcommand, task_status, duration_ms, exit_code, error_class,"
-        " python_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 };
+
+/* The typed table of one event type: a column per field, named by the
+ * field's C name, typed by its kind (see typed_create_sql). */
+typedef struct typed_table {
+    char *name; /* the event type's name, also the table's */
+    char **columns;
+    size_t column_count;
+    sqlite3_stmt *insert;
+} typed_table;
 
 struct serve_store {
     sqlite3 *db;
     char *path;
     pthread_mutex_t lock;
     sqlite3_stmt *stmt[STMT_COUNT]; /* NULL when read-only */
+    typed_table *tables;
+    size_t table_count;
+    size_t table_cap;
 };
 
 /* SQLite's reason, with the system's where there is one ("disk I/O
@@ -139,7 +141,9 @@ static nattel_code exec_sql(serve_store *st, const char *sql, nattel_error *err)
  * the first POST. */
 static nattel_code probe_write(serve_store *st, nattel_error *err)
 {
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE; PRAGMA user_version = 1; COMMIT",
+    if (sqlite3_exec(st->db,
+                     "BEGIN IMMEDIATE; PRAGMA user_version = " VERSION_TEXT
+                     "; COMMIT",
                      NULL, NULL, NULL) == SQLITE_OK)
         return NATTEL_OK;
     nattel_code code = db_fail(st, err, "cannot write");
@@ -239,7 +243,7 @@ static nattel_code migrate(serve_store *st, nattel_error *err)
     if (!code && version == 0) {
         code = exec_sql(st, schema_sql, err);
         if (!code)
-            code = exec_sql(st, "PRAGMA user_version = 1", err);
+            code = exec_sql(st, "PRAGMA user_version = " VERSION_TEXT, err);
     } else if (!code && version != SERVE_STORE_SCHEMA_VERSION) {
         code = version_mismatch(st, version, err);
     }
@@ -295,6 +299,224 @@ static nattel_code open_db(serve_store *st, int read_only, nattel_error *err)
                      sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
+/* ------------------------------------------------------------------ */
+/* Typed tables, from the registry's description of each event type     */
+/* ------------------------------------------------------------------ */
+
+static void typed_free(typed_table *t)
+{
+    for (size_t i = 0; i < t->column_count; i++)
+        free(t->columns[i]);
+    free(t->columns);
+    free(t->name);
+    sqlite3_finalize(t->insert);
+}
+
+static const char *column_type(nattel_kind kind)
+{
+    switch (kind) {
+    case NATTEL_KIND_INT64:
+    case NATTEL_KIND_BOOL:
+        return "INTEGER";
+    case NATTEL_KIND_NUMBER:
+        return "REAL";
+    default: /* strings, enums, string arrays (as JSON) */
+        return "TEXT";
+    }
+}
+
+/* A field's column: its C (snake_case) name, or its wire name when the
+ * two are the same (then the registry keeps no C name). */
+static const char *column_name(const nattel_field *f)
+{
+    return f->c_name ? f->c_name : f->wire_name;
+}
+
+/* A field every stored event has a value for: required on the wire, or
+ * with a default. */
+static int always_set(const nattel_field *f)
+{
+    return !(f->flags & NATTEL_FIELD_WIRE_OPTIONAL) ||
+           (f->flags & NATTEL_FIELD_HAS_DEFAULT);
+}
+
+/* An SQL identifier, quoted, whatever the name holds. */
+static void put_ident(nattel_buf *b, const char *name, nattel_code *code)
+{
+    if (!*code)
+        *code = NATX_PUT_LIT(b, "\"");
+    for (const char *p = name; !*code && *p; p++)
+        *code =
+            *p == '"' ? NATX_PUT_LIT(b, "\"\"") : nattel_buf_append(b, p, 1);
+    if (!*code)
+        *code = NATX_PUT_LIT(b, "\"");
+}
+
+static void put_sql(nattel_buf *b, const char *sql, nattel_code *code)
+{
+    if (!*code)
+        *code = nattel_buf_append(b, sql, strlen(sql));
+}
+
+/* " (event_id, "<field>", ...)", with each column's declaration when
+ * `declared`. */
+static void put_columns(nattel_buf *b, const nattel_event_type *t, int declared,
+                        nattel_code *code)
+{
+    put_sql(b, " (event_id", code);
+    if (declared)
+        put_sql(b, " INTEGER PRIMARY KEY REFERENCES events(id)", code);
+    for (size_t i = 0; i < t->field_count; i++) {
+        const nattel_field *f = &t->fields[i];
+        put_sql(b, ", ", code);
+        put_ident(b, column_name(f), code);
+        if (!declared)
+            continue;
+        put_sql(b, " ", code);
+        put_sql(b, column_type(f->kind), code);
+        if (always_set(f))
+            put_sql(b, " NOT NULL", code);
+    }
+    put_sql(b, ")", code);
+}
+
+/* CREATE TABLE IF NOT EXISTS <type> (event_id ..., <field> <kind>, ...). */
+static nattel_code typed_create_sql(const nattel_event_type *t, nattel_buf *b)
+{
+    nattel_code code = NATTEL_OK;
+    put_sql(b, "CREATE TABLE IF NOT EXISTS ", &code);
+    put_ident(b, t->name, &code);
+    put_columns(b, t, 1, &code);
+    return code;
+}
+
+/* INSERT INTO <type> (event_id, <field>, ...) VALUES (?, ?, ...). */
+static nattel_code typed_insert_sql(const nattel_event_type *t, nattel_buf *b)
+{
+    nattel_code code = NATTEL_OK;
+    put_sql(b, "INSERT INTO ", &code);
+    put_ident(b, t->name, &code);
+    put_columns(b, t, 0, &code);
+    put_sql(b, " VALUES (?", &code);
+    for (size_t i = 0; i < t->field_count; i++)
+        put_sql(b, ", ?", &code);
+    put_sql(b, ")", &code);
+    return code;
+}
+
+static typed_table *typed_find(serve_store *st, const char *name)
+{
+    for (size_t i = 0; i < st->table_count; i++)
+        if (!strcmp(st->tables[i].name, name))
+            return &st->tables[i];
+    return NULL;
+}
+
+/* The table's description, copied: the registry may go before the store. */
+static nattel_code typed_describe(typed_table *tt, const nattel_event_type *t)
+{
+    memset(tt, 0, sizeof *tt);
+    tt->name = strdup(t->name);
+    tt->columns =
+        calloc(t->field_count ? t->field_count : 1, sizeof *tt->columns);
+    if (!tt->name || !tt->columns)
+        return NATTEL_ENOMEM;
+    for (; tt->column_count < t->field_count; tt->column_count++)
+        if (!(tt->columns[tt->column_count] =
+                  strdup(column_name(&t->fields[tt->column_count]))))
+            return NATTEL_ENOMEM;
+    return NATTEL_OK;
+}
+
+static nattel_code typed_add(serve_store *st, const nattel_event_type *t,
+                             nattel_buf *sql, nattel_error *err)
+{
+    if (NATX_GROW(st->tables, st->table_cap, st->table_count + 1))
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    typed_table *tt = &st->tables[st->table_count];
+    nattel_code code = typed_describe(tt, t);
+    nattel_buf_reset(sql);
+    if (!code)
+        code = typed_create_sql(t, sql);
+    if (code) {
+        typed_free(tt);
+        return natx_fail(err, code, "out of memory");
+    }
+    if (sqlite3_exec(st->db, sql->data, NULL, NULL, NULL) != SQLITE_OK) {
+        typed_free(tt);
+        return db_fail(st, err, "cannot create a typed table");
+    }
+    nattel_buf_reset(sql);
+    if ((code = typed_insert_sql(t, sql)) != NATTEL_OK) {
+        typed_free(tt);
+        return natx_fail(err, code, "out of memory");
+    }
+    if (sqlite3_prepare_v3(st->db, sql->data, -1, SQLITE_PREPARE_PERSISTENT,
+                           &tt->insert, NULL) != SQLITE_OK) {
+        code = db_fail(st, err, "cannot prepare a typed insert");
+        typed_free(tt);
+        return code;
+    }
+    st->table_count++;
+    return NATTEL_OK;
+}
+
+static nattel_code add_types_locked(serve_store *st, const void *arg,
+                                    nattel_error *err)
+{
+    const nattel_registry *reg = arg;
+    nattel_buf sql = NATTEL_BUF_INIT;
+    nattel_code code = exec_sql(st, "BEGIN IMMEDIATE", err);
+    size_t n = nattel_registry_count(reg);
+    for (size_t i = 0; !code && i < n; i++) {
+        const nattel_event_type *t = nattel_registry_at(reg, i);
+        if (!typed_find(st, t->name))
+            code = typed_add(st, t, &sql, err);
+    }
+    if (code)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        code = exec_sql(st, "COMMIT", err);
+    nattel_buf_free(&sql);
+    return code;
+}
+
+/* Runs fn under the connection's lock; NATTEL_EINVAL for a store opened
+ * read-only. */
+static nattel_code write_locked(serve_store *st,
+                                nattel_code (*fn)(serve_store *, const void *,
+                                                  nattel_error *),
+                                const void *arg, nattel_error *err)
+{
+    if (!st->stmt[STMT_BEGIN])
+        return natx_fail(err, NATTEL_EINVAL, "database '%s' is open read-only",
+                         st->path);
+    pthread_mutex_lock(&st->lock);
+    nattel_code code = fn(st, arg, err);
+    pthread_mutex_unlock(&st->lock);
+    return code;
+}
+
+nattel_code serve_store_add_types(serve_store *st, const nattel_registry *reg,
+                                  nattel_error *err)
+{
+    return write_locked(st, add_types_locked, reg, err);
+}
+
+static nattel_code exec_locked(serve_store *st, const void *sql,
+                               nattel_error *err)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, sql);
+    return NATTEL_OK;
+}
+
+nattel_code serve_store_exec(serve_store *st, const char *sql,
+                             nattel_error *err)
+{
+    return write_locked(st, exec_locked, sql, err);
+}
+
 static nattel_code setup(serve_store *st, int read_only, nattel_error *err)
 {
     nattel_code code = open_db(st, read_only, err);
@@ -321,7 +543,13 @@ static nattel_code setup(serve_store *st, int read_only, nattel_error *err)
         return code;
     if ((code = probe_write(st, err)) != NATTEL_OK)
         return code;
-    return prepare_all(st, err);
+    if ((code = prepare_all(st, err)) != NATTEL_OK)
+        return code;
+    nattel_registry *builtin = nattel_registry_new();
+    code = builtin ? serve_store_add_types(st, builtin, err)
+                   : natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    nattel_registry_free(builtin);
+    return code;
 }
 
 nattel_code serve_store_open(const char *path, int read_only, serve_store **out,
@@ -353,6 +581,9 @@ void serve_store_close(serve_store *st)
         return;
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
+    for (size_t i = 0; i < st->table_count; i++)
+        typed_free(&st->tables[i]);
+    free(st->tables);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->lock);
     free(st->path);
@@ -366,30 +597,6 @@ void serve_store_close(serve_store *st)
 static int bind_text(sqlite3_stmt *s, int col, const char *text)
 {
     return sqlite3_bind_text(s, col, text ? text : "", -1, SQLITE_STATIC);
-}
-
-/* Binds field `name` of a nat_cli_command event by its exact bytes: a
- * string may hold an escaped NUL, which a C string would cut short. */
-static int bind_field(sqlite3_stmt *s, int col, const nattel_event *ev,
-                      const char *name)
-{
-    const nattel_event_type *type = nattel_event_type_of(ev);
-    int i = nattel_event_type_field_index(type, name, strlen(name));
-    const nattel_value *v = i >= 0 ? nattel_event_value(ev, (size_t)i) : NULL;
-    if (!v)
-        return sqlite3_bind_null(s, col);
-    const nattel_field *f = &type->fields[i];
-    switch (f->kind) {
-    case NATTEL_KIND_STRING:
-        return sqlite3_bind_text(s, col, v->s.ptr, (int)v->s.len,
-                                 SQLITE_STATIC);
-    case NATTEL_KIND_ENUM:
-        return bind_text(s, col, f->enum_type->values[v->e]);
-    case NATTEL_KIND_INT64:
-        return sqlite3_bind_int64(s, col, v->i);
-    default:
-        return sqlite3_bind_null(s, col);
-    }
 }
 
 static int step_reset(sqlite3_stmt *s)
@@ -418,18 +625,81 @@ static nattel_code put_envelope_row(serve_store *st, const nattel_envelope *env,
     return NATTEL_OK;
 }
 
-static nattel_code put_cli_row(serve_store *st, const nattel_event *ev,
-                               int64_t event_id, nattel_error *err)
+/* The field of `ev` stored in column `name`, or -1 when its type has none. */
+static const nattel_value *column_value(const nattel_event *ev,
+                                        const char *name,
+                                        const nattel_field **field)
 {
-    static const char *const fields[] = {
-        "nemoSource", "command",  "subcommand", "taskStatus",
-        "durationMs", "exitCode", "errorClass", "pythonVersion"};
-    sqlite3_stmt *s = st->stmt[STMT_CLI];
+    const nattel_event_type *type = nattel_event_type_of(ev);
+    for (size_t i = 0; i < type->field_count; i++) {
+        const nattel_field *f = &type->fields[i];
+        if (strcmp(column_name(f), name))
+            continue;
+        *field = f;
+        const nattel_value *v = nattel_event_value(ev, i);
+        if (!v && (f->flags & NATTEL_FIELD_HAS_DEFAULT))
+            v = &f->default_value;
+        return v;
+    }
+    return NULL;
+}
+
+/* A string array as JSON text, e.g. ["a","b"]. */
+static int bind_array(sqlite3_stmt *s, int col, const nattel_str_array *a)
+{
+    nattel_buf b = NATTEL_BUF_INIT;
+    natx_jsonw w;
+    natx_jsonw_init(&w, &b);
+    natx_jsonw_begin_array(&w);
+    for (size_t i = 0; i < a->count; i++)
+        natx_jsonw_string_lossy(&w, a->items[i].ptr, a->items[i].len);
+    natx_jsonw_end_array(&w);
+    int rc =
+        natx_jsonw_finish(&w, NULL)
+            ? SQLITE_NOMEM
+            : sqlite3_bind_text(s, col, b.data, (int)b.len, SQLITE_TRANSIENT);
+    nattel_buf_free(&b);
+    return rc;
+}
+
+/* Binds a value by its exact bytes: a string may hold an escaped NUL,
+ * which a C string would cut short. */
+static int bind_value(sqlite3_stmt *s, int col, const nattel_field *f,
+                      const nattel_value *v)
+{
+    if (!v)
+        return sqlite3_bind_null(s, col);
+    switch (f->kind) {
+    case NATTEL_KIND_STRING:
+        return sqlite3_bind_text(s, col, v->s.ptr ? v->s.ptr : "",
+                                 (int)v->s.len, SQLITE_STATIC);
+    case NATTEL_KIND_ENUM:
+        return bind_text(s, col, f->enum_type->values[v->e]);
+    case NATTEL_KIND_INT64:
+        return sqlite3_bind_int64(s, col, v->i);
+    case NATTEL_KIND_NUMBER:
+        return sqlite3_bind_double(s, col, v->d);
+    case NATTEL_KIND_BOOL:
+        return sqlite3_bind_int(s, col, v->b != 0);
+    case NATTEL_KIND_STRING_ARRAY:
+        return bind_array(s, col, &v->a);
+    }
+    return sqlite3_bind_null(s, col);
+}
+
+static nattel_code put_typed_row(serve_store *st, const typed_table *tt,
+                                 const nattel_event *ev, int64_t event_id,
+                                 nattel_error *err)
+{
+    sqlite3_stmt *s = tt->insert;
     sqlite3_bind_int64(s, 1, event_id);
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        bind_field(s, (int)i + 2, ev, fields[i]);
+    for (size_t i = 0; i < tt->column_count; i++) {
+        const nattel_field *f = NULL;
+        const nattel_value *v = column_value(ev, tt->columns[i], &f);
+        bind_value(s, (int)i + 2, f, v);
+    }
     if (step_reset(s) != SQLITE_OK)
-        return db_fail(st, err, "cannot insert a nat_cli_command row");
+        return db_fail(st, err, "cannot insert a typed row");
     return NATTEL_OK;
 }
 
@@ -457,9 +727,10 @@ static nattel_code put_event(serve_store *st, const nattel_envelope *env,
                       SQLITE_STATIC);
     if (step_reset(s) != SQLITE_OK)
         return db_fail(st, err, "cannot insert an event");
-    if (type != &nattel_cli_command_type)
+    const typed_table *tt = typed_find(st, type->name);
+    if (!tt)
         return NATTEL_OK;
-    return put_cli_row(st, ev, sqlite3_last_insert_rowid(st->db), err);
+    return put_typed_row(st, tt, ev, sqlite3_last_insert_rowid(st->db), err);
 }
 
 static nattel_code put_locked(serve_store *st, const nattel_envelope *env,
@@ -517,125 +788,52 @@ nattel_code serve_store_event_count(serve_store *st, int64_t *out,
     return code;
 }
 
-/* Counts and nearest-rank percentiles (rank ceil(p * n / 100) among the n
- * known durations, in ascending order) per (command, subcommand). */
-static const char *const report_sql =
-    "WITH counts AS ("
-    "  SELECT command, subcommand, count(*) AS n,"
-    "    sum(task_status = 'success') AS ok,"
-    "    sum(task_status = 'failure') AS failed,"
-    "    sum(task_status = 'interrupted') AS interrupted"
-    "  FROM nat_cli_command GROUP BY command, subcommand),"
-    " known AS ("
-    "  SELECT command, subcommand, duration_ms,"
-    "    row_number() OVER (PARTITION BY command, subcommand"
-    "                       ORDER BY duration_ms) AS rank,"
-    "    count(*) OVER (PARTITION BY command, subcommand) AS n"
-    "  FROM nat_cli_command WHERE duration_ms >= 0),"
-    " pct AS ("
-    "  SELECT command, subcommand,"
-    "    max(CASE WHEN rank = (n * 50 + 99) / 100 THEN duration_ms END) AS p50,"
-    "    max(CASE WHEN rank = (n * 95 + 99) / 100 THEN duration_ms END) AS p95"
-    "  FROM known GROUP BY command, subcommand)"
-    " SELECT c.command, c.subcommand, c.n, c.ok, c.failed, c.interrupted,"
-    "   p.p50, p.p95"
-    " FROM counts c LEFT JOIN pct p"
-    "   ON p.command = c.command AND p.subcommand = c.subcommand"
-    " ORDER BY c.command, c.subcommand";
+struct serve_store_row {
+    sqlite3_stmt *stmt;
+};
 
-/* Most frequent first; ties by name so that the report is deterministic. */
-static const char *const errors_sql =
-    "SELECT command, subcommand, error_class, count(*) AS n"
-    " FROM nat_cli_command WHERE error_class <> 'undefined'"
-    " GROUP BY command, subcommand, error_class"
-    " ORDER BY command, subcommand, n DESC, error_class";
-
-/* Column `col` as text, whole: its length counts NULs within. */
-static const char *col_text(sqlite3_stmt *s, int col, size_t *len)
+const char *serve_store_row_text(const serve_store_row *row, int col,
+                                 size_t *len)
 {
-    const unsigned char *t = sqlite3_column_text(s, col);
-    *len = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+    const unsigned char *t = sqlite3_column_text(row->stmt, col);
+    *len = t ? (size_t)sqlite3_column_bytes(row->stmt, col) : 0;
     return t ? (const char *)t : "";
 }
 
-static int64_t col_int_or(sqlite3_stmt *s, int col, int64_t fallback)
+int64_t serve_store_row_int(const serve_store_row *row, int col,
+                            int64_t if_null)
 {
-    if (sqlite3_column_type(s, col) == SQLITE_NULL)
-        return fallback;
-    return sqlite3_column_int64(s, col);
+    if (sqlite3_column_type(row->stmt, col) == SQLITE_NULL)
+        return if_null;
+    return sqlite3_column_int64(row->stmt, col);
 }
 
-static nattel_code read_counts(serve_store *st, sqlite3_stmt *s,
-                               serve_report *out, nattel_error *err)
+static nattel_code run_query(serve_store *st, const serve_store_query *q,
+                             void *ctx, nattel_error *err)
 {
+    serve_store_row row = {NULL};
+    if (sqlite3_prepare_v2(st->db, q->sql, -1, &row.stmt, NULL) != SQLITE_OK)
+        return db_fail(st, err, "cannot prepare a query");
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        size_t cmd_len, sub_len;
-        const char *cmd = col_text(s, 0, &cmd_len);
-        const char *sub = col_text(s, 1, &sub_len);
-        serve_report_row *row =
-            serve_report_add_row(out, cmd, cmd_len, sub, sub_len);
-        if (!row)
-            return natx_fail(err, NATTEL_ENOMEM, "out of memory");
-        row->count = sqlite3_column_int64(s, 2);
-        row->success = sqlite3_column_int64(s, 3);
-        row->failure = sqlite3_column_int64(s, 4);
-        row->interrupted = sqlite3_column_int64(s, 5);
-        row->p50_ms = col_int_or(s, 6, -1);
-        row->p95_ms = col_int_or(s, 7, -1);
-    }
-    return rc == SQLITE_DONE ? NATTEL_OK
-                             : db_fail(st, err, "cannot read the report");
-}
-
-static nattel_code read_errors(serve_store *st, sqlite3_stmt *s,
-                               serve_report *out, nattel_error *err)
-{
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        size_t cmd_len, sub_len, name_len;
-        const char *cmd = col_text(s, 0, &cmd_len);
-        const char *sub = col_text(s, 1, &sub_len);
-        serve_report_row *row =
-            serve_report_find(out, cmd, cmd_len, sub, sub_len);
-        const char *name = col_text(s, 2, &name_len);
-        if (row && serve_report_add_error(row, name, name_len,
-                                          sqlite3_column_int64(s, 3)))
-            return natx_fail(err, NATTEL_ENOMEM, "out of memory");
-    }
-    return rc == SQLITE_DONE ? NATTEL_OK
-                             : db_fail(st, err, "cannot read the report");
-}
-
-static nattel_code
-run_report(serve_store *st, const char *sql,
-           nattel_code (*reader)(serve_store *, sqlite3_stmt *, serve_report *,
-                                 nattel_error *),
-           serve_report *out, nattel_error *err)
-{
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "cannot prepare the report");
-    nattel_code code = reader(st, s, out, err);
-    sqlite3_finalize(s);
+    nattel_code code = NATTEL_OK;
+    while (!code && (rc = sqlite3_step(row.stmt)) == SQLITE_ROW)
+        code = q->on_row(ctx, &row, err);
+    if (!code && rc != SQLITE_DONE)
+        code = db_fail(st, err, "cannot read");
+    sqlite3_finalize(row.stmt);
     return code;
 }
 
-nattel_code serve_store_report(serve_store *st, serve_report *out,
-                               nattel_error *err)
+nattel_code serve_store_select(serve_store *st, const serve_store_query *q,
+                               size_t n, void *ctx, nattel_error *err)
 {
-    serve_report_init(out);
     pthread_mutex_lock(&st->lock);
-    /* One read transaction: both queries see the same snapshot even while
+    /* One read transaction: the queries see the same snapshot even while
      * a server keeps writing. */
     nattel_code code = exec_sql(st, "BEGIN", err);
-    if (!code)
-        code = run_report(st, report_sql, read_counts, out, err);
-    if (!code)
-        code = run_report(st, errors_sql, read_errors, out, err);
+    for (size_t i = 0; !code && i < n; i++)
+        code = run_query(st, &q[i], ctx, err);
     sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&st->lock);
-    if (code)
-        serve_report_free(out);
     return code;
 }

@@ -3,8 +3,11 @@
 
 /*
  * The SQLite store of `nattel serve`: every accepted event with its
- * envelope's metadata, its parameters as canonical JSON, and, for
- * nat_cli_command, its fields as typed columns.
+ * envelope's metadata, its parameters as canonical JSON, and its fields as
+ * typed columns in a table of its event type, as the registry describes
+ * the type (a column per field, named by its C name; TEXT for strings,
+ * enums and string arrays (as JSON), INTEGER for integers and booleans,
+ * REAL for numbers; NOT NULL unless the field may be absent).
  *
  * One connection, shared by the server's threads: a mutex serialises the
  * writers, so each envelope is one transaction and concurrent requests
@@ -17,14 +20,12 @@
  *             sent_ts, received_ts, event_count)
  *   events(id, envelope_id, seq, session_id, client_ver, name, schema_ver,
  *          ts, received_ts, parameters)
- *   nat_cli_command(event_id, nemo_source, command, subcommand,
- *                   task_status, duration_ms, exit_code, error_class,
- *                   python_version)
+ *   <event type>(event_id, <field>...), e.g. nat_cli_command(event_id,
+ *                   nemo_source, command, subcommand, task_status,
+ *                   duration_ms, exit_code, error_class, python_version)
  */
 
 #include <nattel/nattel.h>
-
-#include "nattel_report.h"
 
 #include <stdint.h>
 
@@ -32,9 +33,10 @@
 
 typedef struct serve_store serve_store;
 
-/* Opens (read_only: 0 creating the file and the tables when missing) the
- * database at `path`. NATTEL_EIO names the file and SQLite's reason;
- * NATTEL_EINVAL a database of another schema version or none. */
+/* Opens (read_only: 0 creating the file and the tables when missing, with
+ * the typed tables of the built-in event types) the database at `path`.
+ * NATTEL_EIO names the file and SQLite's reason; NATTEL_EINVAL a database of
+ * another schema version or none. */
 nattel_code serve_store_open(const char *path, int read_only, serve_store **out,
                              nattel_error *err);
 
@@ -51,9 +53,37 @@ nattel_code serve_store_put(serve_store *st, const nattel_envelope *env,
 nattel_code serve_store_event_count(serve_store *st, int64_t *out,
                                     nattel_error *err);
 
-/* Usage per (command, subcommand) of the nat_cli_command events, sorted by
- * command then subcommand (byte order). `out` is initialised here. */
-nattel_code serve_store_report(serve_store *st, serve_report *out,
-                               nattel_error *err);
+/* Adds (when missing) the typed table of every event type of `reg`, so
+ * that events of types loaded at run time get theirs. Writable stores. */
+nattel_code serve_store_add_types(serve_store *st, const nattel_registry *reg,
+                                  nattel_error *err);
+
+/* Runs SQL that returns nothing (e.g. an index a reader wants). Writable
+ * stores. */
+nattel_code serve_store_exec(serve_store *st, const char *sql,
+                             nattel_error *err);
+
+/* One result row, valid during the on_row call. */
+typedef struct serve_store_row serve_store_row;
+
+/* Column `col` as text, whole (its length counts NULs within); "" for
+ * NULL. */
+const char *serve_store_row_text(const serve_store_row *row, int col,
+                                 size_t *len);
+/* Column `col` as an integer; `if_null` when it is NULL. */
+int64_t serve_store_row_int(const serve_store_row *row, int col,
+                            int64_t if_null);
+
+typedef struct serve_store_query {
+    const char *sql;
+    /* Called per row; a code other than NATTEL_OK stops and is returned. */
+    nattel_code (*on_row)(void *ctx, const serve_store_row *row,
+                          nattel_error *err);
+} serve_store_query;
+
+/* Runs the n queries in one read transaction (one snapshot), handing each
+ * row to its on_row with `ctx`. */
+nattel_code serve_store_select(serve_store *st, const serve_store_query *q,
+                               size_t n, void *ctx, nattel_error *err);
 
 #endif

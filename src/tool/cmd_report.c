@@ -89,7 +89,7 @@ int tool_cmd_report(int argc, char **argv)
     serve_report_init(&report);
     nattel_code code = serve_store_open(a.db, 1, &store, &err);
     if (!code)
-        code = serve_store_report(store, &report, &err);
+        code = serve_report_load(store, &report, &err);
     if (code) {
         tool_error("report", "%s", err.message);
         rc = NATTEL_EXIT_FAIL;

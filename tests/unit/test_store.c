@@ -182,7 +182,7 @@ static void test_report_rows(void **state)
     put(st, cli("info", "list", NATTEL_TASK_STATUS_ERROR, -1, NULL));
 
     serve_report r;
-    assert_int_equal(serve_store_report(st, &r, &err), NATTEL_OK);
+    assert_int_equal(serve_report_load(st, &r, &err), NATTEL_OK);
     assert_int_equal(r.count, 2);
     const serve_report_row *info = &r.rows[0], *run = &r.rows[1];
     assert_string_equal(info->command.s, "info");
@@ -359,6 +359,89 @@ static void test_ingest_locked_is_503(void **state)
     free(path);
 }
 
+/* The typed table of an event type loaded at run time comes from its
+ * description: a column per field, typed by kind (booleans as integers,
+ * numbers as reals, string arrays as JSON text). */
+static void test_typed_table_of_a_loaded_type(void **state)
+{
+    (void)state;
+    const char *schema = tu_reference("guardrails_usage_event.schema.json");
+    if (!schema)
+        skip();
+    nattel_registry *reg = nattel_registry_new();
+    nattel_error err;
+    assert_int_equal(nattel_registry_load_schema_file(reg, schema, &err),
+                     NATTEL_OK);
+    char *path = db_path("store-typed");
+    serve_store *st = NULL;
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
+    assert_int_equal(serve_store_add_types(st, reg, &err), NATTEL_OK);
+    /* Adding them again changes nothing. */
+    assert_int_equal(serve_store_add_types(st, reg, &err), NATTEL_OK);
+    /* One event of the loaded type (schema version 1.7) in the head of
+     * the envelope the other tests send. */
+    const char *events = strstr(ENVELOPE_HEAD, "\"events\":[");
+    char doc[4096];
+    snprintf(doc, sizeof doc, "%.*s%s", (int)(events + 10 - ENVELOPE_HEAD),
+             ENVELOPE_HEAD,
+             "{\"ts\":\"2026-05-06T17:00:06.000Z\","
+             "\"name\":\"guardrails_usage_event\",\"parameters\":{"
+             "\"nemoSource\":\"guardrails\",\"sessionId\":\"undefined\","
+             "\"nemoguardrailsVersion\":\"0.21.0\","
+             "\"pythonVersion\":\"3.13.7\",\"platform\":\"Linux\","
+             "\"osName\":\"Linux\",\"colangVersion\":\"1.0\","
+             "\"llmProviders\":[\"nim\",\"openai\"],"
+             "\"numRailsConfigured\":3,\"railTypesInUse\":[\"input\"],"
+             "\"tracingEnabled\":false,\"deploymentType\":\"library\","
+             "\"railsEngine\":\"LLMRails\",\"hasKnowledgeBase\":true,"
+             "\"streamingConfigured\":false,\"builtinFeatures\":[],"
+             "\"numCustomFlows\":0,\"timestamp\":1767225600.5,"
+             "\"event\":\"startup\"}}]}");
+    char *ver = strstr(doc, "\"eventSchemaVer\":\"1.5\"");
+    assert_non_null(ver);
+    ver[20] = '7';
+    serve_ingest_result res;
+    assert_int_equal(serve_ingest(reg, st, doc, strlen(doc), T0, &res),
+                     NATTEL_OK);
+    if (res.status != 200)
+        fail_msg("status %u: %s", res.status, res.body.data);
+    serve_ingest_result_free(&res);
+    serve_store_close(st);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT llm_providers, num_rails_configured,"
+                           " tracing_enabled, has_knowledge_base, timestamp,"
+                           " typeof(timestamp), builtin_features, event"
+                           " FROM guardrails_usage_event",
+                           -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal(sqlite3_column_text(s, 0), "[\"nim\",\"openai\"]");
+    assert_int_equal(sqlite3_column_int64(s, 1), 3);
+    assert_int_equal(sqlite3_column_int64(s, 2), 0);
+    assert_int_equal(sqlite3_column_int64(s, 3), 1);
+    assert_true(sqlite3_column_double(s, 4) == 1767225600.5);
+    assert_string_equal(sqlite3_column_text(s, 5), "real");
+    assert_string_equal(sqlite3_column_text(s, 6), "[]");
+    assert_string_equal(sqlite3_column_text(s, 7), "startup");
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+
+    /* A read-only store creates nothing, and says so. */
+    assert_int_equal(serve_store_open(path, 1, &st, &err), NATTEL_OK);
+    nattel_code rc = serve_store_add_types(st, reg, &err);
+    assert_int_equal(rc, NATTEL_EINVAL);
+    assert_int_equal(err.code, rc);
+    serve_store_close(st);
+    nattel_registry_free(reg);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_ingest_statuses),
         cmocka_unit_test(test_report_escapes_whole_text),
         cmocka_unit_test(test_ingest_locked_is_503),
+        cmocka_unit_test(test_typed_table_of_a_loaded_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
