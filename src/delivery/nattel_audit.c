@@ -6,7 +6,8 @@
  */
 #include "delivery/nattel_delivery.h"
 #include "nattel_error.h"
-#include "nattel_json.h"
+#include "nattel_utf8.h"
+#include "natx/natx_jsonw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,52 +16,46 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void put_key(nattel_buf *b, const char *key)
+/* A string that is not UTF-8 (or none) goes in as null. */
+static void put_str_or_null(natx_jsonw *w, const char *key, const char *s)
 {
-    nattel_buf_append(b, ",\"", 2);
-    nattel_buf_append(b, key, strlen(key));
-    nattel_buf_append(b, "\":", 2);
-}
-
-static void put_str_or_null(nattel_buf *b, const char *s)
-{
-    size_t old = b->len;
-    if (!s || nattel__json_put_string(b, s, strlen(s))) {
-        b->len = old;
-        NATTEL__PUT_LIT(b, "null");
-    }
+    size_t n = s ? strlen(s) : 0;
+    natx_jsonw_key(w, key);
+    if (s && nattel__utf8_valid_prefix(s, n) == n)
+        natx_jsonw_string(w, s, n);
+    else
+        natx_jsonw_null(w);
 }
 
 /* A payload goes in as the JSON object it is; anything that could break
  * the one-line-per-record layout goes in as null. */
-static void put_payload(nattel_buf *b, const char *p, size_t n)
+static void put_payload(natx_jsonw *w, const char *p, size_t n)
 {
-    if (!p || !n || p[0] != '{' || memchr(p, '\n', n)) {
-        NATTEL__PUT_LIT(b, "null");
-        return;
-    }
-    nattel_buf_append(b, p, n);
+    natx_jsonw_key(w, "payload");
+    if (!p || !n || p[0] != '{' || memchr(p, '\n', n))
+        natx_jsonw_null(w);
+    else
+        natx_jsonw_raw(w, p, n);
 }
 
 static nattel_code format_record(const nattel__record *r, const char *ts,
                                  nattel_buf *b)
 {
-    NATTEL__PUT_LIT(b, "{\"ts\":");
-    put_str_or_null(b, ts);
-    put_key(b, "outcome");
-    put_str_or_null(b, nattel__outcome_name(r->outcome));
-    put_key(b, "events");
-    nattel__json_put_int(b, r->events);
-    put_key(b, "http_status");
-    nattel__json_put_int(b, r->http_status);
-    put_key(b, "reason");
-    put_str_or_null(b, r->reason ? r->reason : "");
-    put_key(b, "endpoint");
-    put_str_or_null(b, r->endpoint);
-    put_key(b, "payload");
-    put_payload(b, r->payload, r->payload_len);
-    NATTEL__PUT_LIT(b, "}\n");
-    return b->data ? NATTEL_OK : NATTEL_ENOMEM;
+    natx_jsonw w;
+    natx_jsonw_init(&w, b);
+    natx_jsonw_begin_object(&w);
+    put_str_or_null(&w, "ts", ts);
+    put_str_or_null(&w, "outcome", nattel__outcome_name(r->outcome));
+    natx_jsonw_key(&w, "events");
+    natx_jsonw_int64(&w, r->events);
+    natx_jsonw_key(&w, "http_status");
+    natx_jsonw_int64(&w, r->http_status);
+    put_str_or_null(&w, "reason", r->reason ? r->reason : "");
+    put_str_or_null(&w, "endpoint", r->endpoint);
+    put_payload(&w, r->payload, r->payload_len);
+    natx_jsonw_end_object(&w);
+    nattel_code rc = natx_jsonw_finish(&w, NULL);
+    return rc ? rc : nattel_buf_append(b, "\n", 1);
 }
 
 static void rotate_if_full(const char *path, const char *old, size_t adding)

@@ -35,8 +35,8 @@ typedef struct natx_jsonw {
     char why[96];           /* what the first error was */
     unsigned depth;         /* open containers */
     unsigned char top_done; /* the top-level value is written */
-    unsigned char level[NATX_JSONW_MAX_DEPTH]; /* NATX__JW_* bits per open
-                                                  container */
+    /* Per open container: object or array, has items, key written. */
+    unsigned char level[NATX_JSONW_MAX_DEPTH];
 } natx_jsonw;
 
 void natx_jsonw_init(natx_jsonw *w, nattel_buf *out);

@@ -122,21 +122,34 @@ static void test_escaping(void **state)
     nattel_buf_free(&b);
 }
 
-static void test_lossy_strings(void **state)
+typedef void (*misuse_fn)(natx_jsonw *w);
+
+/* Runs fn on a fresh writer over b; finish()'s code. */
+static nattel_code run_writer(misuse_fn fn, nattel_buf *b, nattel_error *err)
 {
-    (void)state;
-    nattel_buf b = NATTEL_BUF_INIT;
     natx_jsonw w;
-    /* Each bad byte (a lone continuation, a cut sequence, an overlong
-     * form, a surrogate) becomes U+FFFD. */
-    natx_jsonw_init(&w, &b);
+    natx_jsonw_init(&w, b);
+    fn(&w);
+    return natx_jsonw_finish(&w, err);
+}
+
+/* Each bad byte (a lone continuation, a cut sequence, an overlong form, a
+ * surrogate) becomes U+FFFD. */
+static void w_lossy(natx_jsonw *w)
+{
     static const char bad[] = "a\x80"
                               "b\xe2\x82"
                               "c\xc0\xaf"
                               "\xed\xa0\x80"
                               "\xc3\xa9";
-    natx_jsonw_string_lossy(&w, bad, sizeof bad - 1);
-    assert_int_equal(natx_jsonw_finish(&w, NULL), NATTEL_OK);
+    natx_jsonw_string_lossy(w, bad, sizeof bad - 1);
+}
+
+static void test_lossy_strings(void **state)
+{
+    (void)state;
+    nattel_buf b = NATTEL_BUF_INIT;
+    assert_int_equal(run_writer(w_lossy, &b, NULL), NATTEL_OK);
     assert_string_equal(b.data, "\"a\xEF\xBF\xBD"
                                 "b\xEF\xBF\xBD\xEF\xBF\xBD"
                                 "c\xEF\xBF\xBD\xEF\xBF\xBD"
@@ -144,8 +157,6 @@ static void test_lossy_strings(void **state)
                                 "\xc3\xa9\"");
     nattel_buf_free(&b);
 }
-
-typedef void (*misuse_fn)(natx_jsonw *w);
 
 static void m_value_for_key(natx_jsonw *w)
 {
@@ -254,11 +265,8 @@ static void test_first_error_is_kept(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nattel_buf b = NATTEL_BUF_INIT;
-        natx_jsonw w;
-        natx_jsonw_init(&w, &b);
-        cases[i].fn(&w);
         nattel_error err = {NATTEL_OK, ""};
-        nattel_code rc = natx_jsonw_finish(&w, &err);
+        nattel_code rc = run_writer(cases[i].fn, &b, &err);
         if (rc != cases[i].code || err.code != rc ||
             !strstr(err.message, cases[i].says))
             fail_msg("case %zu: rc %d, message \"%s\", expected \"%s\"", i,
@@ -268,17 +276,19 @@ static void test_first_error_is_kept(void **state)
 }
 
 /* NATX_JSONW_MAX_DEPTH levels are allowed (one more: m_too_deep). */
+static void w_deepest(natx_jsonw *w)
+{
+    for (int i = 0; i < NATX_JSONW_MAX_DEPTH; i++)
+        natx_jsonw_begin_array(w);
+    for (int i = 0; i < NATX_JSONW_MAX_DEPTH; i++)
+        natx_jsonw_end_array(w);
+}
+
 static void test_depth_limit(void **state)
 {
     (void)state;
     nattel_buf b = NATTEL_BUF_INIT;
-    natx_jsonw w;
-    natx_jsonw_init(&w, &b);
-    for (int i = 0; i < NATX_JSONW_MAX_DEPTH; i++)
-        natx_jsonw_begin_array(&w);
-    for (int i = 0; i < NATX_JSONW_MAX_DEPTH; i++)
-        natx_jsonw_end_array(&w);
-    assert_int_equal(natx_jsonw_finish(&w, NULL), NATTEL_OK);
+    assert_int_equal(run_writer(w_deepest, &b, NULL), NATTEL_OK);
     assert_int_equal(b.len, 2 * NATX_JSONW_MAX_DEPTH);
     nattel_buf_free(&b);
 }
