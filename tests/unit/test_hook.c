@@ -10,9 +10,14 @@
 #include <nattel/hook.h>
 #include <nattel/telemetry.h>
 
+#include <nattel/client.h>
+
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *const info_subs[] = {"list-components", "list-channels",
                                         NULL};
@@ -206,6 +211,185 @@ static void test_prompt_text_says_what(void **state)
             fail_msg("prompt text lacks '%s'", words[i]);
 }
 
+/* ---- invocations, through a real client with a capturing transport ---- */
+
+typedef struct capture {
+    int count;
+    char last[4096];
+} capture;
+
+static nattel_code capture_send(void *state, const char *payload, size_t len,
+                                nattel_error *err)
+{
+    (void)err;
+    capture *c = state;
+    c->count++;
+    if (len >= sizeof c->last)
+        len = sizeof c->last - 1;
+    memcpy(c->last, payload, len);
+    c->last[len] = '\0';
+    return NATTEL_OK;
+}
+
+/* A client whose consent comes from `enabled` ("1", "0") and whose
+ * payloads land in *cap. */
+static nattel_client *client_with(capture *cap, const char *enabled)
+{
+    char env_enabled[64];
+    snprintf(env_enabled, sizeof env_enabled, "NAT_TELEMETRY_ENABLED=%s",
+             enabled);
+    char *envp[] = {env_enabled, "HOME=/nonexistent-nattel-test",
+                    "NAT_TELEMETRY_ENDPOINT=stdout", NULL};
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    nattel_error err;
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, envp, &err),
+                     NATTEL_OK);
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    nattel_transport *t = nattel_transport_new(capture_send);
+    assert_non_null(t);
+    nattel_transport_set_state(t, cap);
+    nattel_options_set_transport(o, t);
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    return c;
+}
+
+/* Runs begin/end for `line` and returns the captured payload count. */
+static int run_line(capture *cap, const char *line, int exit_code,
+                    const char *error_class, int signo)
+{
+    memset(cap, 0, sizeof *cap);
+    nattel_client *c = client_with(cap, "1");
+    argvec a;
+    split(&a, line);
+    nattel_invocation *inv =
+        nattel_invocation_begin(c, &program, a.argc, a.argv, 0);
+    assert_non_null(inv);
+    release(&a); /* the invocation must not keep pointers into argv */
+    if (signo)
+        nattel_invocation_end_signal(inv, signo);
+    else
+        nattel_invocation_end(inv, exit_code, error_class);
+    nattel_client_free(c);
+    return cap->count;
+}
+
+static void has(const capture *cap, const char *want)
+{
+    if (!strstr(cap->last, want))
+        fail_msg("payload lacks %s: %s", want, cap->last);
+}
+
+static void test_end_outcomes(void **state)
+{
+    (void)state;
+    capture cap;
+    assert_int_equal(run_line(&cap, "info list-channels", 0, NULL, 0), 1);
+    has(&cap, "\"command\":\"info\",\"subcommand\":\"list-channels\","
+              "\"taskStatus\":\"success\"");
+    has(&cap, "\"exitCode\":0,\"errorClass\":\"undefined\","
+              "\"pythonVersion\":\"undefined\"");
+    /* exit 0 ignores a class */
+    run_line(&cap, "run", 0, "ValueError", 0);
+    has(&cap, "\"taskStatus\":\"success\"");
+    has(&cap, "\"errorClass\":\"undefined\"");
+    /* failure keeps an identifier */
+    run_line(&cap, "run /tmp/x", 1, "FileNotFoundError", 0);
+    has(&cap, "\"taskStatus\":\"failure\",\"durationMs\":");
+    has(&cap, "\"exitCode\":1,\"errorClass\":\"FileNotFoundError\"");
+    run_line(&cap, "run", 3, "json.JSONDecodeError", 0);
+    has(&cap, "\"exitCode\":3,\"errorClass\":\"json.JSONDecodeError\"");
+    /* ... and drops anything else: the text never travels */
+    run_line(&cap, "run", 1, "cannot open /home/alice/secret", 0);
+    has(&cap, "\"errorClass\":\"undefined\"");
+    assert_null(strstr(cap.last, "alice"));
+    run_line(&cap, "run", 1, "", 0);
+    has(&cap, "\"errorClass\":\"undefined\"");
+    run_line(&cap, "run", -1, NULL, 0);
+    has(&cap, "\"taskStatus\":\"failure\"");
+    has(&cap, "\"exitCode\":-1,\"errorClass\":\"undefined\"");
+    /* an unregistered command */
+    run_line(&cap, "deploy --token hunter2", 2, "UsageError", 0);
+    has(&cap, "\"command\":\"unknown\",\"subcommand\":\"undefined\"");
+    assert_null(strstr(cap.last, "hunter2"));
+    assert_null(strstr(cap.last, "deploy"));
+}
+
+static void test_end_signal(void **state)
+{
+    (void)state;
+    capture cap;
+    static const struct {
+        int signo;
+        const char *want;
+    } cases[] = {{SIGINT, "\"exitCode\":130,\"errorClass\":\"SIGINT\""},
+                 {SIGTERM, "\"exitCode\":143,\"errorClass\":\"SIGTERM\""},
+                 {SIGHUP, "\"exitCode\":129,\"errorClass\":\"SIGHUP\""},
+                 {SIGUSR1, "\"errorClass\":\"undefined\""}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        assert_int_equal(run_line(&cap, "serve", 0, NULL, cases[i].signo), 1);
+        has(&cap, "\"command\":\"serve\",\"subcommand\":\"undefined\","
+                  "\"taskStatus\":\"interrupted\"");
+        has(&cap, cases[i].want);
+    }
+}
+
+static void test_duration_is_measured(void **state)
+{
+    (void)state;
+    capture cap = {0};
+    nattel_client *c = client_with(&cap, "1");
+    char *argv[] = {"natdemo", "run", NULL};
+    nattel_invocation *inv = nattel_invocation_begin(c, &program, 2, argv, 0);
+    const struct timespec pause = {0, 30 * 1000000};
+    nanosleep(&pause, NULL);
+    nattel_invocation_end(inv, 0, NULL);
+    nattel_client_free(c);
+    const char *d = strstr(cap.last, "\"durationMs\":");
+    assert_non_null(d);
+    long ms = strtol(d + 13, NULL, 10);
+    assert_true(ms >= 30); /* a lower bound only: the machine may be slow */
+}
+
+static void test_off_null_and_quiet(void **state)
+{
+    (void)state;
+    /* NULL client: begin gives NULL, the ends accept it */
+    char *argv[] = {"natdemo", "run", NULL};
+    assert_null(nattel_invocation_begin(NULL, &program, 2, argv, 0));
+    nattel_invocation_end(NULL, 1, "X");
+    nattel_invocation_end_signal(NULL, SIGINT);
+    assert_null(nattel_invocation_resolved(NULL));
+    /* consent off: no payload */
+    capture cap = {0};
+    nattel_client *c = client_with(&cap, "0");
+    nattel_invocation *inv = nattel_invocation_begin(
+        c, &program, 2, argv, NATTEL_INVOCATION_NO_PROMPT);
+    assert_non_null(inv);
+    assert_string_equal(nattel_invocation_resolved(inv)->command, "run");
+    nattel_invocation_end(inv, 0, NULL);
+    nattel_client_free(c);
+    assert_int_equal(cap.count, 0);
+    /* nothing on standard output, whatever happens */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(stdout);
+    int saved = dup(1);
+    dup2(fds[1], 1);
+    close(fds[1]);
+    capture cap2;
+    run_line(&cap2, "info list-components", 0, NULL, 0);
+    run_line(&cap2, "run", 1, "bad class!", 0);
+    run_line(&cap2, "serve", 0, NULL, SIGTERM);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    char buf[16];
+    assert_int_equal(read(fds[0], buf, sizeof buf), 0);
+    close(fds[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +400,10 @@ int main(void)
         cmocka_unit_test(test_entry_and_flags),
         cmocka_unit_test(test_degenerate_input),
         cmocka_unit_test(test_prompt_text_says_what),
+        cmocka_unit_test(test_end_outcomes),
+        cmocka_unit_test(test_end_signal),
+        cmocka_unit_test(test_duration_is_measured),
+        cmocka_unit_test(test_off_null_and_quiet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
