@@ -193,6 +193,11 @@ def spool_phase(rng, tmp, secrets):
         rep = subprocess.run([NATTEL, "report", "--db", db, "--json"], capture_output=True,
                              text=True, timeout=60)
         check(not leaked(rep.stdout, secrets), "report holds a secret")
+        try:
+            stored = sum(r["count"] for r in json.loads(rep.stdout))
+        except (ValueError, KeyError, TypeError):
+            stored = None
+        check(stored == N_SPOOL, f"the store holds {stored} events, want {N_SPOOL}")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -200,7 +205,9 @@ def spool_phase(rng, tmp, secrets):
         except subprocess.TimeoutExpired:
             server.kill()
             server.communicate()
-    scan_tree(state, secrets, "state dir after flush")
+    after = scan_tree(state, secrets, "state dir after flush")
+    check(any("audit" in os.path.basename(f) for f in after),
+          f"no audit log among {sorted(os.path.relpath(f, state) for f in after)}")
     for suffix in ("", "-wal", "-journal", "-shm"):
         if os.path.exists(db + suffix):
             scan_tree(db + suffix, secrets, "serve store")
