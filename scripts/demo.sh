@@ -50,7 +50,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+    bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    bold() { printf '\n== %s\n' "$*"; }
+fi
 die() {
     echo "demo: $*" >&2
     exit 1
@@ -81,6 +85,11 @@ export HOME="$tmp/home"
 export NAT_TELEMETRY_ENABLED=1
 export NATTEL_STATE_DIR="$tmp/state"
 export NAT_TELEMETRY_CONSENT_FILE="$tmp/config/nat/telemetry.toml"
+
+echo "nattel demo: an instrumented CLI (natdemo) sends one anonymous event per run"
+echo "to a local ingest endpoint; the report shows what arrived. Consent is given"
+echo "by the environment (NAT_TELEMETRY_ENABLED=1); all state lives in a temporary"
+echo "directory that is removed at the end."
 
 bold "A local ingest endpoint: nattel serve"
 "$NATTEL" serve --listen 127.0.0.1:0 --db "$tmp/demo.db" --quiet \
