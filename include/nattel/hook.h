@@ -113,10 +113,13 @@ void nattel_command_resolve(const nattel_program *program, int argc,
 typedef struct nattel_invocation nattel_invocation;
 
 /*
- * Starts one run: resolves the command, decides consent (showing the
- * first-run prompt when it is due and allowed: not for a command flagged
- * NATTEL_COMMAND_CONFIGURES_TELEMETRY, not with
- * NATTEL_INVOCATION_NO_PROMPT), and records the start on CLOCK_MONOTONIC.
+ * Starts one run: resolves the command, decides consent, and records the
+ * start on CLOCK_MONOTONIC. The first-run prompt is shown when it is due
+ * and the options allow it, and only for a registered command that is
+ * not flagged NATTEL_COMMAND_CONFIGURES_TELEMETRY, without
+ * NATTEL_INVOCATION_NO_PROMPT: never before `prog --help`, a mistyped
+ * command or the telemetry-configuration command (those runs are sent
+ * only when consent was already given).
  * The client must outlive the invocation. NULL when `client` is NULL
  * (telemetry off) or on an internal error: the end functions accept NULL.
  */

@@ -68,10 +68,11 @@ nattel_invocation *nattel_invocation_begin(nattel_client *client,
     inv->debug = dbg;
     inv->python_version = program ? program->python_version : NULL;
     nattel_command_resolve(program, argc, argv, &inv->resolved);
-    int allow_prompt =
-        !(flags & NATTEL_INVOCATION_NO_PROMPT) &&
-        !(inv->resolved.entry &&
-          (inv->resolved.entry->flags & NATTEL_COMMAND_CONFIGURES_TELEMETRY));
+    /* Only a registered command is worth a question: `prog --help` or a
+     * mistyped command must not meet a prompt first. */
+    const nattel_command *entry = inv->resolved.entry;
+    int allow_prompt = !(flags & NATTEL_INVOCATION_NO_PROMPT) && entry &&
+                       !(entry->flags & NATTEL_COMMAND_CONFIGURES_TELEMETRY);
     /* Deciding now, before the command runs, keeps the prompt away from
      * the command's own output and pins "no prompt" for the configuration
      * command: the client caches this decision for the emit at the end. */

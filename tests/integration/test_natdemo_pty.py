@@ -127,6 +127,13 @@ def main():
             want = {"--enable": "enabled", "--disable": "disabled"}.get(
                 flags[0] if flags else "")
             check(consent_of(path) == want, f"{argv}: file says {consent_of(path)}")
+        # no question before help or a mistyped command either
+        for argv in (["--help"], [], ["deploy"], ["--log-level", "info"]):
+            path = fresh("none-" + "-".join(argv))
+            code, shown = on_pty(argv, base_env(path), [])
+            check("[Y/n]" not in shown and consent_of(path) is None,
+                  f"{argv}: prompted: {shown!r}")
+            check(code == (0 if argv == ["--help"] else 2), f"{argv}: exit {code}")
         # the prompt is for the first normal command after that, if still due
         path = fresh("configure-then-run")
         on_pty(["configure", "telemetry", "--status"], base_env(path), [])
