@@ -31,6 +31,11 @@ if ! make -C "$src" install PREFIX="$prefix" BUILD="$tmp/build" \
     exit 1
 fi
 
+# The installed tree must stand alone: no build directory to fall back on
+# (the library looks for its flusher at the installed path first, then in
+# the build tree).
+rm -rf "$tmp/build"
+
 pcdir=$(dirname "$(find "$prefix" -name nattel.pc | head -n 1)")
 libdir=$(dirname "$pcdir")
 for f in "$libdir/libnattel.a" "$prefix/include/nattel/nattel.h" \
@@ -93,6 +98,41 @@ for mode in "" --static; do
     grep -q '"command":"unknown","subcommand":"undefined","taskStatus":"failure","durationMs":[0-9]*,"exitCode":2,"errorClass":"UsageError"' \
         "$tmp/err" || fail "hello usage ($mode): event: $(cat "$tmp/err")"
 done
+# Real delivery from the installed tree: the library spools the event and
+# starts the installed flusher, which posts it to a local `nattel serve`.
+if [ -x "$tmp/hello" ]; then
+    "$prefix/bin/nattel" serve --listen 127.0.0.1:0 --db "$tmp/serve.db" --quiet \
+        </dev/null >"$tmp/serve.out" 2>"$tmp/serve.err" &
+    server=$!
+    url=""
+    i=0
+    while [ $i -lt 200 ] && [ -z "$url" ]; do
+        url=$(grep -o 'http://[^ ]*' "$tmp/serve.out" 2>/dev/null | head -n 1)
+        sleep 0.05
+        i=$((i + 1))
+    done
+    if [ -z "$url" ]; then
+        fail "the installed nattel serve did not start: $(cat "$tmp/serve.err")"
+    else
+        env -u DO_NOT_TRACK -u NATTEL_FLUSHER HOME="$tmp/home" \
+            NATTEL_STATE_DIR="$tmp/state-http" NAT_TELEMETRY_ENABLED=1 \
+            NAT_TELEMETRY_ENDPOINT="$url" \
+            "$tmp/hello" version </dev/null >"$tmp/out" 2>"$tmp/err" ||
+            fail "hello (http): exit $?: $(cat "$tmp/err")"
+        [ ! -s "$tmp/err" ] || fail "hello (http): stderr: $(cat "$tmp/err")"
+        i=0 # the detached flusher delivers on its own: wait for it (bounded)
+        while [ $i -lt 300 ]; do
+            "$prefix/bin/nattel" report --db "$tmp/serve.db" >"$tmp/report" 2>/dev/null &&
+                grep -q '^version ' "$tmp/report" && break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        grep -q '^version  *undefined  *1 ' "$tmp/report" ||
+            fail "the installed flusher did not deliver: $(cat "$tmp/report")"
+    fi
+    kill -TERM "$server" 2>/dev/null
+    wait "$server" 2>/dev/null
+fi
 [ ! -e "$tmp/home/.config" ] && [ ! -e "$tmp/home/.local" ] ||
     fail "the example wrote into HOME"
 exit $((fails > 0))
