@@ -390,6 +390,45 @@ static void test_off_null_and_quiet(void **state)
     close(fds[0]);
 }
 
+/* With NATTEL_DEBUG=1 an internal problem is said on stderr, without the
+ * value; without it, nothing at all is said. */
+static char *stderr_of_bad_class_run(const char *debug)
+{
+    static char buf[4096];
+    if (debug)
+        setenv("NATTEL_DEBUG", debug, 1);
+    else
+        unsetenv("NATTEL_DEBUG");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fds[1], 2);
+    close(fds[1]);
+    capture cap;
+    run_line(&cap, "run /home/alice/secret.yml", 1, "no such file: /home/alice",
+             0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    unsetenv("NATTEL_DEBUG");
+    return buf;
+}
+
+static void test_debug_lines(void **state)
+{
+    (void)state;
+    const char *quiet = stderr_of_bad_class_run(NULL);
+    assert_string_equal(quiet, "");
+    const char *said = stderr_of_bad_class_run("1");
+    assert_non_null(strstr(said, "nattel: debug: hook: "));
+    assert_non_null(strstr(said, "not an identifier"));
+    assert_null(strstr(said, "alice"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_end_signal),
         cmocka_unit_test(test_duration_is_measured),
         cmocka_unit_test(test_off_null_and_quiet),
+        cmocka_unit_test(test_debug_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
