@@ -8,7 +8,7 @@
  * the spool in the state directory:
  *
  *   STATE/            0700, never a symlink
- *     spool/          waiting payloads, NAME = MS-RAND-SIZE-ATTEMPTS.json
+ *     spool/          waiting payloads, MS-SEQ-RAND-SIZE-ATTEMPTS.json
  *     claims/         payloads a flusher is sending (renamed from spool/)
  *     flusher.lock    flock: one flusher at a time
  *     state.lock      flock: serializes state.json and audit log updates
@@ -50,6 +50,8 @@
 /* How long `nattel flush` waits for a running flusher. */
 #define NATTEL__FLUSH_WAIT_MS 120000
 #define NATTEL__FLUSH_NOWAIT_MS 5000
+/* A detached flusher watches an empty spool this long before it exits. */
+#define NATTEL__FLUSHER_LINGER_MS 2000
 
 /* ------------------------------------------------------------------ */
 /* Options (the opaque struct of client.h)                             */
@@ -122,24 +124,28 @@ nattel_code nattel__path(char *out, size_t cap, const char *dir,
 nattel_code nattel__path3(char *out, size_t cap, const char *dir,
                           const char *sub, const char *name, nattel_error *err);
 
-/* A spool entry's name, parsed. */
+/* A spool entry's name, parsed: MS-SEQ-RAND-SIZE-ATTEMPTS.json. Names
+ * sort by spooling time, then by the spooling client's sequence number
+ * (so one client's events keep their order within a millisecond). */
 typedef struct nattel__entry {
     char name[96];
     int64_t ms;       /* when it was spooled (Unix ms) */
+    uint32_t seq;     /* the client's sequence number */
+    char rand[17];    /* 16 hex digits: unique across processes */
     uint64_t size;    /* payload bytes */
     unsigned attempt; /* failed attempts so far */
 } nattel__entry;
 
-/* Parses NAME = MS-RAND-SIZE-ATTEMPTS.json; -1 for anything else. */
+/* Parses an entry's name; -1 for anything else. */
 int nattel__entry_parse(const char *name, nattel__entry *out);
-/* The same entry's name after one more failed attempt. */
-void nattel__entry_name(const nattel__entry *e, const char *rand16, char *out,
-                        size_t cap);
+/* The name of an entry (after changing e.g. its attempt). */
+void nattel__entry_name(const nattel__entry *e, char *out, size_t cap);
 
-/* Writes one payload into STATE/spool (temporary file, then rename).
- * `now_ms` goes into the name; rand supplies the name's random part. */
-nattel_code nattel__spool_write(const nattel_options *o, const char *payload,
-                                size_t len, nattel_error *err);
+/* Writes one payload into STATE/spool (temporary file, then rename),
+ * named by the real-time clock, `seq` and random digits. */
+nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
+                                const char *payload, size_t len,
+                                nattel_error *err);
 
 /* The entries of STATE/SUB (SUB "spool" or "claims"), oldest first.
  * Names that are not entries are skipped; symlinks are counted in
@@ -152,6 +158,10 @@ nattel_code nattel__spool_list(const char *state_dir, const char *sub,
  * *dropped (may be NULL) counts events dropped. Records each drop. */
 nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
                                   nattel_error *err);
+
+/* Removes symlinks from STATE/spool (a flusher holding the lock does
+ * this), recording each as dropped; how many. */
+size_t nattel__spool_refuse_symlinks(const nattel_options *o);
 
 /* Spooled events: entries in spool/ and claims/. */
 size_t nattel__spool_count(const char *state_dir);
@@ -268,7 +278,8 @@ typedef struct nattel__flush_stats {
     int64_t dropped;
     int64_t deferred;
     int64_t batches;
-    int busy; /* another flusher held the lock for the whole wait */
+    int64_t symlinks; /* spool entries refused (removed) as symlinks */
+    int busy;         /* another flusher held the lock for the whole wait */
 } nattel__flush_stats;
 
 typedef struct nattel__flush_opts {
@@ -276,6 +287,9 @@ typedef struct nattel__flush_opts {
     int ignore_backoff;
     /* How long to wait for the lock (0: give up at once). */
     int64_t lock_wait_ms;
+    /* How long an empty spool is watched for new events before the run
+     * ends (0: not at all). */
+    int64_t linger_ms;
     /* Stop between batches once this monotonic time passes (-1: never). */
     int64_t deadline_mono;
     int (*should_stop)(void *ctx);

@@ -156,10 +156,8 @@ static void settle_retry(run *r, item **its, size_t n, int http,
             dropped++;
             continue;
         }
-        char rand[17], name[96];
-        memcpy(rand, strchr(it->e.name, '-') + 1, 16);
-        rand[16] = '\0';
-        nattel__entry_name(&e, rand, name, sizeof name);
+        char name[96];
+        nattel__entry_name(&e, name, sizeof name);
         if (move_entry(r->o->state_dir, "claims", it->e.name, "spool", name,
                        NULL))
             it->done = 0; /* left in claims: the next flusher recovers it */
@@ -206,6 +204,12 @@ static int send_batch(run *r, item **its, size_t n)
     }
     nattel__send_result res;
     nattel__sender_post(r->sender, payload.data, payload.len, &res);
+    if (!res.http_status && stop_now(r)) {
+        /* Cut short by our own shutdown: not the server's failure. The
+         * batch goes back as it was. */
+        nattel_buf_free(&payload);
+        return 1;
+    }
     r->st->batches++;
     debug(r->o, "sent %zu event(s), %zu bytes: %s", n, payload.len, res.reason);
     int stop = 0;
@@ -232,7 +236,10 @@ static int send_batch(run *r, item **its, size_t n)
     case NATTEL__POLICY_RETRY:
         settle_retry(r, its, n, res.http_status, res.reason, res.retry_after_ms,
                      &payload);
-        stop = !r->fo->ignore_backoff;
+        /* Back-off ends the run; so does an endpoint that does not answer
+         * at all, even for `nattel flush`: trying every other batch against
+         * a dead or black-holed endpoint would only multiply timeouts. */
+        stop = !r->fo->ignore_backoff || !res.http_status;
         break;
     }
     nattel_buf_free(&payload);
@@ -354,6 +361,9 @@ static int backoff_pending(const nattel_options *o)
 static nattel_code run_locked(run *r, nattel_error *err)
 {
     recover_claims(r->o);
+    size_t links = nattel__spool_refuse_symlinks(r->o);
+    r->st->dropped += (int64_t)links;
+    r->st->symlinks += (int64_t)links;
     r->sender =
         nattel__sender_new(r->o->endpoint, r->o->connect_ms, r->o->total_ms,
                            r->fo->should_stop, r->fo->stop_ctx, err);
@@ -361,15 +371,29 @@ static nattel_code run_locked(run *r, nattel_error *err)
         return err ? err->code : NATTEL_EIO;
     nattel_code rc = NATTEL_OK;
     /* New arrivals during a pass get another pass; a deferral ends the
-     * run (each batch is tried at most once per run). */
-    for (int pass = 0; pass < 100; pass++) {
+     * run (each batch is tried at most once per run). An empty spool is
+     * watched for linger_ms before giving up, so a burst of host commands
+     * starts one flusher, not one each. */
+    int64_t linger_until = -1;
+    for (;;) {
         size_t claimed = 0;
         rc = one_pass(r, &claimed, err);
         if (rc == NATTEL_EIO && !r->deferred)
             break; /* asked to stop */
         rc = NATTEL_OK;
-        if (!claimed || r->deferred || stop_now(r))
+        if (r->deferred || stop_now(r))
             break;
+        if (claimed) {
+            linger_until = -1;
+            continue;
+        }
+        int64_t now = nattel__now_mono(r->o);
+        if (linger_until < 0)
+            linger_until = now + r->fo->linger_ms;
+        if (now >= linger_until)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     nattel__sender_free(r->sender);
     r->sender = NULL;

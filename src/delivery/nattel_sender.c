@@ -142,9 +142,13 @@ nattel__sender *nattel__sender_new(const char *url, int64_t connect_ms,
         return NULL;
     }
     nattel__sender *s = calloc(1, sizeof *s);
-    if (!s || !(s->curl = curl_easy_init()) ||
-        !(s->headers =
-              curl_slist_append(NULL, "Content-Type: application/json"))) {
+    struct curl_slist *h = NULL;
+    if (s && (h = curl_slist_append(NULL, "Content-Type: application/json")))
+        s->headers = h;
+    /* No "Expect: 100-continue" round trip: envelopes are small. */
+    if (h && (h = curl_slist_append(s->headers, "Expect:")))
+        s->headers = h;
+    if (!s || !h || !(s->curl = curl_easy_init())) {
         nattel__sender_free(s);
         nattel__fail(err, NATTEL_ENOMEM, "sender: out of memory");
         return NULL;

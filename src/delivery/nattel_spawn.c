@@ -1,23 +1,24 @@
 /*
- * Starting the flusher from a host: posix_spawn of a program (never code
- * running on in a forked copy of a possibly threaded host), in a new
- * session, stdio on /dev/null. The program forks itself into the
- * background at once and its first process exits, so the host reaps that
- * one child right away and is left with no zombie and no child to wait
- * for.
+ * Starting the flusher from a host: fork and exec of a program (never
+ * code running on in a forked copy of a possibly threaded host), in a new
+ * session, stdio on /dev/null, no inherited descriptors, default signal
+ * dispositions. The host reaps its one child at once and is left with no
+ * zombie and no child to wait for.
  */
-/* posix_spawn_file_actions_addclosefrom_np and POSIX_SPAWN_SETSID. */
+/* clone(2) */
 #define _GNU_SOURCE
 #include "delivery/nattel_delivery.h"
 #include "nattel_error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,50 +52,146 @@ static int backoff_pending(const nattel_options *o)
                                                        NATTEL__BACKOFF_CAP_MS;
 }
 
+/* What the new processes need, prepared by the host before they exist:
+ * between their start and exec they call nothing that allocates. */
+typedef struct launch {
+    const char *path;
+    char *const *argv;
+    char *stack; /* the grandchild's stack (clone path) */
+    size_t stack_size;
+} launch;
+
+/* The flusher's side of the exec: its own stdio, no inherited
+ * descriptors, default signal dispositions, nothing blocked. */
+static void exec_flusher(const launch *l)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        _exit(127);
+    for (int i = 0; i < 3; i++)
+        dup2(fd, i); /* dup2 clears O_CLOEXEC on 0, 1, 2 */
+        /* The host's descriptors that lack O_CLOEXEC stay with the host. */
+#if defined(SYS_close_range)
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+#endif
+        for (int i = 3; i < 1024; i++)
+            close(i);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(l->path, l->argv, environ);
+    _exit(127);
+}
+
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+/*
+ * The fast path, the way glibc's posix_spawn works, twice: each step is a
+ * clone(CLONE_VM | CLONE_VFORK) that shares the host's memory (no page
+ * tables copied) and releases its parent as soon as its child has called
+ * execve. The host waits only for two clones and an execve: no fork of
+ * its memory, no wait for the flusher's dynamic loading.
+ */
+static int grandchild_main(void *arg)
+{
+    exec_flusher(arg);
+    return 127;
+}
+
+static int middle_main(void *arg)
+{
+    const launch *l = arg;
+    setsid();
+    pid_t g = clone(grandchild_main, l->stack + l->stack_size,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+    _exit(g < 0 ? 1 : 0);
+}
+
+static pid_t start(launch *l)
+{
+    enum { STACK = 64 * 1024 };
+    char *stacks = malloc(2 * STACK);
+    if (!stacks)
+        return -1;
+    l->stack = stacks + STACK;
+    l->stack_size = STACK;
+    /* The children run on the host's memory: no handler of the host may
+     * run in them. Each resets dispositions before it unblocks. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int saved = errno;
+    pid_t pid =
+        clone(middle_main, stacks + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, l);
+    int e = errno;
+    errno = saved;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* CLONE_VFORK: the middle has exited (or its clone failed) by now, so
+     * the stacks are free. */
+    free(stacks);
+    errno = e;
+    return pid;
+}
+#else
+/* fork, setsid, fork, exec: between fork and exec only async-signal-safe
+ * calls, since the host may have threads. */
+static pid_t start(launch *l)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        exec_flusher(l);
+    }
+    return pid;
+}
+#endif
+
+/* The flusher ends up in its own session, a child of init (or the
+ * nearest subreaper); the host reaps its one child, the middle process,
+ * which exits at once: no zombie, no child left to the host. */
 static nattel_code spawn(const nattel_options *o, const char *path,
                          nattel_error *err)
 {
     char connect[24], total[24];
     snprintf(connect, sizeof connect, "%lld", (long long)o->connect_ms);
     snprintf(total, sizeof total, "%lld", (long long)o->total_ms);
-    char *argv[] = {(char *)path, "--state-dir",
-                    o->state_dir, "--endpoint",
-                    o->endpoint,  "--connect-ms",
-                    connect,      "--total-ms",
-                    total,        o->debug ? "--debug" : NULL,
-                    NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    for (int fd = 0; fd < 3; fd++)
-        posix_spawn_file_actions_addopen(&fa, fd, "/dev/null",
-                                         fd ? O_WRONLY : O_RDONLY, 0);
-#if defined(__GLIBC__) &&                                                      \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    /* The host's descriptors that lack O_CLOEXEC stay with the host. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-#ifdef POSIX_SPAWN_SETSID
-    flags |= POSIX_SPAWN_SETSID;
-#endif
-    posix_spawnattr_setflags(&at, flags);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    sigdelset(&all, SIGKILL);
-    sigdelset(&all, SIGSTOP);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    pid_t pid;
-    int e = posix_spawn(&pid, path, &fa, &at, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (e)
-        return nattel__fail(err, NATTEL_EIO, "flusher: spawn %s: %s", path,
-                            strerror(e));
-    /* The first process only forks and exits; reap it. */
+    /* The flusher re-checks consent as this host saw it: the host's own
+     * consent inputs, not whatever its process environment says. */
+    char *argv[24];
+    int n = 0;
+    argv[n++] = (char *)path;
+    argv[n++] = "--detached";
+    argv[n++] = "--state-dir";
+    argv[n++] = o->state_dir;
+    argv[n++] = "--endpoint";
+    argv[n++] = o->endpoint;
+    argv[n++] = "--connect-ms";
+    argv[n++] = connect;
+    argv[n++] = "--total-ms";
+    argv[n++] = total;
+    argv[n++] = "--env-enabled";
+    argv[n++] = o->env_enabled_raw ? o->env_enabled_raw : "unset";
+    argv[n++] = "--do-not-track";
+    argv[n++] = o->do_not_track ? "1" : "0";
+    if (o->consent_file) {
+        argv[n++] = "--consent-file";
+        argv[n++] = o->consent_file;
+    }
+    if (o->debug)
+        argv[n++] = "--debug";
+    argv[n] = NULL;
+    launch l = {.path = path, .argv = argv};
+    pid_t pid = start(&l);
+    if (pid < 0)
+        return nattel__fail(err, NATTEL_EIO, "flusher: start %s: %s", path,
+                            strerror(errno));
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;

@@ -1,10 +1,15 @@
 /*
  * nattel-flusher: delivers the spool, detached from the host that started
- * it. Its first process forks and exits at once (the host reaps it and
- * goes on); the second runs one flusher pass under the lock and exits.
+ * it: one flusher run under the lock, then exit.
  *
  *   nattel-flusher --state-dir DIR --endpoint URL [--connect-ms N]
- *                  [--total-ms N] [--debug] [--foreground]
+ *                  [--total-ms N] [--consent-file PATH]
+ *                  [--env-enabled VALUE|unset] [--do-not-track 0|1]
+ *                  [--debug] [--foreground | --detached]
+ *
+ * Hosts start it --detached (already in its own session, stdio on
+ * /dev/null). Run by hand without either flag, it forks into the
+ * background itself; --foreground stays attached (debugging).
  *
  * Consent is checked again here (never prompting): spooled events are
  * only sent while telemetry is on.
@@ -50,7 +55,7 @@ static int parse_args(int argc, char **argv, nattel_options *o, int *foreground)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--foreground")) {
+        if (!strcmp(a, "--foreground") || !strcmp(a, "--detached")) {
             *foreground = 1;
             continue;
         }
@@ -73,6 +78,21 @@ static int parse_args(int argc, char **argv, nattel_options *o, int *foreground)
         } else if (!strcmp(a, "--total-ms")) {
             if (parse_ms(v, &o->total_ms))
                 return -1;
+        } else if (!strcmp(a, "--consent-file")) {
+            if (nattel_options_set_consent_file(o, v, &err))
+                return -1;
+        } else if (!strcmp(a, "--env-enabled")) {
+            /* The host's NAT_TELEMETRY_ENABLED, or "unset". */
+            free(o->env_enabled_raw);
+            o->env_enabled_raw = NULL;
+            o->env_enabled = -1;
+            if (strcmp(v, "unset")) {
+                if (!(o->env_enabled_raw = strdup(v)))
+                    return -1;
+                o->env_enabled = nattel_truthy(v);
+            }
+        } else if (!strcmp(a, "--do-not-track")) {
+            o->do_not_track = !strcmp(v, "1");
         } else {
             return -1;
         }
@@ -82,11 +102,16 @@ static int parse_args(int argc, char **argv, nattel_options *o, int *foreground)
 
 int main(int argc, char **argv)
 {
-    int foreground = 0;
-    for (int i = 1; i < argc; i++)
+    int foreground = 0, detached = 0;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--foreground"))
             foreground = 1;
-    if (!foreground) {
+        if (!strcmp(argv[i], "--detached"))
+            detached = 1;
+    }
+    /* Started by hand: go to the background ourselves. A host's start
+     * (--detached) already did, and did not wait for our loading. */
+    if (!foreground && !detached) {
         pid_t pid = fork();
         if (pid < 0)
             return 1;
@@ -99,9 +124,11 @@ int main(int argc, char **argv)
     nattel_error err;
     if (!o || nattel_options_from_env(o, NULL, NULL, &err) ||
         parse_args(argc, argv, o, &foreground)) {
-        fprintf(stderr, "usage: nattel-flusher --state-dir DIR --endpoint URL "
-                        "[--connect-ms N] [--total-ms N] [--debug] "
-                        "[--foreground]\n");
+        fprintf(stderr,
+                "usage: nattel-flusher --state-dir DIR --endpoint URL "
+                "[--connect-ms N] [--total-ms N] [--consent-file PATH] "
+                "[--env-enabled VALUE|unset] [--do-not-track 0|1] [--debug] "
+                "[--foreground | --detached]\n");
         nattel_options_free(o);
         return 2;
     }
@@ -113,8 +140,10 @@ int main(int argc, char **argv)
     (void)nattel_consent_resolve(&cfg, &state, &source, NULL);
     int rc = 0;
     if (state == NATTEL_CONSENT_ENABLED) {
-        nattel__flush_opts fo = {
-            .ignore_backoff = 0, .lock_wait_ms = 0, .deadline_mono = -1};
+        nattel__flush_opts fo = {.ignore_backoff = 0,
+                                 .lock_wait_ms = 0,
+                                 .linger_ms = NATTEL__FLUSHER_LINGER_MS,
+                                 .deadline_mono = -1};
         nattel__flush_stats st;
         if (nattel__flush_run(o, &fo, &st, &err)) {
             nattel_debug(&cfg, "flusher: %s", err.message);

@@ -12,7 +12,8 @@ static const char usage_text[] =
     "usage: nattel flush [--wait] [--json]\n"
     "\n"
     "Sends the events waiting in the spool now, ignoring any back-off: each\n"
-    "batch is tried once. Sends only while telemetry is on. A flusher that\n"
+    "batch is tried once; an endpoint that does not answer at all ends the\n"
+    "run. Sends only while telemetry is on. A flusher that\n"
     "is already running is waited for: up to 5 s, or up to 120 s with\n"
     "--wait.\n"
     "\n"
@@ -95,7 +96,15 @@ int nattel__cmd_flush(int argc, char **argv)
         if (nattel__flush_run(o, &fo, &st, &err)) {
             nattel__tool_error("flush", "%s", err.message);
             rc = NATTEL_EXIT_FAIL;
-        } else if (st.busy) {
+        } else if (st.symlinks) {
+            nattel__tool_error("flush",
+                               "%" PRId64 " spool entr%s in %s/spool %s a "
+                               "symlink: refused and removed (see 'nattel "
+                               "log')",
+                               st.symlinks, st.symlinks == 1 ? "y" : "ies",
+                               o->state_dir, st.symlinks == 1 ? "was" : "were");
+        }
+        if (st.busy) {
             nattel__tool_error("flush",
                                "another flusher is still running in "
                                "%s (try --wait)",
