@@ -75,7 +75,7 @@ NATDEMO="$BUILD_ABS/natdemo"
 
 # The environment of every run: consent from the environment, all state in
 # the temporary directory.
-for v in DO_NOT_TRACK NAT_TELEMETRY_DRY_RUN NAT_SESSION_PREFIX NATTEL_DEBUG \
+for v in DO_NOT_TRACK NAT_TELEMETRY_DRY_RUN NAT_SESSION_PREFIX NATTEL_DEBUG NATTEL_DELIVERY \
     NATTEL_FLUSHER XDG_STATE_HOME XDG_CONFIG_HOME; do
     unset "$v"
 done
