@@ -49,6 +49,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+trap 'exit 141' PIPE # `make demo | head`: still clean up
 
 if [ -t 1 ]; then
     bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -98,6 +98,25 @@ def main():
         check(os.listdir(tmpdir) == [], f"temporary files left: {os.listdir(tmpdir)}")
         check(os.listdir(home) == [], f"HOME written: {os.listdir(home)}")
         print(f"demo took {took:.1f} s", file=sys.stderr)
+
+        # `make demo | head -n 1`: the reader goes away early; the demo
+        # still stops what it started and removes its directory.
+        p = subprocess.Popen(["sh", os.path.join(SRC, "scripts", "demo.sh"), BUILD],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL)
+        p.stdout.readline()
+        p.stdout.close()
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            failures.append("demo with a closed stdout did not end")
+        time.sleep(0.5)
+        left = marked_processes(marker)
+        check(not left, f"closed stdout: processes left running: {left}")
+        check(os.listdir(tmpdir) == [], f"closed stdout: temporary files left: "
+              f"{os.listdir(tmpdir)}")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
     return 1 if failures else 0
