@@ -4,8 +4,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
 
-.PHONY: all deps build check demo bench check-sanitize check-valgrind fuzz format clean
+.PHONY: all deps build check demo install bench check-sanitize check-valgrind fuzz format clean
 
 all: build
 
@@ -19,8 +20,16 @@ build: deps
 check: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: build
+# The demo builds what it needs itself, quietly (errors still shown).
+demo: deps
 	@sh scripts/demo.sh $(BUILD)
+
+# Configured with the prefix, so the flusher path compiled into the library
+# is the installed one.
+install: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX="$(PREFIX)" >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --install $(BUILD)
 
 bench: build
 	@sh bench/run.sh $(BUILD)
