@@ -55,29 +55,13 @@ static sink sink_of(const nattel_options *o)
     return SINK_SPOOL;
 }
 
-static void debug(const nattel_options *o, const char *fmt, ...)
-    NATTEL__PRINTF(2, 3);
-static void debug(const nattel_options *o, const char *fmt, ...)
-{
-    if (!o->debug)
-        return;
-    char line[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    nattel_config cfg;
-    nattel__options_config(o, &cfg);
-    nattel_debug(&cfg, "%s", line);
-}
-
 static nattel_code send_none(void *state, const char *payload, size_t len,
                              nattel_error *err)
 {
     nattel_client *c = state;
-    debug(c->o, "payload built (%zu bytes), not sent: %s", len,
-          c->o->dry_run ? "NAT_TELEMETRY_DRY_RUN is set"
-                        : "NAT_TELEMETRY_ENDPOINT is empty");
+    nattel__options_debug(c->o, "payload built (%zu bytes), not sent: %s", len,
+                          c->o->dry_run ? "NAT_TELEMETRY_DRY_RUN is set"
+                                        : "NAT_TELEMETRY_ENDPOINT is empty");
     return NATTEL_OK;
 }
 
@@ -130,8 +114,9 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
         return rc;
     size_t dropped = 0;
     (void)nattel__spool_enforce(c->o, &dropped, NULL);
-    debug(c->o, "event spooled (%zu bytes) in %s/spool%s", len, c->o->state_dir,
-          dropped ? "; oldest dropped over the bound" : "");
+    nattel__options_debug(c->o, "event spooled (%zu bytes) in %s/spool%s", len,
+                          c->o->state_dir,
+                          dropped ? "; oldest dropped over the bound" : "");
     switch (c->o->mode) {
     case NATTEL_DELIVERY_SPAWN: {
         /* The event is safe in the spool: a flusher that cannot start now
@@ -139,7 +124,7 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
          * delivers it. */
         nattel_error e2;
         if (nattel__maybe_spawn(c->o, &e2))
-            debug(c->o, "%s", e2.message);
+            nattel__options_debug(c->o, "%s", e2.message);
         break;
     }
     case NATTEL_DELIVERY_IN_PROCESS:
@@ -388,8 +373,9 @@ nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
     pthread_mutex_lock(&c->mu);
     resolve_consent(c, 1);
     if (c->consent != NATTEL_CONSENT_ENABLED) {
-        debug(c->o, "telemetry off (decided by %s): event dropped",
-              nattel_consent_source_text(c->source));
+        nattel__options_debug(c->o,
+                              "telemetry off (decided by %s): event dropped",
+                              nattel_consent_source_text(c->source));
         nattel_event_free(ev);
         pthread_mutex_unlock(&c->mu);
         return NATTEL_OK;

@@ -19,6 +19,8 @@
 #ifndef NATTEL_DELIVERY_H
 #define NATTEL_DELIVERY_H
 
+#include "nattel_error.h"
+
 #include <nattel/client.h>
 
 #include <stddef.h>
@@ -88,6 +90,9 @@ struct nattel_options {
 /* A nattel_config that borrows the options' strings (never cleared), for
  * the consent, session and debug functions that take one. */
 void nattel__options_config(const nattel_options *o, nattel_config *cfg);
+/* One debug line, as nattel_debug(), when the options say debug. */
+void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
+    NATTEL__PRINTF(2, 3);
 /* A deep copy; NULL when out of memory. The transport is not copied. */
 nattel_options *nattel__options_dup(const nattel_options *o);
 int64_t nattel__now_real(const nattel_options *o);

@@ -33,22 +33,6 @@ typedef struct run {
     int deferred;
 } run;
 
-static void debug(const nattel_options *o, const char *fmt, ...)
-    NATTEL__PRINTF(2, 3);
-static void debug(const nattel_options *o, const char *fmt, ...)
-{
-    if (!o->debug)
-        return;
-    char line[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    nattel_config cfg;
-    nattel__options_config(o, &cfg);
-    nattel_debug(&cfg, "%s", line);
-}
-
 static int stop_now(const run *r)
 {
     const nattel__flush_opts *fo = r->fo;
@@ -93,7 +77,7 @@ static void recover_claims(const nattel_options *o)
         (void)move_entry(o->state_dir, "claims", v[i].name, "spool", v[i].name,
                          NULL);
     if (n)
-        debug(o, "recovered %zu stale claim(s)", n);
+        nattel__options_debug(o, "recovered %zu stale claim(s)", n);
     free(v);
 }
 
@@ -211,7 +195,8 @@ static int send_batch(run *r, item **its, size_t n)
         return 1;
     }
     r->st->batches++;
-    debug(r->o, "sent %zu event(s), %zu bytes: %s", n, payload.len, res.reason);
+    nattel__options_debug(r->o, "sent %zu event(s), %zu bytes: %s", n,
+                          payload.len, res.reason);
     int stop = 0;
     switch (res.http_status ? nattel__policy_for(res.http_status)
                             : NATTEL__POLICY_RETRY) {
@@ -411,7 +396,7 @@ nattel_code nattel__flush_run(const nattel_options *o,
     if (rc)
         return rc;
     if (!fo->ignore_backoff && backoff_pending(o)) {
-        debug(o, "back-off pending: not sending now");
+        nattel__options_debug(o, "back-off pending: not sending now");
         return NATTEL_OK;
     }
     run r = {.o = o, .fo = fo, .st = stats};

@@ -4,6 +4,8 @@
 #include "nattel_transport.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,4 +371,18 @@ nattel_code nattel__random(const nattel_options *o, void *buf, size_t n,
         n -= (size_t)r;
     }
     return NATTEL_OK;
+}
+
+void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
+{
+    if (!o->debug)
+        return;
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    nattel_config cfg;
+    nattel__options_config(o, &cfg);
+    nattel_debug(&cfg, "%s", line);
 }

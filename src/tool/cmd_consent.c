@@ -111,13 +111,8 @@ int tool_cmd_consent(int argc, char **argv)
     if (parsed != TOOL_GO)
         return parsed;
     nattel_config cfg;
-    nattel_error err;
-    if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {
-        nattel_config_clear(&cfg);
-        tool_error("consent", "%s", err.message);
+    if (tool_config_load("consent", &cfg))
         return NATTEL_EXIT_FAIL;
-    }
-    cfg.prompt = NATTEL_PROMPT_NEVER; /* this command is the answer */
     int rc = !action || action == OPT_STATUS
                  ? show_status(&cfg)
                  : set(&cfg, action == OPT_ENABLE ? NATTEL_CONSENT_ENABLED

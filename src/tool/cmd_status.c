@@ -226,13 +226,8 @@ int tool_cmd_status(int argc, char **argv)
     if (parsed != TOOL_GO)
         return parsed;
     nattel_config cfg;
-    nattel_error err;
-    if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {
-        nattel_config_clear(&cfg);
-        tool_error("status", "%s", err.message);
+    if (tool_config_load("status", &cfg))
         return NATTEL_EXIT_FAIL;
-    }
-    cfg.prompt = NATTEL_PROMPT_NEVER;
     status_info s;
     gather(&cfg, &s);
     int rc = NATTEL_EXIT_OK;

@@ -5,6 +5,8 @@
  * and the error line. The tool uses the public API (include/nattel/) and
  * the shared natx_* layer only; its own names are tool_*. */
 
+#include <nattel/telemetry.h>
+
 #include <getopt.h>
 #include <stdio.h>
 
@@ -37,6 +39,10 @@ void tool_error(const char *cmd, const char *fmt, ...) TOOL_PRINTF(2, 3);
 
 /* A usage error: "nattel CMD: message (see 'nattel CMD --help')", one
  * line. Returns NATTEL_EXIT_USAGE. */
+/* The configuration from the environment, for a command that never
+ * prompts (it reports or is the answer): 0, or -1 after saying why. */
+int tool_config_load(const char *cmd, nattel_config *cfg);
+
 int tool_usage_error(const char *cmd, const char *fmt, ...) TOOL_PRINTF(2, 3);
 
 /* ------------------------------------------------------------------ */

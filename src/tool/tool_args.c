@@ -184,3 +184,15 @@ int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
         rc = c == TOOL_ARGS_BAD ? NATTEL_EXIT_USAGE : take(ctx, c, v);
     return rc;
 }
+
+int tool_config_load(const char *cmd, nattel_config *cfg)
+{
+    nattel_error err;
+    if (nattel_config_from_env(cfg, NULL, NULL, &err)) {
+        nattel_config_clear(cfg);
+        tool_error(cmd, "%s", err.message);
+        return -1;
+    }
+    cfg->prompt = NATTEL_PROMPT_NEVER;
+    return 0;
+}
