@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [extra-package...]
 set -eu
 
-pkgs="cmake make gcc pkg-config libjsmn-dev libcurl4-openssl-dev \
+pkgs="cmake make gcc pkg-config libcurl4-openssl-dev \
 libmicrohttpd-dev libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev \
 curl python3 $*"
 

@@ -9,6 +9,7 @@
 #include "nattel_error.h"
 #include "nattel_event.h"
 #include "nattel_json.h"
+#include "nattel_reader.h"
 #include "nattel_utf8.h"
 
 #include <inttypes.h>
@@ -36,6 +37,8 @@ typedef struct vctx {
     nattel_code fatal; /* out of memory: stop */
     seg segs[PATH_DEPTH];
     size_t depth;
+    unsigned dup_obj;   /* 1 + the object `dup` describes; 0 = none */
+    unsigned char *dup; /* per key of that object: repeats an earlier one */
 } vctx;
 
 static void spell_path(const vctx *c, char *out, size_t size)
@@ -322,25 +325,83 @@ static int field_for_key(vctx *c, const nattel_event_type *type, unsigned key,
     return -1;
 }
 
-/* Whether an earlier key of the object at `obj` equals key token `key`. */
-static int seen_before(const nattel__jdoc *d, unsigned obj, unsigned key)
+/* Duplicate keys are found by sorting the object's keys once (by their
+ * decoded bytes, then position): an object of 80,000 keys costs a sort,
+ * not 80,000 scans of the keys before each. */
+typedef struct keyref {
+    const char *p;
+    size_t n;
+    size_t idx;
+} keyref;
+
+static int keyref_cmp(const void *a, const void *b)
 {
-    nattel_str k = nattel__json_raw(d, key);
-    int escaped = NATTEL__JESCAPED(&d->toks[key]);
-    for (unsigned t = obj + 1; t < key;) {
-        nattel_str o = nattel__json_raw(d, t);
-        if (!escaped && !NATTEL__JESCAPED(&d->toks[t])) {
-            if (o.len == k.len && !memcmp(o.ptr, k.ptr, k.len))
-                return 1;
-        } else if (o.len <= 4096) {
-            char tmp[4097];
-            size_t n = nattel__json_decode_string(d, t, tmp);
-            if (nattel__json_string_eq(d, key, tmp, n))
-                return 1;
+    const keyref *x = a, *y = b;
+    size_t m = x->n < y->n ? x->n : y->n;
+    int c = m ? memcmp(x->p, y->p, m) : 0;
+    if (c)
+        return c;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int mark_dups(vctx *c, unsigned obj)
+{
+    const nattel__jdoc *d = c->d;
+    size_t n = (size_t)d->toks[obj].size, room = 0;
+    unsigned t = obj + 1;
+    for (size_t i = 0; i < n; i++) {
+        if (NATTEL__JESCAPED(&d->toks[t]))
+            room += nattel__json_raw(d, t).len + 1;
+        t = (unsigned)NATTEL__JNEXT(&d->toks[t + 1]);
+    }
+    keyref *refs = malloc((n ? n : 1) * sizeof *refs);
+    char *buf = room ? malloc(room) : NULL;
+    c->dup = calloc(n ? n : 1, 1);
+    if (!refs || (room && !buf) || !c->dup) {
+        free(refs);
+        free(buf);
+        c->fatal = NATTEL_ENOMEM;
+        return 0;
+    }
+    size_t off = 0;
+    t = obj + 1;
+    for (size_t i = 0; i < n; i++) {
+        nattel_str raw = nattel__json_raw(d, t);
+        refs[i].idx = i;
+        if (NATTEL__JESCAPED(&d->toks[t])) {
+            refs[i].p = buf + off;
+            refs[i].n = nattel__json_decode_string(d, t, buf + off);
+            off += raw.len + 1;
+        } else {
+            refs[i].p = raw.ptr;
+            refs[i].n = raw.len;
         }
         t = (unsigned)NATTEL__JNEXT(&d->toks[t + 1]);
     }
-    return 0;
+    qsort(refs, n, sizeof *refs, keyref_cmp);
+    for (size_t j = 1; j < n; j++)
+        if (refs[j].n == refs[j - 1].n &&
+            (!refs[j].n || !memcmp(refs[j].p, refs[j - 1].p, refs[j].n)))
+            c->dup[refs[j].idx] = 1;
+    free(refs);
+    free(buf);
+    c->dup_obj = obj + 1;
+    return 1;
+}
+
+/* Whether key number k of the object at `obj` repeats an earlier key. */
+static int seen_before(vctx *c, unsigned obj, size_t k)
+{
+    if (c->dup_obj != obj + 1) {
+        free(c->dup);
+        c->dup = NULL;
+        c->dup_obj = 0;
+        if (!mark_dups(c, obj))
+            return 0;
+    }
+    return c->dup[k];
 }
 
 #define MAX_FIELDS 256
@@ -373,12 +434,12 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         size_t old = push_token_key(c, key);
         int i = field_for_key(c, type, key, (size_t)k);
         if (i < 0) {
-            if (seen_before(c->d, t, key))
+            if (seen_before(c, t, (size_t)k))
                 problem(c, "duplicate key");
             else
                 problem(c, "unknown field (not in %s)", type->name);
         } else if (given[i]) {
-            if (seen_before(c->d, t, key))
+            if (seen_before(c, t, (size_t)k))
                 problem(c, "duplicate key");
             else
                 problem(c, "field given twice: as '%s' and as '%s'",
@@ -411,8 +472,10 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
     *out = ev;
 }
 
-static nattel_code finish(const vctx *c)
+static nattel_code finish(vctx *c)
 {
+    free(c->dup);
+    c->dup = NULL;
     if (c->fatal)
         return c->fatal;
     return c->count ? NATTEL_ESCHEMA : NATTEL_OK;
@@ -434,28 +497,19 @@ nattel_code nattel__decode_event(const nattel__jdoc *d,
     return rc;
 }
 
-/* A parse failure as the document's one problem. */
-static nattel_code parse_failed(nattel_code rc, const nattel_error *perr,
-                                nattel_problems *problems)
-{
-    if (problems && nattel__problem(problems, "$", "%s", perr->message))
-        return NATTEL_ENOMEM;
-    return rc;
-}
-
 nattel_code nattel_event_from_json(const nattel_event_type *type,
                                    const char *json, size_t len,
                                    nattel_mode mode, nattel_event **out,
                                    nattel_problems *problems)
 {
-    nattel__jdoc d;
-    nattel_error perr;
-    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
-    if (rc)
-        rc = parse_failed(rc, &perr, problems);
-    else
-        rc = nattel__decode_event(&d, type, mode, out, problems);
-    nattel__json_release(&d);
+    nattel__reader r;
+    const nattel_event *ev = NULL;
+    nattel__reader_init(&r, NULL);
+    nattel_code rc = nattel__reader_event(&r, type, mode, json, len,
+                                          out ? &ev : NULL, problems);
+    if (!rc && out && !(*out = nattel__reader_take_event(&r)))
+        rc = NATTEL_ENOMEM;
+    nattel__reader_release(&r);
     return rc;
 }
 
@@ -556,7 +610,7 @@ static void check_env_scalar(vctx *c, const nattel__env_key *k, unsigned t)
 typedef struct env_state {
     const nattel_registry *reg;
     unsigned slot[NATTEL__ENV_KEYS]; /* value token of each key, 0 = absent */
-    nattel_envelope *env;    /* being filled; events owned by it */
+    nattel_envelope *env;            /* being filled; events owned by it */
 } env_state;
 
 static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
@@ -578,7 +632,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
                 which = j;
         size_t old = push_token_key(c, key);
         if (which < 0)
-            problem(c, seen_before(d, item, key)
+            problem(c, seen_before(c, item, (size_t)k)
                            ? "duplicate key"
                            : "unknown field (not in an event)");
         else if (slot[which])
@@ -676,7 +730,8 @@ static void check_versions(vctx *c, env_state *s)
     for (size_t i = 0; i < s->env->count; i++) {
         const char *want = s->env->events[i]->type->schema_version;
         if (!nattel__json_string_eq(c->d, v, want, strlen(want))) {
-            size_t old = push_key(c, "eventSchemaVer", strlen("eventSchemaVer"));
+            size_t old =
+                push_key(c, "eventSchemaVer", strlen("eventSchemaVer"));
             problem(c,
                     "events[%zu] (%s) has schema version %s; one envelope "
                     "holds one schema version",
@@ -700,7 +755,7 @@ static void decode_envelope(vctx *c, env_state *s)
         int i = env_index(d, key, (size_t)k);
         size_t old = push_token_key(c, key);
         if (i < 0)
-            problem(c, seen_before(d, 0, key)
+            problem(c, seen_before(c, 0, (size_t)k)
                            ? "duplicate key"
                            : "unknown field (not in the envelope)");
         else if (s->slot[i])
@@ -711,7 +766,8 @@ static void decode_envelope(vctx *c, env_state *s)
         key = (unsigned)NATTEL__JNEXT(&d->toks[value]);
     }
     for (size_t i = 0; i < NATTEL__ENV_KEYS && !c->fatal; i++) {
-        size_t old = push_key(c, nattel__env_keys[i].key, strlen(nattel__env_keys[i].key));
+        size_t old = push_key(c, nattel__env_keys[i].key,
+                              strlen(nattel__env_keys[i].key));
         if (!s->slot[i])
             problem(c, "field required");
         else if (nattel__env_keys[i].rule == NATTEL__ENV_EVENTS)
@@ -784,13 +840,13 @@ nattel_code nattel_envelope_from_json(const nattel_registry *reg,
                                       nattel_mode mode, nattel_envelope **out,
                                       nattel_problems *problems)
 {
-    nattel__jdoc d;
-    nattel_error perr;
-    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
-    if (rc)
-        rc = parse_failed(rc, &perr, problems);
-    else
-        rc = nattel__decode_envelope(&d, reg, mode, out, problems);
-    nattel__json_release(&d);
+    nattel__reader r;
+    const nattel_envelope *env = NULL;
+    nattel__reader_init(&r, reg);
+    nattel_code rc = nattel__reader_envelope(&r, mode, json, len,
+                                             out ? &env : NULL, problems);
+    if (!rc && out && !(*out = nattel__reader_take_envelope(&r)))
+        rc = NATTEL_ENOMEM;
+    nattel__reader_release(&r);
     return rc;
 }
