@@ -465,12 +465,17 @@ typedef struct fast {
     const char *s;
     size_t len;
     size_t p;
+    /* Still byte for byte what the writer would write: no whitespace,
+     * keys in wire order, every field given, values as written. */
+    int canon;
 } fast;
 
 static inline void fws(fast *f)
 {
-    while (f->p < f->len && is_ws(f->s[f->p]))
+    while (f->p < f->len && is_ws(f->s[f->p])) {
         f->p++;
+        f->canon = 0;
+    }
 }
 
 static inline int fpeek(const fast *f)
@@ -561,6 +566,8 @@ static inline int plain_int(fast *f, int64_t *out)
         return 0;
     if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
         return 0;
+    if (neg && v == 0)
+        f->canon = 0; /* written as 0 */
     *out = neg ? -(int64_t)v : (int64_t)v;
     f->p = i;
     return 1;
@@ -641,11 +648,74 @@ static void event_recycle(nattel_event *ev)
     ev->inline_chunk->used = 0;
 }
 
+/* Whether a[0..n) equals b[0..n); both readable that far. */
+static inline int bytes_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, v;
+    if (n < 8) {
+        for (size_t k = 0; k < n; k++)
+            if (a[k] != b[k])
+                return 0;
+        return 1;
+    }
+    for (size_t k = 0; k + 8 < n; k += 8) {
+        memcpy(&x, a + k, 8);
+        memcpy(&y, b + k, 8);
+        if (x != y)
+            return 0;
+    }
+    memcpy(&u, a + n - 8, 8);
+    memcpy(&v, b + n - 8, 8);
+    return u == v;
+}
+
+/* The key `"name"` at f->p, byte for byte. */
+static inline int key_is(fast *f, const char *name, size_t n)
+{
+    const char *s = f->s + f->p;
+    if (f->len - f->p < n + 2 || s[0] != '"' || s[n + 1] != '"' ||
+        !bytes_eq(s + 1, name, n))
+        return 0;
+    f->p += n + 2;
+    return 1;
+}
+
+/* A name that reads as itself between quotes: no quote, backslash or
+ * control character, valid UTF-8, and not the key that makes a line an
+ * envelope. */
+static int plain_name(const char *s, size_t n)
+{
+    if (n == 6 && !memcmp(s, "events", 6))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+            return 0;
+    return nattel__utf8_valid_prefix(s, n) == n;
+}
+
+static const nattel__plan *plan_for(nattel__reader *r,
+                                    const nattel_event_type *t)
+{
+    for (unsigned i = 0; i < NATTEL__PLANS; i++)
+        if (r->plans[i].type == t)
+            return &r->plans[i];
+    nattel__plan *p = &r->plans[r->next_plan++ % NATTEL__PLANS];
+    p->type = t;
+    p->plain = t->field_count <= 64;
+    for (size_t i = 0; p->plain && i < t->field_count; i++) {
+        size_t n = strlen(t->fields[i].wire_name);
+        p->wlen[i] = (unsigned char)n;
+        p->plain = n < 256 && plain_name(t->fields[i].wire_name, n);
+    }
+    return p;
+}
+
 /* A parameters object of type t at f->p into ev. `line`: a root object of
  * `validate`, where a key "events" makes the line an envelope. */
-static int fast_event(fast *f, const nattel_event_type *t, nattel_mode mode,
+static int fast_event(fast *f, const nattel__plan *plan, nattel_mode mode,
                       nattel_event *ev, int line)
 {
+    const nattel_event_type *t = plan->type;
     size_t fc = t->field_count;
     uint64_t given = 0;
     if (fc > 64 || !feat(f, '{'))
@@ -657,11 +727,16 @@ static int fast_event(fast *f, const nattel_event_type *t, nattel_mode mode,
         for (size_t k = 0;; k++) {
             const char *key;
             size_t kn;
-            if (!plain_string(f, &key, &kn))
-                return 0;
-            if (line && kn == 6 && !memcmp(key, "events", 6))
-                return 0;
-            int i = find_field(t, mode, key, kn, k);
+            int i = k < fc ? (int)k : 0;
+            if (!plan->plain ||
+                !key_is(f, t->fields[i].wire_name, plan->wlen[i])) {
+                f->canon = 0;
+                if (!plain_string(f, &key, &kn))
+                    return 0;
+                if (line && kn == 6 && !memcmp(key, "events", 6))
+                    return 0;
+                i = find_field(t, mode, key, kn, k);
+            }
             if (i < 0 || (given >> i) & 1)
                 return 0;
             given |= (uint64_t)1 << i;
@@ -692,6 +767,7 @@ static int fast_event(fast *f, const nattel_event_type *t, nattel_mode mode,
                 : NATTEL_FIELD_HAS_DEFAULT | NATTEL_FIELD_WIRE_OPTIONAL;
         if (!(fd->flags & needs))
             return 0; /* required */
+        f->canon = 0;
         ev->is_set[i] = (fd->flags & NATTEL_FIELD_HAS_DEFAULT) != 0;
         if (ev->is_set[i])
             ev->values[i] = fd->default_value;
@@ -705,17 +781,25 @@ static int fast_event(fast *f, const nattel_event_type *t, nattel_mode mode,
 /* The reader's reusable objects                                     */
 /* ---------------------------------------------------------------- */
 
+_Static_assert(NATTEL__ENV_KEYS == 30, "nattel__reader's env_klen");
+
 /* Event slot i, empty and of type t. */
 static nattel_event *pool_get(nattel__reader *r, size_t i,
                               const nattel_event_type *t)
 {
     if (i >= r->pool_cap) {
-        size_t cap = r->pool_cap ? r->pool_cap * 2 : 4;
+        size_t cap = r->pool_cap ? r->pool_cap * 2 : 1;
         while (cap <= i)
             cap *= 2;
-        nattel_event **p = realloc(r->pool, cap * sizeof *p);
+        /* One event, the usual need, is held in the reader itself. */
+        nattel_event **p = cap == 1 ? r->pool_one
+                           : r->pool == r->pool_one
+                               ? malloc(cap * sizeof *p)
+                               : realloc(r->pool, cap * sizeof *p);
         if (!p)
             return NULL;
+        if (r->pool == r->pool_one && p != r->pool_one)
+            p[0] = r->pool_one[0];
         memset(p + r->pool_cap, 0, (cap - r->pool_cap) * sizeof *p);
         r->pool = p;
         r->pool_cap = cap;
@@ -753,7 +837,8 @@ void nattel__reader_release(nattel__reader *r)
     clear_slow(r);
     for (size_t i = 0; i < r->pool_cap; i++)
         nattel_event_free(r->pool[i]);
-    free(r->pool);
+    if (r->pool != r->pool_one)
+        free(r->pool);
     if (r->env) {
         /* Its strings and events are the reader's, freed here. */
         r->env->client_ver = r->env->session_id = r->env->schema_ver = NULL;
@@ -830,6 +915,8 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
             return 0;
         if ((given & which) || !feat(f, ':'))
             return 0;
+        if (which != given + 1)
+            f->canon = 0; /* not ts, parameters, name */
         given |= which;
         fws(f);
         if (which == 1) {
@@ -839,7 +926,7 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
             params_at = f->p;
             as = type ? type : r->guess;
             nattel_event *ev = as ? pool_get(r, idx, as) : NULL;
-            if (!ev || !fast_event(f, as, mode, ev, 0))
+            if (!ev || !fast_event(f, plan_for(r, as), mode, ev, 0))
                 return 0;
         } else {
             if (!plain_string(f, &name.p, &name.n) ||
@@ -861,7 +948,7 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
         size_t end = f->p;
         f->p = params_at;
         nattel_event *ev = pool_get(r, idx, type);
-        if (!ev || !fast_event(f, type, mode, ev, 0))
+        if (!ev || !fast_event(f, plan_for(r, type), mode, ev, 0))
             return 0;
         f->p = end;
     }
@@ -899,13 +986,14 @@ static int env_key(const char *k, size_t n, size_t hint)
     return -1;
 }
 
-static int fast_scalar(fast *f, const nattel__env_key *k, span *v)
+static int fast_scalar(fast *f, const nattel__env_key *k, size_t fixed_len,
+                       span *v)
 {
+    if (k->rule == NATTEL__ENV_FIXED)
+        return key_is(f, k->fixed, fixed_len);
     if (!plain_string(f, &v->p, &v->n))
         return 0;
     switch (k->rule) {
-    case NATTEL__ENV_FIXED:
-        return name_eq(k->fixed, v->p, v->n);
     case NATTEL__ENV_NONEMPTY:
         return v->n > 0;
     case NATTEL__ENV_TIMESTAMP:
@@ -954,6 +1042,13 @@ static int publish(nattel__reader *r, const span *v, size_t count)
 
 static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
 {
+    if (!r->env_klen[0]) {
+        for (size_t i = 0; i < NATTEL__ENV_KEYS; i++) {
+            const nattel__env_key *k = &nattel__env_keys[i];
+            r->env_klen[i] = (unsigned char)strlen(k->key);
+            r->env_vlen[i] = (unsigned char)(k->fixed ? strlen(k->fixed) : 0);
+        }
+    }
     span v[NATTEL__ENV_KEYS];
     uint32_t given = 0;
     size_t count = 0;
@@ -963,16 +1058,22 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
     for (size_t k = 0;; k++) {
         const char *key;
         size_t kn;
-        if (!plain_string(f, &key, &kn))
-            return 0;
-        int i = env_key(key, kn, k);
+        int i = (int)k;
+        if (k >= NATTEL__ENV_KEYS ||
+            !key_is(f, nattel__env_keys[k].key, r->env_klen[k])) {
+            f->canon = 0;
+            if (!plain_string(f, &key, &kn))
+                return 0;
+            i = env_key(key, kn, k);
+        }
         if (i < 0 || (given >> i) & 1 || !feat(f, ':'))
             return 0;
         given |= (uint32_t)1 << i;
         fws(f);
         const nattel__env_key *ek = &nattel__env_keys[i];
-        if (ek->rule == NATTEL__ENV_EVENTS ? !fast_events(r, f, mode, &count)
-                                           : !fast_scalar(f, ek, &v[i]))
+        if (ek->rule == NATTEL__ENV_EVENTS
+                ? !fast_events(r, f, mode, &count)
+                : !fast_scalar(f, ek, r->env_vlen[i], &v[i]))
             return 0;
         fws(f);
         int c = fpeek(f);
@@ -1018,7 +1119,8 @@ enum { AS_EVENT = 1, AS_ENVELOPE = 2, AS_LINE = 3 };
 static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
                     nattel_mode mode, const char *json, size_t len, int *is_env)
 {
-    fast f = {json, len, 0};
+    fast f = {json, len, 0, 1};
+    r->canon = 0;
     if (r->path == 1 || len > NATTEL_JSON_MAX_BYTES)
         return 0;
     if (as == AS_LINE) {
@@ -1034,10 +1136,16 @@ static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
         f.p = 0;
     }
     *is_env = as == AS_ENVELOPE;
-    if (as == AS_ENVELOPE)
-        return fast_envelope(r, &f, mode) && at_end(&f);
-    nattel_event *ev = type ? pool_get(r, 0, type) : NULL;
-    return ev && fast_event(&f, type, mode, ev, as == AS_LINE) && at_end(&f);
+    int ok;
+    if (as == AS_ENVELOPE) {
+        ok = fast_envelope(r, &f, mode) && at_end(&f);
+    } else {
+        nattel_event *ev = type ? pool_get(r, 0, type) : NULL;
+        ok = ev && fast_event(&f, plan_for(r, type), mode, ev, as == AS_LINE) &&
+             at_end(&f);
+    }
+    r->canon = ok && f.canon;
+    return ok;
 }
 
 static nattel_code decode(nattel__reader *r, int as,

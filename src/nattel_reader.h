@@ -65,6 +65,16 @@ static inline size_t nattel__string_run(const char *s, size_t len, size_t i)
     return len;
 }
 
+/* What the fast path needs of an event type beyond its description: the
+ * lengths of the wire names, so keys are matched as they stand. */
+typedef struct nattel__plan {
+    const nattel_event_type *type;
+    int plain; /* every wire name is a JSON string as written */
+    unsigned char wlen[64];
+} nattel__plan;
+
+#define NATTEL__PLANS 4
+
 /* Reusable decoding state: the objects a decode fills, kept between
  * documents so that the steady state allocates nothing. */
 typedef struct nattel__reader {
@@ -73,8 +83,11 @@ typedef struct nattel__reader {
      * fast path alone, NATTEL_EINVAL where it would hand over. */
     int path;
     const nattel_event_type *guess; /* type of the last envelope item */
-    nattel_event **pool;            /* events, reused by position */
+    nattel__plan plans[NATTEL__PLANS];
+    unsigned next_plan;
+    nattel_event **pool; /* events, reused by position */
     size_t pool_cap;
+    nattel_event *pool_one[1];     /* the pool while it holds one event */
     char (*ts)[NATTEL_TS_LEN + 1]; /* each pooled event's timestamp */
     size_t ts_cap;
     nattel_envelope *env; /* reused; its strings live in strs */
@@ -82,7 +95,9 @@ typedef struct nattel__reader {
     /* Results of the reporting path, freed on the next decode. */
     nattel_event *slow_ev;
     nattel_envelope *slow_env;
-    int fast; /* whether the last result came from the fast path */
+    int fast;  /* whether the last result came from the fast path */
+    int canon; /* ... and is, byte for byte, its own canonical form */
+    unsigned char env_klen[30], env_vlen[30]; /* envelope keys, values */
 } nattel__reader;
 
 void nattel__reader_init(nattel__reader *r, const nattel_registry *reg);

@@ -74,7 +74,11 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
         st->invalid++;
         return;
     }
-    if (o->canonical) {
+    if (o->canonical && o->rd->canon) {
+        /* Already in canonical form, as the reader found on its way. */
+        fwrite(text, 1, len, stdout);
+        putc('\n', stdout);
+    } else if (o->canonical) {
         nattel_buf_reset(out);
         rc = env ? nattel_envelope_write_json(env, -1, out, &err)
                  : nattel_event_write_json(ev, out, &err);
