@@ -221,6 +221,10 @@ nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
             : system_random(NULL, raw, sizeof raw, err);
     if (rc)
         return rc;
+    /* A UUID4 (upstream's uuid.uuid4().hex): version nibble 4, variant
+     * bits 10 (the 17th digit is 8, 9, a or b). */
+    raw[6] = (unsigned char)((raw[6] & 0x0F) | 0x40);
+    raw[8] = (unsigned char)((raw[8] & 0x3F) | 0x80);
     const char *prefix = cfg->session_prefix ? cfg->session_prefix : "";
     size_t plen = strlen(prefix);
     char *id = malloc(plen + NATTEL_SESSION_HEX_LEN + 1);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,18 @@ void nattel__consent_parse(const char *text, size_t len,
 {
     nattel__toml *doc;
     nattel_error err;
-    if (nattel__toml_parse(text, len, &doc, &err)) {
+    nattel_code rc = nattel__toml_parse(text, len, &doc, &err);
+    if (rc == NATTEL_EPARSE) {
         out->malformed = 1;
         snprintf(out->note, sizeof out->note, "malformed: %.480s", err.message);
+        return;
+    }
+    if (rc) {
+        /* Well-formed or not, we could not afford to find out: it may say
+         * "disabled", so it must never be prompted over. */
+        out->state = NATTEL_CONSENT_DISABLED;
+        snprintf(out->note, sizeof out->note,
+                 "not read (%.400s): reads as disabled", err.message);
         return;
     }
     const nattel__toml_value *tel =
@@ -148,8 +158,34 @@ void nattel__consent_parse(const char *text, size_t len,
     nattel__toml_free(doc);
 }
 
-/* Reads at most NATTEL__CONSENT_MAX_BYTES of a regular file; NULL with
- * out->note set otherwise. */
+static void too_big(const char *path, nattel_consent_file *out)
+{
+    out->state = NATTEL_CONSENT_DISABLED;
+    snprintf(out->note, sizeof out->note,
+             "%.400s: larger than %u bytes: reads as disabled", path,
+             NATTEL__CONSENT_MAX_BYTES);
+}
+
+/* Reads into buf[n..cap) until EOF or full; the new count, or -1. */
+static ssize_t read_into(int fd, char *buf, size_t n, size_t cap)
+{
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r == 0)
+            break;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        n += (size_t)r;
+    }
+    return (ssize_t)n;
+}
+
+/* A regular file of at most NATTEL__CONSENT_MAX_BYTES, whole: one fstat,
+ * then one read of its size plus a byte (to see a file that grew, which
+ * is then read on up to the limit). NULL with out->note (and out->state
+ * for a file too big) set otherwise. */
 static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -162,39 +198,39 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
     out->exists = 1;
     struct stat st;
     char *buf = NULL;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+    ssize_t n = -1;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         snprintf(out->note, sizeof out->note, "%.400s: not a regular file",
                  path);
-    else if ((size_t)st.st_size > NATTEL__CONSENT_MAX_BYTES)
-        snprintf(out->note, sizeof out->note, "%.400s: larger than %u bytes",
-                 path, NATTEL__CONSENT_MAX_BYTES);
-    else if ((buf = malloc(NATTEL__CONSENT_MAX_BYTES + 1))) {
-        size_t n = 0;
-        ssize_t r;
-        while (n <= NATTEL__CONSENT_MAX_BYTES &&
-               (r = read(fd, buf + n, NATTEL__CONSENT_MAX_BYTES + 1 - n)) !=
-                   0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                snprintf(out->note, sizeof out->note, "%.400s: %s", path,
-                         strerror(errno));
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            n += (size_t)r;
+    } else if ((uintmax_t)st.st_size > NATTEL__CONSENT_MAX_BYTES) {
+        too_big(path, out);
+    } else if ((buf = malloc((size_t)st.st_size + 1))) {
+        size_t size = (size_t)st.st_size;
+        n = read_into(fd, buf, 0, size + 1);
+        char *more = n > (ssize_t)size
+                         ? realloc(buf, NATTEL__CONSENT_MAX_BYTES + 1)
+                         : NULL;
+        if (more) {
+            buf = more;
+            n = read_into(fd, buf, (size_t)n, NATTEL__CONSENT_MAX_BYTES + 1);
+        } else if (n > (ssize_t)size) {
+            n = -1; /* out of memory */
+            errno = ENOMEM;
         }
-        if (buf && n > NATTEL__CONSENT_MAX_BYTES) {
-            snprintf(out->note, sizeof out->note,
-                     "%.400s: larger than %u bytes", path,
-                     NATTEL__CONSENT_MAX_BYTES);
-            free(buf);
-            buf = NULL;
-        }
-        *len = n;
+        if (n < 0)
+            snprintf(out->note, sizeof out->note, "%.400s: %s", path,
+                     strerror(errno));
+        else if ((size_t)n > NATTEL__CONSENT_MAX_BYTES)
+            too_big(path, out);
+    } else {
+        snprintf(out->note, sizeof out->note, "%.400s: out of memory", path);
     }
     close(fd);
+    if (n < 0 || (size_t)n > NATTEL__CONSENT_MAX_BYTES) {
+        free(buf);
+        return NULL;
+    }
+    *len = (size_t)n;
     return buf;
 }
 

@@ -3,8 +3,10 @@
 
 #include <nattel/telemetry.h>
 
-/* Largest consent file read; a bigger one reads as "never asked". */
-#define NATTEL__CONSENT_MAX_BYTES (8u * 1024u) /* ours are ~200 bytes */
+/* Largest consent file read whole (ours are ~200 bytes, but a long
+ * comment block is legal and upstream reads any size). A bigger one reads
+ * as DISABLED: never prompted over, so a "no" cannot become a "yes". */
+#define NATTEL__CONSENT_MAX_BYTES (1024u * 1024u)
 
 /* The file's text for a decision at `now_ms`, in the upstream layout
  * (three comment lines, then [telemetry]); `out` holds at least

@@ -193,7 +193,7 @@ static void decode_int(vctx *c, nattel_event *ev, const nattel_field *f,
         return;
     case NATTEL__JNUM_OUT_OF_RANGE:
         show(c->d, t, shown, sizeof shown);
-        problem(c, "integer %s is outside the int64 range", shown);
+        problem(c, "integer %s is out of range for int64", shown);
         return;
     }
 }
@@ -613,7 +613,7 @@ typedef struct env_state {
     nattel_envelope *env;            /* being filled; events owned by it */
 } env_state;
 
-static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
+static void decode_item(vctx *c, env_state *s, unsigned item)
 {
     const nattel__jdoc *d = c->d;
     static const char *const item_keys[3] = {"ts", "parameters", "name"};
@@ -682,13 +682,12 @@ static void decode_item(vctx *c, env_state *s, unsigned item, size_t idx)
         decode_params(c, type, slot[1], &ev);
         pop(c, old);
         char ts[TS_RAW_MAX];
-        if (ev && s->env && idx < NATTEL_ENVELOPE_MAX_EVENTS && slot[0] &&
-            nattel__json_is_string(d, slot[0]) &&
+        if (ev && s->env && slot[0] && nattel__json_is_string(d, slot[0]) &&
             nattel__ts_valid(ts, decode_small(d, slot[0], ts, sizeof ts))) {
-            s->env->events[s->env->count] = ev;
-            memcpy(s->env->ts[s->env->count], ts, NATTEL_TS_LEN);
-            s->env->ts[s->env->count][NATTEL_TS_LEN] = '\0';
-            s->env->count++;
+            if (nattel__envelope_push(s->env, ev, ts)) {
+                c->fatal = NATTEL_ENOMEM;
+                nattel_event_free(ev);
+            }
         } else {
             nattel_event_free(ev);
         }
@@ -709,13 +708,10 @@ static void decode_events(vctx *c, env_state *s, unsigned t)
     size_t n = (size_t)d->toks[t].size;
     if (n == 0)
         problem(c, "must hold at least one event");
-    if (n > NATTEL_ENVELOPE_MAX_EVENTS)
-        problem(c, "holds %zu events; an envelope holds at most %d", n,
-                NATTEL_ENVELOPE_MAX_EVENTS);
     unsigned item = t + 1;
     for (size_t i = 0; i < n && !c->fatal; i++) {
         size_t old = push_index(c, i);
-        decode_item(c, s, item, i);
+        decode_item(c, s, item);
         pop(c, old);
         item = (unsigned)NATTEL__JNEXT(&d->toks[item]);
     }
@@ -813,11 +809,14 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
     if (!rc && out) {
         nattel_envelope *env = envelope_from_slots(d, &s);
         if (env) {
-            memcpy(env->events, s.env->events,
-                   s.env->count * sizeof *env->events);
-            memcpy(env->ts, s.env->ts, sizeof env->ts);
+            /* The scratch envelope's arrays move over whole. */
+            env->events = s.env->events;
+            env->ts = s.env->ts;
             env->count = s.env->count;
-            s.env->count = 0;
+            env->cap = s.env->cap;
+            s.env->events = NULL;
+            s.env->ts = NULL;
+            s.env->count = s.env->cap = 0;
             env->schema_ver = dup_string(d, s.slot[NATTEL__K_SCHEMA_VER]);
             char sent[TS_RAW_MAX];
             decode_small(d, s.slot[NATTEL__K_SENT_TS], sent, sizeof sent);

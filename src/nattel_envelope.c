@@ -79,12 +79,35 @@ void nattel_envelope_free(nattel_envelope *env)
         return;
     for (size_t i = 0; i < env->count; i++)
         nattel_event_free(env->events[i]);
+    free(env->events);
+    free(env->ts);
     free(env->client_ver);
     free(env->session_id);
     free(env->schema_ver);
     free(env->cpu_architecture);
     free(env->event_sys_ver);
     free(env);
+}
+
+nattel_code nattel__envelope_push(nattel_envelope *env, nattel_event *ev,
+                                  const char *ts)
+{
+    if (env->count == env->cap) {
+        size_t ncap = env->cap ? env->cap * 2 : 4;
+        nattel_event **evs = realloc(env->events, ncap * sizeof *evs);
+        if (!evs)
+            return NATTEL_ENOMEM;
+        env->events = evs;
+        char(*tss)[NATTEL_TS_LEN + 1] = realloc(env->ts, ncap * sizeof *tss);
+        if (!tss)
+            return NATTEL_ENOMEM;
+        env->ts = tss;
+        env->cap = ncap;
+    }
+    memcpy(env->ts[env->count], ts, NATTEL_TS_LEN);
+    env->ts[env->count][NATTEL_TS_LEN] = '\0';
+    env->events[env->count++] = ev;
+    return NATTEL_OK;
 }
 
 nattel_code nattel_envelope_add(nattel_envelope *env, nattel_event *ev,
@@ -105,8 +128,10 @@ nattel_code nattel_envelope_add(nattel_envelope *env, nattel_event *ev,
         return NATTEL_EINVAL;
     if (!env->schema_ver && !(env->schema_ver = strdup(ver)))
         return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
-    nattel_format_ts(ts_ms, env->ts[env->count]);
-    env->events[env->count++] = ev;
+    char ts[NATTEL_TS_LEN + 1];
+    nattel_format_ts(ts_ms, ts);
+    if (nattel__envelope_push(env, ev, ts))
+        return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
     return NATTEL_OK;
 }
 
@@ -150,7 +175,10 @@ const char *nattel_envelope_sent_ts(const nattel_envelope *env)
     return env->sent_ts[0] ? env->sent_ts : NULL;
 }
 
-#define FIXED(k, v) {k, NATTEL__ENV_FIXED, v}
+#define FIXED(k, v)                                                            \
+    {                                                                          \
+        k, NATTEL__ENV_FIXED, v                                                \
+    }
 
 const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS] = {
     FIXED("browserType", "undefined"),
@@ -190,13 +218,20 @@ static const char *key_value(const nattel_envelope *env, size_t k,
                              const char *sent_ts)
 {
     switch (k) {
-    case NATTEL__K_CLIENT_VER: return env->client_ver;
-    case NATTEL__K_CPU_ARCH: return env->cpu_architecture;
-    case NATTEL__K_SCHEMA_VER: return env->schema_ver;
-    case NATTEL__K_SYS_VER: return env->event_sys_ver;
-    case NATTEL__K_SENT_TS: return sent_ts;
-    case NATTEL__K_SESSION_ID: return env->session_id;
-    default: return nattel__env_keys[k].fixed;
+    case NATTEL__K_CLIENT_VER:
+        return env->client_ver;
+    case NATTEL__K_CPU_ARCH:
+        return env->cpu_architecture;
+    case NATTEL__K_SCHEMA_VER:
+        return env->schema_ver;
+    case NATTEL__K_SYS_VER:
+        return env->event_sys_ver;
+    case NATTEL__K_SENT_TS:
+        return sent_ts;
+    case NATTEL__K_SESSION_ID:
+        return env->session_id;
+    default:
+        return nattel__env_keys[k].fixed;
     }
 }
 

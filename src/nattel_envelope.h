@@ -11,8 +11,10 @@ struct nattel_envelope {
     char *event_sys_ver;
     char sent_ts[NATTEL_TS_LEN + 1]; /* decoded envelopes only */
     size_t count;
-    nattel_event *events[NATTEL_ENVELOPE_MAX_EVENTS];
-    char ts[NATTEL_ENVELOPE_MAX_EVENTS][NATTEL_TS_LEN + 1];
+    size_t cap; /* room in events and ts; grows, since a reader takes any
+                 * number of events (only a sender stops at 50) */
+    nattel_event **events;
+    char (*ts)[NATTEL_TS_LEN + 1];
 };
 
 /* The envelope's keys in wire order, each with the rule the decoder checks
@@ -51,6 +53,12 @@ nattel_envelope *nattel__envelope_alloc(const char *client_ver,
                                         const char *session_id,
                                         const char *cpu_architecture,
                                         const char *event_sys_ver);
+
+/* Appends ev with its wire timestamp (NATTEL_TS_LEN bytes), growing the
+ * arrays; takes ownership of ev on NATTEL_OK only. No count limit: the
+ * limit is the sender's (nattel_envelope_add), not the reader's. */
+nattel_code nattel__envelope_push(nattel_envelope *env, nattel_event *ev,
+                                  const char *ts);
 
 /* True when s[0..n) has the wire timestamp shape YYYY-MM-DDTHH:MM:SS.mmmZ. */
 int nattel__ts_valid(const char *s, size_t n);

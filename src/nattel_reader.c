@@ -264,6 +264,10 @@ static size_t scan_scalar(const char *s, size_t len, size_t p,
         e = scan_number(s, len, p);
     if (e > p && ends_word(s, len, e))
         return e;
+    if (e > p && ((unsigned char)s[e] < 0x20 || (unsigned char)s[e] >= 0x7F)) {
+        bad_byte(s, len, e, "',' or a closing bracket", err);
+        return 0;
+    }
     size_t w = p;
     while (w < len && w - p < 24 && !ends_word(s, len, w) && s[w] != ':' &&
            (unsigned char)s[w] >= 0x20 && (unsigned char)s[w] < 0x7F)
@@ -843,7 +847,9 @@ void nattel__reader_release(nattel__reader *r)
         /* Its strings and events are the reader's, freed here. */
         r->env->client_ver = r->env->session_id = r->env->schema_ver = NULL;
         r->env->cpu_architecture = r->env->event_sys_ver = NULL;
-        r->env->count = 0;
+        r->env->events = NULL;
+        r->env->ts = NULL;
+        r->env->count = r->env->cap = 0;
         nattel_envelope_free(r->env);
     }
     for (size_t i = 0; i < 5; i++)
@@ -1022,8 +1028,6 @@ static int publish(nattel__reader *r, const span *v, size_t count)
             return 0;
     }
     nattel_envelope *env = r->env;
-    if (count > NATTEL_ENVELOPE_MAX_EVENTS)
-        return 0;
     if (!set_str(r, 0, v[NATTEL__K_CLIENT_VER], &env->client_ver) ||
         !set_str(r, 1, v[NATTEL__K_SESSION_ID], &env->session_id) ||
         !set_str(r, 2, v[NATTEL__K_CPU_ARCH], &env->cpu_architecture) ||
@@ -1032,11 +1036,10 @@ static int publish(nattel__reader *r, const span *v, size_t count)
         return 0;
     memcpy(env->sent_ts, v[NATTEL__K_SENT_TS].p, NATTEL_TS_LEN);
     env->sent_ts[NATTEL_TS_LEN] = '\0';
-    for (size_t i = 0; i < count; i++) {
-        env->events[i] = r->pool[i];
-        memcpy(env->ts[i], r->ts[i], NATTEL_TS_LEN + 1);
-    }
-    env->count = count;
+    /* The envelope's arrays are the reader's own, lent. */
+    env->events = r->pool;
+    env->ts = r->ts;
+    env->count = env->cap = count;
     return 1;
 }
 
@@ -1247,11 +1250,12 @@ nattel_envelope *nattel__reader_take_envelope(nattel__reader *r)
     }
     memcpy(out->sent_ts, e->sent_ts, sizeof out->sent_ts);
     for (size_t i = 0; i < e->count; i++) {
-        out->events[i] = r->pool[i];
-        memcpy(out->ts[i], e->ts[i], sizeof out->ts[i]);
+        if (nattel__envelope_push(out, r->pool[i], e->ts[i])) {
+            nattel_envelope_free(out);
+            return NULL;
+        }
         r->pool[i] = NULL;
     }
-    out->count = e->count;
     r->env->count = 0;
     return out;
 }

@@ -14,6 +14,7 @@
 #include "nattel_error.h"
 #include "nattel_utf8.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,16 @@ struct nattel__toml {
     nattel__toml_value *root;
 };
 
-/* A consent file is a few hundred bytes; whatever needs more than this is
- * not one, and reading it must stay cheap on the host's exit path. */
-#define ARENA_MAX (1u << 20)
+/* A consent file is a few hundred bytes, but one of up to 1 MiB must still
+ * be read (a long comment block is legal TOML). The densest valid TOML
+ * (`x=["","",...]`, `x=[{},{},...]`) needs about 32 bytes of nodes per byte
+ * of input; these bounds leave room for that at 1 MiB while keeping memory
+ * and time bounded whatever the file holds. A document over either is
+ * NATTEL_ELIMIT, never a partial read. */
+#define ARENA_MAX (64u << 20)
+/* Lookups and path parts copied: a valid 1 MiB file needs a few million;
+ * a deep [header] over many keys would otherwise cost depth x keys. */
+#define STEPS_MAX (16u << 20)
 
 static void *arena_alloc(nattel__toml *doc, size_t n)
 {
@@ -85,11 +93,24 @@ typedef struct keypath {
     size_t count;
 } keypath;
 
+/* A node of the flag tree. Children are found through the parser's index
+ * by (owner id, key), so a node with many children costs no scan; a node
+ * whose subtree is forgotten takes a new id, leaving its old children
+ * unreachable. */
 typedef struct fnode {
     kpart key;
     unsigned flags, rflags; /* rflags apply to everything below too */
-    struct fnode *kids, *next;
+    size_t id;              /* owner id of this node's children */
+    size_t owner;           /* the parent's id */
+    struct fnode *hnext;    /* index chain */
 } fnode;
+
+/* Hash index of (owner, key) pairs: chains through the nodes themselves. */
+typedef struct hindex {
+    void **heads;
+    size_t mask; /* buckets - 1; 0 before the first insert */
+    size_t count;
+} hindex;
 
 typedef struct pending {
     keypath key;
@@ -102,6 +123,10 @@ typedef struct parser {
     const char *s;
     size_t n, pos;
     fnode flags; /* root of the document's flag tree */
+    size_t next_id;
+    size_t steps; /* work done, bounded by STEPS_MAX */
+    hindex fidx;  /* flag tree nodes by (owner id, key) */
+    hindex vidx;  /* values by (table, key) */
     pending *pending;
     int depth;
     int failed;
@@ -132,6 +157,19 @@ static int fail(parser *p, const char *what)
     }
     nattel__fail(p->err, NATTEL_EPARSE, "line %zu, column %zu: %s", line, col,
                  what);
+    return -1;
+}
+
+/* Checked once per statement and per array or inline-table member: the
+ * work between two checks is bounded by the key length limits. */
+static int within_budget(parser *p)
+{
+    if (p->steps <= STEPS_MAX || p->failed)
+        return p->failed ? -1 : 0;
+    p->failed = 1;
+    p->code = NATTEL_ELIMIT;
+    nattel__fail(p->err, NATTEL_ELIMIT,
+                 "TOML: document needs more than %u steps to read", STEPS_MAX);
     return -1;
 }
 
@@ -428,6 +466,7 @@ static int join_path(parser *p, const keypath *header, const keypath *key,
                      size_t k, keypath *out)
 {
     out->count = header->count + k;
+    p->steps += out->count;
     out->parts = alloc(p, (out->count ? out->count : 1) * sizeof(kpart));
     if (!out->parts)
         return -1;
@@ -438,29 +477,126 @@ static int join_path(parser *p, const keypath *header, const keypath *key,
     return 0;
 }
 
-/* --------------------------------------------------------------- flags */
+/* --------------------------------------------------------------- index */
 
-static fnode *fchild(fnode *parent, kpart k)
+/* A consent file may be 1 MiB, so a table of many keys must not cost a
+ * scan per key: lookups by (container, key) go through these indexes. */
+static size_t hash_key(uintptr_t owner, kpart k)
 {
-    for (fnode *f = parent->kids; f; f = f->next)
-        if (kpart_eq(f->key, k))
+    uint64_t h =
+        1469598103934665603ull ^ ((uint64_t)owner * 0x9E3779B97F4A7C15ull);
+    for (size_t i = 0; i < k.n; i++) {
+        h ^= (unsigned char)k.p[i];
+        h *= 1099511628211ull;
+    }
+    return (size_t)(h ^ (h >> 31));
+}
+
+static void **index_slot(hindex *ix, uintptr_t owner, kpart k)
+{
+    return ix->mask ? &ix->heads[hash_key(owner, k) & ix->mask] : NULL;
+}
+
+static fnode *fnode_find(parser *p, size_t owner, kpart k)
+{
+    void **slot = index_slot(&p->fidx, owner, k);
+    p->steps++;
+    for (fnode *f = slot ? *slot : NULL; f; f = f->hnext, p->steps++)
+        if (f->owner == owner && kpart_eq(f->key, k))
             return f;
     return NULL;
 }
 
-static int flags_is(const fnode *root, const keypath *key, unsigned flag)
+static nattel__toml_value *value_find(parser *p, const nattel__toml_value *t,
+                                      kpart k)
+{
+    void **slot = index_slot(&p->vidx, (uintptr_t)t, k);
+    p->steps++;
+    for (nattel__toml_value *v = slot ? *slot : NULL; v;
+         v = v->hnext, p->steps++)
+        if (v->owner == t && v->key_len == k.n && !memcmp(v->key, k.p, k.n))
+            return v;
+    return NULL;
+}
+
+/* Room for one more entry: the buckets double when full. */
+static int index_grow(parser *p, hindex *ix, int values)
+{
+    if (ix->mask && ix->count < ix->mask + 1)
+        return 0;
+    size_t cap = ix->mask ? (ix->mask + 1) * 2 : 64;
+    void **heads = calloc(cap, sizeof *heads);
+    if (!heads) {
+        p->failed = 1;
+        p->code = NATTEL_ENOMEM;
+        nattel__fail(p->err, NATTEL_ENOMEM, "TOML: out of memory");
+        return -1;
+    }
+    for (size_t b = 0; ix->mask && b <= ix->mask; b++) {
+        for (void *e = ix->heads[b], *next; e; e = next) {
+            size_t h;
+            if (values) {
+                nattel__toml_value *v = e;
+                next = v->hnext;
+                h = hash_key((uintptr_t)v->owner, (kpart){v->key, v->key_len});
+                v->hnext = heads[h & (cap - 1)];
+            } else {
+                fnode *f = e;
+                next = f->hnext;
+                h = hash_key(f->owner, f->key);
+                f->hnext = heads[h & (cap - 1)];
+            }
+            heads[h & (cap - 1)] = e;
+        }
+    }
+    free(ix->heads);
+    ix->heads = heads;
+    ix->mask = cap - 1;
+    return 0;
+}
+
+static int fnode_index(parser *p, fnode *f)
+{
+    TRY(index_grow(p, &p->fidx, 0));
+    void **slot = index_slot(&p->fidx, f->owner, f->key);
+    f->hnext = *slot;
+    *slot = f;
+    p->fidx.count++;
+    return 0;
+}
+
+static int value_index(parser *p, nattel__toml_value *v)
+{
+    TRY(index_grow(p, &p->vidx, 1));
+    void **slot =
+        index_slot(&p->vidx, (uintptr_t)v->owner, (kpart){v->key, v->key_len});
+    v->hnext = *slot;
+    *slot = v;
+    p->vidx.count++;
+    return 0;
+}
+
+/* --------------------------------------------------------------- flags */
+
+static fnode *fchild(parser *p, const fnode *parent, kpart k)
+{
+    return fnode_find(p, parent->id, k);
+}
+
+static int flags_is(parser *p, const fnode *root, const keypath *key,
+                    unsigned flag)
 {
     if (!key->count)
         return 0;
-    fnode *cont = (fnode *)root;
+    const fnode *cont = root;
     for (size_t i = 0; i + 1 < key->count; i++) {
-        cont = fchild(cont, key->parts[i]);
+        cont = fchild(p, cont, key->parts[i]);
         if (!cont)
             return 0;
         if (cont->rflags & flag)
             return 1;
     }
-    fnode *stem = fchild(cont, key->parts[key->count - 1]);
+    fnode *stem = fchild(p, cont, key->parts[key->count - 1]);
     return stem && ((stem->flags | stem->rflags) & flag);
 }
 
@@ -469,14 +605,15 @@ static int flags_set(parser *p, fnode *root, const keypath *key, unsigned flag,
 {
     fnode *cont = root;
     for (size_t i = 0; i < key->count; i++) {
-        fnode *f = fchild(cont, key->parts[i]);
+        fnode *f = fchild(p, cont, key->parts[i]);
         if (!f) {
             f = alloc(p, sizeof *f);
             if (!f)
                 return -1;
             f->key = key->parts[i];
-            f->next = cont->kids;
-            cont->kids = f;
+            f->id = p->next_id++;
+            f->owner = cont->id;
+            TRY(fnode_index(p, f));
         }
         cont = f;
     }
@@ -487,19 +624,19 @@ static int flags_set(parser *p, fnode *root, const keypath *key, unsigned flag,
     return 0;
 }
 
-/* Forgets every flag at and below `key` (a new array-of-tables element). */
-static void flags_unset_all(fnode *root, const keypath *key)
+/* Forgets every flag at and below `key` (a new array-of-tables element):
+ * the node's flags go, and a new id orphans everything below it. */
+static void flags_unset_all(parser *p, fnode *root, const keypath *key)
 {
-    fnode *cont = root;
+    const fnode *cont = root;
     for (size_t i = 0; i + 1 < key->count; i++)
-        if (!(cont = fchild(cont, key->parts[i])))
+        if (!(cont = fchild(p, cont, key->parts[i])))
             return;
-    kpart stem = key->parts[key->count - 1];
-    for (fnode **f = &cont->kids; *f; f = &(*f)->next)
-        if (kpart_eq((*f)->key, stem)) {
-            *f = (*f)->next;
-            return;
-        }
+    fnode *stem = fchild(p, cont, key->parts[key->count - 1]);
+    if (stem) {
+        stem->flags = stem->rflags = 0;
+        stem->id = p->next_id++;
+    }
 }
 
 static int add_pending(parser *p, const keypath *key, unsigned flag)
@@ -541,19 +678,18 @@ static void append(nattel__toml_value *parent, nattel__toml_value *v)
     parent->last = v;
 }
 
-static nattel__toml_value *find(const nattel__toml_value *t, kpart k)
+static nattel__toml_value *find(parser *p, const nattel__toml_value *t, kpart k)
 {
-    for (nattel__toml_value *v = t->first; v; v = v->next)
-        if (v->key_len == k.n && !memcmp(v->key, k.p, k.n))
-            return v;
-    return NULL;
+    return value_find(p, t, k);
 }
 
-static void put(nattel__toml_value *t, kpart k, nattel__toml_value *v)
+static int put(parser *p, nattel__toml_value *t, kpart k, nattel__toml_value *v)
 {
     v->key = k.p;
     v->key_len = k.n;
+    v->owner = t;
     append(t, v);
+    return value_index(p, v);
 }
 
 /* The table at `key` below `t`, created where missing; with access_lists
@@ -565,13 +701,13 @@ static nattel__toml_value *nest(parser *p, nattel__toml_value *t,
 {
     nattel__toml_value *cont = t;
     for (size_t i = 0; i < count; i++) {
-        nattel__toml_value *v = find(cont, key->parts[i]);
+        nattel__toml_value *v = find(p, cont, key->parts[i]);
         if (!v) {
-            if (!(v = new_value(p, NATTEL__TOML_TABLE))) {
+            if (!(v = new_value(p, NATTEL__TOML_TABLE)) ||
+                put(p, cont, key->parts[i], v) < 0) {
                 *oom = 1;
                 return NULL;
             }
-            put(cont, key->parts[i], v);
         }
         if (access_lists && v->kind == NATTEL__TOML_ARRAY)
             v = v->last;
@@ -740,6 +876,8 @@ static int parse_array(parser *p, nattel__toml_value *arr)
     }
     for (;;) {
         nattel__toml_value *v;
+        p->steps++;
+        TRY(within_budget(p));
         TRY(parse_value(p, &v));
         append(arr, v);
         TRY(skip_array_ws(p));
@@ -776,7 +914,7 @@ static int is_container(const nattel__toml_value *v)
 
 static int parse_inline_table(parser *p, nattel__toml_value *t)
 {
-    fnode flags = {{NULL, 0}, 0, 0, NULL, NULL};
+    fnode flags = {{NULL, 0}, 0, 0, p->next_id++, 0, NULL};
     p->pos++;
     skip_ws(p);
     if (peek(p) == '}') {
@@ -786,17 +924,18 @@ static int parse_inline_table(parser *p, nattel__toml_value *t)
     for (;;) {
         keypath key;
         nattel__toml_value *v;
+        TRY(within_budget(p));
         TRY(parse_key_value(p, &key, &v));
-        if (flags_is(&flags, &key, FLAG_FROZEN))
+        if (flags_is(p, &flags, &key, FLAG_FROZEN))
             return fail(p, "cannot change an inline table or array");
         int oom = 0;
         nattel__toml_value *parent = nest(p, t, &key, key.count - 1, 0, &oom);
         if (!parent)
             return oom ? -1 : fail(p, "cannot overwrite a value");
         kpart stem = key.parts[key.count - 1];
-        if (find(parent, stem))
+        if (find(p, parent, stem))
             return fail(p, "duplicate key in an inline table");
-        put(parent, stem, v);
+        TRY(put(p, parent, stem, v));
         skip_ws(p);
         int c = peek(p);
         if (c == '}') {
@@ -894,12 +1033,12 @@ static int key_value_rule(parser *p, const keypath *header)
     /* Tables a dotted key walks through cannot be reopened later. */
     for (size_t i = 1; i < key.count; i++) {
         TRY(join_path(p, header, &key, i, &path));
-        if (flags_is(&p->flags, &path, FLAG_EXPLICIT))
+        if (flags_is(p, &p->flags, &path, FLAG_EXPLICIT))
             return fail(p, "cannot redefine a table with a dotted key");
         TRY(add_pending(p, &path, FLAG_EXPLICIT));
     }
     TRY(join_path(p, header, &key, key.count - 1, &path));
-    if (flags_is(&p->flags, &path, FLAG_FROZEN))
+    if (flags_is(p, &p->flags, &path, FLAG_FROZEN))
         return fail(p, "cannot change an inline table or array");
     int oom = 0;
     nattel__toml_value *parent =
@@ -907,14 +1046,13 @@ static int key_value_rule(parser *p, const keypath *header)
     if (!parent)
         return oom ? -1 : fail(p, "cannot overwrite a value");
     kpart stem = key.parts[key.count - 1];
-    if (find(parent, stem))
+    if (find(p, parent, stem))
         return fail(p, "duplicate key");
     if (is_container(v)) {
         TRY(join_path(p, header, &key, key.count, &path));
         TRY(flags_set(p, &p->flags, &path, FLAG_FROZEN, 1));
     }
-    put(parent, stem, v);
-    return 0;
+    return put(p, parent, stem, v);
 }
 
 static int table_header(parser *p, keypath *header)
@@ -923,8 +1061,8 @@ static int table_header(parser *p, keypath *header)
     p->pos++;
     skip_ws(p);
     TRY(parse_key(p, &key));
-    if (flags_is(&p->flags, &key, FLAG_EXPLICIT) ||
-        flags_is(&p->flags, &key, FLAG_FROZEN))
+    if (flags_is(p, &p->flags, &key, FLAG_EXPLICIT) ||
+        flags_is(p, &p->flags, &key, FLAG_FROZEN))
         return fail(p, "table defined twice");
     TRY(flags_set(p, &p->flags, &key, FLAG_EXPLICIT, 0));
     int oom = 0;
@@ -943,10 +1081,10 @@ static int array_header(parser *p, keypath *header)
     p->pos += 2;
     skip_ws(p);
     TRY(parse_key(p, &key));
-    if (flags_is(&p->flags, &key, FLAG_FROZEN))
+    if (flags_is(p, &p->flags, &key, FLAG_FROZEN))
         return fail(p, "cannot change an inline table or array");
     /* A new element starts with a clean slate below the array's path. */
-    flags_unset_all(&p->flags, &key);
+    flags_unset_all(p, &p->flags, &key);
     TRY(flags_set(p, &p->flags, &key, FLAG_EXPLICIT, 0));
     int oom = 0;
     nattel__toml_value *parent =
@@ -954,13 +1092,13 @@ static int array_header(parser *p, keypath *header)
     if (!parent)
         return oom ? -1 : fail(p, "cannot overwrite a value");
     kpart stem = key.parts[key.count - 1];
-    nattel__toml_value *arr = find(parent, stem);
+    nattel__toml_value *arr = find(p, parent, stem);
     if (arr && arr->kind != NATTEL__TOML_ARRAY)
         return fail(p, "cannot overwrite a value with an array of tables");
     if (!arr) {
         if (!(arr = new_value(p, NATTEL__TOML_ARRAY)))
             return -1;
-        put(parent, stem, arr);
+        TRY(put(p, parent, stem, arr));
     }
     nattel__toml_value *elem = new_value(p, NATTEL__TOML_TABLE);
     if (!elem)
@@ -975,6 +1113,7 @@ static int array_header(parser *p, keypath *header)
 
 static int statement(parser *p, keypath *header)
 {
+    TRY(within_budget(p));
     int c = peek(p);
     if (is_bare(c) || c == '"' || c == '\'') {
         TRY(key_value_rule(p, header));
@@ -1036,13 +1175,17 @@ nattel_code nattel__toml_parse(const char *src, size_t len, nattel__toml **out,
     if (!doc)
         return nattel__fail(err, NATTEL_ENOMEM, "TOML: out of memory");
     parser p = {.doc = doc, .err = err};
+    p.flags.id = p.next_id++;
     p.s = normalize(doc, src, len, &p.n);
     doc->root = p.s ? new_value(&p, NATTEL__TOML_TABLE) : NULL;
     if (!doc->root) {
         nattel__toml_free(doc);
         return nattel__fail(err, NATTEL_ENOMEM, "TOML: out of memory");
     }
-    if (document(&p) < 0) {
+    int rc = document(&p);
+    free(p.fidx.heads);
+    free(p.vidx.heads);
+    if (rc < 0) {
         nattel__toml_free(doc);
         return p.code;
     }
@@ -1060,6 +1203,9 @@ const nattel__toml_value *nattel__toml_get(const nattel__toml_value *table,
 {
     if (!table || table->kind != NATTEL__TOML_TABLE)
         return NULL;
-    kpart k = {key, strlen(key)};
-    return find(table, k);
+    size_t n = strlen(key);
+    for (const nattel__toml_value *v = table->first; v; v = v->next)
+        if (v->key_len == n && !memcmp(v->key, key, n))
+            return v;
+    return NULL;
 }

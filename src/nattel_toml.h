@@ -9,7 +9,11 @@
  *
  * Limits: nesting of arrays and inline tables deeper than
  * NATTEL__TOML_MAX_DEPTH is refused (tomllib stops near 490 levels with a
- * RecursionError).
+ * RecursionError). Time and memory are linear in the input (keys are found
+ * through a hash index) and bounded: a document that would need more than
+ * 64 MiB of nodes or 16 Mi lookup steps is NATTEL_ELIMIT. Every valid
+ * document of up to 1 MiB fits, except pathological ones (a [header] 255
+ * keys deep over hundreds of thousands of keys).
  */
 
 #include <nattel/nattel.h>
@@ -32,12 +36,17 @@ struct nattel__toml_value {
     size_t str_len;
     nattel__toml_value *first, *last; /* TABLE and ARRAY members */
     nattel__toml_value *next;
+    /* The reader's key index: the table this value is a member of, and
+     * the next value in its hash chain. */
+    const nattel__toml_value *owner;
+    nattel__toml_value *hnext;
 };
 
 typedef struct nattel__toml nattel__toml;
 
 /* Parses src[0..len). On failure (NATTEL_EPARSE) `err` says "line L,
- * column C: what"; NATTEL_ENOMEM when out of memory. */
+ * column C: what"; NATTEL_ELIMIT over the limits above; NATTEL_ENOMEM when
+ * out of memory. */
 nattel_code nattel__toml_parse(const char *src, size_t len, nattel__toml **out,
                                nattel_error *err);
 void nattel__toml_free(nattel__toml *doc);

@@ -37,12 +37,14 @@ nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
                                nattel_error *err)
 {
     const char *ep = cfg->endpoint ? cfg->endpoint : "";
-    if (cfg->dry_run)
+    /* stdout before dry run: upstream checks the sink first, so its
+     * "stdout" endpoint prints under dry run too. */
+    if (!strcmp(ep, NATTEL_ENDPOINT_STDOUT))
+        *out = NATTEL_SINK_STDOUT;
+    else if (cfg->dry_run)
         *out = NATTEL_SINK_DRY_RUN;
     else if (!*ep)
         *out = NATTEL_SINK_NONE;
-    else if (!strcmp(ep, NATTEL_ENDPOINT_STDOUT))
-        *out = NATTEL_SINK_STDOUT;
     else if (nattel__is_http_url(ep))
         *out = NATTEL_SINK_HTTP;
     else

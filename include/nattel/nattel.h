@@ -383,6 +383,11 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
 #define NATTEL_CLIENT_ID "184482118588404"
 #define NATTEL_EVENT_PROTOCOL "1.6"
 #define NATTEL_EVENT_SYS_VER "nat-telemetry/1.0"
+/* The most events a sender puts in one envelope (upstream's batch size).
+ * Only nattel_envelope_add enforces it: a reader (nattel_envelope_from_json,
+ * `nattel validate`, `nattel serve`) takes any number, because upstream's
+ * handler sends more than 50 when retried and new events meet; the bound
+ * on receipt is the document size (NATTEL_JSON_MAX_BYTES). */
 #define NATTEL_ENVELOPE_MAX_EVENTS 50
 #define NATTEL_TS_LEN 24 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 
@@ -396,7 +401,8 @@ void nattel_envelope_free(nattel_envelope *env);
 
 /* Adds an event created at `ts_ms` (Unix milliseconds). The envelope takes
  * ownership of `ev` on NATTEL_OK only. Refuses (NATTEL_EINVAL) an event of
- * another schema version than those already in, and (NATTEL_ELIMIT) a 51st.
+ * another schema version than those already in, and (NATTEL_ELIMIT) the
+ * 51st: this is the sender's batch limit, NATTEL_ENVELOPE_MAX_EVENTS.
  */
 nattel_code nattel_envelope_add(nattel_envelope *env, nattel_event *ev,
                                 int64_t ts_ms, nattel_error *err);
@@ -420,7 +426,8 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
 
 /* Decodes and validates an envelope: its own schema, then each event's
  * parameters by the type its name selects in `reg`. Same results as
- * nattel_event_from_json. */
+ * nattel_event_from_json. Any number of events (at least one) is
+ * accepted: NATTEL_ENVELOPE_MAX_EVENTS binds senders, not readers. */
 nattel_code nattel_envelope_from_json(const nattel_registry *reg,
                                       const char *json, size_t len,
                                       nattel_mode mode, nattel_envelope **out,

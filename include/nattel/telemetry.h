@@ -122,8 +122,10 @@ int64_t nattel_config_now_ms(const nattel_config *cfg);
 /* Session ids                                                         */
 /* ------------------------------------------------------------------ */
 
-/* NAT_SESSION_PREFIX followed by NATTEL_SESSION_HEX_LEN random lowercase
- * hex digits. *out is malloc'd (caller frees). */
+/* NAT_SESSION_PREFIX followed by a UUID4 in hex, as upstream's
+ * uuid.uuid4().hex: NATTEL_SESSION_HEX_LEN lowercase hex digits, 122 of
+ * their bits random, the 13th digit `4` (version) and the 17th one of
+ * `8`, `9`, `a`, `b` (variant). *out is malloc'd (caller frees). */
 nattel_code nattel_session_id_new(const nattel_config *cfg, char **out,
                                   nattel_error *err);
 
@@ -161,7 +163,8 @@ const char *nattel_consent_source_text(nattel_consent_source s);
 typedef struct nattel_consent_file {
     /* Effective state: the written value under the current prompt_version;
      * "disabled" under a stale or missing one; NEVER_ASKED for a stale
-     * "enabled", a missing or malformed file, or an unknown value. */
+     * "enabled", a missing or malformed file, or an unknown value;
+     * DISABLED for a file over 1 MiB or too costly to read. */
     nattel_consent_state state;
     int exists;    /* the file could be opened */
     int malformed; /* not TOML, or not UTF-8 */
@@ -176,8 +179,11 @@ typedef struct nattel_consent_file {
 } nattel_consent_file;
 
 /* Reads `path` by the rules above. Never fails: a file that cannot be read
- * or parsed reads as NEVER_ASKED, with the reason in out->note. Files over
- * 8 KiB are not read (NEVER_ASKED): reading stays cheap on a host's exit path.
+ * or parsed reads as NEVER_ASKED, with the reason in out->note. A file is
+ * read whole up to 1 MiB (one fstat, one read; the TOML reader is linear
+ * and its memory bounded). A larger file, or one too costly to read (see
+ * src/nattel_toml.h), reads as DISABLED: it may say "disabled", so it is
+ * never prompted over and never rewritten by the prompt.
  */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
 
@@ -237,7 +243,8 @@ typedef enum nattel_sink_kind {
 const char *nattel_sink_kind_name(nattel_sink_kind k);
 
 /* The sink a configuration selects; NATTEL_EINVAL for an endpoint that is
- * none of "", "stdout" or an http(s) URL. Dry run wins over the endpoint. */
+ * none of "", "stdout" or an http(s) URL. "stdout" wins over dry run (as
+ * upstream, which checks the sink first); dry run wins over the others. */
 nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
                                nattel_error *err);
 

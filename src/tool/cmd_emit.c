@@ -66,7 +66,9 @@ static int parse_int(const char *name, const char *s, int64_t *out)
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno) {
-        nattel__tool_error("emit", "%s: '%s' is not an integer", name, s);
+        nattel__tool_error("emit", "%s: '%s' is %s", name, s,
+                           errno == ERANGE ? "out of range for int64"
+                                           : "not an integer");
         return -1;
     }
     *out = v;

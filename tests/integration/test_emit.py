@@ -108,7 +108,8 @@ def main():
             doc = validate_payload(lines[0], args, want)
             if doc:
                 sid = doc["sessionId"]
-                check(re.fullmatch(r"ci-[0-9a-f]{32}", sid) is not None, f"sessionId {sid!r}")
+                check(re.fullmatch(r"ci-[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", sid)
+                      is not None, f"sessionId {sid!r} is not a UUID4 in hex")
                 sessions.add(sid)
                 check(doc["sentTs"] == doc["events"][0]["ts"], "sentTs vs ts")
         check(len(sessions) == len(cases), f"session ids repeat: {sessions}")
@@ -121,7 +122,9 @@ def main():
             ({"NAT_TELEMETRY_ENDPOINT": "stdout", "NAT_TELEMETRY_ENABLED": "no"}, "env off"),
             (dict(ON, DO_NOT_TRACK="1"), "DO_NOT_TRACK"),
             ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_ENDPOINT": ""}, "empty endpoint"),
-            (dict(ON, NAT_TELEMETRY_DRY_RUN="true"), "dry run"),
+            ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_DRY_RUN": "true"}, "dry run"),
+            ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_DRY_RUN": "1",
+              "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "dry run, http"),
             ({"NAT_TELEMETRY_ENABLED": "1",
               "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "http placeholder"),
         ]

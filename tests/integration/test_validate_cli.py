@@ -300,7 +300,7 @@ def envelope_case(mutate, want_paths, label):
 
 
 envelope_case(lambda e: e.update(events=[]), ["events"], "no events")
-envelope_case(lambda e: e.update(events=e["events"] * 17), ["events"], "51 events")
+# 51 events and more are valid (issue 8): test_compat_reader.py
 envelope_case(lambda e: e.pop("deviceId"), ["deviceId"], "missing envelope field")
 envelope_case(lambda e: e.update(extraField="x"), ["extraField"], "unknown envelope field")
 envelope_case(lambda e: e.update(userId="alice"), ["userId"], "identity field set")
@@ -741,8 +741,7 @@ if HAVE_JSONSCHEMA:
     def env_oracle(e):
         if not env_v.is_valid(e) or has_surrogate(e):
             return False
-        if len(e["events"]) > 50:
-            return False
+        # any number of events (issue 8): the 50 cap binds senders only
         return all(ev["name"] == "nat_cli_command" and cli_v.is_valid(ev["parameters"])
                    for ev in e["events"])
 

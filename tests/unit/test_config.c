@@ -165,12 +165,66 @@ static void test_session_id(void **state)
     free(a);
     free(b);
 
-    int byte = 0xab;
+    /* A fixed random source through the config seam: the version and
+     * variant bits are set whatever the bytes are (issue 8: UUID4). */
+    static const struct {
+        int byte;
+        const char *id;
+    } fixed[] = {
+        {0xab, "dev-abababababab4bababababababababab"},
+        {0x00, "dev-00000000000040008000000000000000"},
+        {0xff, "dev-ffffffffffff4fffbfffffffffffffff"},
+        {0x7f, "dev-7f7f7f7f7f7f4f7fbf7f7f7f7f7f7f7f"},
+    };
     cfg.random_bytes = fixed_random;
-    cfg.random_ctx = &byte;
-    assert_int_equal(nattel_session_id_new(&cfg, &a, &err), NATTEL_OK);
-    assert_string_equal(a, "dev-abababababababababababababababab");
-    free(a);
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        int byte = fixed[i].byte;
+        cfg.random_ctx = &byte;
+        assert_int_equal(nattel_session_id_new(&cfg, &a, &err), NATTEL_OK);
+        assert_string_equal(a, fixed[i].id);
+        free(a);
+    }
+    nattel_config_clear(&cfg);
+}
+
+/* Issue 8: sessionId is uuid.uuid4().hex after the prefix: 32 lowercase
+ * hex digits, the 13th `4`, the 17th one of 8, 9, a, b; the other 30
+ * digits random. Checked over many ids from the system's random source. */
+static void test_session_id_is_uuid4(void **state)
+{
+    (void)state;
+    char *env[] = {"HOME=/h", NULL};
+    nattel_config cfg;
+    load(&cfg, env);
+    enum { N = 4000 };
+    unsigned seen[32] = {0}; /* per position: which hex digits occurred */
+    char **ids = calloc(N, sizeof *ids);
+    assert_non_null(ids);
+    nattel_error err;
+    for (int k = 0; k < N; k++) {
+        assert_int_equal(nattel_session_id_new(&cfg, &ids[k], &err), NATTEL_OK);
+        const char *id = ids[k];
+        assert_int_equal(strlen(id), 32);
+        assert_int_equal(strspn(id, "0123456789abcdef"), 32);
+        if (id[12] != '4' || !strchr("89ab", id[16]))
+            fail_msg("not a UUID4: %s", id);
+        for (int i = 0; i < 32; i++)
+            seen[i] |= 1u << (id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+    }
+    for (int i = 0; i < 32; i++) {
+        unsigned want = i == 12 ? 1u << 4 : i == 16 ? 0xF00u : 0xFFFFu;
+        if (seen[i] != want)
+            fail_msg("digit %d: digits seen %#x, want %#x", i + 1, seen[i],
+                     want);
+    }
+    /* no two alike (122 random bits) */
+    for (int k = 0; k < N; k++)
+        for (int j = k + 1; j < N; j++)
+            if (!strcmp(ids[k], ids[j]))
+                fail_msg("ids %d and %d repeat: %s", k, j, ids[k]);
+    for (int k = 0; k < N; k++)
+        free(ids[k]);
+    free(ids);
     nattel_config_clear(&cfg);
 }
 
@@ -188,7 +242,9 @@ static void test_sink(void **state)
         {"HTTPS://x", 0, NATTEL_OK, NATTEL_SINK_HTTP},
         {"stdout", 0, NATTEL_OK, NATTEL_SINK_STDOUT},
         {"", 0, NATTEL_OK, NATTEL_SINK_NONE},
-        {"stdout", 1, NATTEL_OK, NATTEL_SINK_DRY_RUN},
+        /* issue 8: upstream checks the sink before dry run */
+        {"stdout", 1, NATTEL_OK, NATTEL_SINK_STDOUT},
+        {"", 1, NATTEL_OK, NATTEL_SINK_DRY_RUN},
         {NATTEL_DEFAULT_ENDPOINT, 1, NATTEL_OK, NATTEL_SINK_DRY_RUN},
         {"ftp://x", 0, NATTEL_EINVAL, NATTEL_SINK_NONE},
         {"STDOUT", 0, NATTEL_EINVAL, NATTEL_SINK_NONE},
@@ -239,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_path_fallbacks),
         cmocka_unit_test(test_truthy),
         cmocka_unit_test(test_session_id),
+        cmocka_unit_test(test_session_id_is_uuid4),
         cmocka_unit_test(test_sink),
         cmocka_unit_test(test_error_class),
     };

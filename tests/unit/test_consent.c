@@ -222,7 +222,7 @@ static void test_read_oddities(void **state)
         fputc('\n', fp);
     fclose(fp);
     nattel_consent_file_read(path, &f);
-    assert_int_equal(f.state, NEVER);
+    assert_int_equal(f.state, DIS); /* over 1 MiB: never prompted over */
     assert_non_null(strstr(f.note, "larger"));
 }
 
@@ -246,6 +246,116 @@ static void config_with(nattel_config *cfg, const char *file, char **extra)
     assert_int_equal(nattel_config_from_env(cfg, nattel_envp_lookup, env, &err),
                      0);
     cfg->prompt = NATTEL_PROMPT_NEVER;
+}
+
+/* A file of exactly `size` bytes: comment lines, then a decision `value`
+ * under the current prompt_version. */
+static void put_sized(const char *path, size_t size, const char *value)
+{
+    char tail[128];
+    snprintf(tail, sizeof tail,
+             "[telemetry]\nconsent = \"%s\"\nprompt_version = \"%s\"\n", value,
+             NATTEL_PROMPT_VERSION);
+    size_t tlen = strlen(tail);
+    assert_true(size > tlen + 2);
+    char *text = malloc(size);
+    assert_non_null(text);
+    size_t n = 0;
+    while (n + tlen < size) { /* "# xxx...\n" lines of up to 80 bytes */
+        size_t line = size - tlen - n < 80 ? size - tlen - n : 80;
+        text[n] = '#';
+        memset(text + n + 1, 'x', line - 1);
+        text[n + line - 1] = '\n';
+        if (line == 1)
+            text[n] = '\n';
+        n += line;
+    }
+    memcpy(text + n, tail, tlen);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, size, fp), size);
+    fclose(fp);
+    free(text);
+}
+
+/* Issue 8: a file over 8 KiB read as "never asked", and the prompt turned
+ * its "no" into a "yes". Now: whole up to 1 MiB, disabled above. */
+static void test_file_size_rules(void **state)
+{
+    (void)state;
+    char path[1024];
+    path_in(path, sizeof path, "sized.toml");
+    static const struct {
+        size_t size;
+        const char *value;
+        nattel_consent_state want;
+    } cases[] = {
+        {9 * 1024, "disabled", DIS},
+        {9 * 1024, "enabled", EN},
+        {20 * 1024, "disabled", DIS},
+        {20 * 1024, "enabled", EN},
+        {NATTEL__CONSENT_MAX_BYTES, "disabled", DIS},
+        {NATTEL__CONSENT_MAX_BYTES, "enabled", EN},
+        {NATTEL__CONSENT_MAX_BYTES + 1, "disabled", DIS},
+        {NATTEL__CONSENT_MAX_BYTES + 1, "enabled", DIS},
+        {3 * NATTEL__CONSENT_MAX_BYTES, "enabled", DIS},
+    };
+    assert_int_equal(NATTEL__CONSENT_MAX_BYTES, 1024 * 1024);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        put_sized(path, cases[i].size, cases[i].value);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal((size_t)st.st_size, cases[i].size);
+        nattel_consent_file f;
+        nattel_consent_file_read(path, &f);
+        if (f.state != cases[i].want)
+            fail_msg("%zu bytes, %s: read as %s (%s)", cases[i].size,
+                     cases[i].value, nattel_consent_state_name(f.state),
+                     f.note);
+        if (cases[i].size > NATTEL__CONSENT_MAX_BYTES)
+            assert_non_null(strstr(f.note, "larger"));
+        else
+            assert_string_equal(f.consent, cases[i].value);
+        /* and the resolution takes it from the file, never the prompt */
+        char *no_extra[] = {NULL};
+        nattel_config cfg;
+        config_with(&cfg, path, no_extra);
+        nattel_consent_state st2;
+        nattel_consent_source src;
+        assert_int_equal(nattel_consent_resolve(&cfg, &st2, &src, NULL),
+                         NATTEL_OK);
+        assert_int_equal(src, NATTEL_SOURCE_FILE);
+        assert_int_equal(st2, cases[i].want);
+        nattel_config_clear(&cfg);
+    }
+}
+
+/* Valid TOML under 1 MiB that would cost the reader more than its bounds
+ * (a header 200 keys deep over 60,000 keys) reads as disabled, not as
+ * "never asked": a file we cannot afford to read is never prompted over. */
+static void test_costly_file_reads_disabled(void **state)
+{
+    (void)state;
+    char path[1024];
+    path_in(path, sizeof path, "costly.toml");
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("[telemetry]\nconsent = \"enabled\"\nprompt_version = \"1.0\"\n[a",
+          fp);
+    for (int i = 0; i < 200; i++)
+        fputs(".a", fp);
+    fputs("]\n", fp);
+    for (int i = 0; i < 60000; i++)
+        fprintf(fp, "k%d=1\n", i);
+    fclose(fp);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size < NATTEL__CONSENT_MAX_BYTES);
+    nattel_consent_file f;
+    nattel_consent_file_read(path, &f);
+    assert_int_equal(f.state, DIS);
+    assert_int_equal(f.malformed, 0);
+    assert_non_null(strstr(f.note, "reads as disabled"));
 }
 
 static void resolve(const char *file, char **extra, nattel_consent_state want,
@@ -400,12 +510,18 @@ static void test_transports(void **state)
     const char *quiet[] = {"", NATTEL_DEFAULT_ENDPOINT};
     for (int dry = 0; dry <= 1; dry++)
         for (size_t i = 0; i < 2; i++) {
-            sink_config(&cfg, p[1], dry ? "stdout" : quiet[i], dry, 0);
+            sink_config(&cfg, p[1], quiet[i], dry, 0);
             assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
             assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
             nattel_sink_release(&t);
             assert_string_equal(drain(p[0]), "");
         }
+    /* issue 8: "stdout" prints under dry run too, as upstream */
+    sink_config(&cfg, p[1], "stdout", 1, 0);
+    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
+    assert_int_equal(nattel_sink_send(&t, payload, 7, &err), 0);
+    nattel_sink_release(&t);
+    assert_string_equal(drain(p[0]), "{\"a\":1}\n");
 
     sink_config(&cfg, p[1], NATTEL_DEFAULT_ENDPOINT, 0, 1);
     assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), 0);
@@ -416,8 +532,7 @@ static void test_transports(void **state)
     assert_null(strstr(line, "{\"a\""));
 
     sink_config(&cfg, p[1], "gopher://x", 0, 0);
-    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err),
-                     NATTEL_EINVAL);
+    assert_int_equal(nattel_sink_for_config(&cfg, &t, &err), NATTEL_EINVAL);
     nattel_sink_release(&t);
     close(p[0]);
     close(p[1]);
@@ -476,6 +591,8 @@ int main(void)
         cmocka_unit_test(test_write_read),
         cmocka_unit_test(test_write_failures),
         cmocka_unit_test(test_read_oddities),
+        cmocka_unit_test(test_file_size_rules),
+        cmocka_unit_test(test_costly_file_reads_disabled),
         cmocka_unit_test(test_resolution_order),
         cmocka_unit_test(test_consent_set_uses_clock),
         cmocka_unit_test(test_prompt_answers),
