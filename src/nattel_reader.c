@@ -843,6 +843,7 @@ void nattel__reader_release(nattel__reader *r)
         nattel_event_free(r->pool[i]);
     if (r->pool != r->pool_one)
         free(r->pool);
+    free(r->ts);
     if (r->env) {
         /* Its strings and events are the reader's, freed here. */
         r->env->client_ver = r->env->session_id = r->env->schema_ver = NULL;
