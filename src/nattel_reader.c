@@ -476,7 +476,9 @@ typedef struct fast {
 
 static inline void fws(fast *f)
 {
-    while (f->p < f->len && is_ws(f->s[f->p])) {
+    /* Compact JSON is the usual: one comparison says "no whitespace". */
+    while (f->p < f->len && (unsigned char)f->s[f->p] <= ' ' &&
+           is_ws(f->s[f->p])) {
         f->p++;
         f->canon = 0;
     }
@@ -585,9 +587,9 @@ static inline int literal(fast *f, const char *lit, size_t n)
     return 1;
 }
 
-static int fast_value(fast *f, const nattel_field *fd, nattel_event *ev,
-                      size_t i)
+static int fast_value(fast *f, nattel__plan *plan, size_t i, nattel_event *ev)
 {
+    const nattel_field *fd = &plan->type->fields[i];
     const char *s;
     size_t n;
     nattel_value *v = &ev->values[i];
@@ -607,10 +609,14 @@ static int fast_value(fast *f, const nattel_field *fd, nattel_event *ev,
     case NATTEL_KIND_ENUM: {
         if (!plain_string(f, &s, &n))
             return 0;
+        /* Values repeat: the one that matched last time first. */
         const nattel_enum_type *e = fd->enum_type;
-        for (size_t k = 0; k < e->count; k++) {
-            if (name_eq(e->values[k], s, n)) {
-                v->e = k;
+        size_t h = plan->ehint[i] < e->count ? plan->ehint[i] : 0;
+        for (size_t k = 0; k < e->count;
+             k++, h = h + 1 == e->count ? 0 : h + 1) {
+            if (name_eq(e->values[h], s, n)) {
+                v->e = h;
+                plan->ehint[i] = (unsigned char)h;
                 return 1;
             }
         }
@@ -691,20 +697,26 @@ static int plain_name(const char *s, size_t n)
 {
     if (n == 6 && !memcmp(s, "events", 6))
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+    size_t i = nattel__string_run(s, n, 0); /* plain ASCII: the usual */
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80)
+            return 0; /* a control character, a quote or a backslash */
+        size_t k = nattel__utf8_seq((const unsigned char *)s + i, n - i);
+        if (!k)
             return 0;
-    return nattel__utf8_valid_prefix(s, n) == n;
+        i = nattel__string_run(s, n, i + k);
+    }
+    return 1;
 }
 
-static const nattel__plan *plan_for(nattel__reader *r,
-                                    const nattel_event_type *t)
+static nattel__plan *plan_for(nattel__reader *r, const nattel_event_type *t)
 {
     for (unsigned i = 0; i < NATTEL__PLANS; i++)
         if (r->plans[i].type == t)
             return &r->plans[i];
     nattel__plan *p = &r->plans[r->next_plan++ % NATTEL__PLANS];
     p->type = t;
+    memset(p->ehint, 0, sizeof p->ehint);
     p->plain = t->field_count <= 64;
     for (size_t i = 0; p->plain && i < t->field_count; i++) {
         size_t n = strlen(t->fields[i].wire_name);
@@ -716,7 +728,7 @@ static const nattel__plan *plan_for(nattel__reader *r,
 
 /* A parameters object of type t at f->p into ev. `line`: a root object of
  * `validate`, where a key "events" makes the line an envelope. */
-static int fast_event(fast *f, const nattel__plan *plan, nattel_mode mode,
+static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
                       nattel_event *ev, int line)
 {
     const nattel_event_type *t = plan->type;
@@ -744,10 +756,12 @@ static int fast_event(fast *f, const nattel__plan *plan, nattel_mode mode,
             if (i < 0 || (given >> i) & 1)
                 return 0;
             given |= (uint64_t)1 << i;
-            if (!feat(f, ':'))
+            if (f->p < f->len && f->s[f->p] == ':')
+                f->p++;
+            else if (!feat(f, ':'))
                 return 0;
             fws(f);
-            if (!fast_value(f, &t->fields[i], ev, (size_t)i))
+            if (!fast_value(f, plan, (size_t)i, ev))
                 return 0;
             fws(f);
             int c = fpeek(f);

@@ -71,6 +71,7 @@ typedef struct nattel__plan {
     const nattel_event_type *type;
     int plain; /* every wire name is a JSON string as written */
     unsigned char wlen[64];
+    unsigned char ehint[64]; /* per enum field: the value matched last */
 } nattel__plan;
 
 #define NATTEL__PLANS 4
