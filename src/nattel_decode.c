@@ -111,13 +111,13 @@ static size_t push_token_key(vctx *c, unsigned t)
 static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
 {
     const nattel__jtok *tok = &d->toks[t];
-    if (tok->type == JSMN_OBJECT || tok->type == JSMN_ARRAY) {
+    if (tok->type == NATTEL__JOBJECT || tok->type == NATTEL__JARRAY) {
         snprintf(out, size, "%s",
-                 tok->type == JSMN_OBJECT ? "an object" : "an array");
+                 tok->type == NATTEL__JOBJECT ? "an object" : "an array");
         return;
     }
-    size_t start = (size_t)tok->start - (tok->type == JSMN_STRING);
-    size_t n = (size_t)tok->end + (tok->type == JSMN_STRING) - start;
+    size_t start = (size_t)tok->start - (tok->type == NATTEL__JSTRING);
+    size_t n = (size_t)tok->end + (tok->type == NATTEL__JSTRING) - start;
     size_t cut = nattel__utf8_cut(d->src + start, n, 40);
     snprintf(out, size, "%.*s%s", (int)cut, d->src + start,
              cut < n ? "..." : "");
@@ -223,7 +223,7 @@ static void decode_number(vctx *c, nattel_event *ev, const nattel_field *f,
 static void decode_array(vctx *c, nattel_event *ev, size_t i, unsigned t)
 {
     const nattel__jtok *tok = &c->d->toks[t];
-    if (tok->type != JSMN_ARRAY) {
+    if (tok->type != NATTEL__JARRAY) {
         wrong_type(c, t, "an array of strings");
         return;
     }
@@ -280,7 +280,7 @@ static void decode_value(vctx *c, nattel_event *ev, size_t i, unsigned t)
         return;
     case NATTEL_KIND_BOOL: {
         char lead = nattel__json_lead(c->d, t);
-        if (c->d->toks[t].type == JSMN_PRIMITIVE &&
+        if (c->d->toks[t].type == NATTEL__JPRIMITIVE &&
             (lead == 't' || lead == 'f')) {
             ev->values[i].b = lead == 't';
             ev->is_set[i] = 1;
@@ -411,7 +411,7 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
 {
     const nattel__jtok *tok = &c->d->toks[t];
     *out = NULL;
-    if (tok->type != JSMN_OBJECT) {
+    if (tok->type != NATTEL__JOBJECT) {
         wrong_type(c, t, "an object");
         return;
     }
@@ -515,7 +515,7 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
 
 int nattel__json_root_has(const nattel__jdoc *d, const char *key)
 {
-    if (!d->count || d->toks[0].type != JSMN_OBJECT)
+    if (!d->count || d->toks[0].type != NATTEL__JOBJECT)
         return 0;
     unsigned k = 1;
     for (int i = 0; i < d->toks[0].size; i++) {
@@ -618,7 +618,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
     const nattel__jdoc *d = c->d;
     static const char *const item_keys[3] = {"ts", "parameters", "name"};
     unsigned slot[3] = {0, 0, 0};
-    if (d->toks[item].type != JSMN_OBJECT) {
+    if (d->toks[item].type != NATTEL__JOBJECT) {
         wrong_type(c, item, "an object");
         return;
     }
@@ -691,7 +691,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
         } else {
             nattel_event_free(ev);
         }
-    } else if (slot[1] && d->toks[slot[1]].type != JSMN_OBJECT) {
+    } else if (slot[1] && d->toks[slot[1]].type != NATTEL__JOBJECT) {
         size_t old = push_key(c, "parameters", 10);
         wrong_type(c, slot[1], "an object");
         pop(c, old);
@@ -701,7 +701,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
 static void decode_events(vctx *c, env_state *s, unsigned t)
 {
     const nattel__jdoc *d = c->d;
-    if (d->toks[t].type != JSMN_ARRAY) {
+    if (d->toks[t].type != NATTEL__JARRAY) {
         wrong_type(c, t, "an array of events");
         return;
     }
@@ -741,7 +741,7 @@ static void check_versions(vctx *c, env_state *s)
 static void decode_envelope(vctx *c, env_state *s)
 {
     const nattel__jdoc *d = c->d;
-    if (d->toks[0].type != JSMN_OBJECT) {
+    if (d->toks[0].type != NATTEL__JOBJECT) {
         wrong_type(c, 0, "an envelope object");
         return;
     }

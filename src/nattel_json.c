@@ -130,11 +130,11 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
 const char *nattel__json_type_name(const nattel__jdoc *d, unsigned t)
 {
     switch (d->toks[t].type) {
-    case JSMN_OBJECT:
+    case NATTEL__JOBJECT:
         return "object";
-    case JSMN_ARRAY:
+    case NATTEL__JARRAY:
         return "array";
-    case JSMN_STRING:
+    case NATTEL__JSTRING:
         return "string";
     default:
         break;
@@ -480,7 +480,7 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
 {
     const nattel__jtok *tok = &d->toks[t];
     nattel_code rc;
-    if (tok->type == JSMN_STRING) {
+    if (tok->type == NATTEL__JSTRING) {
         nattel_str raw = nattel__json_raw(d, t);
         /* Verified strings can be copied as written, escapes and all. */
         if ((rc = NATTEL__PUT_LIT(b, "\"")) ||
@@ -488,10 +488,10 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
             return rc;
         return NATTEL__PUT_LIT(b, "\"");
     }
-    if (tok->type == JSMN_PRIMITIVE)
+    if (tok->type == NATTEL__JPRIMITIVE)
         return nattel_buf_append(b, d->src + tok->start,
                                  (size_t)(tok->end - tok->start));
-    int is_obj = tok->type == JSMN_OBJECT;
+    int is_obj = tok->type == NATTEL__JOBJECT;
     if ((rc = nattel_buf_append(b, is_obj ? "{" : "[", 1)))
         return rc;
     unsigned c = t + 1;

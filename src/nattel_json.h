@@ -24,9 +24,9 @@ typedef enum nattel__jtype {
     NATTEL__JPRIMITIVE = 8
 } nattel__jtype;
 
-/* The token kinds under the names the tree has had since it came from a
- * tokenizer (jsmn) that is no longer used; the schema loader and the
- * tests of the tree still say them. */
+/* The kinds under their old names, from the tokenizer (jsmn) the tree
+ * was first built with: the schema loader and the tree's regression
+ * tests (tests/unit/test_json.c, unchanged) still spell them so. */
 #define JSMN_UNDEFINED NATTEL__JUNDEFINED
 #define JSMN_OBJECT NATTEL__JOBJECT
 #define JSMN_ARRAY NATTEL__JARRAY
@@ -69,7 +69,7 @@ void nattel__json_release(nattel__jdoc *doc);
 
 static inline int nattel__json_is_string(const nattel__jdoc *d, unsigned t)
 {
-    return d->toks[t].type == JSMN_STRING;
+    return d->toks[t].type == NATTEL__JSTRING;
 }
 
 /* Raw string content (between the quotes, escapes not decoded). */
@@ -114,7 +114,7 @@ static inline char nattel__json_lead(const nattel__jdoc *d, unsigned t)
 static inline int nattel__json_is_number(const nattel__jdoc *d, unsigned t)
 {
     char c = nattel__json_lead(d, t);
-    return d->toks[t].type == JSMN_PRIMITIVE &&
+    return d->toks[t].type == NATTEL__JPRIMITIVE &&
            (c == '-' || (c >= '0' && c <= '9'));
 }
 
