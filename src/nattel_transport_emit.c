@@ -7,32 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-nattel_code nattel_error_class_check(const char *s, nattel_error *err)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0)
-        return nattel__fail(err, NATTEL_EINVAL, "errorClass: empty");
-    if (n > NATTEL_ERROR_CLASS_MAX)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "errorClass: %zu characters, at most %d allowed", n,
-                            NATTEL_ERROR_CLASS_MAX);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int alpha =
-            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        int ok = alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '.'));
-        /* The value itself is not echoed: it may be the very message or
-         * path that must not travel. */
-        if (!ok)
-            return nattel__fail(err, NATTEL_EINVAL,
-                                "errorClass: character %zu is not allowed (an "
-                                "identifier such as ValueError or "
-                                "json.JSONDecodeError is expected)",
-                                i + 1);
-    }
-    return NATTEL_OK;
-}
-
 static nattel_code deliver(const nattel_config *cfg, nattel_event *ev,
                            const char *client_ver, nattel_error *err)
 {

@@ -278,10 +278,24 @@ void nattel_sink_release(nattel_sink *t);
 
 #define NATTEL_ERROR_CLASS_MAX 128
 
-/* NATTEL_EINVAL unless `s` looks like an identifier: [A-Za-z_][A-Za-z0-9_.]*
- * and at most NATTEL_ERROR_CLASS_MAX bytes. Anything else could carry a
- * message or a path off the machine. */
+/* NATTEL_EINVAL unless `s` is an identifier as Python 3 allows it in a
+ * (qualified) class name: names separated by single dots, each starting
+ * with a letter or '_' and going on with letters, digits and '_'; at most
+ * NATTEL_ERROR_CLASS_MAX bytes of valid UTF-8. Letters are the ASCII ones
+ * and every code point from U+0080 up that is not in a list of control,
+ * space, punctuation, symbol, private-use and emoji ranges (a practical
+ * stand-in for Unicode's XID_Start; combining marks may only follow a
+ * letter): `Ошибка`, `ÉrrorÇlass` and `模块.错误` pass; a space, a slash, a
+ * colon or a quote never does, so nothing shaped like a message or a path
+ * leaves the machine. The message says which byte, never the value. */
 nattel_code nattel_error_class_check(const char *s, nattel_error *err);
+
+/* The errorClass to send: `s` when it is an identifier (or NULL), else
+ * "undefined" -- the event is kept, the text is not (DESIGN.md section 2)
+ * -- with a debug line saying why (not the value) on cfg's log; a NULL
+ * cfg reads NATTEL_DEBUG from the environment. */
+const char *nattel_error_class_sanitize(const nattel_config *cfg,
+                                        const char *s);
 
 /*
  * Resolves consent (prompting as cfg allows) and, when enabled, puts `ev`

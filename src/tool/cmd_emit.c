@@ -25,8 +25,8 @@ static const char usage_text[] =
     "  --subcommand X      a registered subcommand (default \"undefined\")\n"
     "  --duration-ms N     run time in ms, -1 when unknown (default -1)\n"
     "  --exit-code N       the host's exit code (default -1)\n"
-    "  --error-class E     an exception class name, e.g. ValueError; must\n"
-    "                      match [A-Za-z_][A-Za-z0-9_.]*, at most 128 chars\n"
+    "  --error-class E     an exception class name, e.g. ValueError; one that\n"
+    "                      is not an identifier is sent as \"undefined\"\n"
     "  --python-version V  (default \"undefined\": no Python)\n"
     "  --client-version V  the host's version, sent as clientVer\n"
     "                      (default \"unknown\")\n"
@@ -120,9 +120,8 @@ static nattel_event *build(emit_args *a)
 {
     nattel_error err;
     nattel_event *ev = NULL;
+    a->cmd.error_class = nattel_error_class_sanitize(NULL, a->cmd.error_class);
     if (nattel_task_status_parse(a->status, &a->cmd.task_status, &err) ||
-        (a->cmd.error_class &&
-         nattel_error_class_check(a->cmd.error_class, &err)) ||
         nattel_cli_command_event(&a->cmd, &ev, &err)) {
         nattel__tool_error("emit", "%s", err.message);
         return NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: nattel validate [--schema FILE]... [--event NAME] [--model]\n"
@@ -25,8 +26,9 @@ static const char usage[] =
     "  --model          the upstream model's rules: defaults fill missing\n"
     "                   fields, snake_case names accepted (default: wire)\n"
     "  --canonical      print each valid document's canonical wire JSON\n"
-    "  --max-line BYTES longest line read (default 1048576); longer lines\n"
-    "                   are refused, not read into memory\n"
+    "  --max-line BYTES longest line read (default 1048576); a longer line\n"
+    "                   is reported as soon as that much of it is in, then\n"
+    "                   skipped, never held in memory\n"
     "  -h, --help       this help\n"
     "\n"
     "Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.\n";
@@ -99,8 +101,18 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
+static void overlong(const vopts *o, vstats *st, const char *src,
+                     unsigned long lineno)
+{
+    fprintf(stderr, "%s:%lu: $: line longer than %zu bytes (see --max-line)\n",
+            src, lineno, o->max_line);
+    st->invalid++;
+}
+
 /* Splits a stream into lines of at most max_line bytes; a longer line is
- * reported and skipped without being held in memory. */
+ * reported as soon as its first max_line + 1 bytes are in (a stream with
+ * no newline must not look hung), then skipped up to its end without being
+ * held in memory. read(2), not fread: it returns what a pipe has now. */
 static void validate_stream(const vopts *o, vstats *st, FILE *f,
                             const char *src)
 {
@@ -110,23 +122,37 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f,
     nattel_problems p;
     nattel_problems_init(&p);
     unsigned long lineno = 1;
-    int overlong = 0;
-    size_t n;
+    int skipping = 0; /* inside a line already reported as too long */
+    int failed = 0;
+    int fd = fileno(f);
     if (!chunk) {
         nattel__tool_error("validate", "out of memory");
         st->io_error = 1;
         return;
     }
-    while ((n = fread(chunk, 1, cap, f)) > 0) {
-        size_t i = 0;
+    for (;;) {
+        ssize_t r = read(fd, chunk, cap);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            nattel__tool_error("validate", "cannot read '%s': %s", src,
+                               strerror(errno));
+            st->io_error = failed = 1;
+            break;
+        }
+        if (r == 0)
+            break;
+        size_t n = (size_t)r, i = 0;
         while (i < n) {
             char *nl = memchr(chunk + i, '\n', n - i);
             size_t seg = nl ? (size_t)(nl - (chunk + i)) : n - i;
-            if (!overlong) {
-                if (line.len + seg > o->max_line) {
-                    overlong = 1;
-                    nattel_buf_reset(&line);
-                } else if (line.len == 0 && nl) {
+            if (!skipping && line.len + seg > o->max_line) {
+                overlong(o, st, src, lineno);
+                skipping = 1;
+                nattel_buf_reset(&line);
+            }
+            if (!skipping) {
+                if (line.len == 0 && nl) {
                     /* Whole line inside the chunk: no copy. */
                     if (!blank(chunk + i, seg))
                         validate_line(o, st, src, lineno, chunk + i, seg, &out,
@@ -134,8 +160,11 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f,
                     i += seg + 1;
                     lineno++;
                     continue;
-                } else if (nattel_buf_append(&line, chunk + i, seg)) {
-                    overlong = 1;
+                }
+                if (nattel_buf_append(&line, chunk + i, seg)) {
+                    nattel__tool_error("validate", "out of memory");
+                    st->io_error = 1;
+                    skipping = 1;
                     nattel_buf_reset(&line);
                 }
             }
@@ -143,33 +172,16 @@ static void validate_stream(const vopts *o, vstats *st, FILE *f,
             if (!nl)
                 break;
             i++;
-            if (overlong) {
-                fprintf(
-                    stderr,
-                    "%s:%lu: $: line longer than %zu bytes (see --max-line)\n",
-                    src, lineno, o->max_line);
-                st->invalid++;
-                overlong = 0;
-            } else if (!blank(line.data ? line.data : "", line.len)) {
+            if (!skipping && !blank(line.data ? line.data : "", line.len))
                 validate_line(o, st, src, lineno, line.data, line.len, &out,
                               &p);
-            }
+            skipping = 0;
             nattel_buf_reset(&line);
             lineno++;
         }
     }
-    if (ferror(f)) {
-        nattel__tool_error("validate", "cannot read '%s': %s", src,
-                           strerror(errno));
-        st->io_error = 1;
-    } else if (overlong) {
-        fprintf(stderr,
-                "%s:%lu: $: line longer than %zu bytes (see --max-line)\n", src,
-                lineno, o->max_line);
-        st->invalid++;
-    } else if (line.len && !blank(line.data, line.len)) {
+    if (!failed && !skipping && line.len && !blank(line.data, line.len))
         validate_line(o, st, src, lineno, line.data, line.len, &out, &p);
-    }
     free(chunk);
     nattel_buf_free(&line);
     nattel_buf_free(&out);

@@ -3,7 +3,8 @@
 stderr that validates against reference/envelope.schema.json and, for its
 event, reference/nat_cli_command.schema.json (jsonschema Draft7Validator,
 an independent validator). Consent gates it; the empty endpoint, dry run
-and the http(s) placeholder print nothing; bad input exits 1 or 2 with one
+(but for the stdout endpoint) and the http(s) placeholder print nothing;
+bad input exits 1 or 2 with one
 line. Env: NATTEL_BIN, NATTEL_REFERENCE_DIR, NATTEL_TEST_TMP. Exit 77 when
 jsonschema or the reference folder is missing."""
 import json
@@ -139,11 +140,9 @@ def main():
               and p.stderr.count("\n") == 1, f"http debug line: {p.stderr!r}")
 
         # invalid values: exit 1; usage: exit 2; one line, value not echoed
+        # (an errorClass that is not an identifier is sent as "undefined", exit 0:
+        # test_compat_emit.py)
         bad = [
-            (["--command", "run", "--status", "success", "--error-class",
-              "FileNotFoundError: /home/alice/secret.txt"], 1),
-            (["--command", "run", "--status", "success", "--error-class", "E" * 129], 1),
-            (["--command", "run", "--status", "success", "--error-class", "9Lives"], 1),
             (["--command", "run", "--status", "done"], 1),
             (["--command", "run", "--status", "success", "--duration-ms", "-2"], 1),
             (["--status", "success"], 2),

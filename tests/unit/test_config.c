@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void load(nattel_config *cfg, char **envp)
 {
@@ -264,17 +265,74 @@ static void test_sink(void **state)
 static void test_error_class(void **state)
 {
     (void)state;
-    const char *good[] = {"ValueError", "_x", "json.JSONDecodeError", "a1.b_2",
-                          "x."};
+    /* Python identifiers, Unicode letters included (issue 8) */
+    const char *good[] = {"ValueError",
+                          "_x",
+                          "json.JSONDecodeError",
+                          "a1.b_2",
+                          "Ошибка",
+                          "ÉrrorÇlass",
+                          "模块.错误",
+                          "Δ.λ_1",
+                          "e\xcc\x81x", /* e + U+0301 */
+                          "ñ",
+                          "ªº",
+                          "ｆｕｌｌ", /* fullwidth */
+                          "_0",
+                          "a.b.c.d",
+                          "𝔘𝔫𝔦", /* U+1D518.. */
+                          "Ωmega9",
+                          "x_\xe3\x80\x85"}; /* U+3005 */
     const char *bad[] = {
-        "",        "1Error", ".x",  "No such file", "/etc/passwd",
-        "Err:msg", "Ünï",    "a-b", "a\nb"};
+        "",
+        "1Error",
+        ".x",
+        "x.",
+        "a..b",
+        "No such file",
+        "/etc/passwd",
+        "Err:msg",
+        "a-b",
+        "a\nb",
+        "Ошибка!",
+        "«E»",
+        "a\xc2\xa0"
+        "b", /* NBSP */
+        "a\xe2\x80\x8b"
+        "b", /* ZERO WIDTH SPACE */
+        "a\xe2\x80\xa8"
+        "b", /* LINE SEPARATOR */
+        "a\xe3\x80\x80"
+        "b", /* IDEOGRAPHIC SPACE */
+        "a\xef\xbc\x8f"
+        "b", /* FULLWIDTH SOLIDUS */
+        "a\xef\xbc\x9a"
+        "b",                /* FULLWIDTH COLON */
+        "a\xe3\x80\x82",    /* IDEOGRAPHIC FULL STOP */
+        "\xcc\x81x",        /* a combining mark first */
+        "x.\xcc\x81",       /* ... of a segment */
+        "\xf0\x9f\x98\x80", /* U+1F600 */
+        "a\xee\x80\x80",    /* private use U+E000 */
+        "a\xef\xbf\xbd",    /* U+FFFD */
+        "a\xc2\x85",        /* NEL, a C1 control */
+        "a\xd7\x80"
+        "b",             /* U+05C0 HEBREW PUNCTUATION PASEQ */
+        "Err\xff",       /* invalid UTF-8 */
+        "Err\xc3",       /* truncated */
+        "\xc0\xae",      /* overlong '.' */
+        "a\xed\xa0\x80", /* a surrogate */
+        "a\xc3\x97"
+        "b", /* U+00D7 MULTIPLICATION SIGN */
+    };
     nattel_error err;
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-        assert_int_equal(nattel_error_class_check(good[i], &err), NATTEL_OK);
+        if (nattel_error_class_check(good[i], &err))
+            fail_msg("good[%zu] refused: %s", i, err.message);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        assert_int_equal(nattel_error_class_check(bad[i], &err), NATTEL_EINVAL);
+        if (nattel_error_class_check(bad[i], &err) != NATTEL_EINVAL)
+            fail_msg("bad[%zu] accepted", i);
         assert_null(strstr(err.message, "passwd")); /* value not echoed */
+        assert_null(strstr(err.message, "No such"));
     }
     char longest[130];
     memset(longest, 'E', 128);
@@ -283,6 +341,52 @@ static void test_error_class(void **state)
     longest[128] = 'E';
     longest[129] = '\0';
     assert_int_equal(nattel_error_class_check(longest, &err), NATTEL_EINVAL);
+    /* the bound is in bytes: 64 two-byte letters fit, 65 do not */
+    char cyr[140] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(cyr, "\xd0\x96");
+    assert_int_equal(nattel_error_class_check(cyr, &err), NATTEL_OK);
+    strcat(cyr, "\xd0\x96");
+    assert_int_equal(nattel_error_class_check(cyr, &err), NATTEL_EINVAL);
+}
+
+/* Issue 8: a value that is not an identifier is sent as "undefined" (the
+ * event kept), with a debug line saying why, never the value. */
+static void test_error_class_sanitize(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    nattel_config cfg = {0};
+    cfg.debug = 1;
+    cfg.log_fd = p[1];
+    assert_string_equal(nattel_error_class_sanitize(&cfg, "ValueError"),
+                        "ValueError");
+    assert_string_equal(nattel_error_class_sanitize(&cfg, "Ошибка"), "Ошибка");
+    assert_null(nattel_error_class_sanitize(&cfg, NULL));
+    const char *s = "bad value /etc/passwd";
+    assert_ptr_not_equal(nattel_error_class_sanitize(&cfg, s), s);
+    assert_string_equal(nattel_error_class_sanitize(&cfg, s), "undefined");
+    assert_string_equal(nattel_error_class_sanitize(&cfg, "Err\xff"),
+                        "undefined");
+    close(p[1]);
+    char log[4096];
+    ssize_t n = read(p[0], log, sizeof log - 1);
+    close(p[0]);
+    assert_true(n > 0);
+    log[n] = '\0';
+    /* three lines for the three replaced values, none for the kept ones */
+    int lines = 0;
+    for (char *c = log; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 3);
+    assert_non_null(strstr(log, "errorClass"));
+    assert_non_null(strstr(log, "\"undefined\""));
+    assert_null(strstr(log, "passwd"));
+    assert_null(strstr(log, "bad value"));
+    /* without debug: the same answer, no line */
+    cfg.debug = 0;
+    assert_string_equal(nattel_error_class_sanitize(&cfg, s), "undefined");
 }
 
 int main(void)
@@ -298,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_session_id_is_uuid4),
         cmocka_unit_test(test_sink),
         cmocka_unit_test(test_error_class),
+        cmocka_unit_test(test_error_class_sanitize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

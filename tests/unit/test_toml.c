@@ -11,6 +11,7 @@
 #include "nattel_toml.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int parses(const char *src, size_t len)
@@ -192,12 +193,107 @@ static void test_error_position(void **state)
     assert_non_null(strstr(err.message, "line 4, column 5"));
 }
 
+/* Issue 8 (consent files up to 1 MiB): keys are found through an index,
+ * so the rules must hold as before at a size where a scan per key would
+ * be quadratic: every key of a big table kept and found, a duplicate at
+ * the end still caught, array-of-tables elements each with a clean slate. */
+static char *big_doc(size_t keys, const char *tail, size_t *len)
+{
+    size_t cap = keys * 24 + strlen(tail) + 64, n = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    n += (size_t)snprintf(s + n, cap - n, "[big]\n");
+    for (size_t i = 0; i < keys; i++)
+        n += (size_t)snprintf(s + n, cap - n, "k%zu = \"v%zu\"\n", i, i);
+    n += (size_t)snprintf(s + n, cap - n, "%s", tail);
+    *len = n;
+    return s;
+}
+
+static void test_many_keys(void **state)
+{
+    (void)state;
+    size_t len;
+    char *src = big_doc(60000, "[telemetry]\nconsent = \"disabled\"\n", &len);
+    assert_true(len > 512 * 1024);
+    nattel__toml *doc;
+    nattel_error err;
+    assert_int_equal(nattel__toml_parse(src, len, &doc, &err), NATTEL_OK);
+    const nattel__toml_value *big =
+        nattel__toml_get(nattel__toml_root(doc), "big");
+    assert_non_null(big);
+    size_t count = 0;
+    for (const nattel__toml_value *v = big->first; v; v = v->next)
+        count++;
+    assert_int_equal(count, 60000);
+    assert_string_equal(str_of(nattel__toml_get(big, "k59999")), "v59999");
+    assert_string_equal(
+        str_of(nattel__toml_get(
+            nattel__toml_get(nattel__toml_root(doc), "telemetry"), "consent")),
+        "disabled");
+    nattel__toml_free(doc);
+    free(src);
+
+    /* the first key again, at the very end: a duplicate */
+    src = big_doc(60000, "k0 = 1\n", &len);
+    assert_int_equal(nattel__toml_parse(src, len, &doc, &err), NATTEL_EPARSE);
+    assert_non_null(strstr(err.message, "duplicate key"));
+    assert_non_null(strstr(err.message, "line 60002"));
+    free(src);
+    /* [big] opened again at the end */
+    src = big_doc(60000, "[big]\n", &len);
+    assert_int_equal(nattel__toml_parse(src, len, &doc, &err), NATTEL_EPARSE);
+    assert_non_null(strstr(err.message, "defined twice"));
+    free(src);
+}
+
+static void test_array_of_tables_resets(void **state)
+{
+    (void)state;
+    /* each [[a]] element may define the same subtable and keys again */
+    char *s = malloc(40000 * 40);
+    assert_non_null(s);
+    size_t n = 0;
+    for (int i = 0; i < 40000; i++)
+        n += (size_t)sprintf(s + n, "[[a]]\nb.c = %d\n[a.d]\ne = 1\n", i);
+    assert_true(parses(s, n));
+    /* but not twice within one element */
+    n += (size_t)sprintf(s + n, "[a.d]\n");
+    assert_false(parses(s, n));
+    free(s);
+}
+
+/* A valid document that would cost depth x keys (a header 200 keys deep
+ * over 60,000 keys) is refused as over the limits, not read for long. */
+static void test_costly_document_limited(void **state)
+{
+    (void)state;
+    char *s = malloc(1 << 20);
+    assert_non_null(s);
+    size_t n = (size_t)sprintf(s, "[a");
+    for (int i = 0; i < 200; i++)
+        n += (size_t)sprintf(s + n, ".a");
+    n += (size_t)sprintf(s + n, "]\n");
+    for (int i = 0; i < 60000; i++)
+        n += (size_t)sprintf(s + n, "k%d=1\n", i);
+    nattel__toml *doc;
+    nattel_error err;
+    assert_int_equal(nattel__toml_parse(s, n, &doc, &err), NATTEL_ELIMIT);
+    assert_null(doc);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepts),        cmocka_unit_test(test_refuses),
-        cmocka_unit_test(test_depth_limit),    cmocka_unit_test(test_values),
+        cmocka_unit_test(test_accepts),
+        cmocka_unit_test(test_refuses),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_values),
         cmocka_unit_test(test_error_position),
+        cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_array_of_tables_resets),
+        cmocka_unit_test(test_costly_document_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
