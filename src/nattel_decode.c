@@ -505,6 +505,7 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
     nattel__reader r;
     const nattel_event *ev = NULL;
     nattel__reader_init(&r, NULL);
+    r.one_shot = 1;
     nattel_code rc = nattel__reader_event(&r, type, mode, json, len,
                                           out ? &ev : NULL, problems);
     if (!rc && out && !(*out = nattel__reader_take_event(&r)))
@@ -842,6 +843,7 @@ nattel_code nattel_envelope_from_json(const nattel_registry *reg,
     nattel__reader r;
     const nattel_envelope *env = NULL;
     nattel__reader_init(&r, reg);
+    r.one_shot = 1;
     nattel_code rc = nattel__reader_envelope(&r, mode, json, len,
                                              out ? &env : NULL, problems);
     if (!rc && out && !(*out = nattel__reader_take_envelope(&r)))

@@ -711,6 +711,15 @@ static int plain_name(const char *s, size_t n)
 
 static nattel__plan *plan_for(nattel__reader *r, const nattel_event_type *t)
 {
+    if (r->one_shot) {
+        /* One document: matching keys by scanning them costs less than
+         * measuring every name first. */
+        nattel__plan *p = &r->plans[0];
+        p->type = t;
+        p->plain = 0;
+        p->ehint[0] = 0;
+        return p;
+    }
     for (unsigned i = 0; i < NATTEL__PLANS; i++)
         if (r->plans[i].type == t)
             return &r->plans[i];
@@ -743,9 +752,9 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
         for (size_t k = 0;; k++) {
             const char *key;
             size_t kn;
-            int i = k < fc ? (int)k : 0;
-            if (!plan->plain ||
-                !key_is(f, t->fields[i].wire_name, plan->wlen[i])) {
+            int i = (int)k;
+            if (!plan->plain || k >= fc ||
+                !key_is(f, t->fields[k].wire_name, plan->wlen[k])) {
                 f->canon = 0;
                 if (!plain_string(f, &key, &kn))
                     return 0;
@@ -838,8 +847,7 @@ void nattel__reader_init(nattel__reader *r, const nattel_registry *reg)
     r->reg = reg;
     if (reg && reg->count)
         r->guess = reg->types[0];
-    for (size_t i = 0; i < 5; i++)
-        nattel_buf_init(&r->strs[i]);
+    /* All-zero buffers are empty ones (NATTEL_BUF_INIT). */
 }
 
 static void clear_slow(nattel__reader *r)
@@ -868,8 +876,12 @@ void nattel__reader_release(nattel__reader *r)
         nattel_envelope_free(r->env);
     }
     for (size_t i = 0; i < 5; i++)
-        nattel_buf_free(&r->strs[i]);
-    memset(r, 0, sizeof *r);
+        if (r->strs[i].data)
+            nattel_buf_free(&r->strs[i]);
+    r->pool = NULL;
+    r->pool_cap = 0;
+    r->ts = NULL;
+    r->env = NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1139,7 +1151,10 @@ static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
 {
     fast f = {json, len, 0, 1};
     r->canon = 0;
-    if (r->path == 1 || len > NATTEL_JSON_MAX_BYTES)
+    /* Past 2 bytes a value, the token tree could meet its count limit:
+     * such documents go where that limit is applied, so that verdicts
+     * stay the same. */
+    if (r->path == 1 || len > 2 * (size_t)NATTEL__JSON_MAX_TOKENS - 1)
         return 0;
     if (as == AS_LINE) {
         /* The first key tells an envelope from parameters. */

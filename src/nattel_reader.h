@@ -96,8 +96,9 @@ typedef struct nattel__reader {
     /* Results of the reporting path, freed on the next decode. */
     nattel_event *slow_ev;
     nattel_envelope *slow_env;
-    int fast;  /* whether the last result came from the fast path */
-    int canon; /* ... and is, byte for byte, its own canonical form */
+    int one_shot; /* set by the caller: one document, then released */
+    int fast;     /* whether the last result came from the fast path */
+    int canon;    /* ... and is, byte for byte, its own canonical form */
     unsigned char env_klen[30], env_vlen[30]; /* envelope keys, values */
 } nattel__reader;
 
