@@ -645,17 +645,36 @@ static int fast_value(fast *f, nattel__plan *plan, size_t i, nattel_event *ev)
     }
 }
 
-/* Empties an event for reuse: its arena, not its type. */
+/* Empties an event for reuse: its arena, not its type. Overflow chunks
+ * are kept, as one (emptied) chunk at the arena's head, so that documents
+ * with long strings stop allocating once the arena has grown to them. */
 static void event_recycle(nattel_event *ev)
 {
+    size_t room = 0, chunks = 0;
     nattel__chunk *c = ev->chunks;
-    while (c && c != ev->inline_chunk) {
+    for (; c && c != ev->inline_chunk; c = c->next) {
+        room += c->cap;
+        chunks++;
+    }
+    ev->inline_chunk->used = 0;
+    if (chunks <= 1) {
+        ev->chunks->used = 0; /* the one overflow chunk, or the inline one */
+        return;
+    }
+    c = ev->chunks;
+    while (c != ev->inline_chunk) {
         nattel__chunk *next = c->next;
         free(c);
         c = next;
     }
+    nattel__chunk *one = malloc(sizeof *one + room);
     ev->chunks = ev->inline_chunk;
-    ev->inline_chunk->used = 0;
+    if (one) {
+        one->cap = room;
+        one->used = 0;
+        one->next = ev->inline_chunk;
+        ev->chunks = one;
+    }
 }
 
 /* Whether a[0..n) equals b[0..n); both readable that far. */

@@ -30,6 +30,32 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Counting allocations: the program's malloc family wraps glibc's, so a
+ * test can see whether a decode allocates. Not under a sanitizer, which
+ * brings its own allocator. */
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#define COUNTS_ALLOCATIONS 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+static size_t allocations;
+void *malloc(size_t n)
+{
+    allocations++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t size)
+{
+    allocations++;
+    return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t n)
+{
+    allocations++;
+    return __libc_realloc(p, n);
+}
+#endif
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -506,6 +532,66 @@ static void test_canonical_as_written(void **state)
     nattel__reader_release(&rd);
 }
 
+/* Steady state: once the reader's objects are warm, decoding allocates
+ * nothing, whatever mix of envelopes and events comes. */
+static void test_no_allocation_in_steady_state(void **state)
+{
+    (void)state;
+#ifndef COUNTS_ALLOCATIONS
+    print_message("allocations are not counted in this build: skipped\n");
+    skip();
+#else
+    rng r = {42};
+    nattel_registry *reg = nattel_registry_new();
+    nattel__reader rd;
+    nattel__reader_init(&rd, reg);
+    char *docs[64];
+    size_t lens[64];
+    for (int i = 0; i < 64; i++) {
+        sbuf b = {0};
+        spaced = i & 1;
+        if (i % 3 == 0)
+            gen_envelope(&r, &b, 0);
+        else
+            gen_params(&r, &b, 0);
+        if (i == 5) { /* a long string: past the event's inline arena */
+            b.n = 0;
+            sb_str(&b, "{\"nemoSource\":\"agent_toolkit\",\"command\":\"");
+            for (int k = 0; k < 100; k++)
+                sb_str(&b, "0123456789");
+            sb_str(&b, "\",\"subcommand\":\"u\",\"taskStatus\":\"success\","
+                       "\"durationMs\":1,\"exitCode\":0,\"errorClass\":\"u\","
+                       "\"pythonVersion\":\"3\"}");
+        }
+        docs[i] = b.p;
+        lens[i] = b.n;
+    }
+    size_t fast = 0, before = 0;
+    for (int round = 0; round < 3; round++) {
+        if (round == 1)
+            before = allocations; /* round 0 warmed the reader up */
+        for (int i = 0; i < 64; i++) {
+            const nattel_event *ev;
+            const nattel_envelope *env;
+            nattel_code rc = nattel__reader_line(&rd, &nattel_cli_command_type,
+                                                 NATTEL_MODE_WIRE, docs[i],
+                                                 lens[i], &ev, &env, NULL);
+            if (rc)
+                fail_msg("document %d refused: %s", i, docs[i]);
+            fast += (size_t)rd.fast;
+        }
+    }
+    size_t during = allocations - before;
+    assert_int_equal(fast, 3 * 64); /* all by the fast path */
+    if (during)
+        fail_msg("%zu allocations in 128 warm decodes", during);
+    for (int i = 0; i < 64; i++)
+        free(docs[i]);
+    nattel__reader_release(&rd);
+    nattel_registry_free(reg);
+#endif
+}
+
 /* ---------------------------------------------------------------- */
 /* Duplicate keys                                                    */
 /* ---------------------------------------------------------------- */
@@ -690,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_verdicts_never_differ),
         cmocka_unit_test(test_reuse_between_documents),
         cmocka_unit_test(test_canonical_as_written),
+        cmocka_unit_test(test_no_allocation_in_steady_state),
         cmocka_unit_test(test_duplicate_keys_linear),
         cmocka_unit_test(test_numbers_in_every_locale),
         cmocka_unit_test(test_line_dispatch),
