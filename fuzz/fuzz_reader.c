@@ -14,6 +14,7 @@ typedef struct outcome {
     nattel_buf problems;
     nattel_buf canonical;
     int canon;
+    int tidy;
 } outcome;
 
 static nattel_registry *reg;
@@ -30,6 +31,7 @@ static void run(int path, nattel_mode mode, const char *doc, size_t n,
     o->rc = nattel__reader_line(&rd, &nattel_cli_command_type, mode, doc, n,
                                 &ev, &env, &p);
     o->canon = rd.canon;
+    o->tidy = rd.tidy;
     fuzz_check_problems(o->rc == NATTEL_EINVAL && path == 2 ? NATTEL_OK : o->rc,
                         &p);
     for (size_t i = 0; i < p.count; i++) {
@@ -79,6 +81,16 @@ static void one_mode(const char *doc, size_t n, nattel_mode mode)
         FUZZ_CHECK(!strcmp(text(&fast.canonical), text(&slow.canonical)),
                    "fast path values differ:\n%s\n%s", text(&fast.canonical),
                    text(&slow.canonical));
+        if (fast.tidy) {
+            char *t = malloc(n ? n : 1);
+            FUZZ_CHECK(t != NULL, "out of memory");
+            size_t m = nattel__reader_tidy(doc, n, t);
+            FUZZ_CHECK(
+                fast.canonical.len == m && !memcmp(fast.canonical.data, t, m),
+                "called canonical but for whitespace, but written as\n%s",
+                text(&fast.canonical));
+            free(t);
+        }
         if (fast.canon)
             FUZZ_CHECK(fast.canonical.len == n &&
                            !memcmp(fast.canonical.data, doc, n),

@@ -472,6 +472,7 @@ typedef struct fast {
     /* Still byte for byte what the writer would write: no whitespace,
      * keys in wire order, every field given, values as written. */
     int canon;
+    int tidy; /* the same, whitespace aside */
 } fast;
 
 static inline void fws(fast *f)
@@ -573,7 +574,7 @@ static inline int plain_int(fast *f, int64_t *out)
     if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
         return 0;
     if (neg && v == 0)
-        f->canon = 0; /* written as 0 */
+        f->canon = f->tidy = 0; /* written as 0 */
     *out = neg ? -(int64_t)v : (int64_t)v;
     f->p = i;
     return 1;
@@ -774,7 +775,7 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
             int i = (int)k;
             if (!plan->plain || k >= fc ||
                 !key_is(f, t->fields[k].wire_name, plan->wlen[k])) {
-                f->canon = 0;
+                f->canon = f->tidy = 0;
                 if (!plain_string(f, &key, &kn))
                     return 0;
                 if (line && kn == 6 && !memcmp(key, "events", 6))
@@ -813,7 +814,7 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
                 : NATTEL_FIELD_HAS_DEFAULT | NATTEL_FIELD_WIRE_OPTIONAL;
         if (!(fd->flags & needs))
             return 0; /* required */
-        f->canon = 0;
+        f->canon = f->tidy = 0;
         ev->is_set[i] = (fd->flags & NATTEL_FIELD_HAS_DEFAULT) != 0;
         if (ev->is_set[i])
             ev->values[i] = fd->default_value;
@@ -968,7 +969,7 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
         if ((given & which) || !feat(f, ':'))
             return 0;
         if (which != given + 1)
-            f->canon = 0; /* not ts, parameters, name */
+            f->canon = f->tidy = 0; /* not ts, parameters, name */
         given |= which;
         fws(f);
         if (which == 1) {
@@ -1110,7 +1111,7 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
         int i = (int)k;
         if (k >= NATTEL__ENV_KEYS ||
             !key_is(f, nattel__env_keys[k].key, r->env_klen[k])) {
-            f->canon = 0;
+            f->canon = f->tidy = 0;
             if (!plain_string(f, &key, &kn))
                 return 0;
             i = env_key(key, kn, k);
@@ -1168,8 +1169,8 @@ enum { AS_EVENT = 1, AS_ENVELOPE = 2, AS_LINE = 3 };
 static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
                     nattel_mode mode, const char *json, size_t len, int *is_env)
 {
-    fast f = {json, len, 0, 1};
-    r->canon = 0;
+    fast f = {json, len, 0, 1, 1};
+    r->canon = r->tidy = 0;
     /* Past 2 bytes a value, the token tree could meet its count limit:
      * such documents go where that limit is applied, so that verdicts
      * stay the same. */
@@ -1197,6 +1198,7 @@ static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
              at_end(&f);
     }
     r->canon = ok && f.canon;
+    r->tidy = ok && f.tidy;
     return ok;
 }
 
@@ -1267,6 +1269,23 @@ nattel_code nattel__reader_line(nattel__reader *r,
                                 nattel_problems *problems)
 {
     return decode(r, AS_LINE, type, mode, json, len, ev, env, problems);
+}
+
+size_t nattel__reader_tidy(const char *s, size_t n, char *out)
+{
+    /* The fast path took the document: its strings hold no escapes, so
+     * every '"' opens or closes one. */
+    size_t o = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '"')
+            in_string = !in_string;
+        else if (!in_string && is_ws(c))
+            continue;
+        out[o++] = c;
+    }
+    return o;
 }
 
 nattel_event *nattel__reader_take_event(nattel__reader *r)

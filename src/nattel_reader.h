@@ -99,6 +99,7 @@ typedef struct nattel__reader {
     int one_shot; /* set by the caller: one document, then released */
     int fast;     /* whether the last result came from the fast path */
     int canon;    /* ... and is, byte for byte, its own canonical form */
+    int tidy;     /* ... or is, once nattel__reader_tidy drops whitespace */
     unsigned char env_klen[30], env_vlen[30]; /* envelope keys, values */
 } nattel__reader;
 
@@ -125,6 +126,10 @@ nattel_code nattel__reader_line(nattel__reader *r,
                                 const nattel_event **ev,
                                 const nattel_envelope **env,
                                 nattel_problems *problems);
+
+/* s[0..n) without the whitespace between its tokens, into out (room for
+ * n bytes); its length. Only for a document the reader found `tidy`. */
+size_t nattel__reader_tidy(const char *s, size_t n, char *out);
 
 /* The last decode's result, handed to the caller (freed with
  * nattel_event_free / nattel_envelope_free); NULL when out of memory. */

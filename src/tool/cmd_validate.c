@@ -1,6 +1,7 @@
 /* nattel validate: JSON lines in, problems out (SOURCE:LINE: PATH: MESSAGE). */
 #include "commands.h"
 
+#include "nattel_buf.h"
 #include "nattel_reader.h"
 
 #include <nattel/nattel.h>
@@ -58,6 +59,18 @@ static void report(const char *src, unsigned long line,
                 p->dropped);
 }
 
+/* A line the reader found canonical but for whitespace, without it. */
+static int write_tidy(nattel_buf *out, const char *text, size_t len)
+{
+    nattel_buf_reset(out);
+    if (nattel__buf_ensure(out, len + 1))
+        return 0; /* the writer's path says what went wrong */
+    size_t n = nattel__reader_tidy(text, len, out->data);
+    out->data[n++] = '\n';
+    fwrite(out->data, 1, n, stdout);
+    return 1;
+}
+
 static void validate_line(const vopts *o, vstats *st, const char *src,
                           unsigned long line, const char *text, size_t len,
                           nattel_buf *out, nattel_problems *p)
@@ -80,6 +93,8 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
         /* Already in canonical form, as the reader found on its way. */
         fwrite(text, 1, len, stdout);
         putc('\n', stdout);
+    } else if (o->canonical && o->rd->tidy && write_tidy(out, text, len)) {
+        /* Canonical but for whitespace, which write_tidy dropped. */
     } else if (o->canonical) {
         nattel_buf_reset(out);
         rc = env ? nattel_envelope_write_json(env, -1, out, &err)

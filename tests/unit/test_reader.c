@@ -317,7 +317,7 @@ typedef struct outcome {
     nattel_code rc;
     char *problems; /* all of them, one per line */
     char *canonical;
-    int fast, canon;
+    int fast, canon, tidy;
 } outcome;
 
 static char *join_problems(const nattel_problems *p)
@@ -349,6 +349,7 @@ static outcome run(nattel__reader *r, int path, int as_line, nattel_mode mode,
         o.rc = nattel__reader_envelope(r, mode, doc, n, &env, &p);
     o.fast = r->fast;
     o.canon = r->canon;
+    o.tidy = r->tidy;
     o.problems = join_problems(&p);
     if (!o.rc) {
         nattel_buf out = NATTEL_BUF_INIT;
@@ -371,7 +372,7 @@ static void outcome_free(outcome *o)
 }
 
 typedef struct tally {
-    unsigned docs, fast, fast_canon, accepted;
+    unsigned docs, fast, fast_canon, fast_tidy, accepted;
 } tally;
 
 static void compare_paths(nattel__reader *r, int as_line, nattel_mode mode,
@@ -402,8 +403,22 @@ static void compare_paths(nattel__reader *r, int as_line, nattel_mode mode,
             (strlen(fast.canonical) != n || memcmp(fast.canonical, doc, n)))
             fail_msg("called canonical as written, but written as\n%s\nnot\n%s",
                      fast.canonical, doc);
+        if (fast.tidy) {
+            char *tidied = malloc(n + 1);
+            assert_non_null(tidied);
+            size_t m = nattel__reader_tidy(doc, n, tidied);
+            if (strlen(fast.canonical) != m ||
+                memcmp(fast.canonical, tidied, m))
+                fail_msg("called canonical but for whitespace, but written "
+                         "as\n%s\nnot\n%.*s",
+                         fast.canonical, (int)m, tidied);
+            free(tidied);
+        }
+        if (fast.canon && !fast.tidy)
+            fail_msg("canonical as written but not tidy: %s", doc);
         t->fast++;
         t->fast_canon += (unsigned)fast.canon;
+        t->fast_tidy += (unsigned)fast.tidy;
     }
     t->docs++;
     t->accepted += !both.rc;
@@ -444,11 +459,13 @@ static void test_verdicts_never_differ(void **state)
     nattel__reader_release(&rd);
     nattel_registry_free(reg);
     print_message("%u documents: %u accepted, %u by the fast path alone "
-                  "(%u canonical as written)\n",
-                  t.docs, t.accepted, t.fast, t.fast_canon);
+                  "(%u canonical as written, %u but for whitespace)\n",
+                  t.docs, t.accepted, t.fast, t.fast_canon,
+                  t.fast_tidy - t.fast_canon);
     /* The generator must exercise both paths, or the test shows nothing. */
     assert_true(t.fast > t.docs / 10);
     assert_true(t.fast_canon > 0);
+    assert_true(t.fast_tidy > t.fast_canon);
     assert_true(t.accepted > t.fast);
     assert_true(t.docs - t.accepted > t.docs / 10);
 }
