@@ -1271,21 +1271,42 @@ nattel_code nattel__reader_line(nattel__reader *r,
     return decode(r, AS_LINE, type, mode, json, len, ev, env, problems);
 }
 
+static inline char *copy_run(char *o, const char *s, size_t k)
+{
+    for (; k >= 8; k -= 8, s += 8, o += 8)
+        memcpy(o, s, 8);
+    while (k--)
+        *o++ = *s++;
+    return o;
+}
+
 size_t nattel__reader_tidy(const char *s, size_t n, char *out)
 {
-    /* The fast path took the document: its strings hold no escapes, so
-     * every '"' opens or closes one. */
-    size_t o = 0;
-    int in_string = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* The fast path took the document: its strings hold no escapes or
+     * control characters, so every '"' opens or closes one, and the
+     * whitespace to drop lies between tokens. Runs between it are copied
+     * whole; strings are crossed a word at a time. */
+    char *o = out;
+    size_t i = 0, start = 0;
+    while (i < n) {
         char c = s[i];
-        if (c == '"')
-            in_string = !in_string;
-        else if (!in_string && is_ws(c))
-            continue;
-        out[o++] = c;
+        if (c == '"') {
+            size_t j = nattel__string_run(s, n, i + 1);
+            while (j < n && s[j] != '"')
+                j = nattel__string_run(s, n, j + 1); /* non-ASCII */
+            i = j + 1;
+        } else if (is_ws(c)) {
+            o = copy_run(o, s + start, i - start);
+            while (++i < n && is_ws(s[i]))
+                ;
+            start = i;
+        } else {
+            i++;
+        }
     }
-    return o;
+    if (start < n)
+        o = copy_run(o, s + start, n - start);
+    return (size_t)(o - out);
 }
 
 nattel_event *nattel__reader_take_event(nattel__reader *r)
