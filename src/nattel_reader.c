@@ -939,6 +939,32 @@ static int ts_slot(nattel__reader *r, size_t i, span ts)
     return 1;
 }
 
+/* Past the object at f->p by its brackets and quotes alone: what it holds
+ * is checked when it is decoded. */
+static int skip_object(fast *f)
+{
+    const char *s = f->s;
+    size_t i = f->p, depth = 0;
+    if (i >= f->len || s[i] != '{')
+        return 0;
+    for (; i < f->len; i++) {
+        char c = s[i];
+        if (c == '"') {
+            for (i++; i < f->len && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+            if (i >= f->len)
+                return 0;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            f->p = i + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* One item of "events": {"ts":..., "parameters":{...}, "name":...} in any
  * order. Upstream writes the parameters before the name, so they are
  * decoded as the type of the item before (the usual case: one type); when
@@ -946,7 +972,7 @@ static int ts_slot(nattel__reader *r, size_t i, span ts)
 static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
 {
     const nattel_event_type *type = NULL, *as = NULL;
-    size_t params_at = 0;
+    size_t params_at = 0, params_end = 0;
     unsigned given = 0;
     span ts = {NULL, 0}, name;
     if (!feat(f, '{'))
@@ -979,8 +1005,18 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
             params_at = f->p;
             as = type ? type : r->guess;
             nattel_event *ev = as ? pool_get(r, idx, as) : NULL;
-            if (!ev || !fast_event(f, plan_for(r, as), mode, ev, 0))
+            if (!ev)
                 return 0;
+            if (!fast_event(f, plan_for(r, as), mode, ev, 0)) {
+                if (type)
+                    return 0; /* refused by its own type */
+                /* Another type's, perhaps: passed over, decoded below. */
+                f->p = params_at;
+                as = NULL;
+                if (!skip_object(f))
+                    return 0;
+            }
+            params_end = f->p;
         } else {
             if (!plain_string(f, &name.p, &name.n) ||
                 !(type = find_type(r->reg, name.p, name.n)))
@@ -1001,7 +1037,8 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
         size_t end = f->p;
         f->p = params_at;
         nattel_event *ev = pool_get(r, idx, type);
-        if (!ev || !fast_event(f, plan_for(r, type), mode, ev, 0))
+        if (!ev || !fast_event(f, plan_for(r, type), mode, ev, 0) ||
+            f->p != params_end)
             return 0;
         f->p = end;
     }

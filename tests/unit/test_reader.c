@@ -739,6 +739,72 @@ static void test_numbers_in_every_locale(void **state)
     setlocale(LC_ALL, "C");
 }
 
+/* An envelope of two event types: the parameters come before the name,
+ * so the reader decodes them as the item before's type and again when the
+ * name says otherwise. */
+static const nattel_field pair_fields[] = {
+    {.c_name = "left", .wire_name = "left", .kind = NATTEL_KIND_STRING},
+    {.c_name = "right", .wire_name = "right", .kind = NATTEL_KIND_INT64}};
+static const nattel_event_type pair_type = {.name =
+                                                NATTEL_EVENT_NAME("pair_event"),
+                                            .schema_version = "1.5",
+                                            .description = "",
+                                            .fields = pair_fields,
+                                            .field_count = 2};
+
+static void test_two_types_in_one_envelope(void **state)
+{
+    (void)state;
+    nattel_registry *reg = nattel_registry_new();
+    assert_int_equal(nattel_registry_add(reg, &pair_type, NULL), NATTEL_OK);
+    nattel__reader rd;
+    nattel__reader_init(&rd, reg);
+    static const char *const items[] = {
+        "{\"ts\":\"2026-05-06T17:00:36.979Z\",\"parameters\":{\"nemoSource\":"
+        "\"agent_toolkit\",\"command\":\"run\",\"subcommand\":\"u\","
+        "\"taskStatus\":\"success\",\"durationMs\":1,\"exitCode\":0,"
+        "\"errorClass\":\"u\",\"pythonVersion\":\"3\"},\"name\":"
+        "\"nat_cli_command\"}",
+        "{\"ts\":\"2026-05-06T17:00:37.000Z\",\"parameters\":{\"left\":\"l\","
+        "\"right\":2},\"name\":\"pair_event\"}",
+        "{\"name\":\"pair_event\",\"parameters\":{\"left\":\"m\",\"right\":3},"
+        "\"ts\":\"2026-05-06T17:00:38.000Z\"}",
+        /* a pair_event's parameters that nat_cli_command would refuse */
+        "{\"ts\":\"2026-05-06T17:00:39.000Z\",\"parameters\":{\"left\":\"x\","
+        "\"right\":4},\"name\":\"pair_event\"}"};
+    static const int orders[][4] = {
+        {0, 1, 2, 3}, {1, 0, 3, 2}, {3, 3, 0, 0}, {0, 3, 1, 0}};
+    tally t = {0};
+    for (size_t o = 0; o < sizeof orders / sizeof *orders; o++) {
+        sbuf b = {0};
+        sb_str(&b, "{");
+        for (size_t k = 0; k < NATTEL__K_EVENTS; k++) {
+            const nattel__env_key *key = &nattel__env_keys[k];
+            char kv[128];
+            const char *v = key->fixed                  ? key->fixed
+                            : k == NATTEL__K_SCHEMA_VER ? "1.5"
+                            : key->rule == NATTEL__ENV_TIMESTAMP
+                                ? "2026-05-06T17:06:16.365Z"
+                                : "v";
+            snprintf(kv, sizeof kv, "\"%s\":\"%s\",", key->key, v);
+            sb_str(&b, kv);
+        }
+        sb_str(&b, "\"events\":[");
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                sb_str(&b, ",");
+            sb_str(&b, items[orders[o][i]]);
+        }
+        sb_str(&b, "]}");
+        compare_paths(&rd, 0, NATTEL_MODE_WIRE, b.p, b.n, &t);
+        free(b.p);
+    }
+    assert_int_equal(t.accepted, 4);
+    assert_int_equal(t.fast, 4); /* all taken by the fast path */
+    nattel__reader_release(&rd);
+    nattel_registry_free(reg);
+}
+
 /* ---------------------------------------------------------------- */
 /* validate's line                                                   */
 /* ---------------------------------------------------------------- */
@@ -796,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_no_allocation_in_steady_state),
         cmocka_unit_test(test_duplicate_keys_linear),
         cmocka_unit_test(test_numbers_in_every_locale),
+        cmocka_unit_test(test_two_types_in_one_envelope),
         cmocka_unit_test(test_line_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
