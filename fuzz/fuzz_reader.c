@@ -20,6 +20,23 @@ typedef struct outcome {
 static nattel_registry *reg;
 static nattel__reader rd;
 
+/* A second type, so that envelopes can mix types (the reader decodes an
+ * item's parameters before it reads the name). */
+static const nattel_field pair_fields[] = {
+    {.c_name = "left_side", .wire_name = "left", .kind = NATTEL_KIND_STRING},
+    {.c_name = "right_side",
+     .wire_name = "right",
+     .kind = NATTEL_KIND_INT64,
+     .flags = NATTEL_FIELD_HAS_DEFAULT | NATTEL_FIELD_HAS_MIN,
+     .default_value = {.i = 7},
+     .minimum = 0}};
+static const nattel_event_type pair_type = {.name =
+                                                NATTEL_EVENT_NAME("pair_event"),
+                                            .schema_version = "1.5",
+                                            .description = "",
+                                            .fields = pair_fields,
+                                            .field_count = 2};
+
 static void run(int path, nattel_mode mode, const char *doc, size_t n,
                 outcome *o)
 {
@@ -108,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!reg) {
         reg = nattel_registry_new();
-        if (!reg)
+        if (!reg || nattel_registry_add(reg, &pair_type, NULL))
             abort();
         /* One reader for the whole run, as `validate` keeps one: reuse
          * between documents is part of what is tested. */
