@@ -737,7 +737,6 @@ static nattel__plan *plan_for(nattel__reader *r, const nattel_event_type *t)
         nattel__plan *p = &r->plans[0];
         p->type = t;
         p->plain = 0;
-        p->ehint[0] = 0;
         return p;
     }
     for (unsigned i = 0; i < NATTEL__PLANS; i++)
