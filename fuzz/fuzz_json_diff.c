@@ -122,10 +122,10 @@ static void compare_object(const nattel__jdoc *d, unsigned t, json_t *j)
 static void compare(const nattel__jdoc *d, unsigned t, json_t *j)
 {
     switch (d->toks[t].type) {
-    case JSMN_OBJECT:
+    case NATTEL__JOBJECT:
         compare_object(d, t, j);
         return;
-    case JSMN_ARRAY: {
+    case NATTEL__JARRAY: {
         FUZZ_CHECK(json_is_array(j), "array at byte %d: jansson type %d", d->toks[t].start,
                    json_typeof(j));
         FUZZ_CHECK((size_t)d->toks[t].size == json_array_size(j),
@@ -140,7 +140,7 @@ static void compare(const nattel__jdoc *d, unsigned t, json_t *j)
                    "array subtree ends at %u, not %d", c, NATTEL__JNEXT(&d->toks[t]));
         return;
     }
-    case JSMN_STRING: {
+    case NATTEL__JSTRING: {
         FUZZ_CHECK(json_is_string(j), "string at byte %d: jansson type %d", d->toks[t].start,
                    json_typeof(j));
         size_t len;

@@ -9,6 +9,7 @@
 #include "nattel_error.h"
 #include "nattel_event.h"
 #include "nattel_json.h"
+#include "nattel_reader.h"
 #include "nattel_utf8.h"
 
 #include <inttypes.h>
@@ -36,6 +37,8 @@ typedef struct vctx {
     nattel_code fatal; /* out of memory: stop */
     seg segs[PATH_DEPTH];
     size_t depth;
+    unsigned dup_obj;   /* 1 + the object `dup` describes; 0 = none */
+    unsigned char *dup; /* per key of that object: repeats an earlier one */
 } vctx;
 
 static void spell_path(const vctx *c, char *out, size_t size)
@@ -108,13 +111,13 @@ static size_t push_token_key(vctx *c, unsigned t)
 static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
 {
     const nattel__jtok *tok = &d->toks[t];
-    if (tok->type == JSMN_OBJECT || tok->type == JSMN_ARRAY) {
+    if (tok->type == NATTEL__JOBJECT || tok->type == NATTEL__JARRAY) {
         snprintf(out, size, "%s",
-                 tok->type == JSMN_OBJECT ? "an object" : "an array");
+                 tok->type == NATTEL__JOBJECT ? "an object" : "an array");
         return;
     }
-    size_t start = (size_t)tok->start - (tok->type == JSMN_STRING);
-    size_t n = (size_t)tok->end + (tok->type == JSMN_STRING) - start;
+    size_t start = (size_t)tok->start - (tok->type == NATTEL__JSTRING);
+    size_t n = (size_t)tok->end + (tok->type == NATTEL__JSTRING) - start;
     size_t cut = nattel__utf8_cut(d->src + start, n, 40);
     snprintf(out, size, "%.*s%s", (int)cut, d->src + start,
              cut < n ? "..." : "");
@@ -220,7 +223,7 @@ static void decode_number(vctx *c, nattel_event *ev, const nattel_field *f,
 static void decode_array(vctx *c, nattel_event *ev, size_t i, unsigned t)
 {
     const nattel__jtok *tok = &c->d->toks[t];
-    if (tok->type != JSMN_ARRAY) {
+    if (tok->type != NATTEL__JARRAY) {
         wrong_type(c, t, "an array of strings");
         return;
     }
@@ -277,7 +280,7 @@ static void decode_value(vctx *c, nattel_event *ev, size_t i, unsigned t)
         return;
     case NATTEL_KIND_BOOL: {
         char lead = nattel__json_lead(c->d, t);
-        if (c->d->toks[t].type == JSMN_PRIMITIVE &&
+        if (c->d->toks[t].type == NATTEL__JPRIMITIVE &&
             (lead == 't' || lead == 'f')) {
             ev->values[i].b = lead == 't';
             ev->is_set[i] = 1;
@@ -322,25 +325,83 @@ static int field_for_key(vctx *c, const nattel_event_type *type, unsigned key,
     return -1;
 }
 
-/* Whether an earlier key of the object at `obj` equals key token `key`. */
-static int seen_before(const nattel__jdoc *d, unsigned obj, unsigned key)
+/* Duplicate keys are found by sorting the object's keys once (by their
+ * decoded bytes, then position): an object of 80,000 keys costs a sort,
+ * not 80,000 scans of the keys before each. */
+typedef struct keyref {
+    const char *p;
+    size_t n;
+    size_t idx;
+} keyref;
+
+static int keyref_cmp(const void *a, const void *b)
 {
-    nattel_str k = nattel__json_raw(d, key);
-    int escaped = NATTEL__JESCAPED(&d->toks[key]);
-    for (unsigned t = obj + 1; t < key;) {
-        nattel_str o = nattel__json_raw(d, t);
-        if (!escaped && !NATTEL__JESCAPED(&d->toks[t])) {
-            if (o.len == k.len && !memcmp(o.ptr, k.ptr, k.len))
-                return 1;
-        } else if (o.len <= 4096) {
-            char tmp[4097];
-            size_t n = nattel__json_decode_string(d, t, tmp);
-            if (nattel__json_string_eq(d, key, tmp, n))
-                return 1;
+    const keyref *x = a, *y = b;
+    size_t m = x->n < y->n ? x->n : y->n;
+    int c = m ? memcmp(x->p, y->p, m) : 0;
+    if (c)
+        return c;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int mark_dups(vctx *c, unsigned obj)
+{
+    const nattel__jdoc *d = c->d;
+    size_t n = (size_t)d->toks[obj].size, room = 0;
+    unsigned t = obj + 1;
+    for (size_t i = 0; i < n; i++) {
+        if (NATTEL__JESCAPED(&d->toks[t]))
+            room += nattel__json_raw(d, t).len + 1;
+        t = (unsigned)NATTEL__JNEXT(&d->toks[t + 1]);
+    }
+    keyref *refs = malloc((n ? n : 1) * sizeof *refs);
+    char *buf = room ? malloc(room) : NULL;
+    c->dup = calloc(n ? n : 1, 1);
+    if (!refs || (room && !buf) || !c->dup) {
+        free(refs);
+        free(buf);
+        c->fatal = NATTEL_ENOMEM;
+        return 0;
+    }
+    size_t off = 0;
+    t = obj + 1;
+    for (size_t i = 0; i < n; i++) {
+        nattel_str raw = nattel__json_raw(d, t);
+        refs[i].idx = i;
+        if (NATTEL__JESCAPED(&d->toks[t])) {
+            refs[i].p = buf + off;
+            refs[i].n = nattel__json_decode_string(d, t, buf + off);
+            off += raw.len + 1;
+        } else {
+            refs[i].p = raw.ptr;
+            refs[i].n = raw.len;
         }
         t = (unsigned)NATTEL__JNEXT(&d->toks[t + 1]);
     }
-    return 0;
+    qsort(refs, n, sizeof *refs, keyref_cmp);
+    for (size_t j = 1; j < n; j++)
+        if (refs[j].n == refs[j - 1].n &&
+            (!refs[j].n || !memcmp(refs[j].p, refs[j - 1].p, refs[j].n)))
+            c->dup[refs[j].idx] = 1;
+    free(refs);
+    free(buf);
+    c->dup_obj = obj + 1;
+    return 1;
+}
+
+/* Whether key number k of the object at `obj` repeats an earlier key. */
+static int seen_before(vctx *c, unsigned obj, size_t k)
+{
+    if (c->dup_obj != obj + 1) {
+        free(c->dup);
+        c->dup = NULL;
+        c->dup_obj = 0;
+        if (!mark_dups(c, obj))
+            return 0;
+    }
+    return c->dup[k];
 }
 
 #define MAX_FIELDS 256
@@ -350,7 +411,7 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
 {
     const nattel__jtok *tok = &c->d->toks[t];
     *out = NULL;
-    if (tok->type != JSMN_OBJECT) {
+    if (tok->type != NATTEL__JOBJECT) {
         wrong_type(c, t, "an object");
         return;
     }
@@ -373,12 +434,12 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         size_t old = push_token_key(c, key);
         int i = field_for_key(c, type, key, (size_t)k);
         if (i < 0) {
-            if (seen_before(c->d, t, key))
+            if (seen_before(c, t, (size_t)k))
                 problem(c, "duplicate key");
             else
                 problem(c, "unknown field (not in %s)", type->name);
         } else if (given[i]) {
-            if (seen_before(c->d, t, key))
+            if (seen_before(c, t, (size_t)k))
                 problem(c, "duplicate key");
             else
                 problem(c, "field given twice: as '%s' and as '%s'",
@@ -411,8 +472,10 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
     *out = ev;
 }
 
-static nattel_code finish(const vctx *c)
+static nattel_code finish(vctx *c)
 {
+    free(c->dup);
+    c->dup = NULL;
     if (c->fatal)
         return c->fatal;
     return c->count ? NATTEL_ESCHEMA : NATTEL_OK;
@@ -434,34 +497,26 @@ nattel_code nattel__decode_event(const nattel__jdoc *d,
     return rc;
 }
 
-/* A parse failure as the document's one problem. */
-static nattel_code parse_failed(nattel_code rc, const nattel_error *perr,
-                                nattel_problems *problems)
-{
-    if (problems && nattel__problem(problems, "$", "%s", perr->message))
-        return NATTEL_ENOMEM;
-    return rc;
-}
-
 nattel_code nattel_event_from_json(const nattel_event_type *type,
                                    const char *json, size_t len,
                                    nattel_mode mode, nattel_event **out,
                                    nattel_problems *problems)
 {
-    nattel__jdoc d;
-    nattel_error perr;
-    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
-    if (rc)
-        rc = parse_failed(rc, &perr, problems);
-    else
-        rc = nattel__decode_event(&d, type, mode, out, problems);
-    nattel__json_release(&d);
+    nattel__reader r;
+    const nattel_event *ev = NULL;
+    nattel__reader_init(&r, NULL);
+    r.one_shot = 1;
+    nattel_code rc = nattel__reader_event(&r, type, mode, json, len,
+                                          out ? &ev : NULL, problems);
+    if (!rc && out && !(*out = nattel__reader_take_event(&r)))
+        rc = NATTEL_ENOMEM;
+    nattel__reader_release(&r);
     return rc;
 }
 
 int nattel__json_root_has(const nattel__jdoc *d, const char *key)
 {
-    if (!d->count || d->toks[0].type != JSMN_OBJECT)
+    if (!d->count || d->toks[0].type != NATTEL__JOBJECT)
         return 0;
     unsigned k = 1;
     for (int i = 0; i < d->toks[0].size; i++) {
@@ -564,7 +619,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
     const nattel__jdoc *d = c->d;
     static const char *const item_keys[3] = {"ts", "parameters", "name"};
     unsigned slot[3] = {0, 0, 0};
-    if (d->toks[item].type != JSMN_OBJECT) {
+    if (d->toks[item].type != NATTEL__JOBJECT) {
         wrong_type(c, item, "an object");
         return;
     }
@@ -578,7 +633,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
                 which = j;
         size_t old = push_token_key(c, key);
         if (which < 0)
-            problem(c, seen_before(d, item, key)
+            problem(c, seen_before(c, item, (size_t)k)
                            ? "duplicate key"
                            : "unknown field (not in an event)");
         else if (slot[which])
@@ -637,7 +692,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
         } else {
             nattel_event_free(ev);
         }
-    } else if (slot[1] && d->toks[slot[1]].type != JSMN_OBJECT) {
+    } else if (slot[1] && d->toks[slot[1]].type != NATTEL__JOBJECT) {
         size_t old = push_key(c, "parameters", 10);
         wrong_type(c, slot[1], "an object");
         pop(c, old);
@@ -647,7 +702,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
 static void decode_events(vctx *c, env_state *s, unsigned t)
 {
     const nattel__jdoc *d = c->d;
-    if (d->toks[t].type != JSMN_ARRAY) {
+    if (d->toks[t].type != NATTEL__JARRAY) {
         wrong_type(c, t, "an array of events");
         return;
     }
@@ -687,7 +742,7 @@ static void check_versions(vctx *c, env_state *s)
 static void decode_envelope(vctx *c, env_state *s)
 {
     const nattel__jdoc *d = c->d;
-    if (d->toks[0].type != JSMN_OBJECT) {
+    if (d->toks[0].type != NATTEL__JOBJECT) {
         wrong_type(c, 0, "an envelope object");
         return;
     }
@@ -697,7 +752,7 @@ static void decode_envelope(vctx *c, env_state *s)
         int i = env_index(d, key, (size_t)k);
         size_t old = push_token_key(c, key);
         if (i < 0)
-            problem(c, seen_before(d, 0, key)
+            problem(c, seen_before(c, 0, (size_t)k)
                            ? "duplicate key"
                            : "unknown field (not in the envelope)");
         else if (s->slot[i])
@@ -785,13 +840,14 @@ nattel_code nattel_envelope_from_json(const nattel_registry *reg,
                                       nattel_mode mode, nattel_envelope **out,
                                       nattel_problems *problems)
 {
-    nattel__jdoc d;
-    nattel_error perr;
-    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
-    if (rc)
-        rc = parse_failed(rc, &perr, problems);
-    else
-        rc = nattel__decode_envelope(&d, reg, mode, out, problems);
-    nattel__json_release(&d);
+    nattel__reader r;
+    const nattel_envelope *env = NULL;
+    nattel__reader_init(&r, reg);
+    r.one_shot = 1;
+    nattel_code rc = nattel__reader_envelope(&r, mode, json, len,
+                                             out ? &env : NULL, problems);
+    if (!rc && out && !(*out = nattel__reader_take_envelope(&r)))
+        rc = NATTEL_ENOMEM;
+    nattel__reader_release(&r);
     return rc;
 }

@@ -1,9 +1,9 @@
 #ifndef NATTEL_DECODE_H
 #define NATTEL_DECODE_H
 
-/* Validation over a document that is already parsed, for callers that
- * look at a document before choosing how to validate it (the tool's
- * `validate` tells envelopes from bare events without parsing twice). */
+/* The reporting path: validation over a document's token tree, finding
+ * every problem with its path. The reader (nattel_reader.h) hands it the
+ * documents its fast path does not take; its verdict is the verdict. */
 
 #include "nattel_json.h"
 

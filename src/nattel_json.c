@@ -1,65 +1,30 @@
-#define NATTEL__JSMN_IMPL
 #include "nattel_json.h"
 
 #include "nattel_buf.h"
 #include "nattel_error.h"
+#include "nattel_reader.h"
 #include "nattel_utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- */
-/* Verification                                                      */
-/* ---------------------------------------------------------------- */
-
-typedef struct verifier {
-    nattel__jdoc *doc;
-    nattel_error *err;
-} verifier;
-
-static int is_ws(char c)
+nattel_code nattel__json_parse(nattel__jdoc *d, const char *src, size_t len,
+                               nattel_error *err)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return nattel__json_tree(d, src, len, err);
 }
 
-static size_t skip_ws(const nattel__jdoc *d, size_t p)
+void nattel__json_release(nattel__jdoc *d)
 {
-    while (p < d->len && is_ws(d->src[p]))
-        p++;
-    return p;
-}
-
-/* Where a token's text begins and ends, quotes included. */
-static size_t lex_start(const nattel__jdoc *d, unsigned t)
-{
-    return (size_t)d->toks[t].start - (d->toks[t].type == JSMN_STRING);
-}
-static size_t lex_end(const nattel__jdoc *d, unsigned t)
-{
-    return (size_t)d->toks[t].end + (d->toks[t].type == JSMN_STRING);
-}
-
-static nattel_code bad_byte(verifier *v, size_t p, const char *expected)
-{
-    const nattel__jdoc *d = v->doc;
-    if (p >= d->len)
-        return nattel__fail(
-            v->err, NATTEL_EPARSE,
-            "invalid JSON: unexpected end of input, expected %s", expected);
-    unsigned char c = (unsigned char)d->src[p];
-    if (c >= 0x20 && c < 0x7F)
-        return nattel__fail(
-            v->err, NATTEL_EPARSE,
-            "invalid JSON at byte %zu: unexpected '%c', expected %s", p, c,
-            expected);
-    return nattel__fail(
-        v->err, NATTEL_EPARSE,
-        "invalid JSON at byte %zu: unexpected byte 0x%02X, expected %s", p, c,
-        expected);
+    if (d->toks && d->toks != d->small)
+        free(d->toks);
+    d->toks = NULL;
+    d->count = 0;
 }
 
 static int hexval(char c)
@@ -68,462 +33,20 @@ static int hexval(char c)
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return c - 'A' + 10; /* verified: a hex digit */
 }
 
-static int read_u4(const char *s, size_t avail, unsigned *cp)
+static unsigned read_u4(const char *s)
 {
-    if (avail < 4)
-        return 0;
     unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hexval(s[k]);
-        if (h < 0)
-            return 0;
-        v = (v << 4) | (unsigned)h;
-    }
-    *cp = v;
-    return 1;
-}
-
-/* An escape at s[i] (a backslash) that JSON does not allow: said with the
- * escape as written, printable bytes only. */
-static nattel_code bad_escape(const nattel__jdoc *d, size_t i,
-                              nattel_error *err)
-{
-    const char *s = d->src;
-    if (i + 1 >= d->len)
-        return nattel__fail(err, NATTEL_EPARSE,
-                            "invalid JSON at byte %zu: unfinished escape at "
-                            "end of input",
-                            i);
-    unsigned char e = (unsigned char)s[i + 1];
-    if (e == 'u') {
-        size_t k = 0; /* up to 4 printable bytes after \u, as found */
-        while (k < 4 && i + 2 + k < d->len && s[i + 2 + k] > 0x20 &&
-               s[i + 2 + k] < 0x7F && s[i + 2 + k] != '"')
-            k++;
-        return nattel__fail(
-            err, NATTEL_EPARSE,
-            "invalid JSON at byte %zu: invalid escape '\\u%.*s' "
-            "(\\u takes 4 hex digits)",
-            i, (int)k, s + i + 2);
-    }
-    if (e > 0x20 && e < 0x7F)
-        return nattel__fail(err, NATTEL_EPARSE,
-                            "invalid JSON at byte %zu: invalid escape '\\%c'",
-                            i, e);
-    return nattel__fail(err, NATTEL_EPARSE,
-                        "invalid JSON at byte %zu: invalid escape: '\\' "
-                        "followed by byte 0x%02X",
-                        i, e);
-}
-
-/* Non-zero when some byte of w needs more than a copy in a JSON string: a
- * control character, '"', '\\' or a non-ASCII byte to validate. The
- * reader uses it too: inside a verified string token '"' cannot occur
- * unescaped, so there it flags exactly the bytes that need a closer look. */
-static uint64_t care_bits(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t ctl = (w - ones * 0x20) & ~w & highs;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    q = (q - ones) & ~q & highs;
-    bs = (bs - ones) & ~bs & highs;
-    return (w & highs) | ctl | q | bs;
-}
-
-static nattel_code verify_string(verifier *v, unsigned t)
-{
-    nattel__jdoc *d = v->doc;
-    const char *s = d->src;
-    size_t i = (size_t)d->toks[t].start, end = (size_t)d->toks[t].end;
-    int escaped = 0;
-    while (i < end) {
-        while (i + 8 <= end) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (care_bits(w))
-                break;
-            i += 8;
-        }
-        if (i >= end)
-            break;
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\\') {
-            escaped = 1;
-            char e = i + 1 < end ? s[i + 1] : '\0';
-            if (e == 'u') {
-                unsigned cp;
-                if (!read_u4(s + i + 2, end - i - 2, &cp))
-                    return bad_escape(d, i, v->err);
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return nattel__fail(
-                        v->err, NATTEL_EPARSE,
-                        "invalid JSON at byte %zu: lone low surrogate \\u%04X",
-                        i, cp);
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned lo;
-                    if (i + 12 > end || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-                        !read_u4(s + i + 8, end - i - 8, &lo) || lo < 0xDC00 ||
-                        lo > 0xDFFF)
-                        return nattel__fail(v->err, NATTEL_EPARSE,
-                                            "invalid JSON at byte %zu: lone "
-                                            "high surrogate \\u%04X",
-                                            i, cp);
-                    i += 12;
-                } else {
-                    i += 6;
-                }
-                continue;
-            }
-            if (!e || !strchr("\"\\/bfnrt", e))
-                return bad_escape(d, i, v->err);
-            i += 2;
-            continue;
-        }
-        if (c < 0x20)
-            return nattel__fail(v->err, NATTEL_EPARSE,
-                                "invalid JSON at byte %zu: unescaped control "
-                                "character 0x%02X in string",
-                                i, c);
-        if (c < 0x80) {
-            i++;
-            while (i < end && (unsigned char)s[i] >= 0x20 &&
-                   (unsigned char)s[i] < 0x80 && s[i] != '\\')
-                i++;
-            continue;
-        }
-        /* Validate the whole non-escape run at once. */
-        size_t run = i;
-        while (run < end && s[run] != '\\' && (unsigned char)s[run] >= 0x20)
-            run++;
-        size_t ok = nattel__utf8_valid_prefix(s + i, run - i);
-        if (ok != run - i)
-            return nattel__fail(
-                v->err, NATTEL_EPARSE,
-                "invalid JSON at byte %zu: invalid UTF-8 in string", i + ok);
-        i = run;
-    }
-    d->toks[t].size = escaped; /* see NATTEL__JESCAPED */
-    return NATTEL_OK;
+    for (int k = 0; k < 4; k++)
+        v = (v << 4) | (unsigned)hexval(s[k]);
+    return v;
 }
 
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static nattel_code verify_primitive(verifier *v, unsigned t)
-{
-    const nattel__jdoc *d = v->doc;
-    const char *s = d->src + d->toks[t].start;
-    size_t n = (size_t)(d->toks[t].end - d->toks[t].start);
-    if ((n == 4 && !memcmp(s, "true", 4)) ||
-        (n == 5 && !memcmp(s, "false", 5)) || (n == 4 && !memcmp(s, "null", 4)))
-        return NATTEL_OK;
-    size_t i = 0;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i < n && s[i] == '0') {
-        i++;
-    } else if (i < n && s[i] >= '1' && s[i] <= '9') {
-        while (i < n && is_digit(s[i]))
-            i++;
-    } else {
-        goto bad;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || !is_digit(s[i]))
-            goto bad;
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || !is_digit(s[i]))
-            goto bad;
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i == n)
-        return NATTEL_OK;
-bad:
-    return nattel__fail(v->err, NATTEL_EPARSE,
-                        "invalid JSON at byte %d: '%.*s' is not a JSON value",
-                        d->toks[t].start, (int)(n > 24 ? 24 : n), s);
-}
-
-/* Verifies token t and its subtree; *next gets the index past it. */
-static nattel_code verify(verifier *v, unsigned t, unsigned depth,
-                          unsigned *next)
-{
-    nattel__jdoc *d = v->doc;
-    nattel__jtok *tok = &d->toks[t];
-    nattel_code rc;
-    if (tok->type == JSMN_STRING) {
-        if ((rc = verify_string(v, t)))
-            return rc;
-        *next = t + 1;
-        NATTEL__JNEXT(tok) = (int)*next;
-        return NATTEL_OK;
-    }
-    if (tok->type == JSMN_PRIMITIVE) {
-        if ((rc = verify_primitive(v, t)))
-            return rc;
-        *next = t + 1;
-        NATTEL__JNEXT(tok) = (int)*next;
-        return NATTEL_OK;
-    }
-    if (tok->type != JSMN_OBJECT && tok->type != JSMN_ARRAY)
-        return bad_byte(v, (size_t)tok->start, "a JSON value");
-    if (depth >= d->depth_limit)
-        return nattel__fail(v->err, NATTEL_ELIMIT,
-                            "JSON nested deeper than %u levels at byte %d",
-                            d->depth_limit, tok->start);
-    int is_obj = tok->type == JSMN_OBJECT;
-    size_t p = (size_t)tok->start + 1;
-    unsigned child = t + 1;
-    for (int k = 0; k < tok->size; k++) {
-        p = skip_ws(d, p);
-        if (k > 0) {
-            if (p >= d->len || d->src[p] != ',')
-                return bad_byte(v, p, "',' or a closing bracket");
-            p = skip_ws(d, p + 1);
-        }
-        if (is_obj) {
-            if (child >= d->count || d->toks[child].type != JSMN_STRING ||
-                lex_start(d, child) != p)
-                return bad_byte(v, p, "a string key");
-            if ((rc = verify_string(v, child)))
-                return rc;
-            p = skip_ws(d, lex_end(d, child));
-            if (p >= d->len || d->src[p] != ':')
-                return bad_byte(v, p, "':'");
-            p = skip_ws(d, p + 1);
-            child++;
-        }
-        if (child >= d->count || lex_start(d, child) != p)
-            return bad_byte(v, p, "a JSON value");
-        unsigned value = child;
-        if ((rc = verify(v, value, depth + 1, &child)))
-            return rc;
-        p = lex_end(d, value);
-    }
-    p = skip_ws(d, p);
-    char close = is_obj ? '}' : ']';
-    if (p >= d->len || d->src[p] != close || p + 1 != (size_t)tok->end)
-        return bad_byte(v, p, is_obj ? "'}'" : "']'");
-    *next = child;
-    NATTEL__JNEXT(tok) = (int)child;
-    return NATTEL_OK;
-}
-
-static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err);
-
-/* jsmn says only where the token it refused begins, and takes a NUL byte
- * for the end of input. When it fails, one lexical pass up to that point
- * names the first defect inside a string (a raw NUL, a bad escape) with
- * its own byte offset, or a NUL outside strings. NATTEL_OK: nothing of
- * the kind, the caller reports as before. */
-static nattel_code diagnose(const nattel__jdoc *d, size_t fail_at,
-                            nattel_error *err)
-{
-    const char *s = d->src;
-    int in_string = 0;
-    for (size_t i = 0; i < d->len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!in_string) {
-            if (i > fail_at)
-                return NATTEL_OK;
-            if (c == '"')
-                in_string = 1;
-            else if (c == 0)
-                return nattel__fail(err, NATTEL_EPARSE,
-                                    "invalid JSON at byte %zu: unexpected "
-                                    "byte 0x00 (NUL)",
-                                    i);
-            continue;
-        }
-        if (c == '"') {
-            in_string = 0;
-        } else if (c == 0) {
-            return nattel__fail(err, NATTEL_EPARSE,
-                                "invalid JSON at byte %zu: raw U+0000 inside "
-                                "a string",
-                                i);
-        } else if (c == '\\') {
-            unsigned cp;
-            char e = i + 1 < d->len ? s[i + 1] : '\0';
-            if (e == 'u' ? !read_u4(s + i + 2, d->len - i - 2, &cp)
-                         : !e || !strchr("\"\\/bfnrt", e))
-                return bad_escape(d, i, err);
-            i += e == 'u' ? 5 : 1;
-        }
-    }
-    return NATTEL_OK;
-}
-
-static nattel_code tokenize(nattel__jdoc *d, nattel_error *err)
-{
-    jsmn_parser parser;
-    jsmn_init(&parser);
-    unsigned cap = NATTEL__JSON_SMALL;
-    d->toks = d->small;
-    for (;;) {
-        int r = jsmn_parse(&parser, d->src, d->len, d->toks, cap);
-        if (r >= 0) {
-            d->count = (unsigned)r;
-            return NATTEL_OK;
-        }
-        if (r == JSMN_ERROR_PART || r == JSMN_ERROR_INVAL) {
-            /* jsmn reports a NUL byte as the end of input (PART). */
-            const char *nul = memchr(d->src, '\0', d->len);
-            size_t at = r == JSMN_ERROR_INVAL ? parser.pos
-                        : nul                 ? (size_t)(nul - d->src)
-                                              : d->len;
-            nattel_code rc = diagnose(d, at, err);
-            if (rc)
-                return rc;
-        }
-        if (r == JSMN_ERROR_PART)
-            return retry_bare_literal(d, err);
-        if (r == JSMN_ERROR_INVAL)
-            return bad_byte(&(verifier){d, err}, parser.pos, "a JSON value");
-        /* JSMN_ERROR_NOMEM: grow and resume where jsmn stopped. */
-        if (cap >= NATTEL__JSON_MAX_TOKENS)
-            return nattel__fail(err, NATTEL_ELIMIT,
-                                "JSON document has more than %u values",
-                                NATTEL__JSON_MAX_TOKENS);
-        unsigned ncap = cap * 4 > NATTEL__JSON_MAX_TOKENS
-                            ? NATTEL__JSON_MAX_TOKENS
-                            : cap * 4;
-        nattel__jtok *nt;
-        if (d->toks == d->small) {
-            nt = malloc(ncap * sizeof *nt);
-            if (nt)
-                memcpy(nt, d->small, cap * sizeof *nt);
-        } else {
-            nt = realloc(d->toks, ncap * sizeof *nt);
-        }
-        if (!nt)
-            return nattel__fail(err, NATTEL_ENOMEM,
-                                "out of memory reading JSON");
-        d->toks = nt;
-        cap = ncap;
-    }
-}
-
-/* jsmn finds the opening bracket a closing one ends by walking up from
- * the last token, which is quadratic in the nesting depth. Documents too
- * small for that to matter skip this check; larger ones are refused here,
- * in one cheap pass, when they nest deeper than the limit. Exact for valid
- * JSON, so it never refuses a document within the limit. */
-static nattel_code check_depth(const nattel__jdoc *d, nattel_error *err)
-{
-    const char *s = d->src;
-    unsigned depth = 0;
-    int in_string = 0;
-    for (size_t i = 0; i < d->len; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > d->depth_limit)
-                return nattel__fail(
-                    err, NATTEL_ELIMIT,
-                    "JSON nested deeper than %u levels at byte %zu",
-                    d->depth_limit, i);
-        } else if ((c == ']' || c == '}') && depth) {
-            depth--;
-        }
-    }
-    return NATTEL_OK;
-}
-
-/* In strict mode jsmn wants a delimiter after a literal, so a document
- * that is only `12` or `true` reads as truncated. Such a document gets a
- * terminated copy; positions stay the same. */
-static nattel_code retry_bare_literal(nattel__jdoc *d, nattel_error *err)
-{
-    size_t p = skip_ws(d, 0);
-    if (p >= d->len || !strchr("-0123456789tfn", d->src[p]))
-        return nattel__fail(err, NATTEL_EPARSE,
-                            "invalid JSON: unexpected end of input");
-    d->copy = malloc(d->len + 2);
-    if (!d->copy)
-        return nattel__fail(err, NATTEL_ENOMEM, "out of memory reading JSON");
-    memcpy(d->copy, d->src, d->len);
-    d->copy[d->len] = ' ';
-    d->copy[d->len + 1] = '\0';
-    d->src = d->copy;
-    jsmn_parser parser;
-    jsmn_init(&parser);
-    int r =
-        jsmn_parse(&parser, d->src, d->len + 1, d->toks, NATTEL__JSON_SMALL);
-    if (r < 0)
-        return r == JSMN_ERROR_PART
-                   ? nattel__fail(err, NATTEL_EPARSE,
-                                  "invalid JSON: unexpected end of input")
-                   : bad_byte(&(verifier){d, err}, parser.pos, "a JSON value");
-    d->count = (unsigned)r;
-    return NATTEL_OK;
-}
-
-nattel_code nattel__json_parse(nattel__jdoc *d, const char *src, size_t len,
-                               nattel_error *err)
-{
-    d->src = src;
-    d->len = len;
-    d->toks = d->small;
-    d->count = 0;
-    d->copy = NULL;
-    d->depth_limit = NATTEL_JSON_MAX_DEPTH;
-    if (len > NATTEL_JSON_MAX_BYTES || len > INT32_MAX)
-        return nattel__fail(
-            err, NATTEL_ELIMIT,
-            "JSON document of %zu bytes is over the %u-byte limit", len,
-            NATTEL_JSON_MAX_BYTES);
-    nattel_code rc = len > 2048 ? check_depth(d, err) : NATTEL_OK;
-    if (!rc)
-        rc = tokenize(d, err);
-    if (rc)
-        return rc;
-    verifier v = {d, err};
-    size_t p = skip_ws(d, 0);
-    if (d->count == 0)
-        return bad_byte(&v, p, "a JSON value");
-    if (lex_start(d, 0) != p)
-        return bad_byte(&v, p, "a JSON value");
-    unsigned next;
-    if ((rc = verify(&v, 0, 0, &next)))
-        return rc;
-    p = skip_ws(d, lex_end(d, 0));
-    if (p != len || next != d->count)
-        return nattel__fail(
-            err, NATTEL_EPARSE,
-            "invalid JSON at byte %zu: trailing data after the document", p);
-    return NATTEL_OK;
-}
-
-void nattel__json_release(nattel__jdoc *d)
-{
-    if (d->toks && d->toks != d->small)
-        free(d->toks);
-    free(d->copy);
-    d->copy = NULL;
-    d->toks = NULL;
-    d->count = 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -572,11 +95,10 @@ size_t nattel__json_decode_string(const nattel__jdoc *d, unsigned t, char *out)
             i += 2;
             continue;
         case 'u':
-            read_u4(s + i + 2, 4, &cp);
+            cp = read_u4(s + i + 2);
             i += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                read_u4(s + i + 2, 4, &lo);
+                unsigned lo = read_u4(s + i + 2);
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
             }
@@ -608,11 +130,11 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
 const char *nattel__json_type_name(const nattel__jdoc *d, unsigned t)
 {
     switch (d->toks[t].type) {
-    case JSMN_OBJECT:
+    case NATTEL__JOBJECT:
         return "object";
-    case JSMN_ARRAY:
+    case NATTEL__JARRAY:
         return "array";
-    case JSMN_STRING:
+    case NATTEL__JSTRING:
         return "string";
     default:
         break;
@@ -715,6 +237,32 @@ nattel__jnum_class nattel__json_int(const nattel__jdoc *d, unsigned t,
     return NATTEL__JNUM_INT;
 }
 
+/* Runs strtod or snprintf in the "C" locale whatever the host set with
+ * setlocale: JSON's decimal point is always '.'. uselocale only changes
+ * this thread's locale, and only for the call. */
+static locale_t c_locale_begin(locale_t *old)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    *old = c ? uselocale(c) : (locale_t)0;
+    return c;
+}
+
+static void c_locale_end(locale_t c, locale_t old)
+{
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+}
+
+double nattel__json_strtod(const char *s)
+{
+    locale_t old, c = c_locale_begin(&old);
+    double v = strtod(s, NULL);
+    c_locale_end(c, old);
+    return v;
+}
+
 nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out)
 {
     size_t n = (size_t)(d->toks[t].end - d->toks[t].start);
@@ -725,7 +273,7 @@ nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out)
     memcpy(tmp, d->src + d->toks[t].start, n);
     tmp[n] = '\0';
     errno = 0;
-    double v = strtod(tmp, NULL);
+    double v = nattel__json_strtod(tmp);
     if (tmp != small)
         free(tmp);
     if (isinf(v))
@@ -776,7 +324,7 @@ static char *copy_plain(char *o, const char *s, size_t n)
     if (n <= 16) {
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);
-        if (care_bits(a) | care_bits(b))
+        if (nattel__care_bits(a) | nattel__care_bits(b))
             return NULL;
         memcpy(o, &a, 8);
         memcpy(o + n - 8, &b, 8);
@@ -785,10 +333,10 @@ static char *copy_plain(char *o, const char *s, size_t n)
     uint64_t acc = 0;
     for (size_t k = 0; k + 8 <= n; k += 8) {
         memcpy(&a, s + k, 8);
-        acc |= care_bits(a);
+        acc |= nattel__care_bits(a);
     }
     memcpy(&b, s + n - 8, 8);
-    if (acc | care_bits(b))
+    if (acc | nattel__care_bits(b))
         return NULL;
     memcpy(o, s, n);
     return o + n;
@@ -810,7 +358,7 @@ char *nattel__json_write_string(char *o, const char *s, size_t n)
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (care_bits(w))
+            if (nattel__care_bits(w))
                 break;
             memcpy(o, &w, 8);
             o += 8;
@@ -913,11 +461,13 @@ nattel_code nattel__json_put_double(nattel_buf *b, double v)
     if (!isfinite(v))
         return NATTEL_EINVAL;
     char tmp[40];
+    locale_t old, c = c_locale_begin(&old);
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (strtod(tmp, NULL) == v)
             break;
     }
+    c_locale_end(c, old);
     /* A float reads back as a float: keep a fraction or exponent mark, as
      * Python's repr (and so pydantic) does. */
     if (!strpbrk(tmp, ".e"))
@@ -930,7 +480,7 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
 {
     const nattel__jtok *tok = &d->toks[t];
     nattel_code rc;
-    if (tok->type == JSMN_STRING) {
+    if (tok->type == NATTEL__JSTRING) {
         nattel_str raw = nattel__json_raw(d, t);
         /* Verified strings can be copied as written, escapes and all. */
         if ((rc = NATTEL__PUT_LIT(b, "\"")) ||
@@ -938,10 +488,10 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
             return rc;
         return NATTEL__PUT_LIT(b, "\"");
     }
-    if (tok->type == JSMN_PRIMITIVE)
+    if (tok->type == NATTEL__JPRIMITIVE)
         return nattel_buf_append(b, d->src + tok->start,
                                  (size_t)(tok->end - tok->start));
-    int is_obj = tok->type == JSMN_OBJECT;
+    int is_obj = tok->type == NATTEL__JOBJECT;
     if ((rc = nattel_buf_append(b, is_obj ? "{" : "[", 1)))
         return rc;
     unsigned c = t + 1;

@@ -2,36 +2,50 @@
 #define NATTEL_JSON_H
 
 /*
- * The strict JSON reader and the writer's primitives.
+ * The strict JSON reader's document tree and the writer's primitives.
  *
- * jsmn tokenizes; it is lenient (it accepts `[1 2]`, bare words, control
- * characters in strings, several top-level values), so nattel__json_parse
- * then verifies every byte of the document against RFC 8259: the bytes
- * between tokens, each literal and number, each string's escapes and
- * UTF-8. After a successful parse the tokens form a checked tree whose
- * `parent` field is reused to hold the index just past each subtree.
+ * nattel__json_parse reads a document in one strict pass (RFC 8259:
+ * literals, numbers, escapes, surrogate pairs, UTF-8, control characters,
+ * trailing data, a depth limit) into a flat array of tokens: the tree the
+ * schema loader, the pretty-printer and the slow reporting path of the
+ * decoder walk. The hot path (src/nattel_reader.c) decodes events and
+ * envelopes without building it.
  */
 
 #include <nattel/nattel.h>
 
 #include <stdint.h>
 
-/* jsmn's two functions get our prefix so a host that also links jsmn
- * cannot collide with us. */
-#define jsmn_init nattel__jsmn_init
-#define jsmn_parse nattel__jsmn_parse
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#ifndef NATTEL__JSMN_IMPL
-#define JSMN_HEADER
-#endif
-#include <jsmn.h>
+typedef enum nattel__jtype {
+    NATTEL__JUNDEFINED = 0,
+    NATTEL__JOBJECT = 1,
+    NATTEL__JARRAY = 2,
+    NATTEL__JSTRING = 4,
+    NATTEL__JPRIMITIVE = 8
+} nattel__jtype;
 
-typedef jsmntok_t nattel__jtok;
+/* The kinds under their old names, from the tokenizer (jsmn) the tree
+ * was first built with: the schema loader and the tree's regression
+ * tests (tests/unit/test_json.c, unchanged) still spell them so. */
+#define JSMN_UNDEFINED NATTEL__JUNDEFINED
+#define JSMN_OBJECT NATTEL__JOBJECT
+#define JSMN_ARRAY NATTEL__JARRAY
+#define JSMN_STRING NATTEL__JSTRING
+#define JSMN_PRIMITIVE NATTEL__JPRIMITIVE
+
+/* One value (or key) of the document. Strings span their content, without
+ * the quotes; containers span their brackets. */
+typedef struct nattel__jtok {
+    nattel__jtype type;
+    int start;
+    int end;
+    int size;   /* containers: members; strings: whether escapes occur */
+    int parent; /* the index just past this token's subtree */
+} nattel__jtok;
+
 #define NATTEL__JNEXT(t) ((t)->parent) /* index past the subtree */
-/* After a parse, a string token's `size` (jsmn's count of a key's values,
- * of no further use) says whether the string holds escapes, so readers
- * can compare and copy unescaped strings as they are. */
+/* A string token's `size` says whether the string holds escapes, so
+ * readers can compare and copy unescaped strings as they are. */
 #define NATTEL__JESCAPED(t) ((t)->size)
 
 #define NATTEL__JSON_SMALL 96              /* tokens held without malloc */
@@ -43,7 +57,6 @@ typedef struct nattel__jdoc {
     nattel__jtok *toks;
     unsigned count;
     unsigned depth_limit; /* NATTEL_JSON_MAX_DEPTH, set by the parse */
-    char *copy; /* a bare top-level literal, given a terminator (see parse) */
     nattel__jtok small[NATTEL__JSON_SMALL];
 } nattel__jdoc;
 
@@ -56,7 +69,7 @@ void nattel__json_release(nattel__jdoc *doc);
 
 static inline int nattel__json_is_string(const nattel__jdoc *d, unsigned t)
 {
-    return d->toks[t].type == JSMN_STRING;
+    return d->toks[t].type == NATTEL__JSTRING;
 }
 
 /* Raw string content (between the quotes, escapes not decoded). */
@@ -90,6 +103,8 @@ nattel__jnum_class nattel__json_int(const nattel__jdoc *d, unsigned t,
                                     int64_t *i);
 /* The number as a double; NATTEL_ELIMIT when it overflows to infinity. */
 nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out);
+/* strtod of a JSON number, in every locale as in "C". */
+double nattel__json_strtod(const char *s);
 
 /* Primitive literal of a token: 't', 'f', 'n', or '-'/digit for numbers. */
 static inline char nattel__json_lead(const nattel__jdoc *d, unsigned t)
@@ -99,7 +114,7 @@ static inline char nattel__json_lead(const nattel__jdoc *d, unsigned t)
 static inline int nattel__json_is_number(const nattel__jdoc *d, unsigned t)
 {
     char c = nattel__json_lead(d, t);
-    return d->toks[t].type == JSMN_PRIMITIVE &&
+    return d->toks[t].type == NATTEL__JPRIMITIVE &&
            (c == '-' || (c >= '0' && c <= '9'));
 }
 
