@@ -23,8 +23,9 @@
  * The hook never fails its host: no function here returns an error, none
  * writes to standard output, none changes the exit code. An internal
  * error (out of memory, a refused event, a delivery error) is dropped and
- * said on standard error only when NATTEL_DEBUG is truthy in the
- * environment (read once, by nattel_invocation_begin).
+ * said on the client's log descriptor only when its options say debug
+ * (nattel_options_set_debug, or NATTEL_DEBUG through
+ * nattel_options_from_env). Durations use the options' monotonic clock.
  */
 #ifndef NATTEL_HOOK_H
 #define NATTEL_HOOK_H

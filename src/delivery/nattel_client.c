@@ -43,6 +43,11 @@ struct nattel_client {
     worker w;
 };
 
+const nattel_options *nattel__client_options(const nattel_client *c)
+{
+    return c->o;
+}
+
 typedef enum sink { SINK_NONE, SINK_STDOUT, SINK_SPOOL } sink;
 
 static sink sink_of(const nattel_options *o)

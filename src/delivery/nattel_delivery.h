@@ -90,6 +90,8 @@ struct nattel_options {
 /* A nattel_config that borrows the options' strings (never cleared), for
  * the consent, session and debug functions that take one. */
 void nattel__options_config(const nattel_options *o, nattel_config *cfg);
+/* The options a client was made with (the hook's clock and debug). */
+const nattel_options *nattel__client_options(const nattel_client *c);
 /* One debug line, as nattel_debug(), when the options say debug. */
 void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
     NATTEL__PRINTF(2, 3);

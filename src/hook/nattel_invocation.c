@@ -2,6 +2,8 @@
  * One run of a host program, one nat_cli_command event. Nothing here may
  * fail the host: every error ends in a debug line at most.
  */
+#include "delivery/nattel_delivery.h"
+
 #include <nattel/hook.h>
 #include <nattel/telemetry.h>
 
@@ -14,39 +16,24 @@
 
 struct nattel_invocation {
     nattel_client *client;
+    const nattel_options *o; /* the client's: clock and debug seams */
     nattel_resolved resolved;
     const char *python_version; /* the program's, or NULL */
     int64_t start_ms;
-    int debug;
 };
 
-/* The client's monotonic-clock seam is not visible through client.h, so
- * the hook reads CLOCK_MONOTONIC itself. */
-static int64_t monotonic_ms(void)
+static void debug(const nattel_invocation *inv, const char *fmt, ...)
+    NATTEL__PRINTF(2, 3);
+static void debug(const nattel_invocation *inv, const char *fmt, ...)
 {
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts))
-        return -1;
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void debug(int on, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void debug(int on, const char *fmt, ...)
-{
-    if (!on)
+    if (!inv->o->debug)
         return;
     char line[NATTEL_ERROR_MAX + 64];
-    int n = snprintf(line, sizeof line, "nattel: debug: hook: ");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s\n", line);
+    nattel__options_debug(inv->o, "hook: %s", line);
 }
 
 nattel_invocation *nattel_invocation_begin(nattel_client *client,
@@ -54,18 +41,16 @@ nattel_invocation *nattel_invocation_begin(nattel_client *client,
                                            int argc, char *const argv[],
                                            unsigned flags)
 {
-    int dbg = nattel_truthy(getenv("NATTEL_DEBUG"));
-    if (!client) {
-        debug(dbg, "no client: telemetry off for this run");
-        return NULL;
-    }
+    if (!client)
+        return NULL; /* telemetry off for this run */
+    const nattel_options *o = nattel__client_options(client);
     nattel_invocation *inv = calloc(1, sizeof *inv);
     if (!inv) {
-        debug(dbg, "out of memory at begin: no event for this run");
+        nattel__options_debug(o, "hook: out of memory at begin: no event");
         return NULL;
     }
     inv->client = client;
-    inv->debug = dbg;
+    inv->o = o;
     inv->python_version = program ? program->python_version : NULL;
     nattel_command_resolve(program, argc, argv, &inv->resolved);
     /* Only a registered command is worth a question: `prog --help` or a
@@ -79,10 +64,10 @@ nattel_invocation *nattel_invocation_begin(nattel_client *client,
     nattel_consent_state state;
     nattel_consent_source source;
     nattel_client_consent(client, allow_prompt, &state, &source);
-    debug(dbg, "command %s, subcommand %s; telemetry %s (%s)",
+    debug(inv, "command %s, subcommand %s; telemetry %s (%s)",
           inv->resolved.command, inv->resolved.subcommand,
           nattel_consent_state_name(state), nattel_consent_source_name(source));
-    inv->start_ms = monotonic_ms();
+    inv->start_ms = nattel__now_mono(o);
     return inv;
 }
 
@@ -94,7 +79,7 @@ const nattel_resolved *nattel_invocation_resolved(const nattel_invocation *inv)
 static void finish(nattel_invocation *inv, nattel_task_status status,
                    int exit_code, const char *error_class)
 {
-    int64_t now = monotonic_ms();
+    int64_t now = nattel__now_mono(inv->o);
     nattel_cli_command cc = NATTEL_CLI_COMMAND_INIT;
     cc.command = inv->resolved.command;
     cc.subcommand = inv->resolved.subcommand;
@@ -109,18 +94,18 @@ static void finish(nattel_invocation *inv, nattel_task_status status,
     if (nattel_cli_command_event(&cc, &ev, &err)) {
         /* A python_version that is not valid UTF-8, say: the event is
          * still worth sending without it. */
-        debug(inv->debug,
+        debug(inv,
               "event refused (%s); retrying without "
               "pythonVersion",
               err.message);
         cc.python_version = NULL;
         if (nattel_cli_command_event(&cc, &ev, &err)) {
-            debug(inv->debug, "no event: %s", err.message);
+            debug(inv, "no event: %s", err.message);
             return;
         }
     }
     if (nattel_client_emit(inv->client, ev, &err))
-        debug(inv->debug, "emit failed: %s", err.message);
+        debug(inv, "emit failed: %s", err.message);
 }
 
 void nattel_invocation_end(nattel_invocation *inv, int exit_code,
@@ -133,8 +118,8 @@ void nattel_invocation_end(nattel_invocation *inv, int exit_code,
         nattel_error_class_check(error_class, NULL) == NATTEL_OK)
         cls = error_class;
     else if (exit_code != 0 && error_class)
-        debug(inv->debug, "error class is not an identifier: sent as "
-                          "\"undefined\"");
+        debug(inv, "error class is not an identifier: sent as "
+                   "\"undefined\"");
     finish(inv,
            exit_code == 0 ? NATTEL_TASK_STATUS_SUCCESS
                           : NATTEL_TASK_STATUS_FAILURE,

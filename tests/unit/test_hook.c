@@ -246,6 +246,9 @@ static nattel_client *client_with(capture *cap, const char *enabled)
     assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, envp, &err),
                      NATTEL_OK);
     nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    /* Debug lines follow the options, which this test takes from its own
+     * environment (test_debug_lines). */
+    nattel_options_set_debug(o, nattel_truthy(getenv("NATTEL_DEBUG")));
     nattel_transport *t = nattel_transport_new(capture_send);
     assert_non_null(t);
     nattel_transport_set_state(t, cap);
