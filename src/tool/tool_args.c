@@ -7,6 +7,8 @@
 #include <string.h>
 
 static void vline(const char *cmd, const char *hint, const char *fmt,
+                  va_list ap) TOOL_PRINTF(3, 0);
+static void vline(const char *cmd, const char *hint, const char *fmt,
                   va_list ap)
 {
     fprintf(stderr, "nattel%s%s: ", cmd ? " " : "", cmd ? cmd : "");

@@ -43,8 +43,8 @@ static void test_accepts(void **state)
         "e = {}\n",
         "x = 0xDEAD_beef\no = 0o17\nb = 0b1_0\n",
         "f = [1.0, -3e10, 6.626e-34, 1_000.5, inf, -nan, +inf, 0.0]\n",
-        "d = [1979-05-27T07:32:00Z, 1979-05-27 07:32:00.999-07:00, 1979-05-27, "
-        "07:32:00]\n",
+        ("d = [1979-05-27T07:32:00Z, 1979-05-27 07:32:00.999-07:00, "
+         "1979-05-27, 07:32:00]\n"),
         "d = 2024-02-29\n",
         "b = [true, false]\n",
         "s = \"\\u00e9\\U0001F600\\t\\\\\\\"\"\n",
@@ -110,8 +110,8 @@ static void test_refuses(void **state)
         "k\xc3\xa9 = 1\n", /* non-ASCII bare key */
         "a = 1 # ctrl \x01\n",
         "a = 1\rb = 2\n", /* lone CR */
-        "\xef\xbb\xbf"
-        "a = 1\n",        /* BOM */
+        ("\xef\xbb\xbf"
+         "a = 1\n"),      /* BOM */
         "a = \"\xff\"\n", /* not UTF-8 */
         "a = '''x''''''\n",
         "s = \"\"\"a \\ b\"\"\"\n", /* backslash + space not at line end */
