@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Delivery under faults (issue 9, "Measured acceptance"): a flusher killed
+with SIGKILL in the middle of a send loses nothing; 503 (Retry-After) then
+200 delivers on a later flush; 400/422 drop and record; a single event over
+the server's body limit (413) is dropped and recorded, not retried forever;
+a batch over the limit is split and delivered; envelopes hold at most 50
+events of one session.
+
+Fault servers: the real `nattel serve` with --fail-status/--max-body where
+it can play the part, else a Python ThreadingHTTPServer on 127.0.0.1 (a
+listener that holds its answer, one that answers 413 above K events). Both
+read the whole body before answering.
+
+Multi-event envelopes need one session with several events, which `nattel
+emit` (one process, one session, one event) cannot make: a small C host is
+compiled here against the public client API (include/nattel/client.h) and
+the built libnattel.a, and spools N events of one session
+(NATTEL_DELIVERY_SPOOL_ONLY) for `nattel flush` to send.
+
+Helpers come from test_delivery.py. Environment (set by CTest): NATTEL_BIN,
+NATTEL_BUILD_DIR, NATTEL_SOURCE_DIR, NATTEL_CC, NATTEL_TEST_TMP.
+"""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+from test_delivery import (BUILD, BIN, DEADLINE, FakeServer, Nattel, Serve,
+                           assert_each_once, assert_private, events_of,
+                           kill_procs, poll, run_tests, spool_offline)
+
+SRC = os.environ.get("NATTEL_SOURCE_DIR", "")
+CC = os.environ.get("NATTEL_CC") or "cc"
+
+HOST_C = r"""
+#include <nattel/client.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* usage: host N BASE -- spools N nat_cli_command events of one session,
+ * durationMs BASE..BASE+N-1, and starts nothing. */
+int main(int argc, char **argv)
+{
+    nattel_error err;
+    if (argc != 3)
+        return 2;
+    int n = atoi(argv[1]);
+    long long base = atoll(argv[2]);
+    nattel_options *o = nattel_options_new();
+    if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
+        fprintf(stderr, "host: options: %s\n", o ? err.message : "no memory");
+        return 1;
+    }
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    nattel_client *c = nattel_client_new(o, &err);
+    if (!c) {
+        fprintf(stderr, "host: client: %s\n", err.message);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        nattel_cli_command cmd = NATTEL_CLI_COMMAND_INIT;
+        nattel_event *ev = NULL;
+        cmd.command = "batch";
+        cmd.task_status = NATTEL_TASK_STATUS_SUCCESS;
+        cmd.duration_ms = base + i;
+        cmd.exit_code = 0;
+        if (nattel_cli_command_event(&cmd, &ev, &err) ||
+            nattel_client_emit(c, ev, &err)) {
+            fprintf(stderr, "host: event %d: %s\n", i, err.message);
+            nattel_client_free(c);
+            return 1;
+        }
+    }
+    nattel_client_free(c);
+    return 0;
+}
+"""
+
+
+def build_host(work):
+    """Compiles HOST_C against the build's libraries (the link line CMake
+    used for the tool, so the same dependencies); returns its path."""
+    link = os.path.join(BUILD, "CMakeFiles", "nattel_tool.dir", "link.txt")
+    with open(link) as f:
+        words = shlex.split(f.read())
+    out_at = words.index("-o")
+    flags = [w for w in words[1:out_at] if w.startswith(("-fsanitize", "-fno-omit"))]
+    libs = [w if os.path.isabs(w) or w.startswith("-") else os.path.join(BUILD, w)
+            for w in words[out_at + 2:]]
+    src = os.path.join(work, "host.c")
+    exe = os.path.join(work, "host")
+    with open(src, "w") as f:
+        f.write(HOST_C)
+    r = subprocess.run([CC, "-std=c11", "-Wall", "-Wextra", "-Werror"] + flags +
+                       ["-I", os.path.join(SRC, "include"), src, "-o", exe] + libs,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, "cannot build the client-API host: %s" % r.stderr[-2000:]
+    return exe
+
+
+def spool_one_session(work, nt, n, base):
+    exe = build_host(work)
+    r = subprocess.run([exe, str(n), str(base)], env=nt.env, capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and r.stdout == "", \
+        "host: exit %d, stdout %r, stderr %r" % (r.returncode, r.stdout, r.stderr)
+    assert not nt.flushers(), "spool-only mode started a flusher"
+    st = nt.status()
+    assert st.get("spooled") == n, "want %d spooled: %s" % (n, st)
+
+
+def sessions_of(posts):
+    out = []
+    for p in posts:
+        try:
+            out.append(json.loads(p[1]).get("sessionId"))
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def kill_mid_send(nt, start):
+    """Runs `start()` (which makes something send to the holding server
+    `nt.env`'s endpoint points at), waits until the request arrived, then
+    SIGKILLs every process working on the state directory. Returns the
+    durations in flight."""
+    hang = FakeServer(lambda i, body: (None, {}))
+    nt.env["NAT_TELEMETRY_ENDPOINT"] = hang.url
+    proc = None
+    try:
+        proc = start()
+        assert hang.arrived.wait(DEADLINE), "no request reached the holding server"
+        in_flight = hang.received()
+        assert in_flight, "the request carried no events: %r" % hang.posts
+        victims = nt.flushers()
+        assert victims, "no process to kill"
+        kill_procs(victims)
+        assert poll(lambda: not nt.flushers(), DEADLINE), "killed processes linger"
+        if proc is not None:
+            proc.wait(DEADLINE)
+        return in_flight
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        hang.close()
+
+
+def test_kill9_flusher_mid_send_loses_nothing(work):
+    """SIGKILL in the middle of a send, twice: (1) `nattel flush` holding a
+    POST the server never answers; (2) the flusher `nattel emit` started.
+    Then, against a real `nattel serve`, one flush delivers every event;
+    an event may arrive twice only if it was in the batch in flight."""
+    # (1) `nattel flush` killed
+    want1 = [101, 102, 103, 104, 105]
+    nt = spool_offline(work, want1)
+    srv = None
+    try:
+        in_flight1 = kill_mid_send(nt, lambda: subprocess.Popen(
+            [BIN, "flush"], env=nt.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        # (2) an auto-started flusher killed (fresh state: no back-off)
+        nt2 = Nattel(work, "", state=os.path.join(work, "state2"))
+        want2 = [201, 202, 203]
+
+        def emit_all():
+            for d in want2:
+                nt2.emit(d)
+            return None
+        try:
+            in_flight2 = kill_mid_send(nt2, emit_all)
+        finally:
+            nt2.cleanup()
+        srv = Serve(work, "--quiet")
+        for n, want, in_flight in ((nt, want1, in_flight1), (nt2, want2, in_flight2)):
+            n.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+            r = n.flush()
+            assert r.returncode == 0, "flush after kill: exit %d: %s" % (r.returncode, r.stderr)
+            st = n.status()
+            assert st.get("spooled") == 0, "spool not empty after the kill: %s" % st
+            n.quiesce()
+            assert_private(n)
+        got = srv.durations()
+        want = want1 + want2
+        missing = sorted(set(want) - set(got))
+        assert not missing, "lost after kill -9: %s (stored %s)" % (missing, got)
+        dups = sorted({d for d in got if got.count(d) > 1})
+        assert set(dups) <= set(in_flight1 + in_flight2), \
+            "sent twice but not in flight: %s (in flight %s)" % (dups, in_flight1 + in_flight2)
+        assert set(got) == set(want), "unexpected events: %s" % got
+    finally:
+        nt.cleanup()
+        if srv:
+            srv.stop()
+
+
+def test_503_retry_after_then_200_on_a_later_flush(work):
+    """The first POST gets 503 with Retry-After: 1, the rest 200: the
+    first flush leaves that batch spooled (exit 1) and logs it deferred; a
+    later flush delivers it; the log shows deferred (503) then sent."""
+    want = [301, 302, 303]
+    nt = spool_offline(work, want)
+    srv = Serve(work, "--fail-status", "503", "--fail-count", "1",
+                "--retry-after", "1")
+    try:
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        r = nt.flush()
+        assert r.returncode == 1, "flush with a 503: exit %d (want 1): %s" % (
+            r.returncode, r.stderr)
+        st = nt.status()
+        assert st.get("spooled", 0) >= 1, "the 503 batch is not kept: %s" % st
+        assert st.get("dropped") == 0, st
+        time.sleep(1.1)     # what Retry-After asked for
+        r = nt.flush()
+        assert r.returncode == 0, "later flush: exit %d: %s" % (r.returncode, r.stderr)
+        assert_each_once(srv.durations(), want, "store")
+        st = nt.status()
+        assert st.get("spooled") == 0 and st.get("dropped") == 0, st
+        log = nt.log()
+        outcomes = [(e["outcome"], e["http_status"]) for e in log]
+        deferred = [i for i, e in enumerate(log)
+                    if e["outcome"] == "deferred" and e["http_status"] == 503]
+        sent = [i for i, e in enumerate(log) if e["outcome"] == "sent"]
+        assert deferred, "no deferred 503 entry: %s" % outcomes
+        assert sent and max(sent) > deferred[0], "no sent after the deferred: %s" % outcomes
+        d = log[deferred[0]]
+        assert d["events"] >= 1 and d["reason"], d
+        nt.quiesce()
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        srv.stop()
+
+
+def test_400_and_422_drop_and_record(work):
+    """400 and 422 answers drop the batch: log outcome rejected with the
+    status and payload, `dropped` counts the events, the spool is empty,
+    flush exits 0, and nothing is retried."""
+    for code, want in (("400", [401, 402]), ("422", [421])):
+        sub = os.path.join(work, code)
+        os.mkdir(sub)
+        nt = spool_offline(sub, want)
+        srv = Serve(sub, "--fail-status", code)
+        try:
+            before = nt.status()
+            nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+            r = nt.flush()
+            assert r.returncode == 0, "%s: flush exit %d (all finally dropped): %s" % (
+                code, r.returncode, r.stderr)
+            st = nt.status()
+            assert st.get("spooled") == 0, "%s: spool not empty: %s" % (code, st)
+            assert st.get("dropped") == before.get("dropped", 0) + len(want), \
+                "%s: dropped %s -> %s" % (code, before.get("dropped"), st.get("dropped"))
+            assert st.get("sent") == 0, st
+            last = st.get("last_delivery") or {}
+            assert last.get("outcome") == "rejected" and last.get("http_status") == int(code), \
+                "%s: last_delivery %s" % (code, last)
+            rejected = [e for e in nt.log() if e["outcome"] == "rejected"]
+            assert rejected, "%s: no rejected entry" % code
+            got = []
+            for e in rejected:
+                assert e["http_status"] == int(code), e
+                assert isinstance(e["payload"], dict), "%s: no payload in %s" % (code, e)
+                got += [ev["parameters"]["durationMs"] for ev in e["payload"]["events"]]
+            assert_each_once(got, want, "%s: rejected payloads" % code)
+            posts = len(srv.posts())
+            r = nt.flush()
+            assert r.returncode == 0, r.stderr
+            nt.quiesce()
+            assert len(srv.posts()) == posts, "%s: retried a rejected batch" % code
+            assert srv.durations() == []
+            assert_private(nt)
+        finally:
+            nt.cleanup()
+            srv.stop()
+
+
+def test_413_single_event_dropped_not_retried(work):
+    """A single event over the server's body limit: 413, dropped and
+    recorded (not retried forever), spool empty, flush exits 0."""
+    nt = spool_offline(work, [501])
+    srv = Serve(work, "--max-body", "200")
+    try:
+        before = nt.status()
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        t0 = time.monotonic()
+        r = nt.flush(timeout=120)
+        took = time.monotonic() - t0
+        assert r.returncode == 0, "flush exit %d: %s" % (r.returncode, r.stderr)
+        assert took < DEADLINE, "flush took %.1fs" % took
+        st = nt.status()
+        assert st.get("spooled") == 0, st
+        assert st.get("dropped") == before.get("dropped", 0) + 1, st
+        posts = srv.posts()
+        assert 1 <= len(posts) <= 3 and all("413" in p for p in posts), posts
+        entries = [e for e in nt.log() if e["http_status"] == 413]
+        assert entries, "no log entry for the 413"
+        final = entries[-1]
+        assert final["outcome"] in ("dropped", "rejected") and final["events"] == 1, final
+        assert isinstance(final["payload"], dict) and \
+            final["payload"]["events"][0]["parameters"]["durationMs"] == 501, final
+        r = nt.flush()
+        nt.quiesce()
+        assert r.returncode == 0 and len(srv.posts()) == len(posts), \
+            "retried after the drop: %s" % srv.posts()
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        srv.stop()
+
+
+def test_413_batch_split_and_delivered(work):
+    """12 events of one session, a server answering 413 to any envelope of
+    more than 4 events: the sender splits in halves until they fit; all 12
+    arrive once, none dropped."""
+    limit = 4
+    nt = Nattel(work, "http://127.0.0.1:9/v1.1/events/json")
+    want = list(range(600, 612))
+    srv = FakeServer(lambda i, body: (413, {}) if len(
+        events_of(body)) > limit else (200, {}))
+    try:
+        spool_one_session(work, nt, len(want), want[0])
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        r = nt.flush()
+        assert r.returncode == 0, "flush exit %d: %s" % (r.returncode, r.stderr)
+        statuses = srv.statuses()
+        assert 413 in statuses, "never sent more than %d events at once: %s" % (limit, statuses)
+        assert_each_once(srv.delivered(), want, "delivered after splits")
+        assert len(set(sessions_of(srv.posts))) == 1, "one session, split"
+        assert len(srv.posts) <= 2 * len(want), "%d POSTs for %d events" % (
+            len(srv.posts), len(want))
+        st = nt.status()
+        assert st.get("spooled") == 0 and st.get("dropped") == 0 and \
+            st.get("sent") == len(want), st
+        assert not [e for e in nt.log() if e["outcome"] in ("dropped", "rejected")]
+        nt.quiesce()
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        srv.close()
+
+
+def test_envelopes_hold_at_most_50_events_of_one_session(work):
+    """60 events of one session go out in envelopes of at most 50 (and
+    more than one event each: the sender batches), all once."""
+    nt = Nattel(work, "http://127.0.0.1:9/v1.1/events/json")
+    want = list(range(700, 760))
+    srv = FakeServer(lambda i, body: (200, {}))
+    try:
+        spool_one_session(work, nt, len(want), want[0])
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        r = nt.flush()
+        assert r.returncode == 0, "flush exit %d: %s" % (r.returncode, r.stderr)
+        sizes = [len(events_of(p[1])) for p in srv.posts]
+        assert sizes and max(sizes) <= 50 and max(sizes) > 1, sizes
+        assert_each_once(srv.delivered(), want, "delivered")
+        for p in srv.posts:
+            h = {k.lower(): v for k, v in p[2].items()}
+            assert h.get("content-type", "").startswith("application/json"), h
+            assert "nattel" in h.get("user-agent", "").lower(), h
+    finally:
+        nt.cleanup()
+        srv.close()
+
+
+TESTS = [
+    test_kill9_flusher_mid_send_loses_nothing,
+    test_503_retry_after_then_200_on_a_later_flush,
+    test_400_and_422_drop_and_record,
+    test_413_single_event_dropped_not_retried,
+    test_413_batch_split_and_delivered,
+    test_envelopes_hold_at_most_50_events_of_one_session,
+]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS, "faults-"))
