@@ -26,12 +26,14 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
-from test_delivery import (BUILD, BIN, DEADLINE, FakeServer, Nattel, Serve,
-                           assert_each_once, assert_private, events_of,
-                           kill_procs, poll, run_tests, spool_offline)
+from test_delivery import (BUILD, BIN, DEADLINE, FakeServer, Nattel,
+                           RefusedPort, Serve, assert_each_once,
+                           assert_private, events_of, kill_procs, poll,
+                           run_tests, spool_offline, stat_fields)
 
 SRC = os.environ.get("NATTEL_SOURCE_DIR", "")
 CC = os.environ.get("NATTEL_CC") or "cc"
@@ -40,22 +42,29 @@ HOST_C = r"""
 #include <nattel/client.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* usage: host N BASE -- spools N nat_cli_command events of one session,
- * durationMs BASE..BASE+N-1, and starts nothing. */
+/* usage: host N BASE [spawn]
+ * Emits N nat_cli_command events of one session (one client), durationMs
+ * BASE..BASE+N-1. Without "spawn" it only spools
+ * (NATTEL_DELIVERY_SPOOL_ONLY). With "spawn" it uses the default mode (a
+ * detached flusher), then prints "emitted" and waits for end of input
+ * before freeing the client: a long-running host. */
 int main(int argc, char **argv)
 {
     nattel_error err;
-    if (argc != 3)
+    if (argc != 3 && argc != 4)
         return 2;
     int n = atoi(argv[1]);
     long long base = atoll(argv[2]);
+    int spawn = argc == 4 && !strcmp(argv[3], "spawn");
     nattel_options *o = nattel_options_new();
     if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
         fprintf(stderr, "host: options: %s\n", o ? err.message : "no memory");
         return 1;
     }
-    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    if (!spawn)
+        nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
     nattel_client *c = nattel_client_new(o, &err);
     if (!c) {
         fprintf(stderr, "host: client: %s\n", err.message);
@@ -75,14 +84,22 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (spawn) {
+        fputs("emitted\n", stderr);
+        while (getchar() != EOF)
+            ;
+    }
     nattel_client_free(c);
     return 0;
 }
 """
 
 
+_HOST = {}
+
+
 def build_host(work):
-    """Compiles HOST_C against the build's libraries (the link line CMake
+    """Compiles HOST_C (once per run) against the build's libraries (the link line CMake
     used for the tool, so the same dependencies); returns its path."""
     link = os.path.join(BUILD, "CMakeFiles", "nattel_tool.dir", "link.txt")
     with open(link) as f:
@@ -91,6 +108,8 @@ def build_host(work):
     flags = [w for w in words[1:out_at] if w.startswith(("-fsanitize", "-fno-omit"))]
     libs = [w if os.path.isabs(w) or w.startswith("-") else os.path.join(BUILD, w)
             for w in words[out_at + 2:]]
+    if "exe" in _HOST:
+        return _HOST["exe"]
     src = os.path.join(work, "host.c")
     exe = os.path.join(work, "host")
     with open(src, "w") as f:
@@ -99,18 +118,21 @@ def build_host(work):
                        ["-I", os.path.join(SRC, "include"), src, "-o", exe] + libs,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, "cannot build the client-API host: %s" % r.stderr[-2000:]
+    _HOST["exe"] = exe
     return exe
 
 
-def spool_one_session(work, nt, n, base):
+def spool_one_session(work, nt, n, base, spooled=None):
     exe = build_host(work)
     r = subprocess.run([exe, str(n), str(base)], env=nt.env, capture_output=True,
-                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert r.returncode == 0 and r.stdout == "", \
         "host: exit %d, stdout %r, stderr %r" % (r.returncode, r.stdout, r.stderr)
     assert not nt.flushers(), "spool-only mode started a flusher"
     st = nt.status()
-    assert st.get("spooled") == n, "want %d spooled: %s" % (n, st)
+    want = n if spooled is None else spooled
+    assert st.get("spooled") == want, "want %d spooled: %s" % (want, st)
+    return st
 
 
 def sessions_of(posts):
@@ -367,6 +389,118 @@ def test_envelopes_hold_at_most_50_events_of_one_session(work):
         srv.close()
 
 
+def test_spool_cap_drops_oldest_and_counts(work):
+    """Past the default cap of 1,000 events the oldest are dropped first,
+    counted in `dropped` and recorded in the log; the newest 1,000 are
+    delivered, each once."""
+    nt = Nattel(work, "http://127.0.0.1:9/v1.1/events/json")
+    want = list(range(10000, 11005))
+    srv = FakeServer(lambda i, body: (200, {}))
+    try:
+        st = spool_one_session(work, nt, len(want), want[0], spooled=1000)
+        assert st.get("dropped") == 5, "5 over the cap, dropped %s" % st
+        drops = [e for e in nt.log() if e["outcome"] == "dropped"]
+        assert sum(e["events"] for e in drops) == 5, "log of the cap's drops: %s" % drops
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        for _ in range(5):           # 1,000 events: a few rounds at most
+            r = nt.flush(timeout=300)
+            if r.returncode == 0:
+                break
+        assert r.returncode == 0, "flush exit %d: %s" % (r.returncode, r.stderr)
+        assert_each_once(srv.delivered(), want[5:], "the newest 1,000")
+        st = nt.status()
+        assert st.get("spooled") == 0 and st.get("dropped") == 5 and \
+            st.get("sent") == 1000, st
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        srv.close()
+
+
+def test_no_zombie_left_to_a_long_running_host(work):
+    """A host that lives on after emitting (default spawn mode) is left no
+    zombie by the flusher it started, and its stdout stays empty."""
+    refused = RefusedPort()
+    nt = Nattel(work, refused.url)
+    exe = build_host(work)
+    host = subprocess.Popen([exe, "1", "900", "spawn"], env=nt.env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        line = readline_within(host.stderr, DEADLINE)
+        assert line == b"emitted\n" and host.poll() is None, \
+            "the host did not emit: %r, exit %s" % (line, host.poll())
+        # the flusher runs (refused endpoint) and finishes
+        nt.quiesce()
+        time.sleep(0.3)
+        zombies = [pid for pid in children(host.pid) if proc_state(pid) == b"Z"]
+        assert not zombies, "zombie flusher(s) left to the host: %s" % zombies
+        assert nt.status().get("spooled") == 1
+        out, err = host.communicate(timeout=DEADLINE)
+        assert out == b"", "the host's stdout got %r" % out
+        assert host.returncode == 0, (host.returncode, err)
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.communicate(timeout=DEADLINE)
+        nt.cleanup()
+        refused.close()
+
+
+def test_parallel_flushes_send_each_once(work):
+    """Three `nattel flush` at once (one flusher at a time: the lock) and a
+    slow server: every event is stored exactly once."""
+    want = [801, 802, 803, 804, 805, 806]
+    nt = spool_offline(work, want)
+    srv = Serve(work, "--quiet", "--delay-ms", "200")
+    procs = []
+    try:
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        for _ in range(3):
+            procs.append(subprocess.Popen([BIN, "flush"], env=nt.env,
+                                          stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE))
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode in (0, 1), "flush exit %d: %r" % (p.returncode, err)
+        r = nt.flush("--wait")
+        assert r.returncode == 0, r.stderr
+        nt.quiesce()
+        assert_each_once(srv.durations(), want, "store")
+        assert nt.status().get("spooled") == 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+        nt.cleanup()
+        srv.stop()
+
+
+def readline_within(stream, timeout):
+    got = []
+    t = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
+    t.start()
+    t.join(timeout)
+    return got[0] if got else None
+
+
+def children(pid):
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            f = stat_fields(int(name))
+            if len(f) > 1 and f[1] == str(pid).encode():
+                out.append(int(name))
+    return out
+
+
+def proc_state(pid):
+    f = stat_fields(pid)
+    return f[0] if f else b""
+
+
 TESTS = [
     test_kill9_flusher_mid_send_loses_nothing,
     test_503_retry_after_then_200_on_a_later_flush,
@@ -374,6 +508,9 @@ TESTS = [
     test_413_single_event_dropped_not_retried,
     test_413_batch_split_and_delivered,
     test_envelopes_hold_at_most_50_events_of_one_session,
+    test_spool_cap_drops_oldest_and_counts,
+    test_no_zombie_left_to_a_long_running_host,
+    test_parallel_flushes_send_each_once,
 ]
 
 if __name__ == "__main__":
