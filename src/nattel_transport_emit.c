@@ -1,7 +1,10 @@
-/* One event, end to end: consent, envelope, payload, transport. */
+/* One event, end to end, for callers holding a nattel_config: the
+ * one-shot form of the client. */
+#include "delivery/nattel_delivery.h"
 #include "nattel_error.h"
 #include "nattel_transport.h"
 
+#include <nattel/client.h>
 #include <nattel/telemetry.h>
 
 #include <stdlib.h>
@@ -33,37 +36,43 @@ nattel_code nattel_error_class_check(const char *s, nattel_error *err)
     return NATTEL_OK;
 }
 
-static nattel_code deliver(const nattel_config *cfg, nattel_event *ev,
-                           const char *client_ver, nattel_error *err)
+static int dup_str(char **slot, const char *v)
 {
-    char *session = NULL;
-    nattel_code rc = nattel_session_id_new(cfg, &session, err);
-    if (rc) {
-        nattel_event_free(ev);
-        return rc;
+    free(*slot);
+    *slot = v ? strdup(v) : NULL;
+    return v && !*slot;
+}
+
+/* Options that say what cfg says. */
+static nattel_options *options_from_config(const nattel_config *cfg,
+                                           const char *client_ver)
+{
+    nattel_options *o = nattel_options_new();
+    if (!o)
+        return NULL;
+    int bad = dup_str(&o->endpoint, cfg->endpoint ? cfg->endpoint : "");
+    bad |= dup_str(&o->state_dir, cfg->state_dir);
+    bad |= dup_str(&o->consent_file, cfg->consent_file);
+    bad |= dup_str(&o->session_prefix,
+                   cfg->session_prefix ? cfg->session_prefix : "");
+    bad |= dup_str(&o->env_enabled_raw, cfg->env_enabled_raw);
+    if (client_ver)
+        bad |= dup_str(&o->client_version, client_ver);
+    if (bad) {
+        nattel_options_free(o);
+        return NULL;
     }
-    nattel_envelope *env = nattel_envelope_new(client_ver, session);
-    free(session);
-    if (!env) {
-        nattel_event_free(ev);
-        return nattel__fail(err, NATTEL_ENOMEM, "envelope: out of memory");
-    }
-    int64_t now = nattel_config_now_ms(cfg);
-    if ((rc = nattel_envelope_add(env, ev, now, err))) {
-        nattel_event_free(ev);
-        nattel_envelope_free(env);
-        return rc;
-    }
-    nattel_buf payload = NATTEL_BUF_INIT;
-    nattel_sink t;
-    if (!(rc = nattel_envelope_write_json(env, now, &payload, err)) &&
-        !(rc = nattel_sink_for_config(cfg, &t, err))) {
-        rc = nattel_sink_send(&t, payload.data, payload.len, err);
-        nattel_sink_release(&t);
-    }
-    nattel_buf_free(&payload);
-    nattel_envelope_free(env);
-    return rc;
+    o->env_enabled = cfg->env_enabled;
+    o->do_not_track = cfg->do_not_track;
+    o->dry_run = cfg->dry_run;
+    o->debug = cfg->debug;
+    o->log_fd = cfg->log_fd;
+    o->prompt = cfg->prompt;
+    o->realtime_ms = cfg->now_ms;
+    o->clock_ctx = cfg->clock_ctx;
+    o->random_bytes = cfg->random_bytes;
+    o->random_ctx = cfg->random_ctx;
+    return o;
 }
 
 nattel_code nattel_emit(const nattel_config *cfg, nattel_event *ev,
@@ -71,19 +80,18 @@ nattel_code nattel_emit(const nattel_config *cfg, nattel_event *ev,
 {
     if (sent)
         *sent = 0;
-    nattel_consent_state state;
-    nattel_consent_source source;
-    /* A prompt answer that could not be saved still counts for this run;
-     * the resolver has told the person so. */
-    (void)nattel_consent_resolve(cfg, &state, &source, NULL);
-    if (state != NATTEL_CONSENT_ENABLED) {
-        nattel_debug(cfg, "telemetry off (decided by %s): event dropped",
-                     nattel_consent_source_text(source));
+    nattel_options *o = options_from_config(cfg, client_ver);
+    nattel_client *c = o ? nattel_client_new(o, err) : NULL;
+    if (!c) {
         nattel_event_free(ev);
-        return NATTEL_OK;
+        return o ? (err ? err->code : NATTEL_EIO)
+                 : nattel__fail(err, NATTEL_ENOMEM, "emit: out of memory");
     }
-    nattel_code rc = deliver(cfg, ev, client_ver, err);
+    nattel_consent_state state;
+    nattel_client_consent(c, 1, &state, NULL);
+    nattel_code rc = nattel_client_emit(c, ev, err);
     if (!rc && sent)
-        *sent = 1;
+        *sent = state == NATTEL_CONSENT_ENABLED;
+    nattel_client_free(c);
     return rc;
 }

@@ -66,6 +66,8 @@ void nattel_options_free(nattel_options *opts);
  * NATTEL_DEBUG, NATTEL_FLUSHER, HOME, XDG_STATE_HOME) through
  * `getenv_fn(ctx, name)` (NULL: the process environment) into `opts`,
  * replacing what those variables decide. Setters called afterwards win.
+ * Also NATTEL_DELIVERY: "spawn", "in-process" or "spool-only" sets the
+ * delivery mode (anything else is NATTEL_EINVAL; unset or empty keeps it).
  */
 nattel_code nattel_options_from_env(nattel_options *opts,
                                     nattel_getenv_fn getenv_fn, void *ctx,
@@ -79,8 +81,8 @@ nattel_code nattel_options_set_endpoint(nattel_options *opts, const char *url,
 
 /* Spool, audit log and delivery state. Default: $NATTEL_STATE_DIR, else
  * $XDG_STATE_HOME/nattel, else ~/.local/state/nattel. Must be absolute. */
-nattel_code nattel_options_set_state_dir(nattel_options *opts,
-                                         const char *dir, nattel_error *err);
+nattel_code nattel_options_set_state_dir(nattel_options *opts, const char *dir,
+                                         nattel_error *err);
 
 /* The consent file. Default ~/.config/nat/telemetry.toml. */
 nattel_code nattel_options_set_consent_file(nattel_options *opts,
@@ -116,8 +118,7 @@ nattel_code nattel_options_set_timeouts(nattel_options *opts,
 /* Spool bounds: past either, the oldest events are dropped first and
  * counted. Defaults: 1000 events, 4 MiB. Must be positive. */
 nattel_code nattel_options_set_spool_limits(nattel_options *opts,
-                                            size_t max_events,
-                                            size_t max_bytes,
+                                            size_t max_events, size_t max_bytes,
                                             nattel_error *err);
 
 typedef enum nattel_delivery_mode {
@@ -137,8 +138,11 @@ void nattel_options_set_delivery_mode(nattel_options *opts,
                                       nattel_delivery_mode mode);
 
 /* The flusher program started in NATTEL_DELIVERY_SPAWN mode. Default:
- * $NATTEL_FLUSHER, else the path fixed at install time, else the one in
- * the build tree. */
+ * $NATTEL_FLUSHER (read by nattel_options_from_env), else the path fixed
+ * at install time (LIBEXECDIR/nattel/nattel-flusher) when executable,
+ * else the one in the build tree. When none is found, or it cannot be
+ * started, the event stays spooled (a debug line says why) and emit still
+ * succeeds. */
 nattel_code nattel_options_set_flusher_path(nattel_options *opts,
                                             const char *path,
                                             nattel_error *err);
@@ -153,8 +157,8 @@ void nattel_options_set_clock(nattel_options *opts,
 /* Fills buf with n random bytes (session ids, jitter). Default
  * getrandom(2). NULL restores the default. */
 void nattel_options_set_random(nattel_options *opts,
-                               nattel_code (*random_bytes)(void *ctx,
-                                                           void *buf, size_t n,
+                               nattel_code (*random_bytes)(void *ctx, void *buf,
+                                                           size_t n,
                                                            nattel_error *err),
                                void *ctx);
 
@@ -172,16 +176,16 @@ void nattel_options_set_random(nattel_options *opts,
 typedef struct nattel_transport nattel_transport;
 
 typedef nattel_code (*nattel_transport_send_fn)(void *state,
-                                                const char *payload,
-                                                size_t len, nattel_error *err);
+                                                const char *payload, size_t len,
+                                                nattel_error *err);
 
 /* A transport whose send hook is `send`. NULL when out of memory. */
 nattel_transport *nattel_transport_new(nattel_transport_send_fn send);
 void nattel_transport_set_state(nattel_transport *t, void *state);
 /* Called once by nattel_client_new(). */
-void nattel_transport_set_startup(
-    nattel_transport *t,
-    nattel_code (*startup)(void *state, nattel_error *err));
+void nattel_transport_set_startup(nattel_transport *t,
+                                  nattel_code (*startup)(void *state,
+                                                         nattel_error *err));
 /* Waits at most timeout_ms for what the transport holds. */
 void nattel_transport_set_flush(nattel_transport *t,
                                 nattel_code (*flush)(void *state,
@@ -224,6 +228,8 @@ void nattel_client_consent(nattel_client *c, int allow_prompt,
  * consent is off the event is dropped (NATTEL_OK, nothing touched). Else
  * the event is put in an envelope of this client's session and handed to
  * the transport: by default, spooled. Never waits on the network.
+ * Errors: the state directory refused (a symlink, another user's, not a
+ * directory: NATTEL_EINVAL) or not writable (NATTEL_EIO).
  */
 nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
                                nattel_error *err);
@@ -231,13 +237,18 @@ nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
 /*
  * Delivers what this client holds, waiting at most `timeout_ms` (0: do
  * not wait). In NATTEL_DELIVERY_IN_PROCESS mode this sends from the
- * spool; what is not sent in time stays spooled.
+ * spool, back-off or not; what is not sent in time stays spooled and the
+ * result is NATTEL_ELIMIT. In the other modes the spool holds everything
+ * already: NATTEL_OK at once. A transport's own flush hook, when set,
+ * decides instead.
  */
 nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
                                 nattel_error *err);
 
-/* Stops background work (at most the flush timeout already given) and
- * releases the client. Accepts NULL. */
+/* Stops background work and releases the client. Accepts NULL. In
+ * NATTEL_DELIVERY_IN_PROCESS mode a send in flight is cut short (libcurl's
+ * progress callback, checked at least once a second) and its batch stays
+ * spooled, not counted as a failed attempt. */
 void nattel_client_free(nattel_client *c);
 
 #ifdef __cplusplus

@@ -237,33 +237,12 @@ typedef enum nattel_sink_kind {
 const char *nattel_sink_kind_name(nattel_sink_kind k);
 
 /* The sink a configuration selects; NATTEL_EINVAL for an endpoint that is
- * none of "", "stdout" or an http(s) URL. Dry run wins over the endpoint. */
+ * none of "", "stdout" or an http(s) URL. "stdout" wins over dry run (as
+ * upstream, the line is written under dry run too); dry run wins over an
+ * http(s) endpoint. NATTEL_SINK_HTTP means: spooled, then delivered by
+ * the flusher (see <nattel/client.h>). */
 nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
                                nattel_error *err);
-
-/*
- * Where a built payload is handed for delivery (sentry-native style).
- * `send` receives one complete payload (an envelope's JSON, no newline).
- * `free` releases `state`; either may be NULL.
- */
-typedef struct nattel_sink {
-    void *state;
-    nattel_code (*send)(void *state, const char *payload, size_t len,
-                        nattel_error *err);
-    void (*free)(void *state);
-} nattel_sink;
-
-/* The built-in transport for cfg's sink. The http(s) one does not send yet
- * (durable delivery is a later part): it writes a debug line saying the
- * event was built and not sent. */
-nattel_code nattel_sink_for_config(const nattel_config *cfg,
-                                        nattel_sink *out,
-                                        nattel_error *err);
-/* t->send, or NATTEL_OK when there is none. */
-nattel_code nattel_sink_send(nattel_sink *t, const char *payload,
-                                  size_t len, nattel_error *err);
-/* Calls t->free and clears *t; accepts NULL. */
-void nattel_sink_release(nattel_sink *t);
 
 /* ------------------------------------------------------------------ */
 /* One event through consent and delivery                              */
@@ -277,11 +256,14 @@ void nattel_sink_release(nattel_sink *t);
 nattel_code nattel_error_class_check(const char *s, nattel_error *err);
 
 /*
- * Resolves consent (prompting as cfg allows) and, when enabled, puts `ev`
- * in an envelope of a new session (client version `client_ver`, NULL:
- * "unknown"), stamped with cfg's clock, and hands the payload to cfg's
- * transport. Always takes ownership of `ev`. *sent (may be NULL) is 1 when
- * the payload reached a transport, 0 when consent was off.
+ * One-shot convenience over the client of <nattel/client.h>: a client made
+ * from `cfg` (delivery mode NATTEL_DELIVERY_SPAWN) resolves consent
+ * (prompting as cfg allows) and, when enabled, puts `ev` in an envelope of
+ * a new session (client version `client_ver`, NULL: "unknown"), stamped
+ * with cfg's clock, and hands the payload to the sink cfg selects (for an
+ * http(s) endpoint: the spool in cfg->state_dir, then a detached flusher).
+ * Always takes ownership of `ev`. *sent (may be NULL) is 1 when the payload
+ * reached a transport, 0 when consent was off.
  */
 nattel_code nattel_emit(const nattel_config *cfg, nattel_event *ev,
                         const char *client_ver, int *sent, nattel_error *err);

@@ -2,6 +2,7 @@
  * for hosts that are scripts. */
 #include "commands.h"
 
+#include <nattel/client.h>
 #include <nattel/nattel.h>
 #include <nattel/telemetry.h>
 
@@ -17,7 +18,10 @@ static const char usage_text[] =
     "\n"
     "Sends one nat_cli_command event, if telemetry is allowed (environment,\n"
     "consent file, or the first-run prompt on a terminal), through the sink\n"
-    "NAT_TELEMETRY_ENDPOINT selects. Nothing is written to standard output.\n"
+    "NAT_TELEMETRY_ENDPOINT selects. For an http(s) endpoint the event is\n"
+    "written to the spool in the state directory and a detached flusher\n"
+    "sends it (NATTEL_DELIVERY=spool-only: only spooled, see 'nattel flush').\n"
+    "Never waits on the network. Nothing is written to standard output.\n"
     "\n"
     "  --command C         the host's top-level command (required)\n"
     "  --status S          success, failure, completed, error, canceled,\n"
@@ -25,8 +29,9 @@ static const char usage_text[] =
     "  --subcommand X      a registered subcommand (default \"undefined\")\n"
     "  --duration-ms N     run time in ms, -1 when unknown (default -1)\n"
     "  --exit-code N       the host's exit code (default -1)\n"
-    "  --error-class E     an exception class name, e.g. ValueError; must\n"
-    "                      match [A-Za-z_][A-Za-z0-9_.]*, at most 128 chars\n"
+    "  --error-class E     an exception class name, e.g. ValueError; a value\n"
+    "                      that is not [A-Za-z_][A-Za-z0-9_.]* of at most\n"
+    "                      128 chars is sent as \"undefined\"\n"
     "  --python-version V  (default \"undefined\": no Python)\n"
     "  --client-version V  the host's version, sent as clientVer\n"
     "                      (default \"unknown\")\n"
@@ -118,9 +123,12 @@ static nattel_event *build(emit_args *a)
 {
     nattel_error err;
     nattel_event *ev = NULL;
+    /* A value that is not an identifier could carry a message or a path
+     * off the machine: it is replaced, not sent, and not an error. */
+    if (a->cmd.error_class &&
+        nattel_error_class_check(a->cmd.error_class, NULL))
+        a->cmd.error_class = "undefined";
     if (nattel_task_status_parse(a->status, &a->cmd.task_status, &err) ||
-        (a->cmd.error_class &&
-         nattel_error_class_check(a->cmd.error_class, &err)) ||
         nattel_cli_command_event(&a->cmd, &ev, &err)) {
         nattel__tool_error("emit", "%s", err.message);
         return NULL;
@@ -141,14 +149,27 @@ int nattel__cmd_emit(int argc, char **argv)
     nattel_event *ev = build(&a);
     if (!ev)
         return NATTEL_EXIT_FAIL;
-    nattel_config cfg;
     nattel_error err;
-    nattel_code rc = nattel_config_from_env(&cfg, NULL, NULL, &err);
+    nattel_options *o = nattel_options_new();
+    nattel_code rc =
+        o ? nattel_options_from_env(o, NULL, NULL, &err) : NATTEL_ENOMEM;
+    if (!o)
+        snprintf(err.message, sizeof err.message, "out of memory");
+    if (!rc && a.client_ver)
+        rc = nattel_options_set_client_version(o, a.client_ver, &err);
+    nattel_client *c = NULL;
+    if (!rc) {
+        c = nattel_client_new(o, &err);
+        o = NULL;
+        if (!c)
+            rc = err.code ? err.code : NATTEL_EIO;
+    }
     if (!rc)
-        rc = nattel_emit(&cfg, ev, a.client_ver, NULL, &err);
+        rc = nattel_client_emit(c, ev, &err);
     else
         nattel_event_free(ev);
-    nattel_config_clear(&cfg);
+    nattel_options_free(o);
+    nattel_client_free(c);
     if (rc) {
         nattel__tool_error("emit", "%s", err.message);
         return NATTEL_EXIT_FAIL;

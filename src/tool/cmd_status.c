@@ -1,5 +1,6 @@
 /* nattel status: consent and its source, endpoint, delivery state. */
 #include "commands.h"
+#include "delivery/nattel_delivery.h"
 #include "nattel_json.h"
 
 #include <nattel/telemetry.h>
@@ -15,7 +16,12 @@ static const char usage_text[] =
     "\n"
     "  --json  one JSON object on standard output: enabled (boolean),\n"
     "          source, sourceText, endpoint, sink, dryRun, consentFile,\n"
-    "          fileConsent, fileNote, stateDir, sessionPrefix, delivery\n"
+    "          fileConsent, fileNote, stateDir, sessionPrefix, delivery,\n"
+    "          spooled, sent, dropped, rejected (integers: events waiting\n"
+    "          now; sent, dropped and rejected ever), last_delivery\n"
+    "          ({ts, outcome, http_status, events} or null),\n"
+    "          backoff_until (UTC time before which no flusher starts, or\n"
+    "          null)\n"
     "\n"
     "Exit status: 0 success, 2 usage error.\n";
 
@@ -25,6 +31,8 @@ typedef struct status_info {
     nattel_consent_file file;
     const char *sink;
     const char *delivery;
+    size_t spooled;
+    nattel__state st;
 } status_info;
 
 static void gather(const nattel_config *cfg, status_info *s)
@@ -35,10 +43,57 @@ static void gather(const nattel_config *cfg, status_info *s)
     int ok = !nattel_config_sink(cfg, &kind, NULL);
     s->sink = ok ? nattel_sink_kind_name(kind) : "invalid";
     s->delivery =
-        !ok                        ? "invalid endpoint: nothing is sent"
-        : kind == NATTEL_SINK_HTTP ? "not built yet: events are built, not sent"
+        !ok ? "invalid endpoint: nothing is sent"
+        : kind == NATTEL_SINK_HTTP
+            ? "spooled in the state directory, sent by a detached flusher"
         : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
                                      : "nothing is sent";
+    /* Read only: a status query never creates the state directory. */
+    memset(&s->st, 0, sizeof s->st);
+    s->spooled = 0;
+    if (cfg->state_dir && !nattel__state_dir_check(cfg->state_dir, NULL)) {
+        s->spooled = nattel__spool_count(cfg->state_dir);
+        nattel__state_read(cfg->state_dir, &s->st);
+    }
+}
+
+static void put_key_int(nattel_buf *b, const char *key, int64_t v)
+{
+    nattel_buf_append(b, ",", 1);
+    nattel__json_put_string(b, key, strlen(key));
+    nattel_buf_append(b, ":", 1);
+    nattel__json_put_int(b, v);
+}
+
+static void put_delivery(nattel_buf *b, const status_info *s, int64_t now)
+{
+    put_key_int(b, "spooled", (int64_t)s->spooled);
+    put_key_int(b, "sent", s->st.sent);
+    put_key_int(b, "dropped", s->st.dropped);
+    put_key_int(b, "rejected", s->st.rejected);
+    NATTEL__PUT_LIT(b, ",\"last_delivery\":");
+    if (s->st.has_last) {
+        NATTEL__PUT_LIT(b, "{\"ts\":");
+        nattel__json_put_string(b, s->st.last_ts, strlen(s->st.last_ts));
+        NATTEL__PUT_LIT(b, ",\"outcome\":\"");
+        const char *oc = nattel__outcome_name(s->st.last_outcome);
+        nattel_buf_append(b, oc, strlen(oc));
+        NATTEL__PUT_LIT(b, "\",\"http_status\":");
+        nattel__json_put_int(b, s->st.last_http);
+        NATTEL__PUT_LIT(b, ",\"events\":");
+        nattel__json_put_int(b, s->st.last_events);
+        NATTEL__PUT_LIT(b, "}");
+    } else {
+        NATTEL__PUT_LIT(b, "null");
+    }
+    NATTEL__PUT_LIT(b, ",\"backoff_until\":");
+    if (s->st.next_ms > now) {
+        char ts[NATTEL_TS_LEN + 1];
+        nattel_format_ts(s->st.next_ms, ts);
+        nattel__json_put_string(b, ts, NATTEL_TS_LEN);
+    } else {
+        NATTEL__PUT_LIT(b, "null");
+    }
 }
 
 static void put_key_str(nattel_buf *b, const char *key, const char *v,
@@ -83,6 +138,7 @@ static int print_json(const nattel_config *cfg, const status_info *s)
     put_key_str(&b, "stateDir", cfg->state_dir, 1);
     put_key_str(&b, "sessionPrefix", cfg->session_prefix, 1);
     put_key_str(&b, "delivery", s->delivery, 1);
+    put_delivery(&b, s, nattel_config_now_ms(cfg));
     NATTEL__PUT_LIT(&b, "}\n");
     int ok = b.data && fwrite(b.data, 1, b.len, stdout) == b.len;
     nattel_buf_free(&b);
@@ -101,6 +157,21 @@ static void print_text(const nattel_config *cfg, const status_info *s)
     printf("sink:          %s%s\n", s->sink, cfg->dry_run ? " (dry run)" : "");
     printf("delivery:      %s\n", s->delivery);
     printf("state dir:     %s\n", cfg->state_dir ? cfg->state_dir : "(none)");
+    printf("spooled:       %zu event(s) waiting\n", s->spooled);
+    printf("sent:          %lld\n", (long long)s->st.sent);
+    printf("dropped:       %lld (of which rejected by the server: %lld)\n",
+           (long long)s->st.dropped, (long long)s->st.rejected);
+    if (s->st.has_last)
+        printf("last delivery: %s %s, %lld event(s), http %d\n", s->st.last_ts,
+               nattel__outcome_name(s->st.last_outcome),
+               (long long)s->st.last_events, s->st.last_http);
+    else
+        printf("last delivery: none\n");
+    if (s->st.next_ms > nattel_config_now_ms(cfg)) {
+        char ts[NATTEL_TS_LEN + 1];
+        nattel_format_ts(s->st.next_ms, ts);
+        printf("back-off:      no automatic attempt before %s\n", ts);
+    }
     if (*cfg->session_prefix)
         printf("session prefix: %s\n", cfg->session_prefix);
 }

@@ -16,6 +16,8 @@ int nattel__cmd_consent(int argc, char **argv);
 int nattel__cmd_status(int argc, char **argv);
 int nattel__cmd_serve(int argc, char **argv);
 int nattel__cmd_report(int argc, char **argv);
+int nattel__cmd_flush(int argc, char **argv);
+int nattel__cmd_log(int argc, char **argv);
 
 /* "nattel SUB: message" on stderr, one line. */
 void nattel__tool_error(const char *sub, const char *fmt, ...)

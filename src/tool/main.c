@@ -21,6 +21,8 @@ static const command commands[] = {
      "send one nat_cli_command event (consent-gated)"},
     {"consent", nattel__cmd_consent, "show or change the telemetry decision"},
     {"status", nattel__cmd_status, "consent, endpoint and delivery state"},
+    {"flush", nattel__cmd_flush, "deliver the spooled events now"},
+    {"log", nattel__cmd_log, "the audit log: what was sent or dropped"},
     {"serve", nattel__cmd_serve, "run a local ingest endpoint (SQLite store)"},
     {"report", nattel__cmd_report, "usage per command from a serve database"},
 };

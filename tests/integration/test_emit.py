@@ -45,6 +45,8 @@ def run(args, extra, tmp):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("NAT_", "NATTEL_DEBUG")) and k != "DO_NOT_TRACK"}
     env["NAT_TELEMETRY_CONSENT_FILE"] = os.path.join(tmp, "none", "telemetry.toml")
+    env["NATTEL_STATE_DIR"] = os.path.join(tmp, "state")
+    env["NATTEL_DELIVERY"] = "spool-only"
     env.update(extra)
     return subprocess.run([BIN, "emit"] + args, env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=30)
@@ -121,9 +123,10 @@ def main():
             ({"NAT_TELEMETRY_ENDPOINT": "stdout", "NAT_TELEMETRY_ENABLED": "no"}, "env off"),
             (dict(ON, DO_NOT_TRACK="1"), "DO_NOT_TRACK"),
             ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_ENDPOINT": ""}, "empty endpoint"),
-            (dict(ON, NAT_TELEMETRY_DRY_RUN="true"), "dry run"),
+            ({"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_DRY_RUN": "true",
+              "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "dry run"),
             ({"NAT_TELEMETRY_ENABLED": "1",
-              "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "http placeholder"),
+              "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, "http: spooled"),
         ]
         for extra, what in quiet:
             p = run(["--command", "run", "--status", "success"], extra, tmp)
@@ -132,15 +135,12 @@ def main():
         p = run(["--command", "run", "--status", "success"],
                 {"NAT_TELEMETRY_ENABLED": "1", "NATTEL_DEBUG": "1",
                  "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}, tmp)
-        check(p.returncode == 0 and "not sent" in p.stderr and "nat_cli_command" not in p.stderr
-              and p.stderr.count("\n") == 1, f"http debug line: {p.stderr!r}")
+        check(p.returncode == 0 and "spooled" in p.stderr and "nat_cli_command" not in p.stderr
+              and all(l.startswith("nattel: debug: ") for l in p.stderr.splitlines()),
+              f"http debug line: {p.stderr!r}")
 
         # invalid values: exit 1; usage: exit 2; one line, value not echoed
         bad = [
-            (["--command", "run", "--status", "success", "--error-class",
-              "FileNotFoundError: /home/alice/secret.txt"], 1),
-            (["--command", "run", "--status", "success", "--error-class", "E" * 129], 1),
-            (["--command", "run", "--status", "success", "--error-class", "9Lives"], 1),
             (["--command", "run", "--status", "done"], 1),
             (["--command", "run", "--status", "success", "--duration-ms", "-2"], 1),
             (["--status", "success"], 2),
@@ -156,6 +156,11 @@ def main():
             check(p.stdout == "" and p.stderr.startswith("nattel emit: ")
                   and p.stderr.count("\n") == 1, f"{args}: output {p.stdout!r} {p.stderr!r}")
             check("secret" not in p.stderr, f"{args}: echoed the value: {p.stderr!r}")
+        # an errorClass that is not an identifier is sent as "undefined"
+        for e in ("FileNotFoundError: /home/alice/secret.txt", "E" * 129, "9Lives"):
+            p = run(["--command", "run", "--status", "success", "--error-class", e], ON, tmp)
+            check(p.returncode == 0 and '"errorClass":"undefined"' in p.stderr
+                  and "secret" not in p.stderr, f"{e!r}: {p.returncode} {p.stderr!r}")
         for h in ("-h", "--help"):
             p = run([h], {}, tmp)
             check(p.returncode == 0 and p.stdout.startswith("usage: nattel emit"), f"{h}")

@@ -188,7 +188,7 @@ static void test_sink(void **state)
         {"HTTPS://x", 0, NATTEL_OK, NATTEL_SINK_HTTP},
         {"stdout", 0, NATTEL_OK, NATTEL_SINK_STDOUT},
         {"", 0, NATTEL_OK, NATTEL_SINK_NONE},
-        {"stdout", 1, NATTEL_OK, NATTEL_SINK_DRY_RUN},
+        {"stdout", 1, NATTEL_OK, NATTEL_SINK_STDOUT},
         {NATTEL_DEFAULT_ENDPOINT, 1, NATTEL_OK, NATTEL_SINK_DRY_RUN},
         {"ftp://x", 0, NATTEL_EINVAL, NATTEL_SINK_NONE},
         {"STDOUT", 0, NATTEL_EINVAL, NATTEL_SINK_NONE},

@@ -1,0 +1,207 @@
+/*
+ * Starting the flusher from a host: fork and exec of a program (never
+ * code running on in a forked copy of a possibly threaded host), in a new
+ * session, stdio on /dev/null, no inherited descriptors, default signal
+ * dispositions. The host reaps its one child at once and is left with no
+ * zombie and no child to wait for.
+ */
+/* clone(2) */
+#define _GNU_SOURCE
+#include "delivery/nattel_delivery.h"
+#include "nattel_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#ifndef NATTEL_FLUSHER_INSTALL_PATH
+#define NATTEL_FLUSHER_INSTALL_PATH ""
+#endif
+#ifndef NATTEL_FLUSHER_BUILD_PATH
+#define NATTEL_FLUSHER_BUILD_PATH ""
+#endif
+
+const char *nattel__flusher_path(const nattel_options *o)
+{
+    if (o->flusher_path && *o->flusher_path)
+        return o->flusher_path;
+    static const char *const fixed[] = {NATTEL_FLUSHER_INSTALL_PATH,
+                                        NATTEL_FLUSHER_BUILD_PATH};
+    for (size_t i = 0; i < 2; i++)
+        if (*fixed[i] && access(fixed[i], X_OK) == 0)
+            return fixed[i];
+    return NULL;
+}
+
+static int backoff_pending(const nattel_options *o)
+{
+    nattel__state st;
+    nattel__state_read(o->state_dir, &st);
+    int64_t now = nattel__now_real(o);
+    return st.next_ms > now && st.next_ms - now <= NATTEL__RETRY_AFTER_CAP_MS +
+                                                       NATTEL__BACKOFF_CAP_MS;
+}
+
+/* What the new processes need, prepared by the host before they exist:
+ * between their start and exec they call nothing that allocates. */
+typedef struct launch {
+    const char *path;
+    char *const *argv;
+    char *stack; /* the grandchild's stack (clone path) */
+    size_t stack_size;
+} launch;
+
+/* The flusher's side of the exec: its own stdio, no inherited
+ * descriptors, default signal dispositions, nothing blocked. */
+static void exec_flusher(const launch *l)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        _exit(127);
+    for (int i = 0; i < 3; i++)
+        dup2(fd, i); /* dup2 clears O_CLOEXEC on 0, 1, 2 */
+        /* The host's descriptors that lack O_CLOEXEC stay with the host. */
+#if defined(SYS_close_range)
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+#endif
+        for (int i = 3; i < 1024; i++)
+            close(i);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(l->path, l->argv, environ);
+    _exit(127);
+}
+
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+/*
+ * The fast path, the way glibc's posix_spawn works, twice: each step is a
+ * clone(CLONE_VM | CLONE_VFORK) that shares the host's memory (no page
+ * tables copied) and releases its parent as soon as its child has called
+ * execve. The host waits only for two clones and an execve: no fork of
+ * its memory, no wait for the flusher's dynamic loading.
+ */
+static int grandchild_main(void *arg)
+{
+    exec_flusher(arg);
+    return 127;
+}
+
+static int middle_main(void *arg)
+{
+    const launch *l = arg;
+    setsid();
+    pid_t g = clone(grandchild_main, l->stack + l->stack_size,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+    _exit(g < 0 ? 1 : 0);
+}
+
+static pid_t start(launch *l)
+{
+    enum { STACK = 64 * 1024 };
+    char *stacks = malloc(2 * STACK);
+    if (!stacks)
+        return -1;
+    l->stack = stacks + STACK;
+    l->stack_size = STACK;
+    /* The children run on the host's memory: no handler of the host may
+     * run in them. Each resets dispositions before it unblocks. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int saved = errno;
+    pid_t pid =
+        clone(middle_main, stacks + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, l);
+    int e = errno;
+    errno = saved;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* CLONE_VFORK: the middle has exited (or its clone failed) by now, so
+     * the stacks are free. */
+    free(stacks);
+    errno = e;
+    return pid;
+}
+#else
+/* fork, setsid, fork, exec: between fork and exec only async-signal-safe
+ * calls, since the host may have threads. */
+static pid_t start(launch *l)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        exec_flusher(l);
+    }
+    return pid;
+}
+#endif
+
+/* The flusher ends up in its own session, a child of init (or the
+ * nearest subreaper); the host reaps its one child, the middle process,
+ * which exits at once: no zombie, no child left to the host. */
+static nattel_code spawn(const nattel_options *o, const char *path,
+                         nattel_error *err)
+{
+    char connect[24], total[24];
+    snprintf(connect, sizeof connect, "%lld", (long long)o->connect_ms);
+    snprintf(total, sizeof total, "%lld", (long long)o->total_ms);
+    char *argv[] = {(char *)path,
+                    "--state-dir",
+                    o->state_dir,
+                    "--endpoint",
+                    o->endpoint,
+                    "--connect-ms",
+                    connect,
+                    "--total-ms",
+                    total,
+                    "--detached",
+                    o->debug ? "--debug" : NULL,
+                    NULL};
+    launch l = {.path = path, .argv = argv};
+    pid_t pid = start(&l);
+    if (pid < 0)
+        return nattel__fail(err, NATTEL_EIO, "flusher: start %s: %s", path,
+                            strerror(errno));
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return NATTEL_OK;
+}
+
+nattel_code nattel__maybe_spawn(const nattel_options *o, nattel_error *err)
+{
+    nattel_config cfg;
+    nattel__options_config(o, &cfg);
+    if (nattel__flusher_running(o->state_dir)) {
+        nattel_debug(&cfg, "a flusher is running: it will take the event");
+        return NATTEL_OK;
+    }
+    if (backoff_pending(o)) {
+        nattel_debug(&cfg, "back-off pending: the event waits in the spool");
+        return NATTEL_OK;
+    }
+    const char *path = nattel__flusher_path(o);
+    if (!path)
+        return nattel__fail(err, NATTEL_ENOTFOUND,
+                            "flusher: no nattel-flusher program found (set "
+                            "NATTEL_FLUSHER); the event waits in the spool");
+    nattel_debug(&cfg, "starting flusher %s", path);
+    return spawn(o, path, err);
+}

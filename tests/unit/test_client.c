@@ -1,0 +1,333 @@
+/* The client: options and their rules, consent first (off touches
+ * nothing), transport hooks, and in-process delivery with a flush that
+ * waits at most its timeout. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "delivery/nattel_delivery.h"
+
+#include <nattel/client.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static nattel_event *event(void)
+{
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = "run";
+    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
+    nattel_event *ev;
+    nattel_error err;
+    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
+    return ev;
+}
+
+static nattel_options *options(char **env, const char *state_dir,
+                               const char *endpoint)
+{
+    nattel_error err;
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
+                     0);
+    assert_int_equal(nattel_options_set_state_dir(o, state_dir, &err), 0);
+    assert_int_equal(nattel_options_set_endpoint(o, endpoint, &err), 0);
+    return o;
+}
+
+static void test_option_rules(void **state)
+{
+    (void)state;
+    nattel_options *o = nattel_options_new();
+    nattel_error err;
+    assert_int_equal(nattel_options_set_endpoint(o, "ftp://x", &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_endpoint(o, "STDOUT", &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_endpoint(o, "", &err), 0);
+    assert_int_equal(nattel_options_set_endpoint(o, "stdout", &err), 0);
+    assert_int_equal(nattel_options_set_state_dir(o, "relative/dir", &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_timeouts(o, 0, 10, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_timeouts(o, 10, -1, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_spool_limits(o, 0, 10, &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_client_version(o, "", &err),
+                     NATTEL_EINVAL);
+    assert_int_equal(nattel_options_set_flusher_path(o, "", &err),
+                     NATTEL_EINVAL);
+    /* NATTEL_DELIVERY names a mode; a typo is an error, not a default. */
+    char *bad[] = {"NATTEL_DELIVERY=spool_only", NULL};
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, bad, &err),
+                     NATTEL_EINVAL);
+    char *good[] = {"NATTEL_DELIVERY=spool-only", "NATTEL_FLUSHER=/x/f",
+                    "NATTEL_STATE_DIR=/tmp/nattel-x", NULL};
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, good, &err),
+                     0);
+    assert_int_equal(o->mode, NATTEL_DELIVERY_SPOOL_ONLY);
+    assert_string_equal(nattel__flusher_path(o), "/x/f");
+    assert_string_equal(o->state_dir, "/tmp/nattel-x");
+    nattel_options_free(o);
+}
+
+static void test_off_touches_nothing(void **state)
+{
+    (void)state;
+    char *base = tu_tmpdir("client-off");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/state", base);
+    char *envs[][3] = {{"NAT_TELEMETRY_ENABLED=0", NULL, NULL},
+                       {"NAT_TELEMETRY_ENABLED=1", "DO_NOT_TRACK=1", NULL}};
+    for (size_t i = 0; i < 2; i++) {
+        nattel_options *o =
+            options(envs[i], dir, "http://127.0.0.1:9/v1.1/events/json");
+        nattel_error err;
+        nattel_client *c = nattel_client_new(o, &err);
+        assert_non_null(c);
+        assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+        assert_int_equal(nattel_client_flush(c, 100, &err), 0);
+        nattel_client_free(c);
+        struct stat st;
+        assert_int_equal(lstat(dir, &st), -1);
+    }
+    free(base);
+}
+
+typedef struct hooks {
+    int startup, sends, flushes, shutdown, freed;
+    int64_t flush_timeout;
+    char last[4096];
+} hooks;
+
+static nattel_code h_startup(void *s, nattel_error *err)
+{
+    ((hooks *)s)->startup++;
+    return NATTEL_OK;
+}
+static nattel_code h_send(void *s, const char *p, size_t n, nattel_error *err)
+{
+    hooks *h = s;
+    h->sends++;
+    snprintf(h->last, sizeof h->last, "%.*s", (int)n, p);
+    return NATTEL_OK;
+}
+static nattel_code h_flush(void *s, int64_t t, nattel_error *err)
+{
+    ((hooks *)s)->flushes++;
+    ((hooks *)s)->flush_timeout = t;
+    return NATTEL_OK;
+}
+static void h_shutdown(void *s)
+{
+    ((hooks *)s)->shutdown++;
+}
+static void h_free(void *s)
+{
+    ((hooks *)s)->freed++;
+}
+
+static void test_transport_hooks(void **state)
+{
+    (void)state;
+    hooks h = {0};
+    nattel_transport *t = nattel_transport_new(h_send);
+    nattel_transport_set_state(t, &h);
+    nattel_transport_set_startup(t, h_startup);
+    nattel_transport_set_flush(t, h_flush);
+    nattel_transport_set_shutdown(t, h_shutdown);
+    nattel_transport_set_free(t, h_free);
+    char *env[] = {"NAT_TELEMETRY_ENABLED=1", "NAT_SESSION_PREFIX=h-", NULL};
+    nattel_options *o = options(env, "/nonexistent/never-created",
+                                "http://127.0.0.1:9/v1.1/events/json");
+    nattel_options_set_transport(o, t);
+    nattel_error err;
+    assert_int_equal(nattel_options_set_client_version(o, "7.7", &err), 0);
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    assert_int_equal(h.startup, 1);
+    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    assert_int_equal(h.sends, 2);
+    assert_non_null(strstr(h.last, "\"clientVer\":\"7.7\""));
+    assert_non_null(strstr(h.last, "\"sessionId\":\"h-"));
+    assert_int_equal(nattel_client_flush(c, 250, &err), 0);
+    assert_int_equal(h.flushes, 1);
+    assert_int_equal(h.flush_timeout, 250);
+    nattel_client_free(c);
+    assert_int_equal(h.shutdown, 1);
+    assert_int_equal(h.freed, 1);
+    struct stat st;
+    assert_int_equal(lstat("/nonexistent/never-created", &st), -1);
+}
+
+/* A listener that answers 200 to everything, or (black hole) accepts
+ * connections and never answers. */
+typedef struct listener {
+    int fd, port, black_hole, stop, requests;
+    pthread_t thread;
+    pthread_mutex_t mu;
+} listener;
+
+static void *listener_main(void *arg)
+{
+    listener *l = arg;
+    int held[64], nheld = 0;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        int stop = l->stop;
+        pthread_mutex_unlock(&l->mu);
+        if (stop)
+            break;
+        struct pollfd p = {l->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(l->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        if (l->black_hole) {
+            if (nheld < 64)
+                held[nheld++] = c;
+            else
+                close(c);
+            continue;
+        }
+        char buf[65536];
+        size_t got = 0;
+        char *end = NULL;
+        while (!end && got < sizeof buf - 1) {
+            ssize_t r = read(c, buf + got, sizeof buf - 1 - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+            buf[got] = '\0';
+            end = strstr(buf, "\r\n\r\n");
+        }
+        const char *cl = end ? strstr(buf, "Content-Length:") : NULL;
+        size_t want =
+            end ? (size_t)(end + 4 - buf) + (cl ? (size_t)atol(cl + 15) : 0)
+                : 0;
+        while (got < want && got < sizeof buf - 1) {
+            ssize_t r = read(c, buf + got, sizeof buf - 1 - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        static const char ok[] =
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        (void)!write(c, ok, sizeof ok - 1);
+        close(c);
+        pthread_mutex_lock(&l->mu);
+        l->requests++;
+        pthread_mutex_unlock(&l->mu);
+    }
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    return NULL;
+}
+
+static void listener_start(listener *l, int black_hole)
+{
+    memset(l, 0, sizeof *l);
+    l->black_hole = black_hole;
+    pthread_mutex_init(&l->mu, NULL);
+    l->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(l->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l->fd, 64), 0);
+    socklen_t len = sizeof a;
+    getsockname(l->fd, (struct sockaddr *)&a, &len);
+    l->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&l->thread, NULL, listener_main, l), 0);
+}
+
+static void listener_stop(listener *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    close(l->fd);
+}
+
+static nattel_client *in_process(const char *tag, int port, char *dir,
+                                 size_t cap)
+{
+    char *base = tu_tmpdir(tag);
+    snprintf(dir, cap, "%s/state", base);
+    free(base);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json", port);
+    char *env[] = {"NAT_TELEMETRY_ENABLED=1", NULL};
+    nattel_options *o = options(env, dir, url);
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_IN_PROCESS);
+    nattel_error err;
+    assert_int_equal(nattel_options_set_timeouts(o, 5000, 60000, &err), 0);
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    return c;
+}
+
+static void test_in_process(void **state)
+{
+    (void)state;
+    listener l;
+    listener_start(&l, 0);
+    char dir[1024];
+    nattel_client *c = in_process("client-inproc", l.port, dir, sizeof dir);
+    nattel_error err;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    /* Generous: the machine may be loaded; the point is that flush
+     * returns once all is delivered. */
+    assert_int_equal(nattel_client_flush(c, 60000, &err), 0);
+    assert_int_equal(nattel__spool_count(dir), 0);
+    nattel__state s;
+    nattel__state_read(dir, &s);
+    assert_int_equal(s.sent, 3);
+    nattel_client_free(c);
+    listener_stop(&l);
+}
+
+static void test_in_process_deadline(void **state)
+{
+    (void)state;
+    listener l;
+    listener_start(&l, 1);
+    char dir[1024];
+    nattel_client *c = in_process("client-hole", l.port, dir, sizeof dir);
+    nattel_error err;
+    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    /* The server never answers: flush gives up at its deadline (60 s
+     * total timeout notwithstanding) and the event stays spooled. */
+    assert_int_equal(nattel_client_flush(c, 200, &err), NATTEL_ELIMIT);
+    nattel_client_free(c);
+    assert_int_equal(nattel__spool_count(dir), 1);
+    listener_stop(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_option_rules),
+        cmocka_unit_test(test_off_touches_nothing),
+        cmocka_unit_test(test_transport_hooks),
+        cmocka_unit_test(test_in_process),
+        cmocka_unit_test(test_in_process_deadline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,671 @@
+/* Delivery: status policy, back-off arithmetic, Retry-After, envelope
+ * grouping, and the flusher against a real HTTP listener on 127.0.0.1
+ * that answers what each test scripts (claims, lock, split, retry limit).
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "delivery/nattel_delivery.h"
+
+#include <nattel/client.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* A scripted HTTP listener                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct listener {
+    int fd;
+    int port;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    int stop;
+    int statuses[32]; /* answers in order; the last one repeats */
+    int nstatus;
+    int next;
+    const char *extra; /* extra response header lines */
+    size_t body_limit; /* bodies over it get 413 (0: none) */
+    int requests;
+    int events_ok; /* events in bodies answered 2xx */
+    char user_agent[128];
+    char content_type[128];
+} listener;
+
+static size_t count_events(const char *body)
+{
+    size_t n = 0;
+    for (const char *p = body; (p = strstr(p, "\"name\":")); p++)
+        n++;
+    return n;
+}
+
+static void header_value(const char *req, const char *name, char *out,
+                         size_t cap)
+{
+    out[0] = '\0';
+    const char *p = strcasestr(req, name);
+    if (!p)
+        return;
+    p += strlen(name);
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, "\r\n");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+}
+
+static void serve_one(listener *l, int c)
+{
+    static char req[1 << 20];
+    size_t got = 0;
+    char *end = NULL;
+    while (got < sizeof req - 1 && !end) {
+        ssize_t r = read(c, req + got, sizeof req - 1 - got);
+        if (r <= 0)
+            return;
+        got += (size_t)r;
+        req[got] = '\0';
+        end = strstr(req, "\r\n\r\n");
+    }
+    if (!end)
+        return;
+    char cl[32];
+    header_value(req, "\r\nContent-Length:", cl, sizeof cl);
+    size_t want = (size_t)(end + 4 - req) + (size_t)atol(cl);
+    while (got < want && got < sizeof req - 1) {
+        ssize_t r = read(c, req + got, sizeof req - 1 - got);
+        if (r <= 0)
+            return;
+        got += (size_t)r;
+        req[got] = '\0';
+    }
+    size_t body_len = got - (size_t)(end + 4 - req);
+    pthread_mutex_lock(&l->mu);
+    header_value(req, "\r\nUser-Agent:", l->user_agent, sizeof l->user_agent);
+    header_value(req, "\r\nContent-Type:", l->content_type,
+                 sizeof l->content_type);
+    int status;
+    if (l->body_limit && body_len > l->body_limit)
+        status = 413;
+    else {
+        status = l->statuses[l->next < l->nstatus ? l->next : l->nstatus - 1];
+        if (l->next < l->nstatus)
+            l->next++;
+    }
+    l->requests++;
+    if (status >= 200 && status < 300)
+        l->events_ok += (int)count_events(end + 4);
+    const char *extra = l->extra ? l->extra : "";
+    pthread_mutex_unlock(&l->mu);
+    char resp[512];
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: "
+                     "close\r\n%s\r\n",
+                     status, extra);
+    (void)!write(c, resp, (size_t)n);
+}
+
+static void *listener_main(void *arg)
+{
+    listener *l = arg;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        int stop = l->stop;
+        pthread_mutex_unlock(&l->mu);
+        if (stop)
+            break;
+        struct pollfd p = {l->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(l->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        serve_one(l, c);
+        close(c);
+    }
+    return NULL;
+}
+
+static void listener_start(listener *l, const int *statuses, int n)
+{
+    memset(l, 0, sizeof *l);
+    memcpy(l->statuses, statuses, (size_t)n * sizeof *statuses);
+    l->nstatus = n;
+    pthread_mutex_init(&l->mu, NULL);
+    l->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(l->fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(l->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l->fd, 64), 0);
+    socklen_t len = sizeof a;
+    getsockname(l->fd, (struct sockaddr *)&a, &len);
+    l->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&l->thread, NULL, listener_main, l), 0);
+}
+
+static void listener_stop(listener *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    close(l->fd);
+    pthread_mutex_destroy(&l->mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static int64_t fake_now = 1700000000000LL;
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+static int64_t mono_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Options for a fresh state directory, consent on, spool only. */
+static nattel_options *options_for(const char *tag, int port)
+{
+    char *env[] = {"NAT_TELEMETRY_ENABLED=1", NULL};
+    nattel_error err;
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
+                     0);
+    char *dir = tu_tmpdir(tag);
+    char state[1024];
+    snprintf(state, sizeof state, "%s/state", dir);
+    free(dir);
+    assert_int_equal(nattel_options_set_state_dir(o, state, &err), 0);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json", port);
+    assert_int_equal(nattel_options_set_endpoint(o, url, &err), 0);
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    nattel_options_set_clock(o, fake_clock, mono_clock, NULL);
+    assert_int_equal(nattel_options_set_timeouts(o, 5000, 20000, &err), 0);
+    return o;
+}
+
+static nattel_event *event(const char *command)
+{
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = command;
+    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
+    nattel_event *ev;
+    nattel_error err;
+    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
+    return ev;
+}
+
+/* n events of one session (one client), spooled; a copy of the options
+ * for the flusher. */
+static nattel_options *spool_events(const char *tag, int port, int n,
+                                    const char *command)
+{
+    nattel_options *o = options_for(tag, port);
+    nattel_options *copy = nattel__options_dup(o);
+    nattel_error err;
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(nattel_client_emit(c, event(command), &err), 0);
+    nattel_client_free(c);
+    return copy;
+}
+
+static nattel__flush_stats flush(const nattel_options *o, int ignore_backoff)
+{
+    nattel__flush_opts fo = {.ignore_backoff = ignore_backoff,
+                             .deadline_mono = -1};
+    nattel__flush_stats st;
+    nattel_error err;
+    assert_int_equal(nattel__flush_run(o, &fo, &st, &err), 0);
+    return st;
+}
+
+static size_t in_spool(const nattel_options *o)
+{
+    return nattel__spool_count(o->state_dir);
+}
+
+static size_t audit_count(const nattel_options *o, const char *outcome)
+{
+    nattel_buf b = NATTEL_BUF_INIT;
+    nattel_error err;
+    assert_int_equal(nattel__audit_tail(o->state_dir, 0, &b, &err), 0);
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"outcome\":\"%s\"", outcome);
+    size_t n = 0;
+    for (const char *p = b.data; p && (p = strstr(p, pat)); p++)
+        n++;
+    nattel_buf_free(&b);
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pure parts                                                          */
+/* ------------------------------------------------------------------ */
+
+static void test_policy(void **state)
+{
+    (void)state;
+    static const struct {
+        int status;
+        nattel__policy want;
+    } cases[] = {
+        {200, NATTEL__POLICY_DONE},   {204, NATTEL__POLICY_DONE},
+        {299, NATTEL__POLICY_DONE},   {400, NATTEL__POLICY_REJECT},
+        {422, NATTEL__POLICY_REJECT}, {413, NATTEL__POLICY_SPLIT},
+        {408, NATTEL__POLICY_RETRY},  {429, NATTEL__POLICY_RETRY},
+        {500, NATTEL__POLICY_RETRY},  {503, NATTEL__POLICY_RETRY},
+        {301, NATTEL__POLICY_RETRY},  {404, NATTEL__POLICY_RETRY},
+        {0, NATTEL__POLICY_RETRY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_int_equal(nattel__policy_for(cases[i].status), cases[i].want);
+}
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    /* Equal jitter: half the exponential delay, plus up to the other half. */
+    assert_int_equal(nattel__backoff_ms(1, 0.0, -1), 5000);
+    assert_int_equal(nattel__backoff_ms(1, 0.5, -1), 7500);
+    assert_int_equal(nattel__backoff_ms(2, 0.0, -1), 10000);
+    assert_int_equal(nattel__backoff_ms(3, 0.0, -1), 20000);
+    int64_t prev = 0;
+    for (int f = 1; f < 40; f++) {
+        int64_t d = nattel__backoff_ms(f, 0.999, -1);
+        assert_true(d >= prev);
+        assert_true(d <= NATTEL__BACKOFF_CAP_MS);
+        prev = d;
+    }
+    assert_int_equal(nattel__backoff_ms(1000, 0.0, -1),
+                     NATTEL__BACKOFF_CAP_MS / 2);
+    /* Retry-After wins when longer, within its cap. */
+    assert_int_equal(nattel__backoff_ms(1, 0.0, 120000), 120000);
+    assert_int_equal(nattel__backoff_ms(1, 0.0, 1000), 5000);
+    assert_int_equal(nattel__backoff_ms(1, 0.0, INT64_MAX / 4),
+                     NATTEL__RETRY_AFTER_CAP_MS);
+    /* A broken jitter source never yields a negative delay. */
+    assert_int_equal(nattel__backoff_ms(1, -3.0, -1), 5000);
+}
+
+static void test_retry_after(void **state)
+{
+    (void)state;
+    assert_int_equal(nattel__retry_after_parse("120", 0), 120000);
+    assert_int_equal(nattel__retry_after_parse(" 0\r\n", 0), 0);
+    /* 2015-10-21T07:28:00Z = 1445412480 s. */
+    int64_t now = 1445412480000LL - 30000;
+    assert_int_equal(
+        nattel__retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", now), 30000);
+    assert_int_equal(
+        nattel__retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", now + 60000),
+        0);
+    assert_int_equal(nattel__retry_after_parse("soon", 0), -1);
+    assert_int_equal(nattel__retry_after_parse("12abc", 0), -1);
+    assert_int_equal(nattel__retry_after_parse("", 0), -1);
+}
+
+static void payload_of(const char *session, const char *ver, int64_t ts,
+                       nattel_buf *out)
+{
+    nattel_envelope *env = nattel_envelope_new(ver, session);
+    nattel_error err;
+    assert_int_equal(nattel_envelope_add(env, event("run"), ts, &err), 0);
+    assert_int_equal(nattel_envelope_write_json(env, ts, out, &err), 0);
+    nattel_envelope_free(env);
+}
+
+static void test_grouping(void **state)
+{
+    (void)state;
+    nattel_buf a = NATTEL_BUF_INIT, b = NATTEL_BUF_INIT, c = NATTEL_BUF_INIT,
+               d = NATTEL_BUF_INIT;
+    payload_of("s1", "1.0", 1000, &a);
+    payload_of("s1", "1.0", 2000, &b);
+    payload_of("s2", "1.0", 3000, &c);
+    payload_of("s1", "2.0", 4000, &d);
+    nattel_buf ka = NATTEL_BUF_INIT, kb = NATTEL_BUF_INIT, kc = NATTEL_BUF_INIT,
+               kd = NATTEL_BUF_INIT;
+    nattel_error err;
+    assert_int_equal(nattel__envelope_key(a.data, a.len, &ka, &err), 0);
+    assert_int_equal(nattel__envelope_key(b.data, b.len, &kb, &err), 0);
+    assert_int_equal(nattel__envelope_key(c.data, c.len, &kc, &err), 0);
+    assert_int_equal(nattel__envelope_key(d.data, d.len, &kd, &err), 0);
+    /* sentTs differs between a and b, the key does not. */
+    assert_string_equal(ka.data, kb.data);
+    assert_string_not_equal(ka.data, kc.data); /* another session */
+    assert_string_not_equal(ka.data, kd.data); /* another client version */
+
+    const char *js[] = {a.data, b.data};
+    size_t ls[] = {a.len, b.len};
+    nattel_buf m = NATTEL_BUF_INIT;
+    size_t events = 0;
+    assert_int_equal(
+        nattel__envelope_merge(js, ls, 2, 1700000000123LL, &m, &events, &err),
+        0);
+    assert_int_equal(events, 2);
+    /* The merged envelope is a valid envelope of both events. */
+    nattel_registry *reg = nattel_registry_new();
+    nattel_envelope *env = NULL;
+    nattel_problems probs;
+    nattel_problems_init(&probs);
+    assert_int_equal(nattel_envelope_from_json(reg, m.data, m.len,
+                                               NATTEL_MODE_WIRE, &env, &probs),
+                     0);
+    assert_int_equal(nattel_envelope_count(env), 2);
+    assert_string_equal(nattel_envelope_sent_ts(env),
+                        "2023-11-14T22:13:20.123Z");
+    assert_string_equal(nattel_envelope_session_id(env), "s1");
+    assert_string_equal(nattel_envelope_event_ts(env, 0),
+                        "1970-01-01T00:00:01.000Z");
+    assert_string_equal(nattel_envelope_event_ts(env, 1),
+                        "1970-01-01T00:00:02.000Z");
+    nattel_envelope_free(env);
+    nattel_problems_free(&probs);
+    nattel_registry_free(reg);
+
+    /* Not an envelope: refused, never merged. */
+    assert_int_not_equal(nattel__envelope_key("{\"a\":1}", 7, &ka, &err), 0);
+    assert_int_not_equal(nattel__envelope_key("[1,", 3, &ka, &err), 0);
+    nattel_buf *all[] = {&a, &b, &c, &d, &ka, &kb, &kc, &kd, &m};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        nattel_buf_free(all[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The flusher against a listener                                      */
+/* ------------------------------------------------------------------ */
+
+static void test_sent(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    /* 60 events of one session: two envelopes, 50 + 10. */
+    nattel_options *o = spool_events("dlv-sent", l.port, 60, "run");
+    assert_int_equal(in_spool(o), 60);
+    nattel__flush_stats st = flush(o, 0);
+    assert_int_equal(st.sent, 60);
+    assert_int_equal(st.batches, 2);
+    assert_int_equal(l.requests, 2);
+    assert_int_equal(l.events_ok, 60);
+    assert_int_equal(in_spool(o), 0);
+    char ua[64];
+    snprintf(ua, sizeof ua, "nattel/%s", NATTEL_VERSION);
+    assert_string_equal(l.user_agent, ua);
+    assert_string_equal(l.content_type, "application/json");
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.sent, 60);
+    assert_int_equal(s.last_outcome, NATTEL__SENT);
+    assert_int_equal(s.last_http, 200);
+    assert_int_equal(audit_count(o, "sent"), 2);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_rejected(void **state)
+{
+    (void)state;
+    listener l;
+    const int bad[] = {400};
+    listener_start(&l, bad, 1);
+    nattel_options *o = spool_events("dlv-400", l.port, 3, "run");
+    nattel__flush_stats st = flush(o, 0);
+    assert_int_equal(st.rejected, 3);
+    assert_int_equal(in_spool(o), 0);
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.dropped, 3);
+    assert_int_equal(s.rejected, 3);
+    assert_int_equal(s.sent, 0);
+    assert_int_equal(audit_count(o, "rejected"), 1);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_split_413(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    /* One event's envelope is ~1 KB, each further event ~250 B: a limit
+     * of 1.6 KB takes three events at most, so 8 must be split, and a
+     * single event with a huge command cannot pass at all. */
+    l.body_limit = 1600;
+    nattel_options *o = spool_events("dlv-413", l.port, 8, "run");
+    nattel__flush_stats st = flush(o, 0);
+    assert_int_equal(st.sent, 8);
+    assert_int_equal(l.events_ok, 8);
+    /* 8 -> 413; 4 -> 413; 2 + 2 -> 200 twice; and again for the rest. */
+    assert_true(l.requests >= 5);
+    assert_int_equal(in_spool(o), 0);
+    nattel_options_free(o);
+
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    o = spool_events("dlv-413-one", l.port, 1, big);
+    st = flush(o, 0);
+    assert_int_equal(st.sent, 0);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(in_spool(o), 0);
+    assert_int_equal(audit_count(o, "rejected"), 1);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_deferred_backoff(void **state)
+{
+    (void)state;
+    listener l;
+    const int seq[] = {503, 200};
+    listener_start(&l, seq, 2);
+    l.extra = "Retry-After: 120\r\n";
+    nattel_options *o = spool_events("dlv-503", l.port, 2, "run");
+    nattel__flush_stats st = flush(o, 0);
+    assert_int_equal(st.deferred, 2);
+    assert_int_equal(in_spool(o), 2);
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.failures, 1);
+    assert_int_equal(s.next_ms, fake_now + 120000); /* Retry-After */
+    assert_int_equal(s.last_outcome, NATTEL__DEFERRED);
+    /* The attempt is recorded in the entry's name. */
+    nattel__entry *v;
+    size_t n;
+    nattel_error err;
+    assert_int_equal(
+        nattel__spool_list(o->state_dir, "spool", &v, &n, NULL, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].attempt, 1);
+    free(v);
+    /* Back-off pending: an automatic run sends nothing... */
+    st = flush(o, 0);
+    assert_int_equal(l.requests, 1);
+    assert_int_equal(in_spool(o), 2);
+    /* ...and `nattel flush` does. */
+    st = flush(o, 1);
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(in_spool(o), 0);
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.failures, 0);
+    assert_int_equal(s.next_ms, 0);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_retry_limit(void **state)
+{
+    (void)state;
+    listener l;
+    const int down[] = {503};
+    listener_start(&l, down, 1);
+    int64_t start = fake_now;
+    nattel_options *o = spool_events("dlv-limit", l.port, 1, "run");
+    /* Ten failures within the first day: kept (age bound not reached). */
+    for (int i = 0; i < NATTEL__RETRY_MAX_ATTEMPTS + 2; i++)
+        flush(o, 1);
+    assert_int_equal(in_spool(o), 1);
+    /* A day later, the next failure drops it, recorded. */
+    fake_now = start + NATTEL__RETRY_MAX_AGE_MS + 1;
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(in_spool(o), 0);
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.dropped, 1);
+    assert_int_equal(audit_count(o, "dropped"), 1);
+    fake_now = start;
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_refused_connection(void **state)
+{
+    (void)state;
+    /* A port nobody listens on: bind, learn the port, close. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    nattel_options *o =
+        spool_events("dlv-refused", ntohs(a.sin_port), 3, "run");
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(st.deferred, 3);
+    assert_int_equal(in_spool(o), 3);
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.last_http, 0);
+    assert_true(s.next_ms > fake_now);
+    nattel_options_free(o);
+}
+
+static void test_stale_claims(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    nattel_options *o = spool_events("dlv-claims", l.port, 3, "run");
+    /* A flusher killed mid-send leaves its claims behind. */
+    nattel__entry *v;
+    size_t n;
+    nattel_error err;
+    assert_int_equal(
+        nattel__spool_list(o->state_dir, "spool", &v, &n, NULL, &err), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 2; i++) {
+        char from[2048], to[2048];
+        snprintf(from, sizeof from, "%s/spool/%s", o->state_dir, v[i].name);
+        snprintf(to, sizeof to, "%s/claims/%s", o->state_dir, v[i].name);
+        assert_int_equal(rename(from, to), 0);
+    }
+    free(v);
+    assert_int_equal(in_spool(o), 3); /* claims count as spooled */
+    nattel__flush_stats st = flush(o, 0);
+    assert_int_equal(st.sent, 3);
+    assert_int_equal(l.events_ok, 3);
+    assert_int_equal(in_spool(o), 0);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_one_flusher(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    nattel_options *o = spool_events("dlv-lock", l.port, 2, "run");
+    nattel_error err;
+    int fd = nattel__flusher_lock(o->state_dir, 0, &err);
+    assert_true(fd >= 0);
+    assert_true(nattel__flusher_running(o->state_dir));
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(st.busy, 1);
+    assert_int_equal(l.requests, 0);
+    assert_int_equal(in_spool(o), 2);
+    close(fd);
+    assert_false(nattel__flusher_running(o->state_dir));
+    st = flush(o, 1);
+    assert_int_equal(st.sent, 2);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+static void test_unreadable_entry(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    nattel_options *o = spool_events("dlv-junk", l.port, 1, "run");
+    /* Half an event under an entry's name (a crash before rename cannot
+     * make one; a disk error can). */
+    char p[2048];
+    snprintf(p, sizeof p, "%s/spool/0000000000001-0123456789abcdef-5-0.json",
+             o->state_dir);
+    FILE *f = fopen(p, "w");
+    fputs("{\"br", f);
+    fclose(f);
+    nattel__flush_stats st = flush(o, 0);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.dropped, 1);
+    assert_int_equal(in_spool(o), 0);
+    assert_int_equal(audit_count(o, "dropped"), 1);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_grouping),
+        cmocka_unit_test(test_sent),
+        cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_split_413),
+        cmocka_unit_test(test_deferred_backoff),
+        cmocka_unit_test(test_retry_limit),
+        cmocka_unit_test(test_refused_connection),
+        cmocka_unit_test(test_stale_claims),
+        cmocka_unit_test(test_one_flusher),
+        cmocka_unit_test(test_unreadable_entry),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
