@@ -219,14 +219,15 @@ def main():
     a = ap.parse_args()
     if a.runs < 1 or a.runs > 100000:
         ap.error("--runs must be 1..100000")
-    flusher = a.flusher if a.flusher and os.access(a.flusher, os.X_OK) else ""
+    a.tool = os.path.abspath(a.tool)
+    flusher = os.path.abspath(a.flusher) if a.flusher and os.access(a.flusher, os.X_OK) else ""
     r = subprocess.run([a.tool, "flush", "--help"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         print("unavailable this nattel has no delivery (`nattel flush` unknown)")
         return 0
     os.makedirs(a.work, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="overhead-", dir=a.work)
+    work = tempfile.mkdtemp(prefix="overhead-", dir=os.path.abspath(a.work))
     all_ok = True
     try:
         for name in ("healthy", "refused", "black-holed"):
