@@ -21,17 +21,20 @@ Helpers come from test_delivery.py. Environment (set by CTest): NATTEL_BIN,
 NATTEL_BUILD_DIR, NATTEL_SOURCE_DIR, NATTEL_CC, NATTEL_TEST_TMP.
 """
 
+import atexit
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
-from test_delivery import (BUILD, BIN, DEADLINE, FakeServer, Nattel,
-                           RefusedPort, Serve, assert_each_once,
+from test_delivery import (BUILD, BIN, DEADLINE, TMP, BlackHole,
+                           FakeServer, Nattel, RefusedPort, Serve, assert_each_once,
                            assert_private, events_of, kill_procs, poll,
                            run_tests, spool_offline, stat_fields)
 
@@ -44,27 +47,35 @@ HOST_C = r"""
 #include <stdlib.h>
 #include <string.h>
 
-/* usage: host N BASE [spawn]
+/* usage: host N BASE [spool | spawn | inproc FLUSH_MS]
  * Emits N nat_cli_command events of one session (one client), durationMs
- * BASE..BASE+N-1. Without "spawn" it only spools
- * (NATTEL_DELIVERY_SPOOL_ONLY). With "spawn" it uses the default mode (a
- * detached flusher), then prints "emitted" and waits for end of input
- * before freeing the client: a long-running host. */
+ * BASE..BASE+N-1.
+ *   spool (default): NATTEL_DELIVERY_SPOOL_ONLY, starts nothing;
+ *   spawn: the default mode (a detached flusher), then prints "emitted"
+ *     on stderr and waits for end of input before freeing the client (a
+ *     long-running host);
+ *   inproc: NATTEL_DELIVERY_IN_PROCESS, then nattel_client_flush(FLUSH_MS)
+ *     and free, as a server at shutdown. */
 int main(int argc, char **argv)
 {
     nattel_error err;
-    if (argc != 3 && argc != 4)
+    if (argc < 3 || argc > 5)
         return 2;
     int n = atoi(argv[1]);
     long long base = atoll(argv[2]);
-    int spawn = argc == 4 && !strcmp(argv[3], "spawn");
+    const char *mode = argc > 3 ? argv[3] : "spool";
+    long long flush_ms = argc > 4 ? atoll(argv[4]) : 0;
     nattel_options *o = nattel_options_new();
     if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
         fprintf(stderr, "host: options: %s\n", o ? err.message : "no memory");
         return 1;
     }
-    if (!spawn)
+    if (!strcmp(mode, "spool"))
         nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    else if (!strcmp(mode, "inproc"))
+        nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_IN_PROCESS);
+    else if (strcmp(mode, "spawn"))
+        return 2;
     nattel_client *c = nattel_client_new(o, &err);
     if (!c) {
         fprintf(stderr, "host: client: %s\n", err.message);
@@ -84,13 +95,18 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (spawn) {
+    if (!strcmp(mode, "spawn")) {
         fputs("emitted\n", stderr);
         while (getchar() != EOF)
             ;
     }
+    int rc = 0;
+    if (!strcmp(mode, "inproc") && nattel_client_flush(c, flush_ms, &err)) {
+        fprintf(stderr, "host: flush: %s\n", err.message);
+        rc = 3;
+    }
     nattel_client_free(c);
-    return 0;
+    return rc;
 }
 """
 
@@ -110,8 +126,11 @@ def build_host(work):
             for w in words[out_at + 2:]]
     if "exe" in _HOST:
         return _HOST["exe"]
-    src = os.path.join(work, "host.c")
-    exe = os.path.join(work, "host")
+    # its own directory: a passing test's work directory is removed
+    where = tempfile.mkdtemp(prefix="host-", dir=TMP)
+    atexit.register(shutil.rmtree, where, True)
+    src = os.path.join(where, "host.c")
+    exe = os.path.join(where, "host")
     with open(src, "w") as f:
         f.write(HOST_C)
     r = subprocess.run([CC, "-std=c11", "-Wall", "-Wextra", "-Werror"] + flags +
@@ -485,6 +504,117 @@ def test_parallel_flushes_send_each_once(work):
         srv.stop()
 
 
+def test_in_process_mode_flush_deadline(work):
+    """A long-running host in NATTEL_DELIVERY_IN_PROCESS mode: with a
+    healthy `nattel serve`, flush(10 s) at shutdown delivers its events;
+    with the endpoint black-holed, flush(300 ms) and free return within a
+    generous bound far below the sender's 10 s timeout, and the events
+    stay spooled for a later process (which delivers them, once)."""
+    exe = build_host(work)
+    srv = Serve(work, "--quiet")
+    hole = BlackHole()
+    nt = Nattel(work, srv.url)
+    try:
+        r = subprocess.run([exe, "3", "1100", "inproc", "10000"], env=nt.env,
+                           capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0 and r.stdout == "", (r.returncode, r.stdout, r.stderr)
+        assert_each_once(srv.durations(), [1100, 1101, 1102], "in-process, healthy")
+        assert not nt.flushers(), "in-process mode started a flusher process"
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = hole.url
+        t0 = time.monotonic()
+        r = subprocess.run([exe, "2", "1200", "inproc", "300"], env=nt.env,
+                           capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        took = time.monotonic() - t0
+        assert r.stdout == "", r.stdout
+        assert took < 5.0, "flush(300 ms) + free took %.1f s" % took
+        assert not nt.flushers(), "in-process mode left a process behind"
+        st = nt.status()
+        assert st.get("spooled") == 2, "what was not sent stays spooled: %s" % st
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        r = nt.flush()
+        assert r.returncode == 0, r.stderr
+        assert_each_once(srv.durations(), [1100, 1101, 1102, 1200, 1201], "later flush")
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        hole.close()
+        srv.stop()
+
+
+def test_backoff_pending_starts_no_flusher(work):
+    """After a failed attempt (refused) a back-off is pending: later emits
+    spool and start no flusher, so a dead endpoint is not hammered."""
+    nt = spool_offline(work, [1301])
+    try:
+        before = [e for e in nt.log() if e["outcome"] == "deferred"]
+        assert before, "the failed attempt is not in the log"
+        st = nt.status()
+        assert st.get("backoff_until"), "no back-off after a failure: %s" % st
+        for d in (1302, 1303, 1304):
+            nt.emit(d)
+            assert not nt.flushers(), "a flusher started during back-off"
+        nt.quiesce()
+        after = [e for e in nt.log() if e["outcome"] == "deferred"]
+        assert len(after) == len(before), "attempts during back-off: %s" % after
+        assert nt.status().get("spooled") == 4
+    finally:
+        nt.cleanup()
+
+
+def entry_names(nt):
+    spool = os.path.join(nt.state, "spool")
+    return sorted(n for n in os.listdir(spool) if not n.startswith("."))
+
+
+def test_planted_spool_entries(work):
+    """Files planted in the spool: a symlink named like an entry is not
+    followed (its target is neither sent nor removed); an entry that is not
+    an envelope is dropped and recorded, not retried and not a crash; the
+    real events still arrive once."""
+    nt = spool_offline(work, [1401])
+    srv = Serve(work)
+    try:
+        names = entry_names(nt)
+        assert len(names) == 1, names
+        real = os.path.join(nt.state, "spool", names[0])
+        with open(real, "rb") as f:
+            payload = f.read()
+        assert b'"durationMs":1401' in payload, payload[:200]
+        # same name layout (MS-RAND-SIZE-ATTEMPTS.json), another random part
+        parts = names[0].split("-")
+        assert len(parts) == 4, names[0]
+        secret = os.path.join(work, "secret.json")
+        with open(secret, "wb") as f:
+            f.write(payload.replace(b'"durationMs":1401', b'"durationMs":1402'))
+        os.chmod(secret, 0o600)
+        link = os.path.join(nt.state, "spool", "-".join(
+            [parts[0], "a" * len(parts[1])] + parts[2:]))
+        os.symlink(secret, link)
+        junk = os.path.join(nt.state, "spool", "-".join(
+            [parts[0], "b" * len(parts[1]), "9", "0.json"]))
+        with open(junk, "wb") as f:
+            f.write(b"not json")
+        os.chmod(junk, 0o600)
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        r = nt.flush()
+        assert r.returncode in (0, 1), "flush exit %d: %s" % (r.returncode, r.stderr)
+        nt.quiesce()
+        assert_each_once(srv.durations(), [1401], "store")
+        with open(secret, "rb") as f:
+            assert b'"durationMs":1402' in f.read(), "the link's target was changed"
+        assert not os.path.exists(junk), "the junk entry stays: retried forever"
+        drops = [e for e in nt.log() if e["outcome"] == "dropped"]
+        assert drops, "the junk entry's drop is not recorded: %s" % nt.log()
+        r = nt.flush()
+        assert r.returncode == 0, "second flush: exit %d: %s" % (r.returncode, r.stderr)
+        assert len(srv.posts()) == 1, "POSTs: %s" % srv.posts()
+    finally:
+        nt.cleanup()
+        srv.stop()
+
+
 def readline_within(stream, timeout):
     got = []
     t = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
@@ -518,6 +648,9 @@ TESTS = [
     test_spool_cap_drops_oldest_and_counts,
     test_no_zombie_left_to_a_long_running_host,
     test_parallel_flushes_send_each_once,
+    test_in_process_mode_flush_deadline,
+    test_backoff_pending_starts_no_flusher,
+    test_planted_spool_entries,
 ]
 
 if __name__ == "__main__":
