@@ -81,8 +81,8 @@ nattel_code nattel_options_set_endpoint(nattel_options *opts, const char *url,
 
 /* Spool, audit log and delivery state. Default: $NATTEL_STATE_DIR, else
  * $XDG_STATE_HOME/nattel, else ~/.local/state/nattel. Must be absolute. */
-nattel_code nattel_options_set_state_dir(nattel_options *opts, const char *dir,
-                                         nattel_error *err);
+nattel_code nattel_options_set_state_dir(nattel_options *opts,
+                                         const char *dir, nattel_error *err);
 
 /* The consent file. Default ~/.config/nat/telemetry.toml. */
 nattel_code nattel_options_set_consent_file(nattel_options *opts,
@@ -118,7 +118,8 @@ nattel_code nattel_options_set_timeouts(nattel_options *opts,
 /* Spool bounds: past either, the oldest events are dropped first and
  * counted. Defaults: 1000 events, 4 MiB. Must be positive. */
 nattel_code nattel_options_set_spool_limits(nattel_options *opts,
-                                            size_t max_events, size_t max_bytes,
+                                            size_t max_events,
+                                            size_t max_bytes,
                                             nattel_error *err);
 
 typedef enum nattel_delivery_mode {
@@ -157,8 +158,8 @@ void nattel_options_set_clock(nattel_options *opts,
 /* Fills buf with n random bytes (session ids, jitter). Default
  * getrandom(2). NULL restores the default. */
 void nattel_options_set_random(nattel_options *opts,
-                               nattel_code (*random_bytes)(void *ctx, void *buf,
-                                                           size_t n,
+                               nattel_code (*random_bytes)(void *ctx,
+                                                           void *buf, size_t n,
                                                            nattel_error *err),
                                void *ctx);
 
@@ -176,16 +177,16 @@ void nattel_options_set_random(nattel_options *opts,
 typedef struct nattel_transport nattel_transport;
 
 typedef nattel_code (*nattel_transport_send_fn)(void *state,
-                                                const char *payload, size_t len,
-                                                nattel_error *err);
+                                                const char *payload,
+                                                size_t len, nattel_error *err);
 
 /* A transport whose send hook is `send`. NULL when out of memory. */
 nattel_transport *nattel_transport_new(nattel_transport_send_fn send);
 void nattel_transport_set_state(nattel_transport *t, void *state);
 /* Called once by nattel_client_new(). */
-void nattel_transport_set_startup(nattel_transport *t,
-                                  nattel_code (*startup)(void *state,
-                                                         nattel_error *err));
+void nattel_transport_set_startup(
+    nattel_transport *t,
+    nattel_code (*startup)(void *state, nattel_error *err));
 /* Waits at most timeout_ms for what the transport holds. */
 void nattel_transport_set_flush(nattel_transport *t,
                                 nattel_code (*flush)(void *state,

@@ -36,6 +36,7 @@ struct nattel_client {
     nattel_consent_source source;
     char *session;
     int prepared; /* state directory checked */
+    uint32_t seq; /* orders this client's spool entries */
     nattel_transport *t;
     int builtin_spool;
     worker w;
@@ -124,7 +125,7 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
                             "spool: a payload of %zu bytes is over the %u "
                             "bytes a spool entry may hold",
                             len, NATTEL__ENTRY_MAX_BYTES);
-    if ((rc = nattel__spool_write(c->o, payload, len, err)))
+    if ((rc = nattel__spool_write(c->o, c->seq++, payload, len, err)))
         return rc;
     size_t dropped = 0;
     (void)nattel__spool_enforce(c->o, &dropped, NULL);
@@ -412,7 +413,11 @@ nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
         timeout_ms = 0;
     if (c->t->flush)
         return c->t->flush(c->t->state, timeout_ms, err);
-    if (!c->w.started)
+    /* The worker starts in an emit, perhaps on another thread. */
+    pthread_mutex_lock(&c->mu);
+    int started = c->w.started;
+    pthread_mutex_unlock(&c->mu);
+    if (!started)
         return NATTEL_OK; /* spawn / spool-only: the spool holds it all */
     worker_kick(&c->w, 1);
     if (worker_wait(&c->w, timeout_ms))

@@ -8,7 +8,7 @@
  * the spool in the state directory:
  *
  *   STATE/            0700, never a symlink
- *     spool/          waiting payloads, NAME = MS-RAND-SIZE-ATTEMPTS.json
+ *     spool/          waiting payloads, MS-SEQ-RAND-SIZE-ATTEMPTS.json
  *     claims/         payloads a flusher is sending (renamed from spool/)
  *     flusher.lock    flock: one flusher at a time
  *     state.lock      flock: serializes state.json and audit log updates
@@ -124,24 +124,28 @@ nattel_code nattel__path(char *out, size_t cap, const char *dir,
 nattel_code nattel__path3(char *out, size_t cap, const char *dir,
                           const char *sub, const char *name, nattel_error *err);
 
-/* A spool entry's name, parsed. */
+/* A spool entry's name, parsed: MS-SEQ-RAND-SIZE-ATTEMPTS.json. Names
+ * sort by spooling time, then by the spooling client's sequence number
+ * (so one client's events keep their order within a millisecond). */
 typedef struct nattel__entry {
     char name[96];
     int64_t ms;       /* when it was spooled (Unix ms) */
+    uint32_t seq;     /* the client's sequence number */
+    char rand[17];    /* 16 hex digits: unique across processes */
     uint64_t size;    /* payload bytes */
     unsigned attempt; /* failed attempts so far */
 } nattel__entry;
 
-/* Parses NAME = MS-RAND-SIZE-ATTEMPTS.json; -1 for anything else. */
+/* Parses an entry's name; -1 for anything else. */
 int nattel__entry_parse(const char *name, nattel__entry *out);
-/* The same entry's name after one more failed attempt. */
-void nattel__entry_name(const nattel__entry *e, const char *rand16, char *out,
-                        size_t cap);
+/* The name of an entry (after changing e.g. its attempt). */
+void nattel__entry_name(const nattel__entry *e, char *out, size_t cap);
 
-/* Writes one payload into STATE/spool (temporary file, then rename).
- * `now_ms` goes into the name; rand supplies the name's random part. */
-nattel_code nattel__spool_write(const nattel_options *o, const char *payload,
-                                size_t len, nattel_error *err);
+/* Writes one payload into STATE/spool (temporary file, then rename),
+ * named by the real-time clock, `seq` and random digits. */
+nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
+                                const char *payload, size_t len,
+                                nattel_error *err);
 
 /* The entries of STATE/SUB (SUB "spool" or "claims"), oldest first.
  * Names that are not entries are skipped; symlinks are counted in

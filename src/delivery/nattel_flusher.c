@@ -156,10 +156,8 @@ static void settle_retry(run *r, item **its, size_t n, int http,
             dropped++;
             continue;
         }
-        char rand[17], name[96];
-        memcpy(rand, strchr(it->e.name, '-') + 1, 16);
-        rand[16] = '\0';
-        nattel__entry_name(&e, rand, name, sizeof name);
+        char name[96];
+        nattel__entry_name(&e, name, sizeof name);
         if (move_entry(r->o->state_dir, "claims", it->e.name, "spool", name,
                        NULL))
             it->done = 0; /* left in claims: the next flusher recovers it */
@@ -238,7 +236,10 @@ static int send_batch(run *r, item **its, size_t n)
     case NATTEL__POLICY_RETRY:
         settle_retry(r, its, n, res.http_status, res.reason, res.retry_after_ms,
                      &payload);
-        stop = !r->fo->ignore_backoff;
+        /* Back-off ends the run; so does an endpoint that does not answer
+         * at all, even for `nattel flush`: trying every other batch against
+         * a dead or black-holed endpoint would only multiply timeouts. */
+        stop = !r->fo->ignore_backoff || !res.http_status;
         break;
     }
     nattel_buf_free(&payload);

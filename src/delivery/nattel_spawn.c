@@ -162,18 +162,31 @@ static nattel_code spawn(const nattel_options *o, const char *path,
     char connect[24], total[24];
     snprintf(connect, sizeof connect, "%lld", (long long)o->connect_ms);
     snprintf(total, sizeof total, "%lld", (long long)o->total_ms);
-    char *argv[] = {(char *)path,
-                    "--state-dir",
-                    o->state_dir,
-                    "--endpoint",
-                    o->endpoint,
-                    "--connect-ms",
-                    connect,
-                    "--total-ms",
-                    total,
-                    "--detached",
-                    o->debug ? "--debug" : NULL,
-                    NULL};
+    /* The flusher re-checks consent as this host saw it: the host's own
+     * consent inputs, not whatever its process environment says. */
+    char *argv[24];
+    int n = 0;
+    argv[n++] = (char *)path;
+    argv[n++] = "--detached";
+    argv[n++] = "--state-dir";
+    argv[n++] = o->state_dir;
+    argv[n++] = "--endpoint";
+    argv[n++] = o->endpoint;
+    argv[n++] = "--connect-ms";
+    argv[n++] = connect;
+    argv[n++] = "--total-ms";
+    argv[n++] = total;
+    argv[n++] = "--env-enabled";
+    argv[n++] = o->env_enabled_raw ? o->env_enabled_raw : "unset";
+    argv[n++] = "--do-not-track";
+    argv[n++] = o->do_not_track ? "1" : "0";
+    if (o->consent_file) {
+        argv[n++] = "--consent-file";
+        argv[n++] = o->consent_file;
+    }
+    if (o->debug)
+        argv[n++] = "--debug";
+    argv[n] = NULL;
     launch l = {.path = path, .argv = argv};
     pid_t pid = start(&l);
     if (pid < 0)

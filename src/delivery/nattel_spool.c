@@ -139,24 +139,26 @@ int nattel__entry_parse(const char *name, nattel__entry *out)
         return -1;
     char rand[17];
     unsigned long long ms, size;
-    unsigned attempt;
+    unsigned seq, attempt;
     int used = 0;
-    if (sscanf(name, "%13llu-%16[0-9a-f]-%llu-%u.json%n", &ms, rand, &size,
-               &attempt, &used) != 4 ||
-        (size_t)used != n || strlen(rand) != 16)
+    if (sscanf(name, "%13llu-%10u-%16[0-9a-f]-%llu-%u.json%n", &ms, &seq, rand,
+               &size, &attempt, &used) != 5 ||
+        (size_t)used != n || strlen(rand) != 16 || name[13] != '-' ||
+        name[24] != '-')
         return -1;
     memcpy(out->name, name, n + 1);
+    memcpy(out->rand, rand, sizeof rand);
     out->ms = (int64_t)ms;
+    out->seq = seq;
     out->size = size;
     out->attempt = attempt;
     return 0;
 }
 
-void nattel__entry_name(const nattel__entry *e, const char *rand16, char *out,
-                        size_t cap)
+void nattel__entry_name(const nattel__entry *e, char *out, size_t cap)
 {
-    snprintf(out, cap, "%013" PRId64 "-%.16s-%" PRIu64 "-%u.json", e->ms,
-             rand16, e->size, e->attempt);
+    snprintf(out, cap, "%013" PRId64 "-%010u-%.16s-%" PRIu64 "-%u.json", e->ms,
+             e->seq, e->rand, e->size, e->attempt);
 }
 
 static void hex(const unsigned char *raw, size_t n, char *out)
@@ -185,23 +187,23 @@ static nattel_code write_fd(int fd, const char *p, size_t len, const char *path,
     return NATTEL_OK;
 }
 
-nattel_code nattel__spool_write(const nattel_options *o, const char *payload,
-                                size_t len, nattel_error *err)
+nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
+                                const char *payload, size_t len,
+                                nattel_error *err)
 {
     unsigned char raw[8];
-    char rand[17];
+    nattel__entry e = {.ms = nattel__now_real(o), .seq = seq, .size = len};
     nattel_code rc = nattel__random(o, raw, sizeof raw, err);
     if (rc)
         return rc;
-    hex(raw, sizeof raw, rand);
-    nattel__entry e = {.ms = nattel__now_real(o), .size = len, .attempt = 0};
+    hex(raw, sizeof raw, e.rand);
     if (e.ms < 0)
         e.ms = 0;
     char name[96], tmp_name[96], path[4096], tmp[4096];
-    nattel__entry_name(&e, rand, name, sizeof name);
+    nattel__entry_name(&e, name, sizeof name);
     /* A dot name is never an entry: readers skip it, and a crash leaves
      * only a stray temporary file, never half an event. */
-    snprintf(tmp_name, sizeof tmp_name, ".tmp-%s-%ld", rand, (long)getpid());
+    snprintf(tmp_name, sizeof tmp_name, ".tmp-%s-%ld", e.rand, (long)getpid());
     if ((rc = nattel__path3(path, sizeof path, o->state_dir, "spool", name,
                             err)) ||
         (rc = nattel__path3(tmp, sizeof tmp, o->state_dir, "spool", tmp_name,

@@ -3,7 +3,9 @@
  * it: one flusher run under the lock, then exit.
  *
  *   nattel-flusher --state-dir DIR --endpoint URL [--connect-ms N]
- *                  [--total-ms N] [--debug] [--foreground | --detached]
+ *                  [--total-ms N] [--consent-file PATH]
+ *                  [--env-enabled VALUE|unset] [--do-not-track 0|1]
+ *                  [--debug] [--foreground | --detached]
  *
  * Hosts start it --detached (already in its own session, stdio on
  * /dev/null). Run by hand without either flag, it forks into the
@@ -76,6 +78,21 @@ static int parse_args(int argc, char **argv, nattel_options *o, int *foreground)
         } else if (!strcmp(a, "--total-ms")) {
             if (parse_ms(v, &o->total_ms))
                 return -1;
+        } else if (!strcmp(a, "--consent-file")) {
+            if (nattel_options_set_consent_file(o, v, &err))
+                return -1;
+        } else if (!strcmp(a, "--env-enabled")) {
+            /* The host's NAT_TELEMETRY_ENABLED, or "unset". */
+            free(o->env_enabled_raw);
+            o->env_enabled_raw = NULL;
+            o->env_enabled = -1;
+            if (strcmp(v, "unset")) {
+                if (!(o->env_enabled_raw = strdup(v)))
+                    return -1;
+                o->env_enabled = nattel_truthy(v);
+            }
+        } else if (!strcmp(a, "--do-not-track")) {
+            o->do_not_track = !strcmp(v, "1");
         } else {
             return -1;
         }
@@ -107,9 +124,11 @@ int main(int argc, char **argv)
     nattel_error err;
     if (!o || nattel_options_from_env(o, NULL, NULL, &err) ||
         parse_args(argc, argv, o, &foreground)) {
-        fprintf(stderr, "usage: nattel-flusher --state-dir DIR --endpoint URL "
-                        "[--connect-ms N] [--total-ms N] [--debug] "
-                        "[--foreground]\n");
+        fprintf(stderr,
+                "usage: nattel-flusher --state-dir DIR --endpoint URL "
+                "[--connect-ms N] [--total-ms N] [--consent-file PATH] "
+                "[--env-enabled VALUE|unset] [--do-not-track 0|1] [--debug] "
+                "[--foreground | --detached]\n");
         nattel_options_free(o);
         return 2;
     }

@@ -36,8 +36,10 @@ static const char usage_text[] =
     "  --client-version V  the host's version, sent as clientVer\n"
     "                      (default \"unknown\")\n"
     "\n"
-    "Exit status: 0 handled (sent, or dropped because telemetry is off),\n"
-    "1 invalid value or delivery failure, 2 usage error.\n";
+    "Exit status: 0 handled: spooled or sent, dropped because telemetry is\n"
+    "off, or not deliverable here (a refused state directory, a write that\n"
+    "failed: the reason is one line on stderr); 1 invalid value or\n"
+    "configuration (e.g. NATTEL_DELIVERY); 2 usage error.\n";
 
 typedef struct emit_args {
     nattel_cli_command cmd;
@@ -164,15 +166,17 @@ int nattel__cmd_emit(int argc, char **argv)
         if (!c)
             rc = err.code ? err.code : NATTEL_EIO;
     }
+    int delivering = !rc;
     if (!rc)
         rc = nattel_client_emit(c, ev, &err);
     else
         nattel_event_free(ev);
     nattel_options_free(o);
     nattel_client_free(c);
-    if (rc) {
+    if (rc)
         nattel__tool_error("emit", "%s", err.message);
-        return NATTEL_EXIT_FAIL;
-    }
-    return NATTEL_EXIT_OK;
+    /* A host script's telemetry call must not fail the script for what
+     * its environment does (a refused state directory, a full disk): said
+     * on stderr, exit 0. Invalid values and configuration are failures. */
+    return rc && !delivering ? NATTEL_EXIT_FAIL : NATTEL_EXIT_OK;
 }

@@ -116,12 +116,13 @@ def main():
             check(p.returncode == 0 and json.loads(p.stdout)["sent"] == 1,
                   f"flush after spool-only: {p.returncode} {p.stdout!r}")
 
-            # A symlinked state directory is refused with a clear error.
+            # A symlinked state directory is refused with a clear error; emit
+            # still exits 0 (a host's telemetry never fails the host).
             link = os.path.join(tmp, "link")
             os.symlink(state, link)
             p = run(["emit", "--command", "run", "--status", "success"],
                     dict(on, NATTEL_STATE_DIR=link))
-            check(p.returncode == 1 and "symlink" in p.stderr
+            check(p.returncode == 0 and "symlink" in p.stderr
                   and p.stderr.count("\n") == 1, f"symlinked state: {p.stderr!r}")
 
             # Off means off: nothing created.

@@ -320,6 +320,45 @@ static void test_in_process_deadline(void **state)
     listener_stop(&l);
 }
 
+/* Spawn mode from a host whose consent comes from its own options (here
+ * an envp, not the process environment): the detached flusher sees the
+ * host's decision and delivers. */
+static void test_spawned_flusher_delivers(void **state)
+{
+    (void)state;
+    unsetenv("NAT_TELEMETRY_ENABLED");
+    listener l;
+    listener_start(&l, 0);
+    char *base = tu_tmpdir("client-spawn");
+    char dir[1024], consent[1024], url[128];
+    snprintf(dir, sizeof dir, "%s/state", base);
+    snprintf(consent, sizeof consent, "%s/none.toml", base);
+    free(base);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json", l.port);
+    char *env[] = {"NAT_TELEMETRY_ENABLED=1", NULL};
+    nattel_options *o = options(env, dir, url);
+    nattel_error err;
+    assert_int_equal(nattel_options_set_consent_file(o, consent, &err), 0);
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPAWN);
+    assert_non_null(nattel__flusher_path(o));
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    nattel_client_free(c);
+    /* A bounded wait for another process, not a timing assertion. */
+    nattel__state s = {0};
+    for (int i = 0; i < 600 && s.sent < 1; i++) {
+        usleep(100 * 1000);
+        nattel__state_read(dir, &s);
+    }
+    assert_int_equal(s.sent, 1);
+    assert_int_equal(nattel__spool_count(dir), 0);
+    /* The flusher lingers a moment; wait for it to let go of the lock. */
+    for (int i = 0; i < 600 && nattel__flusher_running(dir); i++)
+        usleep(100 * 1000);
+    listener_stop(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_transport_hooks),
         cmocka_unit_test(test_in_process),
         cmocka_unit_test(test_in_process_deadline),
+        cmocka_unit_test(test_spawned_flusher_delivers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -636,7 +636,8 @@ static void test_unreadable_entry(void **state)
     /* Half an event under an entry's name (a crash before rename cannot
      * make one; a disk error can). */
     char p[2048];
-    snprintf(p, sizeof p, "%s/spool/0000000000001-0123456789abcdef-5-0.json",
+    snprintf(p, sizeof p,
+             "%s/spool/0000000000001-0000000000-0123456789abcdef-5-0.json",
              o->state_dir);
     FILE *f = fopen(p, "w");
     fputs("{\"br", f);

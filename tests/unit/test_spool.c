@@ -72,23 +72,40 @@ static nattel_code emit_all(nattel_options *o, const char *const *cmds,
 static void test_entry_names(void **state)
 {
     (void)state;
-    nattel__entry e = {.ms = 1700000000000LL, .size = 1035, .attempt = 3};
+    nattel__entry e = {.ms = 1700000000000LL,
+                       .seq = 42,
+                       .rand = "0123456789abcdef",
+                       .size = 1035,
+                       .attempt = 3};
     char name[96];
-    nattel__entry_name(&e, "0123456789abcdef", name, sizeof name);
-    assert_string_equal(name, "1700000000000-0123456789abcdef-1035-3.json");
+    nattel__entry_name(&e, name, sizeof name);
+    assert_string_equal(
+        name, "1700000000000-0000000042-0123456789abcdef-1035-3.json");
     nattel__entry back;
     assert_int_equal(nattel__entry_parse(name, &back), 0);
     assert_int_equal(back.ms, e.ms);
+    assert_int_equal(back.seq, 42);
+    assert_string_equal(back.rand, e.rand);
     assert_int_equal(back.size, 1035);
     assert_int_equal(back.attempt, 3);
+    /* One client's events sort in order within a millisecond, whatever
+     * their random digits. */
+    nattel__entry f = e;
+    char later[96];
+    f.seq = 1000;
+    memcpy(f.rand, "0000000000000000", 17);
+    nattel__entry_name(&f, later, sizeof later);
+    assert_true(strcmp(name, later) < 0);
     /* Names that are not entries are never read. */
-    const char *bad[] = {".tmp-0123456789abcdef-1",
-                         "1700000000000-0123456789abcdef-1035-3.json.x",
-                         "1700000000000-0123456789ABCDEF-1035-3.json",
-                         "1700000000000-0123-1035-3.json",
-                         "x700000000000-0123456789abcdef-1035-3.json",
-                         "notes.txt",
-                         ""};
+    const char *bad[] = {
+        ".tmp-0123456789abcdef-1",
+        "1700000000000-0000000042-0123456789abcdef-1035-3.json.x",
+        "1700000000000-0000000042-0123456789ABCDEF-1035-3.json",
+        "1700000000000-0000000042-0123-1035-3.json",
+        "1700000000000-42-0123456789abcdef-1035-3.json",
+        "x700000000000-0000000042-0123456789abcdef-1035-3.json",
+        "notes.txt",
+        ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(nattel__entry_parse(bad[i], &back), -1);
 }
@@ -149,7 +166,8 @@ static void test_symlinks_refused(void **state)
     fputs("{\"secret\":1}", f);
     fclose(f);
     snprintf(entry, sizeof entry,
-             "%s/spool/0000000000001-0123456789abcdef-12-0.json", real);
+             "%s/spool/0000000000001-0000000000-0123456789abcdef-12-0.json",
+             real);
     assert_int_equal(symlink(target, entry), 0);
     assert_int_equal(nattel__spool_count(real), 1);
     nattel_options *o = options_in(real);
