@@ -582,18 +582,21 @@ def test_planted_spool_entries(work):
         with open(real, "rb") as f:
             payload = f.read()
         assert b'"durationMs":1401' in payload, payload[:200]
-        # same name layout (MS-RAND-SIZE-ATTEMPTS.json), another random part
+        # the same name layout (docs: MS-...-RAND-SIZE-ATTEMPTS.json) with
+        # another random part: names the flusher takes for entries
         parts = names[0].split("-")
-        assert len(parts) == 4, names[0]
+        assert len(parts) >= 4 and parts[-2].isdigit(), names[0]
+
+        def planted(fill, size):
+            return os.path.join(nt.state, "spool", "-".join(
+                parts[:-3] + [fill * len(parts[-3]), str(size), parts[-1]]))
         secret = os.path.join(work, "secret.json")
         with open(secret, "wb") as f:
             f.write(payload.replace(b'"durationMs":1401', b'"durationMs":1402'))
         os.chmod(secret, 0o600)
-        link = os.path.join(nt.state, "spool", "-".join(
-            [parts[0], "a" * len(parts[1])] + parts[2:]))
+        link = planted("a", len(payload))
         os.symlink(secret, link)
-        junk = os.path.join(nt.state, "spool", "-".join(
-            [parts[0], "b" * len(parts[1]), "9", "0.json"]))
+        junk = planted("b", len(b"not json"))
         with open(junk, "wb") as f:
             f.write(b"not json")
         os.chmod(junk, 0o600)
