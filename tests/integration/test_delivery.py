@@ -802,6 +802,28 @@ def test_off_means_off(work):
         srv.stop()
 
 
+def test_off_at_flush_time_sends_nothing(work):
+    """Events spooled while on; then telemetry is turned off
+    (NAT_TELEMETRY_ENABLED=0, DO_NOT_TRACK=1, each in turn): neither
+    `nattel flush` nor a later command sends them; on again, they go."""
+    nt = spool_offline(work, [61, 62])
+    srv = Serve(work, "--quiet")
+    try:
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        for off in ({"NAT_TELEMETRY_ENABLED": "0"}, {"DO_NOT_TRACK": "1"}):
+            nt.flush(env=off)
+            nt.emit(63, env=off)
+            nt.quiesce()
+            assert srv.durations() == [], "sent while off (%s)" % off
+            assert nt.status().get("spooled") == 2, "%s: %s" % (off, nt.status())
+        r = nt.flush()
+        assert r.returncode == 0, r.stderr
+        assert_each_once(srv.durations(), [61, 62], "store once on again")
+    finally:
+        nt.cleanup()
+        srv.stop()
+
+
 def test_log_json_shows_what_was_sent(work):
     """`nattel log --json` lines parse, the sent entries carry the very
     envelopes the server stored, and `-n N` limits to N lines."""
@@ -900,6 +922,7 @@ TESTS = [
     test_symlinked_state_dir_refused,
     test_symlink_inside_state_dir_refused,
     test_off_means_off,
+    test_off_at_flush_time_sends_nothing,
     test_log_json_shows_what_was_sent,
     test_serve_workflow_from_docs,
 ]

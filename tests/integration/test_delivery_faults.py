@@ -33,10 +33,11 @@ import threading
 import time
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
-from test_delivery import (BUILD, BIN, DEADLINE, TMP, BlackHole,
-                           FakeServer, Nattel, RefusedPort, Serve, assert_each_once,
-                           assert_private, events_of, kill_procs, poll,
-                           run_tests, spool_offline, stat_fields)
+from test_delivery import (BIN, BUILD, DEADLINE, TMP, BlackHole, FakeServer,
+                           Nattel, RefusedPort, Serve, assert_each_once,
+                           assert_private, durations_of, events_of,
+                           kill_procs, poll, run_tests, spool_offline,
+                           stat_fields)
 
 SRC = os.environ.get("NATTEL_SOURCE_DIR", "")
 CC = os.environ.get("NATTEL_CC") or "cc"
@@ -618,6 +619,58 @@ def test_planted_spool_entries(work):
         srv.stop()
 
 
+def test_retry_limit_drops_and_records(work):
+    """The documented retry limit (docs/delivery.md: 10 attempts and 24 h):
+    against a server answering 503, an entry tried 10 times and spooled
+    25 h ago is dropped and recorded at the next failure; one as often
+    tried but young, and one as old but tried once, are kept."""
+    nt = spool_offline(work, [1501, 1502, 1503])
+    srv = Serve(work, "--fail-status", "503")
+    try:
+        spool = os.path.join(nt.state, "spool")
+        names = entry_names(nt)
+        assert len(names) == 3, names
+        by_d = {}
+        for n in names:
+            with open(os.path.join(spool, n), "rb") as f:
+                body = f.read()
+            by_d[durations_of(body)[0]] = n
+        now_ms = int(time.time() * 1000)
+        old = "%013d" % (now_ms - 25 * 3600 * 1000)
+
+        def rename(d, ms=None, attempts=None):
+            parts = by_d[d].split("-")
+            if ms:
+                parts[0] = ms
+            if attempts is not None:
+                parts[-1] = "%d.json" % attempts
+            os.rename(os.path.join(spool, by_d[d]), os.path.join(spool, "-".join(parts)))
+        rename(1501, ms=old, attempts=10)    # over both limits
+        rename(1502, attempts=10)            # young
+        rename(1503, ms=old, attempts=1)     # tried once
+        before = nt.status()
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+        r = nt.flush()
+        assert r.returncode == 1, "flush: exit %d (two stay): %s" % (r.returncode, r.stderr)
+        st = nt.status()
+        assert st.get("spooled") == 2, st
+        assert st.get("dropped") == before.get("dropped", 0) + 1, st
+        drops = [e for e in nt.log() if e["outcome"] == "dropped"]
+        assert drops and drops[-1]["events"] == 1, drops
+        p = drops[-1]["payload"]
+        assert p is None or durations_of(json.dumps(p)) == [1501], drops[-1]
+        left = []
+        for n in entry_names(nt):
+            with open(os.path.join(spool, n), "rb") as f:
+                left += durations_of(f.read())
+        left.sort()
+        assert left == [1502, 1503], left
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        srv.stop()
+
+
 def readline_within(stream, timeout):
     got = []
     t = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
@@ -654,6 +707,7 @@ TESTS = [
     test_in_process_mode_flush_deadline,
     test_backoff_pending_starts_no_flusher,
     test_planted_spool_entries,
+    test_retry_limit_drops_and_records,
 ]
 
 if __name__ == "__main__":
