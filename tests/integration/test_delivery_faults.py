@@ -56,7 +56,9 @@ HOST_C = r"""
  *     on stderr and waits for end of input before freeing the client (a
  *     long-running host);
  *   inproc: NATTEL_DELIVERY_IN_PROCESS, then nattel_client_flush(FLUSH_MS)
- *     and free, as a server at shutdown. */
+ *     and free, as a server at shutdown.
+ * HOST_COMMAND_PAD=K in the environment makes the command name K letters
+ * longer (bigger events). */
 int main(int argc, char **argv)
 {
     nattel_error err;
@@ -65,6 +67,15 @@ int main(int argc, char **argv)
     int n = atoi(argv[1]);
     long long base = atoll(argv[2]);
     const char *mode = argc > 3 ? argv[3] : "spool";
+    /* HOST_COMMAND_PAD=K: a command name of K letters (bigger events) */
+    const char *pad = getenv("HOST_COMMAND_PAD");
+    size_t k = pad ? (size_t)atol(pad) : 0;
+    char *command = malloc(k + 6);
+    if (!command)
+        return 1;
+    strcpy(command, "batch");
+    memset(command + 5, 'x', k);
+    command[k + 5] = '\0';
     long long flush_ms = argc > 4 ? atoll(argv[4]) : 0;
     nattel_options *o = nattel_options_new();
     if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
@@ -85,7 +96,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         nattel_cli_command cmd = NATTEL_CLI_COMMAND_INIT;
         nattel_event *ev = NULL;
-        cmd.command = "batch";
+        cmd.command = command;
         cmd.task_status = NATTEL_TASK_STATUS_SUCCESS;
         cmd.duration_ms = base + i;
         cmd.exit_code = 0;
@@ -93,6 +104,7 @@ int main(int argc, char **argv)
             nattel_client_emit(c, ev, &err)) {
             fprintf(stderr, "host: event %d: %s\n", i, err.message);
             nattel_client_free(c);
+            free(command);
             return 1;
         }
     }
@@ -107,6 +119,7 @@ int main(int argc, char **argv)
         rc = 3;
     }
     nattel_client_free(c);
+    free(command);
     return rc;
 }
 """
@@ -671,6 +684,44 @@ def test_retry_limit_drops_and_records(work):
         srv.stop()
 
 
+def test_audit_log_bounded_and_rotated(work):
+    """The audit log records each rejected 50-event envelope with its
+    payload; past 4 MiB (docs/delivery.md) it is rotated, one previous
+    generation kept: about 6 MB of records leave audit.log and
+    audit.log.1, each at most 4 MiB plus one record, and `nattel log`
+    still reads them, newest last."""
+    mib = 1024 * 1024
+    nt = Nattel(work, "http://127.0.0.1:9/v1.1/events/json",
+                HOST_COMMAND_PAD="5000")
+    srv = FakeServer(lambda i, body: (400, {}))
+    try:
+        for rnd in range(3):
+            nt.env["NAT_TELEMETRY_ENDPOINT"] = "http://127.0.0.1:9/v1.1/events/json"
+            spool_one_session(work, nt, 350, 20000 + 1000 * rnd)
+            nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
+            r = nt.flush(timeout=120)
+            assert r.returncode == 0, "round %d: flush exit %d: %s" % (rnd, r.returncode, r.stderr)
+        posted = sum(len(events_of(p[1])) for p in srv.posts)
+        assert posted == 1050, "posted %d events" % posted
+        biggest = max(len(p[1]) for p in srv.posts)
+        files = sorted(n for n in os.listdir(nt.state) if n.startswith("audit"))
+        sizes = {n: os.path.getsize(os.path.join(nt.state, n)) for n in files}
+        assert "audit.log.1" in sizes, "no rotation after ~6 MB of records: %s" % sizes
+        assert set(files) <= {"audit.log", "audit.log.1"}, files
+        for n, size in sizes.items():
+            assert size <= 4 * mib + 2 * biggest, "%s is %d bytes" % (n, size)
+        entries = nt.log()
+        assert entries and entries[-1]["outcome"] == "rejected", entries[-1:]
+        last = entries[-1]["payload"]["events"][-1]["parameters"]["durationMs"]
+        assert last == 22349, "newest last: %s" % last
+        assert len(nt.log("-n", "3")) == 3
+        assert nt.status().get("dropped") == 1050
+        assert_private(nt)
+    finally:
+        nt.cleanup()
+        srv.close()
+
+
 def readline_within(stream, timeout):
     got = []
     t = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
@@ -708,6 +759,7 @@ TESTS = [
     test_backoff_pending_starts_no_flusher,
     test_planted_spool_entries,
     test_retry_limit_drops_and_records,
+    test_audit_log_bounded_and_rotated,
 ]
 
 if __name__ == "__main__":
