@@ -329,6 +329,30 @@ int64_t nattel__now_mono(const nattel_options *o)
                            : clock_ms(CLOCK_MONOTONIC);
 }
 
+/* /dev/urandom, for kernels without getrandom(2) or a seccomp filter
+ * that refuses it. */
+static nattel_code urandom(unsigned char *p, size_t n, nattel_error *err)
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nattel__fail(err, NATTEL_EIO, "open /dev/urandom: %s",
+                            strerror(errno));
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            close(fd);
+            return nattel__fail(err, NATTEL_EIO, "read /dev/urandom: %s",
+                                r < 0 ? strerror(errno) : "end of file");
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    close(fd);
+    return NATTEL_OK;
+}
+
 nattel_code nattel__random(const nattel_options *o, void *buf, size_t n,
                            nattel_error *err)
 {
@@ -339,18 +363,8 @@ nattel_code nattel__random(const nattel_options *o, void *buf, size_t n,
         ssize_t r = getrandom(p, n, GRND_NONBLOCK);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            /* Names and jitter only need to differ, not to be secret. */
-            static const unsigned char mix[] = {0x9e, 0x37, 0x79, 0xb9};
-            uint64_t x =
-                (uint64_t)clock_ms(CLOCK_MONOTONIC) * 6364136223846793005u +
-                (uint64_t)getpid();
-            for (size_t i = 0; i < n; i++) {
-                x = x * 6364136223846793005u + 1442695040888963407u;
-                p[i] = (unsigned char)(x >> 56) ^ mix[i % 4];
-            }
-            return NATTEL_OK;
-        }
+        if (r < 0)
+            return urandom(p, n, err);
         p += r;
         n -= (size_t)r;
     }

@@ -16,7 +16,8 @@ static const char usage_text[] =
     "\n"
     "Shows the audit log of deliveries, oldest first, newest last: every\n"
     "envelope sent, rejected by the server, deferred for a retry, and every\n"
-    "event dropped, with the reason.\n"
+    "event dropped, with the reason; below each record, indented, the\n"
+    "envelope exactly as it went out.\n"
     "\n"
     "  --json  one JSON object per line: ts, outcome (sent, rejected,\n"
     "          dropped, deferred), events, http_status (0: none), reason,\n"
@@ -93,16 +94,23 @@ static void print_text_line(const char *line, size_t len)
         printf("(unreadable record)\n");
         return;
     }
-    char ts[40], outcome[16], events[24], http[16], reason[300], payload[40];
+    char ts[40], outcome[16], events[24], http[16], reason[300];
     member(&d, "ts", ts, sizeof ts);
     member(&d, "outcome", outcome, sizeof outcome);
     member(&d, "events", events, sizeof events);
     member(&d, "http_status", http, sizeof http);
     member(&d, "reason", reason, sizeof reason);
-    member(&d, "payload", payload, sizeof payload);
-    printf("%s  %-8s  %s event(s)  http %s  %s%s%s\n", ts, outcome, events,
-           http, reason, strcmp(payload, "null") ? "  payload " : "",
-           strcmp(payload, "null") ? payload : "");
+    printf("%s  %-8s  %s event(s)  http %s  %s\n", ts, outcome, events, http,
+           reason);
+    /* What went out, exactly as sent, on the next line. */
+    unsigned end = (unsigned)NATTEL__JNEXT(&d.toks[0]);
+    for (unsigned k = 1; d.toks[0].type == JSMN_OBJECT && k < end;
+         k = (unsigned)NATTEL__JNEXT(&d.toks[k + 1]))
+        if (nattel__json_string_eq(&d, k, "payload", 7) &&
+            d.toks[k + 1].type == JSMN_OBJECT) {
+            nattel_str raw = nattel__json_raw(&d, k + 1);
+            printf("    %.*s\n", (int)raw.len, raw.ptr);
+        }
     nattel__json_release(&d);
 }
 

@@ -6,6 +6,7 @@
 #include <nattel/telemetry.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -42,8 +43,14 @@ static void gather(const nattel_config *cfg, status_info *s)
     nattel_sink_kind kind;
     int ok = !nattel_config_sink(cfg, &kind, NULL);
     s->sink = ok ? nattel_sink_kind_name(kind) : "invalid";
+    /* NATTEL_DELIVERY as `nattel emit` reads it. */
+    const char *mode = getenv("NATTEL_DELIVERY");
+    int spool_only = mode && !strcmp(mode, "spool-only");
     s->delivery =
         !ok ? "invalid endpoint: nothing is sent"
+        : kind == NATTEL_SINK_HTTP && spool_only
+            ? "spooled in the state directory, sent by 'nattel flush' "
+              "(NATTEL_DELIVERY=spool-only)"
         : kind == NATTEL_SINK_HTTP
             ? "spooled in the state directory, sent by a detached flusher"
         : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
