@@ -722,6 +722,45 @@ def test_audit_log_bounded_and_rotated(work):
         srv.close()
 
 
+def test_tls_verification_on(work):
+    """An https endpoint with a self-signed certificate (a TLS listener on
+    127.0.0.1 the test makes with openssl): the sender verifies it, so no
+    request gets through; the events stay spooled, the attempt is logged
+    as deferred. (With verification off the POST would reach the server.)"""
+    import shutil as sh
+    import ssl
+    if not sh.which("openssl"):
+        print("SKIP test_tls_verification_on: no openssl to make a certificate",
+              file=sys.stderr)
+        return
+    key = os.path.join(work, "key.pem")
+    cert = os.path.join(work, "cert.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, "openssl: %s" % r.stderr
+    nt = spool_offline(work, [1601])
+    srv = FakeServer(lambda i, body: (200, {}))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.httpd.socket = ctx.wrap_socket(srv.httpd.socket, server_side=True)
+    try:
+        nt.env["NAT_TELEMETRY_ENDPOINT"] = "https://127.0.0.1:%d/v1.1/events/json" % srv.port
+        r = nt.flush(timeout=120)
+        assert r.returncode == 1, "flush to an unverifiable https endpoint: exit %d: %s" % (
+            r.returncode, r.stderr)
+        assert srv.posts == [], "a POST got through an unverified TLS connection"
+        st = nt.status()
+        assert st.get("spooled") == 1 and st.get("sent") == 0, st
+        last = nt.log()[-1]
+        assert last["outcome"] == "deferred" and last["http_status"] in (0, None), last
+        assert last["reason"], last
+    finally:
+        nt.cleanup()
+        srv.close()
+
+
 def readline_within(stream, timeout):
     got = []
     t = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
@@ -760,6 +799,7 @@ TESTS = [
     test_planted_spool_entries,
     test_retry_limit_drops_and_records,
     test_audit_log_bounded_and_rotated,
+    test_tls_verification_on,
 ]
 
 if __name__ == "__main__":
