@@ -4,7 +4,10 @@ with SIGKILL in the middle of a send loses nothing; 503 (Retry-After) then
 200 delivers on a later flush; 400/422 drop and record; a single event over
 the server's body limit (413) is dropped and recorded, not retried forever;
 a batch over the limit is split and delivered; envelopes hold at most 50
-events of one session.
+events of one session. Also: the spool cap drops the oldest first, no
+zombie for a long-running host, one flusher at a time, in-process mode's
+flush deadline, back-off starts no flusher, planted spool entries, the
+retry limit, the audit log's rotation, TLS verification.
 
 Fault servers: the real `nattel serve` with --fail-status/--max-body where
 it can play the part, else a Python ThreadingHTTPServer on 127.0.0.1 (a
