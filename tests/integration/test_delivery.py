@@ -824,6 +824,27 @@ def test_off_at_flush_time_sends_nothing(work):
         srv.stop()
 
 
+def test_flush_wait_waits_for_a_running_flusher(work):
+    """A slow server (each answer delayed 1.5 s) keeps the auto-started
+    flusher busy; `nattel flush --wait` returns only after it is done:
+    then everything is stored once and nothing is spooled."""
+    srv = Serve(work, "--quiet", "--delay-ms", "1500")
+    nt = Nattel(work, srv.url)
+    try:
+        nt.emit(71)
+        assert poll(nt.flushers, 10), "no flusher started"
+        nt.emit(72)
+        r = nt.flush("--wait", timeout=180)
+        assert r.returncode == 0, "flush --wait: exit %d: %s" % (r.returncode, r.stderr)
+        assert nt.status().get("spooled") == 0, nt.status()
+        assert_each_once(srv.durations(), [71, 72], "store after flush --wait")
+        nt.quiesce()
+        assert_each_once(srv.durations(), [71, 72], "store after quiesce")
+    finally:
+        nt.cleanup()
+        srv.stop()
+
+
 def test_log_json_shows_what_was_sent(work):
     """`nattel log --json` lines parse, the sent entries carry the very
     envelopes the server stored, and `-n N` limits to N lines."""
@@ -923,6 +944,7 @@ TESTS = [
     test_symlink_inside_state_dir_refused,
     test_off_means_off,
     test_off_at_flush_time_sends_nothing,
+    test_flush_wait_waits_for_a_running_flusher,
     test_log_json_shows_what_was_sent,
     test_serve_workflow_from_docs,
 ]
