@@ -252,4 +252,20 @@ else
     tail -n 3 "$work/ingest.err" | sed 's/^/  | /'
 fi
 echo
+
+# ---------------------------------------------------------------- host overhead
+# BENCH_OVERHEAD_RUNS (default 200): emits each, on and off, per endpoint case.
+echo "5. Host overhead: wall time telemetry adds to 'nattel emit' (on vs off)"
+echo "-----------------------------------------------------------------------"
+python3 "$bench/overhead.py" "$tool" "$work/overhead" --runs "${BENCH_OVERHEAD_RUNS:-200}" \
+    --flusher "$BUILD/nattel-flusher" >"$work/overhead.txt" 2>"$work/overhead.err"
+if grep -q '^unavailable' "$work/overhead.txt"; then
+    echo "  not measured: $(sed -n 's/^unavailable //p' "$work/overhead.txt")"
+elif grep -q 'target:' "$work/overhead.txt"; then
+    cat "$work/overhead.txt"
+else
+    echo "  not measured: the overhead driver failed (see $work/overhead.err)"
+    tail -n 3 "$work/overhead.err" | sed 's/^/  | /'
+fi
+echo
 echo "(raw figures and logs: $work)"
