@@ -34,11 +34,13 @@ static inline void fuzz_check_problems(nattel_code rc, const nattel_problems *p)
 {
     if (rc == NATTEL_OK || rc == NATTEL_ENOMEM)
         return;
-    FUZZ_CHECK(p->count + p->dropped > 0, "decode failed with %s but reported no problem",
+    FUZZ_CHECK(p->count + p->dropped > 0,
+               "decode failed with %s but reported no problem",
                nattel_code_name(rc));
     FUZZ_CHECK(p->count <= NATTEL_PROBLEMS_MAX, "%zu problems kept", p->count);
     for (size_t i = 0; i < p->count; i++)
-        FUZZ_CHECK(p->items[i].path && p->items[i].message && p->items[i].message[0],
+        FUZZ_CHECK(p->items[i].path && p->items[i].message &&
+                       p->items[i].message[0],
                    "problem %zu without a path or a message", i);
 }
 

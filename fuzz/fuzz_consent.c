@@ -12,14 +12,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nattel_consent_file f;
     memset(&f, 0, sizeof f);
     nattel__consent_parse(text, size, &f);
-    FUZZ_CHECK(f.state == NATTEL_CONSENT_NEVER_ASKED || f.state == NATTEL_CONSENT_ENABLED ||
+    FUZZ_CHECK(f.state == NATTEL_CONSENT_NEVER_ASKED ||
+                   f.state == NATTEL_CONSENT_ENABLED ||
                    f.state == NATTEL_CONSENT_DISABLED,
                "state %d out of range", (int)f.state);
     FUZZ_CHECK(!f.malformed || f.state == NATTEL_CONSENT_NEVER_ASKED,
-               "a malformed file decided %s", nattel_consent_state_name(f.state));
+               "a malformed file decided %s",
+               nattel_consent_state_name(f.state));
     FUZZ_CHECK(f.state != NATTEL_CONSENT_ENABLED || !f.stale,
                "a stale 'enabled' was kept");
-    FUZZ_CHECK(memchr(f.note, '\0', sizeof f.note) != NULL, "note not terminated");
+    FUZZ_CHECK(memchr(f.note, '\0', sizeof f.note) != NULL,
+               "note not terminated");
     free(text);
     return 0;
 }

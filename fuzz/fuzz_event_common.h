@@ -14,19 +14,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nattel_problems problems;
     nattel_problems_init(&problems);
     nattel_event *ev = NULL;
-    nattel_code rc = nattel_event_from_json(&nattel_cli_command_type, json, size,
-                                            FUZZ_MODE, &ev, &problems);
+    nattel_code rc = nattel_event_from_json(&nattel_cli_command_type, json,
+                                            size, FUZZ_MODE, &ev, &problems);
     fuzz_check_problems(rc, &problems);
     FUZZ_CHECK((rc == NATTEL_OK) == (ev != NULL), "rc %s but event %p",
                nattel_code_name(rc), (void *)ev);
     if (rc == NATTEL_OK) {
-        FUZZ_CHECK(problems.count == 0, "accepted with %zu problems", problems.count);
+        FUZZ_CHECK(problems.count == 0, "accepted with %zu problems",
+                   problems.count);
         nattel_error err;
-        FUZZ_CHECK(nattel_event_check(ev, &err) == NATTEL_OK, "accepted event fails check: %s",
-                   err.message);
+        FUZZ_CHECK(nattel_event_check(ev, &err) == NATTEL_OK,
+                   "accepted event fails check: %s", err.message);
         nattel_buf out = NATTEL_BUF_INIT, again = NATTEL_BUF_INIT;
         rc = nattel_event_write_json(ev, &out, &err);
-        FUZZ_CHECK(rc == NATTEL_OK, "accepted event does not encode: %s", err.message);
+        FUZZ_CHECK(rc == NATTEL_OK, "accepted event does not encode: %s",
+                   err.message);
         /* The canonical form is valid on the wire and a fixed point. */
         nattel_event *ev2 = NULL;
         nattel_problems_clear(&problems);
