@@ -110,14 +110,15 @@ def reference(*names):
     return paths[0] if len(paths) == 1 else paths
 
 
-def tool_env(extra=None, home=None, base=None):
+def tool_env(extra=None, home=None, base=None, drop=()):
     """The environment for a tool run: the caller's (or `base`) without the
     variables that decide consent, destinations and debug output (NAT_*,
     DO_NOT_TRACK, NATTEL_DEBUG, the state directory's), HOME set to `home`
-    when given, then `extra` (a value of None removes the variable)."""
+    when given, then `extra` (a value of None removes the variable).
+    `drop` names more prefixes to remove (e.g. "NATTEL_")."""
     e = dict(os.environ if base is None else base)
     for k in list(e):
-        if k.startswith("NAT_") or k in (
+        if k.startswith(("NAT_",) + tuple(drop)) or k in (
                 "DO_NOT_TRACK", "NATTEL_DEBUG", "NATTEL_STATE_DIR",
                 "XDG_STATE_HOME"):
             del e[k]

@@ -14,30 +14,21 @@ valid), and a small Python model of the upstream construction rules for
 
 Exit 0 pass, 1 fail, 77 skipped (the reference folder is missing).
 """
-import atexit
 import copy
 import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
-from nattel_testlib import SKIP, env, fail, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import fail, failures
 
-
-NATTEL = env("NATTEL_BIN")
-REF_DIR = os.environ.get("NATTEL_REFERENCE_DIR", "")
-PAYLOAD = os.path.join(REF_DIR, "payload.example.json")
-CLI_SCHEMA = os.path.join(REF_DIR, "nat_cli_command.schema.json")
-ENV_SCHEMA = os.path.join(REF_DIR, "envelope.schema.json")
-GUARD = os.path.join(REF_DIR, "guardrails_usage_event.schema.json")
-for f in (PAYLOAD, CLI_SCHEMA, ENV_SCHEMA, GUARD):
-    if not os.path.isfile(f):
-        print(f"skipped: reference file missing: {f}", file=sys.stderr)
-        sys.exit(SKIP)
+NATTEL = tl.tool()
+PAYLOAD, CLI_SCHEMA, ENV_SCHEMA, GUARD = tl.reference(
+    "payload.example.json", "nat_cli_command.schema.json", "envelope.schema.json",
+    "guardrails_usage_event.schema.json")
 
 try:
     from jsonschema import Draft7Validator
@@ -47,10 +38,7 @@ except ImportError:
     print("note: Python's jsonschema is not importable; the schema-oracle corpora "
           "are skipped", file=sys.stderr)
 
-base_tmp = os.environ.get("NATTEL_TEST_TMP") or tempfile.gettempdir()
-os.makedirs(base_tmp, exist_ok=True)
-TMP = tempfile.mkdtemp(prefix="validate-cli-", dir=base_tmp)
-atexit.register(shutil.rmtree, TMP, True)
+TMP = tl.scratch("validate-cli-")
 
 
 def tmpfile(name, data):
@@ -820,4 +808,4 @@ if HAVE_JSONSCHEMA:
         fail(f"envelope corpus lopsided: {nv} valid of {len(envs)}")
 
 print(f"validate CLI: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+tl.finish()
