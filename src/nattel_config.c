@@ -1,4 +1,4 @@
-/* The configuration value: every variable of DESIGN.md section 4, read
+/* The configuration value: every variable of docs/design.md section 4, read
  * once. Also the pieces that hang off it: the clock, the random source,
  * session ids and the debug log. */
 #include "nattel_config.h"

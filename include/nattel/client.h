@@ -17,7 +17,8 @@
  * Setters copy their arguments and fail (NATTEL_EINVAL) only on a value
  * that breaks the rule they state.
  *
- * What the client promises its host (DESIGN.md promises 3, 4 and 5):
+ * What the client promises its host (docs/design.md section 1, promises
+ * 3, 4 and 5):
  *  - Consent first. Consent is resolved once per client, at the first
  *    nattel_client_consent() or nattel_client_emit(). When it is off,
  *    nothing past that decision happens: no payload is built, the state

@@ -286,9 +286,9 @@ nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
 nattel_code nattel_error_class_check(const char *s, nattel_error *err);
 
 /* The errorClass to send: `s` when it is an identifier (or NULL), else
- * "undefined" -- the event is kept, the text is not (DESIGN.md section 2)
- * -- with a debug line saying why (not the value) on cfg's log; a NULL
- * cfg reads NATTEL_DEBUG from the environment. */
+ * "undefined" -- the event is kept, the text is not (docs/design.md
+ * section 2) -- with a debug line saying why (not the value) on cfg's log;
+ * a NULL cfg reads NATTEL_DEBUG from the environment. */
 const char *nattel_error_class_sanitize(const nattel_config *cfg,
                                         const char *s);
 

@@ -3,7 +3,7 @@
 
 - An envelope of more than 50 events (51, 120, 1000) is valid, wire and
   model mode, and --canonical keeps every event in order: the 50 cap binds
-  senders only (DESIGN.md section 3). Upstream's own payloads are
+  senders only (docs/design.md section 3). Upstream's own payloads are
   test_compat_upstream_payloads.py.
 - An integer outside int64 is "out of range", never "not an integer", in
   both modes; `nattel emit` says the same of its integer options.
@@ -30,7 +30,7 @@ def validate(args, stdin=b""):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
-# An envelope built here from the facts of DESIGN.md section 3 (not copied
+# An envelope built here from the facts of docs/design.md section 3 (not copied
 # from the reference folder, which a user's clone does not have).
 EVENT = {"ts": "2026-11-25T10:00:00.000Z",
          "parameters": {"nemoSource": "agent_toolkit", "command": "run",

@@ -36,7 +36,7 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 # --------------------------------------------------------------------------
-# Fixtures: envelopes built here from the wire contract (DESIGN section 3).
+# Fixtures: envelopes built here from the wire contract (docs/design.md section 3).
 # --------------------------------------------------------------------------
 
 def cli_event(command="run", subcommand="undefined", status="success",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`nattel validate` as DESIGN.md section 6 and issue 2 describe it.
+"""`nattel validate` as its usage text and docs/design.md section 2 describe it.
 
 Envelopes (the reference payload compacted to one line) and bare parameter
 objects; --event, --model, --canonical, --schema (the guardrails schema);
@@ -10,7 +10,7 @@ huge line (an error, never a crash, in bounded memory); --help.
 Independent oracles: Python's json (what a document holds, for
 --canonical), jsonschema with the reference schemas (which documents are
 valid), and a small Python model of the upstream construction rules for
---model, written from DESIGN.md section 2.
+--model, written from docs/design.md section 2.
 
 Exit 0 pass, 1 fail, 77 skipped (the reference folder is missing).
 """
@@ -456,7 +456,7 @@ for args in (["--bogus"], ["--event"], ["--schema"], ["--event", "no_such_event"
 # 5. --model                                                          #
 # ---------------------------------------------------------------- #
 
-MODEL_FIELDS = [  # (C name, wire name, kind, default) from DESIGN.md section 2
+MODEL_FIELDS = [  # (C name, wire name, kind, default) from docs/design.md section 2
     ("nemo_source", "nemoSource", "NemoSource", "agent_toolkit"),
     ("command", "command", "string", None),
     ("subcommand", "subcommand", "string", "undefined"),
@@ -483,7 +483,7 @@ def has_surrogate(x):
 
 
 def model_oracle(obj, model):
-    """The expected canonical dict, or None when invalid (DESIGN.md 2)."""
+    """The expected canonical dict, or None when invalid (docs/design.md section 2)."""
     if not isinstance(obj, dict) or has_surrogate(obj):
         return None
     known = {f[0] for f in MODEL_FIELDS} | {f[1] for f in MODEL_FIELDS} if model else \
