@@ -141,8 +141,7 @@ nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
     sigset_t sigint, orig, wait_mask;
     sigemptyset(&sigint);
     sigaddset(&sigint, SIGINT);
-    if (pthread_sigmask(SIG_BLOCK, &sigint, &orig) != 0)
-        sigemptyset(&orig); /* cannot fail with a valid how; be safe */
+    pthread_sigmask(SIG_BLOCK, &sigint, &orig); /* fails only for a bad how */
     int take_sigint = !sigismember(&orig, SIGINT);
     wait_mask = orig;
     struct sigaction sa, old;
