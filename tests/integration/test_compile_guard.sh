@@ -1,6 +1,6 @@
 #!/bin/sh
-# An event type without an event name must not compile (DESIGN.md section 2,
-# issue 2): NATTEL_EVENT_NAME("") and NATTEL_EVENT_NAME(NULL) (and a variable)
+# An event type without an event name must not compile (docs/design.md section
+# 2): NATTEL_EVENT_NAME("") and NATTEL_EVENT_NAME(NULL) (and a variable)
 # are refused by the compiler; the same files with a proper name compile, and
 # so does a plain well-named control, so this test fails both when the guard
 # disappears and when the harness itself is broken.

@@ -1,4 +1,4 @@
-/* Configuration: every DESIGN.md section 4 variable, read from an envp so
+/* Configuration: every variable of docs/design.md (configuration), read from an envp so
  * no test touches the process environment; session ids; sink selection;
  * the errorClass rule. */
 #include <stdarg.h>

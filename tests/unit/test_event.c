@@ -1,5 +1,5 @@
 /* The event model: schema 1.5 enums, the nat_cli_command type as
- * DESIGN.md section 2 tables it, the upstream test expectations, checks of
+ * docs/design.md tables it, the upstream test expectations, checks of
  * types built at run time, the writer, and nattel_event_from_json in both
  * modes. Where a value can be checked by an independent parser, jansson
  * reads what we write. */
@@ -386,7 +386,7 @@ static void test_serializes_by_alias_with_sentinels(void **state)
     c.task_status = NATTEL_TASK_STATUS_SUCCESS;
     nattel_event *ev = cli_event(&c);
     char *json = write_event(ev);
-    /* DESIGN.md: wire names, schema order, sentinels, never null. */
+    /* docs/design.md: wire names, schema order, sentinels, never null. */
     assert_string_equal(
         json, "{\"nemoSource\":\"agent_toolkit\",\"command\":\"run\","
               "\"subcommand\":\"undefined\",\"taskStatus\":\"success\","
