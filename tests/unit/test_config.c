@@ -1,5 +1,5 @@
-/* Configuration: every variable of docs/design.md (configuration), read from an envp so
- * no test touches the process environment; session ids; sink selection;
+/* Configuration: every variable of docs/design.md (configuration), read from an
+ * envp so no test touches the process environment; session ids; sink selection;
  * the errorClass rule. */
 #include <stdarg.h>
 #include <stddef.h>
