@@ -5,6 +5,7 @@
 #include "nattel_json.h"
 #include "nattel_registry.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -173,13 +174,18 @@ static void put_shared_types(natx_jsonw *w, const nattel_registry *reg,
     natx_jsonw_end_object(w);
 }
 
-/* A bound as the reference writes it (%.17g, e.g. -1 or 0.5). */
+/* A bound as the reference writes it (-1 or 0.5: an integral bound
+ * without ".0"), in every locale as in "C". */
 static void put_bound(natx_jsonw *w, const char *key, double v)
 {
-    char tmp[40];
-    int n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    char tmp[NATTEL__JSON_DOUBLE_MAX];
     natx_jsonw_key(w, key);
-    natx_jsonw_raw(w, tmp, (size_t)n);
+    if (!isfinite(v)) {
+        natx_jsonw_fail(w, NATTEL_EINVAL, "a bound that is not finite");
+        return;
+    }
+    size_t n = nattel__json_format_double(v, tmp, 0);
+    natx_jsonw_raw(w, tmp, n);
 }
 
 static void put_bounds(natx_jsonw *w, const nattel_field *f)

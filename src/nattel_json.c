@@ -456,23 +456,30 @@ nattel_code nattel__json_put_int(nattel_buf *b, int64_t v)
     return NATTEL_OK;
 }
 
-nattel_code nattel__json_put_double(nattel_buf *b, double v)
+size_t nattel__json_format_double(double v, char out[NATTEL__JSON_DOUBLE_MAX],
+                                  int float_mark)
 {
-    if (!isfinite(v))
-        return NATTEL_EINVAL;
-    char tmp[40];
     locale_t old, c = c_locale_begin(&old);
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
+        snprintf(out, NATTEL__JSON_DOUBLE_MAX, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
             break;
     }
     c_locale_end(c, old);
     /* A float reads back as a float: keep a fraction or exponent mark, as
      * Python's repr (and so pydantic) does. */
-    if (!strpbrk(tmp, ".e"))
-        strcat(tmp, ".0");
-    return nattel_buf_append(b, tmp, strlen(tmp));
+    if (float_mark && !strpbrk(out, ".e"))
+        strcat(out, ".0");
+    return strlen(out);
+}
+
+nattel_code nattel__json_put_double(nattel_buf *b, double v)
+{
+    if (!isfinite(v))
+        return NATTEL_EINVAL;
+    char tmp[NATTEL__JSON_DOUBLE_MAX];
+    size_t n = nattel__json_format_double(v, tmp, 1);
+    return nattel_buf_append(b, tmp, n);
 }
 
 nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,

@@ -130,6 +130,13 @@ nattel_code nattel__json_put_int(nattel_buf *b, int64_t v);
 char *nattel__json_write_string(char *o, const char *s, size_t n);
 char *nattel__json_write_int(char *o, int64_t v);
 
+/* Shortest text that reads back as the finite v, in every locale as in
+ * "C", into out; its length. With float_mark, an integral value keeps a
+ * ".0" (a float reads back as a float); without, it is written as an
+ * integer (-1), as JSON Schema bounds are. */
+#define NATTEL__JSON_DOUBLE_MAX 40
+size_t nattel__json_format_double(double v, char out[NATTEL__JSON_DOUBLE_MAX],
+                                  int float_mark);
 /* Shortest text that reads back as v; NATTEL_EINVAL for inf and NaN. */
 nattel_code nattel__json_put_double(nattel_buf *b, double v);
 /* A JSON fragment of a token, re-encoded compactly (whitespace dropped). */
