@@ -536,7 +536,7 @@ static int env_index(const nattel__jdoc *d, unsigned key, size_t hint)
     for (size_t k = 0; k < NATTEL__ENV_KEYS; k++) {
         size_t i = (hint + k) % NATTEL__ENV_KEYS;
         if (nattel__json_string_eq(d, key, nattel__env_keys[i].key,
-                                   strlen(nattel__env_keys[i].key)))
+                                   nattel__env_keys[i].klen))
             return (int)i;
     }
     return -1;
@@ -575,7 +575,7 @@ static void check_env_scalar(vctx *c, const nattel__env_key *k, unsigned t)
     char shown[64], ts[TS_RAW_MAX];
     switch (k->rule) {
     case NATTEL__ENV_FIXED:
-        if (!nattel__json_string_eq(c->d, t, k->fixed, strlen(k->fixed))) {
+        if (!nattel__json_string_eq(c->d, t, k->fixed, k->flen)) {
             show(c->d, t, shown, sizeof shown);
             problem(c, "must be \"%s\", got %s", k->fixed, shown);
         }
@@ -652,7 +652,8 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
     }
     if (slot[0]) {
         size_t old = push_key(c, "ts", 2);
-        nattel__env_key rule = {"ts", NATTEL__ENV_TIMESTAMP, NULL};
+        nattel__env_key rule = {"ts", 2, NATTEL__ENV_TIMESTAMP,
+                                NULL, 0, NATTEL__EV_NONE};
         check_env_scalar(c, &rule, slot[0]);
         pop(c, old);
     }
@@ -718,10 +719,19 @@ static void decode_events(vctx *c, env_state *s, unsigned t)
     }
 }
 
+/* The value token of the member that holds `v`; 0 when absent. */
+static unsigned value_token(const env_state *s, nattel__env_val v)
+{
+    for (size_t i = 0; i < NATTEL__ENV_KEYS; i++)
+        if (nattel__env_keys[i].val == v)
+            return s->slot[i];
+    return 0;
+}
+
 /* Every event's type must carry the envelope's eventSchemaVer. */
 static void check_versions(vctx *c, env_state *s)
 {
-    unsigned v = s->slot[NATTEL__K_SCHEMA_VER];
+    unsigned v = value_token(s, NATTEL__EV_SCHEMA_VER);
     if (!v || !nattel__json_is_string(c->d, v) || !s->env)
         return;
     for (size_t i = 0; i < s->env->count; i++) {
@@ -763,8 +773,8 @@ static void decode_envelope(vctx *c, env_state *s)
         key = (unsigned)NATTEL__JNEXT(&d->toks[value]);
     }
     for (size_t i = 0; i < NATTEL__ENV_KEYS && !c->fatal; i++) {
-        size_t old = push_key(c, nattel__env_keys[i].key,
-                              strlen(nattel__env_keys[i].key));
+        size_t old =
+            push_key(c, nattel__env_keys[i].key, nattel__env_keys[i].klen);
         if (!s->slot[i])
             problem(c, "field required");
         else if (nattel__env_keys[i].rule == NATTEL__ENV_EVENTS)
@@ -776,20 +786,23 @@ static void decode_envelope(vctx *c, env_state *s)
     check_versions(c, s);
 }
 
-static nattel_envelope *envelope_from_slots(const nattel__jdoc *d, env_state *s)
+/* The decoded envelope's varying members, from their value tokens (every
+ * one present and valid: the document passed). */
+static nattel_code set_values(const nattel__jdoc *d, env_state *s)
 {
-    char *ver = dup_string(d, s->slot[NATTEL__K_CLIENT_VER]);
-    char *session = dup_string(d, s->slot[NATTEL__K_SESSION_ID]);
-    char *arch = dup_string(d, s->slot[NATTEL__K_CPU_ARCH]);
-    char *sys = dup_string(d, s->slot[NATTEL__K_SYS_VER]);
-    nattel_envelope *env = ver && session && arch && sys
-                               ? nattel__envelope_alloc(ver, session, arch, sys)
-                               : NULL;
-    free(ver);
-    free(session);
-    free(arch);
-    free(sys);
-    return env;
+    for (size_t i = 0; i < NATTEL__ENV_KEYS; i++) {
+        const nattel__env_key *k = &nattel__env_keys[i];
+        if (k->val == NATTEL__EV_NONE)
+            continue;
+        char *str = dup_string(d, s->slot[i]);
+        nattel_code rc =
+            str ? nattel__envelope_set(s->env, k->val, str, strlen(str))
+                : NATTEL_ENOMEM;
+        free(str);
+        if (rc)
+            return rc;
+    }
+    return NATTEL_OK;
 }
 
 nattel_code nattel__decode_envelope(const nattel__jdoc *d,
@@ -801,35 +814,15 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
     env_state s;
     memset(&s, 0, sizeof s);
     s.reg = reg;
-    /* A scratch envelope collects the decoded events as we go. */
-    s.env = nattel__envelope_alloc("", "", "", "");
+    /* The envelope collects the decoded events as we go. */
+    s.env = calloc(1, sizeof *s.env);
     if (!s.env)
         return NATTEL_ENOMEM;
     decode_envelope(&c, &s);
     nattel_code rc = finish(&c);
-    if (!rc && out) {
-        nattel_envelope *env = envelope_from_slots(d, &s);
-        if (env) {
-            /* The scratch envelope's arrays move over whole. */
-            env->events = s.env->events;
-            env->ts = s.env->ts;
-            env->count = s.env->count;
-            env->cap = s.env->cap;
-            s.env->events = NULL;
-            s.env->ts = NULL;
-            s.env->count = s.env->cap = 0;
-            env->schema_ver = dup_string(d, s.slot[NATTEL__K_SCHEMA_VER]);
-            char sent[TS_RAW_MAX];
-            decode_small(d, s.slot[NATTEL__K_SENT_TS], sent, sizeof sent);
-            memcpy(env->sent_ts, sent, NATTEL_TS_LEN);
-            env->sent_ts[NATTEL_TS_LEN] = '\0';
-        }
-        if (!env || !env->schema_ver) {
-            nattel_envelope_free(env);
-            rc = NATTEL_ENOMEM;
-        } else {
-            *out = env;
-        }
+    if (!rc && out && !(rc = set_values(d, &s))) {
+        *out = s.env;
+        s.env = NULL;
     }
     nattel_envelope_free(s.env);
     return rc;

@@ -827,7 +827,7 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
 /* The reader's reusable objects                                     */
 /* ---------------------------------------------------------------- */
 
-_Static_assert(NATTEL__ENV_KEYS == 30, "nattel__reader's env_klen");
+_Static_assert(NATTEL__ENV_KEYS <= 32, "fast_envelope's `given` bits");
 
 /* Event slot i, empty and of type t. */
 static nattel_event *pool_get(nattel__reader *r, size_t i,
@@ -885,18 +885,7 @@ void nattel__reader_release(nattel__reader *r)
     if (r->pool != r->pool_one)
         free(r->pool);
     free(r->ts);
-    if (r->env) {
-        /* Its strings and events are the reader's, freed here. */
-        r->env->client_ver = r->env->session_id = r->env->schema_ver = NULL;
-        r->env->cpu_architecture = r->env->event_sys_ver = NULL;
-        r->env->events = NULL;
-        r->env->ts = NULL;
-        r->env->count = r->env->cap = 0;
-        nattel_envelope_free(r->env);
-    }
-    for (size_t i = 0; i < 5; i++)
-        if (r->strs[i].data)
-            nattel_buf_free(&r->strs[i]);
+    nattel_envelope_free(r->env); /* its events are lent: freed above */
     r->pool = NULL;
     r->pool_cap = 0;
     r->ts = NULL;
@@ -1065,21 +1054,10 @@ static int fast_events(nattel__reader *r, fast *f, nattel_mode mode,
     }
 }
 
-static int env_key(const char *k, size_t n, size_t hint)
-{
-    for (size_t j = 0; j < NATTEL__ENV_KEYS; j++) {
-        size_t i = (hint + j) % NATTEL__ENV_KEYS;
-        if (name_eq(nattel__env_keys[i].key, k, n))
-            return (int)i;
-    }
-    return -1;
-}
-
-static int fast_scalar(fast *f, const nattel__env_key *k, size_t fixed_len,
-                       span *v)
+static int fast_scalar(fast *f, const nattel__env_key *k, span *v)
 {
     if (k->rule == NATTEL__ENV_FIXED)
-        return key_is(f, k->fixed, fixed_len);
+        return key_is(f, k->fixed, k->flen);
     if (!plain_string(f, &v->p, &v->n))
         return 0;
     switch (k->rule) {
@@ -1092,17 +1070,8 @@ static int fast_scalar(fast *f, const nattel__env_key *k, size_t fixed_len,
     }
 }
 
-static int set_str(nattel__reader *r, int which, span v, char **field)
-{
-    nattel_buf *b = &r->strs[which];
-    nattel_buf_reset(b);
-    if (nattel_buf_append(b, v.p, v.n) || !b->data)
-        return 0;
-    *field = b->data;
-    return 1;
-}
-
-/* Points the reader's envelope at the values just read. */
+/* Points the reader's envelope at the values just read (v: by where the
+ * envelope keeps them) and lends it the reader's events. */
 static int publish(nattel__reader *r, const span *v, size_t count)
 {
     if (!r->env) {
@@ -1110,32 +1079,16 @@ static int publish(nattel__reader *r, const span *v, size_t count)
         if (!r->env)
             return 0;
     }
-    nattel_envelope *env = r->env;
-    if (!set_str(r, 0, v[NATTEL__K_CLIENT_VER], &env->client_ver) ||
-        !set_str(r, 1, v[NATTEL__K_SESSION_ID], &env->session_id) ||
-        !set_str(r, 2, v[NATTEL__K_CPU_ARCH], &env->cpu_architecture) ||
-        !set_str(r, 3, v[NATTEL__K_SYS_VER], &env->event_sys_ver) ||
-        !set_str(r, 4, v[NATTEL__K_SCHEMA_VER], &env->schema_ver))
-        return 0;
-    memcpy(env->sent_ts, v[NATTEL__K_SENT_TS].p, NATTEL_TS_LEN);
-    env->sent_ts[NATTEL_TS_LEN] = '\0';
-    /* The envelope's arrays are the reader's own, lent. */
-    env->events = r->pool;
-    env->ts = r->ts;
-    env->count = env->cap = count;
+    for (int i = 0; i < NATTEL__ENV_VALS; i++)
+        if (nattel__envelope_set(r->env, (nattel__env_val)i, v[i].p, v[i].n))
+            return 0;
+    nattel__envelope_lend(r->env, r->pool, r->ts, count);
     return 1;
 }
 
 static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
 {
-    if (!r->env_klen[0]) {
-        for (size_t i = 0; i < NATTEL__ENV_KEYS; i++) {
-            const nattel__env_key *k = &nattel__env_keys[i];
-            r->env_klen[i] = (unsigned char)strlen(k->key);
-            r->env_vlen[i] = (unsigned char)(k->fixed ? strlen(k->fixed) : 0);
-        }
-    }
-    span v[NATTEL__ENV_KEYS];
+    span v[NATTEL__ENV_VALS], unused;
     uint32_t given = 0;
     size_t count = 0;
     if (!feat(f, '{'))
@@ -1146,11 +1099,11 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
         size_t kn;
         int i = (int)k;
         if (k >= NATTEL__ENV_KEYS ||
-            !key_is(f, nattel__env_keys[k].key, r->env_klen[k])) {
+            !key_is(f, nattel__env_keys[k].key, nattel__env_keys[k].klen)) {
             f->canon = f->tidy = 0;
             if (!plain_string(f, &key, &kn))
                 return 0;
-            i = env_key(key, kn, k);
+            i = nattel__env_key_index(key, kn, k);
         }
         if (i < 0 || (given >> i) & 1 || !feat(f, ':'))
             return 0;
@@ -1159,7 +1112,7 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
         const nattel__env_key *ek = &nattel__env_keys[i];
         if (ek->rule == NATTEL__ENV_EVENTS
                 ? !fast_events(r, f, mode, &count)
-                : !fast_scalar(f, ek, r->env_vlen[i], &v[i]))
+                : !fast_scalar(f, ek, ek->val < 0 ? &unused : &v[ek->val]))
             return 0;
         fws(f);
         int c = fpeek(f);
@@ -1172,7 +1125,7 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
     }
     if (given != ((uint32_t)1 << NATTEL__ENV_KEYS) - 1)
         return 0;
-    span ver = v[NATTEL__K_SCHEMA_VER];
+    span ver = v[NATTEL__EV_SCHEMA_VER];
     for (size_t i = 0; i < count; i++)
         if (!name_eq(r->pool[i]->type->schema_version, ver.p, ver.n))
             return 0;
@@ -1221,7 +1174,7 @@ static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
         fws(&f);
         if (!plain_string(&f, &key, &kn))
             return 0;
-        as = env_key(key, kn, 0) >= 0 ? AS_ENVELOPE : AS_LINE;
+        as = nattel__env_key_index(key, kn, 0) >= 0 ? AS_ENVELOPE : AS_LINE;
         f.p = 0;
     }
     *is_env = as == AS_ENVELOPE;
@@ -1367,20 +1320,21 @@ nattel_envelope *nattel__reader_take_envelope(nattel__reader *r)
         return env;
     }
     const nattel_envelope *e = r->env;
-    nattel_envelope *out = nattel__envelope_alloc(
-        e->client_ver, e->session_id, e->cpu_architecture, e->event_sys_ver);
-    if (!out || !(out->schema_ver = strdup(e->schema_ver))) {
-        nattel_envelope_free(out);
-        return NULL;
-    }
-    memcpy(out->sent_ts, e->sent_ts, sizeof out->sent_ts);
-    for (size_t i = 0; i < e->count; i++) {
+    nattel_envelope *out = calloc(1, sizeof *out);
+    for (int i = 0; out && i < NATTEL__ENV_VALS; i++)
+        if (nattel__envelope_set(out, (nattel__env_val)i, e->val[i].data,
+                                 e->val[i].len)) {
+            nattel_envelope_free(out);
+            return NULL;
+        }
+    for (size_t i = 0; out && i < e->count; i++) {
         if (nattel__envelope_push(out, r->pool[i], e->ts[i])) {
             nattel_envelope_free(out);
             return NULL;
         }
         r->pool[i] = NULL;
     }
-    r->env->count = 0;
+    if (out)
+        nattel__envelope_lend(r->env, NULL, NULL, 0);
     return out;
 }

@@ -109,3 +109,23 @@ nattel_code nattel_reader_write_canonical(nattel_reader *r, nattel_buf *out,
     return r->env ? nattel_envelope_write_json(r->env, -1, out, err)
                   : nattel_event_write_json(r->ev, out, err);
 }
+
+nattel_code nattel_reader_canonical(nattel_reader *r, nattel_buf *scratch,
+                                    const char **text, size_t *len,
+                                    nattel_error *err)
+{
+    *text = NULL;
+    *len = 0;
+    if (r->kind != NATTEL_DOC_NONE && r->in.canon) {
+        *text = r->json;
+        *len = r->len;
+        return NATTEL_OK;
+    }
+    nattel_buf_reset(scratch);
+    nattel_code rc = nattel_reader_write_canonical(r, scratch, err);
+    if (!rc) {
+        *text = scratch->data;
+        *len = scratch->len;
+    }
+    return rc;
+}

@@ -81,6 +81,18 @@ nattel_envelope *nattel_reader_take_envelope(nattel_reader *r);
 nattel_code nattel_reader_write_canonical(nattel_reader *r, nattel_buf *out,
                                           nattel_error *err);
 
+/*
+ * The canonical text of the last document without a copy where none is
+ * needed: *text points into the document itself when it is canonical as
+ * written, else into `scratch` (reset and refilled), for *len bytes. It
+ * stays valid while both do. Same errors as
+ * nattel_reader_write_canonical(). For a loop that prints every document
+ * (`nattel validate --canonical`), this saves copying most of them.
+ */
+nattel_code nattel_reader_canonical(nattel_reader *r, nattel_buf *scratch,
+                                    const char **text, size_t *len,
+                                    nattel_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -74,11 +74,13 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
     }
     if (!o->canonical)
         return;
-    nattel_buf_reset(out);
-    rc = nattel_reader_write_canonical(o->rd, out, &err);
-    if (!rc && !(rc = nattel_buf_append(out, "\n", 1)))
-        fwrite(out->data, 1, out->len, stdout);
-    else {
+    const char *canon;
+    size_t n;
+    rc = nattel_reader_canonical(o->rd, out, &canon, &n, &err);
+    if (!rc) {
+        fwrite(canon, 1, n, stdout);
+        putc('\n', stdout);
+    } else {
         fprintf(stderr, "%s:%lu: $: %s\n", src, line,
                 rc == NATTEL_ENOMEM ? "out of memory" : err.message);
         st->invalid++;

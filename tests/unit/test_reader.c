@@ -273,7 +273,7 @@ static void gen_envelope(rng *r, sbuf *b, unsigned weird)
         } else if (key->rule == NATTEL__ENV_TIMESTAMP) {
             sb_str(b, odd(r, weird * 10) ? "\"x\""
                                          : "\"2026-05-06T17:06:16.365Z\"");
-        } else if (k == NATTEL__K_SCHEMA_VER) {
+        } else if (key->val == NATTEL__EV_SCHEMA_VER) {
             sb_str(b, odd(r, weird * 10) ? "\"1.4\"" : "\"1.5\"");
         } else {
             sb_str(b, odd(r, weird) ? PICK(r, strings) : "\"v\"");
@@ -778,11 +778,12 @@ static void test_two_types_in_one_envelope(void **state)
     for (size_t o = 0; o < sizeof orders / sizeof *orders; o++) {
         sbuf b = {0};
         sb_str(&b, "{");
-        for (size_t k = 0; k < NATTEL__K_EVENTS; k++) {
+        for (size_t k = 0; nattel__env_keys[k].rule != NATTEL__ENV_EVENTS;
+             k++) {
             const nattel__env_key *key = &nattel__env_keys[k];
             char kv[128];
-            const char *v = key->fixed                  ? key->fixed
-                            : k == NATTEL__K_SCHEMA_VER ? "1.5"
+            const char *v = key->fixed                          ? key->fixed
+                            : key->val == NATTEL__EV_SCHEMA_VER ? "1.5"
                             : key->rule == NATTEL__ENV_TIMESTAMP
                                 ? "2026-05-06T17:06:16.365Z"
                                 : "v";
