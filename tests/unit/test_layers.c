@@ -172,29 +172,6 @@ static void test_reader_problems_and_take(void **state)
     nattel_registry_free(reg);
 }
 
-/* A locale whose decimal point is ',' (as tests/unit/test_reader.c finds
- * or builds one). */
-static int comma_locale(void)
-{
-    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8"};
-    for (size_t i = 0; i < 3; i++)
-        if (setlocale(LC_ALL, names[i]) &&
-            !strcmp(localeconv()->decimal_point, ","))
-            return 1;
-    char *dir = tu_tmpdir("locale");
-    if (!dir)
-        return 0;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' >/dev/null 2>&1",
-             dir);
-    int ok = system(cmd) == 0 && setenv("LOCPATH", dir, 1) == 0 &&
-             setlocale(LC_ALL, "de_DE.UTF-8") &&
-             !strcmp(localeconv()->decimal_point, ",");
-    free(dir);
-    return ok;
-}
-
 static const nattel_field ratio_fields[] = {
     {.c_name = "ratio",
      .wire_name = "ratio",
@@ -215,7 +192,7 @@ static const nattel_event_type ratio_type = {
 static void test_export_bounds_in_every_locale(void **state)
 {
     (void)state;
-    if (!comma_locale()) {
+    if (!tu_comma_locale()) {
         print_message("no locale with a ',' decimal point (none installed, "
                       "localedef failed): skipped\n");
         skip();
