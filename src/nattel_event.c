@@ -3,6 +3,7 @@
 #include "nattel_buf.h"
 #include "nattel_error.h"
 #include "nattel_json.h"
+#include "natx/natx_mem.h"
 #include "nattel_utf8.h"
 
 #include <inttypes.h>
@@ -316,6 +317,35 @@ void nattel_event_free(nattel_event *ev)
     free(ev);
 }
 
+void nattel__event_recycle(nattel_event *ev)
+{
+    size_t room = 0, chunks = 0;
+    nattel__chunk *c = ev->chunks;
+    for (; c && c != ev->inline_chunk; c = c->next) {
+        room += c->cap;
+        chunks++;
+    }
+    ev->inline_chunk->used = 0;
+    if (chunks <= 1) {
+        ev->chunks->used = 0; /* the one overflow chunk, or the inline one */
+        return;
+    }
+    c = ev->chunks;
+    while (c != ev->inline_chunk) {
+        nattel__chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    nattel__chunk *one = malloc(sizeof *one + room);
+    ev->chunks = ev->inline_chunk;
+    if (one) {
+        one->cap = room;
+        one->used = 0;
+        one->next = ev->inline_chunk;
+        ev->chunks = one;
+    }
+}
+
 void *nattel__event_alloc(nattel_event *ev, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
@@ -507,18 +537,18 @@ static nattel_code put_other_value(nattel_buf *b, const nattel_field *f,
     case NATTEL_KIND_NUMBER:
         return nattel__json_put_double(b, v->d);
     case NATTEL_KIND_BOOL:
-        return v->b ? NATTEL__PUT_LIT(b, "true") : NATTEL__PUT_LIT(b, "false");
+        return v->b ? NATX_PUT_LIT(b, "true") : NATX_PUT_LIT(b, "false");
     case NATTEL_KIND_STRING_ARRAY:
-        if ((rc = NATTEL__PUT_LIT(b, "[")))
+        if ((rc = NATX_PUT_LIT(b, "[")))
             return rc;
         for (size_t k = 0; k < v->a.count; k++) {
-            if (k && (rc = NATTEL__PUT_LIT(b, ",")))
+            if (k && (rc = NATX_PUT_LIT(b, ",")))
                 return rc;
             if ((rc = nattel__json_put_string(b, v->a.items[k].ptr,
                                               v->a.items[k].len)))
                 return rc;
         }
-        return NATTEL__PUT_LIT(b, "]");
+        return NATX_PUT_LIT(b, "]");
     default: /* strings, enums and integers: put_field */
         return NATTEL_EINVAL;
     }

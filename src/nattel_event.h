@@ -21,6 +21,12 @@ struct nattel_event {
     nattel__chunk *inline_chunk;
 };
 
+/* Empties the event's arena for reuse, values and type untouched (a
+ * reader refills them). Overflow chunks are kept, as one (emptied) chunk
+ * at the arena's head, so that documents with long strings stop
+ * allocating once the arena has grown to them. */
+void nattel__event_recycle(nattel_event *ev);
+
 /* n bytes from the event's arena; NULL when out of memory. */
 void *nattel__event_alloc(nattel_event *ev, size_t n);
 

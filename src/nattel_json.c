@@ -1,4 +1,5 @@
 #include "nattel_json.h"
+#include "natx/natx_mem.h"
 
 #include "nattel_buf.h"
 #include "nattel_error.h"
@@ -490,10 +491,10 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
     if (tok->type == NATTEL__JSTRING) {
         nattel_str raw = nattel__json_raw(d, t);
         /* Verified strings can be copied as written, escapes and all. */
-        if ((rc = NATTEL__PUT_LIT(b, "\"")) ||
+        if ((rc = NATX_PUT_LIT(b, "\"")) ||
             (rc = nattel_buf_append(b, raw.ptr, raw.len)))
             return rc;
-        return NATTEL__PUT_LIT(b, "\"");
+        return NATX_PUT_LIT(b, "\"");
     }
     if (tok->type == NATTEL__JPRIMITIVE)
         return nattel_buf_append(b, d->src + tok->start,
@@ -503,11 +504,11 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
         return rc;
     unsigned c = t + 1;
     for (int k = 0; k < tok->size; k++) {
-        if (k && (rc = NATTEL__PUT_LIT(b, ",")))
+        if (k && (rc = NATX_PUT_LIT(b, ",")))
             return rc;
         if (is_obj) {
             if ((rc = nattel__json_put_token(b, d, c)) ||
-                (rc = NATTEL__PUT_LIT(b, ":")))
+                (rc = NATX_PUT_LIT(b, ":")))
                 return rc;
             c++;
         }

@@ -143,6 +143,4 @@ nattel_code nattel__json_put_double(nattel_buf *b, double v);
 nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
                                    unsigned t);
 
-#define NATTEL__PUT_LIT(b, lit) nattel_buf_append((b), (lit), sizeof(lit) - 1)
-
 #endif

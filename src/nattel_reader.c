@@ -12,6 +12,7 @@
 #include "nattel_event.h"
 #include "nattel_registry.h"
 #include "nattel_utf8.h"
+#include "natx/natx_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,24 +296,23 @@ static int push_tok(nattel__jdoc *d, unsigned *cap, nattel__jtype type,
                                NATTEL__JSON_MAX_TOKENS);
             return -1;
         }
-        unsigned ncap = *cap * 2 > NATTEL__JSON_MAX_TOKENS
-                            ? NATTEL__JSON_MAX_TOKENS
-                            : *cap * 2;
-        nattel__jtok *nt;
-        if (d->toks == d->small) {
-            nt = malloc(ncap * sizeof *nt);
-            if (nt)
-                memcpy(nt, d->small, *cap * sizeof *nt);
-        } else {
-            nt = realloc(d->toks, ncap * sizeof *nt);
-        }
-        if (!nt) {
+        /* The first tokens live in the document itself (d->small). */
+        int was_small = d->toks == d->small;
+        nattel__jtok *nt = was_small ? NULL : d->toks;
+        size_t ncap = was_small ? 0 : *cap;
+        size_t want = (size_t)*cap * 2 > NATTEL__JSON_MAX_TOKENS
+                          ? NATTEL__JSON_MAX_TOKENS
+                          : (size_t)*cap * 2;
+        if (NATX_GROW(nt, ncap, want)) {
             *rc =
                 nattel__fail(err, NATTEL_ENOMEM, "out of memory reading JSON");
             return -1;
         }
+        if (was_small)
+            memcpy(nt, d->small, *cap * sizeof *nt);
         d->toks = nt;
-        *cap = ncap;
+        *cap = ncap > NATTEL__JSON_MAX_TOKENS ? NATTEL__JSON_MAX_TOKENS
+                                              : (unsigned)ncap;
     }
     nattel__jtok *t = &d->toks[d->count];
     t->type = type;
@@ -646,38 +646,6 @@ static int fast_value(fast *f, nattel__plan *plan, size_t i, nattel_event *ev)
     }
 }
 
-/* Empties an event for reuse: its arena, not its type. Overflow chunks
- * are kept, as one (emptied) chunk at the arena's head, so that documents
- * with long strings stop allocating once the arena has grown to them. */
-static void event_recycle(nattel_event *ev)
-{
-    size_t room = 0, chunks = 0;
-    nattel__chunk *c = ev->chunks;
-    for (; c && c != ev->inline_chunk; c = c->next) {
-        room += c->cap;
-        chunks++;
-    }
-    ev->inline_chunk->used = 0;
-    if (chunks <= 1) {
-        ev->chunks->used = 0; /* the one overflow chunk, or the inline one */
-        return;
-    }
-    c = ev->chunks;
-    while (c != ev->inline_chunk) {
-        nattel__chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    nattel__chunk *one = malloc(sizeof *one + room);
-    ev->chunks = ev->inline_chunk;
-    if (one) {
-        one->cap = room;
-        one->used = 0;
-        one->next = ev->inline_chunk;
-        ev->chunks = one;
-    }
-}
-
 /* Whether a[0..n) equals b[0..n); both readable that far. */
 static inline int bytes_eq(const char *a, const char *b, size_t n)
 {
@@ -834,25 +802,25 @@ static nattel_event *pool_get(nattel__reader *r, size_t i,
                               const nattel_event_type *t)
 {
     if (i >= r->pool_cap) {
-        size_t cap = r->pool_cap ? r->pool_cap * 2 : 1;
-        while (cap <= i)
-            cap *= 2;
         /* One event, the usual need, is held in the reader itself. */
-        nattel_event **p = cap == 1 ? r->pool_one
-                           : r->pool == r->pool_one
-                               ? malloc(cap * sizeof *p)
-                               : realloc(r->pool, cap * sizeof *p);
-        if (!p)
+        int was_one = r->pool == r->pool_one;
+        nattel_event **p = was_one ? NULL : r->pool;
+        size_t cap = was_one ? 0 : r->pool_cap;
+        if (i == 0) {
+            p = r->pool_one;
+            cap = 1;
+        } else if (NATX_GROW(p, cap, i + 1)) {
             return NULL;
-        if (r->pool == r->pool_one && p != r->pool_one)
+        } else if (was_one) {
             p[0] = r->pool_one[0];
+        }
         memset(p + r->pool_cap, 0, (cap - r->pool_cap) * sizeof *p);
         r->pool = p;
         r->pool_cap = cap;
     }
     nattel_event *ev = r->pool[i];
     if (ev && ev->type == t) {
-        event_recycle(ev);
+        nattel__event_recycle(ev);
         return ev;
     }
     nattel_event_free(ev);
@@ -912,16 +880,8 @@ static const nattel_event_type *find_type(const nattel_registry *reg,
 
 static int ts_slot(nattel__reader *r, size_t i, span ts)
 {
-    if (i >= r->ts_cap) {
-        size_t cap = r->ts_cap ? r->ts_cap * 2 : 4;
-        while (cap <= i)
-            cap *= 2;
-        void *p = realloc(r->ts, cap * sizeof *r->ts);
-        if (!p)
-            return 0;
-        r->ts = p;
-        r->ts_cap = cap;
-    }
+    if (NATX_GROW(r->ts, r->ts_cap, i + 1))
+        return 0;
     memcpy(r->ts[i], ts.p, NATTEL_TS_LEN);
     r->ts[i][NATTEL_TS_LEN] = '\0';
     return 1;
