@@ -280,7 +280,7 @@ nattel_event *nattel_event_new(const nattel_event_type *type)
     size_t values_off = (sizeof(nattel_event) + 15) & ~(size_t)15;
     size_t set_off = values_off + n * sizeof(nattel_value);
     size_t chunk_off = (set_off + n + 15) & ~(size_t)15;
-    size_t total = chunk_off + sizeof(nattel__chunk) + INLINE_ARENA;
+    size_t total = chunk_off + sizeof(natx_chunk) + INLINE_ARENA;
     char *mem = malloc(total);
     if (!mem)
         return NULL;
@@ -288,11 +288,9 @@ nattel_event *nattel_event_new(const nattel_event_type *type)
     ev->type = type;
     ev->values = (nattel_value *)(mem + values_off);
     ev->is_set = (unsigned char *)(mem + set_off);
-    ev->inline_chunk = (nattel__chunk *)(mem + chunk_off);
-    ev->inline_chunk->next = NULL;
-    ev->inline_chunk->cap = INLINE_ARENA;
-    ev->inline_chunk->used = 0;
-    ev->chunks = ev->inline_chunk;
+    natx_chunk *first = (natx_chunk *)(mem + chunk_off);
+    first->cap = INLINE_ARENA;
+    natx_arena_init(&ev->arena, first, 1024, 0);
     for (size_t i = 0; i < n; i++) {
         const nattel_field *f = &type->fields[i];
         ev->is_set[i] = (f->flags & NATTEL_FIELD_HAS_DEFAULT) != 0;
@@ -308,62 +306,18 @@ void nattel_event_free(nattel_event *ev)
 {
     if (!ev)
         return;
-    nattel__chunk *c = ev->chunks;
-    while (c && c != ev->inline_chunk) {
-        nattel__chunk *next = c->next;
-        free(c);
-        c = next;
-    }
+    natx_arena_free(&ev->arena);
     free(ev);
 }
 
 void nattel__event_recycle(nattel_event *ev)
 {
-    size_t room = 0, chunks = 0;
-    nattel__chunk *c = ev->chunks;
-    for (; c && c != ev->inline_chunk; c = c->next) {
-        room += c->cap;
-        chunks++;
-    }
-    ev->inline_chunk->used = 0;
-    if (chunks <= 1) {
-        ev->chunks->used = 0; /* the one overflow chunk, or the inline one */
-        return;
-    }
-    c = ev->chunks;
-    while (c != ev->inline_chunk) {
-        nattel__chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    nattel__chunk *one = malloc(sizeof *one + room);
-    ev->chunks = ev->inline_chunk;
-    if (one) {
-        one->cap = room;
-        one->used = 0;
-        one->next = ev->inline_chunk;
-        ev->chunks = one;
-    }
+    natx_arena_recycle(&ev->arena);
 }
 
 void *nattel__event_alloc(nattel_event *ev, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
-    nattel__chunk *c = ev->chunks;
-    if (c->cap - c->used < n) {
-        size_t cap = n > 1024 ? n : 1024;
-        nattel__chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc)
-            return NULL;
-        nc->cap = cap;
-        nc->used = 0;
-        nc->next = ev->chunks;
-        ev->chunks = nc;
-        c = nc;
-    }
-    void *p = c->data + c->used;
-    c->used += n;
-    return p;
+    return natx_arena_alloc(&ev->arena, n);
 }
 
 nattel_code nattel__event_put_string(nattel_event *ev, size_t i, const char *s,

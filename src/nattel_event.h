@@ -6,19 +6,13 @@
 
 #include <nattel/nattel.h>
 
-typedef struct nattel__chunk {
-    struct nattel__chunk *next;
-    size_t cap;
-    size_t used;
-    char data[];
-} nattel__chunk;
+#include "natx/natx_mem.h"
 
 struct nattel_event {
     const nattel_event_type *type;
     nattel_value *values;
     unsigned char *is_set;
-    nattel__chunk *chunks; /* overflow arena; the first lives inline */
-    nattel__chunk *inline_chunk;
+    natx_arena arena; /* its first chunk lives in the event's allocation */
 };
 
 /* Empties the event's arena for reuse, values and type untouched (a

@@ -5,6 +5,9 @@
  *    the canonical form the library's writers write, whether the document
  *    was canonical already, canonical but for whitespace, or neither.
  * 2. The schema export writes bounds the same in every locale.
+ * 3. The one arena (natx_arena, under events and TOML documents): aligned
+ *    pieces, a cap on its bytes, the owner's chunk never freed, and reuse
+ *    that stops allocating once grown.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,8 @@
 
 #include <nattel/nattel.h>
 #include <nattel/reader.h>
+
+#include "natx/natx_mem.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -221,12 +226,44 @@ static void test_export_bounds_in_every_locale(void **state)
     nattel_registry_free(reg);
 }
 
+static void test_arena(void **state)
+{
+    (void)state;
+    static max_align_t
+        keep_mem[(sizeof(natx_chunk) + 64) / sizeof(max_align_t) + 1];
+    natx_chunk *keep = (natx_chunk *)keep_mem;
+    keep->cap = 64;
+    natx_arena a;
+    natx_arena_init(&a, keep, 128, 1024);
+    char *p = natx_arena_alloc(&a, 10);
+    assert_ptr_equal(p, (char *)keep->data); /* the owner's chunk first */
+    char *q = natx_arena_alloc(&a, 10);
+    assert_int_equal((size_t)(q - p) % sizeof(max_align_t), 0);
+    /* Past the owner's chunk: chunks of its own, up to max_total. */
+    assert_non_null(natx_arena_alloc(&a, 100));
+    assert_non_null(natx_arena_alloc(&a, 500));
+    assert_int_equal(a.total, 128 + 512);   /* pieces round up to 16 */
+    assert_null(natx_arena_alloc(&a, 600)); /* would pass 1024 */
+    /* Reuse: one chunk of the total, then nothing new for the same. */
+    natx_arena_recycle(&a);
+    assert_int_equal(a.total, 128 + big);
+    assert_ptr_equal(a.head->next, keep);
+    natx_chunk *one = a.head;
+    assert_non_null(natx_arena_alloc(&a, 100));
+    assert_non_null(natx_arena_alloc(&a, 500));
+    assert_ptr_equal(a.head, one);
+    natx_arena_free(&a);
+    assert_ptr_equal(a.head, keep); /* not freed: the owner's */
+    assert_int_equal(a.total, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_kinds_and_canonical),
         cmocka_unit_test(test_reader_problems_and_take),
         cmocka_unit_test(test_export_bounds_in_every_locale),
+        cmocka_unit_test(test_arena),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
