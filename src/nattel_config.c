@@ -1,4 +1,4 @@
-/* The configuration value: every variable of DESIGN.md section 4, read
+/* The configuration value: every variable of docs/design.md section 4, read
  * once. Also the pieces that hang off it: the clock, the random source,
  * session ids and the debug log. */
 #include "nattel_config.h"
@@ -123,13 +123,39 @@ static char *join(const char *a, const char *b)
     return s;
 }
 
-static const char *home_dir(nattel_getenv_fn get, void *ctx)
+/* The password database's home of the real user, malloc'd, or NULL.
+ * getpwuid_r, because a threaded host may look users up meanwhile; the
+ * buffer starts at the system's suggestion and grows on ERANGE. */
+static char *passwd_home(void)
+{
+    long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+    size_t cap = hint > 0 ? (size_t)hint : 1024;
+    for (;;) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL;
+        struct passwd pw, *found = NULL;
+        int e = getpwuid_r(getuid(), &pw, buf, cap, &found);
+        if (e == ERANGE && cap < (1u << 20)) {
+            free(buf);
+            cap *= 2;
+            continue;
+        }
+        char *home = !e && found && found->pw_dir && *found->pw_dir
+                         ? strdup(found->pw_dir)
+                         : NULL;
+        free(buf);
+        return home;
+    }
+}
+
+static const char *home_dir(nattel_getenv_fn get, void *ctx, char **owned)
 {
     const char *home = get(ctx, "HOME");
+    *owned = NULL;
     if (home && *home)
         return home;
-    struct passwd *pw = getpwuid(getuid());
-    return pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+    return *owned = passwd_home();
 }
 
 static int nonempty(const char *s)
@@ -142,7 +168,8 @@ static int nonempty(const char *s)
 static nattel_code read_paths(nattel_config *cfg, nattel_getenv_fn get,
                               void *ctx)
 {
-    const char *home = home_dir(get, ctx);
+    char *owned;
+    const char *home = home_dir(get, ctx, &owned);
     const char *file = get(ctx, "NAT_TELEMETRY_CONSENT_FILE");
     const char *state = get(ctx, "NATTEL_STATE_DIR");
     const char *xdg = get(ctx, "XDG_STATE_HOME");
@@ -159,6 +186,7 @@ static nattel_code read_paths(nattel_config *cfg, nattel_getenv_fn get,
     int want_file = nonempty(file) || home;
     int want_state =
         nonempty(state) || (nonempty(xdg) && xdg[0] == '/') || home;
+    free(owned);
     if ((want_file && !cfg->consent_file) || (want_state && !cfg->state_dir))
         return NATTEL_ENOMEM;
     return NATTEL_OK;

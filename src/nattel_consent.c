@@ -1,6 +1,6 @@
 /*
  * Consent: the consent file (shared with the Python `nat`), its reading
- * rules, atomic writes, and the resolution order of DESIGN.md section 4.
+ * rules, atomic writes, and the resolution order of docs/design.md section 4.
  */
 #include "nattel_consent.h"
 #include "nattel_config.h"

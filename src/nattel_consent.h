@@ -3,15 +3,11 @@
 
 #include <nattel/telemetry.h>
 
-/* Largest consent file read whole (ours are ~200 bytes, but a long
- * comment block is legal and upstream reads any size). A bigger one reads
- * as DISABLED: never prompted over, so a "no" cannot become a "yes". */
-#define NATTEL__CONSENT_MAX_BYTES (1024u * 1024u)
+#include "nattel_limits.h"
 
 /* The file's text for a decision at `now_ms`, in the upstream layout
  * (three comment lines, then [telemetry]); `out` holds at least
  * NATTEL__CONSENT_TEXT_MAX bytes. Returns the length. */
-#define NATTEL__CONSENT_TEXT_MAX 512
 size_t nattel__consent_text(nattel_consent_state state, int64_t now_ms,
                             char *out);
 

@@ -1,7 +1,7 @@
 /*
  * errorClass, the one free-form string of an event: what counts as an
  * identifier, and the sanitizing that sends anything else as "undefined"
- * (DESIGN.md section 2).
+ * (docs/design.md section 2).
  */
 #include "nattel_error.h"
 #include "nattel_utf8.h"

@@ -3,6 +3,7 @@
 #include "nattel_buf.h"
 #include "nattel_error.h"
 #include "nattel_json.h"
+#include "nattel_limits.h"
 #include "natx/natx_mem.h"
 #include "nattel_utf8.h"
 
@@ -225,6 +226,11 @@ nattel_code nattel_event_type_check(const nattel_event_type *type,
         return nattel__fail(err, NATTEL_EINVAL,
                             "event type '%s' has no schema version",
                             type->name);
+    if (type->field_count > NATTEL__MAX_FIELDS)
+        return nattel__fail(err, NATTEL_ELIMIT,
+                            "event type '%s' has %zu fields; at most %d are "
+                            "supported",
+                            type->name, type->field_count, NATTEL__MAX_FIELDS);
     if (type->field_count && !type->fields)
         return nattel__fail(err, NATTEL_EINVAL,
                             "event type '%s' has %zu fields but no field table",

@@ -118,6 +118,21 @@ static int read_answer(int fd, char *line, size_t cap,
     return 1;
 }
 
+/* Consumes a SIGINT that arrived while it was blocked here: the Ctrl-C
+ * answered the prompt and must not reach the host once its handler is
+ * back. Returns whether there was one. */
+static int consume_pending_sigint(const sigset_t *sigint)
+{
+    const struct timespec zero = {0, 0};
+    int seen = 0;
+    while (sigtimedwait(sigint, NULL, &zero) == SIGINT)
+        seen = 1;
+    return seen;
+}
+
+/* Thread rules (telemetry.h): the disposition and the calling thread's
+ * mask are saved and put back exactly; a SIGINT the host had blocked
+ * stays blocked, and pending, for the host. */
 nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
 {
     /* Ctrl-C while asked means "no", not the end of the host. SIGINT stays
@@ -126,22 +141,26 @@ nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)
     sigset_t sigint, orig, wait_mask;
     sigemptyset(&sigint);
     sigaddset(&sigint, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigint, &orig);
+    pthread_sigmask(SIG_BLOCK, &sigint, &orig); /* fails only for a bad how */
+    int take_sigint = !sigismember(&orig, SIGINT);
     wait_mask = orig;
-    sigdelset(&wait_mask, SIGINT);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     interrupted = 0;
-    sigaction(SIGINT, &sa, &old);
+    if (take_sigint && sigaction(SIGINT, &sa, &old) == 0)
+        sigdelset(&wait_mask, SIGINT);
+    else
+        take_sigint = 0;
     (void)natx_write_all(out_fd, prompt_text, sizeof prompt_text - 1);
     char line[256];
     int got = read_answer(in_fd, line, sizeof line, &wait_mask);
-    const struct timespec zero = {0, 0};
-    while (sigtimedwait(&sigint, NULL, &zero) == SIGINT)
-        got = 0;
-    sigaction(SIGINT, &old, NULL);
+    if (take_sigint) {
+        if (consume_pending_sigint(&sigint))
+            got = 0;
+        sigaction(SIGINT, &old, NULL);
+    }
     pthread_sigmask(SIG_SETMASK, &orig, NULL);
     if (!got || interrupted) {
         (void)natx_write_all(out_fd, "\n", 1);

@@ -8,6 +8,7 @@
 #include "nattel_error.h"
 #include "nattel_event.h"
 #include "nattel_json.h"
+#include "nattel_limits.h"
 #include "nattel_registry.h"
 
 #include <errno.h>
@@ -334,6 +335,15 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     if (req && d->toks[req].type != JSMN_ARRAY)
         return bad(l, path, "'required' must be an array of names");
     size_t n = (size_t)d->toks[props].size;
+    /* Checked before the field table is built: registration would refuse
+     * the type anyway, after work proportional to the count squared. */
+    if (n > NATTEL__MAX_FIELDS)
+        return nattel__fail(l->err, NATTEL_ELIMIT,
+                            "%s: %s: event '%.*s' has %zu fields; at most %d "
+                            "are supported",
+                            l->source, path,
+                            (int)(raw.len > 100 ? 100 : raw.len), raw.ptr, n,
+                            NATTEL__MAX_FIELDS);
     nattel_event_type *et = nattel__registry_own(l->reg, calloc(1, sizeof *et));
     nattel_field *fields =
         nattel__registry_own(l->reg, calloc(n ? n : 1, sizeof *fields));

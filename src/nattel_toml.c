@@ -30,15 +30,11 @@ struct nattel__toml {
 };
 
 /* A consent file is a few hundred bytes, but one of up to 1 MiB must still
- * be read (a long comment block is legal TOML). The densest valid TOML
- * (`x=["","",...]`, `x=[{},{},...]`) needs about 32 bytes of nodes per byte
- * of input; these bounds leave room for that at 1 MiB while keeping memory
- * and time bounded whatever the file holds. A document over either is
+ * be read (a long comment block is legal TOML); the arena and step bounds
+ * of src/nattel_limits.h leave room for that. A document over either is
  * NATTEL_ELIMIT, never a partial read. */
-#define ARENA_MAX (64u << 20)
-/* Lookups and path parts copied: a valid 1 MiB file needs a few million;
- * a deep [header] over many keys would otherwise cost depth x keys. */
-#define STEPS_MAX (16u << 20)
+#define ARENA_MAX NATTEL__TOML_ARENA_MAX
+#define STEPS_MAX NATTEL__TOML_STEPS_MAX
 
 static void *arena_alloc(nattel__toml *doc, size_t n)
 {

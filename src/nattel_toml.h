@@ -11,14 +11,15 @@
  * NATTEL__TOML_MAX_DEPTH is refused (tomllib stops near 490 levels with a
  * RecursionError). Time and memory are linear in the input (keys are found
  * through a hash index) and bounded: a document that would need more than
- * 64 MiB of nodes or 16 Mi lookup steps is NATTEL_ELIMIT. Every valid
+ * NATTEL__TOML_ARENA_MAX bytes of nodes or NATTEL__TOML_STEPS_MAX lookup
+ * steps (src/nattel_limits.h) is NATTEL_ELIMIT. Every valid
  * document of up to 1 MiB fits, except pathological ones (a [header] 255
  * keys deep over hundreds of thousands of keys).
  */
 
 #include <nattel/nattel.h>
 
-#define NATTEL__TOML_MAX_DEPTH 100
+#include "nattel_limits.h"
 
 typedef enum nattel__toml_kind {
     NATTEL__TOML_TABLE = 0,

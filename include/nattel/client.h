@@ -17,7 +17,8 @@
  * Setters copy their arguments and fail (NATTEL_EINVAL) only on a value
  * that breaks the rule they state.
  *
- * What the client promises its host (DESIGN.md promises 3, 4 and 5):
+ * What the client promises its host (docs/design.md section 1, promises
+ * 3, 4 and 5):
  *  - Consent first. Consent is resolved once per client, at the first
  *    nattel_client_consent() or nattel_client_emit(). When it is off,
  *    nothing past that decision happens: no payload is built, the state
@@ -33,7 +34,14 @@
  *
  * Thread rules: an options object belongs to one thread until it is
  * handed to nattel_client_new(). A client may be used from several
- * threads; emit and flush serialize internally.
+ * threads; emit and flush serialize internally. The first-run prompt may
+ * run inside the first nattel_client_consent() or nattel_client_emit():
+ * it takes over SIGINT while it waits (nattel_prompt_ask in telemetry.h),
+ * so a host with threads resolves consent on its main thread before
+ * starting them. nattel_options_from_env() reads the process environment:
+ * not while another thread changes it (setenv, putenv). The client's own
+ * delivery thread blocks every signal, so the host's signals go to the
+ * host's threads. Library calls use reentrant system calls (getpwuid_r).
  */
 #ifndef NATTEL_CLIENT_H
 #define NATTEL_CLIENT_H

@@ -205,7 +205,8 @@ nattel_code nattel_consent_set(const nattel_config *cfg,
  * The effective decision: DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the
  * consent file, the first-run prompt (when cfg->prompt allows and stdin,
  * stdout and stderr are terminals; the answer is persisted and used at
- * once), else off because nobody can be asked. *state is ENABLED or
+ * once; see nattel_prompt_ask for its signal and thread rules), else off
+ * because nobody can be asked. *state is ENABLED or
  * DISABLED. Returns NATTEL_OK, or NATTEL_EIO when a prompt answer could not
  * be persisted: *state and *source are set even then.
  */
@@ -222,6 +223,22 @@ int nattel_prompt_possible(void);
  * byte at a time so nothing past the answer is consumed. Enter, "y" and
  * "yes" (any case, trimmed) are ENABLED; anything else, end of file and
  * Ctrl-C (SIGINT while waiting) are DISABLED. Does not persist.
+ *
+ * Signals and threads (this and nattel_consent_resolve, which calls it):
+ *  - It is meant for the main thread, before the host starts threads (or
+ *    with SIGINT blocked in every other thread). It is not reentrant: one
+ *    prompt at a time per process.
+ *  - While it waits it replaces the process-wide SIGINT disposition with
+ *    its own handler and blocks SIGINT in the calling thread except inside
+ *    the wait. A SIGINT delivered to another thread meanwhile runs that
+ *    handler, not the host's, and does not end the wait.
+ *  - A SIGINT that arrives during the prompt answers it ("no") and is
+ *    consumed; it never reaches the host's handler.
+ *  - On return the previous disposition (handler, flags, mask) and the
+ *    calling thread's signal mask are restored exactly.
+ *  - If SIGINT is blocked in the calling thread on entry, the prompt
+ *    leaves it alone: no handler is installed, Ctrl-C does not interrupt
+ *    the wait, and a pending SIGINT stays pending for the host.
  */
 nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd);
 
@@ -269,9 +286,9 @@ nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
 nattel_code nattel_error_class_check(const char *s, nattel_error *err);
 
 /* The errorClass to send: `s` when it is an identifier (or NULL), else
- * "undefined" -- the event is kept, the text is not (DESIGN.md section 2)
- * -- with a debug line saying why (not the value) on cfg's log; a NULL
- * cfg reads NATTEL_DEBUG from the environment. */
+ * "undefined" -- the event is kept, the text is not (docs/design.md
+ * section 2) -- with a debug line saying why (not the value) on cfg's log;
+ * a NULL cfg reads NATTEL_DEBUG from the environment. */
 const char *nattel_error_class_sanitize(const nattel_config *cfg,
                                         const char *s);
 

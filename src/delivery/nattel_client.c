@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +207,13 @@ static nattel_code worker_start(nattel_client *c, nattel_error *err)
     pthread_condattr_destroy(&ca);
     /* Whatever an earlier process left is this thread's first job. */
     w->requested = 1;
+    /* The thread starts with every signal blocked, so the host's signals
+     * (SIGINT above all) are handled by the host's own threads. */
+    sigset_t all, prev;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &prev);
     int e = pthread_create(&w->thread, NULL, worker_main, c);
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
     if (e)
         return nattel__fail(err, NATTEL_EIO, "client: pthread_create: %s",
                             strerror(e));

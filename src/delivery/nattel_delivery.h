@@ -261,7 +261,8 @@ void nattel__sender_post(nattel__sender *s, const char *payload, size_t len,
                          nattel__send_result *out);
 void nattel__sender_free(nattel__sender *s);
 
-/* Status policy (DESIGN.md section 5). */
+/* Status policy (docs/delivery.md, "Status policy"; docs/design.md
+ * section 6). */
 typedef enum nattel__policy {
     NATTEL__POLICY_DONE = 0,
     NATTEL__POLICY_REJECT,

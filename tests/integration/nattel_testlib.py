@@ -1,16 +1,45 @@
 """Helpers shared by the integration tests (not a test: CTest runs only
-test_*.py). Each test script imports it from its own directory."""
+test_*.py). Each test script imports it from its own directory.
+
+What every script repeats lives here: the tool's path, scratch
+directories under NATTEL_TEST_TMP, an environment for the tool, a
+`nattel serve` on a free loopback port, the pass/fail counter with its
+summary line, and skipping (exit 77 with a message on stderr).
+
+A broken tool must fail a test, never skip it: nothing here skips because
+the tool misbehaves, only because an optional input (the shared
+reference, a Python module) is missing.
+"""
+import atexit
+import contextlib
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
 
 SKIP = 77          # CTest's SKIP_RETURN_CODE
-failures = []      # what failed, reported by each script's main
+EVENTS_PATH = "/v1.1/events/json"
+failures = []      # what failed, reported by finish()
+_passed = [0]      # checks that held
 
+
+# --------------------------------------------------------------------------
+# Counting and ending
+# --------------------------------------------------------------------------
 
 def check(cond, what):
     """Records `what` as a failure when `cond` is false."""
-    if not cond:
+    if cond:
+        _passed[0] += 1
+    else:
         failures.append(what)
+    return bool(cond)
 
 
 def fail(msg):
@@ -19,10 +48,220 @@ def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
 
 
+def passed(n=1):
+    """Counts `n` more checks that held (for checks not made by check())."""
+    _passed[0] += n
+
+
+def summary():
+    """Prints every failure not yet shown, then "N passed, M failed";
+    returns the exit code (1 when anything failed)."""
+    for f in failures:
+        print("FAIL: " + f, file=sys.stderr)
+    print(f"{_passed[0]} passed, {len(failures)} failed")
+    sys.stdout.flush()
+    return 1 if failures else 0
+
+
+def finish():
+    """Ends the script with summary()'s exit code."""
+    sys.exit(summary())
+
+
+def skip(msg):
+    """Ends the script as skipped (77), saying why on stderr."""
+    print("skip: " + msg, file=sys.stderr)
+    sys.exit(SKIP)
+
+
+# --------------------------------------------------------------------------
+# Environment
+# --------------------------------------------------------------------------
+
 def env(name):
-    """A variable CTest sets; without it the script was not run by CTest."""
+    """A variable CTest sets; without it the script was not run by CTest
+    (a failure, not a skip)."""
     v = os.environ.get(name)
     if not v:
         print(f"{name} is not set (run through CTest)", file=sys.stderr)
         sys.exit(1)
     return v
+
+
+def tool(name="NATTEL_BIN"):
+    """Path of the binary in `name`, which must be executable; exits 1
+    otherwise (a missing tool is a failure, not a skip)."""
+    path = env(name)
+    if not os.access(path, os.X_OK):
+        print(f"{name}={path!r} is not an executable", file=sys.stderr)
+        sys.exit(1)
+    return path
+
+
+def reference(*names):
+    """Paths of files in NATTEL_REFERENCE_DIR; skips the script when the
+    folder or one of the files is missing."""
+    ref = os.environ.get("NATTEL_REFERENCE_DIR", "")
+    paths = [os.path.join(ref, n) for n in names]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if not ref or missing:
+        skip(f"reference file missing (NATTEL_REFERENCE_DIR={ref!r}): "
+             f"{', '.join(missing) or 'folder not set'}")
+    return paths[0] if len(paths) == 1 else paths
+
+
+def tool_env(extra=None, home=None, base=None, drop=()):
+    """The environment for a tool run: the caller's (or `base`) without the
+    variables that decide consent, destinations and debug output (NAT_*,
+    DO_NOT_TRACK, NATTEL_DEBUG, the state directory's), HOME set to `home`
+    when given, then `extra` (a value of None removes the variable).
+    `drop` names more prefixes to remove (e.g. "NATTEL_")."""
+    e = dict(os.environ if base is None else base)
+    for k in list(e):
+        if k.startswith(("NAT_",) + tuple(drop)) or k in (
+                "DO_NOT_TRACK", "NATTEL_DEBUG", "NATTEL_STATE_DIR",
+                "XDG_STATE_HOME"):
+            del e[k]
+    if home is not None:
+        e["HOME"] = home
+    for k, v in (extra or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    return e
+
+
+# --------------------------------------------------------------------------
+# Scratch directories
+# --------------------------------------------------------------------------
+
+def tmp_base():
+    """NATTEL_TEST_TMP (created), or the system's temporary folder."""
+    base = os.environ.get("NATTEL_TEST_TMP") or tempfile.gettempdir()
+    os.makedirs(base, exist_ok=True)
+    return base
+
+
+def tempdir(prefix):
+    """A context giving a fresh directory under tmp_base(), removed after."""
+    return tempfile.TemporaryDirectory(dir=tmp_base(), prefix=prefix)
+
+
+def scratch(prefix):
+    """A fresh directory under tmp_base() for a whole script, removed when
+    the script exits."""
+    d = tempfile.mkdtemp(dir=tmp_base(), prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
+# --------------------------------------------------------------------------
+# Test lists
+# --------------------------------------------------------------------------
+
+def run_tests(tests, prefix, skipped=()):
+    """Runs each function of `tests` with a fresh work directory (kept for
+    a post-mortem); an exception fails it. Names on the command line run
+    only those tests. `skipped` lists what was skipped, printed at the
+    end. Returns summary()'s exit code."""
+    only = sys.argv[1:]
+    for test in tests:
+        if only and test.__name__ not in only:
+            continue
+        work = tempfile.mkdtemp(prefix=prefix, dir=tmp_base())
+        t0 = time.time()
+        try:
+            test(work)
+            passed()
+            print("PASS %s (%.1fs)" % (test.__name__, time.time() - t0))
+        except Exception as e:
+            failures.append("%s: %s: %s" % (test.__name__, type(e).__name__, e))
+            print("FAIL %s: %s: %s" % (test.__name__, type(e).__name__, e))
+            sys.stdout.flush()
+            traceback.print_exc()
+    for s in skipped:
+        print("SKIP %s" % s, file=sys.stderr)
+    return summary()
+
+
+# --------------------------------------------------------------------------
+# nattel serve
+# --------------------------------------------------------------------------
+
+class Serve:
+    """One `nattel serve` on 127.0.0.1 and a free port (port 0): started,
+    its URL read from its first stdout line, stopped with stop() (or at
+    the end of a `with`). Raises AssertionError when it prints no URL."""
+
+    def __init__(self, workdir, *args, db=None, bin=None, timeout=15,
+                 env=None):
+        self.db = db or os.path.join(workdir, "serve.db")
+        self.stderr_path = os.path.join(workdir, "serve-%d.err" % id(self))
+        self.stderr = open(self.stderr_path, "wb")
+        cmd = [bin or tool(), "serve", "--listen", "127.0.0.1:0",
+               "--db", self.db]
+        self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE,
+                                     stderr=self.stderr, cwd=workdir, env=env,
+                                     stdin=subprocess.DEVNULL)
+        self.url = self._read_url(timeout)
+        u = urllib.parse.urlparse(self.url)
+        if u.hostname != "127.0.0.1" or u.path != EVENTS_PATH:
+            self.kill()
+            raise AssertionError("serve printed an unexpected URL %r"
+                                 % self.url)
+        self.host, self.port = u.hostname, u.port
+
+    def _read_url(self, timeout):
+        line = []
+        reader = threading.Thread(
+            target=lambda: line.append(self.proc.stdout.readline()),
+            daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not line or not line[0]:
+            self.kill()
+            raise AssertionError("serve printed no URL within %ss; stderr: %s"
+                                 % (timeout, self.log()))
+        return line[0].decode().strip()
+
+    def log(self):
+        """What the server wrote to stderr so far."""
+        if not self.stderr.closed:
+            self.stderr.flush()
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Signals the server and waits; returns its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("serve did not stop within %ss" % timeout)
+        self._close()
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._close()
+
+    def _close(self):
+        if self.proc.stdout and not self.proc.stdout.closed:
+            self.proc.stdout.close()
+        if not self.stderr.closed:
+            self.stderr.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            with contextlib.suppress(AssertionError):
+                self.stop()
+        self._close()
+        return False

@@ -18,18 +18,17 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-from nattel_testlib import SKIP, check, env, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check, failures
 
 try:
     import tomllib
 except ImportError:
-    print("skip: Python's tomllib (3.11+) is not available", file=sys.stderr)
-    sys.exit(SKIP)
+    tl.skip("Python's tomllib (3.11+) is not available")
 
-BIN = env("NATTEL_BIN")
+BIN = tl.tool()
 PROMPT_END = b"[Y/n]: "
 EMIT = ["emit", "--command", "run", "--status", "success"]
 MIB = 1024 * 1024
@@ -86,9 +85,6 @@ def run_on_pty(environ):
 
 
 def main():
-    base = os.environ.get("NATTEL_TEST_TMP") or None
-    if base:
-        os.makedirs(base, exist_ok=True)
     cases = [
         # (size, value, payload expected)
         (20 * 1024, "disabled", False),
@@ -99,7 +95,7 @@ def main():
         (MIB + 1, "enabled", False),   # over 1 MiB: disabled, whatever it says
         (2 * MIB, "enabled", False),
     ]
-    with tempfile.TemporaryDirectory(dir=base, prefix="compat-consent-") as tmp:
+    with tl.tempdir("compat-consent-") as tmp:
         for i, (size, value, sent_want) in enumerate(cases):
             what = f"{size} bytes, consent {value}"
             path = os.path.join(tmp, f"c{i}.toml")
@@ -108,11 +104,8 @@ def main():
                 check(tomllib.load(f)["telemetry"]["consent"] == value,
                       f"{what}: tomllib does not read it as written")
             before = os.stat(path)
-            environ = {k: v for k, v in os.environ.items()
-                       if k not in ("NAT_TELEMETRY_ENABLED", "DO_NOT_TRACK",
-                                    "NAT_TELEMETRY_DRY_RUN", "NATTEL_DEBUG")}
-            environ.update(NAT_TELEMETRY_CONSENT_FILE=path, NAT_TELEMETRY_ENDPOINT="stdout",
-                           HOME=tmp)
+            environ = tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE": path,
+                                   "NAT_TELEMETRY_ENDPOINT": "stdout"}, home=tmp)
             code, shown, prompted = run_on_pty(environ)
             text = shown.decode("utf-8", "replace")
             check(not prompted, f"{what}: the prompt was shown: {text[:300]!r}")
@@ -133,15 +126,11 @@ def main():
         path = os.path.join(tmp, f"c{len(cases) - 1}.toml")
         p = subprocess.run([BIN, "consent", "--status"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30,
-                           env={**{k: v for k, v in os.environ.items()
-                                   if k not in ("NAT_TELEMETRY_ENABLED", "DO_NOT_TRACK")},
-                                "NAT_TELEMETRY_CONSENT_FILE": path})
+                           env=tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE": path}))
         out = p.stdout.decode()
         check("disabled" in out and "larger than" in out,
               f"consent --status on a 2 MiB file: {out!r}")
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return tl.summary()
 
 
 if __name__ == "__main__":

@@ -19,11 +19,11 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
-from nattel_testlib import check, env, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check, failures
 
-BIN = env("NATTEL_BIN")
+BIN = tl.tool()
 REF = os.environ.get("NATTEL_REFERENCE_DIR", "")
 ENVELOPE = os.path.join(REF, "envelope.schema.json")
 EVENT = os.path.join(REF, "nat_cli_command.schema.json")
@@ -45,17 +45,13 @@ except ImportError:
 UUID4_HEX = re.compile(r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}")
 BASE = ["--command", "run", "--status", "failure"]
 
-base_tmp = os.environ.get("NATTEL_TEST_TMP") or tempfile.gettempdir()
-os.makedirs(base_tmp, exist_ok=True)
-TMP = tempfile.TemporaryDirectory(dir=base_tmp, prefix="compat-emit-")
+TMP = tl.scratch("compat-emit-")
 
 
 def emit(args, extra):
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("NAT_", "NATTEL_DEBUG")) and k != "DO_NOT_TRACK"}
-    environ["NAT_TELEMETRY_CONSENT_FILE"] = os.path.join(TMP.name, "none", "telemetry.toml")
-    environ["HOME"] = TMP.name
-    environ.update(extra)
+    environ = tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE":
+                           os.path.join(TMP, "none", "telemetry.toml"), **extra},
+                          home=TMP)
     return subprocess.run([BIN, "emit"] + args, env=environ, capture_output=True,
                           stdin=subprocess.DEVNULL, timeout=30)
 
@@ -168,9 +164,6 @@ check(p.returncode == 0 and doc is not None and
       doc["events"][0]["parameters"]["errorClass"] == "undefined",
       f"invalid UTF-8 errorClass: exit {p.returncode}, {p.stderr!r}")
 
-TMP.cleanup()
-if failures:
-    for f_ in failures:
-        print("FAIL: " + f_, file=sys.stderr)
-    sys.exit(1)
-print("ok: stdout under dry run, UUID4 session ids, errorClass sanitized")
+if not failures:
+    print("ok: stdout under dry run, UUID4 session ids, errorClass sanitized")
+tl.finish()

@@ -3,7 +3,7 @@
 
 - An envelope of more than 50 events (51, 120, 1000) is valid, wire and
   model mode, and --canonical keeps every event in order: the 50 cap binds
-  senders only (DESIGN.md section 3). Upstream's own payloads are
+  senders only (docs/design.md section 3). Upstream's own payloads are
   test_compat_upstream_payloads.py.
 - An integer outside int64 is "out of range", never "not an integer", in
   both modes; `nattel emit` says the same of its integer options.
@@ -12,19 +12,16 @@
 
 Exit 0 pass, 1 fail.
 """
-import atexit
 import copy
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
-import tempfile
 
-from nattel_testlib import check, env, fail, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check, fail, failures
 
-NATTEL = env("NATTEL_BIN")
+NATTEL = tl.tool()
 
 
 def validate(args, stdin=b""):
@@ -33,7 +30,7 @@ def validate(args, stdin=b""):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
-# An envelope built here from the facts of DESIGN.md section 3 (not copied
+# An envelope built here from the facts of docs/design.md section 3 (not copied
 # from the reference folder, which a user's clone does not have).
 EVENT = {"ts": "2026-11-25T10:00:00.000Z",
          "parameters": {"nemoSource": "agent_toolkit", "command": "run",
@@ -100,13 +97,10 @@ rc, out, err = validate(["-"], (PARAMS % ("12.5", "0")).encode() + b"\n")
 check(rc == 1 and "out of range" not in err, f"durationMs=12.5: {err!r}")
 
 # `nattel emit` says the same of its integer options (nothing is sent: off)
-base_tmp = os.environ.get("NATTEL_TEST_TMP") or tempfile.gettempdir()
-os.makedirs(base_tmp, exist_ok=True)
-tmp = tempfile.mkdtemp(prefix="compat-reader-", dir=base_tmp)
-atexit.register(shutil.rmtree, tmp, True)
-emit_env = {k: v for k, v in os.environ.items() if not k.startswith(("NAT_", "NATTEL_DEBUG"))}
-emit_env.update(NAT_TELEMETRY_ENABLED="0", HOME=tmp,
-                NAT_TELEMETRY_CONSENT_FILE=os.path.join(tmp, "telemetry.toml"))
+tmp = tl.scratch("compat-reader-")
+emit_env = tl.tool_env({"NAT_TELEMETRY_ENABLED": "0",
+                        "NAT_TELEMETRY_CONSENT_FILE": os.path.join(tmp, "telemetry.toml")},
+                       home=tmp)
 for opt in ("--duration-ms", "--exit-code"):
     for value in ("9223372036854775808", "-9223372036854775809"):
         p = subprocess.run([NATTEL, "emit", "--command", "run", "--status", "success",
@@ -139,8 +133,6 @@ for doc, at, what in cases:
     if rc != 1 or not m or int(m.group(1)) != at or what not in m.group(2):
         fail(f"{doc!r}: want byte {at} and {what!r}; exit {rc}, stderr {err!r}")
 
-if failures:
-    for f_ in failures:
-        print("FAIL: " + f_, file=sys.stderr)
-    sys.exit(1)
-print("ok: 51/120/1000-event envelopes, range and string messages")
+if not failures:
+    print("ok: 51/120/1000-event envelopes, range and string messages")
+tl.finish()

@@ -12,21 +12,15 @@ independent oracle that the lines are valid.
 Exit 0 pass, 1 fail, 77 skipped (the reference folder is missing).
 """
 import json
-import os
 import subprocess
 import sys
 
-from nattel_testlib import SKIP, check, env, fail, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check, fail, failures
 
-NATTEL = env("NATTEL_BIN")
-REF_DIR = os.environ.get("NATTEL_REFERENCE_DIR", "")
-UPSTREAM = os.path.join(REF_DIR, "upstream_payloads.jsonl")
-ENV_SCHEMA = os.path.join(REF_DIR, "envelope.schema.json")
-CLI_SCHEMA = os.path.join(REF_DIR, "nat_cli_command.schema.json")
-for f in (UPSTREAM, ENV_SCHEMA, CLI_SCHEMA):
-    if not os.path.isfile(f):
-        print(f"skipped: reference file missing: {f}", file=sys.stderr)
-        sys.exit(SKIP)
+NATTEL = tl.tool()
+UPSTREAM, ENV_SCHEMA, CLI_SCHEMA = tl.reference(
+    "upstream_payloads.jsonl", "envelope.schema.json", "nat_cli_command.schema.json")
 
 try:
     from jsonschema import Draft7Validator
@@ -112,9 +106,7 @@ for n, (raw, doc) in enumerate(zip(lines, docs), 1):
           f"upstream line {n}: {len(back['events'])} events back of {len(doc['events'])}")
 
 
-if failures:
-    for f_ in failures:
-        print("FAIL: " + f_, file=sys.stderr)
-    sys.exit(1)
-print(f"ok: {len(lines)} upstream payloads (largest {biggest} events) valid, canonical "
-      "output identical")
+if not failures:
+    print(f"ok: {len(lines)} upstream payloads (largest {biggest} events) valid, canonical "
+          "output identical")
+tl.finish()

@@ -13,13 +13,12 @@ import json
 import os
 import select
 import subprocess
-import sys
-import tempfile
 import time
 
-from nattel_testlib import check, env, fail, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check, fail, failures
 
-NATTEL = env("NATTEL_BIN")
+NATTEL = tl.tool()
 N = 200
 GOOD = json.dumps({"nemoSource": "agent_toolkit", "command": "run", "subcommand": "undefined",
                    "taskStatus": "success", "durationMs": 5, "exitCode": 0,
@@ -78,9 +77,7 @@ for extra in ([], ["--model"], ["--canonical"]):
               f"--canonical: stdout {out!r}")
 
 # --- the boundary: N bytes is a line, N + 1 is too long -----------------------
-base_tmp = os.environ.get("NATTEL_TEST_TMP") or tempfile.gettempdir()
-os.makedirs(base_tmp, exist_ok=True)
-with tempfile.TemporaryDirectory(dir=base_tmp, prefix="compat-validate-") as tmp:
+with tl.tempdir("compat-validate-") as tmp:
     exact = GOOD + " " * (N - len(GOOD))     # valid JSON of exactly N bytes
     over = GOOD + " " * (N + 1 - len(GOOD))  # valid JSON of N + 1 bytes
     path = os.path.join(tmp, "lines.jsonl")
@@ -96,8 +93,6 @@ with tempfile.TemporaryDirectory(dir=base_tmp, prefix="compat-validate-") as tmp
     check(r.returncode == 0 and r.stderr == b"",
           f"--max-line {N + 1}: exit {r.returncode}, stderr {r.stderr!r}")
 
-if failures:
-    for f_ in failures:
-        print("FAIL: " + f_, file=sys.stderr)
-    sys.exit(1)
-print("ok: over-long lines reported at once on an open pipe, then skipped")
+if not failures:
+    print("ok: over-long lines reported at once on an open pipe, then skipped")
+tl.finish()

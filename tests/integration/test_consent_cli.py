@@ -9,25 +9,20 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
+
+import nattel_testlib as tl
+from nattel_testlib import check
 
 try:
     import tomllib
 except ImportError:
-    print("skip: Python's tomllib (3.11+) is not available", file=sys.stderr)
-    sys.exit(77)
+    tl.skip("Python's tomllib (3.11+) is not available")
 
-BIN = os.environ.get("NATTEL_BIN")
-from nattel_testlib import check, failures  # noqa: E402
+BIN = tl.tool()
 
 
 def run(args, env_extra, home):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NAT_TELEMETRY_ENABLED", "DO_NOT_TRACK", "NAT_TELEMETRY_CONSENT_FILE",
-                        "NAT_TELEMETRY_ENDPOINT", "NAT_TELEMETRY_DRY_RUN", "XDG_STATE_HOME",
-                        "NATTEL_STATE_DIR")}
-    env["HOME"] = home
-    env.update(env_extra)
+    env = tl.tool_env(env_extra, home=home)
     return subprocess.run([BIN] + args, env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=30)
 
@@ -41,13 +36,7 @@ def status_json(env, home):
 
 
 def main():
-    if not BIN:
-        print("NATTEL_BIN is not set", file=sys.stderr)
-        return 1
-    base = os.environ.get("NATTEL_TEST_TMP") or None
-    if base:
-        os.makedirs(base, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=base, prefix="consent-cli-") as home:
+    with tl.tempdir("consent-cli-") as home:
         path = os.path.join(home, ".config", "nat", "telemetry.toml")
 
         doc = status_json({}, home)
@@ -128,9 +117,7 @@ def main():
                 p = run([cmd, h], {}, home)
                 check(p.returncode == 0 and p.stdout.startswith("usage: nattel " + cmd),
                       f"{cmd} {h}: {p.returncode} {p.stdout[:40]!r}")
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return tl.summary()
 
 
 if __name__ == "__main__":

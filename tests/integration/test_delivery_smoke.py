@@ -14,29 +14,18 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nattel_testlib import check, env, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check
 
-BIN = env("NATTEL_BIN")
-BUILD = env("NATTEL_BUILD_DIR")
-TMP = env("NATTEL_TEST_TMP")
+BIN = tl.tool()
+BUILD = tl.env("NATTEL_BUILD_DIR")
 
 
 def run(args, extra, timeout=120):
-    e = {k: v for k, v in os.environ.items()
-         if not k.startswith(("NAT_", "NATTEL_")) and k != "DO_NOT_TRACK"}
-    e.update(extra)
+    e = tl.tool_env(extra, drop=("NATTEL_",))
     return subprocess.run([BIN] + args, env=e, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=timeout)
-
-
-def start_serve(db):
-    p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--db", db],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    url = p.stdout.readline().strip()
-    return p, url
 
 
 def private(root):
@@ -56,87 +45,81 @@ def private(root):
 
 
 def main():
-    os.makedirs(TMP, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=TMP, prefix="delivery-") as tmp:
-        serve, url = start_serve(os.path.join(tmp, "t.db"))
-        try:
-            check(url.startswith("http://127.0.0.1:"), f"serve URL: {url!r}")
-            state = os.path.join(tmp, "state")
-            on = {"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_ENDPOINT": url,
-                  "NATTEL_STATE_DIR": state,
-                  "NAT_TELEMETRY_CONSENT_FILE": os.path.join(tmp, "c.toml"),
-                  "NATTEL_FLUSHER": os.path.join(BUILD, "nattel-flusher")}
-            for i in range(5):
-                p = run(["emit", "--command", "run", "--status", "success",
-                         "--duration-ms", str(100 + i)], on)
-                check(p.returncode == 0 and p.stdout == "" and p.stderr == "",
-                      f"emit {i}: {p.returncode} {p.stdout!r} {p.stderr!r}")
-            p = run(["flush", "--wait", "--json"], on)
-            check(p.returncode == 0, f"flush: {p.returncode} {p.stderr!r}")
-            out = json.loads(p.stdout or "{}")
-            check(out.get("remaining") == 0 and out.get("deferred") == 0,
-                  f"flush: {out}")
+    with tl.tempdir("delivery-") as tmp, \
+            tl.Serve(tmp, db=os.path.join(tmp, "t.db")) as serve:
+        url = serve.url
+        check(url.startswith("http://127.0.0.1:"), f"serve URL: {url!r}")
+        state = os.path.join(tmp, "state")
+        on = {"NAT_TELEMETRY_ENABLED": "1", "NAT_TELEMETRY_ENDPOINT": url,
+              "NATTEL_STATE_DIR": state,
+              "NAT_TELEMETRY_CONSENT_FILE": os.path.join(tmp, "c.toml"),
+              "NATTEL_FLUSHER": os.path.join(BUILD, "nattel-flusher")}
+        for i in range(5):
+            p = run(["emit", "--command", "run", "--status", "success",
+                     "--duration-ms", str(100 + i)], on)
+            check(p.returncode == 0 and p.stdout == "" and p.stderr == "",
+                  f"emit {i}: {p.returncode} {p.stdout!r} {p.stderr!r}")
+        p = run(["flush", "--wait", "--json"], on)
+        check(p.returncode == 0, f"flush: {p.returncode} {p.stderr!r}")
+        out = json.loads(p.stdout or "{}")
+        check(out.get("remaining") == 0 and out.get("deferred") == 0,
+              f"flush: {out}")
 
-            p = run(["report", "--db", os.path.join(tmp, "t.db"), "--json"], on)
-            rows = json.loads(p.stdout or "[]")
-            count = sum(r["count"] for r in rows)
-            check(count == 5, f"stored {count} events, want 5 (each once): {rows}")
+        p = run(["report", "--db", os.path.join(tmp, "t.db"), "--json"], on)
+        rows = json.loads(p.stdout or "[]")
+        count = sum(r["count"] for r in rows)
+        check(count == 5, f"stored {count} events, want 5 (each once): {rows}")
 
-            p = run(["status", "--json"], on)
-            st = json.loads(p.stdout or "{}")
-            check(st.get("spooled") == 0 and st.get("sent") == 5 and st.get("dropped") == 0,
-                  f"status counters: {st}")
-            last = st.get("last_delivery") or {}
-            check(last.get("outcome") == "sent" and last.get("http_status") == 200,
-                  f"last_delivery: {last}")
-            check("enabled" in st and "endpoint" in st, f"status keys kept: {sorted(st)}")
+        p = run(["status", "--json"], on)
+        st = json.loads(p.stdout or "{}")
+        check(st.get("spooled") == 0 and st.get("sent") == 5 and st.get("dropped") == 0,
+              f"status counters: {st}")
+        last = st.get("last_delivery") or {}
+        check(last.get("outcome") == "sent" and last.get("http_status") == 200,
+              f"last_delivery: {last}")
+        check("enabled" in st and "endpoint" in st, f"status keys kept: {sorted(st)}")
 
-            p = run(["log", "--json"], on)
-            recs = [json.loads(line) for line in p.stdout.splitlines()]
-            sent = [r for r in recs if r["outcome"] == "sent"]
-            check(sum(r["events"] for r in sent) == 5, f"log: {recs}")
-            for r in recs:
-                check(list(r) == ["ts", "outcome", "events", "http_status", "reason",
-                                  "endpoint", "payload"], f"log keys: {list(r)}")
-            for r in sent:
-                env_ = r["payload"] or {}
-                check(len(env_.get("events", [])) == r["events"]
-                      and env_.get("clientId") == "184482118588404",
-                      f"log payload: {r}")
-            p = run(["log", "-n", "1", "--json"], on)
-            check(len(p.stdout.splitlines()) == 1, f"log -n 1: {p.stdout!r}")
-            check(private(state) == [], f"not private: {private(state)}")
+        p = run(["log", "--json"], on)
+        recs = [json.loads(line) for line in p.stdout.splitlines()]
+        sent = [r for r in recs if r["outcome"] == "sent"]
+        check(sum(r["events"] for r in sent) == 5, f"log: {recs}")
+        for r in recs:
+            check(list(r) == ["ts", "outcome", "events", "http_status", "reason",
+                              "endpoint", "payload"], f"log keys: {list(r)}")
+        for r in sent:
+            env_ = r["payload"] or {}
+            check(len(env_.get("events", [])) == r["events"]
+                  and env_.get("clientId") == "184482118588404",
+                  f"log payload: {r}")
+        p = run(["log", "-n", "1", "--json"], on)
+        check(len(p.stdout.splitlines()) == 1, f"log -n 1: {p.stdout!r}")
+        check(private(state) == [], f"not private: {private(state)}")
 
-            # Spool only: nothing starts, status counts what waits.
-            p = run(["emit", "--command", "run", "--status", "success"],
-                    dict(on, NATTEL_DELIVERY="spool-only"))
-            st = json.loads(run(["status", "--json"], on).stdout or "{}")
-            check(p.returncode == 0 and st.get("spooled") == 1, f"spool-only: {st}")
-            p = run(["flush", "--json"], on)
-            check(p.returncode == 0 and json.loads(p.stdout)["sent"] == 1,
-                  f"flush after spool-only: {p.returncode} {p.stdout!r}")
+        # Spool only: nothing starts, status counts what waits.
+        p = run(["emit", "--command", "run", "--status", "success"],
+                dict(on, NATTEL_DELIVERY="spool-only"))
+        st = json.loads(run(["status", "--json"], on).stdout or "{}")
+        check(p.returncode == 0 and st.get("spooled") == 1, f"spool-only: {st}")
+        p = run(["flush", "--json"], on)
+        check(p.returncode == 0 and json.loads(p.stdout)["sent"] == 1,
+              f"flush after spool-only: {p.returncode} {p.stdout!r}")
 
-            # A symlinked state directory is refused with a clear error; emit
-            # still exits 0 (a host's telemetry never fails the host).
-            link = os.path.join(tmp, "link")
-            os.symlink(state, link)
-            p = run(["emit", "--command", "run", "--status", "success"],
-                    dict(on, NATTEL_STATE_DIR=link))
-            check(p.returncode == 0 and "symlink" in p.stderr
-                  and p.stderr.count("\n") == 1, f"symlinked state: {p.stderr!r}")
+        # A symlinked state directory is refused with a clear error; emit
+        # still exits 0 (a host's telemetry never fails the host).
+        link = os.path.join(tmp, "link")
+        os.symlink(state, link)
+        p = run(["emit", "--command", "run", "--status", "success"],
+                dict(on, NATTEL_STATE_DIR=link))
+        check(p.returncode == 0 and "symlink" in p.stderr
+              and p.stderr.count("\n") == 1, f"symlinked state: {p.stderr!r}")
 
-            # Off means off: nothing created.
-            off_state = os.path.join(tmp, "off")
-            p = run(["emit", "--command", "run", "--status", "success"],
-                    dict(on, NAT_TELEMETRY_ENABLED="0", NATTEL_STATE_DIR=off_state))
-            check(p.returncode == 0 and not os.path.exists(off_state),
-                  "consent off created the state directory")
-        finally:
-            serve.terminate()
-            serve.wait(timeout=30)
-    for f in failures:
-        print("FAIL: " + f, file=sys.stderr)
-    return 1 if failures else 0
+        # Off means off: nothing created.
+        off_state = os.path.join(tmp, "off")
+        p = run(["emit", "--command", "run", "--status", "success"],
+                dict(on, NAT_TELEMETRY_ENABLED="0", NATTEL_STATE_DIR=off_state))
+        check(p.returncode == 0 and not os.path.exists(off_state),
+              "consent off created the state directory")
+    return tl.summary()
 
 
 if __name__ == "__main__":

@@ -12,23 +12,17 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
+
+import nattel_testlib as tl
+from nattel_testlib import check, failures
 
 try:
     from jsonschema import Draft7Validator
 except ImportError:
-    print("skip: Python's jsonschema is not installed", file=sys.stderr)
-    sys.exit(77)
+    tl.skip("Python's jsonschema is not installed")
 
-REF = os.environ.get("NATTEL_REFERENCE_DIR", "")
-ENVELOPE = os.path.join(REF, "envelope.schema.json")
-EVENT = os.path.join(REF, "nat_cli_command.schema.json")
-if not REF or not (os.path.isfile(ENVELOPE) and os.path.isfile(EVENT)):
-    print(f"skip: reference folder missing (NATTEL_REFERENCE_DIR={REF!r})", file=sys.stderr)
-    sys.exit(77)
-
-BIN = os.environ.get("NATTEL_BIN")
-from nattel_testlib import check, failures  # noqa: E402
+ENVELOPE, EVENT = tl.reference("envelope.schema.json", "nat_cli_command.schema.json")
+BIN = tl.tool()
 
 
 def load(path):
@@ -43,12 +37,9 @@ EVENT_V = Draft7Validator(EVENT_SCHEMA)
 
 
 def run(args, extra, tmp):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NAT_", "NATTEL_DEBUG")) and k != "DO_NOT_TRACK"}
-    env["NAT_TELEMETRY_CONSENT_FILE"] = os.path.join(tmp, "none", "telemetry.toml")
-    env["NATTEL_STATE_DIR"] = os.path.join(tmp, "state")
-    env["NATTEL_DELIVERY"] = "spool-only"
-    env.update(extra)
+    env = tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE": os.path.join(tmp, "none", "telemetry.toml"),
+                       "NATTEL_STATE_DIR": os.path.join(tmp, "state"),
+                       "NATTEL_DELIVERY": "spool-only", **extra})
     return subprocess.run([BIN, "emit"] + args, env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=30)
 
@@ -77,13 +68,7 @@ def validate_payload(line, args, want):
 
 
 def main():
-    if not BIN:
-        print("NATTEL_BIN is not set", file=sys.stderr)
-        return 1
-    base = os.environ.get("NATTEL_TEST_TMP") or None
-    if base:
-        os.makedirs(base, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=base, prefix="emit-") as tmp:
+    with tl.tempdir("emit-") as tmp:
         cases = [
             (["--command", "run", "--status", "success"],
              {"command": "run", "subcommand": "undefined", "taskStatus": "success",
@@ -169,9 +154,7 @@ def main():
         for h in ("-h", "--help"):
             p = run([h], {}, tmp)
             check(p.returncode == 0 and p.stdout.startswith("usage: nattel emit"), f"{h}")
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return tl.summary()
 
 
 if __name__ == "__main__":

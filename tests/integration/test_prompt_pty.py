@@ -11,27 +11,24 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+
+import nattel_testlib as tl
+from nattel_testlib import check, failures
 
 try:
     import tomllib
 except ImportError:
-    print("skip: Python's tomllib (3.11+) is not available", file=sys.stderr)
-    sys.exit(77)
+    tl.skip("Python's tomllib (3.11+) is not available")
 
-BIN = os.environ.get("NATTEL_BIN")
+BIN = tl.tool()
 PROMPT_END = b"[Y/n]: "
 EMIT = ["emit", "--command", "run", "--status", "success"]
-from nattel_testlib import check, failures  # noqa: E402
 
 
 def base_env(consent_file):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("NAT_TELEMETRY_ENABLED", "DO_NOT_TRACK", "NAT_TELEMETRY_DRY_RUN")}
-    env["NAT_TELEMETRY_CONSENT_FILE"] = consent_file
-    env["NAT_TELEMETRY_ENDPOINT"] = "stdout"
-    return env
+    return tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE": consent_file,
+                        "NAT_TELEMETRY_ENDPOINT": "stdout"})
 
 
 def read_until(fd, marker, timeout=10.0):
@@ -100,19 +97,13 @@ def file_consent(path):
 
 
 def main():
-    if not BIN:
-        print("NATTEL_BIN is not set", file=sys.stderr)
-        return 1
-    base = os.environ.get("NATTEL_TEST_TMP") or None
-    if base:
-        os.makedirs(base, exist_ok=True)
     cases = [
         (b"\r", "enabled"), (b"y\r", "enabled"), (b"yes\r", "enabled"),
         (b"YES\r", "enabled"), (b"n\r", "disabled"), (b"no\r", "disabled"),
         (b"maybe\r", "disabled"), (b"\x04", "disabled"),  # Ctrl-D: EOF
         (b"\x03", "disabled"),                            # Ctrl-C: SIGINT
     ]
-    with tempfile.TemporaryDirectory(dir=base, prefix="prompt-pty-") as tmp:
+    with tl.tempdir("prompt-pty-") as tmp:
         for i, (answer, want) in enumerate(cases):
             path = os.path.join(tmp, f"c{i}", "nat", "telemetry.toml")
             env = base_env(path)
@@ -164,9 +155,7 @@ def main():
             check(b"nat_cli_command" not in seen, f"{which} not a terminal: sent")
             check(file_consent(path) is None, f"{which} not a terminal: file written")
             check(p.returncode == 0, f"{which} not a terminal: exit {p.returncode}")
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return tl.summary()
 
 
 if __name__ == "__main__":

@@ -11,20 +11,16 @@ import json
 import math
 import os
 import random
-import re
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.parse
 from collections import Counter
 from fractions import Fraction
 
-BIN = os.environ.get("NATTEL_BIN")
-TMP = os.environ.get("NATTEL_TEST_TMP")
+import nattel_testlib as tl
+
+BIN = tl.tool()
 PATH = "/v1.1/events/json"
 STATUSES = ["success", "failure", "completed", "error", "canceled",
             "interrupted", "undefined"]
@@ -66,25 +62,12 @@ def envelope(params_list, session):
     return json.dumps(env, separators=(",", ":")).encode()
 
 
-class Server:
+class Server(tl.Serve):
+    """`nattel serve --quiet` on `db`; every post must be stored (200) and
+    the server must stop cleanly."""
+
     def __init__(self, workdir, db):
-        self.err = open(os.path.join(workdir, "serve.err"), "ab")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--db", db, "--quiet"],
-            stdout=subprocess.PIPE, stderr=self.err, cwd=workdir)
-        line = []
-        t = threading.Thread(
-            target=lambda: line.append(self.proc.stdout.readline()),
-            daemon=True)
-        t.start()
-        t.join(15)
-        if not line or not line[0]:
-            self.proc.kill()
-            self.proc.wait(10)
-            raise AssertionError("serve printed no URL")
-        u = urllib.parse.urlparse(line[0].decode().strip())
-        assert u.hostname == "127.0.0.1" and u.path == PATH, u
-        self.host, self.port = u.hostname, u.port
+        super().__init__(workdir, "--quiet", db=db)
 
     def post(self, body):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
@@ -98,15 +81,7 @@ class Server:
             conn.close()
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-            raise AssertionError("serve did not stop")
-        self.proc.stdout.close()
-        self.err.close()
+        rc = super().stop()
         assert rc == 0, rc
 
 
@@ -377,24 +352,7 @@ TESTS = [
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("NATTEL_BIN is not set to the nattel tool", file=sys.stderr)
-        return 2
-    base = TMP or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    failed = 0
-    for test in TESTS:
-        work = tempfile.mkdtemp(prefix="report-", dir=base)
-        try:
-            test(work)
-            print("PASS %s" % test.__name__)
-        except Exception as e:
-            failed += 1
-            print("FAIL %s: %s: %s" % (test.__name__, type(e).__name__, e))
-            sys.stdout.flush()
-            import traceback
-            traceback.print_exc()
-    return 1 if failed else 0
+    return tl.run_tests(TESTS, "report-")
 
 
 if __name__ == "__main__":

@@ -23,16 +23,12 @@ import re
 import subprocess
 import sys
 
-from nattel_testlib import SKIP, env, fail, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import fail, failures
 
-
-NATTEL = env("NATTEL_BIN")
-REF_DIR = os.environ.get("NATTEL_REFERENCE_DIR", "")
-REF = os.path.join(REF_DIR, "nat_cli_command.schema.json")
-GUARD = os.path.join(REF_DIR, "guardrails_usage_event.schema.json")
-if not os.path.isfile(REF):
-    print(f"skipped: the reference schema is missing ({REF})", file=sys.stderr)
-    sys.exit(SKIP)
+NATTEL = tl.tool()
+REF = tl.reference("nat_cli_command.schema.json")
+GUARD = os.path.join(os.path.dirname(REF), "guardrails_usage_event.schema.json")
 
 
 def no_dups(pairs):
@@ -213,14 +209,13 @@ try:
     import jsonschema
     from jsonschema import Draft7Validator
 except ImportError:
-    print("skipped: Python's jsonschema is not importable; the structural checks "
-          "ran, the Draft-7 agreement checks did not", file=sys.stderr)
     if failures:
-        sys.exit(1)
-    sys.exit(SKIP)
+        tl.finish()
+    tl.skip("Python's jsonschema is not importable; the structural checks "
+            "ran, the Draft-7 agreement checks did not")
 
 if doc is None:
-    sys.exit(1)
+    tl.finish()
 
 try:
     Draft7Validator.check_schema(doc)
@@ -342,7 +337,7 @@ if rc != expected_rc:
     fail(f"nattel validate exited {rc}, expected {expected_rc}")
 
 # the export also agrees on the reference payload's events
-payload_ex = os.path.join(REF_DIR, "payload.example.json")
+payload_ex = os.path.join(os.path.dirname(REF), "payload.example.json")
 if os.path.isfile(payload_ex):
     for ev in json.load(open(payload_ex))["events"]:
         if not our_v.is_valid(ev["parameters"]):
@@ -372,4 +367,4 @@ else:
 
 print(f"schema export: {len(corpus)} generated parameter objects ({n_valid} valid), "
       f"{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+tl.finish()

@@ -17,13 +17,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.parse
 
-BIN = os.environ.get("NATTEL_BIN")
-TMP = os.environ.get("NATTEL_TEST_TMP")
+import nattel_testlib as tl
+
+BIN = tl.tool()
+TMP = tl.tmp_base()
 REFERENCE = os.environ.get("NATTEL_REFERENCE_DIR", "")
 PATH = "/v1.1/events/json"
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -36,7 +36,7 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 # --------------------------------------------------------------------------
-# Fixtures: envelopes built here from the wire contract (DESIGN section 3).
+# Fixtures: envelopes built here from the wire contract (docs/design.md section 3).
 # --------------------------------------------------------------------------
 
 def cli_event(command="run", subcommand="undefined", status="success",
@@ -101,56 +101,9 @@ def dumps(obj):
 # The server under test
 # --------------------------------------------------------------------------
 
-class Server:
-    """One `nattel serve` process on 127.0.0.1 and a free port."""
-
-    def __init__(self, workdir, *args, db=None):
-        self.db = db or os.path.join(workdir, "serve.db")
-        self.stderr_path = os.path.join(workdir, "serve-%d.err" % id(self))
-        self.stderr = open(self.stderr_path, "wb")
-        cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db]
-        self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE,
-                                     stderr=self.stderr, cwd=workdir)
-        self.url = self._read_url(timeout=15)
-        u = urllib.parse.urlparse(self.url)
-        assert u.hostname == "127.0.0.1", self.url
-        assert u.path == PATH, self.url
-        self.host, self.port = u.hostname, u.port
-
-    def _read_url(self, timeout):
-        line = []
-        reader = threading.Thread(
-            target=lambda: line.append(self.proc.stdout.readline()),
-            daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not line or not line[0]:
-            self.kill()
-            raise AssertionError("serve printed no URL within %ss; stderr: %s"
-                                 % (timeout, self.log()))
-        return line[0].decode().strip()
-
-    def log(self):
-        self.stderr.flush()
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self, sig=signal.SIGTERM, timeout=20):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError("serve did not stop within %ss" % timeout)
-        self.proc.stdout.close()
-        self.stderr.close()
-        return rc
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+class Server(tl.Serve):
+    """One `nattel serve` process on 127.0.0.1 and a free port, with the
+    requests the tests send it."""
 
     def request(self, body=b"", method="POST", path=PATH, headers=None,
                 timeout=20):
@@ -704,30 +657,7 @@ TESTS = [
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("NATTEL_BIN is not set to the nattel tool", file=sys.stderr)
-        return 2
-    base = TMP or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    only = sys.argv[1:]
-    failed = 0
-    for test in TESTS:
-        if only and test.__name__ not in only:
-            continue
-        work = tempfile.mkdtemp(prefix="serve-", dir=base)
-        t0 = time.time()
-        try:
-            test(work)
-            print("PASS %s (%.1fs)" % (test.__name__, time.time() - t0))
-        except Exception as e:
-            failed += 1
-            print("FAIL %s: %s: %s" % (test.__name__, type(e).__name__, e))
-            sys.stdout.flush()
-            import traceback
-            traceback.print_exc()
-    for s in SKIPPED:
-        print("SKIP %s" % s, file=sys.stderr)
-    return 1 if failed else 0
+    return tl.run_tests(TESTS, "serve-", SKIPPED)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nattel_testlib as tl  # noqa: E402
 import test_serve as ts  # noqa: E402
 
 BIN = ts.BIN
@@ -315,30 +316,7 @@ TESTS = [
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("NATTEL_BIN is not set to the nattel tool", file=sys.stderr)
-        return 2
-    base = ts.TMP or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    only = sys.argv[1:]
-    failed = 0
-    for test in TESTS:
-        if only and test.__name__ not in only:
-            continue
-        work = tempfile.mkdtemp(prefix="faults-", dir=base)
-        t0 = time.time()
-        try:
-            test(work)
-            print("PASS %s (%.1fs)" % (test.__name__, time.time() - t0))
-        except Exception as e:
-            failed += 1
-            print("FAIL %s: %s: %s" % (test.__name__, type(e).__name__, e))
-            sys.stdout.flush()
-            import traceback
-            traceback.print_exc()
-    for s in SKIPPED:
-        print("SKIP %s" % s, file=sys.stderr)
-    return 1 if failed else 0
+    return tl.run_tests(TESTS, "faults-", SKIPPED)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ Helpers come from test_serve.py.
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nattel_testlib as tl  # noqa: E402
 import test_serve as ts  # noqa: E402
 
 BIN = ts.BIN
@@ -208,28 +208,7 @@ TESTS = [
 
 
 def main():
-    if not BIN or not os.access(BIN, os.X_OK):
-        print("NATTEL_BIN is not set to the nattel tool", file=sys.stderr)
-        return 2
-    base = ts.TMP or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    only = sys.argv[1:]
-    failed = 0
-    for test in TESTS:
-        if only and test.__name__ not in only:
-            continue
-        work = tempfile.mkdtemp(prefix="slow-", dir=base)
-        t0 = time.time()
-        try:
-            test(work)
-            print("PASS %s (%.1fs)" % (test.__name__, time.time() - t0))
-        except Exception as e:
-            failed += 1
-            print("FAIL %s: %s: %s" % (test.__name__, type(e).__name__, e))
-            sys.stdout.flush()
-            import traceback
-            traceback.print_exc()
-    return 1 if failed else 0
+    return tl.run_tests(TESTS, "slow-")
 
 
 if __name__ == "__main__":

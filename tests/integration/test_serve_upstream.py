@@ -14,13 +14,11 @@ from test_serve.py.
 import json
 import os
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nattel_testlib as tl  # noqa: E402
 import test_serve as ts  # noqa: E402
 
-SKIP = 77
 FIXTURE = "upstream_payloads.jsonl"
 
 
@@ -93,28 +91,14 @@ def test_every_upstream_payload_stored_field_by_field(work, lines):
 
 
 def main():
-    if not ts.BIN or not os.access(ts.BIN, os.X_OK):
-        print("NATTEL_BIN is not set to the nattel tool", file=sys.stderr)
-        return 2
     lines, path = load_lines()
     if lines is None:
-        print("SKIP: no %s (the shared reference is missing)" % path,
-              file=sys.stderr)
-        return SKIP
-    base = ts.TMP or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="upstream-", dir=base)
-    t0 = time.time()
-    try:
+        tl.skip("no %s (the shared reference is missing)" % path)
+
+    def run(work):
         test_every_upstream_payload_stored_field_by_field(work, lines)
-    except Exception as e:
-        print("FAIL: %s: %s" % (type(e).__name__, e))
-        import traceback
-        traceback.print_exc()
-        return 1
-    print("PASS test_every_upstream_payload_stored_field_by_field (%.1fs)"
-          % (time.time() - t0))
-    return 0
+    run.__name__ = test_every_upstream_payload_stored_field_by_field.__name__
+    return tl.run_tests([run], "upstream-")
 
 
 if __name__ == "__main__":

@@ -16,18 +16,15 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
+
+import nattel_testlib as tl
 
 try:
     import tomllib
 except ImportError:
-    print("skip: Python's tomllib (3.11+) is not available", file=sys.stderr)
-    sys.exit(77)
+    tl.skip("Python's tomllib (3.11+) is not available")
 
-BIN = os.environ.get("NATTEL_BIN")
-if not BIN:
-    print("NATTEL_BIN is not set", file=sys.stderr)
-    sys.exit(1)
+BIN = tl.tool()
 
 PROMPT_VERSION = "1.0"
 
@@ -171,10 +168,7 @@ def mutate(rng, raw: bytes):
 
 
 def nattel_read(path):
-    env = dict(os.environ)
-    for var in ("NAT_TELEMETRY_ENABLED", "DO_NOT_TRACK"):
-        env.pop(var, None)
-    env["NAT_TELEMETRY_CONSENT_FILE"] = path
+    env = tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE": path})
     proc = subprocess.run([BIN, "status", "--json"], env=env, capture_output=True,
                           stdin=subprocess.DEVNULL, timeout=30)
     if proc.returncode != 0:
@@ -190,12 +184,9 @@ def main():
     corpus += [with_neighbours(rng) for _ in range(500)]
     corpus += [mutate(rng, rng.choice(corpus)) for _ in range(900)]
 
-    base = os.environ.get("NATTEL_TEST_TMP") or None
-    if base:
-        os.makedirs(base, exist_ok=True)
-    failures = []
+    mismatches = []
     stats = {"malformed": 0, "enabled": 0, "disabled": 0, "never_asked": 0}
-    with tempfile.TemporaryDirectory(dir=base, prefix="toml-oracle-") as tmp:
+    with tl.tempdir("toml-oracle-") as tmp:
         path = os.path.join(tmp, "telemetry.toml")
         for i, raw in enumerate(corpus):
             with open(path, "wb") as f:
@@ -204,21 +195,18 @@ def main():
             got, got_bad = nattel_read(path)
             stats["malformed" if want_bad else want] += 1
             if (want, want_bad) != (got, got_bad):
-                failures.append(f"#{i}: tomllib says {want} (malformed={want_bad}), "
-                                f"nattel {got} (malformed={got_bad}):\n{raw!r}")
+                mismatches.append(f"#{i}: tomllib says {want} (malformed={want_bad}), "
+                                  f"nattel {got} (malformed={got_bad}):\n{raw!r}")
     print(f"seed {seed}: {len(corpus)} files; oracle: {stats}")
-    if failures:
-        print(f"{len(failures)} disagreements (replay: NATTEL_ORACLE_SEED={seed})",
+    if mismatches:
+        print(f"{len(mismatches)} disagreements (replay: NATTEL_ORACLE_SEED={seed})",
               file=sys.stderr)
-        for f in failures[:25]:
+        for f in mismatches[:25]:
             print(f, file=sys.stderr)
-        return 1
+    tl.check(not mismatches, f"{len(mismatches)} disagreements with tomllib (seed {seed})")
     # The corpus must exercise every outcome, or the test proves little.
-    if min(stats.values()) == 0:
-        print(f"corpus lacks an outcome: {stats}", file=sys.stderr)
-        return 1
-    return 0
-
+    tl.check(min(stats.values()) > 0, f"corpus lacks an outcome: {stats}")
+    return tl.summary()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,25 +13,18 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nattel_testlib import check, env, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import check
 
-BIN = env("NATTEL_BIN")
-TMP = env("NATTEL_TEST_TMP")
+BIN = tl.tool()
 
 COMMANDS = ["schema", "validate", "emit", "consent", "status", "flush", "log",
             "serve", "report"]
 
 
 def run(args, extra=None, home=None, stdin="", cwd=None):
-    e = {k: v for k, v in os.environ.items()
-         if not k.startswith(("NAT_", "NATTEL_")) and k != "DO_NOT_TRACK"}
-    if home:
-        e["HOME"] = home
-        e.pop("XDG_STATE_HOME", None)
-    e.update(extra or {})
+    e = tl.tool_env(extra, home=home or None, drop=("NATTEL_",))
     return subprocess.run([BIN] + args, env=e, capture_output=True, text=True,
                           input=stdin, timeout=60, cwd=cwd)
 
@@ -203,15 +196,12 @@ def help_and_version(home):
 
 
 def main():
-    os.makedirs(TMP, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=TMP, prefix="options-") as home:
+    with tl.tempdir("options-") as home:
         equivalence(home)
         missing_values(home)
         unknown_options(home)
         help_and_version(home)
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return tl.summary()
 
 
 if __name__ == "__main__":

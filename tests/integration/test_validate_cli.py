@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`nattel validate` as DESIGN.md section 6 and issue 2 describe it.
+"""`nattel validate` as its usage text and docs/design.md section 2 describe it.
 
 Envelopes (the reference payload compacted to one line) and bare parameter
 objects; --event, --model, --canonical, --schema (the guardrails schema);
@@ -10,34 +10,25 @@ huge line (an error, never a crash, in bounded memory); --help.
 Independent oracles: Python's json (what a document holds, for
 --canonical), jsonschema with the reference schemas (which documents are
 valid), and a small Python model of the upstream construction rules for
---model, written from DESIGN.md section 2.
+--model, written from docs/design.md section 2.
 
 Exit 0 pass, 1 fail, 77 skipped (the reference folder is missing).
 """
-import atexit
 import copy
 import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
-from nattel_testlib import SKIP, env, fail, failures  # noqa: E402
+import nattel_testlib as tl
+from nattel_testlib import fail, failures
 
-
-NATTEL = env("NATTEL_BIN")
-REF_DIR = os.environ.get("NATTEL_REFERENCE_DIR", "")
-PAYLOAD = os.path.join(REF_DIR, "payload.example.json")
-CLI_SCHEMA = os.path.join(REF_DIR, "nat_cli_command.schema.json")
-ENV_SCHEMA = os.path.join(REF_DIR, "envelope.schema.json")
-GUARD = os.path.join(REF_DIR, "guardrails_usage_event.schema.json")
-for f in (PAYLOAD, CLI_SCHEMA, ENV_SCHEMA, GUARD):
-    if not os.path.isfile(f):
-        print(f"skipped: reference file missing: {f}", file=sys.stderr)
-        sys.exit(SKIP)
+NATTEL = tl.tool()
+PAYLOAD, CLI_SCHEMA, ENV_SCHEMA, GUARD = tl.reference(
+    "payload.example.json", "nat_cli_command.schema.json", "envelope.schema.json",
+    "guardrails_usage_event.schema.json")
 
 try:
     from jsonschema import Draft7Validator
@@ -47,10 +38,7 @@ except ImportError:
     print("note: Python's jsonschema is not importable; the schema-oracle corpora "
           "are skipped", file=sys.stderr)
 
-base_tmp = os.environ.get("NATTEL_TEST_TMP") or tempfile.gettempdir()
-os.makedirs(base_tmp, exist_ok=True)
-TMP = tempfile.mkdtemp(prefix="validate-cli-", dir=base_tmp)
-atexit.register(shutil.rmtree, TMP, True)
+TMP = tl.scratch("validate-cli-")
 
 
 def tmpfile(name, data):
@@ -468,7 +456,7 @@ for args in (["--bogus"], ["--event"], ["--schema"], ["--event", "no_such_event"
 # 5. --model                                                          #
 # ---------------------------------------------------------------- #
 
-MODEL_FIELDS = [  # (C name, wire name, kind, default) from DESIGN.md section 2
+MODEL_FIELDS = [  # (C name, wire name, kind, default) from docs/design.md section 2
     ("nemo_source", "nemoSource", "NemoSource", "agent_toolkit"),
     ("command", "command", "string", None),
     ("subcommand", "subcommand", "string", "undefined"),
@@ -495,7 +483,7 @@ def has_surrogate(x):
 
 
 def model_oracle(obj, model):
-    """The expected canonical dict, or None when invalid (DESIGN.md 2)."""
+    """The expected canonical dict, or None when invalid (docs/design.md section 2)."""
     if not isinstance(obj, dict) or has_surrogate(obj):
         return None
     known = {f[0] for f in MODEL_FIELDS} | {f[1] for f in MODEL_FIELDS} if model else \
@@ -820,4 +808,4 @@ if HAVE_JSONSCHEMA:
         fail(f"envelope corpus lopsided: {nv} valid of {len(envs)}")
 
 print(f"validate CLI: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+tl.finish()

@@ -1,0 +1,53 @@
+#ifndef NATTEL_LIMITS_H
+#define NATTEL_LIMITS_H
+
+/*
+ * The library's private limits, each with the reason for its value
+ * (docs/design.md, "Where limits live"). Every one bounds memory or time
+ * on input the library does not control; going over one is NATTEL_ELIMIT
+ * (or, for the consent file, the documented DISABLED reading), never a
+ * partial result.
+ *
+ * Limits that callers must see stay in the public headers:
+ *   NATTEL_ERROR_MAX (512)          nattel.h  one-line message buffer
+ *   NATTEL_PROBLEMS_MAX (100)       nattel.h  problems kept per document
+ *   NATTEL_JSON_MAX_DEPTH/BYTES     nattel.h  documents read
+ *   NATTEL_ENVELOPE_MAX_EVENTS (50) nattel.h  events a sender batches
+ *   NATTEL_ERROR_CLASS_MAX (128)    telemetry.h  error class names
+ * Delivery's bounds (spool, entry, retry, audit log) stay beside the spool
+ * in src/delivery/nattel_delivery.h, the one place that reads them. The
+ * reader's own caps (line buffers, key and string cuts in messages) live
+ * in its files, src/nattel_json.h and src/nattel_decode.c.
+ */
+
+/* Fields of one event type. Decoding keeps a stack table of which fields
+ * were given, one slot per field, and checking a type compares every pair
+ * of field names, so the count must be bounded; real events have a dozen
+ * fields at most. Enforced when a type is checked (every registration,
+ * hence every schema load). The decoder repeats it as MAX_FIELDS. */
+#define NATTEL__MAX_FIELDS 256
+
+/* Largest consent file read whole (ours are ~200 bytes, but a long
+ * comment block is legal and upstream reads any size). A bigger one reads
+ * as DISABLED: never prompted over, so a "no" cannot become a "yes". */
+#define NATTEL__CONSENT_MAX_BYTES (1024u * 1024u)
+
+/* The consent file we write: three comment lines and a two-key table fit
+ * in well under 512 bytes, so the text is built in a stack buffer. */
+#define NATTEL__CONSENT_TEXT_MAX 512
+
+/* TOML nesting of arrays and inline tables: tomllib stops near 490 levels
+ * with a RecursionError; 100 is far beyond any consent file and keeps our
+ * recursion shallow. */
+#define NATTEL__TOML_MAX_DEPTH 100
+
+/* The densest valid TOML (`x=["","",...]`, `x=[{},{},...]`) needs about 32
+ * bytes of nodes per byte of input: 64 MiB leaves room for a whole 1 MiB
+ * consent file while keeping memory bounded whatever the file holds. */
+#define NATTEL__TOML_ARENA_MAX (64u << 20)
+
+/* Lookups and path parts copied: a valid 1 MiB file needs a few million;
+ * a deep [header] over many keys would otherwise cost depth x keys. */
+#define NATTEL__TOML_STEPS_MAX (16u << 20)
+
+#endif
