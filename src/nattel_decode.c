@@ -100,14 +100,17 @@ static void pop(vctx *c, size_t old)
 }
 
 /* A key token as a printable path segment: its raw JSON text (escapes
- * kept, so no control characters reach a terminal), cut at 64 bytes. */
+ * kept, so no control characters reach a terminal), cut at
+ * NATTEL__PATH_KEY_CUT bytes. */
 static size_t push_token_key(vctx *c, unsigned t)
 {
     nattel_str raw = nattel__json_raw(c->d, t);
-    return push_key(c, raw.ptr, nattel__utf8_cut(raw.ptr, raw.len, 64));
+    return push_key(c, raw.ptr,
+                    nattel__utf8_cut(raw.ptr, raw.len, NATTEL__PATH_KEY_CUT));
 }
 
-/* The JSON text of a scalar token for messages, cut at 40 bytes. */
+/* The JSON text of a scalar token for messages, cut at
+ * NATTEL__SHOWN_VALUE_CUT bytes. */
 static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
 {
     const nattel__jtok *tok = &d->toks[t];
@@ -118,14 +121,14 @@ static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
     }
     size_t start = (size_t)tok->start - (tok->type == NATTEL__JSTRING);
     size_t n = (size_t)tok->end + (tok->type == NATTEL__JSTRING) - start;
-    size_t cut = nattel__utf8_cut(d->src + start, n, 40);
+    size_t cut = nattel__utf8_cut(d->src + start, n, NATTEL__SHOWN_VALUE_CUT);
     snprintf(out, size, "%.*s%s", (int)cut, d->src + start,
              cut < n ? "..." : "");
 }
 
 static void wrong_type(vctx *c, unsigned t, const char *expected)
 {
-    char shown[64];
+    char shown[NATTEL__SHOWN_BUF];
     const char *type = nattel__json_type_name(c->d, t);
     show(c->d, t, shown, sizeof shown);
     if (!strcmp(type, "null") || !strcmp(type, "boolean") || shown[0] == 'a')
@@ -163,7 +166,7 @@ static void decode_enum(vctx *c, nattel_event *ev, const nattel_field *f,
             return;
         }
     }
-    char shown[64], list[400];
+    char shown[NATTEL__SHOWN_BUF], list[400];
     show(c->d, t, shown, sizeof shown);
     nattel__enum_list(e, list, sizeof list);
     problem(c, "%s is not one of %s", shown, list);
@@ -172,7 +175,7 @@ static void decode_enum(vctx *c, nattel_event *ev, const nattel_field *f,
 static void decode_int(vctx *c, nattel_event *ev, const nattel_field *f,
                        size_t i, unsigned t)
 {
-    char shown[64], msg[160];
+    char shown[NATTEL__SHOWN_BUF], msg[160];
     if (!nattel__json_is_number(c->d, t)) {
         wrong_type(c, t, "an integer");
         return;
@@ -201,7 +204,7 @@ static void decode_int(vctx *c, nattel_event *ev, const nattel_field *f,
 static void decode_number(vctx *c, nattel_event *ev, const nattel_field *f,
                           size_t i, unsigned t)
 {
-    char shown[64], msg[160];
+    char shown[NATTEL__SHOWN_BUF], msg[160];
     double v;
     if (!nattel__json_is_number(c->d, t)) {
         wrong_type(c, t, "a number");
@@ -404,8 +407,6 @@ static int seen_before(vctx *c, unsigned obj, size_t k)
     return c->dup[k];
 }
 
-#define MAX_FIELDS 256
-
 static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
                           nattel_event **out)
 {
@@ -415,9 +416,9 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         wrong_type(c, t, "an object");
         return;
     }
-    if (type->field_count > MAX_FIELDS) {
+    if (type->field_count > NATTEL__MAX_FIELDS) {
         problem(c, "event type '%s' has more than %d fields", type->name,
-                MAX_FIELDS);
+                NATTEL__MAX_FIELDS);
         return;
     }
     nattel_event *ev = nattel_event_new(type);
@@ -425,7 +426,8 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         c->fatal = NATTEL_ENOMEM;
         return;
     }
-    unsigned given[MAX_FIELDS]; /* key token of each field, 0 = not given */
+    unsigned
+        given[NATTEL__MAX_FIELDS]; /* key token of each field, 0 = not given */
     memset(given, 0, type->field_count * sizeof *given);
     size_t before = c->count;
     unsigned key = t + 1;
@@ -572,7 +574,7 @@ static void check_env_scalar(vctx *c, const nattel__env_key *k, unsigned t)
         return;
     }
     nattel_str raw = nattel__json_raw(c->d, t);
-    char shown[64], ts[TS_RAW_MAX];
+    char shown[NATTEL__SHOWN_BUF], ts[TS_RAW_MAX];
     switch (k->rule) {
     case NATTEL__ENV_FIXED:
         if (!nattel__json_string_eq(c->d, t, k->fixed, k->flen)) {
@@ -664,13 +666,13 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
             wrong_type(c, slot[2], "a string");
         } else {
             nattel_str raw = nattel__json_raw(d, slot[2]);
-            char name[256];
+            char name[NATTEL__EVENT_NAME_MAX + 1];
             if (raw.len < sizeof name) {
                 size_t n = nattel__json_decode_string(d, slot[2], name);
                 type = nattel_registry_find(s->reg, name, n);
             }
             if (!type) {
-                char shown[64];
+                char shown[NATTEL__SHOWN_BUF];
                 show(d, slot[2], shown, sizeof shown);
                 problem(c, raw.len ? "unknown event %s" : "must not be empty",
                         shown);

@@ -529,7 +529,7 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
         vs = f->enum_type->values[v->e];
         vlen = strlen(vs);
     }
-    if (klen > 4096 || vlen > (SIZE_MAX >> 4) ||
+    if (klen > NATTEL__NAME_MAX || vlen > (SIZE_MAX >> 4) ||
         nattel__buf_ensure(b, NATTEL__JSON_STRING_MAX(klen) +
                                   NATTEL__JSON_STRING_MAX(vlen) + 2))
         return NATTEL_ENOMEM;

@@ -121,9 +121,9 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
     nattel_str raw = nattel__json_raw(d, t);
     if (!NATTEL__JESCAPED(&d->toks[t]))
         return raw.len == n && memcmp(raw.ptr, s, n) == 0;
-    if (raw.len > 4096)
+    if (raw.len > NATTEL__NAME_MAX)
         return 0; /* no name we compare against is that long */
-    char tmp[4097];
+    char tmp[NATTEL__NAME_MAX + 1];
     size_t m = nattel__json_decode_string(d, t, tmp);
     return m == n && memcmp(tmp, s, n) == 0;
 }

@@ -14,6 +14,8 @@
 
 #include <nattel/nattel.h>
 
+#include "nattel_limits.h"
+
 #include <stdint.h>
 
 typedef enum nattel__jtype {
@@ -48,8 +50,7 @@ typedef struct nattel__jtok {
  * readers can compare and copy unescaped strings as they are. */
 #define NATTEL__JESCAPED(t) ((t)->size)
 
-#define NATTEL__JSON_SMALL 96              /* tokens held without malloc */
-#define NATTEL__JSON_MAX_TOKENS (1u << 20) /* bounds memory at ~20 MiB */
+/* NATTEL__JSON_SMALL, NATTEL__JSON_MAX_TOKENS: src/nattel_limits.h */
 
 typedef struct nattel__jdoc {
     const char *src;

@@ -270,7 +270,8 @@ static size_t scan_scalar(const char *s, size_t len, size_t p,
         return 0;
     }
     size_t w = p;
-    while (w < len && w - p < 24 && !ends_word(s, len, w) && s[w] != ':' &&
+    while (w < len && w - p < NATTEL__SYNTAX_NEAR_CUT &&
+           !ends_word(s, len, w) && s[w] != ':' &&
            (unsigned char)s[w] >= 0x20 && (unsigned char)s[w] < 0x7F)
         w++;
     if (w == p)
@@ -713,7 +714,7 @@ static nattel__plan *plan_for(nattel__reader *r, const nattel_event_type *t)
     nattel__plan *p = &r->plans[r->next_plan++ % NATTEL__PLANS];
     p->type = t;
     memset(p->ehint, 0, sizeof p->ehint);
-    p->plain = t->field_count <= 64;
+    p->plain = t->field_count <= NATTEL__PLAN_FIELDS;
     for (size_t i = 0; p->plain && i < t->field_count; i++) {
         size_t n = strlen(t->fields[i].wire_name);
         p->wlen[i] = (unsigned char)n;
@@ -730,7 +731,7 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
     const nattel_event_type *t = plan->type;
     size_t fc = t->field_count;
     uint64_t given = 0;
-    if (fc > 64 || !feat(f, '{'))
+    if (fc > NATTEL__PLAN_FIELDS || !feat(f, '{'))
         return 0;
     fws(f);
     if (fpeek(f) == '}') {

@@ -70,8 +70,9 @@ static inline size_t nattel__string_run(const char *s, size_t len, size_t i)
 typedef struct nattel__plan {
     const nattel_event_type *type;
     int plain; /* every wire name is a JSON string as written */
-    unsigned char wlen[64];
-    unsigned char ehint[64]; /* per enum field: the value matched last */
+    unsigned char wlen[NATTEL__PLAN_FIELDS];
+    unsigned char ehint[NATTEL__PLAN_FIELDS]; /* per enum field: the value
+                                               * matched last */
 } nattel__plan;
 
 #define NATTEL__PLANS 4
