@@ -3,7 +3,7 @@
  * JSON body, and a 200 stored exactly the envelope's events. */
 #include "fuzz_common.h"
 
-#include "nattel_ingest.h"
+#include "serve_ingest.h"
 #include "nattel_json.h"
 
 static nattel_registry *reg;

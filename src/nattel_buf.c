@@ -1,5 +1,7 @@
 #include "nattel_buf.h"
 
+#include "natx/natx_mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,17 +32,9 @@ nattel_code nattel__buf_reserve(nattel_buf *b, size_t n)
     /* +1 keeps room for the terminating NUL callers rely on. */
     if (n >= SIZE_MAX / 2 - b->len)
         return NATTEL_ENOMEM;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *data = realloc(b->data, cap);
-        if (!data)
-            return NATTEL_ENOMEM;
-        b->data = data;
-        b->cap = cap;
-    }
-    return NATTEL_OK;
+    /* A first allocation of 256 bytes: most documents fit without more. */
+    size_t need = b->len + n + 1;
+    return NATX_GROW(b->data, b->cap, b->cap || need > 256 ? need : 256);
 }
 
 nattel_code nattel_buf_append(nattel_buf *b, const void *p, size_t n)

@@ -100,14 +100,17 @@ static void pop(vctx *c, size_t old)
 }
 
 /* A key token as a printable path segment: its raw JSON text (escapes
- * kept, so no control characters reach a terminal), cut at 64 bytes. */
+ * kept, so no control characters reach a terminal), cut at
+ * NATTEL__PATH_KEY_CUT bytes. */
 static size_t push_token_key(vctx *c, unsigned t)
 {
     nattel_str raw = nattel__json_raw(c->d, t);
-    return push_key(c, raw.ptr, nattel__utf8_cut(raw.ptr, raw.len, 64));
+    return push_key(c, raw.ptr,
+                    nattel__utf8_cut(raw.ptr, raw.len, NATTEL__PATH_KEY_CUT));
 }
 
-/* The JSON text of a scalar token for messages, cut at 40 bytes. */
+/* The JSON text of a scalar token for messages, cut at
+ * NATTEL__SHOWN_VALUE_CUT bytes. */
 static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
 {
     const nattel__jtok *tok = &d->toks[t];
@@ -118,14 +121,14 @@ static void show(const nattel__jdoc *d, unsigned t, char *out, size_t size)
     }
     size_t start = (size_t)tok->start - (tok->type == NATTEL__JSTRING);
     size_t n = (size_t)tok->end + (tok->type == NATTEL__JSTRING) - start;
-    size_t cut = nattel__utf8_cut(d->src + start, n, 40);
+    size_t cut = nattel__utf8_cut(d->src + start, n, NATTEL__SHOWN_VALUE_CUT);
     snprintf(out, size, "%.*s%s", (int)cut, d->src + start,
              cut < n ? "..." : "");
 }
 
 static void wrong_type(vctx *c, unsigned t, const char *expected)
 {
-    char shown[64];
+    char shown[NATTEL__SHOWN_BUF];
     const char *type = nattel__json_type_name(c->d, t);
     show(c->d, t, shown, sizeof shown);
     if (!strcmp(type, "null") || !strcmp(type, "boolean") || shown[0] == 'a')
@@ -163,7 +166,7 @@ static void decode_enum(vctx *c, nattel_event *ev, const nattel_field *f,
             return;
         }
     }
-    char shown[64], list[400];
+    char shown[NATTEL__SHOWN_BUF], list[400];
     show(c->d, t, shown, sizeof shown);
     nattel__enum_list(e, list, sizeof list);
     problem(c, "%s is not one of %s", shown, list);
@@ -172,7 +175,7 @@ static void decode_enum(vctx *c, nattel_event *ev, const nattel_field *f,
 static void decode_int(vctx *c, nattel_event *ev, const nattel_field *f,
                        size_t i, unsigned t)
 {
-    char shown[64], msg[160];
+    char shown[NATTEL__SHOWN_BUF], msg[160];
     if (!nattel__json_is_number(c->d, t)) {
         wrong_type(c, t, "an integer");
         return;
@@ -201,7 +204,7 @@ static void decode_int(vctx *c, nattel_event *ev, const nattel_field *f,
 static void decode_number(vctx *c, nattel_event *ev, const nattel_field *f,
                           size_t i, unsigned t)
 {
-    char shown[64], msg[160];
+    char shown[NATTEL__SHOWN_BUF], msg[160];
     double v;
     if (!nattel__json_is_number(c->d, t)) {
         wrong_type(c, t, "a number");
@@ -404,8 +407,6 @@ static int seen_before(vctx *c, unsigned obj, size_t k)
     return c->dup[k];
 }
 
-#define MAX_FIELDS 256
-
 static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
                           nattel_event **out)
 {
@@ -415,9 +416,9 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         wrong_type(c, t, "an object");
         return;
     }
-    if (type->field_count > MAX_FIELDS) {
+    if (type->field_count > NATTEL__MAX_FIELDS) {
         problem(c, "event type '%s' has more than %d fields", type->name,
-                MAX_FIELDS);
+                NATTEL__MAX_FIELDS);
         return;
     }
     nattel_event *ev = nattel_event_new(type);
@@ -425,7 +426,8 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
         c->fatal = NATTEL_ENOMEM;
         return;
     }
-    unsigned given[MAX_FIELDS]; /* key token of each field, 0 = not given */
+    unsigned
+        given[NATTEL__MAX_FIELDS]; /* key token of each field, 0 = not given */
     memset(given, 0, type->field_count * sizeof *given);
     size_t before = c->count;
     unsigned key = t + 1;
@@ -536,7 +538,7 @@ static int env_index(const nattel__jdoc *d, unsigned key, size_t hint)
     for (size_t k = 0; k < NATTEL__ENV_KEYS; k++) {
         size_t i = (hint + k) % NATTEL__ENV_KEYS;
         if (nattel__json_string_eq(d, key, nattel__env_keys[i].key,
-                                   strlen(nattel__env_keys[i].key)))
+                                   nattel__env_keys[i].klen))
             return (int)i;
     }
     return -1;
@@ -572,10 +574,10 @@ static void check_env_scalar(vctx *c, const nattel__env_key *k, unsigned t)
         return;
     }
     nattel_str raw = nattel__json_raw(c->d, t);
-    char shown[64], ts[TS_RAW_MAX];
+    char shown[NATTEL__SHOWN_BUF], ts[TS_RAW_MAX];
     switch (k->rule) {
     case NATTEL__ENV_FIXED:
-        if (!nattel__json_string_eq(c->d, t, k->fixed, strlen(k->fixed))) {
+        if (!nattel__json_string_eq(c->d, t, k->fixed, k->flen)) {
             show(c->d, t, shown, sizeof shown);
             problem(c, "must be \"%s\", got %s", k->fixed, shown);
         }
@@ -652,7 +654,8 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
     }
     if (slot[0]) {
         size_t old = push_key(c, "ts", 2);
-        nattel__env_key rule = {"ts", NATTEL__ENV_TIMESTAMP, NULL};
+        nattel__env_key rule = {"ts", 2, NATTEL__ENV_TIMESTAMP,
+                                NULL, 0, NATTEL__EV_NONE};
         check_env_scalar(c, &rule, slot[0]);
         pop(c, old);
     }
@@ -663,13 +666,13 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
             wrong_type(c, slot[2], "a string");
         } else {
             nattel_str raw = nattel__json_raw(d, slot[2]);
-            char name[256];
+            char name[NATTEL__EVENT_NAME_MAX + 1];
             if (raw.len < sizeof name) {
                 size_t n = nattel__json_decode_string(d, slot[2], name);
                 type = nattel_registry_find(s->reg, name, n);
             }
             if (!type) {
-                char shown[64];
+                char shown[NATTEL__SHOWN_BUF];
                 show(d, slot[2], shown, sizeof shown);
                 problem(c, raw.len ? "unknown event %s" : "must not be empty",
                         shown);
@@ -718,10 +721,19 @@ static void decode_events(vctx *c, env_state *s, unsigned t)
     }
 }
 
+/* The value token of the member that holds `v`; 0 when absent. */
+static unsigned value_token(const env_state *s, nattel__env_val v)
+{
+    for (size_t i = 0; i < NATTEL__ENV_KEYS; i++)
+        if (nattel__env_keys[i].val == v)
+            return s->slot[i];
+    return 0;
+}
+
 /* Every event's type must carry the envelope's eventSchemaVer. */
 static void check_versions(vctx *c, env_state *s)
 {
-    unsigned v = s->slot[NATTEL__K_SCHEMA_VER];
+    unsigned v = value_token(s, NATTEL__EV_SCHEMA_VER);
     if (!v || !nattel__json_is_string(c->d, v) || !s->env)
         return;
     for (size_t i = 0; i < s->env->count; i++) {
@@ -763,8 +775,8 @@ static void decode_envelope(vctx *c, env_state *s)
         key = (unsigned)NATTEL__JNEXT(&d->toks[value]);
     }
     for (size_t i = 0; i < NATTEL__ENV_KEYS && !c->fatal; i++) {
-        size_t old = push_key(c, nattel__env_keys[i].key,
-                              strlen(nattel__env_keys[i].key));
+        size_t old =
+            push_key(c, nattel__env_keys[i].key, nattel__env_keys[i].klen);
         if (!s->slot[i])
             problem(c, "field required");
         else if (nattel__env_keys[i].rule == NATTEL__ENV_EVENTS)
@@ -776,20 +788,23 @@ static void decode_envelope(vctx *c, env_state *s)
     check_versions(c, s);
 }
 
-static nattel_envelope *envelope_from_slots(const nattel__jdoc *d, env_state *s)
+/* The decoded envelope's varying members, from their value tokens (every
+ * one present and valid: the document passed). */
+static nattel_code set_values(const nattel__jdoc *d, env_state *s)
 {
-    char *ver = dup_string(d, s->slot[NATTEL__K_CLIENT_VER]);
-    char *session = dup_string(d, s->slot[NATTEL__K_SESSION_ID]);
-    char *arch = dup_string(d, s->slot[NATTEL__K_CPU_ARCH]);
-    char *sys = dup_string(d, s->slot[NATTEL__K_SYS_VER]);
-    nattel_envelope *env = ver && session && arch && sys
-                               ? nattel__envelope_alloc(ver, session, arch, sys)
-                               : NULL;
-    free(ver);
-    free(session);
-    free(arch);
-    free(sys);
-    return env;
+    for (size_t i = 0; i < NATTEL__ENV_KEYS; i++) {
+        const nattel__env_key *k = &nattel__env_keys[i];
+        if (k->val == NATTEL__EV_NONE)
+            continue;
+        char *str = dup_string(d, s->slot[i]);
+        nattel_code rc =
+            str ? nattel__envelope_set(s->env, k->val, str, strlen(str))
+                : NATTEL_ENOMEM;
+        free(str);
+        if (rc)
+            return rc;
+    }
+    return NATTEL_OK;
 }
 
 nattel_code nattel__decode_envelope(const nattel__jdoc *d,
@@ -801,35 +816,15 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
     env_state s;
     memset(&s, 0, sizeof s);
     s.reg = reg;
-    /* A scratch envelope collects the decoded events as we go. */
-    s.env = nattel__envelope_alloc("", "", "", "");
+    /* The envelope collects the decoded events as we go. */
+    s.env = calloc(1, sizeof *s.env);
     if (!s.env)
         return NATTEL_ENOMEM;
     decode_envelope(&c, &s);
     nattel_code rc = finish(&c);
-    if (!rc && out) {
-        nattel_envelope *env = envelope_from_slots(d, &s);
-        if (env) {
-            /* The scratch envelope's arrays move over whole. */
-            env->events = s.env->events;
-            env->ts = s.env->ts;
-            env->count = s.env->count;
-            env->cap = s.env->cap;
-            s.env->events = NULL;
-            s.env->ts = NULL;
-            s.env->count = s.env->cap = 0;
-            env->schema_ver = dup_string(d, s.slot[NATTEL__K_SCHEMA_VER]);
-            char sent[TS_RAW_MAX];
-            decode_small(d, s.slot[NATTEL__K_SENT_TS], sent, sizeof sent);
-            memcpy(env->sent_ts, sent, NATTEL_TS_LEN);
-            env->sent_ts[NATTEL_TS_LEN] = '\0';
-        }
-        if (!env || !env->schema_ver) {
-            nattel_envelope_free(env);
-            rc = NATTEL_ENOMEM;
-        } else {
-            *out = env;
-        }
+    if (!rc && out && !(rc = set_values(d, &s))) {
+        *out = s.env;
+        s.env = NULL;
     }
     nattel_envelope_free(s.env);
     return rc;

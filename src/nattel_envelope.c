@@ -3,7 +3,10 @@
 
 #include "nattel_error.h"
 #include "nattel_event.h"
+#include "nattel_buf.h"
 #include "nattel_json.h"
+#include "natx/natx_jsonw.h"
+#include "natx/natx_mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,21 @@ int nattel__ts_valid(const char *s, size_t n)
     return 1;
 }
 
+nattel_code nattel__envelope_set(nattel_envelope *env, nattel__env_val v,
+                                 const char *s, size_t n)
+{
+    nattel_buf *b = &env->val[v];
+    nattel_buf_reset(b);
+    /* Appending nothing still allocates: a set value is never NULL. */
+    return nattel__buf_ensure(b, n) ? NATTEL_ENOMEM
+                                    : nattel_buf_append(b, s, n);
+}
+
+static const char *val_of(const nattel_envelope *env, nattel__env_val v)
+{
+    return env->val[v].data;
+}
+
 nattel_envelope *nattel__envelope_alloc(const char *client_ver,
                                         const char *session_id,
                                         const char *cpu_architecture,
@@ -50,16 +68,27 @@ nattel_envelope *nattel__envelope_alloc(const char *client_ver,
     nattel_envelope *env = calloc(1, sizeof *env);
     if (!env)
         return NULL;
-    env->client_ver = strdup(client_ver);
-    env->session_id = strdup(session_id);
-    env->cpu_architecture = strdup(cpu_architecture);
-    env->event_sys_ver = strdup(event_sys_ver);
-    if (!env->client_ver || !env->session_id || !env->cpu_architecture ||
-        !env->event_sys_ver) {
+    if (nattel__envelope_set(env, NATTEL__EV_CLIENT_VER, client_ver,
+                             strlen(client_ver)) ||
+        nattel__envelope_set(env, NATTEL__EV_SESSION_ID, session_id,
+                             strlen(session_id)) ||
+        nattel__envelope_set(env, NATTEL__EV_CPU_ARCH, cpu_architecture,
+                             strlen(cpu_architecture)) ||
+        nattel__envelope_set(env, NATTEL__EV_SYS_VER, event_sys_ver,
+                             strlen(event_sys_ver))) {
         nattel_envelope_free(env);
         return NULL;
     }
     return env;
+}
+
+void nattel__envelope_lend(nattel_envelope *env, nattel_event **events,
+                           char (*ts)[NATTEL_TS_LEN + 1], size_t count)
+{
+    env->events = events;
+    env->ts = ts;
+    env->count = env->cap = count;
+    env->lent = events != NULL;
 }
 
 nattel_envelope *nattel_envelope_new(const char *client_ver,
@@ -77,15 +106,14 @@ void nattel_envelope_free(nattel_envelope *env)
 {
     if (!env)
         return;
-    for (size_t i = 0; i < env->count; i++)
-        nattel_event_free(env->events[i]);
-    free(env->events);
-    free(env->ts);
-    free(env->client_ver);
-    free(env->session_id);
-    free(env->schema_ver);
-    free(env->cpu_architecture);
-    free(env->event_sys_ver);
+    if (!env->lent) {
+        for (size_t i = 0; i < env->count; i++)
+            nattel_event_free(env->events[i]);
+        free(env->events);
+        free(env->ts);
+    }
+    for (size_t v = 0; v < NATTEL__ENV_VALS; v++)
+        nattel_buf_free(&env->val[v]);
     free(env);
 }
 
@@ -93,16 +121,12 @@ nattel_code nattel__envelope_push(nattel_envelope *env, nattel_event *ev,
                                   const char *ts)
 {
     if (env->count == env->cap) {
-        size_t ncap = env->cap ? env->cap * 2 : 4;
-        nattel_event **evs = realloc(env->events, ncap * sizeof *evs);
-        if (!evs)
+        /* Two arrays of one capacity: each grows to the same need. */
+        size_t cap = env->cap, ts_cap = env->cap;
+        if (NATX_GROW(env->events, cap, env->count + 1) ||
+            NATX_GROW(env->ts, ts_cap, env->count + 1))
             return NATTEL_ENOMEM;
-        env->events = evs;
-        char(*tss)[NATTEL_TS_LEN + 1] = realloc(env->ts, ncap * sizeof *tss);
-        if (!tss)
-            return NATTEL_ENOMEM;
-        env->ts = tss;
-        env->cap = ncap;
+        env->cap = cap < ts_cap ? cap : ts_cap;
     }
     memcpy(env->ts[env->count], ts, NATTEL_TS_LEN);
     env->ts[env->count][NATTEL_TS_LEN] = '\0';
@@ -118,15 +142,17 @@ nattel_code nattel_envelope_add(nattel_envelope *env, nattel_event *ev,
         return nattel__fail(err, NATTEL_ELIMIT,
                             "envelope already holds %d events (the maximum)",
                             NATTEL_ENVELOPE_MAX_EVENTS);
-    if (env->schema_ver && strcmp(env->schema_ver, ver) != 0)
+    const char *have = val_of(env, NATTEL__EV_SCHEMA_VER);
+    if (have && strcmp(have, ver) != 0)
         return nattel__fail(err, NATTEL_EINVAL,
                             "event '%s' has schema version %s; this envelope "
                             "holds version %s",
-                            ev->type->name, ver, env->schema_ver);
+                            ev->type->name, ver, have);
     nattel_code rc = nattel_event_check(ev, err);
     if (rc)
         return NATTEL_EINVAL;
-    if (!env->schema_ver && !(env->schema_ver = strdup(ver)))
+    if (!have &&
+        nattel__envelope_set(env, NATTEL__EV_SCHEMA_VER, ver, strlen(ver)))
         return nattel__fail(err, NATTEL_ENOMEM, "out of memory");
     char ts[NATTEL_TS_LEN + 1];
     nattel_format_ts(ts_ms, ts);
@@ -152,41 +178,46 @@ const char *nattel_envelope_event_ts(const nattel_envelope *env, size_t i)
 
 const char *nattel_envelope_session_id(const nattel_envelope *env)
 {
-    return env->session_id;
+    return val_of(env, NATTEL__EV_SESSION_ID);
 }
 
 const char *nattel_envelope_client_ver(const nattel_envelope *env)
 {
-    return env->client_ver;
+    return val_of(env, NATTEL__EV_CLIENT_VER);
 }
 
 const char *nattel_envelope_schema_ver(const nattel_envelope *env)
 {
-    return env->schema_ver;
+    return val_of(env, NATTEL__EV_SCHEMA_VER);
 }
 
 const char *nattel_envelope_cpu_architecture(const nattel_envelope *env)
 {
-    return env->cpu_architecture;
+    return val_of(env, NATTEL__EV_CPU_ARCH);
 }
 
 const char *nattel_envelope_sent_ts(const nattel_envelope *env)
 {
-    return env->sent_ts[0] ? env->sent_ts : NULL;
+    return val_of(env, NATTEL__EV_SENT_TS);
 }
 
+/* Keys and fixed values are literals: their lengths are known here. */
 #define FIXED(k, v)                                                            \
     {                                                                          \
-        k, NATTEL__ENV_FIXED, v                                                \
+        k, sizeof k - 1, NATTEL__ENV_FIXED, v, sizeof v - 1, NATTEL__EV_NONE   \
+    }
+#define VARYING(k, rule, val)                                                  \
+    {                                                                          \
+        k, sizeof k - 1, rule, NULL, 0, val                                    \
     }
 
-const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS] = {
+const nattel__env_key nattel__env_keys[] = {
     FIXED("browserType", "undefined"),
     FIXED("clientId", NATTEL_CLIENT_ID),
     FIXED("clientType", "Native"),
     FIXED("clientVariant", "Release"),
-    {"clientVer", NATTEL__ENV_NONEMPTY, NULL},
-    {"cpuArchitecture", NATTEL__ENV_NONEMPTY, NULL},
+    VARYING("clientVer", NATTEL__ENV_NONEMPTY, NATTEL__EV_CLIENT_VER),
+    VARYING("cpuArchitecture", NATTEL__ENV_NONEMPTY, NATTEL__EV_CPU_ARCH),
     FIXED("deviceGdprBehOptIn", "None"),
     FIXED("deviceGdprFuncOptIn", "None"),
     FIXED("deviceGdprTechOptIn", "None"),
@@ -197,8 +228,8 @@ const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS] = {
     FIXED("deviceOSVersion", "undefined"),
     FIXED("deviceType", "undefined"),
     FIXED("eventProtocol", NATTEL_EVENT_PROTOCOL),
-    {"eventSchemaVer", NATTEL__ENV_STRING, NULL},
-    {"eventSysVer", NATTEL__ENV_STRING, NULL},
+    VARYING("eventSchemaVer", NATTEL__ENV_STRING, NATTEL__EV_SCHEMA_VER),
+    VARYING("eventSysVer", NATTEL__ENV_STRING, NATTEL__EV_SYS_VER),
     FIXED("externalUserId", "undefined"),
     FIXED("gdprBehOptIn", "None"),
     FIXED("gdprFuncOptIn", "None"),
@@ -207,67 +238,37 @@ const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS] = {
     FIXED("integrationId", "undefined"),
     FIXED("productName", "undefined"),
     FIXED("productVersion", "undefined"),
-    {"sentTs", NATTEL__ENV_TIMESTAMP, NULL},
-    {"sessionId", NATTEL__ENV_NONEMPTY, NULL},
+    VARYING("sentTs", NATTEL__ENV_TIMESTAMP, NATTEL__EV_SENT_TS),
+    VARYING("sessionId", NATTEL__ENV_NONEMPTY, NATTEL__EV_SESSION_ID),
     FIXED("userId", "undefined"),
-    {"events", NATTEL__ENV_EVENTS, NULL},
+    VARYING("events", NATTEL__ENV_EVENTS, NATTEL__EV_NONE),
 };
 
-/* The value of key k of the table; events are written separately. */
-static const char *key_value(const nattel_envelope *env, size_t k,
-                             const char *sent_ts)
-{
-    switch (k) {
-    case NATTEL__K_CLIENT_VER:
-        return env->client_ver;
-    case NATTEL__K_CPU_ARCH:
-        return env->cpu_architecture;
-    case NATTEL__K_SCHEMA_VER:
-        return env->schema_ver;
-    case NATTEL__K_SYS_VER:
-        return env->event_sys_ver;
-    case NATTEL__K_SENT_TS:
-        return sent_ts;
-    case NATTEL__K_SESSION_ID:
-        return env->session_id;
-    default:
-        return nattel__env_keys[k].fixed;
-    }
-}
+_Static_assert(sizeof nattel__env_keys / sizeof nattel__env_keys[0] ==
+                   NATTEL__ENV_KEYS,
+               "NATTEL__ENV_KEYS counts the table");
 
-static nattel_code put_key(nattel_buf *b, const char *key)
-{
-    nattel_code rc = NATTEL__PUT_LIT(b, "\"");
-    if (!rc)
-        rc = nattel_buf_append(b, key, strlen(key));
-    if (!rc)
-        rc = NATTEL__PUT_LIT(b, "\":");
-    return rc;
-}
-
-static nattel_code write_events(const nattel_envelope *env, nattel_buf *b,
+static nattel_code write_events(const nattel_envelope *env, natx_jsonw *w,
                                 nattel_error *err)
 {
-    nattel_code rc = NATTEL__PUT_LIT(b, "\"events\":[");
-    for (size_t i = 0; !rc && i < env->count; i++) {
+    natx_jsonw_key(w, "events");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < env->count; i++) {
         const nattel_event *ev = env->events[i];
-        if ((i && (rc = NATTEL__PUT_LIT(b, ","))) ||
-            (rc = NATTEL__PUT_LIT(b, "{\"ts\":\"")) ||
-            (rc = nattel_buf_append(b, env->ts[i], strlen(env->ts[i]))) ||
-            (rc = NATTEL__PUT_LIT(b, "\",\"parameters\":")))
-            break;
-        if ((rc = nattel_event_write_json(ev, b, err)))
-            return rc;
-        if ((rc = NATTEL__PUT_LIT(b, ",\"name\":")) ||
-            (rc = nattel__json_put_string(b, ev->type->name,
-                                          strlen(ev->type->name))) ||
-            (rc = NATTEL__PUT_LIT(b, "}")))
-            break;
+        natx_jsonw_begin_object(w);
+        natx_jsonw_key(w, "ts");
+        natx_jsonw_string(w, env->ts[i], NATTEL_TS_LEN);
+        natx_jsonw_key(w, "parameters");
+        nattel_buf *out = natx_jsonw_value_out(w);
+        nattel_code rc = out ? nattel_event_write_json(ev, out, err) : 0;
+        if (rc)
+            return rc; /* err says which field */
+        natx_jsonw_key(w, "name");
+        natx_jsonw_cstring(w, ev->type->name);
+        natx_jsonw_end_object(w);
     }
-    if (!rc)
-        rc = NATTEL__PUT_LIT(b, "]");
-    return rc ? nattel__fail(err, rc, "out of memory writing an envelope")
-              : NATTEL_OK;
+    natx_jsonw_end_array(w);
+    return NATTEL_OK;
 }
 
 nattel_code nattel_envelope_write_json(const nattel_envelope *env,
@@ -275,39 +276,46 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
                                        nattel_error *err)
 {
     char sent[NATTEL_TS_LEN + 1];
+    const char *decoded_sent = val_of(env, NATTEL__EV_SENT_TS);
     if (env->count == 0)
         return nattel__fail(err, NATTEL_EINVAL,
                             "an envelope needs at least one event");
     if (sent_ms >= 0)
         nattel_format_ts(sent_ms, sent);
-    else if (env->sent_ts[0])
-        memcpy(sent, env->sent_ts, sizeof sent);
+    else if (decoded_sent)
+        memcpy(sent, decoded_sent, sizeof sent);
     else
         return nattel__fail(err, NATTEL_EINVAL,
                             "no sentTs: pass the send time in milliseconds");
     size_t start = out->len;
-    nattel_code rc = NATTEL__PUT_LIT(out, "{");
-    for (size_t k = 0; !rc && k < NATTEL__K_EVENTS; k++) {
-        const char *v = key_value(env, k, sent);
-        if ((rc = put_key(out, nattel__env_keys[k].key)) ||
-            (rc = nattel__json_put_string(out, v, strlen(v))) ||
-            (rc = NATTEL__PUT_LIT(out, ",")))
-            break;
+    natx_jsonw w;
+    natx_jsonw_init(&w, out);
+    natx_jsonw_begin_object(&w);
+    nattel_code rc = NATTEL_OK;
+    for (size_t k = 0; k < NATTEL__ENV_KEYS; k++) {
+        const nattel__env_key *e = &nattel__env_keys[k];
+        if (e->rule == NATTEL__ENV_EVENTS) {
+            if ((rc = write_events(env, &w, err)))
+                break;
+            continue;
+        }
+        natx_jsonw_keyn(&w, e->key, e->klen);
+        if (e->val == NATTEL__EV_NONE)
+            natx_jsonw_string(&w, e->fixed, e->flen);
+        else if (e->val == NATTEL__EV_SENT_TS)
+            natx_jsonw_string(&w, sent, NATTEL_TS_LEN);
+        else /* unset (no event yet) is refused above; "" is a guard */
+            natx_jsonw_string(&w,
+                              val_of(env, e->val) ? val_of(env, e->val) : "",
+                              env->val[e->val].len);
     }
+    natx_jsonw_end_object(&w);
+    if (!rc && (rc = natx_jsonw_finish(&w, err)))
+        nattel__prefix(err, "cannot write envelope");
     if (rc) {
-        out->len = start;
-        return nattel__fail(err,
-                            rc == NATTEL_EINVAL ? NATTEL_EINVAL : NATTEL_ENOMEM,
-                            "cannot write envelope: %s",
-                            rc == NATTEL_EINVAL ? "a value is not valid UTF-8"
-                                                : "out of memory");
-    }
-    if ((rc = write_events(env, out, err)) ||
-        (rc = NATTEL__PUT_LIT(out, "}"))) {
         out->len = start;
         if (out->data)
             out->data[start] = '\0';
-        return rc;
     }
-    return NATTEL_OK;
+    return rc;
 }

@@ -3,23 +3,39 @@
 
 #include <nattel/nattel.h>
 
+/*
+ * The envelope's layout has one owner, this module: one table of its 30
+ * members in wire order says each key, the rule a reader checks, the one
+ * value of a fixed member and where a varying member's value is kept. The
+ * writer, the reporting decoder and the reader's fast path all walk it;
+ * nothing else names a member by position.
+ */
+
+/* Where the value of a varying member is kept (nattel_envelope.val). */
+typedef enum nattel__env_val {
+    NATTEL__EV_NONE = -1, /* a fixed member, or the events */
+    NATTEL__EV_CLIENT_VER = 0,
+    NATTEL__EV_CPU_ARCH,
+    NATTEL__EV_SCHEMA_VER, /* of the events; unset until the first is in */
+    NATTEL__EV_SYS_VER,
+    NATTEL__EV_SENT_TS, /* decoded envelopes only */
+    NATTEL__EV_SESSION_ID,
+    NATTEL__ENV_VALS
+} nattel__env_val;
+
 struct nattel_envelope {
-    char *client_ver;
-    char *session_id;
-    char *schema_ver; /* of the events; NULL until the first is added */
-    char *cpu_architecture;
-    char *event_sys_ver;
-    char sent_ts[NATTEL_TS_LEN + 1]; /* decoded envelopes only */
+    /* The varying members' values, NUL-terminated; data is NULL while
+     * unset. Buffers, so that a reader refilling one envelope document
+     * after document allocates nothing once they are large enough. */
+    nattel_buf val[NATTEL__ENV_VALS];
     size_t count;
     size_t cap; /* room in events and ts; grows, since a reader takes any
                  * number of events (only a sender stops at 50) */
     nattel_event **events;
     char (*ts)[NATTEL_TS_LEN + 1];
+    int lent; /* events and ts belong to a reader (nattel__envelope_lend) */
 };
 
-/* The envelope's keys in wire order, each with the rule the decoder checks
- * and, for fixed keys, the one value the writer writes: one table for both
- * directions, so they cannot drift apart. */
 typedef enum nattel__env_rule {
     NATTEL__ENV_FIXED,     /* exactly `fixed` */
     NATTEL__ENV_NONEMPTY,  /* a non-empty string */
@@ -30,23 +46,47 @@ typedef enum nattel__env_rule {
 
 typedef struct nattel__env_key {
     const char *key;
+    unsigned char klen; /* strlen(key) */
     nattel__env_rule rule;
-    const char *fixed;
+    const char *fixed;  /* NATTEL__ENV_FIXED only */
+    unsigned char flen; /* strlen(fixed) */
+    signed char val;    /* nattel__env_val */
 } nattel__env_key;
 
-/* Indices of the keys whose values vary. */
-enum {
-    NATTEL__K_CLIENT_VER = 4,
-    NATTEL__K_CPU_ARCH = 5,
-    NATTEL__K_SCHEMA_VER = 16,
-    NATTEL__K_SYS_VER = 17,
-    NATTEL__K_SENT_TS = 26,
-    NATTEL__K_SESSION_ID = 27,
-    NATTEL__K_EVENTS = 29,
-    NATTEL__ENV_KEYS = 30
-};
+/* Checked against the table where it is defined. */
+#define NATTEL__ENV_KEYS 30
 
 extern const nattel__env_key nattel__env_keys[NATTEL__ENV_KEYS];
+
+/* Index in nattel__env_keys of key k[0..n), looking at `hint` first (the
+ * index a canonical document has it at); -1 when none. Inline: the
+ * reader asks it of every document's first key. */
+static inline int nattel__env_key_index(const char *k, size_t n, size_t hint)
+{
+    for (size_t j = 0; j < NATTEL__ENV_KEYS; j++) {
+        size_t i = (hint + j) % NATTEL__ENV_KEYS;
+        const nattel__env_key *e = &nattel__env_keys[i];
+        if (e->klen != n)
+            continue;
+        size_t c = 0;
+        while (c < n && e->key[c] == k[c])
+            c++;
+        if (c == n)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Sets a varying member's value to a copy of s[0..n); the envelope keeps
+ * its memory for the next set. NATTEL_ENOMEM. */
+nattel_code nattel__envelope_set(nattel_envelope *env, nattel__env_val v,
+                                 const char *s, size_t n);
+
+/* Points the envelope's events at a reader's arrays of `count` events and
+ * their timestamps, which it does not free; undone by the next lend, and
+ * by nattel__envelope_lend(env, NULL, NULL, 0). */
+void nattel__envelope_lend(nattel_envelope *env, nattel_event **events,
+                           char (*ts)[NATTEL_TS_LEN + 1], size_t count);
 
 /* An envelope with these exact strings (copied); NULL when out of memory. */
 nattel_envelope *nattel__envelope_alloc(const char *client_ver,

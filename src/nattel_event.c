@@ -4,6 +4,7 @@
 #include "nattel_error.h"
 #include "nattel_json.h"
 #include "nattel_limits.h"
+#include "natx/natx_mem.h"
 #include "nattel_utf8.h"
 
 #include <inttypes.h>
@@ -285,7 +286,7 @@ nattel_event *nattel_event_new(const nattel_event_type *type)
     size_t values_off = (sizeof(nattel_event) + 15) & ~(size_t)15;
     size_t set_off = values_off + n * sizeof(nattel_value);
     size_t chunk_off = (set_off + n + 15) & ~(size_t)15;
-    size_t total = chunk_off + sizeof(nattel__chunk) + INLINE_ARENA;
+    size_t total = chunk_off + sizeof(natx_chunk) + INLINE_ARENA;
     char *mem = malloc(total);
     if (!mem)
         return NULL;
@@ -293,11 +294,9 @@ nattel_event *nattel_event_new(const nattel_event_type *type)
     ev->type = type;
     ev->values = (nattel_value *)(mem + values_off);
     ev->is_set = (unsigned char *)(mem + set_off);
-    ev->inline_chunk = (nattel__chunk *)(mem + chunk_off);
-    ev->inline_chunk->next = NULL;
-    ev->inline_chunk->cap = INLINE_ARENA;
-    ev->inline_chunk->used = 0;
-    ev->chunks = ev->inline_chunk;
+    natx_chunk *first = (natx_chunk *)(mem + chunk_off);
+    first->cap = INLINE_ARENA;
+    natx_arena_init(&ev->arena, first, 1024, 0);
     for (size_t i = 0; i < n; i++) {
         const nattel_field *f = &type->fields[i];
         ev->is_set[i] = (f->flags & NATTEL_FIELD_HAS_DEFAULT) != 0;
@@ -313,33 +312,18 @@ void nattel_event_free(nattel_event *ev)
 {
     if (!ev)
         return;
-    nattel__chunk *c = ev->chunks;
-    while (c && c != ev->inline_chunk) {
-        nattel__chunk *next = c->next;
-        free(c);
-        c = next;
-    }
+    natx_arena_free(&ev->arena);
     free(ev);
+}
+
+void nattel__event_recycle(nattel_event *ev)
+{
+    natx_arena_recycle(&ev->arena);
 }
 
 void *nattel__event_alloc(nattel_event *ev, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
-    nattel__chunk *c = ev->chunks;
-    if (c->cap - c->used < n) {
-        size_t cap = n > 1024 ? n : 1024;
-        nattel__chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc)
-            return NULL;
-        nc->cap = cap;
-        nc->used = 0;
-        nc->next = ev->chunks;
-        ev->chunks = nc;
-        c = nc;
-    }
-    void *p = c->data + c->used;
-    c->used += n;
-    return p;
+    return natx_arena_alloc(&ev->arena, n);
 }
 
 nattel_code nattel__event_put_string(nattel_event *ev, size_t i, const char *s,
@@ -513,18 +497,18 @@ static nattel_code put_other_value(nattel_buf *b, const nattel_field *f,
     case NATTEL_KIND_NUMBER:
         return nattel__json_put_double(b, v->d);
     case NATTEL_KIND_BOOL:
-        return v->b ? NATTEL__PUT_LIT(b, "true") : NATTEL__PUT_LIT(b, "false");
+        return v->b ? NATX_PUT_LIT(b, "true") : NATX_PUT_LIT(b, "false");
     case NATTEL_KIND_STRING_ARRAY:
-        if ((rc = NATTEL__PUT_LIT(b, "[")))
+        if ((rc = NATX_PUT_LIT(b, "[")))
             return rc;
         for (size_t k = 0; k < v->a.count; k++) {
-            if (k && (rc = NATTEL__PUT_LIT(b, ",")))
+            if (k && (rc = NATX_PUT_LIT(b, ",")))
                 return rc;
             if ((rc = nattel__json_put_string(b, v->a.items[k].ptr,
                                               v->a.items[k].len)))
                 return rc;
         }
-        return NATTEL__PUT_LIT(b, "]");
+        return NATX_PUT_LIT(b, "]");
     default: /* strings, enums and integers: put_field */
         return NATTEL_EINVAL;
     }
@@ -545,7 +529,7 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
         vs = f->enum_type->values[v->e];
         vlen = strlen(vs);
     }
-    if (klen > 4096 || vlen > (SIZE_MAX >> 4) ||
+    if (klen > NATTEL__NAME_MAX || vlen > (SIZE_MAX >> 4) ||
         nattel__buf_ensure(b, NATTEL__JSON_STRING_MAX(klen) +
                                   NATTEL__JSON_STRING_MAX(vlen) + 2))
         return NATTEL_ENOMEM;

@@ -6,20 +6,20 @@
 
 #include <nattel/nattel.h>
 
-typedef struct nattel__chunk {
-    struct nattel__chunk *next;
-    size_t cap;
-    size_t used;
-    char data[];
-} nattel__chunk;
+#include "natx/natx_mem.h"
 
 struct nattel_event {
     const nattel_event_type *type;
     nattel_value *values;
     unsigned char *is_set;
-    nattel__chunk *chunks; /* overflow arena; the first lives inline */
-    nattel__chunk *inline_chunk;
+    natx_arena arena; /* its first chunk lives in the event's allocation */
 };
+
+/* Empties the event's arena for reuse, values and type untouched (a
+ * reader refills them). Overflow chunks are kept, as one (emptied) chunk
+ * at the arena's head, so that documents with long strings stop
+ * allocating once the arena has grown to them. */
+void nattel__event_recycle(nattel_event *ev);
 
 /* n bytes from the event's arena; NULL when out of memory. */
 void *nattel__event_alloc(nattel_event *ev, size_t n);

@@ -3,8 +3,10 @@
 #include "natx/natx_jsonw.h"
 #include "nattel_error.h"
 #include "nattel_json.h"
+#include "natx/natx_mem.h"
 #include "nattel_registry.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +17,7 @@
 static nattel_code indent(nattel_buf *b, unsigned level)
 {
     static const char spaces[] = "                                ";
-    nattel_code rc = NATTEL__PUT_LIT(b, "\n");
+    nattel_code rc = NATX_PUT_LIT(b, "\n");
     for (unsigned i = 0; !rc && i < level; i++)
         rc = nattel_buf_append(b, spaces, 4);
     return rc;
@@ -33,12 +35,11 @@ static nattel_code pretty(nattel_buf *b, const nattel__jdoc *d, unsigned t,
         return rc ? rc : nattel_buf_append(b, is_obj ? "}" : "]", 1);
     unsigned c = t + 1;
     for (int k = 0; !rc && k < tok->size; k++) {
-        if ((k && (rc = NATTEL__PUT_LIT(b, ","))) ||
-            (rc = indent(b, level + 1)))
+        if ((k && (rc = NATX_PUT_LIT(b, ","))) || (rc = indent(b, level + 1)))
             break;
         if (is_obj) {
             if ((rc = nattel__json_put_token(b, d, c)) ||
-                (rc = NATTEL__PUT_LIT(b, ": ")))
+                (rc = NATX_PUT_LIT(b, ": ")))
                 break;
             c++;
         }
@@ -57,8 +58,7 @@ static nattel_code json_pretty(const char *json, size_t len, nattel_buf *out,
 {
     nattel__jdoc d;
     nattel_code rc = nattel__json_parse(&d, json, len, err);
-    if (!rc &&
-        ((rc = pretty(out, &d, 0, 0)) || (rc = NATTEL__PUT_LIT(out, "\n"))))
+    if (!rc && ((rc = pretty(out, &d, 0, 0)) || (rc = NATX_PUT_LIT(out, "\n"))))
         rc = nattel__fail(err, rc, "out of memory");
     nattel__json_release(&d);
     return rc;
@@ -80,7 +80,7 @@ static void kv(natx_jsonw *w, const char *key, const char *value)
 static void ref_kv(natx_jsonw *w, const char *section, const char *name)
 {
     nattel_buf target = NATTEL_BUF_INIT;
-    nattel_code rc = NATTEL__PUT_LIT(&target, "#/definitions/");
+    nattel_code rc = NATX_PUT_LIT(&target, "#/definitions/");
     if (!rc)
         rc = nattel_buf_append(&target, section, strlen(section));
     if (!rc)
@@ -173,13 +173,18 @@ static void put_shared_types(natx_jsonw *w, const nattel_registry *reg,
     natx_jsonw_end_object(w);
 }
 
-/* A bound as the reference writes it (%.17g, e.g. -1 or 0.5). */
+/* A bound as the reference writes it (-1 or 0.5: an integral bound
+ * without ".0"), in every locale as in "C". */
 static void put_bound(natx_jsonw *w, const char *key, double v)
 {
-    char tmp[40];
-    int n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    char tmp[NATTEL__JSON_DOUBLE_MAX];
     natx_jsonw_key(w, key);
-    natx_jsonw_raw(w, tmp, (size_t)n);
+    if (!isfinite(v)) {
+        natx_jsonw_fail(w, NATTEL_EINVAL, "a bound that is not finite");
+        return;
+    }
+    size_t n = nattel__json_format_double(v, tmp, 0);
+    natx_jsonw_raw(w, tmp, n);
 }
 
 static void put_bounds(natx_jsonw *w, const nattel_field *f)

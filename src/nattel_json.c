@@ -1,4 +1,5 @@
 #include "nattel_json.h"
+#include "natx/natx_mem.h"
 
 #include "nattel_buf.h"
 #include "nattel_error.h"
@@ -120,9 +121,9 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
     nattel_str raw = nattel__json_raw(d, t);
     if (!NATTEL__JESCAPED(&d->toks[t]))
         return raw.len == n && memcmp(raw.ptr, s, n) == 0;
-    if (raw.len > 4096)
+    if (raw.len > NATTEL__NAME_MAX)
         return 0; /* no name we compare against is that long */
-    char tmp[4097];
+    char tmp[NATTEL__NAME_MAX + 1];
     size_t m = nattel__json_decode_string(d, t, tmp);
     return m == n && memcmp(tmp, s, n) == 0;
 }
@@ -456,23 +457,30 @@ nattel_code nattel__json_put_int(nattel_buf *b, int64_t v)
     return NATTEL_OK;
 }
 
-nattel_code nattel__json_put_double(nattel_buf *b, double v)
+size_t nattel__json_format_double(double v, char out[NATTEL__JSON_DOUBLE_MAX],
+                                  int float_mark)
 {
-    if (!isfinite(v))
-        return NATTEL_EINVAL;
-    char tmp[40];
     locale_t old, c = c_locale_begin(&old);
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
+        snprintf(out, NATTEL__JSON_DOUBLE_MAX, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
             break;
     }
     c_locale_end(c, old);
     /* A float reads back as a float: keep a fraction or exponent mark, as
      * Python's repr (and so pydantic) does. */
-    if (!strpbrk(tmp, ".e"))
-        strcat(tmp, ".0");
-    return nattel_buf_append(b, tmp, strlen(tmp));
+    if (float_mark && !strpbrk(out, ".e"))
+        strcat(out, ".0");
+    return strlen(out);
+}
+
+nattel_code nattel__json_put_double(nattel_buf *b, double v)
+{
+    if (!isfinite(v))
+        return NATTEL_EINVAL;
+    char tmp[NATTEL__JSON_DOUBLE_MAX];
+    size_t n = nattel__json_format_double(v, tmp, 1);
+    return nattel_buf_append(b, tmp, n);
 }
 
 nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
@@ -483,10 +491,10 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
     if (tok->type == NATTEL__JSTRING) {
         nattel_str raw = nattel__json_raw(d, t);
         /* Verified strings can be copied as written, escapes and all. */
-        if ((rc = NATTEL__PUT_LIT(b, "\"")) ||
+        if ((rc = NATX_PUT_LIT(b, "\"")) ||
             (rc = nattel_buf_append(b, raw.ptr, raw.len)))
             return rc;
-        return NATTEL__PUT_LIT(b, "\"");
+        return NATX_PUT_LIT(b, "\"");
     }
     if (tok->type == NATTEL__JPRIMITIVE)
         return nattel_buf_append(b, d->src + tok->start,
@@ -496,11 +504,11 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
         return rc;
     unsigned c = t + 1;
     for (int k = 0; k < tok->size; k++) {
-        if (k && (rc = NATTEL__PUT_LIT(b, ",")))
+        if (k && (rc = NATX_PUT_LIT(b, ",")))
             return rc;
         if (is_obj) {
             if ((rc = nattel__json_put_token(b, d, c)) ||
-                (rc = NATTEL__PUT_LIT(b, ":")))
+                (rc = NATX_PUT_LIT(b, ":")))
                 return rc;
             c++;
         }

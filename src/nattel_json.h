@@ -14,6 +14,8 @@
 
 #include <nattel/nattel.h>
 
+#include "nattel_limits.h"
+
 #include <stdint.h>
 
 typedef enum nattel__jtype {
@@ -48,8 +50,7 @@ typedef struct nattel__jtok {
  * readers can compare and copy unescaped strings as they are. */
 #define NATTEL__JESCAPED(t) ((t)->size)
 
-#define NATTEL__JSON_SMALL 96              /* tokens held without malloc */
-#define NATTEL__JSON_MAX_TOKENS (1u << 20) /* bounds memory at ~20 MiB */
+/* NATTEL__JSON_SMALL, NATTEL__JSON_MAX_TOKENS: src/nattel_limits.h */
 
 typedef struct nattel__jdoc {
     const char *src;
@@ -130,12 +131,17 @@ nattel_code nattel__json_put_int(nattel_buf *b, int64_t v);
 char *nattel__json_write_string(char *o, const char *s, size_t n);
 char *nattel__json_write_int(char *o, int64_t v);
 
+/* Shortest text that reads back as the finite v, in every locale as in
+ * "C", into out; its length. With float_mark, an integral value keeps a
+ * ".0" (a float reads back as a float); without, it is written as an
+ * integer (-1), as JSON Schema bounds are. */
+#define NATTEL__JSON_DOUBLE_MAX 40
+size_t nattel__json_format_double(double v, char out[NATTEL__JSON_DOUBLE_MAX],
+                                  int float_mark);
 /* Shortest text that reads back as v; NATTEL_EINVAL for inf and NaN. */
 nattel_code nattel__json_put_double(nattel_buf *b, double v);
 /* A JSON fragment of a token, re-encoded compactly (whitespace dropped). */
 nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
                                    unsigned t);
-
-#define NATTEL__PUT_LIT(b, lit) nattel_buf_append((b), (lit), sizeof(lit) - 1)
 
 #endif

@@ -16,8 +16,7 @@
  *   NATTEL_ERROR_CLASS_MAX (128)    telemetry.h  error class names
  * Delivery's bounds (spool, entry, retry, audit log) stay beside the spool
  * in src/delivery/nattel_delivery.h, the one place that reads them. The
- * reader's own caps (line buffers, key and string cuts in messages) live
- * in its files, src/nattel_json.h and src/nattel_decode.c.
+ * reader's caps (tokens, names compared, cuts in messages) are below.
  */
 
 /* Fields of one event type. Decoding keeps a stack table of which fields
@@ -49,5 +48,40 @@
 /* Lookups and path parts copied: a valid 1 MiB file needs a few million;
  * a deep [header] over many keys would otherwise cost depth x keys. */
 #define NATTEL__TOML_STEPS_MAX (16u << 20)
+
+/* ---- The JSON reader and the codec ---------------------------------- */
+
+/* Tokens of one document's tree held inside the document (no malloc):
+ * a nat_cli_command event is 17, an envelope of a few events under 96. */
+#define NATTEL__JSON_SMALL 96
+
+/* Tokens of one document's tree (the reporting path and the schema
+ * loader): 20-byte tokens, so the tree stays near 20 MiB whatever comes
+ * in; a 16 MiB document (NATTEL_JSON_MAX_BYTES) of tiny values is the
+ * case it bounds. */
+#define NATTEL__JSON_MAX_TOKENS (1u << 20)
+
+/* Longest name (a key with escapes, a field's wire name) compared or
+ * written as a name: real names are identifiers of a few dozen bytes, and
+ * this lets a decoded copy live in a stack buffer of this size + 1. */
+#define NATTEL__NAME_MAX 4096
+
+/* Longest event name looked up in a registry from an envelope item: a
+ * longer one cannot be registered in practice and is "unknown event". */
+#define NATTEL__EVENT_NAME_MAX 255
+
+/* Fields of a type the fast path plans for (a byte per field of key
+ * lengths and enum hints): a type with more takes the reporting path,
+ * which has no such table. */
+#define NATTEL__PLAN_FIELDS 64
+
+/* Cuts that keep problem messages one readable line whatever the input:
+ * a key in a path, a value quoted in a message, and the text shown after
+ * "invalid JSON at byte N:". Cut on a UTF-8 boundary, "..." marks one. */
+#define NATTEL__PATH_KEY_CUT 64
+#define NATTEL__SHOWN_VALUE_CUT 40
+#define NATTEL__SYNTAX_NEAR_CUT 24
+/* Room for a shown value: the cut, "...", quotes and NUL. */
+#define NATTEL__SHOWN_BUF (NATTEL__SHOWN_VALUE_CUT + 24)
 
 #endif

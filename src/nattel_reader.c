@@ -12,6 +12,7 @@
 #include "nattel_event.h"
 #include "nattel_registry.h"
 #include "nattel_utf8.h"
+#include "natx/natx_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +270,8 @@ static size_t scan_scalar(const char *s, size_t len, size_t p,
         return 0;
     }
     size_t w = p;
-    while (w < len && w - p < 24 && !ends_word(s, len, w) && s[w] != ':' &&
+    while (w < len && w - p < NATTEL__SYNTAX_NEAR_CUT &&
+           !ends_word(s, len, w) && s[w] != ':' &&
            (unsigned char)s[w] >= 0x20 && (unsigned char)s[w] < 0x7F)
         w++;
     if (w == p)
@@ -295,24 +297,23 @@ static int push_tok(nattel__jdoc *d, unsigned *cap, nattel__jtype type,
                                NATTEL__JSON_MAX_TOKENS);
             return -1;
         }
-        unsigned ncap = *cap * 2 > NATTEL__JSON_MAX_TOKENS
-                            ? NATTEL__JSON_MAX_TOKENS
-                            : *cap * 2;
-        nattel__jtok *nt;
-        if (d->toks == d->small) {
-            nt = malloc(ncap * sizeof *nt);
-            if (nt)
-                memcpy(nt, d->small, *cap * sizeof *nt);
-        } else {
-            nt = realloc(d->toks, ncap * sizeof *nt);
-        }
-        if (!nt) {
+        /* The first tokens live in the document itself (d->small). */
+        int was_small = d->toks == d->small;
+        nattel__jtok *nt = was_small ? NULL : d->toks;
+        size_t ncap = was_small ? 0 : *cap;
+        size_t want = (size_t)*cap * 2 > NATTEL__JSON_MAX_TOKENS
+                          ? NATTEL__JSON_MAX_TOKENS
+                          : (size_t)*cap * 2;
+        if (NATX_GROW(nt, ncap, want)) {
             *rc =
                 nattel__fail(err, NATTEL_ENOMEM, "out of memory reading JSON");
             return -1;
         }
+        if (was_small)
+            memcpy(nt, d->small, *cap * sizeof *nt);
         d->toks = nt;
-        *cap = ncap;
+        *cap = ncap > NATTEL__JSON_MAX_TOKENS ? NATTEL__JSON_MAX_TOKENS
+                                              : (unsigned)ncap;
     }
     nattel__jtok *t = &d->toks[d->count];
     t->type = type;
@@ -646,38 +647,6 @@ static int fast_value(fast *f, nattel__plan *plan, size_t i, nattel_event *ev)
     }
 }
 
-/* Empties an event for reuse: its arena, not its type. Overflow chunks
- * are kept, as one (emptied) chunk at the arena's head, so that documents
- * with long strings stop allocating once the arena has grown to them. */
-static void event_recycle(nattel_event *ev)
-{
-    size_t room = 0, chunks = 0;
-    nattel__chunk *c = ev->chunks;
-    for (; c && c != ev->inline_chunk; c = c->next) {
-        room += c->cap;
-        chunks++;
-    }
-    ev->inline_chunk->used = 0;
-    if (chunks <= 1) {
-        ev->chunks->used = 0; /* the one overflow chunk, or the inline one */
-        return;
-    }
-    c = ev->chunks;
-    while (c != ev->inline_chunk) {
-        nattel__chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    nattel__chunk *one = malloc(sizeof *one + room);
-    ev->chunks = ev->inline_chunk;
-    if (one) {
-        one->cap = room;
-        one->used = 0;
-        one->next = ev->inline_chunk;
-        ev->chunks = one;
-    }
-}
-
 /* Whether a[0..n) equals b[0..n); both readable that far. */
 static inline int bytes_eq(const char *a, const char *b, size_t n)
 {
@@ -745,7 +714,7 @@ static nattel__plan *plan_for(nattel__reader *r, const nattel_event_type *t)
     nattel__plan *p = &r->plans[r->next_plan++ % NATTEL__PLANS];
     p->type = t;
     memset(p->ehint, 0, sizeof p->ehint);
-    p->plain = t->field_count <= 64;
+    p->plain = t->field_count <= NATTEL__PLAN_FIELDS;
     for (size_t i = 0; p->plain && i < t->field_count; i++) {
         size_t n = strlen(t->fields[i].wire_name);
         p->wlen[i] = (unsigned char)n;
@@ -762,7 +731,7 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
     const nattel_event_type *t = plan->type;
     size_t fc = t->field_count;
     uint64_t given = 0;
-    if (fc > 64 || !feat(f, '{'))
+    if (fc > NATTEL__PLAN_FIELDS || !feat(f, '{'))
         return 0;
     fws(f);
     if (fpeek(f) == '}') {
@@ -827,32 +796,32 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
 /* The reader's reusable objects                                     */
 /* ---------------------------------------------------------------- */
 
-_Static_assert(NATTEL__ENV_KEYS == 30, "nattel__reader's env_klen");
+_Static_assert(NATTEL__ENV_KEYS <= 32, "fast_envelope's `given` bits");
 
 /* Event slot i, empty and of type t. */
 static nattel_event *pool_get(nattel__reader *r, size_t i,
                               const nattel_event_type *t)
 {
     if (i >= r->pool_cap) {
-        size_t cap = r->pool_cap ? r->pool_cap * 2 : 1;
-        while (cap <= i)
-            cap *= 2;
         /* One event, the usual need, is held in the reader itself. */
-        nattel_event **p = cap == 1 ? r->pool_one
-                           : r->pool == r->pool_one
-                               ? malloc(cap * sizeof *p)
-                               : realloc(r->pool, cap * sizeof *p);
-        if (!p)
+        int was_one = r->pool == r->pool_one;
+        nattel_event **p = was_one ? NULL : r->pool;
+        size_t cap = was_one ? 0 : r->pool_cap;
+        if (i == 0) {
+            p = r->pool_one;
+            cap = 1;
+        } else if (NATX_GROW(p, cap, i + 1)) {
             return NULL;
-        if (r->pool == r->pool_one && p != r->pool_one)
+        } else if (was_one) {
             p[0] = r->pool_one[0];
+        }
         memset(p + r->pool_cap, 0, (cap - r->pool_cap) * sizeof *p);
         r->pool = p;
         r->pool_cap = cap;
     }
     nattel_event *ev = r->pool[i];
     if (ev && ev->type == t) {
-        event_recycle(ev);
+        nattel__event_recycle(ev);
         return ev;
     }
     nattel_event_free(ev);
@@ -885,18 +854,7 @@ void nattel__reader_release(nattel__reader *r)
     if (r->pool != r->pool_one)
         free(r->pool);
     free(r->ts);
-    if (r->env) {
-        /* Its strings and events are the reader's, freed here. */
-        r->env->client_ver = r->env->session_id = r->env->schema_ver = NULL;
-        r->env->cpu_architecture = r->env->event_sys_ver = NULL;
-        r->env->events = NULL;
-        r->env->ts = NULL;
-        r->env->count = r->env->cap = 0;
-        nattel_envelope_free(r->env);
-    }
-    for (size_t i = 0; i < 5; i++)
-        if (r->strs[i].data)
-            nattel_buf_free(&r->strs[i]);
+    nattel_envelope_free(r->env); /* its events are lent: freed above */
     r->pool = NULL;
     r->pool_cap = 0;
     r->ts = NULL;
@@ -923,16 +881,8 @@ static const nattel_event_type *find_type(const nattel_registry *reg,
 
 static int ts_slot(nattel__reader *r, size_t i, span ts)
 {
-    if (i >= r->ts_cap) {
-        size_t cap = r->ts_cap ? r->ts_cap * 2 : 4;
-        while (cap <= i)
-            cap *= 2;
-        void *p = realloc(r->ts, cap * sizeof *r->ts);
-        if (!p)
-            return 0;
-        r->ts = p;
-        r->ts_cap = cap;
-    }
+    if (NATX_GROW(r->ts, r->ts_cap, i + 1))
+        return 0;
     memcpy(r->ts[i], ts.p, NATTEL_TS_LEN);
     r->ts[i][NATTEL_TS_LEN] = '\0';
     return 1;
@@ -1065,21 +1015,10 @@ static int fast_events(nattel__reader *r, fast *f, nattel_mode mode,
     }
 }
 
-static int env_key(const char *k, size_t n, size_t hint)
-{
-    for (size_t j = 0; j < NATTEL__ENV_KEYS; j++) {
-        size_t i = (hint + j) % NATTEL__ENV_KEYS;
-        if (name_eq(nattel__env_keys[i].key, k, n))
-            return (int)i;
-    }
-    return -1;
-}
-
-static int fast_scalar(fast *f, const nattel__env_key *k, size_t fixed_len,
-                       span *v)
+static int fast_scalar(fast *f, const nattel__env_key *k, span *v)
 {
     if (k->rule == NATTEL__ENV_FIXED)
-        return key_is(f, k->fixed, fixed_len);
+        return key_is(f, k->fixed, k->flen);
     if (!plain_string(f, &v->p, &v->n))
         return 0;
     switch (k->rule) {
@@ -1092,17 +1031,8 @@ static int fast_scalar(fast *f, const nattel__env_key *k, size_t fixed_len,
     }
 }
 
-static int set_str(nattel__reader *r, int which, span v, char **field)
-{
-    nattel_buf *b = &r->strs[which];
-    nattel_buf_reset(b);
-    if (nattel_buf_append(b, v.p, v.n) || !b->data)
-        return 0;
-    *field = b->data;
-    return 1;
-}
-
-/* Points the reader's envelope at the values just read. */
+/* Points the reader's envelope at the values just read (v: by where the
+ * envelope keeps them) and lends it the reader's events. */
 static int publish(nattel__reader *r, const span *v, size_t count)
 {
     if (!r->env) {
@@ -1110,32 +1040,16 @@ static int publish(nattel__reader *r, const span *v, size_t count)
         if (!r->env)
             return 0;
     }
-    nattel_envelope *env = r->env;
-    if (!set_str(r, 0, v[NATTEL__K_CLIENT_VER], &env->client_ver) ||
-        !set_str(r, 1, v[NATTEL__K_SESSION_ID], &env->session_id) ||
-        !set_str(r, 2, v[NATTEL__K_CPU_ARCH], &env->cpu_architecture) ||
-        !set_str(r, 3, v[NATTEL__K_SYS_VER], &env->event_sys_ver) ||
-        !set_str(r, 4, v[NATTEL__K_SCHEMA_VER], &env->schema_ver))
-        return 0;
-    memcpy(env->sent_ts, v[NATTEL__K_SENT_TS].p, NATTEL_TS_LEN);
-    env->sent_ts[NATTEL_TS_LEN] = '\0';
-    /* The envelope's arrays are the reader's own, lent. */
-    env->events = r->pool;
-    env->ts = r->ts;
-    env->count = env->cap = count;
+    for (int i = 0; i < NATTEL__ENV_VALS; i++)
+        if (nattel__envelope_set(r->env, (nattel__env_val)i, v[i].p, v[i].n))
+            return 0;
+    nattel__envelope_lend(r->env, r->pool, r->ts, count);
     return 1;
 }
 
 static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
 {
-    if (!r->env_klen[0]) {
-        for (size_t i = 0; i < NATTEL__ENV_KEYS; i++) {
-            const nattel__env_key *k = &nattel__env_keys[i];
-            r->env_klen[i] = (unsigned char)strlen(k->key);
-            r->env_vlen[i] = (unsigned char)(k->fixed ? strlen(k->fixed) : 0);
-        }
-    }
-    span v[NATTEL__ENV_KEYS];
+    span v[NATTEL__ENV_VALS], unused;
     uint32_t given = 0;
     size_t count = 0;
     if (!feat(f, '{'))
@@ -1146,11 +1060,11 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
         size_t kn;
         int i = (int)k;
         if (k >= NATTEL__ENV_KEYS ||
-            !key_is(f, nattel__env_keys[k].key, r->env_klen[k])) {
+            !key_is(f, nattel__env_keys[k].key, nattel__env_keys[k].klen)) {
             f->canon = f->tidy = 0;
             if (!plain_string(f, &key, &kn))
                 return 0;
-            i = env_key(key, kn, k);
+            i = nattel__env_key_index(key, kn, k);
         }
         if (i < 0 || (given >> i) & 1 || !feat(f, ':'))
             return 0;
@@ -1159,7 +1073,7 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
         const nattel__env_key *ek = &nattel__env_keys[i];
         if (ek->rule == NATTEL__ENV_EVENTS
                 ? !fast_events(r, f, mode, &count)
-                : !fast_scalar(f, ek, r->env_vlen[i], &v[i]))
+                : !fast_scalar(f, ek, ek->val < 0 ? &unused : &v[ek->val]))
             return 0;
         fws(f);
         int c = fpeek(f);
@@ -1172,7 +1086,7 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
     }
     if (given != ((uint32_t)1 << NATTEL__ENV_KEYS) - 1)
         return 0;
-    span ver = v[NATTEL__K_SCHEMA_VER];
+    span ver = v[NATTEL__EV_SCHEMA_VER];
     for (size_t i = 0; i < count; i++)
         if (!name_eq(r->pool[i]->type->schema_version, ver.p, ver.n))
             return 0;
@@ -1221,7 +1135,7 @@ static int try_fast(nattel__reader *r, int as, const nattel_event_type *type,
         fws(&f);
         if (!plain_string(&f, &key, &kn))
             return 0;
-        as = env_key(key, kn, 0) >= 0 ? AS_ENVELOPE : AS_LINE;
+        as = nattel__env_key_index(key, kn, 0) >= 0 ? AS_ENVELOPE : AS_LINE;
         f.p = 0;
     }
     *is_env = as == AS_ENVELOPE;
@@ -1367,20 +1281,21 @@ nattel_envelope *nattel__reader_take_envelope(nattel__reader *r)
         return env;
     }
     const nattel_envelope *e = r->env;
-    nattel_envelope *out = nattel__envelope_alloc(
-        e->client_ver, e->session_id, e->cpu_architecture, e->event_sys_ver);
-    if (!out || !(out->schema_ver = strdup(e->schema_ver))) {
-        nattel_envelope_free(out);
-        return NULL;
-    }
-    memcpy(out->sent_ts, e->sent_ts, sizeof out->sent_ts);
-    for (size_t i = 0; i < e->count; i++) {
+    nattel_envelope *out = calloc(1, sizeof *out);
+    for (int i = 0; out && i < NATTEL__ENV_VALS; i++)
+        if (nattel__envelope_set(out, (nattel__env_val)i, e->val[i].data,
+                                 e->val[i].len)) {
+            nattel_envelope_free(out);
+            return NULL;
+        }
+    for (size_t i = 0; out && i < e->count; i++) {
         if (nattel__envelope_push(out, r->pool[i], e->ts[i])) {
             nattel_envelope_free(out);
             return NULL;
         }
         r->pool[i] = NULL;
     }
-    r->env->count = 0;
+    if (out)
+        nattel__envelope_lend(r->env, NULL, NULL, 0);
     return out;
 }

@@ -70,8 +70,9 @@ static inline size_t nattel__string_run(const char *s, size_t len, size_t i)
 typedef struct nattel__plan {
     const nattel_event_type *type;
     int plain; /* every wire name is a JSON string as written */
-    unsigned char wlen[64];
-    unsigned char ehint[64]; /* per enum field: the value matched last */
+    unsigned char wlen[NATTEL__PLAN_FIELDS];
+    unsigned char ehint[NATTEL__PLAN_FIELDS]; /* per enum field: the value
+                                               * matched last */
 } nattel__plan;
 
 #define NATTEL__PLANS 4
@@ -91,8 +92,7 @@ typedef struct nattel__reader {
     nattel_event *pool_one[1];     /* the pool while it holds one event */
     char (*ts)[NATTEL_TS_LEN + 1]; /* each pooled event's timestamp */
     size_t ts_cap;
-    nattel_envelope *env; /* reused; its strings live in strs */
-    nattel_buf strs[5];
+    nattel_envelope *env; /* reused; lent the pool's events */
     /* Results of the reporting path, freed on the next decode. */
     nattel_event *slow_ev;
     nattel_envelope *slow_env;
@@ -100,7 +100,6 @@ typedef struct nattel__reader {
     int fast;     /* whether the last result came from the fast path */
     int canon;    /* ... and is, byte for byte, its own canonical form */
     int tidy;     /* ... or is, once nattel__reader_tidy drops whitespace */
-    unsigned char env_klen[30], env_vlen[30]; /* envelope keys, values */
 } nattel__reader;
 
 void nattel__reader_init(nattel__reader *r, const nattel_registry *reg);

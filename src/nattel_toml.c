@@ -13,6 +13,7 @@
 #include "nattel_toml.h"
 #include "nattel_error.h"
 #include "nattel_utf8.h"
+#include "natx/natx_mem.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,15 +24,8 @@
 
 /* ---------------------------------------------------------------- arena */
 
-typedef struct block {
-    struct block *next;
-    size_t used, cap;
-    max_align_t data[];
-} block;
-
 struct nattel__toml {
-    block *blocks;
-    size_t total; /* bytes held by blocks, capped at ARENA_MAX */
+    natx_arena arena; /* its bytes capped at ARENA_MAX */
     nattel__toml_value *root;
 };
 
@@ -44,25 +38,9 @@ struct nattel__toml {
 
 static void *arena_alloc(nattel__toml *doc, size_t n)
 {
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
-        sizeof(max_align_t);
-    block *b = doc->blocks;
-    if (!b || b->cap - b->used < n) {
-        size_t cap = n > 16384 ? n : 16384;
-        if (cap > ARENA_MAX - doc->total)
-            return NULL;
-        doc->total += cap;
-        b = malloc(sizeof *b + cap);
-        if (!b)
-            return NULL;
-        b->cap = cap;
-        b->used = 0;
-        b->next = doc->blocks;
-        doc->blocks = b;
-    }
-    void *p = (char *)b->data + b->used;
-    b->used += n;
-    memset(p, 0, n);
+    void *p = natx_arena_alloc(&doc->arena, n);
+    if (p)
+        memset(p, 0, n);
     return p;
 }
 
@@ -70,10 +48,7 @@ void nattel__toml_free(nattel__toml *doc)
 {
     if (!doc)
         return;
-    for (block *b = doc->blocks, *next; b; b = next) {
-        next = b->next;
-        free(b);
-    }
+    natx_arena_free(&doc->arena);
     free(doc);
 }
 
@@ -174,8 +149,8 @@ static void *alloc(parser *p, size_t n)
     void *v = arena_alloc(p->doc, n);
     if (!v && !p->failed) {
         p->failed = 1;
-        p->code = p->doc->total + n + 16384 > ARENA_MAX ? NATTEL_ELIMIT
-                                                        : NATTEL_ENOMEM;
+        p->code = p->doc->arena.total + n + 16384 > ARENA_MAX ? NATTEL_ELIMIT
+                                                              : NATTEL_ENOMEM;
         nattel__fail(p->err, p->code,
                      p->code == NATTEL_ELIMIT
                          ? "TOML: document needs more than %u bytes to read"
@@ -1170,6 +1145,7 @@ nattel_code nattel__toml_parse(const char *src, size_t len, nattel__toml **out,
     nattel__toml *doc = calloc(1, sizeof *doc);
     if (!doc)
         return nattel__fail(err, NATTEL_ENOMEM, "TOML: out of memory");
+    natx_arena_init(&doc->arena, NULL, 16384, ARENA_MAX);
     parser p = {.doc = doc, .err = err};
     p.flags.id = p.next_id++;
     p.s = normalize(doc, src, len, &p.n);

@@ -7,6 +7,7 @@
 #include "delivery/nattel_delivery.h"
 #include "nattel_error.h"
 #include "nattel_json.h"
+#include "natx/natx_jsonw.h"
 
 #include <string.h>
 
@@ -62,9 +63,16 @@ nattel_code nattel__envelope_key(const char *json, size_t len, nattel_buf *key,
     return rc;
 }
 
-/* Appends each event of the document's events array, comma separated. */
-static nattel_code put_events(nattel_buf *out, const nattel__jdoc *d,
-                              int *first, size_t *events)
+/* A member's value copied from a document (re-encoded compactly). */
+static void put_value(natx_jsonw *w, const nattel__jdoc *d, unsigned t)
+{
+    nattel_buf *out = natx_jsonw_value_out(w);
+    if (out && nattel__json_put_token(out, d, t))
+        natx_jsonw_fail(w, NATTEL_ENOMEM, "out of memory");
+}
+
+/* Each event of the document's events array, as array elements. */
+static void put_events(natx_jsonw *w, const nattel__jdoc *d, size_t *events)
 {
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
     for (unsigned k = 1; k < end; k = next_member(d, k)) {
@@ -74,30 +82,27 @@ static nattel_code put_events(nattel_buf *out, const nattel__jdoc *d,
         unsigned aend = (unsigned)NATTEL__JNEXT(&d->toks[arr]);
         for (unsigned e = arr + 1; e < aend;
              e = (unsigned)NATTEL__JNEXT(&d->toks[e])) {
-            if ((!*first && nattel_buf_append(out, ",", 1)) ||
-                nattel__json_put_token(out, d, e))
-                return NATTEL_ENOMEM;
-            *first = 0;
+            put_value(w, d, e);
             ++*events;
         }
     }
-    return NATTEL_OK;
 }
 
-static nattel_code put_all_events(nattel_buf *out, const char *const *jsons,
+static nattel_code put_all_events(natx_jsonw *w, const char *const *jsons,
                                   const size_t *lens, size_t n, size_t *events,
                                   nattel_error *err)
 {
-    int first = 1;
+    natx_jsonw_begin_array(w);
     for (size_t i = 0; i < n; i++) {
         nattel__jdoc d;
         nattel_code rc = parse_envelope(&d, jsons[i], lens[i], err);
-        if (!rc && put_events(out, &d, &first, events))
-            rc = nattel__fail(err, NATTEL_ENOMEM, "envelope: out of memory");
+        if (!rc)
+            put_events(w, &d, events);
         nattel__json_release(&d);
         if (rc)
             return rc;
     }
+    natx_jsonw_end_array(w);
     return NATTEL_OK;
 }
 
@@ -111,32 +116,31 @@ nattel_code nattel__envelope_merge(const char *const *jsons, const size_t *lens,
     nattel__jdoc d;
     nattel_code rc = parse_envelope(&d, jsons[0], lens[0], err);
     unsigned end = rc ? 0 : (unsigned)NATTEL__JNEXT(&d.toks[0]);
-    int enomem = 0;
-    if (!rc)
-        enomem |= nattel_buf_append(out, "{", 1) != NATTEL_OK;
-    for (unsigned k = 1; !rc && !enomem && k < end; k = next_member(&d, k)) {
-        if (k > 1)
-            enomem |= nattel_buf_append(out, ",", 1) != NATTEL_OK;
-        enomem |= nattel__json_put_token(out, &d, k) != NATTEL_OK;
-        enomem |= nattel_buf_append(out, ":", 1) != NATTEL_OK;
+    size_t start = out->len;
+    natx_jsonw w;
+    natx_jsonw_init(&w, out);
+    natx_jsonw_begin_object(&w);
+    for (unsigned k = 1; !rc && k < end; k = next_member(&d, k)) {
+        nattel_str key = nattel__json_raw(&d, k);
+        natx_jsonw_key_raw(&w, key.ptr, key.len);
         if (key_is(&d, k, "sentTs")) {
             char ts[NATTEL_TS_LEN + 1];
             nattel_format_ts(sent_ms, ts);
-            enomem |=
-                nattel__json_put_string(out, ts, NATTEL_TS_LEN) != NATTEL_OK;
+            natx_jsonw_string(&w, ts, NATTEL_TS_LEN);
         } else if (key_is(&d, k, "events")) {
-            enomem |= nattel_buf_append(out, "[", 1) != NATTEL_OK;
-            if (!enomem)
-                rc = put_all_events(out, jsons, lens, n, events, err);
-            enomem |= nattel_buf_append(out, "]", 1) != NATTEL_OK;
+            rc = put_all_events(&w, jsons, lens, n, events, err);
         } else {
-            enomem |= nattel__json_put_token(out, &d, k + 1) != NATTEL_OK;
+            put_value(&w, &d, k + 1);
         }
     }
-    if (!rc)
-        enomem |= nattel_buf_append(out, "}", 1) != NATTEL_OK;
+    natx_jsonw_end_object(&w);
     nattel__json_release(&d);
-    if (!rc && enomem)
-        rc = nattel__fail(err, NATTEL_ENOMEM, "envelope: out of memory");
+    if (!rc && (rc = natx_jsonw_finish(&w, err)))
+        nattel__prefix(err, "envelope");
+    if (rc) { /* nothing half written */
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+    }
     return rc;
 }

@@ -122,25 +122,46 @@ void natx_jsonw_end_array(natx_jsonw *w)
     end(w, 0, "]");
 }
 
-void natx_jsonw_keyn(natx_jsonw *w, const char *key, size_t n)
+/* The comma and bookkeeping before an object's key; 0 when none may go
+ * here (the error is kept). */
+static int key_slot(natx_jsonw *w)
 {
     if (w->code)
-        return;
+        return 0;
     unsigned char *l = w->depth ? &w->level[w->depth - 1] : NULL;
     if (!l || !(*l & JW_OBJECT)) {
         fail(w, NATTEL_EINVAL, "a key outside an object");
-        return;
+        return 0;
     }
     if (*l & JW_KEYED) {
         fail(w, NATTEL_EINVAL, "a key where a value is expected");
-        return;
+        return 0;
     }
     if (*l & JW_ITEMS)
         put(w, ",", 1);
     *l |= JW_ITEMS | JW_KEYED;
-    if (!w->code)
+    return !w->code;
+}
+
+void natx_jsonw_keyn(natx_jsonw *w, const char *key, size_t n)
+{
+    if (key_slot(w))
         put_code(w, nattel__json_put_string(w->out, key, n));
     put(w, ":", 1);
+}
+
+void natx_jsonw_key_raw(natx_jsonw *w, const char *escaped, size_t n)
+{
+    if (!key_slot(w))
+        return;
+    put(w, "\"", 1);
+    put(w, escaped, n);
+    put(w, "\":", 2);
+}
+
+nattel_buf *natx_jsonw_value_out(natx_jsonw *w)
+{
+    return value_slot(w) ? w->out : NULL;
 }
 
 void natx_jsonw_key(natx_jsonw *w, const char *key)

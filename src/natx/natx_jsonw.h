@@ -63,6 +63,14 @@ void natx_jsonw_bool(natx_jsonw *w, int v);
 void natx_jsonw_null(natx_jsonw *w);
 /* An already valid JSON value (not checked), e.g. a stored document. */
 void natx_jsonw_raw(natx_jsonw *w, const char *json, size_t n);
+/* An object member's name already escaped as JSON wants it: the text
+ * between its quotes (not checked), e.g. a key copied from a document. */
+void natx_jsonw_key_raw(natx_jsonw *w, const char *escaped, size_t n);
+/* Claims the place of one value that the caller appends itself, whole,
+ * to the returned buffer (e.g. with an encoder of its own); NULL when an
+ * error is kept. The caller reports its own failure with
+ * natx_jsonw_fail(). */
+nattel_buf *natx_jsonw_value_out(natx_jsonw *w);
 
 /* Records an error of the caller's own (e.g. out of memory while building
  * a value) unless one is kept already; later calls do nothing. */

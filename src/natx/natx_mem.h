@@ -18,6 +18,41 @@ nattel_code natx_grow(void *items_ptr, size_t *cap, size_t need, size_t size);
 /* natx_grow for an array `a` of capacity `cap`. */
 #define NATX_GROW(a, cap, need) natx_grow(&(a), &(cap), (need), sizeof *(a))
 
+/*
+ * One arena allocator: memory handed out in small pieces and freed all at
+ * once. Chunks of at least `min_chunk` bytes are chained; `keep` (may be
+ * NULL) is a chunk the owner allocated with something else (an event's
+ * first chunk lives in the event's own allocation) and is never freed.
+ * Pieces are aligned to max_align_t; `total` counts the chunks' bytes and
+ * an allocation past `max_total` (0: no limit) fails.
+ */
+typedef struct natx_chunk {
+    struct natx_chunk *next;
+    size_t cap;
+    size_t used;
+    max_align_t data[];
+} natx_chunk;
+
+typedef struct natx_arena {
+    natx_chunk *head; /* the chunk allocations come from */
+    natx_chunk *keep; /* the owner's chunk, at the chain's end */
+    size_t min_chunk;
+    size_t total;
+    size_t max_total;
+} natx_arena;
+
+/* An arena over `keep` (may be NULL; else its cap set and used 0). */
+void natx_arena_init(natx_arena *a, natx_chunk *keep, size_t min_chunk,
+                     size_t max_total);
+/* n bytes (not zeroed); NULL when out of memory or past max_total. */
+void *natx_arena_alloc(natx_arena *a, size_t n);
+/* Empties the arena for reuse. Its own chunks stay, as one emptied chunk
+ * of their total size, so that a reused arena stops allocating once it
+ * has grown to what its documents need. */
+void natx_arena_recycle(natx_arena *a);
+/* Frees every chunk but `keep`. */
+void natx_arena_free(natx_arena *a);
+
 /* Appends a string literal to a nattel_buf. */
 #define NATX_PUT_LIT(b, lit) nattel_buf_append((b), (lit), sizeof(lit) - 1)
 

@@ -1,8 +1,8 @@
 /* nattel report: usage per command and subcommand from a serve database. */
 #include "commands.h"
 
-#include "serve/nattel_report.h"
-#include "serve/nattel_store.h"
+#include "serve/serve_report.h"
+#include "serve/serve_store.h"
 
 #include <nattel/nattel.h>
 

@@ -1,8 +1,8 @@
 /* nattel serve: the local ingest endpoint, until SIGINT or SIGTERM. */
 #include "commands.h"
 
-#include "serve/nattel_server.h"
-#include "serve/nattel_store.h"
+#include "serve/serve_server.h"
+#include "serve/serve_store.h"
 
 #include <nattel/nattel.h>
 

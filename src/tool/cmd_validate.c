@@ -1,10 +1,8 @@
 /* nattel validate: JSON lines in, problems out (SOURCE:LINE: PATH: MESSAGE). */
 #include "commands.h"
 
-#include "nattel_buf.h"
-#include "nattel_reader.h"
-
 #include <nattel/nattel.h>
+#include <nattel/reader.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +34,7 @@ static const char usage[] =
 
 typedef struct vopts {
     nattel_registry *reg;
-    nattel__reader *rd; /* reused line after line: no allocation per line */
+    nattel_reader *rd; /* reused line after line: no allocation per line */
     const nattel_event_type *type;
     nattel_mode mode;
     int canonical;
@@ -59,29 +57,14 @@ static void report(const char *src, unsigned long line,
                 p->dropped);
 }
 
-/* A line the reader found canonical but for whitespace, without it. */
-static int write_tidy(nattel_buf *out, const char *text, size_t len)
-{
-    nattel_buf_reset(out);
-    if (nattel__buf_ensure(out, len + 1))
-        return 0; /* the writer's path says what went wrong */
-    size_t n = nattel__reader_tidy(text, len, out->data);
-    out->data[n++] = '\n';
-    fwrite(out->data, 1, n, stdout);
-    return 1;
-}
-
 static void validate_line(const vopts *o, vstats *st, const char *src,
                           unsigned long line, const char *text, size_t len,
                           nattel_buf *out, nattel_problems *p)
 {
     nattel_error err;
-    const nattel_event *ev = NULL;
-    const nattel_envelope *env = NULL;
     nattel_problems_clear(p);
-    nattel_code rc = nattel__reader_line(o->rd, o->type, o->mode, text, len,
-                                         o->canonical ? &ev : NULL,
-                                         o->canonical ? &env : NULL, p);
+    nattel_code rc =
+        nattel_reader_read(o->rd, o->type, o->mode, text, len, NULL, p);
     if (rc) {
         if (rc == NATTEL_ENOMEM)
             fprintf(stderr, "%s:%lu: $: out of memory\n", src, line);
@@ -89,22 +72,18 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
         st->invalid++;
         return;
     }
-    if (o->canonical && o->rd->canon) {
-        /* Already in canonical form, as the reader found on its way. */
-        fwrite(text, 1, len, stdout);
+    if (!o->canonical)
+        return;
+    const char *canon;
+    size_t n;
+    rc = nattel_reader_canonical(o->rd, out, &canon, &n, &err);
+    if (!rc) {
+        fwrite(canon, 1, n, stdout);
         putc('\n', stdout);
-    } else if (o->canonical && o->rd->tidy && write_tidy(out, text, len)) {
-        /* Canonical but for whitespace, which write_tidy dropped. */
-    } else if (o->canonical) {
-        nattel_buf_reset(out);
-        rc = env ? nattel_envelope_write_json(env, -1, out, &err)
-                 : nattel_event_write_json(ev, out, &err);
-        if (!rc && !(rc = nattel_buf_append(out, "\n", 1)))
-            fwrite(out->data, 1, out->len, stdout);
-        else {
-            fprintf(stderr, "%s:%lu: $: %s\n", src, line, err.message);
-            st->invalid++;
-        }
+    } else {
+        fprintf(stderr, "%s:%lu: $: %s\n", src, line,
+                rc == NATTEL_ENOMEM ? "out of memory" : err.message);
+        st->invalid++;
     }
 }
 
@@ -298,9 +277,10 @@ int tool_cmd_validate(int argc, char **argv)
         tool_error("validate", "--event: no event type named '%s'", event);
         status = NATTEL_EXIT_USAGE;
     }
-    nattel__reader rd;
-    nattel__reader_init(&rd, o.reg);
-    o.rd = &rd;
+    if (status == NATTEL_EXIT_OK && !(o.rd = nattel_reader_new(o.reg))) {
+        tool_error("validate", "out of memory");
+        status = NATTEL_EXIT_USAGE;
+    }
     if (status == NATTEL_EXIT_OK) {
         static char outbuf[1 << 16];
         setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -329,7 +309,7 @@ int tool_cmd_validate(int argc, char **argv)
                  : st.invalid ? NATTEL_EXIT_FAIL
                               : NATTEL_EXIT_OK;
     }
-    nattel__reader_release(&rd);
+    nattel_reader_free(o.rd);
     free(files);
     nattel_registry_free(o.reg);
     return status;

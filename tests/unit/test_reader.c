@@ -273,7 +273,7 @@ static void gen_envelope(rng *r, sbuf *b, unsigned weird)
         } else if (key->rule == NATTEL__ENV_TIMESTAMP) {
             sb_str(b, odd(r, weird * 10) ? "\"x\""
                                          : "\"2026-05-06T17:06:16.365Z\"");
-        } else if (k == NATTEL__K_SCHEMA_VER) {
+        } else if (key->val == NATTEL__EV_SCHEMA_VER) {
             sb_str(b, odd(r, weird * 10) ? "\"1.4\"" : "\"1.5\"");
         } else {
             sb_str(b, odd(r, weird) ? PICK(r, strings) : "\"v\"");
@@ -687,33 +687,10 @@ static const nattel_event_type num_type = {.name =
                                            .fields = num_fields,
                                            .field_count = 1};
 
-/* A locale whose decimal point is ',': installed, or compiled for the
- * test with localedef into a temporary directory. */
-static int comma_locale(void)
-{
-    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8"};
-    for (size_t i = 0; i < 3; i++)
-        if (setlocale(LC_ALL, names[i]) &&
-            !strcmp(localeconv()->decimal_point, ","))
-            return 1;
-    char *dir = tu_tmpdir("locale");
-    if (!dir)
-        return 0;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' >/dev/null 2>&1",
-             dir);
-    int ok = system(cmd) == 0 && setenv("LOCPATH", dir, 1) == 0 &&
-             setlocale(LC_ALL, "de_DE.UTF-8") &&
-             !strcmp(localeconv()->decimal_point, ",");
-    free(dir);
-    return ok;
-}
-
 static void test_numbers_in_every_locale(void **state)
 {
     (void)state;
-    if (!comma_locale()) {
+    if (!tu_comma_locale()) {
         print_message("no locale with a ',' decimal point (none installed, "
                       "localedef failed): skipped\n");
         skip();
@@ -778,11 +755,12 @@ static void test_two_types_in_one_envelope(void **state)
     for (size_t o = 0; o < sizeof orders / sizeof *orders; o++) {
         sbuf b = {0};
         sb_str(&b, "{");
-        for (size_t k = 0; k < NATTEL__K_EVENTS; k++) {
+        for (size_t k = 0; nattel__env_keys[k].rule != NATTEL__ENV_EVENTS;
+             k++) {
             const nattel__env_key *key = &nattel__env_keys[k];
             char kv[128];
-            const char *v = key->fixed                  ? key->fixed
-                            : k == NATTEL__K_SCHEMA_VER ? "1.5"
+            const char *v = key->fixed                          ? key->fixed
+                            : key->val == NATTEL__EV_SCHEMA_VER ? "1.5"
                             : key->rule == NATTEL__ENV_TIMESTAMP
                                 ? "2026-05-06T17:06:16.365Z"
                                 : "v";

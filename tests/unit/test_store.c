@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "serve/nattel_ingest.h"
-#include "serve/nattel_report.h"
-#include "serve/nattel_store.h"
+#include "serve/serve_ingest.h"
+#include "serve/serve_report.h"
+#include "serve/serve_store.h"
 #include "testutil.h"
 
 #include <pthread.h>

@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,4 +66,25 @@ char *tu_tmpdir(const char *tag)
     }
     char *d = mkdtemp(tmpl);
     return d ? strdup(d) : NULL;
+}
+
+int tu_comma_locale(void)
+{
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8"};
+    for (size_t i = 0; i < 3; i++)
+        if (setlocale(LC_ALL, names[i]) &&
+            !strcmp(localeconv()->decimal_point, ","))
+            return 1;
+    char *dir = tu_tmpdir("locale");
+    if (!dir)
+        return 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' >/dev/null 2>&1",
+             dir);
+    int ok = system(cmd) == 0 && setenv("LOCPATH", dir, 1) == 0 &&
+             setlocale(LC_ALL, "de_DE.UTF-8") &&
+             !strcmp(localeconv()->decimal_point, ",");
+    free(dir);
+    return ok;
 }

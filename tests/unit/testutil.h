@@ -18,4 +18,9 @@ const char *tu_reference(const char *file);
 /* A fresh empty directory under the build tree's test-tmp (malloc'd). */
 char *tu_tmpdir(const char *tag);
 
+/* Sets LC_ALL to a locale whose decimal point is ',' (one installed, or
+ * one compiled with localedef into a temporary directory); 0 when there
+ * is none (the test should skip, saying why). */
+int tu_comma_locale(void);
+
 #endif

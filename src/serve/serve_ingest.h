@@ -1,12 +1,12 @@
-#ifndef NATTEL_INGEST_H
-#define NATTEL_INGEST_H
+#ifndef SERVE_INGEST_H
+#define SERVE_INGEST_H
 
 /* One POSTed envelope, from body to HTTP answer, without HTTP: decode and
  * validate it, store it, and say which status and JSON body to send. */
 
 #include <nattel/nattel.h>
 
-#include "nattel_store.h"
+#include "serve_store.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
-#ifndef NATTEL_SERVER_H
-#define NATTEL_SERVER_H
+#ifndef SERVE_SERVER_H
+#define SERVE_SERVER_H
 
 /*
  * The HTTP side of `nattel serve`: a strict stand-in for the NeMo usage
@@ -28,7 +28,7 @@
 
 #include <nattel/nattel.h>
 
-#include "nattel_store.h"
+#include "serve_store.h"
 
 #include <stdio.h>
 

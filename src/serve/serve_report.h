@@ -1,5 +1,5 @@
-#ifndef NATTEL_REPORT_H
-#define NATTEL_REPORT_H
+#ifndef SERVE_REPORT_H
+#define SERVE_REPORT_H
 
 /* Usage per command and subcommand, as `nattel report` shows it: read
  * from the nat_cli_command table through the store's API, and shown as
@@ -7,7 +7,7 @@
 
 #include <nattel/nattel.h>
 
-#include "nattel_store.h"
+#include "serve_store.h"
 
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
-#include "nattel_server.h"
+#include "serve_server.h"
 
 #include "natx/natx_error.h"
-#include "nattel_ingest.h"
-#include "nattel_report.h"
+#include "serve_ingest.h"
+#include "serve_report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-#ifndef NATTEL_STORE_H
-#define NATTEL_STORE_H
+#ifndef SERVE_STORE_H
+#define SERVE_STORE_H
 
 /*
  * The SQLite store of `nattel serve`: every accepted event with its

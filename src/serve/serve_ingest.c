@@ -1,4 +1,4 @@
-#include "nattel_ingest.h"
+#include "serve_ingest.h"
 
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"

@@ -1,4 +1,4 @@
-#include "nattel_report.h"
+#include "serve_report.h"
 
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"
