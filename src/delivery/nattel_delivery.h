@@ -205,6 +205,8 @@ typedef struct nattel__state {
 
 /* Reads STATE/state.json; a missing or unreadable file is all zeros. */
 void nattel__state_read(const char *state_dir, nattel__state *st);
+/* True while a back-off recorded in STATE/state.json has not run out. */
+int nattel__backoff_pending(const nattel_options *o);
 
 /* One delivery outcome: under STATE/state.lock, updates the counters and
  * the last delivery (and, for DEFERRED, the back-off by `backoff_ms`; for

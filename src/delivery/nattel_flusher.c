@@ -333,16 +333,6 @@ static int take_lock(const nattel_options *o, const nattel__flush_opts *fo,
     }
 }
 
-static int backoff_pending(const nattel_options *o)
-{
-    nattel__state st;
-    nattel__state_read(o->state_dir, &st);
-    int64_t now = nattel__now_real(o);
-    /* A next_ms far in the future means the clock moved: ignore it. */
-    return st.next_ms > now && st.next_ms - now <= NATTEL__RETRY_AFTER_CAP_MS +
-                                                       NATTEL__BACKOFF_CAP_MS;
-}
-
 static nattel_code run_locked(run *r, nattel_error *err)
 {
     recover_claims(r->o);
@@ -395,7 +385,7 @@ nattel_code nattel__flush_run(const nattel_options *o,
         return NATTEL_OK; /* nothing was ever spooled */
     if (rc)
         return rc;
-    if (!fo->ignore_backoff && backoff_pending(o)) {
+    if (!fo->ignore_backoff && nattel__backoff_pending(o)) {
         nattel__options_debug(o, "back-off pending: not sending now");
         return NATTEL_OK;
     }

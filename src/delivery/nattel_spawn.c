@@ -43,15 +43,6 @@ const char *nattel__flusher_path(const nattel_options *o)
     return NULL;
 }
 
-static int backoff_pending(const nattel_options *o)
-{
-    nattel__state st;
-    nattel__state_read(o->state_dir, &st);
-    int64_t now = nattel__now_real(o);
-    return st.next_ms > now && st.next_ms - now <= NATTEL__RETRY_AFTER_CAP_MS +
-                                                       NATTEL__BACKOFF_CAP_MS;
-}
-
 /* What the new processes need, prepared by the host before they exist:
  * between their start and exec they call nothing that allocates. */
 typedef struct launch {
@@ -206,7 +197,7 @@ nattel_code nattel__maybe_spawn(const nattel_options *o, nattel_error *err)
         nattel_debug(&cfg, "a flusher is running: it will take the event");
         return NATTEL_OK;
     }
-    if (backoff_pending(o)) {
+    if (nattel__backoff_pending(o)) {
         nattel_debug(&cfg, "back-off pending: the event waits in the spool");
         return NATTEL_OK;
     }

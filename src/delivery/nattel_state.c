@@ -265,3 +265,13 @@ int nattel__flusher_running(const char *state_dir)
     close(fd);
     return 0;
 }
+
+int nattel__backoff_pending(const nattel_options *o)
+{
+    nattel__state st;
+    nattel__state_read(o->state_dir, &st);
+    int64_t now = nattel__now_real(o);
+    /* A next_ms far in the future means the clock moved: ignore it. */
+    return st.next_ms > now && st.next_ms - now <= NATTEL__RETRY_AFTER_CAP_MS +
+                                                       NATTEL__BACKOFF_CAP_MS;
+}
