@@ -12,12 +12,9 @@
 
 #include <nattel/client.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,19 +24,6 @@ static int64_t fake_clock(void *ctx)
 {
     (void)ctx;
     return fake_now;
-}
-
-/* A loopback port nobody listens on: bind, learn the port, close. */
-static int dead_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* Options for STATE under a fresh directory; `consent` "1" or "0". */
@@ -204,7 +188,7 @@ static void test_flush_deferred(void **state)
     (void)state;
     char url[128], dir[1024];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json",
-             dead_port());
+             tu_dead_port());
     nattel_options *o =
         options_for("admin-deferred", "1", url, dir, sizeof dir);
     spool(dir, url, 3);

@@ -12,27 +12,12 @@
 
 #include <nattel/client.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static nattel_event *event(void)
-{
-    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
-    c.command = "run";
-    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
-    nattel_event *ev;
-    nattel_error err;
-    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
-    return ev;
-}
 
 static nattel_options *options(char **env, const char *state_dir,
                                const char *endpoint)
@@ -98,7 +83,7 @@ static void test_off_touches_nothing(void **state)
         nattel_error err;
         nattel_client *c = nattel_client_new(o, &err);
         assert_non_null(c);
-        assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+        assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
         assert_int_equal(nattel_client_flush(c, 100, &err), 0);
         nattel_client_free(c);
         struct stat st;
@@ -159,8 +144,8 @@ static void test_transport_hooks(void **state)
     nattel_client *c = nattel_client_new(o, &err);
     assert_non_null(c);
     assert_int_equal(h.startup, 1);
-    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
-    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
+    assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
     assert_int_equal(h.sends, 2);
     assert_non_null(strstr(h.last, "\"clientVer\":\"7.7\""));
     assert_non_null(strstr(h.last, "\"sessionId\":\"h-"));
@@ -192,10 +177,7 @@ static void *listener_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         if (stop)
             break;
-        struct pollfd p = {l->fd, POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        int c = accept(l->fd, NULL, NULL);
+        int c = tu_accept_within(l->fd, 50);
         if (c < 0)
             continue;
         if (l->black_hole) {
@@ -205,27 +187,8 @@ static void *listener_main(void *arg)
                 close(c);
             continue;
         }
-        char buf[65536];
-        size_t got = 0;
-        char *end = NULL;
-        while (!end && got < sizeof buf - 1) {
-            ssize_t r = read(c, buf + got, sizeof buf - 1 - got);
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-            buf[got] = '\0';
-            end = strstr(buf, "\r\n\r\n");
-        }
-        const char *cl = end ? strstr(buf, "Content-Length:") : NULL;
-        size_t want =
-            end ? (size_t)(end + 4 - buf) + (cl ? (size_t)atol(cl + 15) : 0)
-                : 0;
-        while (got < want && got < sizeof buf - 1) {
-            ssize_t r = read(c, buf + got, sizeof buf - 1 - got);
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
+        char buf[65536], *body;
+        tu_read_request(c, buf, sizeof buf, &body);
         static const char ok[] =
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
         (void)!write(c, ok, sizeof ok - 1);
@@ -244,14 +207,7 @@ static void listener_start(listener *l, int black_hole)
     memset(l, 0, sizeof *l);
     l->black_hole = black_hole;
     pthread_mutex_init(&l->mu, NULL);
-    l->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(l->fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(l->fd, 64), 0);
-    socklen_t len = sizeof a;
-    getsockname(l->fd, (struct sockaddr *)&a, &len);
-    l->port = ntohs(a.sin_port);
+    l->fd = tu_listen_loopback(&l->port);
     assert_int_equal(pthread_create(&l->thread, NULL, listener_main, l), 0);
 }
 
@@ -291,7 +247,7 @@ static void test_in_process(void **state)
     nattel_client *c = in_process("client-inproc", l.port, dir, sizeof dir);
     nattel_error err;
     for (int i = 0; i < 3; i++)
-        assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+        assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
     /* Generous: the machine may be loaded; the point is that flush
      * returns once all is delivered. */
     assert_int_equal(nattel_client_flush(c, 60000, &err), 0);
@@ -311,7 +267,7 @@ static void test_in_process_deadline(void **state)
     char dir[1024];
     nattel_client *c = in_process("client-hole", l.port, dir, sizeof dir);
     nattel_error err;
-    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
     /* The server never answers: flush gives up at its deadline (60 s
      * total timeout notwithstanding) and the event stays spooled. */
     assert_int_equal(nattel_client_flush(c, 200, &err), NATTEL_ELIMIT);
@@ -343,7 +299,7 @@ static void test_spawned_flusher_delivers(void **state)
     assert_non_null(nattel__flusher_path(o));
     nattel_client *c = nattel_client_new(o, &err);
     assert_non_null(c);
-    assert_int_equal(nattel_client_emit(c, event(), &err), 0);
+    assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
     nattel_client_free(c);
     /* A bounded wait for another process, not a timing assertion. */
     nattel__state s = {0};

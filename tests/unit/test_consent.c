@@ -504,12 +504,7 @@ static nattel_code client_emit(int fd, const char *endpoint, int dry_run,
     nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
     nattel_client *c = nattel_client_new(o, &err);
     assert_non_null(c);
-    nattel_cli_command cmd = NATTEL_CLI_COMMAND_INIT;
-    cmd.command = "run";
-    cmd.task_status = NATTEL_TASK_STATUS_SUCCESS;
-    nattel_event *ev;
-    assert_int_equal(nattel_cli_command_event(&cmd, &ev, &err), 0);
-    rc = nattel_client_emit(c, ev, &err);
+    rc = nattel_client_emit(c, tu_event("run"), &err);
     nattel_client_free(c);
     return rc;
 }

@@ -14,15 +14,11 @@
 
 #include <nattel/client.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,29 +68,11 @@ static void header_value(const char *req, const char *name, char *out,
 static void serve_one(listener *l, int c)
 {
     static char req[1 << 20];
-    size_t got = 0;
-    char *end = NULL;
-    while (got < sizeof req - 1 && !end) {
-        ssize_t r = read(c, req + got, sizeof req - 1 - got);
-        if (r <= 0)
-            return;
-        got += (size_t)r;
-        req[got] = '\0';
-        end = strstr(req, "\r\n\r\n");
-    }
-    if (!end)
+    char *body;
+    size_t got = tu_read_request(c, req, sizeof req, &body);
+    if (!body)
         return;
-    char cl[32];
-    header_value(req, "\r\nContent-Length:", cl, sizeof cl);
-    size_t want = (size_t)(end + 4 - req) + (size_t)atol(cl);
-    while (got < want && got < sizeof req - 1) {
-        ssize_t r = read(c, req + got, sizeof req - 1 - got);
-        if (r <= 0)
-            return;
-        got += (size_t)r;
-        req[got] = '\0';
-    }
-    size_t body_len = got - (size_t)(end + 4 - req);
+    size_t body_len = got - (size_t)(body - req);
     pthread_mutex_lock(&l->mu);
     header_value(req, "\r\nUser-Agent:", l->user_agent, sizeof l->user_agent);
     header_value(req, "\r\nContent-Type:", l->content_type,
@@ -109,7 +87,7 @@ static void serve_one(listener *l, int c)
     }
     l->requests++;
     if (status >= 200 && status < 300)
-        l->events_ok += (int)count_events(end + 4);
+        l->events_ok += (int)count_events(body);
     const char *extra = l->extra ? l->extra : "";
     pthread_mutex_unlock(&l->mu);
     char resp[512];
@@ -129,10 +107,7 @@ static void *listener_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         if (stop)
             break;
-        struct pollfd p = {l->fd, POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0)
-            continue;
-        int c = accept(l->fd, NULL, NULL);
+        int c = tu_accept_within(l->fd, 50);
         if (c < 0)
             continue;
         serve_one(l, c);
@@ -147,15 +122,8 @@ static void listener_start(listener *l, const int *statuses, int n)
     memcpy(l->statuses, statuses, (size_t)n * sizeof *statuses);
     l->nstatus = n;
     pthread_mutex_init(&l->mu, NULL);
-    l->fd = socket(AF_INET, SOCK_STREAM, 0);
+    l->fd = tu_listen_loopback(&l->port);
     assert_true(l->fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(l->fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(l->fd, 64), 0);
-    socklen_t len = sizeof a;
-    getsockname(l->fd, (struct sockaddr *)&a, &len);
-    l->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&l->thread, NULL, listener_main, l), 0);
 }
 
@@ -210,17 +178,6 @@ static nattel_options *options_for(const char *tag, int port)
     return o;
 }
 
-static nattel_event *event(const char *command)
-{
-    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
-    c.command = command;
-    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
-    nattel_event *ev;
-    nattel_error err;
-    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
-    return ev;
-}
-
 /* n events of one session (one client), spooled; a copy of the options
  * for the flusher. */
 static nattel_options *spool_events(const char *tag, int port, int n,
@@ -232,7 +189,7 @@ static nattel_options *spool_events(const char *tag, int port, int n,
     nattel_client *c = nattel_client_new(o, &err);
     assert_non_null(c);
     for (int i = 0; i < n; i++)
-        assert_int_equal(nattel_client_emit(c, event(command), &err), 0);
+        assert_int_equal(nattel_client_emit(c, tu_event(command), &err), 0);
     nattel_client_free(c);
     return copy;
 }
@@ -337,7 +294,7 @@ static void payload_of(const char *session, const char *ver, int64_t ts,
 {
     nattel_envelope *env = nattel_envelope_new(ver, session);
     nattel_error err;
-    assert_int_equal(nattel_envelope_add(env, event("run"), ts, &err), 0);
+    assert_int_equal(nattel_envelope_add(env, tu_event("run"), ts, &err), 0);
     assert_int_equal(nattel_envelope_write_json(env, ts, out, &err), 0);
     nattel_envelope_free(env);
 }
@@ -553,16 +510,7 @@ static void test_retry_limit(void **state)
 static void test_refused_connection(void **state)
 {
     (void)state;
-    /* A port nobody listens on: bind, learn the port, close. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    nattel_options *o =
-        spool_events("dlv-refused", ntohs(a.sin_port), 3, "run");
+    nattel_options *o = spool_events("dlv-refused", tu_dead_port(), 3, "run");
     nattel__flush_stats st = flush(o, 1);
     assert_int_equal(st.deferred, 3);
     assert_int_equal(in_spool(o), 3);

@@ -57,14 +57,8 @@ static nattel_code emit_all(nattel_options *o, const char *const *cmds,
     nattel_client *c = nattel_client_new(o, &err);
     assert_non_null(c);
     nattel_code rc = NATTEL_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
-        nattel_cli_command cmd = NATTEL_CLI_COMMAND_INIT;
-        cmd.command = cmds[i];
-        cmd.task_status = NATTEL_TASK_STATUS_SUCCESS;
-        nattel_event *ev;
-        assert_int_equal(nattel_cli_command_event(&cmd, &ev, &err), 0);
-        rc = nattel_client_emit(c, ev, &err);
-    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = nattel_client_emit(c, tu_event(cmds[i]), &err);
     nattel_client_free(c);
     return rc;
 }

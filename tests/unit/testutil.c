@@ -1,10 +1,23 @@
+#define _GNU_SOURCE /* strcasestr */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "testutil.h"
 
+#include <nattel/nattel.h>
+
+#include <arpa/inet.h>
 #include <limits.h>
 #include <locale.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,4 +100,81 @@ int tu_comma_locale(void)
              !strcmp(localeconv()->decimal_point, ",");
     free(dir);
     return ok;
+}
+
+/* A socket bound to 127.0.0.1 at a kernel-chosen port (*port). */
+static int bind_loopback(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+int tu_listen_loopback(int *port)
+{
+    int fd = bind_loopback(port);
+    assert_int_equal(listen(fd, 64), 0);
+    return fd;
+}
+
+int tu_dead_port(void)
+{
+    int port;
+    close(bind_loopback(&port));
+    return port;
+}
+
+int tu_accept_within(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0)
+        return -1;
+    return accept(fd, NULL, NULL);
+}
+
+/* Reads from c until buf holds `want` bytes or (want 0) the end of the
+ * headers; returns 0 when the peer stops first. */
+static int read_more(int c, char *buf, size_t cap, size_t *got, size_t want)
+{
+    while (*got < cap - 1 && (want ? *got < want : !strstr(buf, "\r\n\r\n"))) {
+        ssize_t r = read(c, buf + *got, cap - 1 - *got);
+        if (r <= 0)
+            return 0;
+        *got += (size_t)r;
+        buf[*got] = '\0';
+    }
+    return 1;
+}
+
+size_t tu_read_request(int c, char *buf, size_t cap, char **body)
+{
+    size_t got = 0;
+    buf[0] = '\0';
+    *body = NULL;
+    read_more(c, buf, cap, &got, 0);
+    char *end = strstr(buf, "\r\n\r\n");
+    if (!end)
+        return got;
+    *body = end + 4;
+    const char *cl = strcasestr(buf, "\r\nContent-Length:");
+    size_t want = (size_t)(*body - buf) + (cl ? (size_t)atol(cl + 17) : 0);
+    if (!read_more(c, buf, cap, &got, want))
+        *body = NULL;
+    return got;
+}
+
+nattel_event *tu_event(const char *command)
+{
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = command;
+    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
+    nattel_event *ev;
+    nattel_error err;
+    assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
+    return ev;
 }

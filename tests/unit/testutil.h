@@ -23,4 +23,25 @@ char *tu_tmpdir(const char *tag);
  * is none (the test should skip, saying why). */
 int tu_comma_locale(void);
 
+/* A TCP socket listening on 127.0.0.1 at a port the kernel picks, which
+ * goes to *port (asserts bind and listen succeed). */
+int tu_listen_loopback(int *port);
+
+/* A loopback port nobody listens on: bind, learn the port, close. */
+int tu_dead_port(void);
+
+/* The next connection on listening socket fd, or -1 when none comes
+ * within ms (so a listener thread can check its stop flag). */
+int tu_accept_within(int fd, int ms);
+
+/* Reads one HTTP request (headers, then a body of its Content-Length)
+ * from c into buf (NUL-terminated, at most cap - 1 bytes). Returns the
+ * bytes read; *body is the body's start, NULL when the peer stopped
+ * before the end of the headers or of the body. */
+size_t tu_read_request(int c, char *buf, size_t cap, char **body);
+
+/* A cli_command event ("success") for `command` (asserts it builds). */
+struct nattel_event;
+struct nattel_event *tu_event(const char *command);
+
 #endif
