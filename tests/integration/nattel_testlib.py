@@ -13,6 +13,8 @@ reference, a Python module) is missing.
 import atexit
 import contextlib
 import os
+import pty
+import select
 import shutil
 import signal
 import subprocess
@@ -265,3 +267,71 @@ class Serve:
                 self.stop()
         self._close()
         return False
+
+
+# --------------------------------------------------------------------------
+# A real terminal
+# --------------------------------------------------------------------------
+
+def pty_read(fd, marker=None, timeout=10.0):
+    """What the terminal `fd` shows until `marker` (bytes; None: none)
+    appears, the child closes the terminal, or `timeout` seconds pass."""
+    out = b""
+    end = time.monotonic() + timeout
+    while (marker is None or marker not in out) and time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+class PtyRun:
+    """What run_on_pty saw: `code` (exit status), `shown` (bytes on the
+    terminal), `unseen` (the first awaited text never shown, or None) and
+    `killed` (the child was still running after the timeout)."""
+
+    def __init__(self, code, shown, unseen, killed):
+        self.code, self.shown, self.unseen, self.killed = code, shown, unseen, killed
+
+    @property
+    def text(self):
+        return self.shown.decode("utf-8", "replace")
+
+
+def run_on_pty(argv, env, keys=(), timeout=10.0):
+    """Runs argv (argv[0] a path) on a new terminal (pty.fork: stdin, stdout
+    and stderr are the terminal, so Ctrl-C typed is the terminal's SIGINT).
+    `keys`: (wait_for, typed) pairs: wait up to `timeout` until wait_for
+    (bytes) is shown, then type `typed`; the first never shown ends the
+    typing. Then reads until the child exits, for at most `timeout` more,
+    and kills a child still running (one waiting for a key is a failure,
+    not a hung test run)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(argv[0], argv, env)
+    shown, unseen = b"", None
+    for wait_for, typed in keys:
+        shown += pty_read(fd, wait_for, timeout)
+        if wait_for not in shown:
+            unseen = wait_for
+            break
+        os.write(fd, typed)
+    end = time.monotonic() + timeout
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while not done and time.monotonic() < end:
+        shown += pty_read(fd, None, 0.1)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            time.sleep(0.01)
+    if not done:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    shown += pty_read(fd, None, 0.2)
+    os.close(fd)
+    return PtyRun(os.waitstatus_to_exitcode(status), shown, unseen, not done)

@@ -13,12 +13,8 @@ never). Python's tomllib is the oracle that every file is valid TOML that
 says what we wrote.
 Env: NATTEL_BIN, NATTEL_TEST_TMP."""
 import os
-import pty
-import select
-import signal
 import subprocess
 import sys
-import time
 
 import nattel_testlib as tl
 from nattel_testlib import check, failures
@@ -48,40 +44,15 @@ def sized_file(path, size, value):
     return data
 
 
-def run_on_pty(environ):
-    """`nattel emit` on a new terminal. Types Enter as soon as anything that
-    looks like the prompt shows, or after a moment otherwise. Returns (exit
-    status, everything shown, whether the prompt was shown)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(BIN, [BIN] + EMIT, environ)
-    shown = b""
-    typed = False
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            shown += chunk
-        if not typed and PROMPT_END in shown:
-            os.write(fd, b"\r")  # the user accepts the default: "yes"
-            typed = True
-    done, status = os.waitpid(pid, os.WNOHANG)
-    limit = time.monotonic() + 10
-    while not done and time.monotonic() < limit:
-        time.sleep(0.05)
-        done, status = os.waitpid(pid, os.WNOHANG)
-    if not done:
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+def emit_on_pty(environ):
+    """`nattel emit` on a new terminal. Types Enter as soon as the prompt
+    shows. Returns (exit status, everything shown, whether the prompt was
+    shown)."""
+    run = tl.run_on_pty([BIN] + EMIT, environ, [(PROMPT_END, b"\r")],
+                        timeout=20)
+    if run.killed:
         failures.append("the tool was still running (waiting for an answer?)")
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), shown, PROMPT_END in shown
+    return run.code, run.shown, PROMPT_END in run.shown
 
 
 def main():
@@ -106,7 +77,7 @@ def main():
             before = os.stat(path)
             environ = tl.tool_env({"NAT_TELEMETRY_CONSENT_FILE": path,
                                    "NAT_TELEMETRY_ENDPOINT": "stdout"}, home=tmp)
-            code, shown, prompted = run_on_pty(environ)
+            code, shown, prompted = emit_on_pty(environ)
             text = shown.decode("utf-8", "replace")
             check(not prompted, f"{what}: the prompt was shown: {text[:300]!r}")
             check(code == 0, f"{what}: exit {code}: {text[:300]!r}")

@@ -6,13 +6,10 @@ program's telemetry-configuration command (`configure telemetry`, any
 flag); Ctrl-C typed at `natdemo serve` is reported as interrupted.
 Env: NATDEMO_BIN, NATTEL_TEST_TMP."""
 import os
-import pty
-import select
-import signal
 import sys
 import tempfile
-import time
 
+import nattel_testlib as tl
 from nattel_testlib import check, env as need_env, failures
 
 BIN = need_env("NATDEMO_BIN")
@@ -28,49 +25,16 @@ def base_env(consent_file):
     return env
 
 
-def read_until(fd, marker, timeout=15.0):
-    out = b""
-    end = time.monotonic() + timeout
-    while (marker is None or marker not in out) and time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
-
-
 def on_pty(argv, env, steps):
     """Runs natdemo on a new terminal. `steps` is a list of (wait_for,
     type): wait until `wait_for` (bytes) is shown, then type `type`.
     Returns (exit status, everything shown)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(BIN, [BIN] + argv, env)
-    shown = b""
-    for wait_for, typed in steps:
-        shown += read_until(fd, wait_for)
-        if wait_for not in shown:
-            failures.append(f"{argv}: never showed {wait_for!r}: {shown!r}")
-            break
-        os.write(fd, typed)
-    shown += read_until(fd, None, timeout=5.0) if steps else b""
-    end = time.monotonic() + 15
-    done, status = os.waitpid(pid, os.WNOHANG)
-    while not done and time.monotonic() < end:
-        shown += read_until(fd, None, timeout=0.1)
-        done, status = os.waitpid(pid, os.WNOHANG)
-    if not done:
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        failures.append(f"{argv}: still running: {shown!r}")
-    shown += read_until(fd, None, timeout=0.2)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
+    run = tl.run_on_pty([BIN] + argv, env, steps, timeout=15)
+    if run.unseen is not None:
+        failures.append(f"{argv}: never showed {run.unseen!r}: {run.shown!r}")
+    if run.killed:
+        failures.append(f"{argv}: still running: {run.shown!r}")
+    return run.code, run.text
 
 
 def consent_of(path):

@@ -6,12 +6,8 @@ the answer is persisted and used at once, that a decided user is not asked
 again, and that no prompt appears when any stream is not a terminal.
 Env: NATTEL_BIN, NATTEL_TEST_TMP."""
 import os
-import pty
-import select
-import signal
 import subprocess
 import sys
-import time
 
 import nattel_testlib as tl
 from nattel_testlib import check, failures
@@ -31,61 +27,14 @@ def base_env(consent_file):
                         "NAT_TELEMETRY_ENDPOINT": "stdout"})
 
 
-def read_until(fd, marker, timeout=10.0):
-    out = b""
-    end = time.monotonic() + timeout
-    while marker not in out and time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
-
-
-def read_rest(fd, timeout=10.0):
-    out = b""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
-
-
 def on_pty(env, answer):
     """Runs `nattel emit` on a new terminal; types `answer` at the prompt
     (None: answer nothing). Returns (exit status, everything shown)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(BIN, [BIN] + EMIT, env)
-    shown = read_until(fd, PROMPT_END) if answer is not None else b""
-    if answer is not None and PROMPT_END in shown:
-        os.write(fd, answer)
-    shown += read_rest(fd)
-    # A child still waiting for a key (a lost Ctrl-C) is a failure, not a
-    # hung test run.
-    end = time.monotonic() + 10
-    done, status = os.waitpid(pid, os.WNOHANG)
-    while not done and time.monotonic() < end:
-        time.sleep(0.05)
-        done, status = os.waitpid(pid, os.WNOHANG)
-    if not done:
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+    keys = [(PROMPT_END, answer)] if answer is not None else []
+    run = tl.run_on_pty([BIN] + EMIT, env, keys)
+    if run.killed:
         failures.append(f"{answer!r}: the tool was still waiting after the answer")
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), shown
+    return run.code, run.shown
 
 
 def file_consent(path):
@@ -148,7 +97,7 @@ def main():
                 out = p.communicate()
                 failures.append(f"{which} not a terminal: the tool waited for an answer")
             os.close(slave)
-            shown = read_rest(master, timeout=0.5)
+            shown = tl.pty_read(master, None, timeout=0.5)
             os.close(master)
             seen = shown + b"".join(x for x in out if x)
             check(PROMPT_END not in seen, f"{which} not a terminal: prompted: {seen!r}")
