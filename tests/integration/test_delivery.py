@@ -458,6 +458,25 @@ def assert_each_once(got, want, what):
             what, len(got), missing, dups, extra)
 
 
+def stop_all(procs, nt, srv):
+    """Ends what a test started: processes still running, the tool's
+    leftovers and the server."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    nt.cleanup()
+    srv.stop()
+
+
+def assert_handled(results, what):
+    """Each emit printed nothing on stdout and exited 0 despite `what`."""
+    for r in results:
+        assert r.stdout == "", "stdout %r" % r.stdout
+        assert r.returncode == 0, "emit exit %d with %s " \
+            "(want 0: handled), stderr %r" % (r.returncode, what, r.stderr)
+
+
 def spool_offline(work, durations, **kw):
     """A Nattel whose `durations` are all spooled while the endpoint
     refuses connections (auto-spawned flushers fail and leave them)."""
@@ -552,12 +571,7 @@ def test_concurrent_emitters_all_arrive_once(work):
             st.get("dropped") == 0, st
         assert_private(nt)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(10)
-        nt.cleanup()
-        srv.stop()
+        stop_all(procs, nt, srv)
 
 
 def timed_emits(nt, runs, base):
@@ -717,10 +731,7 @@ def test_symlinked_state_dir_refused(work):
         assert os.listdir(real) == [], "written through the link: %s" % os.listdir(real)
         assert os.path.islink(link), "the link was replaced"
         assert srv.durations() == [], "sent through a refused state dir"
-        for r in results:
-            assert r.stdout == "", "stdout %r" % r.stdout
-            assert r.returncode == 0, "emit exit %d with a symlinked state dir " \
-                "(want 0: handled), stderr %r" % (r.returncode, r.stderr)
+        assert_handled(results, "a symlinked state dir")
     finally:
         nt.cleanup()
         srv.stop()
@@ -750,10 +761,7 @@ def test_symlink_inside_state_dir_refused(work):
         nt.quiesce()
         assert os.listdir(target) == [], "written through a planted link: %s" \
             % os.listdir(target)
-        for r in results:
-            assert r.stdout == "", "stdout %r" % r.stdout
-            assert r.returncode == 0, "emit exit %d with a planted symlink " \
-                "(want 0: handled), stderr %r" % (r.returncode, r.stderr)
+        assert_handled(results, "a planted symlink")
     finally:
         nt.cleanup()
         refused.close()

@@ -40,7 +40,7 @@ from test_delivery import (BIN, BUILD, DEADLINE, TMP, BlackHole, FakeServer,
                            Nattel, RefusedPort, Serve, assert_each_once,
                            assert_private, durations_of, events_of,
                            kill_procs, poll, run_tests, spool_offline,
-                           stat_fields)
+                           stat_fields, stop_all)
 
 SRC = os.environ.get("NATTEL_SOURCE_DIR", "")
 CC = os.environ.get("NATTEL_CC") or "cc"
@@ -513,12 +513,7 @@ def test_parallel_flushes_send_each_once(work):
         assert_each_once(srv.durations(), want, "store")
         assert nt.status().get("spooled") == 0
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(10)
-        nt.cleanup()
-        srv.stop()
+        stop_all(procs, nt, srv)
 
 
 def test_in_process_mode_flush_deadline(work):
