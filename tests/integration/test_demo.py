@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 
+import nattel_testlib as tl
 from nattel_testlib import check, env as need_env, failures
 
 SRC = need_env("NATTEL_SOURCE_DIR")
@@ -117,9 +118,7 @@ def main():
         check(not left, f"closed stdout: processes left running: {left}")
         check(os.listdir(tmpdir) == [], f"closed stdout: temporary files left: "
               f"{os.listdir(tmpdir)}")
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return tl.summary()
 
 
 if __name__ == "__main__":
