@@ -35,15 +35,7 @@ static nattel_options *options_for(const char *tag, const char *consent,
     snprintf(enabled, sizeof enabled, "NAT_TELEMETRY_ENABLED=%s", consent);
     char *env[] = {enabled, NULL};
     nattel_error err;
-    nattel_options *o = nattel_options_new();
-    assert_non_null(o);
-    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
-                     0);
-    char *dir = tu_tmpdir(tag);
-    snprintf(state, cap, "%s/state", dir);
-    free(dir);
-    assert_int_equal(nattel_options_set_state_dir(o, state, &err), 0);
-    assert_int_equal(nattel_options_set_endpoint(o, endpoint, &err), 0);
+    nattel_options *o = tu_options(env, tag, endpoint, state, cap);
     nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
     nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
     nattel_options_set_clock(o, fake_clock, NULL, NULL);

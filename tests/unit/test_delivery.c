@@ -159,19 +159,11 @@ static int64_t mono_clock(void *ctx)
 static nattel_options *options_for(const char *tag, int port)
 {
     char *env[] = {"NAT_TELEMETRY_ENABLED=1", NULL};
-    nattel_error err;
-    nattel_options *o = nattel_options_new();
-    assert_non_null(o);
-    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
-                     0);
-    char *dir = tu_tmpdir(tag);
-    char state[1024];
-    snprintf(state, sizeof state, "%s/state", dir);
-    free(dir);
-    assert_int_equal(nattel_options_set_state_dir(o, state, &err), 0);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json", port);
-    assert_int_equal(nattel_options_set_endpoint(o, url, &err), 0);
+    char state[1024];
+    nattel_options *o = tu_options(env, tag, url, state, sizeof state);
+    nattel_error err;
     nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
     nattel_options_set_clock(o, fake_clock, mono_clock, NULL);
     assert_int_equal(nattel_options_set_timeouts(o, 5000, 20000, &err), 0);

@@ -7,6 +7,7 @@
 
 #include "testutil.h"
 
+#include <nattel/client.h>
 #include <nattel/nattel.h>
 
 #include <arpa/inet.h>
@@ -177,4 +178,20 @@ nattel_event *tu_event(const char *command)
     nattel_error err;
     assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
     return ev;
+}
+
+nattel_options *tu_options(char **env, const char *tag, const char *endpoint,
+                           char *state, size_t cap)
+{
+    nattel_error err;
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
+                     0);
+    char *dir = tu_tmpdir(tag);
+    snprintf(state, cap, "%s/state", dir);
+    free(dir);
+    assert_int_equal(nattel_options_set_state_dir(o, state, &err), 0);
+    assert_int_equal(nattel_options_set_endpoint(o, endpoint, &err), 0);
+    return o;
 }

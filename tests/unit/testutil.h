@@ -44,4 +44,12 @@ size_t tu_read_request(int c, char *buf, size_t cap, char **body);
 struct nattel_event;
 struct nattel_event *tu_event(const char *command);
 
+/* Options read from `env` (NULL-terminated "NAME=value" strings) with
+ * a fresh state directory `<tu_tmpdir(tag)>/state` (copied to state,
+ * cap bytes) and `endpoint`; asserts each step succeeds. */
+struct nattel_options;
+struct nattel_options *tu_options(char **env, const char *tag,
+                                  const char *endpoint, char *state,
+                                  size_t cap);
+
 #endif
