@@ -84,6 +84,12 @@ static int report(int json, const nattel_flush_result *r, int status)
     }
     if (json)
         fwrite(b.data, 1, b.len, stdout);
+    else if (!r->sent && !r->rejected && !r->dropped && !r->deferred &&
+             !r->remaining)
+        /* A detached flusher usually got there first: say so, rather
+         * than a row of zeros that reads like a failure. */
+        printf("nothing to send: the spool is empty ('nattel log' shows "
+               "what was sent)\n");
     else
         printf("sent %" PRId64 ", rejected %" PRId64 ", dropped %" PRId64
                ", deferred %" PRId64 "; %zu event(s) still spooled\n",

@@ -64,6 +64,10 @@ def main():
         out = json.loads(p.stdout or "{}")
         check(out.get("remaining") == 0 and out.get("deferred") == 0,
               f"flush: {out}")
+        # Everything is delivered: a second flush says so in words.
+        p = run(["flush"], on)
+        check(p.returncode == 0 and p.stdout.startswith("nothing to send"),
+              f"flush of an empty spool: {p.returncode} {p.stdout!r}")
 
         p = run(["report", "--db", os.path.join(tmp, "t.db"), "--json"], on)
         rows = json.loads(p.stdout or "[]")
