@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,26 +134,52 @@ nattel_code nattel__state_dir_check(const char *dir, nattel_error *err)
     return prepare(dir, 0, err);
 }
 
+/* Reads between min and max decimal digits at *p, no sign, no space;
+ * -1 when there are fewer or more, or the value passes `limit`. */
+static int digits(const char **p, int min, int max, uint64_t limit,
+                  uint64_t *out)
+{
+    uint64_t v = 0;
+    int n = 0;
+    for (; **p >= '0' && **p <= '9'; (*p)++, n++) {
+        unsigned d = (unsigned)(**p - '0');
+        if (n == max || v > (limit - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (n < min)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Every emit lists the spool to hold its bound, so this runs a thousand
+ * times per emit when the spool is full: a hand parser, not sscanf (which
+ * cost more than the rest of the emit). */
 int nattel__entry_parse(const char *name, nattel__entry *out)
 {
     size_t n = strlen(name);
-    if (n >= sizeof out->name || n < 6 || strcmp(name + n - 5, ".json"))
+    if (n >= sizeof out->name)
         return -1;
-    char rand[17];
-    unsigned long long ms, size;
-    unsigned seq, attempt;
-    int used = 0;
-    if (sscanf(name, "%13llu-%10u-%16[0-9a-f]-%llu-%u.json%n", &ms, &seq, rand,
-               &size, &attempt, &used) != 5 ||
-        (size_t)used != n || strlen(rand) != 16 || name[13] != '-' ||
-        name[24] != '-')
+    const char *p = name;
+    uint64_t ms, seq, size, attempt;
+    if (digits(&p, 13, 13, INT64_MAX, &ms) || *p++ != '-' ||
+        digits(&p, 10, 10, UINT32_MAX, &seq) || *p++ != '-')
+        return -1;
+    const char *rand = p;
+    while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+        p++;
+    if (p - rand != 16 || *p++ != '-' || digits(&p, 1, 20, UINT64_MAX, &size) ||
+        *p++ != '-' || digits(&p, 1, 10, UINT_MAX, &attempt) ||
+        strcmp(p, ".json"))
         return -1;
     memcpy(out->name, name, n + 1);
-    memcpy(out->rand, rand, sizeof rand);
+    memcpy(out->rand, rand, 16);
+    out->rand[16] = '\0';
     out->ms = (int64_t)ms;
-    out->seq = seq;
+    out->seq = (uint32_t)seq;
     out->size = size;
-    out->attempt = attempt;
+    out->attempt = (unsigned)attempt;
     return 0;
 }
 
@@ -233,9 +260,10 @@ static int by_name(const void *a, const void *b)
                   ((const nattel__entry *)b)->name);
 }
 
-nattel_code nattel__spool_list(const char *state_dir, const char *sub,
-                               nattel__entry **out, size_t *count,
-                               size_t *symlinks, nattel_error *err)
+/* The entries of STATE/SUB in directory order. */
+static nattel_code scan(const char *state_dir, const char *sub,
+                        nattel__entry **out, size_t *count, size_t *symlinks,
+                        nattel_error *err)
 {
     *out = NULL;
     *count = 0;
@@ -277,11 +305,33 @@ nattel_code nattel__spool_list(const char *state_dir, const char *sub,
         v[n++] = e;
     }
     closedir(d);
-    if (n > 1)
-        qsort(v, n, sizeof *v, by_name);
     *out = v;
     *count = n;
     return NATTEL_OK;
+}
+
+nattel_code nattel__spool_list(const char *state_dir, const char *sub,
+                               nattel__entry **out, size_t *count,
+                               size_t *symlinks, nattel_error *err)
+{
+    nattel_code rc = scan(state_dir, sub, out, count, symlinks, err);
+    if (!rc && *count > 1)
+        qsort(*out, *count, sizeof **out, by_name);
+    return rc;
+}
+
+/* Moves the oldest of v[i..n) to v[i]. */
+static void oldest_first(nattel__entry *v, size_t i, size_t n)
+{
+    size_t min = i;
+    for (size_t j = i + 1; j < n; j++)
+        if (strcmp(v[j].name, v[min].name) < 0)
+            min = j;
+    if (min != i) {
+        nattel__entry t = v[i];
+        v[i] = v[min];
+        v[min] = t;
+    }
 }
 
 size_t nattel__spool_count(const char *state_dir)
@@ -291,7 +341,7 @@ size_t nattel__spool_count(const char *state_dir)
     for (size_t i = 0; i < 2; i++) {
         nattel__entry *v;
         size_t n;
-        if (!nattel__spool_list(state_dir, subs[i], &v, &n, NULL, NULL))
+        if (!scan(state_dir, subs[i], &v, &n, NULL, NULL))
             total += n;
         free(v);
     }
@@ -341,8 +391,7 @@ nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
         *dropped = 0;
     nattel__entry *v;
     size_t n;
-    nattel_code rc =
-        nattel__spool_list(o->state_dir, "spool", &v, &n, NULL, err);
+    nattel_code rc = scan(o->state_dir, "spool", &v, &n, NULL, err);
     if (rc)
         return rc;
     uint64_t bytes = 0;
@@ -350,8 +399,15 @@ nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
         bytes += v[i].size;
     size_t i = 0, gone = 0;
     char path[4096];
-    /* Oldest first: the names sort by spooling time. */
+    /* Oldest first: the names sort by spooling time. This runs on every
+     * emit, so a full spool, over its bound by one, costs one linear pass
+     * for the oldest, not a sort of the whole listing; a sort only when
+     * many must go. */
     for (; i < n && (n - i > o->max_events || bytes > o->max_bytes); i++) {
+        if (i < 8)
+            oldest_first(v, i, n);
+        else if (i == 8)
+            qsort(v + i, n - i, sizeof *v, by_name);
         bytes -= v[i].size;
         if (nattel__path3(path, sizeof path, o->state_dir, "spool", v[i].name,
                           NULL) ||

@@ -98,8 +98,14 @@ static void test_entry_names(void **state)
         "1700000000000-0000000042-0123-1035-3.json",
         "1700000000000-42-0123456789abcdef-1035-3.json",
         "x700000000000-0000000042-0123456789abcdef-1035-3.json",
-        "notes.txt",
-        ""};
+        /* signs, spaces and overflow: sscanf took these */
+        "1700000000000-0000000042-0123456789abcdef-+1035-3.json",
+        "1700000000000-0000000042-0123456789abcdef- 1035-3.json",
+        "1700000000000-0000000042-0123456789abcdef-1035--3.json",
+        "1700000000000-9999999999-0123456789abcdef-1035-3.json",
+        "1700000000000-0000000042-0123456789abcdef-99999999999999999999-3."
+        "json",
+        "notes.txt", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(nattel__entry_parse(bad[i], &back), -1);
 }
@@ -223,6 +229,53 @@ static void test_bounds(void **state)
     free(dir2);
 }
 
+static int64_t backwards_now = 1800000000000LL;
+static int64_t backwards_clock(void *ctx)
+{
+    (void)ctx;
+    return backwards_now--;
+}
+
+/* A bound lowered under a spool of 20: 17 go at once, the oldest, whether
+ * picked one by one or by the sort the rest takes. The clock runs
+ * backwards, so the oldest names are the last created: directory order
+ * (often creation order) is no help. */
+static void test_bound_lowered(void **state)
+{
+    (void)state;
+    char *dir = state_in("spool-lowered");
+    nattel_options *first = options_in(dir);
+    nattel_options_set_clock(first, backwards_clock, NULL, NULL);
+    const char *cmds[20] = {"c00", "c01", "c02", "c03", "c04", "c05", "c06",
+                            "c07", "c08", "c09", "c10", "c11", "c12", "c13",
+                            "c14", "c15", "c16", "c17", "c18", "c19"};
+    assert_int_equal(emit_all(first, cmds, 20), 0);
+    assert_int_equal(nattel__spool_count(dir), 20);
+    nattel_options *o = options_in(dir);
+    nattel_error err;
+    assert_int_equal(nattel_options_set_spool_limits(o, 3, 1 << 20, &err), 0);
+    size_t dropped = 0;
+    assert_int_equal(nattel__spool_enforce(o, &dropped, &err), 0);
+    assert_int_equal(dropped, 17);
+    nattel__entry *v;
+    size_t n;
+    assert_int_equal(nattel__spool_list(dir, "spool", &v, &n, NULL, &err), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        char p[2048];
+        snprintf(p, sizeof p, "%s/spool/%s", dir, v[i].name);
+        char *body = tu_read_file(p, NULL);
+        char want[64];
+        /* Oldest first among the kept: c02, c01, c00. */
+        snprintf(want, sizeof want, "\"command\":\"c%02zu\"", 2 - i);
+        assert_non_null(strstr(body, want));
+        free(body);
+    }
+    free(v);
+    nattel_options_free(o);
+    free(dir);
+}
+
 static void test_audit_rotation(void **state)
 {
     (void)state;
@@ -280,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_private_files),
         cmocka_unit_test(test_symlinks_refused),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_bound_lowered),
         cmocka_unit_test(test_audit_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
