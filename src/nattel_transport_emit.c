@@ -10,36 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int dup_str(char **slot, const char *v)
-{
-    free(*slot);
-    *slot = v ? strdup(v) : NULL;
-    return v && !*slot;
-}
-
-/* Options that say what cfg says. */
+/* Options that say what cfg says: the environment's fields, then the
+ * seams a nattel_config carries. */
 static nattel_options *options_from_config(const nattel_config *cfg,
                                            const char *client_ver)
 {
     nattel_options *o = nattel_options_new();
     if (!o)
         return NULL;
-    int bad = dup_str(&o->endpoint, cfg->endpoint ? cfg->endpoint : "");
-    bad |= dup_str(&o->state_dir, cfg->state_dir);
-    bad |= dup_str(&o->consent_file, cfg->consent_file);
-    bad |= dup_str(&o->session_prefix,
-                   cfg->session_prefix ? cfg->session_prefix : "");
-    bad |= dup_str(&o->env_enabled_raw, cfg->env_enabled_raw);
-    if (client_ver)
-        bad |= dup_str(&o->client_version, client_ver);
-    if (bad) {
+    /* Any client_ver is sent as given, "" included, as before. */
+    if (nattel__options_apply_config(o, cfg, NULL) ||
+        (client_ver && !(o->client_version = strdup(client_ver)))) {
         nattel_options_free(o);
         return NULL;
     }
-    o->env_enabled = cfg->env_enabled;
-    o->do_not_track = cfg->do_not_track;
-    o->dry_run = cfg->dry_run;
-    o->debug = cfg->debug;
     o->log_fd = cfg->log_fd;
     o->prompt = cfg->prompt;
     o->realtime_ms = cfg->now_ms;

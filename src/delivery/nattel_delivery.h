@@ -87,6 +87,12 @@ struct nattel_options {
     nattel_transport *transport;
 };
 
+/* What the environment decides, from cfg into o (strings copied): the
+ * one list of those fields for nattel_options_from_env and nattel_emit.
+ * A NULL consent file or state dir in cfg keeps o's. */
+nattel_code nattel__options_apply_config(nattel_options *o,
+                                         const nattel_config *cfg,
+                                         nattel_error *err);
 /* A nattel_config that borrows the options' strings (never cleared), for
  * the consent, session and debug functions that take one. */
 void nattel__options_config(const nattel_options *o, nattel_config *cfg);

@@ -215,27 +215,28 @@ static const char *process_getenv(void *ctx, const char *name)
 }
 
 /* Moves the config's strings into the options. */
-static void take_config(nattel_options *o, nattel_config *cfg)
+nattel_code nattel__options_apply_config(nattel_options *o,
+                                         const nattel_config *cfg,
+                                         nattel_error *err)
 {
-    free(o->endpoint);
-    o->endpoint = cfg->endpoint;
-    free(o->session_prefix);
-    o->session_prefix = cfg->session_prefix;
-    free(o->env_enabled_raw);
-    o->env_enabled_raw = cfg->env_enabled_raw;
-    if (cfg->consent_file) {
-        free(o->consent_file);
-        o->consent_file = cfg->consent_file;
-    }
-    if (cfg->state_dir) {
-        free(o->state_dir);
-        o->state_dir = cfg->state_dir;
-    }
+    nattel_code rc;
+    if ((rc = set_str(&o->endpoint, cfg->endpoint ? cfg->endpoint : "",
+                      "endpoint", err)) ||
+        (rc = set_str(&o->session_prefix,
+                      cfg->session_prefix ? cfg->session_prefix : "",
+                      "session prefix", err)) ||
+        (rc = set_str(&o->env_enabled_raw, cfg->env_enabled_raw,
+                      "NAT_TELEMETRY_ENABLED", err)) ||
+        (cfg->consent_file && (rc = set_str(&o->consent_file, cfg->consent_file,
+                                            "consent file", err))) ||
+        (cfg->state_dir &&
+         (rc = set_str(&o->state_dir, cfg->state_dir, "state dir", err))))
+        return rc;
     o->env_enabled = cfg->env_enabled;
     o->do_not_track = cfg->do_not_track;
     o->dry_run = cfg->dry_run;
     o->debug = cfg->debug;
-    memset(cfg, 0, sizeof *cfg);
+    return NATTEL_OK;
 }
 
 nattel_code nattel_options_from_env(nattel_options *o,
@@ -259,8 +260,9 @@ nattel_code nattel_options_from_env(nattel_options *o,
         return rc;
     }
     o->mode = m;
-    take_config(o, &cfg);
-    return NATTEL_OK;
+    rc = nattel__options_apply_config(o, &cfg, err);
+    nattel_config_clear(&cfg);
+    return rc;
 }
 
 void nattel__options_config(const nattel_options *o, nattel_config *cfg)
