@@ -1217,19 +1217,7 @@ static void test_from_json_limits(void **state)
 }
 
 /* write → read → write, on generated events, with jansson reading ours. */
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rnext(rng *r)
-{
-    r->s ^= r->s >> 12;
-    r->s ^= r->s << 25;
-    r->s ^= r->s >> 27;
-    return r->s * 2685821657736338717ULL;
-}
-
-static void rand_string(rng *r, char *out, size_t cap)
+static void rand_string(tu_rng *r, char *out, size_t cap)
 {
     static const char *const pieces[] = {"a",
                                          "Z",
@@ -1252,9 +1240,9 @@ static void rand_string(rng *r, char *out, size_t cap)
                                          "\xEF\xBF\xBF",
                                          "undefined",
                                          "null"};
-    size_t n = rnext(r) % 12, o = 0;
+    size_t n = tu_rnext(r) % 12, o = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *p = pieces[rnext(r) % (sizeof pieces / sizeof *pieces)];
+        const char *p = pieces[tu_rnext(r) % (sizeof pieces / sizeof *pieces)];
         size_t l = strlen(p);
         if (o + l + 1 > cap)
             break;
@@ -1267,7 +1255,7 @@ static void rand_string(rng *r, char *out, size_t cap)
 static void test_round_trip(void **state)
 {
     (void)state;
-    rng r = {0x2545F4914F6CDD1DULL};
+    tu_rng r = {0x2545F4914F6CDD1DULL};
     for (int k = 0; k < 2000; k++) {
         char cmd[64], sub[64], ec[64], pv[64];
         rand_string(&r, cmd, sizeof cmd);
@@ -1276,17 +1264,17 @@ static void test_round_trip(void **state)
         rand_string(&r, pv, sizeof pv);
         nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
         c.nemo_source =
-            (nattel_nemo_source)(rnext(&r) % NATTEL_NEMO_SOURCE_COUNT);
+            (nattel_nemo_source)(tu_rnext(&r) % NATTEL_NEMO_SOURCE_COUNT);
         c.task_status =
-            (nattel_task_status)(rnext(&r) % NATTEL_TASK_STATUS_COUNT);
+            (nattel_task_status)(tu_rnext(&r) % NATTEL_TASK_STATUS_COUNT);
         c.command = cmd;
-        c.subcommand = rnext(&r) % 3 ? sub : NULL;
-        c.error_class = rnext(&r) % 3 ? ec : NULL;
-        c.python_version = rnext(&r) % 3 ? pv : NULL;
-        c.duration_ms = (int64_t)(rnext(&r) >> (rnext(&r) % 64)) - 1;
+        c.subcommand = tu_rnext(&r) % 3 ? sub : NULL;
+        c.error_class = tu_rnext(&r) % 3 ? ec : NULL;
+        c.python_version = tu_rnext(&r) % 3 ? pv : NULL;
+        c.duration_ms = (int64_t)(tu_rnext(&r) >> (tu_rnext(&r) % 64)) - 1;
         if (c.duration_ms < -1)
             c.duration_ms = -1;
-        c.exit_code = (int64_t)rnext(&r) >> (rnext(&r) % 64);
+        c.exit_code = (int64_t)tu_rnext(&r) >> (tu_rnext(&r) % 64);
         nattel_event *ev = cli_event(&c);
         char *json = write_event(ev);
 #ifdef NATTEL_HAVE_JANSSON

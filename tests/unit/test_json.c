@@ -759,24 +759,6 @@ static void test_error_messages(void **state)
 
 #ifdef NATTEL_HAVE_JANSSON
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rnext(rng *r)
-{
-    /* xorshift64* */
-    r->s ^= r->s >> 12;
-    r->s ^= r->s << 25;
-    r->s ^= r->s >> 27;
-    return r->s * 2685821657736338717ULL;
-}
-
-static unsigned rbelow(rng *r, unsigned n)
-{
-    return (unsigned)(rnext(r) % n);
-}
-
 typedef struct sbuf {
     char *p;
     size_t n, cap;
@@ -815,13 +797,13 @@ static void sb_fmt(sbuf *b, const char *fmt, ...)
     sb_put(b, tmp, (size_t)w);
 }
 
-static void gen_ws(rng *r, sbuf *b)
+static void gen_ws(tu_rng *r, sbuf *b)
 {
     static const char ws[] = " \t\n\r";
-    if (rbelow(r, 4) == 0) {
-        unsigned k = rbelow(r, 3) + 1;
+    if (tu_rbelow(r, 4) == 0) {
+        unsigned k = tu_rbelow(r, 3) + 1;
         for (unsigned i = 0; i < k; i++)
-            sb_put(b, &ws[rbelow(r, 4)], 1);
+            sb_put(b, &ws[tu_rbelow(r, 4)], 1);
     }
 }
 
@@ -849,22 +831,22 @@ static size_t utf8_enc(unsigned cp, char *o)
     return 4;
 }
 
-static unsigned rand_scalar(rng *r)
+static unsigned rand_scalar(tu_rng *r)
 {
     for (;;) {
         unsigned cp;
-        switch (rbelow(r, 4)) {
+        switch (tu_rbelow(r, 4)) {
         case 0:
-            cp = 0x80 + rbelow(r, 0x800 - 0x80);
+            cp = 0x80 + tu_rbelow(r, 0x800 - 0x80);
             break;
         case 1:
-            cp = 0x800 + rbelow(r, 0x10000 - 0x800);
+            cp = 0x800 + tu_rbelow(r, 0x10000 - 0x800);
             break;
         case 2:
-            cp = 0x10000 + rbelow(r, 0x110000 - 0x10000);
+            cp = 0x10000 + tu_rbelow(r, 0x110000 - 0x10000);
             break;
         default:
-            cp = 0x20 + rbelow(r, 0x60);
+            cp = 0x20 + tu_rbelow(r, 0x60);
             break;
         }
         if (cp < 0xD800 || cp > 0xDFFF)
@@ -872,29 +854,29 @@ static unsigned rand_scalar(rng *r)
     }
 }
 
-static void gen_string(rng *r, sbuf *b, int is_key)
+static void gen_string(tu_rng *r, sbuf *b, int is_key)
 {
     static const char *const esc[] = {"\\\"", "\\\\", "\\/", "\\b",
                                       "\\f",  "\\n",  "\\r", "\\t"};
     sb_put(b, "\"", 1);
-    unsigned len = rbelow(r, 5) == 0 ? rbelow(r, 40) : rbelow(r, 8);
+    unsigned len = tu_rbelow(r, 5) == 0 ? tu_rbelow(r, 40) : tu_rbelow(r, 8);
     for (unsigned i = 0; i < len; i++) {
-        unsigned pick = rbelow(r, 20);
+        unsigned pick = tu_rbelow(r, 20);
         char tmp[16];
         if (pick < 10) {
-            char c = (char)("abcxyzAZ09 _-.:,[]{}"[rbelow(r, 20)]);
+            char c = (char)("abcxyzAZ09 _-.:,[]{}"[tu_rbelow(r, 20)]);
             sb_put(b, &c, 1);
         } else if (pick < 12) {
-            sb_str(b, esc[rbelow(r, 8)]);
+            sb_str(b, esc[tu_rbelow(r, 8)]);
         } else if (pick < 14) {
-            unsigned cp = rbelow(r, 0x10000);
+            unsigned cp = tu_rbelow(r, 0x10000);
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0x41;
             if (cp == 0 && is_key)
                 cp = 1; /* jansson does not support NUL in keys */
-            sb_fmt(b, rbelow(r, 2) ? "\\u%04x" : "\\u%04X", cp);
+            sb_fmt(b, tu_rbelow(r, 2) ? "\\u%04x" : "\\u%04X", cp);
         } else if (pick < 15) {
-            unsigned cp = 0x10000 + rbelow(r, 0x100000);
+            unsigned cp = 0x10000 + tu_rbelow(r, 0x100000);
             unsigned v = cp - 0x10000;
             sb_fmt(b, "\\u%04X\\u%04x", 0xD800 + (v >> 10),
                    0xDC00 + (v & 0x3FF));
@@ -908,59 +890,60 @@ static void gen_string(rng *r, sbuf *b, int is_key)
     sb_put(b, "\"", 1);
 }
 
-static void gen_number(rng *r, sbuf *b)
+static void gen_number(tu_rng *r, sbuf *b)
 {
-    switch (rbelow(r, 12)) {
+    switch (tu_rbelow(r, 12)) {
     case 0:
-        sb_fmt(b, "%d", (int)rbelow(r, 10));
+        sb_fmt(b, "%d", (int)tu_rbelow(r, 10));
         break;
     case 1:
     case 2:
         sb_fmt(b, "%" PRId64,
-               (int64_t)(rnext(r) >> rbelow(r, 64)) * (rbelow(r, 2) ? 1 : -1));
+               (int64_t)(tu_rnext(r) >> tu_rbelow(r, 64)) *
+                   (tu_rbelow(r, 2) ? 1 : -1));
         break;
     case 3:
-        sb_str(b, rbelow(r, 2) ? "-0" : "0");
+        sb_str(b, tu_rbelow(r, 2) ? "-0" : "0");
         break;
     case 4:
-        sb_fmt(b, "%s%u.%0*u", rbelow(r, 2) ? "-" : "", rbelow(r, 1000),
-               (int)rbelow(r, 4) + 1, rbelow(r, 1000));
+        sb_fmt(b, "%s%u.%0*u", tu_rbelow(r, 2) ? "-" : "", tu_rbelow(r, 1000),
+               (int)tu_rbelow(r, 4) + 1, tu_rbelow(r, 1000));
         break;
     case 5:
-        sb_fmt(b, "%u%c%s%u", rbelow(r, 100), rbelow(r, 2) ? 'e' : 'E',
-               rbelow(r, 3) == 0 ? "+"
-               : rbelow(r, 2)    ? "-"
-                                 : "",
-               rbelow(r, 30));
+        sb_fmt(b, "%u%c%s%u", tu_rbelow(r, 100), tu_rbelow(r, 2) ? 'e' : 'E',
+               tu_rbelow(r, 3) == 0 ? "+"
+               : tu_rbelow(r, 2)    ? "-"
+                                    : "",
+               tu_rbelow(r, 30));
         break;
     case 6:
-        sb_fmt(b, "%s%u.%ue%d", rbelow(r, 2) ? "-" : "", rbelow(r, 10),
-               rbelow(r, 100000), (int)rbelow(r, 40) - 20);
+        sb_fmt(b, "%s%u.%ue%d", tu_rbelow(r, 2) ? "-" : "", tu_rbelow(r, 10),
+               tu_rbelow(r, 100000), (int)tu_rbelow(r, 40) - 20);
         break;
     case 7:
-        sb_fmt(b, "%s922337203685477580%u", rbelow(r, 2) ? "-" : "",
-               rbelow(r, 10));
+        sb_fmt(b, "%s922337203685477580%u", tu_rbelow(r, 2) ? "-" : "",
+               tu_rbelow(r, 10));
         break;
     case 8:
-        sb_fmt(b, "%u.0", rbelow(r, 100000));
+        sb_fmt(b, "%u.0", tu_rbelow(r, 100000));
         break;
     case 9:
-        sb_fmt(b, "%ue%u", rbelow(r, 10), rbelow(r, 400));
+        sb_fmt(b, "%ue%u", tu_rbelow(r, 10), tu_rbelow(r, 400));
         break;
     case 10:
-        sb_fmt(b, "0.%05u", rbelow(r, 100000));
+        sb_fmt(b, "0.%05u", tu_rbelow(r, 100000));
         break;
     default:
-        sb_fmt(b, "%u", rbelow(r, 1000000));
+        sb_fmt(b, "%u", tu_rbelow(r, 1000000));
         break;
     }
 }
 
-static void gen_value(rng *r, sbuf *b, int depth)
+static void gen_value(tu_rng *r, sbuf *b, int depth)
 {
-    unsigned pick = rbelow(r, depth > 5 ? 6 : 9);
-    if (depth == 0 && rbelow(r, 8) != 0)
-        pick = 6 + rbelow(r, 3); /* mostly containers at the top */
+    unsigned pick = tu_rbelow(r, depth > 5 ? 6 : 9);
+    if (depth == 0 && tu_rbelow(r, 8) != 0)
+        pick = 6 + tu_rbelow(r, 3); /* mostly containers at the top */
     switch (pick) {
     case 0:
         sb_str(b, "true");
@@ -981,12 +964,12 @@ static void gen_value(rng *r, sbuf *b, int depth)
     case 6:
     case 7: {
         sb_put(b, "{", 1);
-        unsigned n = rbelow(r, 5);
+        unsigned n = tu_rbelow(r, 5);
         for (unsigned i = 0; i < n; i++) {
             if (i)
                 sb_put(b, ",", 1);
             gen_ws(r, b);
-            if (rbelow(r, 6) == 0)
+            if (tu_rbelow(r, 6) == 0)
                 sb_str(b, "\"dup\""); /* duplicate keys now and then */
             else
                 gen_string(r, b, 1);
@@ -1001,7 +984,7 @@ static void gen_value(rng *r, sbuf *b, int depth)
     }
     default: {
         sb_put(b, "[", 1);
-        unsigned n = rbelow(r, 5);
+        unsigned n = tu_rbelow(r, 5);
         for (unsigned i = 0; i < n; i++) {
             if (i)
                 sb_put(b, ",", 1);
@@ -1070,18 +1053,18 @@ static const unsigned char flip_bytes[] = {
     'e',  ' ',  '\t', '\n', 0x00, 0x01, 0x1f, 0x7f, 0x80, 0xbf, 0xc0, 0xc3,
     0xed, 0xf4, 0xf5, 0xff, 'u',  'a',  'n',  't',  'E',  '+',  '/'};
 
-static void mutate(rng *r, sbuf *out, const char *src, size_t n)
+static void mutate(tu_rng *r, sbuf *out, const char *src, size_t n)
 {
     out->n = 0;
-    unsigned kind = rbelow(r, 6);
-    size_t pos = n ? rbelow(r, (unsigned)n) : 0;
+    unsigned kind = tu_rbelow(r, 6);
+    size_t pos = n ? tu_rbelow(r, (unsigned)n) : 0;
     switch (kind) {
     case 0: /* byte flip */
         sb_put(out, src, n);
         if (n) {
-            unsigned char c = rbelow(r, 3) == 0
-                                  ? (unsigned char)rbelow(r, 256)
-                                  : flip_bytes[rbelow(r, sizeof flip_bytes)];
+            unsigned char c = tu_rbelow(r, 3) == 0
+                                  ? (unsigned char)tu_rbelow(r, 256)
+                                  : flip_bytes[tu_rbelow(r, sizeof flip_bytes)];
             out->p[pos] = (char)c;
         }
         break;
@@ -1089,7 +1072,7 @@ static void mutate(rng *r, sbuf *out, const char *src, size_t n)
         sb_put(out, src, pos);
         break;
     case 2: { /* insertion */
-        const char *snip = snippets[rbelow(r, NSNIPPETS)];
+        const char *snip = snippets[tu_rbelow(r, NSNIPPETS)];
         sb_put(out, src, pos);
         sb_str(out, snip);
         sb_put(out, src + pos, n - pos);
@@ -1098,22 +1081,22 @@ static void mutate(rng *r, sbuf *out, const char *src, size_t n)
     case 3: /* deletion of 1..3 bytes */
         sb_put(out, src, pos);
         if (n) {
-            size_t del = rbelow(r, 3) + 1;
+            size_t del = tu_rbelow(r, 3) + 1;
             if (pos + del < n)
                 sb_put(out, src + pos + del, n - pos - del);
         }
         break;
     case 4: /* two top-level values */
         sb_put(out, src, n);
-        sb_str(out, rbelow(r, 2) ? " " : "");
+        sb_str(out, tu_rbelow(r, 2) ? " " : "");
         sb_put(out, src, n);
         break;
     default: /* two flips */
         sb_put(out, src, n);
         if (n) {
-            out->p[pos] = (char)flip_bytes[rbelow(r, sizeof flip_bytes)];
-            out->p[rbelow(r, (unsigned)n)] =
-                (char)flip_bytes[rbelow(r, sizeof flip_bytes)];
+            out->p[pos] = (char)flip_bytes[tu_rbelow(r, sizeof flip_bytes)];
+            out->p[tu_rbelow(r, (unsigned)n)] =
+                (char)flip_bytes[tu_rbelow(r, sizeof flip_bytes)];
         }
         break;
     }
@@ -1360,7 +1343,7 @@ static void check_one(const char *doc, size_t n, diff_stats *st)
 static void test_differential_jansson(void **state)
 {
     (void)state;
-    rng r = {0x9E3779B97F4A7C15ULL};
+    tu_rng r = {0x9E3779B97F4A7C15ULL};
     sbuf doc = {NULL, 0, 0}, mut = {NULL, 0, 0};
     diff_stats valid = {0, 0, 0, 0, 0}, mutated = {0, 0, 0, 0, 0};
     /* NATTEL_DIFF_DOCS raises the corpus size for a longer hunt. */

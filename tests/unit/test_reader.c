@@ -67,26 +67,9 @@ static double now_s(void)
 /* Generated documents                                               */
 /* ---------------------------------------------------------------- */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rnext(rng *r)
+static const char *pick(tu_rng *r, const char *const *v, size_t n)
 {
-    r->s ^= r->s >> 12;
-    r->s ^= r->s << 25;
-    r->s ^= r->s >> 27;
-    return r->s * 2685821657736338717ULL;
-}
-
-static unsigned rbelow(rng *r, unsigned n)
-{
-    return (unsigned)(rnext(r) % n);
-}
-
-static const char *pick(rng *r, const char *const *v, size_t n)
-{
-    return v[rbelow(r, (unsigned)n)];
+    return v[tu_rbelow(r, (unsigned)n)];
 }
 
 #define PICK(r, arr) pick((r), (arr), sizeof(arr) / sizeof *(arr))
@@ -133,7 +116,7 @@ static const char *const ws_choices[] = {"", "", "", " ", "\n", " \t"};
 /* Whether this document is written with whitespace (set per document). */
 static int spaced;
 
-static const char *ws_pick(rng *r)
+static const char *ws_pick(tu_rng *r)
 {
     return spaced ? PICK(r, ws_choices) : "";
 }
@@ -161,12 +144,12 @@ static void sb_str(sbuf *b, const char *s)
 }
 
 /* weird: 1 in `weird` choices may break the schema (0: none do). */
-static int odd(rng *r, unsigned weird)
+static int odd(tu_rng *r, unsigned weird)
 {
-    return weird && rbelow(r, weird) == 0;
+    return weird && tu_rbelow(r, weird) == 0;
 }
 
-static void gen_params(rng *r, sbuf *b, unsigned weird)
+static void gen_params(tu_rng *r, sbuf *b, unsigned weird)
 {
     static const char *const wire[] = {
         "nemoSource", "command",  "subcommand", "taskStatus",
@@ -175,13 +158,13 @@ static void gen_params(rng *r, sbuf *b, unsigned weird)
         "nemo_source", "command",   "subcommand",  "task_status",
         "duration_ms", "exit_code", "error_class", "python_version"};
     int order[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-    if (rbelow(r, 4) == 0) /* shuffled keys: valid, not canonical */
+    if (tu_rbelow(r, 4) == 0) /* shuffled keys: valid, not canonical */
         for (int i = 7; i > 0; i--) {
-            int j = (int)rbelow(r, (unsigned)i + 1), t = order[i];
+            int j = (int)tu_rbelow(r, (unsigned)i + 1), t = order[i];
             order[i] = order[j];
             order[j] = t;
         }
-    int n = odd(r, weird * 2) ? (int)rbelow(r, 9) : 8;
+    int n = odd(r, weird * 2) ? (int)tu_rbelow(r, 9) : 8;
     sb_str(b, "{");
     sb_str(b, ws_pick(r));
     for (int k = 0; k < n; k++) {
@@ -210,7 +193,7 @@ static void gen_params(rng *r, sbuf *b, unsigned weird)
     sb_str(b, "}");
 }
 
-static void gen_item(rng *r, sbuf *b, unsigned weird)
+static void gen_item(tu_rng *r, sbuf *b, unsigned weird)
 {
     static const char *const ts[] = {"\"2026-05-06T17:00:36.979Z\"",
                                      "\"2026-05-06T17:00:36.979\"",
@@ -218,7 +201,7 @@ static void gen_item(rng *r, sbuf *b, unsigned weird)
     static const char *const names[] = {"\"nat_cli_command\"", "\"other\"",
                                         "\"\"", "\"nat_cli_comman\\u0064\""};
     int order[3] = {0, 1, 2};
-    if (rbelow(r, 5) == 0) {
+    if (tu_rbelow(r, 5) == 0) {
         order[0] = 2;
         order[2] = 0;
     }
@@ -242,7 +225,7 @@ static void gen_item(rng *r, sbuf *b, unsigned weird)
     sb_str(b, "}");
 }
 
-static void gen_envelope(rng *r, sbuf *b, unsigned weird)
+static void gen_envelope(tu_rng *r, sbuf *b, unsigned weird)
 {
     sb_str(b, "{");
     for (size_t k = 0; k < NATTEL__ENV_KEYS; k++) {
@@ -257,8 +240,8 @@ static void gen_envelope(rng *r, sbuf *b, unsigned weird)
         sb_str(b, "\":");
         if (key->rule == NATTEL__ENV_EVENTS) {
             sb_str(b, "[");
-            unsigned n = odd(r, weird * 10) ? 0 : 1 + rbelow(r, 4);
-            if (rbelow(r, 40) == 0)
+            unsigned n = odd(r, weird * 10) ? 0 : 1 + tu_rbelow(r, 4);
+            if (tu_rbelow(r, 40) == 0)
                 n = 60; /* past the sender's cap: valid on receipt */
             for (unsigned i = 0; i < n; i++) {
                 if (i)
@@ -282,15 +265,15 @@ static void gen_envelope(rng *r, sbuf *b, unsigned weird)
     sb_str(b, "}");
 }
 
-static void mutate(rng *r, sbuf *b)
+static void mutate(tu_rng *r, sbuf *b)
 {
     static const char alphabet[] = "{}[]\",:\\ 0-1eE.tfnu\x01\x80\xC3\xA9";
     if (b->n == 0)
         return;
-    size_t at = rbelow(r, (unsigned)b->n);
-    switch (rbelow(r, 4)) {
+    size_t at = tu_rbelow(r, (unsigned)b->n);
+    switch (tu_rbelow(r, 4)) {
     case 0: /* flip */
-        b->p[at] = alphabet[rbelow(r, sizeof alphabet - 1)];
+        b->p[at] = alphabet[tu_rbelow(r, sizeof alphabet - 1)];
         break;
     case 1: /* delete */
         memmove(b->p + at, b->p + at + 1, b->n - at);
@@ -301,7 +284,7 @@ static void mutate(rng *r, sbuf *b)
         b->p[at] = '\0';
         break;
     default: { /* insert */
-        char c = alphabet[rbelow(r, sizeof alphabet - 1)];
+        char c = alphabet[tu_rbelow(r, sizeof alphabet - 1)];
         sb_put(b, " ", 1);
         memmove(b->p + at + 1, b->p + at, b->n - at - 1);
         b->p[at] = c;
@@ -430,7 +413,7 @@ static void compare_paths(nattel__reader *r, int as_line, nattel_mode mode,
 static void test_verdicts_never_differ(void **state)
 {
     (void)state;
-    rng r = {0x9E3779B97F4A7C15ull};
+    tu_rng r = {0x9E3779B97F4A7C15ull};
     nattel_registry *reg = nattel_registry_new();
     assert_non_null(reg);
     nattel__reader rd;
@@ -438,19 +421,20 @@ static void test_verdicts_never_differ(void **state)
     tally t = {0};
     for (int i = 0; i < 6000; i++) {
         sbuf b = {0};
-        int env = rbelow(&r, 2);
-        unsigned weird = rbelow(&r, 2) ? 0 : 2 + rbelow(&r, 4);
-        spaced = rbelow(&r, 2);
+        int env = tu_rbelow(&r, 2);
+        unsigned weird = tu_rbelow(&r, 2) ? 0 : 2 + tu_rbelow(&r, 4);
+        spaced = tu_rbelow(&r, 2);
         if (env)
             gen_envelope(&r, &b, weird);
         else
             gen_params(&r, &b, weird);
-        if (rbelow(&r, 3) == 0) {
-            unsigned m = 1 + rbelow(&r, 3);
+        if (tu_rbelow(&r, 3) == 0) {
+            unsigned m = 1 + tu_rbelow(&r, 3);
             for (unsigned k = 0; k < m; k++)
                 mutate(&r, &b);
         }
-        nattel_mode mode = rbelow(&r, 4) ? NATTEL_MODE_WIRE : NATTEL_MODE_MODEL;
+        nattel_mode mode =
+            tu_rbelow(&r, 4) ? NATTEL_MODE_WIRE : NATTEL_MODE_MODEL;
         compare_paths(&rd, 1, mode, b.p, b.n, &t);
         if (env)
             compare_paths(&rd, 0, mode, b.p, b.n, &t);
@@ -558,7 +542,7 @@ static void test_no_allocation_in_steady_state(void **state)
     print_message("allocations are not counted in this build: skipped\n");
     skip();
 #else
-    rng r = {42};
+    tu_rng r = {42};
     nattel_registry *reg = nattel_registry_new();
     nattel__reader rd;
     nattel__reader_init(&rd, reg);

@@ -195,3 +195,16 @@ nattel_options *tu_options(char **env, const char *tag, const char *endpoint,
     assert_int_equal(nattel_options_set_endpoint(o, endpoint, &err), 0);
     return o;
 }
+
+uint64_t tu_rnext(tu_rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 2685821657736338717ULL;
+}
+
+unsigned tu_rbelow(tu_rng *r, unsigned n)
+{
+    return (unsigned)(tu_rnext(r) % n);
+}

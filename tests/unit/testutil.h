@@ -4,6 +4,16 @@
 /* Shared by the cmocka unit tests. Include after <setjmp.h> and <cmocka.h>. */
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* A small deterministic generator (xorshift64*) for generated inputs:
+ * seed .s with any non-zero value. */
+typedef struct tu_rng {
+    uint64_t s;
+} tu_rng;
+uint64_t tu_rnext(tu_rng *r);
+/* A value in [0, n). */
+unsigned tu_rbelow(tu_rng *r, unsigned n);
 
 /* The value of environment variable `name`, or NULL. */
 const char *tu_env(const char *name);
