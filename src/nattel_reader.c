@@ -491,6 +491,21 @@ static inline int fpeek(const fast *f)
     return f->p < f->len ? (unsigned char)f->s[f->p] : -1;
 }
 
+/* After an object member: 1 when a ',' leads to another (whitespace after
+ * it skipped), 0 at the closing '}', -1 for anything else. */
+static inline int fnext_member(fast *f)
+{
+    fws(f);
+    int c = fpeek(f);
+    f->p++;
+    if (c == '}')
+        return 0;
+    if (c != ',')
+        return -1;
+    fws(f);
+    return 1;
+}
+
 static inline int feat(fast *f, char c)
 {
     fws(f);
@@ -760,14 +775,11 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
             fws(f);
             if (!fast_value(f, plan, (size_t)i, ev))
                 return 0;
-            fws(f);
-            int c = fpeek(f);
-            f->p++;
-            if (c == '}')
-                break;
-            if (c != ',')
+            int more = fnext_member(f);
+            if (more < 0)
                 return 0;
-            fws(f);
+            if (!more)
+                break;
         }
     }
     for (size_t i = 0; i < fc; i++) {
@@ -971,14 +983,11 @@ static int fast_item(nattel__reader *r, fast *f, nattel_mode mode, size_t idx)
                 !(type = find_type(r->reg, name.p, name.n)))
                 return 0;
         }
-        fws(f);
-        int c = fpeek(f);
-        f->p++;
-        if (c == '}')
-            break;
-        if (c != ',')
+        int more = fnext_member(f);
+        if (more < 0)
             return 0;
-        fws(f);
+        if (!more)
+            break;
     }
     if (given != 7)
         return 0;
@@ -1075,14 +1084,11 @@ static int fast_envelope(nattel__reader *r, fast *f, nattel_mode mode)
                 ? !fast_events(r, f, mode, &count)
                 : !fast_scalar(f, ek, ek->val < 0 ? &unused : &v[ek->val]))
             return 0;
-        fws(f);
-        int c = fpeek(f);
-        f->p++;
-        if (c == '}')
-            break;
-        if (c != ',')
+        int more = fnext_member(f);
+        if (more < 0)
             return 0;
-        fws(f);
+        if (!more)
+            break;
     }
     if (given != ((uint32_t)1 << NATTEL__ENV_KEYS) - 1)
         return 0;
