@@ -44,13 +44,18 @@ def status(env):
     return json.loads(p.stdout)
 
 
-def test_flush_without_libcurl_keeps_the_event(work):
-    lib = libcurl_path()
-    if not lib or not shutil.which("unshare") or os.geteuid() != 0:
-        raise Skip("needs root, unshare(1) and libcurl.so.4 in ldconfig")
+def namespace_unavailable():
+    """Why libcurl cannot be hidden here, or None."""
+    if not libcurl_path() or not shutil.which("unshare") or os.geteuid() != 0:
+        return "needs root, unshare(1) and libcurl.so.4 in ldconfig"
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
-        raise Skip("cannot make a mount namespace here")
+        return "cannot make a mount namespace here"
+    return None
+
+
+def test_flush_without_libcurl_keeps_the_event(work):
+    lib = libcurl_path()
     with t.Serve(work) as srv:
         env = t.tool_env({
             "NAT_TELEMETRY_ENABLED": "1",
@@ -82,21 +87,15 @@ def test_flush_without_libcurl_keeps_the_event(work):
         assert rows == [(7,)], rows
 
 
-class Skip(Exception):
-    pass
-
-
 def main():
+    tests = [test_not_linked]
     skipped = []
-    tests = []
-    for test in (test_not_linked, test_flush_without_libcurl_keeps_the_event):
-        def run(work, test=test):
-            try:
-                test(work)
-            except Skip as e:
-                skipped.append("%s: %s" % (test.__name__, e))
-        run.__name__ = test.__name__
-        tests.append(run)
+    why = namespace_unavailable()
+    if why:
+        # Listed as skipped, never counted as passed.
+        skipped.append("test_flush_without_libcurl_keeps_the_event: " + why)
+    else:
+        tests.append(test_flush_without_libcurl_keeps_the_event)
     return t.run_tests(tests, "sender-dlopen-", skipped)
 
 
