@@ -19,10 +19,15 @@ static nattel_options *options_from_config(const nattel_config *cfg,
     if (!o)
         return NULL;
     /* Any client_ver is sent as given, "" included, as before. */
-    if (nattel__options_apply_config(o, cfg, NULL) ||
-        (client_ver && !(o->client_version = strdup(client_ver)))) {
+    char *ver = client_ver ? strdup(client_ver) : NULL;
+    if (nattel__options_apply_config(o, cfg, NULL) || (client_ver && !ver)) {
+        free(ver);
         nattel_options_free(o);
         return NULL;
+    }
+    if (ver) {
+        free(o->client_version);
+        o->client_version = ver;
     }
     o->log_fd = cfg->log_fd;
     o->prompt = cfg->prompt;
