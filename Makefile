@@ -50,8 +50,8 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh build-fuzz
 
 # Every C file the project formats (tests/compile holds deliberate oddities).
-FORMATTED = include/nattel/*.h src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] \
-	examples/*/*.c fuzz/*.[ch] bench/*.c
+FORMATTED = $(wildcard include/nattel/*.h src/*/*.[ch] src/*/*/*.[ch] tests/unit/*.[ch] \
+	examples/*/*.c fuzz/*.[ch] bench/*.c)
 
 format:
 	@clang-format -i $(FORMATTED)

@@ -15,7 +15,7 @@
  */
 #include <nattel/nattel.h>
 
-#include "nattel_reader.h"
+#include "codec/nattel_fastpath.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * bytes, a verdict, never a crash; a malformed file never says "enabled". */
 #include "fuzz_common.h"
 
-#include "nattel_consent.h"
+#include "consent/nattel_consent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,8 +3,8 @@
  * JSON body, and a 200 stored exactly the envelope's events. */
 #include "fuzz_common.h"
 
-#include "serve_ingest.h"
-#include "nattel_json.h"
+#include "serve/serve_ingest.h"
+#include "json/nattel_json.h"
 
 static nattel_registry *reg;
 static serve_store *store;

@@ -19,7 +19,7 @@
  * must parse again and be a fixed point.
  */
 #include "fuzz_common.h"
-#include "nattel_json.h"
+#include "json/nattel_json.h"
 
 #include <jansson.h>
 #include <math.h>

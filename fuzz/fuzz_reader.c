@@ -7,7 +7,7 @@
  * what the writer writes. */
 #include "fuzz_common.h"
 
-#include "nattel_reader.h"
+#include "codec/nattel_fastpath.h"
 
 typedef struct outcome {
     nattel_code rc;

@@ -5,8 +5,8 @@
  * audit.log.1 (the previous one goes) and a new one starts.
  */
 #include "delivery/nattel_delivery.h"
-#include "nattel_error.h"
-#include "nattel_utf8.h"
+#include "model/nattel_error.h"
+#include "natx/natx_utf8.h"
 #include "natx/natx_jsonw.h"
 
 #include <errno.h>
@@ -21,7 +21,7 @@ static void put_str_or_null(natx_jsonw *w, const char *key, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     natx_jsonw_key(w, key);
-    if (s && nattel__utf8_valid_prefix(s, n) == n)
+    if (s && natx_utf8_valid_prefix(s, n) == n)
         natx_jsonw_string(w, s, n);
     else
         natx_jsonw_null(w);
@@ -79,15 +79,15 @@ nattel_code nattel__audit_append(const nattel_options *o,
     nattel_buf line = NATTEL_BUF_INIT;
     if (format_record(r, ts, &line)) {
         nattel_buf_free(&line);
-        return nattel__fail(err, NATTEL_ENOMEM, "audit log: out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "audit log: out of memory");
     }
     rotate_if_full(path, old, line.len);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
                   0600);
     if (fd < 0) {
         nattel_buf_free(&line);
-        return nattel__fail(err, NATTEL_EIO, "audit log: open %s: %s", path,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "audit log: open %s: %s", path,
+                         strerror(errno));
     }
     /* One write per record: a reader never sees half a line from us. */
     ssize_t w = write(fd, line.data, line.len);
@@ -95,8 +95,8 @@ nattel_code nattel__audit_append(const nattel_options *o,
     close(fd);
     rc = (size_t)w == line.len
              ? NATTEL_OK
-             : nattel__fail(err, NATTEL_EIO, "audit log: write %s: %s", path,
-                            w < 0 ? strerror(e) : "short write");
+             : natx_fail(err, NATTEL_EIO, "audit log: write %s: %s", path,
+                         w < 0 ? strerror(e) : "short write");
     nattel_buf_free(&line);
     return rc;
 }

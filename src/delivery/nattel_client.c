@@ -5,9 +5,9 @@
  * flusher process, a background thread of this client, or nothing.
  */
 #include "delivery/nattel_delivery.h"
-#include "nattel_config.h"
+#include "config/nattel_config.h"
 #include "natx/natx_io.h"
-#include "nattel_error.h"
+#include "model/nattel_error.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -79,15 +79,15 @@ static nattel_code send_stdout(void *state, const char *payload, size_t len,
      * processes writing to the same descriptor. */
     char *line = malloc(len + 1);
     if (!line)
-        return nattel__fail(err, NATTEL_ENOMEM, "stdout sink: out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "stdout sink: out of memory");
     memcpy(line, payload, len);
     line[len] = '\n';
     int rc = natx_write_all(c->o->log_fd, line, len + 1);
     int e = errno;
     free(line);
     if (rc)
-        return nattel__fail(err, NATTEL_EIO, "stdout sink: write: %s",
-                            strerror(e));
+        return natx_fail(err, NATTEL_EIO, "stdout sink: write: %s",
+                         strerror(e));
     return NATTEL_OK;
 }
 
@@ -112,10 +112,10 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
         c->prepared = 1;
     }
     if (len > NATTEL__ENTRY_MAX_BYTES)
-        return nattel__fail(err, NATTEL_ELIMIT,
-                            "spool: a payload of %zu bytes is over the %u "
-                            "bytes a spool entry may hold",
-                            len, NATTEL__ENTRY_MAX_BYTES);
+        return natx_fail(err, NATTEL_ELIMIT,
+                         "spool: a payload of %zu bytes is over the %u "
+                         "bytes a spool entry may hold",
+                         len, NATTEL__ENTRY_MAX_BYTES);
     if ((rc = nattel__spool_write(c->o, c->seq++, payload, len, err)))
         return rc;
     size_t dropped = 0;
@@ -215,8 +215,8 @@ static nattel_code worker_start(nattel_client *c, nattel_error *err)
     int e = pthread_create(&w->thread, NULL, worker_main, c);
     pthread_sigmask(SIG_SETMASK, &prev, NULL);
     if (e)
-        return nattel__fail(err, NATTEL_EIO, "client: pthread_create: %s",
-                            strerror(e));
+        return natx_fail(err, NATTEL_EIO, "client: pthread_create: %s",
+                         strerror(e));
     w->started = 1;
     return NATTEL_OK;
 }
@@ -256,7 +256,7 @@ static nattel_code builtin_transport(nattel_client *c, nattel_error *err)
                                 : k == SINK_SPOOL ? send_spool
                                                   : send_none);
     if (!c->t)
-        return nattel__fail(err, NATTEL_ENOMEM, "client: out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "client: out of memory");
     nattel_transport_set_state(c->t, c);
     c->builtin_spool = k == SINK_SPOOL;
     return NATTEL_OK;
@@ -285,13 +285,13 @@ static nattel_code default_state_dir(nattel_options *o, nattel_error *err)
 nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err)
 {
     if (!opts) {
-        nattel__fail(err, NATTEL_EINVAL, "client: no options");
+        natx_fail(err, NATTEL_EINVAL, "client: no options");
         return NULL;
     }
     nattel_client *c = calloc(1, sizeof *c);
     if (!c) {
         nattel_options_free(opts);
-        nattel__fail(err, NATTEL_ENOMEM, "client: out of memory");
+        natx_fail(err, NATTEL_ENOMEM, "client: out of memory");
         return NULL;
     }
     c->o = opts;
@@ -364,7 +364,7 @@ static nattel_code build_payload(nattel_client *c, nattel_event *ev,
         nattel_envelope_new(c->o->client_version, c->session);
     if (!env) {
         nattel_event_free(ev);
-        return nattel__fail(err, NATTEL_ENOMEM, "envelope: out of memory");
+        return natx_fail(err, NATTEL_ENOMEM, "envelope: out of memory");
     }
     int64_t now = nattel__now_real(c->o);
     if ((rc = nattel_envelope_add(env, ev, now, err)))
@@ -380,7 +380,7 @@ nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
 {
     if (!c || !ev) {
         nattel_event_free(ev);
-        return nattel__fail(err, NATTEL_EINVAL, "emit: no client or event");
+        return natx_fail(err, NATTEL_EINVAL, "emit: no client or event");
     }
     pthread_mutex_lock(&c->mu);
     resolve_consent(c, 1);
@@ -420,10 +420,10 @@ nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
         return NATTEL_OK; /* spawn / spool-only: the spool holds it all */
     worker_kick(&c->w, 1);
     if (worker_wait(&c->w, timeout_ms))
-        return nattel__fail(err, NATTEL_ELIMIT,
-                            "flush: not done within %lld ms; the rest stays "
-                            "in the spool",
-                            (long long)timeout_ms);
+        return natx_fail(err, NATTEL_ELIMIT,
+                         "flush: not done within %lld ms; the rest stays "
+                         "in the spool",
+                         (long long)timeout_ms);
     return NATTEL_OK;
 }
 

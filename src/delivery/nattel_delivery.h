@@ -19,7 +19,7 @@
 #ifndef NATTEL_DELIVERY_H
 #define NATTEL_DELIVERY_H
 
-#include "nattel_error.h"
+#include "model/nattel_error.h"
 
 #include <nattel/client.h>
 
@@ -100,7 +100,7 @@ void nattel__options_config(const nattel_options *o, nattel_config *cfg);
 const nattel_options *nattel__client_options(const nattel_client *c);
 /* One debug line, as nattel_debug(), when the options say debug. */
 void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
-    NATTEL__PRINTF(2, 3);
+    NATX_PRINTF(2, 3);
 /* A deep copy; NULL when out of memory. The transport is not copied. */
 nattel_options *nattel__options_dup(const nattel_options *o);
 int64_t nattel__now_real(const nattel_options *o);

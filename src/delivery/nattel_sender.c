@@ -8,7 +8,7 @@
  * redirects are not followed (a redirect is not a delivery).
  */
 #include "delivery/nattel_delivery.h"
-#include "nattel_error.h"
+#include "model/nattel_error.h"
 
 #include <curl/curl.h>
 
@@ -199,7 +199,7 @@ nattel__sender *nattel__sender_new(const char *url, int64_t connect_ms,
 {
     pthread_once(&api_once, api_load);
     if (api_error[0]) {
-        nattel__fail(err, NATTEL_EIO, "%s", api_error);
+        natx_fail(err, NATTEL_EIO, "%s", api_error);
         return NULL;
     }
     nattel__sender *s = calloc(1, sizeof *s);
@@ -211,7 +211,7 @@ nattel__sender *nattel__sender_new(const char *url, int64_t connect_ms,
         s->headers = h;
     if (!s || !h || !(s->curl = api.easy_init())) {
         nattel__sender_free(s);
-        nattel__fail(err, NATTEL_ENOMEM, "sender: out of memory");
+        natx_fail(err, NATTEL_ENOMEM, "sender: out of memory");
         return NULL;
     }
     s->should_stop = should_stop;

@@ -8,7 +8,7 @@
 /* clone(2) */
 #define _GNU_SOURCE
 #include "delivery/nattel_delivery.h"
-#include "nattel_error.h"
+#include "model/nattel_error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -181,8 +181,8 @@ static nattel_code spawn(const nattel_options *o, const char *path,
     launch l = {.path = path, .argv = argv};
     pid_t pid = start(&l);
     if (pid < 0)
-        return nattel__fail(err, NATTEL_EIO, "flusher: start %s: %s", path,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "flusher: start %s: %s", path,
+                         strerror(errno));
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -203,9 +203,9 @@ nattel_code nattel__maybe_spawn(const nattel_options *o, nattel_error *err)
     }
     const char *path = nattel__flusher_path(o);
     if (!path)
-        return nattel__fail(err, NATTEL_ENOTFOUND,
-                            "flusher: no nattel-flusher program found (set "
-                            "NATTEL_FLUSHER); the event waits in the spool");
+        return natx_fail(err, NATTEL_ENOTFOUND,
+                         "flusher: no nattel-flusher program found (set "
+                         "NATTEL_FLUSHER); the event waits in the spool");
     nattel_debug(&cfg, "starting flusher %s", path);
     return spawn(o, path, err);
 }

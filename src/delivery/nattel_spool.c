@@ -6,7 +6,7 @@
  */
 #include "delivery/nattel_delivery.h"
 #include "natx/natx_mem.h"
-#include "nattel_error.h"
+#include "model/nattel_error.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,8 +24,7 @@ nattel_code nattel__path(char *out, size_t cap, const char *dir,
 {
     int n = snprintf(out, cap, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= cap)
-        return nattel__fail(err, NATTEL_ELIMIT, "path too long: %s/%s", dir,
-                            name);
+        return natx_fail(err, NATTEL_ELIMIT, "path too long: %s/%s", dir, name);
     return NATTEL_OK;
 }
 
@@ -34,8 +33,8 @@ nattel_code nattel__path3(char *out, size_t cap, const char *dir,
 {
     int n = snprintf(out, cap, "%s/%s/%s", dir, sub, name);
     if (n < 0 || (size_t)n >= cap)
-        return nattel__fail(err, NATTEL_ELIMIT, "path too long: %s/%s/%s", dir,
-                            sub, name);
+        return natx_fail(err, NATTEL_ELIMIT, "path too long: %s/%s/%s", dir,
+                         sub, name);
     return NATTEL_OK;
 }
 
@@ -46,34 +45,34 @@ static nattel_code check_dir(const char *path, int create, nattel_error *err)
     struct stat st;
     if (lstat(path, &st) != 0) {
         if (errno != ENOENT)
-            return nattel__fail(err, NATTEL_EIO, "state directory %s: %s", path,
-                                strerror(errno));
+            return natx_fail(err, NATTEL_EIO, "state directory %s: %s", path,
+                             strerror(errno));
         if (!create)
-            return nattel__fail(err, NATTEL_ENOTFOUND,
-                                "state directory %s does not exist", path);
+            return natx_fail(err, NATTEL_ENOTFOUND,
+                             "state directory %s does not exist", path);
         if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return nattel__fail(err, NATTEL_EIO, "mkdir %s: %s", path,
-                                strerror(errno));
+            return natx_fail(err, NATTEL_EIO, "mkdir %s: %s", path,
+                             strerror(errno));
         if (lstat(path, &st) != 0)
-            return nattel__fail(err, NATTEL_EIO, "state directory %s: %s", path,
-                                strerror(errno));
+            return natx_fail(err, NATTEL_EIO, "state directory %s: %s", path,
+                             strerror(errno));
     }
     if (S_ISLNK(st.st_mode))
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "state directory %s is a symlink: refused (use "
-                            "the real path)",
-                            path);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "state directory %s is a symlink: refused (use "
+                         "the real path)",
+                         path);
     if (!S_ISDIR(st.st_mode))
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "state directory %s is not a directory", path);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "state directory %s is not a directory", path);
     if (st.st_uid != geteuid())
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "state directory %s belongs to another user: "
-                            "refused",
-                            path);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "state directory %s belongs to another user: "
+                         "refused",
+                         path);
     if ((st.st_mode & 077) && chmod(path, 0700) != 0)
-        return nattel__fail(err, NATTEL_EIO, "chmod %s: %s", path,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "chmod %s: %s", path,
+                         strerror(errno));
     return NATTEL_OK;
 }
 
@@ -83,9 +82,9 @@ static nattel_code make_parents(const char *dir, nattel_error *err)
     char buf[4096];
     size_t n = strlen(dir);
     if (n >= sizeof buf)
-        return nattel__fail(err, NATTEL_ELIMIT,
-                            "state directory: path too "
-                            "long");
+        return natx_fail(err, NATTEL_ELIMIT,
+                         "state directory: path too "
+                         "long");
     memcpy(buf, dir, n + 1);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
@@ -94,8 +93,7 @@ static nattel_code make_parents(const char *dir, nattel_error *err)
         if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
             int e = errno;
             *p = '/';
-            return nattel__fail(err, NATTEL_EIO, "mkdir %s: %s", buf,
-                                strerror(e));
+            return natx_fail(err, NATTEL_EIO, "mkdir %s: %s", buf, strerror(e));
         }
         *p = '/';
     }
@@ -105,10 +103,10 @@ static nattel_code make_parents(const char *dir, nattel_error *err)
 static nattel_code prepare(const char *dir, int create, nattel_error *err)
 {
     if (!dir || dir[0] != '/')
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "state directory: '%s' is not an absolute path "
-                            "(set NATTEL_STATE_DIR)",
-                            dir ? dir : "(none)");
+        return natx_fail(err, NATTEL_EINVAL,
+                         "state directory: '%s' is not an absolute path "
+                         "(set NATTEL_STATE_DIR)",
+                         dir ? dir : "(none)");
     struct stat st;
     nattel_code rc;
     if (create && lstat(dir, &st) != 0 && (rc = make_parents(dir, err)))
@@ -207,8 +205,8 @@ static nattel_code write_fd(int fd, const char *p, size_t len, const char *path,
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return nattel__fail(err, NATTEL_EIO, "write %s: %s", path,
-                                w < 0 ? strerror(errno) : "short write");
+            return natx_fail(err, NATTEL_EIO, "write %s: %s", path,
+                             w < 0 ? strerror(errno) : "short write");
         p += w;
         len -= (size_t)w;
     }
@@ -240,15 +238,15 @@ nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
     int fd =
         open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return nattel__fail(err, NATTEL_EIO, "spool: open %s: %s", tmp,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "spool: open %s: %s", tmp,
+                         strerror(errno));
     rc = write_fd(fd, payload, len, tmp, err);
     if (close(fd) != 0 && !rc)
-        rc = nattel__fail(err, NATTEL_EIO, "spool: close %s: %s", tmp,
-                          strerror(errno));
+        rc = natx_fail(err, NATTEL_EIO, "spool: close %s: %s", tmp,
+                       strerror(errno));
     if (!rc && rename(tmp, path) != 0)
-        rc = nattel__fail(err, NATTEL_EIO, "spool: rename %s to %s: %s", tmp,
-                          path, strerror(errno));
+        rc = natx_fail(err, NATTEL_EIO, "spool: rename %s to %s: %s", tmp, path,
+                       strerror(errno));
     if (rc)
         unlink(tmp);
     return rc;
@@ -277,8 +275,8 @@ static nattel_code scan(const char *state_dir, const char *sub,
     if (!d)
         return errno == ENOENT
                    ? NATTEL_OK
-                   : nattel__fail(err, NATTEL_EIO, "spool: opendir %s: %s", dir,
-                                  strerror(errno));
+                   : natx_fail(err, NATTEL_EIO, "spool: opendir %s: %s", dir,
+                               strerror(errno));
     nattel__entry *v = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -299,8 +297,8 @@ static nattel_code scan(const char *state_dir, const char *sub,
         if (NATX_GROW(v, cap, n + 1)) {
             free(v);
             closedir(d);
-            return nattel__fail(err, NATTEL_ENOMEM,
-                                "spool: out of memory listing %s", dir);
+            return natx_fail(err, NATTEL_ENOMEM,
+                             "spool: out of memory listing %s", dir);
         }
         v[n++] = e;
     }
@@ -353,9 +351,8 @@ nattel_code nattel__read_file(const char *path, size_t max, nattel_buf *out,
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return nattel__fail(err,
-                            errno == ENOENT ? NATTEL_ENOTFOUND : NATTEL_EIO,
-                            "open %s: %s", path, strerror(errno));
+        return natx_fail(err, errno == ENOENT ? NATTEL_ENOTFOUND : NATTEL_EIO,
+                         "open %s: %s", path, strerror(errno));
     char chunk[8192];
     nattel_code rc = NATTEL_OK;
     for (;;) {
@@ -363,20 +360,18 @@ nattel_code nattel__read_file(const char *path, size_t max, nattel_buf *out,
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rc = nattel__fail(err, NATTEL_EIO, "read %s: %s", path,
-                              strerror(errno));
+            rc = natx_fail(err, NATTEL_EIO, "read %s: %s", path,
+                           strerror(errno));
             break;
         }
         if (r == 0)
             break;
         if (out->len + (size_t)r > max) {
-            rc = nattel__fail(err, NATTEL_ELIMIT, "%s: over %zu bytes", path,
-                              max);
+            rc = natx_fail(err, NATTEL_ELIMIT, "%s: over %zu bytes", path, max);
             break;
         }
         if (nattel_buf_append(out, chunk, (size_t)r)) {
-            rc = nattel__fail(err, NATTEL_ENOMEM, "read %s: out of memory",
-                              path);
+            rc = natx_fail(err, NATTEL_ENOMEM, "read %s: out of memory", path);
             break;
         }
     }

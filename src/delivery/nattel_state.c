@@ -5,8 +5,8 @@
  * counts; readers need no lock (the file is replaced by rename).
  */
 #include "delivery/nattel_delivery.h"
-#include "nattel_error.h"
-#include "nattel_json.h"
+#include "model/nattel_error.h"
+#include "json/nattel_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -170,14 +170,13 @@ static nattel_code write_state(const char *state_dir, const nattel__state *st,
     int fd =
         open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return nattel__fail(err, NATTEL_EIO, "open %s: %s", tmp,
-                            strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "open %s: %s", tmp, strerror(errno));
     ssize_t w = write(fd, body, (size_t)n);
     int e = errno;
     close(fd);
     if (w != n || rename(tmp, path) != 0)
-        return nattel__fail(err, NATTEL_EIO, "write %s: %s", path,
-                            w != n ? strerror(e) : strerror(errno));
+        return natx_fail(err, NATTEL_EIO, "write %s: %s", path,
+                         w != n ? strerror(e) : strerror(errno));
     return NATTEL_OK;
 }
 
@@ -190,15 +189,14 @@ static int lock_file(const char *state_dir, const char *name, int block,
         return -1;
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        nattel__fail(err, NATTEL_EIO, "open %s: %s", path, strerror(errno));
+        natx_fail(err, NATTEL_EIO, "open %s: %s", path, strerror(errno));
         return -1;
     }
     while (flock(fd, LOCK_EX | (block ? 0 : LOCK_NB)) != 0) {
         if (errno == EINTR)
             continue;
         if (block || errno != EWOULDBLOCK)
-            nattel__fail(err, NATTEL_EIO, "flock %s: %s", path,
-                         strerror(errno));
+            natx_fail(err, NATTEL_EIO, "flock %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }

@@ -23,7 +23,7 @@ struct nattel_invocation {
 };
 
 static void debug(const nattel_invocation *inv, const char *fmt, ...)
-    NATTEL__PRINTF(2, 3);
+    NATX_PRINTF(2, 3);
 static void debug(const nattel_invocation *inv, const char *fmt, ...)
 {
     if (!inv->o->debug)

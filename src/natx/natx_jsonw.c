@@ -1,8 +1,8 @@
 #include "natx/natx_jsonw.h"
 
-#include "nattel_error.h"
-#include "nattel_json.h"
-#include "nattel_utf8.h"
+#include "model/nattel_error.h"
+#include "json/nattel_json.h"
+#include "natx/natx_utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -177,7 +177,7 @@ void natx_jsonw_string(natx_jsonw *w, const char *s, size_t n)
 
 void natx_jsonw_string_lossy(natx_jsonw *w, const char *s, size_t n)
 {
-    size_t ok = nattel__utf8_valid_prefix(s, n);
+    size_t ok = natx_utf8_valid_prefix(s, n);
     if (ok == n) {
         natx_jsonw_string(w, s, n);
         return;
@@ -190,7 +190,7 @@ void natx_jsonw_string_lossy(natx_jsonw *w, const char *s, size_t n)
             code = nattel_buf_append(&fixed, "\xEF\xBF\xBD", 3);
         s += ok + 1;
         n -= ok + 1;
-        ok = nattel__utf8_valid_prefix(s, n);
+        ok = natx_utf8_valid_prefix(s, n);
     }
     if (!code)
         code = nattel_buf_append(&fixed, s, n);
@@ -261,12 +261,12 @@ void natx_jsonw_raw(natx_jsonw *w, const char *json, size_t n)
 nattel_code natx_jsonw_finish(const natx_jsonw *w, nattel_error *err)
 {
     if (w->code)
-        return nattel__fail(err, w->code, "JSON writer: %s", w->why);
+        return natx_fail(err, w->code, "JSON writer: %s", w->why);
     if (w->depth)
-        return nattel__fail(err, NATTEL_EINVAL,
-                            "JSON writer: %u container%s not closed", w->depth,
-                            w->depth == 1 ? "" : "s");
+        return natx_fail(err, NATTEL_EINVAL,
+                         "JSON writer: %u container%s not closed", w->depth,
+                         w->depth == 1 ? "" : "s");
     if (!w->top_done)
-        return nattel__fail(err, NATTEL_EINVAL, "JSON writer: no value");
+        return natx_fail(err, NATTEL_EINVAL, "JSON writer: no value");
     return NATTEL_OK;
 }

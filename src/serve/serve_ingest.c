@@ -1,4 +1,4 @@
-#include "serve_ingest.h"
+#include "serve/serve_ingest.h"
 
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"

@@ -6,7 +6,7 @@
 
 #include <nattel/nattel.h>
 
-#include "serve_store.h"
+#include "serve/serve_store.h"
 
 #include <stdint.h>
 

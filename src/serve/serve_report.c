@@ -1,4 +1,4 @@
-#include "serve_report.h"
+#include "serve/serve_report.h"
 
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"

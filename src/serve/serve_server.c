@@ -1,8 +1,8 @@
-#include "serve_server.h"
+#include "serve/serve_server.h"
 
 #include "natx/natx_error.h"
-#include "serve_ingest.h"
-#include "serve_report.h"
+#include "serve/serve_ingest.h"
+#include "serve/serve_report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

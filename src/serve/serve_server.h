@@ -28,7 +28,7 @@
 
 #include <nattel/nattel.h>
 
-#include "serve_store.h"
+#include "serve/serve_store.h"
 
 #include <stdio.h>
 

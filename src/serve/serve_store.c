@@ -1,4 +1,4 @@
-#include "serve_store.h"
+#include "serve/serve_store.h"
 
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"

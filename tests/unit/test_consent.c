@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "nattel_consent.h"
-#include "nattel_prompt.h"
+#include "consent/nattel_consent.h"
+#include "consent/nattel_prompt.h"
 
 #include <nattel/client.h>
 #include <nattel/telemetry.h>

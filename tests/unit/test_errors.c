@@ -8,7 +8,7 @@
 
 #include <nattel/nattel.h>
 
-#include "nattel_error.h"
+#include "model/nattel_error.h"
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -53,7 +53,7 @@ static void test_prefix_keeps_code_and_cuts_safely(void **state)
 {
     (void)state;
     nattel_error err;
-    nattel__fail(&err, NATTEL_ELIMIT, "inner %d", 7);
+    natx_fail(&err, NATTEL_ELIMIT, "inner %d", 7);
     assert_int_equal(nattel__prefix(&err, "outer %s", "x"), NATTEL_ELIMIT);
     assert_int_equal(err.code, NATTEL_ELIMIT);
     assert_string_equal(err.message, "outer x: inner 7");

@@ -11,7 +11,7 @@
 
 #include <nattel/nattel.h>
 
-#include "nattel_event.h"
+#include "model/nattel_event.h"
 #include "testutil.h"
 
 #include <inttypes.h>

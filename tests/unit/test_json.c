@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "nattel_json.h"
+#include "json/nattel_json.h"
 #include "testutil.h"
 
 #include <inttypes.h>

@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "nattel_envelope.h"
-#include "nattel_event.h"
-#include "nattel_reader.h"
+#include "codec/nattel_envelope.h"
+#include "model/nattel_event.h"
+#include "codec/nattel_fastpath.h"
 #include "testutil.h"
 
 #include <locale.h>

@@ -10,7 +10,7 @@
 #include <nattel/nattel.h>
 #include <nattel/telemetry.h>
 
-#include "nattel_consent.h"
+#include "consent/nattel_consent.h"
 #include "testutil.h"
 
 #include <stdio.h>

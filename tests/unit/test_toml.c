@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "nattel_toml.h"
+#include "consent/nattel_toml.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,22 @@
+#ifndef NATTEL_CONSENT_H
+#define NATTEL_CONSENT_H
+
+#include <nattel/telemetry.h>
+
+#include "model/nattel_limits.h"
+
+/* The file's text for a decision at `now_ms`, in the upstream layout
+ * (three comment lines, then [telemetry]); `out` holds at least
+ * NATTEL__CONSENT_TEXT_MAX bytes. Returns the length. */
+size_t nattel__consent_text(nattel_consent_state state, int64_t now_ms,
+                            char *out);
+
+/* Reads the consent file's rules from text already in memory (the same
+ * rules as nattel_consent_file_read). */
+void nattel__consent_parse(const char *text, size_t len,
+                           nattel_consent_file *out);
+
+/* mkdir -p with mode 0700 for the components that are missing. */
+nattel_code nattel__mkdirs(const char *dir, nattel_error *err);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * The flusher: one at a time (STATE/flusher.lock), it claims the spool by
+ * renaming entries into STATE/claims, groups them into envelopes, sends
+ * each batch and applies the status policy. A flusher killed at any point
+ * leaves entries in claims/; the next one, holding the lock, knows their
+ * owner is dead and puts them back (a duplicate of the batch in flight is
+ * the worst case, never a loss).
+ */
+#include "delivery/nattel_delivery.h"
+#include "model/nattel_error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct item {
+    nattel__entry e;
+    nattel_buf body;
+    nattel_buf key;
+    int done; /* settled: unlinked or renamed back */
+} item;
+
+typedef struct run {
+    const nattel_options *o;
+    const nattel__flush_opts *fo;
+    nattel__flush_stats *st;
+    nattel__sender *sender;
+    int failure_counted; /* the back-off counts one failure per run */
+    int deferred;
+} run;
+
+static int stop_now(const run *r)
+{
+    const nattel__flush_opts *fo = r->fo;
+    if (fo->should_stop && fo->should_stop(fo->stop_ctx))
+        return 1;
+    return fo->deadline_mono >= 0 &&
+           nattel__now_mono(r->o) >= fo->deadline_mono;
+}
+
+static nattel_code move_entry(const char *dir, const char *from_sub,
+                              const char *from, const char *to_sub,
+                              const char *to, nattel_error *err)
+{
+    char a[4096], b[4096];
+    nattel_code rc;
+    if ((rc = nattel__path3(a, sizeof a, dir, from_sub, from, err)) ||
+        (rc = nattel__path3(b, sizeof b, dir, to_sub, to, err)))
+        return rc;
+    if (rename(a, b) != 0)
+        return natx_fail(err, errno == ENOENT ? NATTEL_ENOTFOUND : NATTEL_EIO,
+                         "rename %s to %s: %s", a, b, strerror(errno));
+    return NATTEL_OK;
+}
+
+static void unlink_claim(const run *r, const item *it)
+{
+    char p[4096];
+    if (!nattel__path3(p, sizeof p, r->o->state_dir, "claims", it->e.name,
+                       NULL))
+        unlink(p);
+}
+
+/* Claims left by a dead flusher go back to the spool. */
+static void recover_claims(const nattel_options *o)
+{
+    nattel__entry *v;
+    size_t n;
+    if (nattel__spool_list(o->state_dir, "claims", &v, &n, NULL, NULL))
+        return;
+    for (size_t i = 0; i < n; i++)
+        (void)move_entry(o->state_dir, "claims", v[i].name, "spool", v[i].name,
+                         NULL);
+    if (n)
+        nattel__options_debug(o, "recovered %zu stale claim(s)", n);
+    free(v);
+}
+
+static void record(const run *r, nattel__outcome oc, int64_t events, int http,
+                   const char *reason, const nattel_buf *payload,
+                   int64_t backoff_ms, int count_failure)
+{
+    nattel__record rec = {.outcome = oc,
+                          .events = events,
+                          .http_status = http,
+                          .reason = reason,
+                          .endpoint = r->o->endpoint,
+                          .payload = payload ? payload->data : NULL,
+                          .payload_len = payload ? payload->len : 0,
+                          .backoff_ms = backoff_ms,
+                          .count_failure = count_failure};
+    (void)nattel__record_outcome(r->o, &rec, NULL);
+}
+
+static void settle_gone(run *r, item **its, size_t n, nattel__outcome oc,
+                        int http, const char *reason, const nattel_buf *payload)
+{
+    for (size_t i = 0; i < n; i++) {
+        unlink_claim(r, its[i]);
+        its[i]->done = 1;
+    }
+    record(r, oc, (int64_t)n, http, reason, payload, 0, 0);
+    if (oc == NATTEL__SENT)
+        r->st->sent += (int64_t)n;
+    else if (oc == NATTEL__REJECTED)
+        r->st->rejected += (int64_t)n;
+    else
+        r->st->dropped += (int64_t)n;
+}
+
+static double jitter(const nattel_options *o)
+{
+    uint32_t x = 0;
+    if (nattel__random(o, &x, sizeof x, NULL))
+        return 0.5;
+    return (double)x / 4294967296.0;
+}
+
+/* A failed attempt: each event goes back with one more attempt, unless it
+ * is past both retry limits. */
+static void settle_retry(run *r, item **its, size_t n, int http,
+                         const char *reason, int64_t retry_after_ms,
+                         const nattel_buf *payload)
+{
+    int64_t now = nattel__now_real(r->o);
+    size_t dropped = 0;
+    for (size_t i = 0; i < n; i++) {
+        item *it = its[i];
+        it->done = 1;
+        nattel__entry e = it->e;
+        e.attempt++;
+        if (e.attempt >= NATTEL__RETRY_MAX_ATTEMPTS &&
+            now - e.ms >= NATTEL__RETRY_MAX_AGE_MS) {
+            unlink_claim(r, it);
+            dropped++;
+            continue;
+        }
+        char name[96];
+        nattel__entry_name(&e, name, sizeof name);
+        if (move_entry(r->o->state_dir, "claims", it->e.name, "spool", name,
+                       NULL))
+            it->done = 0; /* left in claims: the next flusher recovers it */
+    }
+    nattel__state st;
+    nattel__state_read(r->o->state_dir, &st);
+    int count = !r->failure_counted;
+    int64_t delay =
+        nattel__backoff_ms(st.failures + count, jitter(r->o), retry_after_ms);
+    r->failure_counted = 1;
+    r->deferred = 1;
+    record(r, NATTEL__DEFERRED, (int64_t)(n - dropped), http, reason, payload,
+           delay, count);
+    r->st->deferred += (int64_t)(n - dropped);
+    if (dropped) {
+        char why[400];
+        snprintf(why, sizeof why,
+                 "retry limit: %d attempts over at least 24 h (last: %.255s)",
+                 NATTEL__RETRY_MAX_ATTEMPTS, reason);
+        record(r, NATTEL__DROPPED, (int64_t)dropped, http, why, payload, 0, 0);
+        r->st->dropped += (int64_t)dropped;
+    }
+}
+
+/* Sends one batch, splitting on 413. Returns 1 when the run should stop
+ * (deferred and back-off honoured, or asked to stop). */
+static int send_batch(run *r, item **its, size_t n)
+{
+    if (stop_now(r))
+        return 1;
+    const char *jsons[NATTEL_ENVELOPE_MAX_EVENTS];
+    size_t lens[NATTEL_ENVELOPE_MAX_EVENTS];
+    for (size_t i = 0; i < n; i++) {
+        jsons[i] = its[i]->body.data;
+        lens[i] = its[i]->body.len;
+    }
+    nattel_buf payload = NATTEL_BUF_INIT;
+    size_t events;
+    nattel_error err;
+    if (nattel__envelope_merge(jsons, lens, n, nattel__now_real(r->o), &payload,
+                               &events, &err)) {
+        nattel_buf_free(&payload);
+        return 1; /* out of memory: leave the batch for a later run */
+    }
+    nattel__send_result res;
+    nattel__sender_post(r->sender, payload.data, payload.len, &res);
+    if (!res.http_status && stop_now(r)) {
+        /* Cut short by our own shutdown: not the server's failure. The
+         * batch goes back as it was. */
+        nattel_buf_free(&payload);
+        return 1;
+    }
+    r->st->batches++;
+    nattel__options_debug(r->o, "sent %zu event(s), %zu bytes: %s", n,
+                          payload.len, res.reason);
+    int stop = 0;
+    switch (res.http_status ? nattel__policy_for(res.http_status)
+                            : NATTEL__POLICY_RETRY) {
+    case NATTEL__POLICY_DONE:
+        settle_gone(r, its, n, NATTEL__SENT, res.http_status, res.reason,
+                    &payload);
+        break;
+    case NATTEL__POLICY_REJECT:
+        settle_gone(r, its, n, NATTEL__REJECTED, res.http_status,
+                    "rejected by the server", &payload);
+        break;
+    case NATTEL__POLICY_SPLIT:
+        if (n == 1) {
+            settle_gone(r, its, n, NATTEL__REJECTED, 413,
+                        "one event over the server's body limit (413)",
+                        &payload);
+            break;
+        }
+        nattel_buf_free(&payload);
+        stop = send_batch(r, its, n / 2);
+        return stop || send_batch(r, its + n / 2, n - n / 2);
+    case NATTEL__POLICY_RETRY:
+        settle_retry(r, its, n, res.http_status, res.reason, res.retry_after_ms,
+                     &payload);
+        /* Back-off ends the run; so does an endpoint that does not answer
+         * at all, even for `nattel flush`: trying every other batch against
+         * a dead or black-holed endpoint would only multiply timeouts. */
+        stop = !r->fo->ignore_backoff || !res.http_status;
+        break;
+    }
+    nattel_buf_free(&payload);
+    return stop;
+}
+
+static void free_items(item *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        nattel_buf_free(&v[i].body);
+        nattel_buf_free(&v[i].key);
+    }
+    free(v);
+}
+
+/* Claims every listed entry and reads it; unreadable ones are dropped and
+ * recorded. Returns the number claimed in *n. */
+static nattel_code claim_all(run *r, item **out, size_t *n, nattel_error *err)
+{
+    nattel__entry *v;
+    size_t count;
+    nattel_code rc =
+        nattel__spool_list(r->o->state_dir, "spool", &v, &count, NULL, err);
+    if (rc)
+        return rc;
+    item *its = calloc(count ? count : 1, sizeof *its);
+    if (!its) {
+        free(v);
+        return natx_fail(err, NATTEL_ENOMEM, "flusher: out of memory");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++) {
+        /* Gone (a host dropped it over the bound): not ours any more. */
+        if (move_entry(r->o->state_dir, "spool", v[i].name, "claims", v[i].name,
+                       NULL))
+            continue;
+        item *it = &its[k++];
+        it->e = v[i];
+        char p[4096];
+        nattel_error e2;
+        if (nattel__path3(p, sizeof p, r->o->state_dir, "claims", v[i].name,
+                          &e2) ||
+            nattel__read_file(p, NATTEL__ENTRY_MAX_BYTES, &it->body, &e2) ||
+            !it->body.len ||
+            nattel__envelope_key(it->body.data, it->body.len, &it->key, &e2)) {
+            item *one = it;
+            settle_gone(r, &one, 1, NATTEL__DROPPED, 0,
+                        "unreadable spool entry", NULL);
+        }
+    }
+    free(v);
+    *out = its;
+    *n = k;
+    return NATTEL_OK;
+}
+
+static int same_key(const item *a, const item *b)
+{
+    return a->key.len == b->key.len &&
+           !memcmp(a->key.data, b->key.data, a->key.len);
+}
+
+/* One pass: every claimed entry, grouped (oldest first) into batches of
+ * one envelope key and at most NATTEL_ENVELOPE_MAX_EVENTS. */
+static nattel_code one_pass(run *r, size_t *claimed, nattel_error *err)
+{
+    item *its;
+    size_t n;
+    nattel_code rc = claim_all(r, &its, &n, err);
+    if (rc)
+        return rc;
+    *claimed = n;
+    int stop = 0;
+    item *batch[NATTEL_ENVELOPE_MAX_EVENTS];
+    for (size_t i = 0; i < n && !stop; i++) {
+        if (its[i].done)
+            continue;
+        size_t b = 0;
+        batch[b++] = &its[i];
+        for (size_t j = i + 1; j < n && b < NATTEL_ENVELOPE_MAX_EVENTS; j++)
+            if (!its[j].done && same_key(&its[i], &its[j]))
+                batch[b++] = &its[j];
+        stop = send_batch(r, batch, b);
+    }
+    /* What was not tried goes back as it was. */
+    for (size_t i = 0; i < n; i++)
+        if (!its[i].done)
+            (void)move_entry(r->o->state_dir, "claims", its[i].e.name, "spool",
+                             its[i].e.name, NULL);
+    free_items(its, n);
+    return stop ? NATTEL_EIO : NATTEL_OK;
+}
+
+static int take_lock(const nattel_options *o, const nattel__flush_opts *fo,
+                     nattel_error *err)
+{
+    int64_t until = nattel__now_mono(o) + fo->lock_wait_ms;
+    for (;;) {
+        int fd = nattel__flusher_lock(o->state_dir, 0, err);
+        if (fd >= 0 || fo->lock_wait_ms <= 0 || nattel__now_mono(o) >= until)
+            return fd;
+        if (fo->should_stop && fo->should_stop(fo->stop_ctx))
+            return -1;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static nattel_code run_locked(run *r, nattel_error *err)
+{
+    recover_claims(r->o);
+    size_t links = nattel__spool_refuse_symlinks(r->o);
+    r->st->dropped += (int64_t)links;
+    r->st->symlinks += (int64_t)links;
+    r->sender =
+        nattel__sender_new(r->o->endpoint, r->o->connect_ms, r->o->total_ms,
+                           r->fo->should_stop, r->fo->stop_ctx, err);
+    if (!r->sender)
+        return err ? err->code : NATTEL_EIO;
+    nattel_code rc = NATTEL_OK;
+    /* New arrivals during a pass get another pass; a deferral ends the
+     * run (each batch is tried at most once per run). An empty spool is
+     * watched for linger_ms before giving up, so a burst of host commands
+     * starts one flusher, not one each. */
+    int64_t linger_until = -1;
+    for (;;) {
+        size_t claimed = 0;
+        rc = one_pass(r, &claimed, err);
+        if (rc == NATTEL_EIO && !r->deferred)
+            break; /* asked to stop */
+        rc = NATTEL_OK;
+        if (r->deferred || stop_now(r))
+            break;
+        if (claimed) {
+            linger_until = -1;
+            continue;
+        }
+        int64_t now = nattel__now_mono(r->o);
+        if (linger_until < 0)
+            linger_until = now + r->fo->linger_ms;
+        if (now >= linger_until)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    nattel__sender_free(r->sender);
+    r->sender = NULL;
+    return rc;
+}
+
+nattel_code nattel__flush_run(const nattel_options *o,
+                              const nattel__flush_opts *fo,
+                              nattel__flush_stats *stats, nattel_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    nattel_code rc = nattel__state_dir_check(o->state_dir, err);
+    if (rc == NATTEL_ENOTFOUND)
+        return NATTEL_OK; /* nothing was ever spooled */
+    if (rc)
+        return rc;
+    if (!fo->ignore_backoff && nattel__backoff_pending(o)) {
+        nattel__options_debug(o, "back-off pending: not sending now");
+        return NATTEL_OK;
+    }
+    run r = {.o = o, .fo = fo, .st = stats};
+    nattel__flush_opts again = *fo;
+    again.lock_wait_ms = 0;
+    for (;;) {
+        int fd = take_lock(o, fo, err);
+        if (fd < 0) {
+            stats->busy = 1;
+            return NATTEL_OK;
+        }
+        rc = run_locked(&r, err);
+        close(fd);
+        /* A host that spooled just before we let go saw the lock held and
+         * started nobody: look once more now that it is free. */
+        if (rc || r.deferred || stop_now(&r) ||
+            !nattel__spool_count(o->state_dir))
+            return rc;
+        fo = &again;
+        r.fo = fo;
+        if (nattel__flusher_running(o->state_dir))
+            return rc;
+    }
+}

@@ -1,0 +1,282 @@
+/* Delivery state for tools (client.h, "Delivery state, for tools"): the
+ * status, an on-demand flush and the audit log, over the internals the
+ * flusher itself uses. */
+#include "delivery/nattel_delivery.h"
+#include "model/nattel_error.h"
+#include "json/nattel_json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nattel_delivery_info {
+    size_t spooled;
+    nattel__state st;
+    int64_t backoff_until;
+};
+
+const char *nattel_options_state_dir(const nattel_options *o)
+{
+    return o ? o->state_dir : NULL;
+}
+
+static void clear_error(nattel_error *err)
+{
+    if (err) {
+        err->code = NATTEL_OK;
+        err->message[0] = '\0';
+    }
+}
+
+nattel_code nattel_delivery_status(const nattel_options *o,
+                                   nattel_delivery_info **out,
+                                   nattel_error *err)
+{
+    *out = NULL;
+    nattel_delivery_info *info = calloc(1, sizeof *info);
+    if (!info)
+        return natx_fail(err, NATTEL_ENOMEM, "delivery status: out of memory");
+    nattel_code rc = o->state_dir ? nattel__state_dir_check(o->state_dir, err)
+                                  : NATTEL_ENOTFOUND;
+    if (rc == NATTEL_ENOTFOUND) {
+        clear_error(err); /* nothing spooled yet: an empty state */
+    } else if (rc) {
+        free(info);
+        return rc;
+    } else {
+        info->spooled = nattel__spool_count(o->state_dir);
+        nattel__state_read(o->state_dir, &info->st);
+        if (info->st.next_ms > nattel__now_real(o))
+            info->backoff_until = info->st.next_ms;
+    }
+    *out = info;
+    return NATTEL_OK;
+}
+
+void nattel_delivery_info_free(nattel_delivery_info *info)
+{
+    free(info);
+}
+
+size_t nattel_delivery_spooled(const nattel_delivery_info *i)
+{
+    return i ? i->spooled : 0;
+}
+
+int64_t nattel_delivery_sent(const nattel_delivery_info *i)
+{
+    return i ? i->st.sent : 0;
+}
+
+int64_t nattel_delivery_dropped(const nattel_delivery_info *i)
+{
+    return i ? i->st.dropped : 0;
+}
+
+int64_t nattel_delivery_rejected(const nattel_delivery_info *i)
+{
+    return i ? i->st.rejected : 0;
+}
+
+int64_t nattel_delivery_backoff_until(const nattel_delivery_info *i)
+{
+    return i ? i->backoff_until : 0;
+}
+
+const char *nattel_delivery_last_ts(const nattel_delivery_info *i)
+{
+    return i && i->st.has_last ? i->st.last_ts : NULL;
+}
+
+const char *nattel_delivery_last_outcome(const nattel_delivery_info *i)
+{
+    return i && i->st.has_last ? nattel__outcome_name(i->st.last_outcome)
+                               : NULL;
+}
+
+int nattel_delivery_last_http_status(const nattel_delivery_info *i)
+{
+    return i && i->st.has_last ? i->st.last_http : 0;
+}
+
+int64_t nattel_delivery_last_events(const nattel_delivery_info *i)
+{
+    return i && i->st.has_last ? i->st.last_events : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Flush now                                                           */
+/* ------------------------------------------------------------------ */
+
+static int http_endpoint(const nattel_options *o)
+{
+    return o->endpoint[0] && strcmp(o->endpoint, NATTEL_ENDPOINT_STDOUT) &&
+           !o->dry_run;
+}
+
+static nattel_code flush_run(const nattel_options *o, unsigned flags,
+                             nattel_flush_result *r, nattel_error *err)
+{
+    nattel__flush_opts fo = {.ignore_backoff = 1,
+                             .lock_wait_ms = (flags & NATTEL_FLUSH_WAIT)
+                                                 ? NATTEL__FLUSH_WAIT_MS
+                                                 : NATTEL__FLUSH_NOWAIT_MS,
+                             .deadline_mono = -1};
+    nattel__flush_stats st = {0};
+    nattel_code rc = nattel__flush_run(o, &fo, &st, err);
+    r->sent = st.sent;
+    r->rejected = st.rejected;
+    r->dropped = st.dropped;
+    r->deferred = st.deferred;
+    r->symlinks = st.symlinks;
+    r->busy = st.busy;
+    return rc;
+}
+
+nattel_code nattel_flush_now(const nattel_options *o, unsigned flags,
+                             nattel_flush_result *out, nattel_error *err)
+{
+    nattel_flush_result r = {.size = out->size};
+    nattel_config cfg;
+    nattel__options_config(o, &cfg);
+    cfg.prompt = NATTEL_PROMPT_NEVER; /* a tool's run never asks */
+    nattel_consent_state state;
+    (void)nattel_consent_resolve(&cfg, &state, &r.consent_source, NULL);
+    nattel_code rc = NATTEL_OK;
+    clear_error(err);
+    if (state != NATTEL_CONSENT_ENABLED)
+        r.skipped = NATTEL_FLUSH_CONSENT_OFF;
+    else if (!http_endpoint(o))
+        r.skipped = NATTEL_FLUSH_NOT_HTTP;
+    else
+        rc = flush_run(o, flags, &r, err);
+    r.remaining = o->state_dir ? nattel__spool_count(o->state_dir) : 0;
+    size_t n = out->size < sizeof r ? out->size : sizeof r;
+    memcpy(out, &r, n);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit log                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Appends printf-style text; keeps the first error in *rc. */
+static void put(nattel_buf *b, nattel_code *rc, const char *fmt, ...)
+    NATX_PRINTF(3, 4);
+
+static void put(nattel_buf *b, nattel_code *rc, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (!*rc && n > 0)
+        *rc = nattel_buf_append(
+            b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* A member's value as text ("-" when absent), cut to cap - 1 bytes. */
+static void member(const nattel__jdoc *d, const char *key, char *out,
+                   size_t cap)
+{
+    snprintf(out, cap, "-");
+    if (!d->count || d->toks[0].type != JSMN_OBJECT)
+        return;
+    unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
+    for (unsigned k = 1; k < end;
+         k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1])) {
+        if (!nattel__json_string_eq(d, k, key, strlen(key)))
+            continue;
+        nattel_str raw = nattel__json_raw(d, k + 1);
+        if (d->toks[k + 1].type == JSMN_STRING) {
+            char *tmp = malloc(raw.len + 1);
+            if (tmp) {
+                size_t n = nattel__json_decode_string(d, k + 1, tmp);
+                snprintf(out, cap, "%.*s", (int)n, tmp);
+                free(tmp);
+            }
+        } else if (d->toks[k + 1].type == JSMN_PRIMITIVE) {
+            snprintf(out, cap, "%.*s", (int)raw.len, raw.ptr);
+        } else {
+            snprintf(out, cap, "(%zu bytes)", raw.len);
+        }
+        return;
+    }
+}
+
+/* The envelope as sent, indented on the line below its record. */
+static void put_payload(nattel_buf *b, nattel_code *rc, const nattel__jdoc *d)
+{
+    unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
+    for (unsigned k = 1; k < end; k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]))
+        if (nattel__json_string_eq(d, k, "payload", 7) &&
+            d->toks[k + 1].type == JSMN_OBJECT) {
+            nattel_str raw = nattel__json_raw(d, k + 1);
+            if (!*rc && !(*rc = nattel_buf_append(b, "    ", 4)) &&
+                !(*rc = nattel_buf_append(b, raw.ptr, raw.len)))
+                *rc = nattel_buf_append(b, "\n", 1);
+        }
+}
+
+/* One record for people: time, outcome, events, status, reason. */
+static void put_text(nattel_buf *b, nattel_code *rc, const char *line,
+                     size_t len)
+{
+    nattel__jdoc d;
+    if (nattel__json_parse(&d, line, len, NULL)) {
+        nattel__json_release(&d);
+        put(b, rc, "(unreadable record)\n");
+        return;
+    }
+    char ts[40], outcome[16], events[24], http[16], reason[300];
+    member(&d, "ts", ts, sizeof ts);
+    member(&d, "outcome", outcome, sizeof outcome);
+    member(&d, "events", events, sizeof events);
+    member(&d, "http_status", http, sizeof http);
+    member(&d, "reason", reason, sizeof reason);
+    put(b, rc, "%s  %-8s  %s event(s)  http %s  %s\n", ts, outcome, events,
+        http, reason);
+    if (d.toks[0].type == JSMN_OBJECT)
+        put_payload(b, rc, &d);
+    nattel__json_release(&d);
+}
+
+static nattel_code format_lines(const nattel_buf *raw,
+                                nattel_audit_format format, nattel_buf *out,
+                                nattel_error *err)
+{
+    nattel_code rc = NATTEL_OK;
+    for (size_t i = 0; i < raw->len && !rc;) {
+        const char *p = raw->data + i;
+        const char *nl = memchr(p, '\n', raw->len - i);
+        size_t len = nl ? (size_t)(nl - p) : raw->len - i;
+        if (len && format == NATTEL_AUDIT_TEXT) {
+            put_text(out, &rc, p, len);
+        } else if (len && !(rc = nattel_buf_append(out, p, len))) {
+            rc = nattel_buf_append(out, "\n", 1);
+        }
+        i += len + 1;
+    }
+    return rc ? natx_fail(err, rc, "audit log: out of memory") : rc;
+}
+
+nattel_code nattel_audit_read(const nattel_options *o, size_t n,
+                              nattel_audit_format format, nattel_buf *out,
+                              nattel_error *err)
+{
+    nattel_code rc = nattel__state_dir_check(o->state_dir, err);
+    if (rc == NATTEL_ENOTFOUND) {
+        clear_error(err); /* nothing ever delivered: an empty log */
+        return NATTEL_OK;
+    }
+    if (rc)
+        return rc;
+    nattel_buf raw = NATTEL_BUF_INIT;
+    rc = nattel__audit_tail(o->state_dir, n, &raw, err);
+    if (!rc)
+        rc = format_lines(&raw, format, out, err);
+    nattel_buf_free(&raw);
+    return rc;
+}
