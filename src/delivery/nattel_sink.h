@@ -1,5 +1,5 @@
-#ifndef NATTEL_TRANSPORT_H
-#define NATTEL_TRANSPORT_H
+#ifndef NATTEL_SINK_H
+#define NATTEL_SINK_H
 
 #include <nattel/telemetry.h>
 
