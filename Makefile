@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 
-.PHONY: all deps build check demo install bench check-sanitize check-valgrind fuzz format check-format clean
+.PHONY: all deps build check check-layers demo install bench check-sanitize check-valgrind fuzz format check-format clean
 
 all: build
 
@@ -19,6 +19,11 @@ build: deps
 
 check: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# No module cycle under src/ and natx a floor, read from the sources and
+# the objects the build produced (scripts/check-layers.py --help).
+check-layers: build
+	@python3 scripts/check-layers.py $(BUILD)
 
 # The demo builds what it needs itself, quietly (errors still shown).
 demo: deps

@@ -11,14 +11,10 @@ install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/nattel
         FILES_MATCHING PATTERN "*.h")
 install(TARGETS nattel_tool RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The flusher: whatever the delivery part names its target.
-foreach(t nattel_flusher nattel-flusher flusher)
-  if(TARGET ${t})
-    install(TARGETS ${t} RUNTIME
-            DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/nattel)
-    break()
-  endif()
-endforeach()
+# The flusher goes where NATTEL_FLUSHER_INSTALL_PATH (compiled into the
+# library) expects it.
+install(TARGETS nattel_flusher RUNTIME
+        DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/nattel)
 
 file(RELATIVE_PATH NATTEL_PC_TO_PREFIX
      /nattel-prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /nattel-prefix)

@@ -307,7 +307,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     serve_server *s = cls;
     request *rq = *req_cls;
     if (!rq) {
-        if (!(rq = calloc(1, sizeof *rq)))
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
             return MHD_NO;
         *req_cls = rq;
         inflight_add(s, 1);

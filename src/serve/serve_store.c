@@ -287,11 +287,12 @@ static nattel_code open_db(serve_store *st, int read_only, nattel_error *err)
     if (sqlite3_open_v2(st->path, &st->db, flags, NULL) == SQLITE_OK)
         return NATTEL_OK;
     /* A new file: SQLite reports the failed open, not the failed create. */
-    int e = 0;
-    if (!read_only && access(st->path, F_OK) != 0 && errno == ENOENT &&
-        (e = dir_errno(st->path)) != 0)
-        return natx_fail(err, NATTEL_EIO, "cannot create database '%s': %s",
-                         st->path, strerror(e));
+    if (!read_only && access(st->path, F_OK) != 0 && errno == ENOENT) {
+        int e = dir_errno(st->path);
+        if (e != 0)
+            return natx_fail(err, NATTEL_EIO, "cannot create database '%s': %s",
+                             st->path, strerror(e));
+    }
     int sys = st->db ? sqlite3_system_errno(st->db) : 0;
     return natx_fail(err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s",
                      st->path,
@@ -421,10 +422,12 @@ static nattel_code typed_describe(typed_table *tt, const nattel_event_type *t)
         calloc(t->field_count ? t->field_count : 1, sizeof *tt->columns);
     if (!tt->name || !tt->columns)
         return NATTEL_ENOMEM;
-    for (; tt->column_count < t->field_count; tt->column_count++)
-        if (!(tt->columns[tt->column_count] =
-                  strdup(column_name(&t->fields[tt->column_count]))))
+    for (; tt->column_count < t->field_count; tt->column_count++) {
+        char *column = strdup(column_name(&t->fields[tt->column_count]));
+        if (!column)
             return NATTEL_ENOMEM;
+        tt->columns[tt->column_count] = column;
+    }
     return NATTEL_OK;
 }
 
@@ -447,7 +450,8 @@ static nattel_code typed_add(serve_store *st, const nattel_event_type *t,
         return db_fail(st, err, "cannot create a typed table");
     }
     nattel_buf_reset(sql);
-    if ((code = typed_insert_sql(t, sql)) != NATTEL_OK) {
+    code = typed_insert_sql(t, sql);
+    if (code != NATTEL_OK) {
         typed_free(tt);
         return natx_fail(err, code, "out of memory");
     }
@@ -527,23 +531,29 @@ static nattel_code setup(serve_store *st, int read_only, nattel_error *err)
     sqlite3_extended_result_codes(st->db, 1);
     if (read_only)
         return check_version(st, err);
-    if ((code = check_writable(st, err)) != NATTEL_OK)
+    code = check_writable(st, err);
+    if (code != NATTEL_OK)
         return code;
-    if ((code = enable_wal(st, err)) != NATTEL_OK)
+    code = enable_wal(st, err);
+    if (code != NATTEL_OK)
         return code;
     /* NORMAL in WAL mode loses nothing when the process dies; only a power
      * cut can take the last transactions, an accepted trade for an
      * endpoint that serves development and tests. */
-    if ((code = exec_sql(st,
-                         "PRAGMA synchronous=NORMAL;"
-                         "PRAGMA foreign_keys=ON;",
-                         err)) != NATTEL_OK)
+    code = exec_sql(st,
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;",
+                    err);
+    if (code != NATTEL_OK)
         return code;
-    if ((code = migrate(st, err)) != NATTEL_OK)
+    code = migrate(st, err);
+    if (code != NATTEL_OK)
         return code;
-    if ((code = probe_write(st, err)) != NATTEL_OK)
+    code = probe_write(st, err);
+    if (code != NATTEL_OK)
         return code;
-    if ((code = prepare_all(st, err)) != NATTEL_OK)
+    code = prepare_all(st, err);
+    if (code != NATTEL_OK)
         return code;
     nattel_registry *builtin = nattel_registry_new();
     code = builtin ? serve_store_add_types(st, builtin, err)
@@ -557,7 +567,9 @@ nattel_code serve_store_open(const char *path, int read_only, serve_store **out,
 {
     *out = NULL;
     serve_store *st = calloc(1, sizeof *st);
-    if (!st || !(st->path = strdup(path))) {
+    if (st)
+        st->path = strdup(path);
+    if (!st || !st->path) {
         free(st);
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     }
@@ -814,10 +826,14 @@ static nattel_code run_query(serve_store *st, const serve_store_query *q,
     serve_store_row row = {NULL};
     if (sqlite3_prepare_v2(st->db, q->sql, -1, &row.stmt, NULL) != SQLITE_OK)
         return db_fail(st, err, "cannot prepare a query");
-    int rc;
     nattel_code code = NATTEL_OK;
-    while (!code && (rc = sqlite3_step(row.stmt)) == SQLITE_ROW)
+    int rc = sqlite3_step(row.stmt);
+    while (rc == SQLITE_ROW) {
         code = q->on_row(ctx, &row, err);
+        if (code)
+            break;
+        rc = sqlite3_step(row.stmt);
+    }
     if (!code && rc != SQLITE_DONE)
         code = db_fail(st, err, "cannot read");
     sqlite3_finalize(row.stmt);
