@@ -26,6 +26,18 @@
  * said on the client's log descriptor only when its options say debug
  * (nattel_options_set_debug, or NATTEL_DEBUG through
  * nattel_options_from_env). Durations use the options' monotonic clock.
+ *
+ * Signal and thread rules (docs/hook.md, its API section, says more):
+ *  - One invocation belongs to one thread; the client may be shared (see
+ *    client.h). nattel_command_resolve is pure and reentrant.
+ *  - nattel_invocation_begin may show the first-run prompt, which takes
+ *    over SIGINT while it waits (nattel_prompt_ask in telemetry.h): call
+ *    it on the main thread before starting threads.
+ *  - No function here is async-signal-safe: catch a signal the usual safe
+ *    way (sigwait, or a handler that sets a flag) and call
+ *    nattel_invocation_end_signal from normal code.
+ *
+ * Pointer arguments may be NULL only where a comment says so.
  */
 #ifndef NATTEL_HOOK_H
 #define NATTEL_HOOK_H
@@ -103,6 +115,11 @@ typedef struct nattel_resolved {
  * the command (or before the subcommand), is taken as positional; if it
  * happens to equal a registered name, that registered name is reported.
  * What leaves is still only a name from the program's own table.
+ *
+ * A NULL `program` or `argv`, or argc < 2, resolves to "undefined" for
+ * both; a NULL argv entry ends the scan. `out` must not be NULL; its
+ * strings live as long as the program's table (or are static). No I/O,
+ * no allocation, never fails.
  */
 void nattel_command_resolve(const nattel_program *program, int argc,
                             char *const argv[], nattel_resolved *out);
@@ -123,13 +140,20 @@ typedef struct nattel_invocation nattel_invocation;
  * only when consent was already given).
  * The client must outlive the invocation. NULL when `client` is NULL
  * (telemetry off) or on an internal error: the end functions accept NULL.
+ * A NULL `program` resolves as no command. argv is read during the call
+ * only, but the invocation keeps pointers into `program` (the resolved
+ * names, python_version): the program's data must stay valid until the
+ * end call. The caller ends every non-NULL invocation with exactly one of
+ * nattel_invocation_end / nattel_invocation_end_signal, which free it.
  */
 nattel_invocation *nattel_invocation_begin(nattel_client *client,
                                            const nattel_program *program,
                                            int argc, char *const argv[],
                                            unsigned flags);
 
-/* The resolution begin made; NULL for a NULL invocation. */
+/* The resolution begin made; NULL for a NULL invocation. Owned by `inv`:
+ * valid until its end call (the names themselves live as the program's
+ * table does). */
 const nattel_resolved *nattel_invocation_resolved(const nattel_invocation *inv);
 
 /*
@@ -137,7 +161,8 @@ const nattel_resolved *nattel_invocation_resolved(const nattel_invocation *inv);
  * is ignored), anything else a failure with `error_class` (the host's
  * error type name, e.g. "FileNotFoundError") when it is an identifier
  * (nattel_error_class_check), else "undefined". Hands one nat_cli_command
- * event to nattel_client_emit(). Accepts NULL.
+ * event to nattel_client_emit(). Accepts NULL. `error_class` is read
+ * during the call only (NULL: "undefined"). `inv` is invalid afterwards.
  */
 void nattel_invocation_end(nattel_invocation *inv, int exit_code,
                            const char *error_class);
@@ -147,7 +172,8 @@ void nattel_invocation_end(nattel_invocation *inv, int exit_code,
  * interrupted, exit code 128 + signo, error class the signal's name
  * ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"; "undefined" for others).
  * Not async-signal-safe: call it from normal code (after sigwait, or
- * when a handler's flag is seen). Accepts NULL.
+ * when a handler's flag is seen). Accepts NULL. Frees `inv` as
+ * nattel_invocation_end does.
  */
 void nattel_invocation_end_signal(nattel_invocation *inv, int signo);
 

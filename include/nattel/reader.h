@@ -10,7 +10,12 @@
  *
  * Thread rule: a reader is used by one thread at a time; any number of
  * readers may share one registry as long as nobody adds types to it while
- * they read.
+ * they read. The objects a reader hands out by pointer belong to it and
+ * follow the same rule; taken objects are the caller's (see nattel.h).
+ * Readers share no state: each thread may have its own.
+ *
+ * Pointer arguments must not be NULL unless a comment says what NULL
+ * does; a `nattel_error *` may always be NULL.
  */
 #ifndef NATTEL_NATTEL_READER_H
 #define NATTEL_NATTEL_READER_H
@@ -31,7 +36,8 @@ typedef enum nattel_doc_kind {
 } nattel_doc_kind;
 
 /* A reader of the event types of `reg`, which must outlive it (the reader
- * does not copy it). NULL when out of memory. */
+ * does not copy it; not NULL). NULL when out of memory. The caller frees
+ * it with nattel_reader_free. */
 nattel_reader *nattel_reader_new(const nattel_registry *reg);
 /* Frees the reader and every object it handed out by pointer. NULL is
  * fine. */
@@ -51,7 +57,12 @@ void nattel_reader_free(nattel_reader *r);
  *
  * The reader keeps a pointer to `json` until the next read, for
  * nattel_reader_write_canonical(): the bytes must stay as they are until
- * then.
+ * then. Decoded strings are copied: taken objects do not need `json`.
+ *
+ * Every read, valid or not, ends the life of the objects the previous one
+ * handed out by pointer (not of taken ones). The reader remembers each
+ * `type` it was given by its address, so a type must outlive the reader
+ * (a static type or one of `reg` does).
  */
 nattel_code nattel_reader_read(nattel_reader *r, const nattel_event_type *type,
                                nattel_mode mode, const char *json, size_t len,
@@ -65,7 +76,9 @@ const nattel_envelope *nattel_reader_envelope(const nattel_reader *r);
 
 /* The last document's object, handed to the caller (nattel_event_free /
  * nattel_envelope_free); NULL when there is none of that kind or out of
- * memory. Afterwards the reader holds no object until its next read. */
+ * memory. Afterwards the reader holds no object until its next read (even
+ * after NULL for out of memory: that document is then lost). The caller
+ * may change a taken object freely. */
 nattel_event *nattel_reader_take_event(nattel_reader *r);
 nattel_envelope *nattel_reader_take_envelope(nattel_reader *r);
 
@@ -76,7 +89,7 @@ nattel_envelope *nattel_reader_take_envelope(nattel_reader *r);
  * that already is in that form, or is but for the whitespace between its
  * tokens, is copied from its own bytes, which is much faster than
  * re-encoding it. NATTEL_EINVAL when there is no such document;
- * NATTEL_ENOMEM; no newline is added.
+ * NATTEL_ENOMEM; no newline is added. On error `out` keeps its length.
  */
 nattel_code nattel_reader_write_canonical(nattel_reader *r, nattel_buf *out,
                                           nattel_error *err);
@@ -85,8 +98,9 @@ nattel_code nattel_reader_write_canonical(nattel_reader *r, nattel_buf *out,
  * The canonical text of the last document without a copy where none is
  * needed: *text points into the document itself when it is canonical as
  * written, else into `scratch` (reset and refilled), for *len bytes. It
- * stays valid while both do. Same errors as
- * nattel_reader_write_canonical(). For a loop that prints every document
+ * stays valid while both do: until the next read of `r` and the next
+ * change of `scratch`. Same errors as nattel_reader_write_canonical(),
+ * and then *text is NULL and *len 0. For a loop that prints every document
  * (`nattel validate --canonical`), this saves copying most of them.
  */
 nattel_code nattel_reader_canonical(nattel_reader *r, nattel_buf *scratch,
