@@ -1,6 +1,6 @@
 /* Client options: defaults, setters and the NAT-compatible environment. */
 #include "config/nattel_options.h"
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_delivery_limits.h"
 #include "model/nattel_error.h"
 #include "delivery/nattel_sink.h"
 

@@ -4,8 +4,9 @@
  * (`nattel log`). Bounded: past NATTEL__AUDIT_MAX_BYTES the log becomes
  * audit.log.1 (the previous one goes) and a new one starts.
  */
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_audit.h"
 #include "model/nattel_error.h"
+#include "natx/natx_file.h"
 #include "natx/natx_utf8.h"
 #include "natx/natx_jsonw.h"
 
@@ -15,6 +16,33 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+const char *nattel__outcome_name(nattel__outcome o)
+{
+    switch (o) {
+    case NATTEL__SENT:
+        return "sent";
+    case NATTEL__REJECTED:
+        return "rejected";
+    case NATTEL__DROPPED:
+        return "dropped";
+    case NATTEL__DEFERRED:
+        break;
+    }
+    return "deferred";
+}
+
+int nattel__outcome_parse(const char *s, size_t n, nattel__outcome *out)
+{
+    for (int i = NATTEL__SENT; i <= NATTEL__DEFERRED; i++) {
+        const char *name = nattel__outcome_name((nattel__outcome)i);
+        if (strlen(name) == n && !memcmp(name, s, n)) {
+            *out = (nattel__outcome)i;
+            return 0;
+        }
+    }
+    return -1;
+}
 
 /* A string that is not UTF-8 (or none) goes in as null. */
 static void put_str_or_null(natx_jsonw *w, const char *key, const char *s)
@@ -71,10 +99,11 @@ nattel_code nattel__audit_append(const nattel_options *o,
                                  nattel_error *err)
 {
     char path[4096], old[4096];
-    nattel_code rc;
-    if ((rc =
-             nattel__path(path, sizeof path, o->state_dir, "audit.log", err)) ||
-        (rc = nattel__path(old, sizeof old, o->state_dir, "audit.log.1", err)))
+    nattel_code rc =
+        natx_path_join(path, sizeof path, o->state_dir, "audit.log", err);
+    if (!rc)
+        rc = natx_path_join(old, sizeof old, o->state_dir, "audit.log.1", err);
+    if (rc)
         return rc;
     nattel_buf line = NATTEL_BUF_INIT;
     if (format_record(r, ts, &line)) {
@@ -110,8 +139,11 @@ static void keep_last(nattel_buf *b, size_t n)
     if (b->data[i - 1] == '\n')
         i--;
     while (i > 0) {
-        if (b->data[i - 1] == '\n' && ++seen == n)
-            break;
+        if (b->data[i - 1] == '\n') {
+            seen++;
+            if (seen == n)
+                break;
+        }
         i--;
     }
     memmove(b->data, b->data + i, b->len - i);
@@ -127,10 +159,11 @@ nattel_code nattel__audit_tail(const char *state_dir, size_t n, nattel_buf *out,
     nattel_code rc = NATTEL_OK;
     for (size_t i = 0; i < 2 && !rc; i++) {
         char path[4096];
-        if ((rc = nattel__path(path, sizeof path, state_dir, names[i], err)))
+        rc = natx_path_join(path, sizeof path, state_dir, names[i], err);
+        if (rc)
             break;
-        rc = nattel__read_file(path, 2 * NATTEL__AUDIT_MAX_BYTES + 65536, &all,
-                               err);
+        rc = natx_file_read(path, 2 * NATTEL__AUDIT_MAX_BYTES + 65536, &all,
+                            err);
         if (rc == NATTEL_ENOTFOUND)
             rc = NATTEL_OK;
         /* A line cut by a crash must not swallow the next file's first. */

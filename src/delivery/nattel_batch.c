@@ -4,7 +4,7 @@
  * equal share one envelope; their events are copied as JSON, so a host's
  * own event types travel through a flusher that never registered them.
  */
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_batch.h"
 #include "model/nattel_error.h"
 #include "json/nattel_json.h"
 #include "natx/natx_jsonw.h"
@@ -134,8 +134,11 @@ nattel_code nattel__envelope_merge(const char *const *jsons, const size_t *lens,
     }
     natx_jsonw_end_object(&w);
     nattel__json_release(&d);
-    if (!rc && (rc = natx_jsonw_finish(&w, err)))
-        nattel__prefix(err, "envelope");
+    if (!rc) {
+        rc = natx_jsonw_finish(&w, err);
+        if (rc)
+            nattel__prefix(err, "envelope");
+    }
     if (rc) { /* nothing half written */
         out->len = start;
         if (out->data)

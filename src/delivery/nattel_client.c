@@ -4,7 +4,12 @@
  * the spool; what happens next depends on the delivery mode: a detached
  * flusher process, a background thread of this client, or nothing.
  */
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
+#include "delivery/nattel_delivery_limits.h"
+#include "delivery/nattel_flush_run.h"
+#include "delivery/nattel_spawn.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_transport.h"
 #include "config/nattel_config.h"
 #include "natx/natx_io.h"
 #include "model/nattel_error.h"

@@ -1,6 +1,6 @@
 /* One event, end to end, for callers holding a nattel_config: the
  * one-shot form of the client. */
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
 #include "model/nattel_error.h"
 #include "delivery/nattel_sink.h"
 

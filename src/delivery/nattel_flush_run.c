@@ -6,8 +6,15 @@
  * owner is dead and puts them back (a duplicate of the batch in flight is
  * the worst case, never a loss).
  */
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_flush_run.h"
+#include "delivery/nattel_batch.h"
+#include "delivery/nattel_delivery_limits.h"
+#include "delivery/nattel_retry.h"
+#include "delivery/nattel_sender.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_state.h"
 #include "model/nattel_error.h"
+#include "natx/natx_file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,9 +54,10 @@ static nattel_code move_entry(const char *dir, const char *from_sub,
                               const char *to, nattel_error *err)
 {
     char a[4096], b[4096];
-    nattel_code rc;
-    if ((rc = nattel__path3(a, sizeof a, dir, from_sub, from, err)) ||
-        (rc = nattel__path3(b, sizeof b, dir, to_sub, to, err)))
+    nattel_code rc = natx_path_join3(a, sizeof a, dir, from_sub, from, err);
+    if (!rc)
+        rc = natx_path_join3(b, sizeof b, dir, to_sub, to, err);
+    if (rc)
         return rc;
     if (rename(a, b) != 0)
         return natx_fail(err, errno == ENOENT ? NATTEL_ENOTFOUND : NATTEL_EIO,
@@ -60,8 +68,8 @@ static nattel_code move_entry(const char *dir, const char *from_sub,
 static void unlink_claim(const run *r, const item *it)
 {
     char p[4096];
-    if (!nattel__path3(p, sizeof p, r->o->state_dir, "claims", it->e.name,
-                       NULL))
+    if (!natx_path_join3(p, sizeof p, r->o->state_dir, "claims", it->e.name,
+                         NULL))
         unlink(p);
 }
 
@@ -133,8 +141,7 @@ static void settle_retry(run *r, item **its, size_t n, int http,
         it->done = 1;
         nattel__entry e = it->e;
         e.attempt++;
-        if (e.attempt >= NATTEL__RETRY_MAX_ATTEMPTS &&
-            now - e.ms >= NATTEL__RETRY_MAX_AGE_MS) {
+        if (nattel__retry_give_up(e.attempt, now - e.ms)) {
             unlink_claim(r, it);
             dropped++;
             continue;
@@ -239,6 +246,25 @@ static void free_items(item *v, size_t n)
     free(v);
 }
 
+/* Reads a claimed entry and its envelope key; non-zero when it cannot
+ * be (missing, not a regular file, over the bound, empty, not an
+ * envelope). */
+static int read_claim(const run *r, item *it)
+{
+    char p[4096];
+    nattel_error err;
+    if (natx_path_join3(p, sizeof p, r->o->state_dir, "claims", it->e.name,
+                        &err))
+        return -1;
+    if (natx_file_read(p, NATTEL__ENTRY_MAX_BYTES, &it->body, &err))
+        return -1;
+    if (!it->body.len)
+        return -1;
+    return nattel__envelope_key(it->body.data, it->body.len, &it->key, &err)
+               ? -1
+               : 0;
+}
+
 /* Claims every listed entry and reads it; unreadable ones are dropped and
  * recorded. Returns the number claimed in *n. */
 static nattel_code claim_all(run *r, item **out, size_t *n, nattel_error *err)
@@ -262,13 +288,7 @@ static nattel_code claim_all(run *r, item **out, size_t *n, nattel_error *err)
             continue;
         item *it = &its[k++];
         it->e = v[i];
-        char p[4096];
-        nattel_error e2;
-        if (nattel__path3(p, sizeof p, r->o->state_dir, "claims", v[i].name,
-                          &e2) ||
-            nattel__read_file(p, NATTEL__ENTRY_MAX_BYTES, &it->body, &e2) ||
-            !it->body.len ||
-            nattel__envelope_key(it->body.data, it->body.len, &it->key, &e2)) {
+        if (read_claim(r, it)) {
             item *one = it;
             settle_gone(r, &one, 1, NATTEL__DROPPED, 0,
                         "unreadable spool entry", NULL);
@@ -290,8 +310,8 @@ static int same_key(const item *a, const item *b)
  * one envelope key and at most NATTEL_ENVELOPE_MAX_EVENTS. */
 static nattel_code one_pass(run *r, size_t *claimed, nattel_error *err)
 {
-    item *its;
-    size_t n;
+    item *its = NULL;
+    size_t n = 0;
     nattel_code rc = claim_all(r, &its, &n, err);
     if (rc)
         return rc;
@@ -315,6 +335,23 @@ static nattel_code one_pass(run *r, size_t *claimed, nattel_error *err)
                              its[i].e.name, NULL);
     free_items(its, n);
     return stop ? NATTEL_EIO : NATTEL_OK;
+}
+
+int nattel__flusher_lock(const char *state_dir, int block, nattel_error *err)
+{
+    char path[4096];
+    if (natx_path_join(path, sizeof path, state_dir, "flusher.lock", err))
+        return -1;
+    return natx_file_lock(path, block, err);
+}
+
+int nattel__flusher_running(const char *state_dir)
+{
+    int fd = nattel__flusher_lock(state_dir, 0, NULL);
+    if (fd < 0)
+        return 1;
+    close(fd);
+    return 0;
 }
 
 static int take_lock(const nattel_options *o, const nattel__flush_opts *fo,

@@ -5,14 +5,15 @@
  * TLS, HTTP/2 and Kerberos libraries into every host at start-up (3.5 MiB
  * and milliseconds of dynamic linking for each run of an instrumented
  * command), to be used only by the flusher. TLS verification stays on;
- * redirects are not followed (a redirect is not a delivery).
+ * redirects are not followed (a redirect is not a delivery). What an
+ * answer means is the policy's (nattel_retry.c).
  */
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_sender.h"
+#include "delivery/nattel_retry.h"
 #include "model/nattel_error.h"
 
 #include <curl/curl.h>
 
-#include <ctype.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -95,70 +96,6 @@ static void api_load(void)
     api_error[0] = '\0';
 }
 
-nattel__policy nattel__policy_for(int status)
-{
-    if (status >= 200 && status < 300)
-        return NATTEL__POLICY_DONE;
-    if (status == 400 || status == 422)
-        return NATTEL__POLICY_REJECT;
-    if (status == 413)
-        return NATTEL__POLICY_SPLIT;
-    /* 408, 429, 5xx, no answer, and anything unexpected (3xx, 401, 404):
-     * kept and retried, so a misconfigured endpoint never eats events;
-     * the retry limit bounds it. */
-    return NATTEL__POLICY_RETRY;
-}
-
-static int month_index(const char *m)
-{
-    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    for (int i = 0; i < 12; i++)
-        if (!strncmp(names + 3 * i, m, 3))
-            return i;
-    return -1;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int64_t nattel__retry_after_parse(const char *v, int64_t now_ms)
-{
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (isdigit((unsigned char)*v)) {
-        char *end;
-        unsigned long long s = strtoull(v, &end, 10);
-        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-            end++;
-        if (*end)
-            return -1;
-        if (s > 365ull * 86400)
-            s = 365ull * 86400;
-        return (int64_t)s * 1000;
-    }
-    /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
-    char wd[4], mon[4];
-    int d, y, hh, mm, ss;
-    if (sscanf(v, "%3s, %d %3s %d %d:%d:%d GMT", wd, &d, mon, &y, &hh, &mm,
-               &ss) != 7)
-        return -1;
-    int m = month_index(mon);
-    if (m < 0 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
-        return -1;
-    int64_t at =
-        (days_from_civil(y, m + 1, d) * 86400 + hh * 3600 + mm * 60 + ss) *
-        1000;
-    return at > now_ms ? at - now_ms : 0;
-}
-
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
     nattel__sender *s = ctx;
@@ -192,6 +129,23 @@ static int on_progress(void *ctx, curl_off_t a, curl_off_t b, curl_off_t c,
     return s->should_stop && s->should_stop(s->stop_ctx);
 }
 
+/* The easy handle and its request headers; -1 when out of memory. */
+static int init_handle(nattel__sender *s)
+{
+    struct curl_slist *h =
+        api.slist_append(NULL, "Content-Type: application/json");
+    if (!h)
+        return -1;
+    s->headers = h;
+    /* No "Expect: 100-continue" round trip: envelopes are small. */
+    h = api.slist_append(s->headers, "Expect:");
+    if (!h)
+        return -1;
+    s->headers = h;
+    s->curl = api.easy_init();
+    return s->curl ? 0 : -1;
+}
+
 nattel__sender *nattel__sender_new(const char *url, int64_t connect_ms,
                                    int64_t total_ms,
                                    int (*should_stop)(void *ctx), void *ctx,
@@ -203,13 +157,7 @@ nattel__sender *nattel__sender_new(const char *url, int64_t connect_ms,
         return NULL;
     }
     nattel__sender *s = calloc(1, sizeof *s);
-    struct curl_slist *h = NULL;
-    if (s && (h = api.slist_append(NULL, "Content-Type: application/json")))
-        s->headers = h;
-    /* No "Expect: 100-continue" round trip: envelopes are small. */
-    if (h && (h = api.slist_append(s->headers, "Expect:")))
-        s->headers = h;
-    if (!s || !h || !(s->curl = api.easy_init())) {
+    if (!s || init_handle(s)) {
         nattel__sender_free(s);
         natx_fail(err, NATTEL_ENOMEM, "sender: out of memory");
         return NULL;

@@ -7,7 +7,10 @@
  */
 /* clone(2) */
 #define _GNU_SOURCE
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
+#include "delivery/nattel_flush_run.h"
+#include "delivery/nattel_spawn.h"
+#include "delivery/nattel_state.h"
 #include "model/nattel_error.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  * flusher reads. A name says everything the host's bound check needs
  * (time, size), so the check is one readdir and no stat.
  */
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_state.h"
+#include "natx/natx_file.h"
 #include "natx/natx_mem.h"
 #include "model/nattel_error.h"
 
@@ -18,25 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-nattel_code nattel__path(char *out, size_t cap, const char *dir,
-                         const char *name, nattel_error *err)
-{
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= cap)
-        return natx_fail(err, NATTEL_ELIMIT, "path too long: %s/%s", dir, name);
-    return NATTEL_OK;
-}
-
-nattel_code nattel__path3(char *out, size_t cap, const char *dir,
-                          const char *sub, const char *name, nattel_error *err)
-{
-    int n = snprintf(out, cap, "%s/%s/%s", dir, sub, name);
-    if (n < 0 || (size_t)n >= cap)
-        return natx_fail(err, NATTEL_ELIMIT, "path too long: %s/%s/%s", dir,
-                         sub, name);
-    return NATTEL_OK;
-}
 
 /* One directory of the state: refused when it is a symlink, not a
  * directory, or someone else's; tightened to 0700 when looser. */
@@ -76,7 +59,8 @@ static nattel_code check_dir(const char *path, int create, nattel_error *err)
     return NATTEL_OK;
 }
 
-/* Creates missing parents of the state directory (0700), as mkdir -p. */
+/* Creates the state directory's missing parents (0700), as mkdir -p;
+ * check_dir creates (or checks) the directory itself. */
 static nattel_code make_parents(const char *dir, nattel_error *err)
 {
     char buf[4096];
@@ -86,18 +70,11 @@ static nattel_code make_parents(const char *dir, nattel_error *err)
                          "state directory: path too "
                          "long");
     memcpy(buf, dir, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-            int e = errno;
-            *p = '/';
-            return natx_fail(err, NATTEL_EIO, "mkdir %s: %s", buf, strerror(e));
-        }
-        *p = '/';
-    }
-    return NATTEL_OK;
+    char *slash = strrchr(buf, '/');
+    if (slash == buf)
+        return NATTEL_OK; /* a directory of the root: no parent to make */
+    *slash = '\0';
+    return natx_mkdirs(buf, 0700, err);
 }
 
 static nattel_code prepare(const char *dir, int create, nattel_error *err)
@@ -108,18 +85,19 @@ static nattel_code prepare(const char *dir, int create, nattel_error *err)
                          "(set NATTEL_STATE_DIR)",
                          dir ? dir : "(none)");
     struct stat st;
-    nattel_code rc;
-    if (create && lstat(dir, &st) != 0 && (rc = make_parents(dir, err)))
-        return rc;
-    if ((rc = check_dir(dir, create, err)))
-        return rc;
+    nattel_code rc = NATTEL_OK;
+    if (create && lstat(dir, &st) != 0)
+        rc = make_parents(dir, err);
+    if (!rc)
+        rc = check_dir(dir, create, err);
     char sub[4096];
     static const char *const subs[] = {"spool", "claims"};
-    for (size_t i = 0; i < 2; i++)
-        if ((rc = nattel__path(sub, sizeof sub, dir, subs[i], err)) ||
-            (rc = check_dir(sub, create, err)))
-            return rc;
-    return NATTEL_OK;
+    for (size_t i = 0; i < 2 && !rc; i++) {
+        rc = natx_path_join(sub, sizeof sub, dir, subs[i], err);
+        if (!rc)
+            rc = check_dir(sub, create, err);
+    }
+    return rc;
 }
 
 nattel_code nattel__state_dir_prepare(const char *dir, nattel_error *err)
@@ -197,22 +175,6 @@ static void hex(const unsigned char *raw, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static nattel_code write_fd(int fd, const char *p, size_t len, const char *path,
-                            nattel_error *err)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return natx_fail(err, NATTEL_EIO, "write %s: %s", path,
-                             w < 0 ? strerror(errno) : "short write");
-        p += w;
-        len -= (size_t)w;
-    }
-    return NATTEL_OK;
-}
-
 nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
                                 const char *payload, size_t len,
                                 nattel_error *err)
@@ -225,30 +187,20 @@ nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
     hex(raw, sizeof raw, e.rand);
     if (e.ms < 0)
         e.ms = 0;
-    char name[96], tmp_name[96], path[4096], tmp[4096];
+    char name[96], tag[48], path[4096];
     nattel__entry_name(&e, name, sizeof name);
-    /* A dot name is never an entry: readers skip it, and a crash leaves
-     * only a stray temporary file, never half an event. */
-    snprintf(tmp_name, sizeof tmp_name, ".tmp-%s-%ld", e.rand, (long)getpid());
-    if ((rc = nattel__path3(path, sizeof path, o->state_dir, "spool", name,
-                            err)) ||
-        (rc = nattel__path3(tmp, sizeof tmp, o->state_dir, "spool", tmp_name,
-                            err)))
-        return rc;
-    int fd =
-        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return natx_fail(err, NATTEL_EIO, "spool: open %s: %s", tmp,
-                         strerror(errno));
-    rc = write_fd(fd, payload, len, tmp, err);
-    if (close(fd) != 0 && !rc)
-        rc = natx_fail(err, NATTEL_EIO, "spool: close %s: %s", tmp,
-                       strerror(errno));
-    if (!rc && rename(tmp, path) != 0)
-        rc = natx_fail(err, NATTEL_EIO, "spool: rename %s to %s: %s", tmp, path,
-                       strerror(errno));
+    rc = natx_path_join3(path, sizeof path, o->state_dir, "spool", name, err);
     if (rc)
-        unlink(tmp);
+        return rc;
+    /* The temporary file's dot name is never an entry: readers skip it,
+     * and a crash leaves only a stray temporary file, never half an
+     * event. Unique by the entry's random digits and the process; not
+     * fsynced, as a host's emit never was. */
+    snprintf(tag, sizeof tag, "%s-%ld", e.rand, (long)getpid());
+    const natx_file_write_opts wo = {.mode = 0600, .tmp_tag = tag};
+    rc = natx_file_write_atomic(path, payload, len, &wo, err);
+    if (rc)
+        nattel__prefix(err, "spool");
     return rc;
 }
 
@@ -268,7 +220,7 @@ static nattel_code scan(const char *state_dir, const char *sub,
     if (symlinks)
         *symlinks = 0;
     char dir[4096];
-    nattel_code rc = nattel__path(dir, sizeof dir, state_dir, sub, err);
+    nattel_code rc = natx_path_join(dir, sizeof dir, state_dir, sub, err);
     if (rc)
         return rc;
     DIR *d = opendir(dir);
@@ -279,8 +231,7 @@ static nattel_code scan(const char *state_dir, const char *sub,
                                strerror(errno));
     nattel__entry *v = NULL;
     size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
+    for (struct dirent *de = readdir(d); de; de = readdir(d)) {
         nattel__entry e;
         if (de->d_name[0] == '.' || nattel__entry_parse(de->d_name, &e))
             continue;
@@ -346,39 +297,6 @@ size_t nattel__spool_count(const char *state_dir)
     return total;
 }
 
-nattel_code nattel__read_file(const char *path, size_t max, nattel_buf *out,
-                              nattel_error *err)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return natx_fail(err, errno == ENOENT ? NATTEL_ENOTFOUND : NATTEL_EIO,
-                         "open %s: %s", path, strerror(errno));
-    char chunk[8192];
-    nattel_code rc = NATTEL_OK;
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof chunk);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = natx_fail(err, NATTEL_EIO, "read %s: %s", path,
-                           strerror(errno));
-            break;
-        }
-        if (r == 0)
-            break;
-        if (out->len + (size_t)r > max) {
-            rc = natx_fail(err, NATTEL_ELIMIT, "%s: over %zu bytes", path, max);
-            break;
-        }
-        if (nattel_buf_append(out, chunk, (size_t)r)) {
-            rc = natx_fail(err, NATTEL_ENOMEM, "read %s: out of memory", path);
-            break;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
 nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
                                   nattel_error *err)
 {
@@ -404,8 +322,8 @@ nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
         else if (i == 8)
             qsort(v + i, n - i, sizeof *v, by_name);
         bytes -= v[i].size;
-        if (nattel__path3(path, sizeof path, o->state_dir, "spool", v[i].name,
-                          NULL) ||
+        if (natx_path_join3(path, sizeof path, o->state_dir, "spool", v[i].name,
+                            NULL) ||
             unlink(path) != 0)
             continue; /* a flusher claimed it meanwhile: not ours to count */
         gone++;
@@ -428,14 +346,13 @@ nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
 size_t nattel__spool_refuse_symlinks(const nattel_options *o)
 {
     char dir[4096];
-    if (nattel__path(dir, sizeof dir, o->state_dir, "spool", NULL))
+    if (natx_path_join(dir, sizeof dir, o->state_dir, "spool", NULL))
         return 0;
     DIR *d = opendir(dir);
     if (!d)
         return 0;
     size_t gone = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
+    for (struct dirent *de = readdir(d); de; de = readdir(d)) {
         struct stat st;
         if (de->d_name[0] == '.' ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||

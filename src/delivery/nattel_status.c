@@ -1,7 +1,12 @@
 /* Delivery state for tools (client.h, "Delivery state, for tools"): the
  * status, an on-demand flush and the audit log, over the internals the
  * flusher itself uses. */
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
+#include "delivery/nattel_audit.h"
+#include "delivery/nattel_delivery_limits.h"
+#include "delivery/nattel_flush_run.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_state.h"
 #include "model/nattel_error.h"
 #include "json/nattel_json.h"
 
@@ -206,6 +211,13 @@ static void member(const nattel__jdoc *d, const char *key, char *out,
     }
 }
 
+/* Appends n bytes; keeps the first error in *rc. */
+static void put_raw(nattel_buf *b, nattel_code *rc, const char *p, size_t n)
+{
+    if (!*rc)
+        *rc = nattel_buf_append(b, p, n);
+}
+
 /* The envelope as sent, indented on the line below its record. */
 static void put_payload(nattel_buf *b, nattel_code *rc, const nattel__jdoc *d)
 {
@@ -214,9 +226,9 @@ static void put_payload(nattel_buf *b, nattel_code *rc, const nattel__jdoc *d)
         if (nattel__json_string_eq(d, k, "payload", 7) &&
             d->toks[k + 1].type == JSMN_OBJECT) {
             nattel_str raw = nattel__json_raw(d, k + 1);
-            if (!*rc && !(*rc = nattel_buf_append(b, "    ", 4)) &&
-                !(*rc = nattel_buf_append(b, raw.ptr, raw.len)))
-                *rc = nattel_buf_append(b, "\n", 1);
+            put_raw(b, rc, "    ", 4);
+            put_raw(b, rc, raw.ptr, raw.len);
+            put_raw(b, rc, "\n", 1);
         }
 }
 
@@ -254,8 +266,9 @@ static nattel_code format_lines(const nattel_buf *raw,
         size_t len = nl ? (size_t)(nl - p) : raw->len - i;
         if (len && format == NATTEL_AUDIT_TEXT) {
             put_text(out, &rc, p, len);
-        } else if (len && !(rc = nattel_buf_append(out, p, len))) {
-            rc = nattel_buf_append(out, "\n", 1);
+        } else if (len) {
+            put_raw(out, &rc, p, len);
+            put_raw(out, &rc, "\n", 1);
         }
         i += len + 1;
     }

@@ -1,6 +1,6 @@
 /* Transports as hook structs, and the built-in ones a client selects by
  * its endpoint: none, stdout (the log descriptor), the spool. */
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_transport.h"
 #include "config/nattel_config.h"
 #include "model/nattel_error.h"
 

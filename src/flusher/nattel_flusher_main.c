@@ -14,7 +14,9 @@
  * Consent is checked again here (never prompting): spooled events are
  * only sent while telemetry is on.
  */
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
+#include "delivery/nattel_delivery_limits.h"
+#include "delivery/nattel_flush_run.h"
 
 #include <nattel/client.h>
 

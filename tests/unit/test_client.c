@@ -8,7 +8,10 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_flush_run.h"
+#include "delivery/nattel_spawn.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_state.h"
 
 #include <nattel/client.h>
 

@@ -1,6 +1,6 @@
-/* Delivery: status policy, back-off arithmetic, Retry-After, envelope
- * grouping, and the flusher against a real HTTP listener on 127.0.0.1
- * that answers what each test scripts (claims, lock, split, retry limit).
+/* Delivery: envelope grouping, and the flusher against a real HTTP listener on
+ * 127.0.0.1 that answers what each test scripts (claims, lock, split, retry
+ * limit).
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <stdarg.h>
@@ -10,7 +10,13 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
+#include "delivery/nattel_audit.h"
+#include "delivery/nattel_batch.h"
+#include "delivery/nattel_flush_run.h"
+#include "delivery/nattel_retry.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_state.h"
 
 #include <nattel/client.h>
 
@@ -216,70 +222,8 @@ static size_t audit_count(const nattel_options *o, const char *outcome)
 }
 
 /* ------------------------------------------------------------------ */
-/* Pure parts                                                          */
+/* Envelope grouping (the status policy is tested in test_retry.c)     */
 /* ------------------------------------------------------------------ */
-
-static void test_policy(void **state)
-{
-    (void)state;
-    static const struct {
-        int status;
-        nattel__policy want;
-    } cases[] = {
-        {200, NATTEL__POLICY_DONE},   {204, NATTEL__POLICY_DONE},
-        {299, NATTEL__POLICY_DONE},   {400, NATTEL__POLICY_REJECT},
-        {422, NATTEL__POLICY_REJECT}, {413, NATTEL__POLICY_SPLIT},
-        {408, NATTEL__POLICY_RETRY},  {429, NATTEL__POLICY_RETRY},
-        {500, NATTEL__POLICY_RETRY},  {503, NATTEL__POLICY_RETRY},
-        {301, NATTEL__POLICY_RETRY},  {404, NATTEL__POLICY_RETRY},
-        {0, NATTEL__POLICY_RETRY},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        assert_int_equal(nattel__policy_for(cases[i].status), cases[i].want);
-}
-
-static void test_backoff(void **state)
-{
-    (void)state;
-    /* Equal jitter: half the exponential delay, plus up to the other half. */
-    assert_int_equal(nattel__backoff_ms(1, 0.0, -1), 5000);
-    assert_int_equal(nattel__backoff_ms(1, 0.5, -1), 7500);
-    assert_int_equal(nattel__backoff_ms(2, 0.0, -1), 10000);
-    assert_int_equal(nattel__backoff_ms(3, 0.0, -1), 20000);
-    int64_t prev = 0;
-    for (int f = 1; f < 40; f++) {
-        int64_t d = nattel__backoff_ms(f, 0.999, -1);
-        assert_true(d >= prev);
-        assert_true(d <= NATTEL__BACKOFF_CAP_MS);
-        prev = d;
-    }
-    assert_int_equal(nattel__backoff_ms(1000, 0.0, -1),
-                     NATTEL__BACKOFF_CAP_MS / 2);
-    /* Retry-After wins when longer, within its cap. */
-    assert_int_equal(nattel__backoff_ms(1, 0.0, 120000), 120000);
-    assert_int_equal(nattel__backoff_ms(1, 0.0, 1000), 5000);
-    assert_int_equal(nattel__backoff_ms(1, 0.0, INT64_MAX / 4),
-                     NATTEL__RETRY_AFTER_CAP_MS);
-    /* A broken jitter source never yields a negative delay. */
-    assert_int_equal(nattel__backoff_ms(1, -3.0, -1), 5000);
-}
-
-static void test_retry_after(void **state)
-{
-    (void)state;
-    assert_int_equal(nattel__retry_after_parse("120", 0), 120000);
-    assert_int_equal(nattel__retry_after_parse(" 0\r\n", 0), 0);
-    /* 2015-10-21T07:28:00Z = 1445412480 s. */
-    int64_t now = 1445412480000LL - 30000;
-    assert_int_equal(
-        nattel__retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", now), 30000);
-    assert_int_equal(
-        nattel__retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", now + 60000),
-        0);
-    assert_int_equal(nattel__retry_after_parse("soon", 0), -1);
-    assert_int_equal(nattel__retry_after_parse("12abc", 0), -1);
-    assert_int_equal(nattel__retry_after_parse("", 0), -1);
-}
 
 static void payload_of(const char *session, const char *ver, int64_t ts,
                        nattel_buf *out)
@@ -594,9 +538,6 @@ static void test_unreadable_entry(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_policy),
-        cmocka_unit_test(test_backoff),
-        cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_sent),
         cmocka_unit_test(test_rejected),

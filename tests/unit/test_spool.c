@@ -7,13 +7,17 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "delivery/nattel_delivery.h"
+#include "delivery/nattel_audit.h"
+#include "delivery/nattel_spool.h"
+#include "delivery/nattel_state.h"
+#include "natx/natx_file.h"
 
 #include <nattel/client.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -326,6 +330,46 @@ static void test_audit_rotation(void **state)
     free(dir);
 }
 
+/* A FIFO (or a directory) planted where the state keeps a file is
+ * refused at once, never waited on: reading it would block until some
+ * writer came, and a host or a flusher would hang. */
+static void test_fifo_not_read(void **state)
+{
+    (void)state;
+    char *dir = state_in("spool-fifo");
+    nattel_options *o = options_in(dir);
+    nattel_error err;
+    assert_int_equal(nattel__state_dir_prepare(dir, &err), 0);
+    char p[2048];
+    snprintf(p, sizeof p, "%s/state.json", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    alarm(20); /* a hang fails the test instead of stalling the suite */
+    nattel_buf b = NATTEL_BUF_INIT;
+    assert_int_equal(natx_file_read(p, 1024, &b, &err), NATTEL_EINVAL);
+    assert_non_null(strstr(err.message, "a FIFO"));
+    assert_non_null(strstr(err.message, p));
+    assert_int_equal(b.len, 0);
+    nattel__state s;
+    nattel__state_read(dir, &s);
+    assert_int_equal(s.sent, 0);
+    /* The next update replaces it with a real state file. */
+    nattel__record r = {.outcome = NATTEL__SENT, .events = 2};
+    assert_int_equal(nattel__record_outcome(o, &r, &err), 0);
+    nattel__state_read(dir, &s);
+    assert_int_equal(s.sent, 2);
+    /* The audit log as a FIFO: an error, not a hang. */
+    snprintf(p, sizeof p, "%s/audit.log.1", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(nattel__audit_tail(dir, 0, &b, &err), NATTEL_EINVAL);
+    /* A directory is refused by name too. */
+    assert_int_equal(natx_file_read(dir, 1024, &b, &err), NATTEL_EINVAL);
+    assert_non_null(strstr(err.message, "a directory"));
+    alarm(0);
+    nattel_buf_free(&b);
+    nattel_options_free(o);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_bound_lowered),
         cmocka_unit_test(test_audit_rotation),
+        cmocka_unit_test(test_fifo_not_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

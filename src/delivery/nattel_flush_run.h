@@ -1,0 +1,46 @@
+#ifndef NATTEL_FLUSH_RUN_H
+#define NATTEL_FLUSH_RUN_H
+
+/* The flusher loop: one run over the spool under STATE/flusher.lock. */
+
+#include "config/nattel_options.h"
+
+#include <nattel/nattel.h>
+
+#include <stdint.h>
+
+typedef struct nattel__flush_stats {
+    int64_t sent;
+    int64_t rejected;
+    int64_t dropped;
+    int64_t deferred;
+    int64_t batches;
+    int64_t symlinks; /* spool entries refused (removed) as symlinks */
+    int busy;         /* another flusher held the lock for the whole wait */
+} nattel__flush_stats;
+
+typedef struct nattel__flush_opts {
+    /* Try each batch once, back-off or not (`nattel flush`). */
+    int ignore_backoff;
+    /* How long to wait for the lock (0: give up at once). */
+    int64_t lock_wait_ms;
+    /* How long an empty spool is watched for new events before the run
+     * ends (0: not at all). */
+    int64_t linger_ms;
+    /* Stop between batches once this monotonic time passes (-1: never). */
+    int64_t deadline_mono;
+    int (*should_stop)(void *ctx);
+    void *stop_ctx;
+} nattel__flush_opts;
+
+/* One flusher run over the spool. */
+nattel_code nattel__flush_run(const nattel_options *o,
+                              const nattel__flush_opts *fo,
+                              nattel__flush_stats *stats, nattel_error *err);
+
+/* True when a flusher holds STATE/flusher.lock. */
+int nattel__flusher_running(const char *state_dir);
+/* Takes STATE/flusher.lock (blocking or not): the descriptor, or -1. */
+int nattel__flusher_lock(const char *state_dir, int block, nattel_error *err);
+
+#endif

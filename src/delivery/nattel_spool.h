@@ -1,0 +1,77 @@
+#ifndef NATTEL_SPOOL_H
+#define NATTEL_SPOOL_H
+
+/*
+ * The state directory and the spool. The spool module prepares the
+ * directory; the files in it belong to the modules named:
+ *
+ *   STATE/            0700, never a symlink
+ *     spool/          waiting payloads, MS-SEQ-RAND-SIZE-ATTEMPTS.json
+ *                     (nattel_spool.c)
+ *     claims/         payloads a flusher is sending (renamed from spool/;
+ *                     nattel_flush_run.c)
+ *     flusher.lock    flock: one flusher at a time (nattel_flush_run.c)
+ *     state.lock      flock: serializes state.json and audit log updates
+ *                     (nattel_state.c)
+ *     state.json      counters, last delivery, back-off (nattel_state.c)
+ *     audit.log       one JSON line per sent/rejected/dropped/deferred
+ *                     (nattel_audit.c)
+ *     audit.log.1     the previous audit log (rotation)
+ */
+
+#include "config/nattel_options.h"
+
+#include <nattel/nattel.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Creates (0700) or checks STATE, STATE/spool and STATE/claims: a
+ * symlink, a non-directory or a directory of another user is refused. */
+nattel_code nattel__state_dir_prepare(const char *dir, nattel_error *err);
+/* As prepare, but creates nothing: NATTEL_ENOTFOUND when absent. */
+nattel_code nattel__state_dir_check(const char *dir, nattel_error *err);
+
+/* A spool entry's name, parsed: MS-SEQ-RAND-SIZE-ATTEMPTS.json. Names
+ * sort by spooling time, then by the spooling client's sequence number
+ * (so one client's events keep their order within a millisecond). */
+typedef struct nattel__entry {
+    char name[96];
+    int64_t ms;       /* when it was spooled (Unix ms) */
+    uint32_t seq;     /* the client's sequence number */
+    char rand[17];    /* 16 hex digits: unique across processes */
+    uint64_t size;    /* payload bytes */
+    unsigned attempt; /* failed attempts so far */
+} nattel__entry;
+
+/* Parses an entry's name; -1 for anything else. */
+int nattel__entry_parse(const char *name, nattel__entry *out);
+/* The name of an entry (after changing e.g. its attempt). */
+void nattel__entry_name(const nattel__entry *e, char *out, size_t cap);
+
+/* Writes one payload into STATE/spool (temporary file, then rename),
+ * named by the real-time clock, `seq` and random digits. */
+nattel_code nattel__spool_write(const nattel_options *o, uint32_t seq,
+                                const char *payload, size_t len,
+                                nattel_error *err);
+
+/* The entries of STATE/SUB (SUB "spool" or "claims"), oldest first.
+ * Names that are not entries are skipped; symlinks are counted in
+ * *symlinks (may be NULL) and not listed. */
+nattel_code nattel__spool_list(const char *state_dir, const char *sub,
+                               nattel__entry **out, size_t *count,
+                               size_t *symlinks, nattel_error *err);
+
+/* Drops the oldest entries of STATE/spool until both bounds hold;
+ * *dropped (may be NULL) counts events dropped. Records each drop. */
+nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
+                                  nattel_error *err);
+
+/* Removes symlinks from STATE/spool (a flusher holding the lock does
+ * this), recording each as dropped; how many. */
+size_t nattel__spool_refuse_symlinks(const nattel_options *o);
+
+/* Spooled events: entries in spool/ and claims/. */
+size_t nattel__spool_count(const char *state_dir);
+
+#endif
