@@ -4,7 +4,6 @@
 #include "model/nattel_error.h"
 #include "model/nattel_event.h"
 #include "natx/natx_buf.h"
-#include "json/nattel_json.h"
 #include "natx/natx_jsonw.h"
 #include "natx/natx_mem.h"
 

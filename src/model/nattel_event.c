@@ -1,8 +1,8 @@
 #include "model/nattel_event.h"
 
 #include "natx/natx_buf.h"
+#include "natx/natx_json_put.h"
 #include "model/nattel_error.h"
-#include "json/nattel_json.h"
 #include "model/nattel_limits.h"
 #include "natx/natx_mem.h"
 #include "natx/natx_utf8.h"
@@ -493,7 +493,7 @@ static nattel_code put_other_value(nattel_buf *b, const nattel_field *f,
     nattel_code rc;
     switch (f->kind) {
     case NATTEL_KIND_NUMBER:
-        return nattel__json_put_double(b, v->d);
+        return natx_json_put_double(b, v->d);
     case NATTEL_KIND_BOOL:
         return v->b ? NATX_PUT_LIT(b, "true") : NATX_PUT_LIT(b, "false");
     case NATTEL_KIND_STRING_ARRAY:
@@ -502,8 +502,8 @@ static nattel_code put_other_value(nattel_buf *b, const nattel_field *f,
         for (size_t k = 0; k < v->a.count; k++) {
             if (k && (rc = NATX_PUT_LIT(b, ",")))
                 return rc;
-            if ((rc = nattel__json_put_string(b, v->a.items[k].ptr,
-                                              v->a.items[k].len)))
+            if ((rc = natx_json_put_string(b, v->a.items[k].ptr,
+                                           v->a.items[k].len)))
                 return rc;
         }
         return NATX_PUT_LIT(b, "]");
@@ -528,19 +528,19 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
         vlen = strlen(vs);
     }
     if (klen > NATTEL__NAME_MAX || vlen > (SIZE_MAX >> 4) ||
-        natx_buf_ensure(b, NATTEL__JSON_STRING_MAX(klen) +
-                               NATTEL__JSON_STRING_MAX(vlen) + 2))
+        natx_buf_ensure(b, NATX_JSON_STRING_MAX(klen) +
+                               NATX_JSON_STRING_MAX(vlen) + 2))
         return NATTEL_ENOMEM;
     char *o = b->data + b->len;
     if (!first)
         *o++ = ',';
-    if (!(o = nattel__json_write_string(o, f->wire_name, klen)))
+    if (!(o = natx_json_write_string(o, f->wire_name, klen)))
         return NATTEL_EINVAL;
     *o++ = ':';
     if (vs) {
-        o = nattel__json_write_string(o, vs, vlen);
+        o = natx_json_write_string(o, vs, vlen);
     } else if (f->kind == NATTEL_KIND_INT64) {
-        o = nattel__json_write_int(o, v->i);
+        o = natx_json_write_int(o, v->i);
     } else {
         b->len = (size_t)(o - b->data);
         return put_other_value(b, f, v);

@@ -1,6 +1,7 @@
 /* JSON Schema export of the registry's event types, in the layout of the
  * shared anonymous_events.json, and the pretty-printer it uses. */
 #include "natx/natx_jsonw.h"
+#include "natx/natx_json_put.h"
 #include "model/nattel_error.h"
 #include "json/nattel_json.h"
 #include "natx/natx_mem.h"
@@ -27,14 +28,14 @@ static nattel_code pretty(nattel_buf *b, const nattel__jdoc *d, unsigned t,
                           unsigned level)
 {
     const nattel__jtok *tok = &d->toks[t];
-    if (tok->type != JSMN_OBJECT && tok->type != JSMN_ARRAY)
+    if (tok->type != NATTEL__JOBJECT && tok->type != NATTEL__JARRAY)
         return nattel__json_put_token(b, d, t);
-    int is_obj = tok->type == JSMN_OBJECT;
+    int is_obj = tok->type == NATTEL__JOBJECT;
     nattel_code rc = nattel_buf_append(b, is_obj ? "{" : "[", 1);
-    if (tok->size == 0)
+    if (tok->members == 0)
         return rc ? rc : nattel_buf_append(b, is_obj ? "}" : "]", 1);
     unsigned c = t + 1;
-    for (int k = 0; !rc && k < tok->size; k++) {
+    for (int k = 0; !rc && k < tok->members; k++) {
         if ((k && (rc = NATX_PUT_LIT(b, ","))) || (rc = indent(b, level + 1)))
             break;
         if (is_obj) {
@@ -177,13 +178,13 @@ static void put_shared_types(natx_jsonw *w, const nattel_registry *reg,
  * without ".0"), in every locale as in "C". */
 static void put_bound(natx_jsonw *w, const char *key, double v)
 {
-    char tmp[NATTEL__JSON_DOUBLE_MAX];
+    char tmp[NATX_JSON_DOUBLE_MAX];
     natx_jsonw_key(w, key);
     if (!isfinite(v)) {
         natx_jsonw_fail(w, NATTEL_EINVAL, "a bound that is not finite");
         return;
     }
-    size_t n = nattel__json_format_double(v, tmp, 0);
+    size_t n = natx_json_format_double(v, tmp, 0);
     natx_jsonw_raw(w, tmp, n);
 }
 
