@@ -791,7 +791,9 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
         return NATTEL_ENOMEM;
     decode_envelope(&c, &s);
     nattel_code rc = finish(&c);
-    if (!rc && out && !(rc = set_values(d, &s))) {
+    if (!rc && out)
+        rc = set_values(d, &s);
+    if (!rc && out) {
         *out = s.env;
         s.env = NULL;
     }

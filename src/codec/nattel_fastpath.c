@@ -536,8 +536,10 @@ static int fast_item(nattel__fastpath *r, fast *f, nattel_mode mode, size_t idx)
             }
             params_end = f->p;
         } else {
-            if (!plain_string(f, &name.p, &name.n) ||
-                !(type = find_type(r->reg, name.p, name.n)))
+            if (!plain_string(f, &name.p, &name.n))
+                return 0;
+            type = find_type(r->reg, name.p, name.n);
+            if (!type)
                 return 0;
         }
         int more = fnext_member(f);

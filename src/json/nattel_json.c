@@ -363,9 +363,9 @@ value:
             return natx_fail(err, NATTEL_ELIMIT,
                              "JSON nested deeper than %u levels at byte %zu",
                              d->depth_limit, p);
-        if ((k = push_tok(d, &cap,
-                          open == '{' ? NATTEL__JOBJECT : NATTEL__JARRAY, p,
-                          p + 1, err, &rc)) < 0)
+        k = push_tok(d, &cap, open == '{' ? NATTEL__JOBJECT : NATTEL__JARRAY, p,
+                     p + 1, err, &rc);
+        if (k < 0)
             return rc;
         stack[depth++] = (unsigned)k;
         p = skip_ws(s, len, p + 1);
@@ -377,7 +377,8 @@ value:
         goto key;
     }
     case '"':
-        if (!(p = tree_string(d, &cap, p, err, &rc)))
+        p = tree_string(d, &cap, p, err, &rc);
+        if (!p)
             return rc;
         break;
     case '-':
@@ -443,7 +444,8 @@ close:
 key:
     if (p >= len || s[p] != '"')
         return bad_byte(s, len, p, "a string key", err);
-    if (!(p = tree_string(d, &cap, p, err, &rc)))
+    p = tree_string(d, &cap, p, err, &rc);
+    if (!p)
         return rc;
     p = skip_ws(s, len, p);
     if (p >= len || s[p] != ':')
@@ -701,30 +703,31 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
     if (tok->type == NATTEL__JSTRING) {
         nattel_str raw = nattel__json_raw(d, t);
         /* Verified strings can be copied as written, escapes and all. */
-        if ((rc = NATX_PUT_LIT(b, "\"")) ||
-            (rc = nattel_buf_append(b, raw.ptr, raw.len)))
-            return rc;
-        return NATX_PUT_LIT(b, "\"");
+        rc = NATX_PUT_LIT(b, "\"");
+        if (!rc)
+            rc = nattel_buf_append(b, raw.ptr, raw.len);
+        return rc ? rc : NATX_PUT_LIT(b, "\"");
     }
     if (tok->type == NATTEL__JPRIMITIVE)
         return nattel_buf_append(b, d->src + tok->start,
                                  (size_t)(tok->end - tok->start));
     int is_obj = tok->type == NATTEL__JOBJECT;
-    if ((rc = nattel_buf_append(b, is_obj ? "{" : "[", 1)))
-        return rc;
+    rc = nattel_buf_append(b, is_obj ? "{" : "[", 1);
     unsigned c = t + 1;
-    for (int k = 0; k < tok->members; k++) {
-        if (k && (rc = NATX_PUT_LIT(b, ",")))
-            return rc;
-        if (is_obj) {
-            if ((rc = nattel__json_put_token(b, d, c)) ||
-                (rc = NATX_PUT_LIT(b, ":")))
-                return rc;
+    for (int k = 0; !rc && k < tok->members; k++) {
+        if (k)
+            rc = NATX_PUT_LIT(b, ",");
+        if (!rc && is_obj) {
+            rc = nattel__json_put_token(b, d, c);
+            if (!rc)
+                rc = NATX_PUT_LIT(b, ":");
             c++;
         }
-        if ((rc = nattel__json_put_token(b, d, c)))
-            return rc;
+        if (!rc)
+            rc = nattel__json_put_token(b, d, c);
         c = (unsigned)NATTEL__JNEXT(&d->toks[c]);
     }
+    if (rc)
+        return rc;
     return nattel_buf_append(b, is_obj ? "}" : "]", 1);
 }

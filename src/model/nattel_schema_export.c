@@ -36,15 +36,18 @@ static nattel_code pretty(nattel_buf *b, const nattel__jdoc *d, unsigned t,
         return rc ? rc : nattel_buf_append(b, is_obj ? "}" : "]", 1);
     unsigned c = t + 1;
     for (int k = 0; !rc && k < tok->members; k++) {
-        if ((k && (rc = NATX_PUT_LIT(b, ","))) || (rc = indent(b, level + 1)))
-            break;
-        if (is_obj) {
-            if ((rc = nattel__json_put_token(b, d, c)) ||
-                (rc = NATX_PUT_LIT(b, ": ")))
-                break;
+        if (k)
+            rc = NATX_PUT_LIT(b, ",");
+        if (!rc)
+            rc = indent(b, level + 1);
+        if (!rc && is_obj) {
+            rc = nattel__json_put_token(b, d, c);
+            if (!rc)
+                rc = NATX_PUT_LIT(b, ": ");
             c++;
         }
-        rc = pretty(b, d, c, level + 1);
+        if (!rc)
+            rc = pretty(b, d, c, level + 1);
         c = (unsigned)NATTEL__JNEXT(&d->toks[c]);
     }
     if (!rc)
@@ -59,8 +62,13 @@ static nattel_code json_pretty(const char *json, size_t len, nattel_buf *out,
 {
     nattel__jdoc d;
     nattel_code rc = nattel__json_parse(&d, json, len, err);
-    if (!rc && ((rc = pretty(out, &d, 0, 0)) || (rc = NATX_PUT_LIT(out, "\n"))))
-        rc = natx_fail(err, rc, "out of memory");
+    if (!rc) {
+        rc = pretty(out, &d, 0, 0);
+        if (!rc)
+            rc = NATX_PUT_LIT(out, "\n");
+        if (rc)
+            rc = natx_fail(err, rc, "out of memory");
+    }
     nattel__json_release(&d);
     return rc;
 }

@@ -104,6 +104,18 @@ static nattel_code read_bound(loader *l, unsigned t, const char *path,
     return NATTEL_OK;
 }
 
+/* The bounds `minimum` (token min) and `maximum` (max) where given. */
+static nattel_code read_bounds(loader *l, unsigned min, unsigned max,
+                               const char *path, nattel_field *f)
+{
+    nattel_code rc = NATTEL_OK;
+    if (min)
+        rc = read_bound(l, min, path, "minimum", &f->minimum);
+    if (!rc && max)
+        rc = read_bound(l, max, path, "maximum", &f->maximum);
+    return rc;
+}
+
 /* An enum type from {"type": "string", "enum": [...]}. */
 static nattel_code read_enum(loader *l, unsigned def, unsigned values,
                              const char *name, const char *path,
@@ -121,7 +133,8 @@ static nattel_code read_enum(loader *l, unsigned def, unsigned values,
     for (size_t i = 0; i < n; i++) {
         if (!nattel__json_is_string(d, t))
             return bad(l, path, "'enum' value %zu is not a string", i);
-        if (!(vals[i] = owned_string(l, t)))
+        vals[i] = owned_string(l, t);
+        if (!vals[i])
             return natx_fail(l->err, NATTEL_ENOMEM, "out of memory");
         t = (unsigned)NATTEL__JNEXT(&d->toks[t]);
     }
@@ -179,9 +192,8 @@ static nattel_code read_inline(loader *l, unsigned def, const char *path,
     if ((min || max) && f->kind != NATTEL_KIND_INT64 &&
         f->kind != NATTEL_KIND_NUMBER)
         return bad(l, path, "'minimum'/'maximum' apply to numbers only");
-    if (min && (rc = read_bound(l, min, path, "minimum", &f->minimum)))
-        return rc;
-    if (max && (rc = read_bound(l, max, path, "maximum", &f->maximum)))
+    rc = read_bounds(l, min, max, path, f);
+    if (rc)
         return rc;
     if (min)
         f->flags |= NATTEL_FIELD_HAS_MIN;
@@ -269,15 +281,15 @@ static nattel_code read_property(loader *l, unsigned def, const char *path,
     nattel_code rc;
     if (ref) {
         static const char *const kw[] = {"$ref", "description", NULL};
-        if ((rc = check_keywords(l, def, path, kw)))
-            return rc;
-        return read_ref(l, ref, path, f);
+        rc = check_keywords(l, def, path, kw);
+        return rc ? rc : read_ref(l, ref, path, f);
     }
     if (all) {
         /* [{"$ref": ...}, {"minimum": N, "maximum": M}] */
         static const char *const kw[] = {"allOf", "description", NULL};
         static const char *const bound_kw[] = {"minimum", "maximum", NULL};
-        if ((rc = check_keywords(l, def, path, kw)))
+        rc = check_keywords(l, def, path, kw);
+        if (rc)
             return rc;
         if (d->toks[all].type != NATTEL__JARRAY || d->toks[all].members != 2)
             return bad(l, path, "'allOf' must be [{\"$ref\": ...}, {bounds}]");
@@ -287,16 +299,17 @@ static nattel_code read_property(loader *l, unsigned def, const char *path,
         if (!r || d->toks[first].members != 1 ||
             d->toks[second].type != NATTEL__JOBJECT)
             return bad(l, path, "'allOf' must be [{\"$ref\": ...}, {bounds}]");
-        if ((rc = read_ref(l, r, path, f)) ||
-            (rc = check_keywords(l, second, path, bound_kw)))
+        rc = read_ref(l, r, path, f);
+        if (!rc)
+            rc = check_keywords(l, second, path, bound_kw);
+        if (rc)
             return rc;
         if (f->kind != NATTEL_KIND_INT64 && f->kind != NATTEL_KIND_NUMBER)
             return bad(l, path, "bounds in 'allOf' apply to numbers only");
         unsigned min = get(d, second, "minimum"),
                  max = get(d, second, "maximum");
-        if (min && (rc = read_bound(l, min, path, "minimum", &f->minimum)))
-            return rc;
-        if (max && (rc = read_bound(l, max, path, "maximum", &f->maximum)))
+        rc = read_bounds(l, min, max, path, f);
+        if (rc)
             return rc;
         f->flags |=
             (min ? NATTEL_FIELD_HAS_MIN : 0) | (max ? NATTEL_FIELD_HAS_MAX : 0);
@@ -346,7 +359,9 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     nattel_event_type *et = nattel__registry_own(l->reg, calloc(1, sizeof *et));
     nattel_field *fields =
         nattel__registry_own(l->reg, calloc(n ? n : 1, sizeof *fields));
-    if (!et || !fields || !(et->name = owned_string(l, key)))
+    if (et && fields)
+        et->name = owned_string(l, key);
+    if (!et || !fields || !et->name)
         return natx_fail(l->err, NATTEL_ENOMEM, "out of memory");
     unsigned k = props + 1;
     for (size_t i = 0; i < n; i++) {
@@ -355,13 +370,15 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
         snprintf(fpath, sizeof fpath, "%s.properties.%.*s", path,
                  (int)(fk.len > 60 ? 60 : fk.len), fk.ptr);
         nattel_field *f = &fields[i];
-        if (!(f->wire_name = owned_string(l, k)) ||
-            !(f->c_name = snake_case(l, f->wire_name)))
+        f->wire_name = owned_string(l, k);
+        f->c_name = f->wire_name ? snake_case(l, f->wire_name) : NULL;
+        if (!f->c_name)
             return natx_fail(l->err, NATTEL_ENOMEM, "out of memory");
         if (!strcmp(f->c_name, f->wire_name))
             f->c_name = NULL;
         f->flags = NATTEL_FIELD_WIRE_OPTIONAL;
-        if ((rc = read_property(l, k + 1, fpath, f)))
+        rc = read_property(l, k + 1, fpath, f);
+        if (rc)
             return rc;
         k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]);
     }
@@ -428,8 +445,9 @@ nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
         rc = bad(&l, "definitions.events", "missing or not an object");
     else if (l.types && d.toks[l.types].type != NATTEL__JOBJECT)
         rc = bad(&l, "definitions.types", "not an object");
-    else if (!ver || !nattel__json_is_string(&d, ver) ||
-             !(version = owned_string(&l, ver)) || !*version)
+    else if (ver && nattel__json_is_string(&d, ver))
+        version = owned_string(&l, ver);
+    if (!rc && (!version || !*version))
         rc = bad(&l, "schemaMeta.schemaVersion",
                  "missing or not a non-empty string");
     if (!rc && d.toks[events].members == 0)
@@ -460,14 +478,16 @@ nattel_code nattel_registry_load_schema_file(nattel_registry *reg,
     char chunk[65536];
     size_t n;
     nattel_code rc = NATTEL_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    for (n = fread(chunk, 1, sizeof chunk, f); n > 0;
+         n = fread(chunk, 1, sizeof chunk, f)) {
         if (b.len + n > NATTEL_JSON_MAX_BYTES) {
             rc = natx_fail(err, NATTEL_ELIMIT,
                            "schema '%s' is larger than %u bytes", path,
                            NATTEL_JSON_MAX_BYTES);
             break;
         }
-        if ((rc = nattel_buf_append(&b, chunk, n))) {
+        rc = nattel_buf_append(&b, chunk, n);
+        if (rc) {
             rc = natx_fail(err, rc, "out of memory reading '%s'", path);
             break;
         }
