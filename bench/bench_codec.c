@@ -15,7 +15,7 @@
  */
 #include <nattel/nattel.h>
 
-#include "codec/nattel_fastpath.h"
+#include "codec/nattel_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -23,7 +23,9 @@ static void reopen(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!reg && !(reg = nattel_registry_new()))
+    if (!reg)
+        reg = nattel_registry_new();
+    if (!reg)
         abort();
     if (!store || ++runs % 5000 == 0)
         reopen();

@@ -92,7 +92,7 @@ static void compare_object(const nattel__jdoc *d, unsigned t, json_t *j)
     if (!last)
         abort();
     unsigned c = t + 1;
-    for (int k = 0; k < d->toks[t].size; k++) {
+    for (int k = 0; k < d->toks[t].members; k++) {
         FUZZ_CHECK(nattel__json_is_string(d, c),
                    "key %d of object at byte %d not a string", k,
                    d->toks[t].start);
@@ -138,11 +138,11 @@ static void compare(const nattel__jdoc *d, unsigned t, json_t *j)
     case NATTEL__JARRAY: {
         FUZZ_CHECK(json_is_array(j), "array at byte %d: jansson type %d",
                    d->toks[t].start, json_typeof(j));
-        FUZZ_CHECK((size_t)d->toks[t].size == json_array_size(j),
+        FUZZ_CHECK((size_t)d->toks[t].members == json_array_size(j),
                    "array at byte %d: %d elements, jansson %zu",
-                   d->toks[t].start, d->toks[t].size, json_array_size(j));
+                   d->toks[t].start, d->toks[t].members, json_array_size(j));
         unsigned c = t + 1;
-        for (int k = 0; k < d->toks[t].size; k++) {
+        for (int k = 0; k < d->toks[t].members; k++) {
             compare(d, c, json_array_get(j, (size_t)k));
             c = (unsigned)NATTEL__JNEXT(&d->toks[c]);
         }

@@ -7,7 +7,7 @@
  * what the writer writes. */
 #include "fuzz_common.h"
 
-#include "codec/nattel_fastpath.h"
+#include "codec/nattel_reader.h"
 
 typedef struct outcome {
     nattel_code rc;
@@ -101,7 +101,7 @@ static void one_mode(const char *doc, size_t n, nattel_mode mode)
         if (fast.tidy) {
             char *t = malloc(n ? n : 1);
             FUZZ_CHECK(t != NULL, "out of memory");
-            size_t m = nattel__reader_tidy(doc, n, t);
+            size_t m = nattel__fastpath_tidy(doc, n, t);
             FUZZ_CHECK(
                 fast.canonical.len == m && !memcmp(fast.canonical.data, t, m),
                 "called canonical but for whitespace, but written as\n%s",

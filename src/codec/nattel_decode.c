@@ -9,7 +9,6 @@
 #include "model/nattel_error.h"
 #include "model/nattel_event.h"
 #include "json/nattel_json.h"
-#include "codec/nattel_fastpath.h"
 #include "natx/natx_utf8.h"
 
 #include <inttypes.h>
@@ -230,7 +229,7 @@ static void decode_array(vctx *c, nattel_event *ev, size_t i, unsigned t)
         wrong_type(c, t, "an array of strings");
         return;
     }
-    size_t n = (size_t)tok->size, bad = 0;
+    size_t n = (size_t)tok->members, bad = 0;
     nattel_str *items = n ? nattel__event_alloc(ev, n * sizeof *items) : NULL;
     if (n && !items) {
         c->fatal = NATTEL_ENOMEM;
@@ -304,7 +303,7 @@ static void decode_value(vctx *c, nattel_event *ev, size_t i, unsigned t)
 static int key_is(const nattel__jdoc *d, unsigned key, const char *name)
 {
     const nattel__jtok *t = &d->toks[key];
-    if (NATTEL__JESCAPED(t))
+    if (t->escaped)
         return nattel__json_string_eq(d, key, name, strlen(name));
     size_t n = (size_t)(t->end - t->start);
     const char *raw = d->src + t->start;
@@ -352,10 +351,10 @@ static int keyref_cmp(const void *a, const void *b)
 static int mark_dups(vctx *c, unsigned obj)
 {
     const nattel__jdoc *d = c->d;
-    size_t n = (size_t)d->toks[obj].size, room = 0;
+    size_t n = (size_t)d->toks[obj].members, room = 0;
     unsigned t = obj + 1;
     for (size_t i = 0; i < n; i++) {
-        if (NATTEL__JESCAPED(&d->toks[t]))
+        if (d->toks[t].escaped)
             room += nattel__json_raw(d, t).len + 1;
         t = (unsigned)NATTEL__JNEXT(&d->toks[t + 1]);
     }
@@ -373,7 +372,7 @@ static int mark_dups(vctx *c, unsigned obj)
     for (size_t i = 0; i < n; i++) {
         nattel_str raw = nattel__json_raw(d, t);
         refs[i].idx = i;
-        if (NATTEL__JESCAPED(&d->toks[t])) {
+        if (d->toks[t].escaped) {
             refs[i].p = buf + off;
             refs[i].n = nattel__json_decode_string(d, t, buf + off);
             off += raw.len + 1;
@@ -431,7 +430,7 @@ static void decode_params(vctx *c, const nattel_event_type *type, unsigned t,
     memset(given, 0, type->field_count * sizeof *given);
     size_t before = c->count;
     unsigned key = t + 1;
-    for (int k = 0; k < tok->size && !c->fatal; k++) {
+    for (int k = 0; k < tok->members && !c->fatal; k++) {
         unsigned value = key + 1;
         size_t old = push_token_key(c, key);
         int i = field_for_key(c, type, key, (size_t)k);
@@ -497,36 +496,6 @@ nattel_code nattel__decode_event(const nattel__jdoc *d,
     else
         *out = ev;
     return rc;
-}
-
-nattel_code nattel_event_from_json(const nattel_event_type *type,
-                                   const char *json, size_t len,
-                                   nattel_mode mode, nattel_event **out,
-                                   nattel_problems *problems)
-{
-    nattel__reader r;
-    const nattel_event *ev = NULL;
-    nattel__reader_init(&r, NULL);
-    r.one_shot = 1;
-    nattel_code rc = nattel__reader_event(&r, type, mode, json, len,
-                                          out ? &ev : NULL, problems);
-    if (!rc && out && !(*out = nattel__reader_take_event(&r)))
-        rc = NATTEL_ENOMEM;
-    nattel__reader_release(&r);
-    return rc;
-}
-
-int nattel__json_root_has(const nattel__jdoc *d, const char *key)
-{
-    if (!d->count || d->toks[0].type != NATTEL__JOBJECT)
-        return 0;
-    unsigned k = 1;
-    for (int i = 0; i < d->toks[0].size; i++) {
-        if (nattel__json_string_eq(d, k, key, strlen(key)))
-            return 1;
-        k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]);
-    }
-    return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -597,7 +566,7 @@ static void check_env_scalar(vctx *c, const nattel__env_key *k, unsigned t)
         break;
     }
     /* These are kept as C strings: U+0000 would silently cut them short. */
-    if (NATTEL__JESCAPED(&c->d->toks[t])) {
+    if (c->d->toks[t].escaped) {
         char *tmp = malloc(raw.len + 1);
         if (!tmp) {
             c->fatal = NATTEL_ENOMEM;
@@ -626,7 +595,7 @@ static void decode_item(vctx *c, env_state *s, unsigned item)
         return;
     }
     unsigned key = item + 1;
-    for (int k = 0; k < d->toks[item].size; k++) {
+    for (int k = 0; k < d->toks[item].members; k++) {
         unsigned value = key + 1;
         int which = -1;
         for (int j = 0; j < 3; j++)
@@ -709,7 +678,7 @@ static void decode_events(vctx *c, env_state *s, unsigned t)
         wrong_type(c, t, "an array of events");
         return;
     }
-    size_t n = (size_t)d->toks[t].size;
+    size_t n = (size_t)d->toks[t].members;
     if (n == 0)
         problem(c, "must hold at least one event");
     unsigned item = t + 1;
@@ -759,7 +728,7 @@ static void decode_envelope(vctx *c, env_state *s)
         return;
     }
     unsigned key = 1;
-    for (int k = 0; k < d->toks[0].size; k++) {
+    for (int k = 0; k < d->toks[0].members; k++) {
         unsigned value = key + 1;
         int i = env_index(d, key, (size_t)k);
         size_t old = push_token_key(c, key);
@@ -822,27 +791,12 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
         return NATTEL_ENOMEM;
     decode_envelope(&c, &s);
     nattel_code rc = finish(&c);
-    if (!rc && out && !(rc = set_values(d, &s))) {
+    if (!rc && out)
+        rc = set_values(d, &s);
+    if (!rc && out) {
         *out = s.env;
         s.env = NULL;
     }
     nattel_envelope_free(s.env);
-    return rc;
-}
-
-nattel_code nattel_envelope_from_json(const nattel_registry *reg,
-                                      const char *json, size_t len,
-                                      nattel_mode mode, nattel_envelope **out,
-                                      nattel_problems *problems)
-{
-    nattel__reader r;
-    const nattel_envelope *env = NULL;
-    nattel__reader_init(&r, reg);
-    r.one_shot = 1;
-    nattel_code rc = nattel__reader_envelope(&r, mode, json, len,
-                                             out ? &env : NULL, problems);
-    if (!rc && out && !(*out = nattel__reader_take_envelope(&r)))
-        rc = NATTEL_ENOMEM;
-    nattel__reader_release(&r);
     return rc;
 }

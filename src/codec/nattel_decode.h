@@ -17,7 +17,4 @@ nattel_code nattel__decode_envelope(const nattel__jdoc *d,
                                     nattel_mode mode, nattel_envelope **out,
                                     nattel_problems *problems);
 
-/* Whether the document's root is an object with key `key`. */
-int nattel__json_root_has(const nattel__jdoc *d, const char *key);
-
 #endif

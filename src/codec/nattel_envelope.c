@@ -4,7 +4,6 @@
 #include "model/nattel_error.h"
 #include "model/nattel_event.h"
 #include "natx/natx_buf.h"
-#include "json/nattel_json.h"
 #include "natx/natx_jsonw.h"
 #include "natx/natx_mem.h"
 
@@ -294,7 +293,8 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
     for (size_t k = 0; k < NATTEL__ENV_KEYS; k++) {
         const nattel__env_key *e = &nattel__env_keys[k];
         if (e->rule == NATTEL__ENV_EVENTS) {
-            if ((rc = write_events(env, &w, err)))
+            rc = write_events(env, &w, err);
+            if (rc)
                 break;
             continue;
         }
@@ -309,8 +309,11 @@ nattel_code nattel_envelope_write_json(const nattel_envelope *env,
                               env->val[e->val].len);
     }
     natx_jsonw_end_object(&w);
-    if (!rc && (rc = natx_jsonw_finish(&w, err)))
-        nattel__prefix(err, "cannot write envelope");
+    if (!rc) {
+        rc = natx_jsonw_finish(&w, err);
+        if (rc)
+            nattel__prefix(err, "cannot write envelope");
+    }
     if (rc) {
         out->len = start;
         if (out->data)

@@ -1,11 +1,215 @@
-/* The public face of the single-pass reader (include/nattel/reader.h). */
-#include "natx/natx_buf.h"
+/*
+ * The reader: the fast path first, the token tree and the reporting path
+ * for what it declines (nattel_reader.h); and on it, the public reader
+ * (include/nattel/reader.h) and nattel_event_from_json /
+ * nattel_envelope_from_json.
+ */
+#include "codec/nattel_reader.h"
+
+#include "codec/nattel_decode.h"
+#include "json/nattel_json.h"
 #include "model/nattel_error.h"
-#include "codec/nattel_fastpath.h"
+#include "natx/natx_buf.h"
 
 #include <nattel/reader.h>
 
 #include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- */
+/* One document: fast path, then reporting path                      */
+/* ---------------------------------------------------------------- */
+
+void nattel__reader_init(nattel__reader *r, const nattel_registry *reg)
+{
+    memset(r, 0, sizeof *r);
+    nattel__fastpath_init(&r->fp, reg);
+}
+
+static void clear_slow(nattel__reader *r)
+{
+    nattel_event_free(r->slow_ev);
+    r->slow_ev = NULL;
+    nattel_envelope_free(r->slow_env);
+    r->slow_env = NULL;
+}
+
+void nattel__reader_release(nattel__reader *r)
+{
+    clear_slow(r);
+    nattel__fastpath_release(&r->fp);
+}
+
+/* A parse failure as the document's one problem. */
+static nattel_code parse_failed(nattel_code rc, const nattel_error *perr,
+                                nattel_problems *problems)
+{
+    if (problems && nattel__problem(problems, "$", "%s", perr->message))
+        return NATTEL_ENOMEM;
+    return rc;
+}
+
+/* The fast path's answer; 1 when it took the document. */
+static int try_fast(nattel__reader *r, nattel__doc_as as,
+                    const nattel_event_type *type, nattel_mode mode,
+                    const char *json, size_t len, int *is_env)
+{
+    nattel__fast_verdict v = {0, 0, 0};
+    int ok = r->path != 1 &&
+             nattel__fastpath_try(&r->fp, as, type, mode, json, len, &v);
+    r->canon = ok && v.canon;
+    r->tidy = ok && v.tidy;
+    *is_env = v.is_env;
+    return ok;
+}
+
+/* The reporting path's answer, into r->slow_ev or r->slow_env. */
+static nattel_code decode_slow(nattel__reader *r, nattel__doc_as as,
+                               const nattel_event_type *type, nattel_mode mode,
+                               const char *json, size_t len, int want_ev,
+                               int want_env, nattel_problems *problems)
+{
+    nattel__jdoc d;
+    nattel_error perr;
+    nattel_code rc = nattel__json_parse(&d, json, len, &perr);
+    if (rc)
+        rc = parse_failed(rc, &perr, problems);
+    else if (as == NATTEL__AS_ENVELOPE ||
+             (as == NATTEL__AS_LINE && nattel__json_root_has(&d, "events")))
+        rc = nattel__decode_envelope(&d, r->fp.reg, mode,
+                                     want_env ? &r->slow_env : NULL, problems);
+    else
+        rc = nattel__decode_event(&d, type, mode, want_ev ? &r->slow_ev : NULL,
+                                  problems);
+    nattel__json_release(&d);
+    return rc;
+}
+
+static nattel_code decode(nattel__reader *r, nattel__doc_as as,
+                          const nattel_event_type *type, nattel_mode mode,
+                          const char *json, size_t len, const nattel_event **ev,
+                          const nattel_envelope **env,
+                          nattel_problems *problems)
+{
+    int is_env = 0;
+    clear_slow(r);
+    if (ev)
+        *ev = NULL;
+    if (env)
+        *env = NULL;
+    r->fast = try_fast(r, as, type, mode, json, len, &is_env);
+    if (r->fast) {
+        if (is_env && env)
+            *env = r->fp.env;
+        else if (!is_env && ev)
+            *ev = r->fp.pool[0];
+        return NATTEL_OK;
+    }
+    if (r->path == 2)
+        return NATTEL_EINVAL;
+    nattel_code rc = decode_slow(r, as, type, mode, json, len, ev != NULL,
+                                 env != NULL, problems);
+    if (!rc && env)
+        *env = r->slow_env;
+    if (!rc && ev)
+        *ev = r->slow_ev;
+    return rc;
+}
+
+nattel_code nattel__reader_event(nattel__reader *r,
+                                 const nattel_event_type *type,
+                                 nattel_mode mode, const char *json, size_t len,
+                                 const nattel_event **out,
+                                 nattel_problems *problems)
+{
+    return decode(r, NATTEL__AS_EVENT, type, mode, json, len, out, NULL,
+                  problems);
+}
+
+nattel_code nattel__reader_envelope(nattel__reader *r, nattel_mode mode,
+                                    const char *json, size_t len,
+                                    const nattel_envelope **out,
+                                    nattel_problems *problems)
+{
+    return decode(r, NATTEL__AS_ENVELOPE, NULL, mode, json, len, NULL, out,
+                  problems);
+}
+
+nattel_code nattel__reader_line(nattel__reader *r,
+                                const nattel_event_type *type, nattel_mode mode,
+                                const char *json, size_t len,
+                                const nattel_event **ev,
+                                const nattel_envelope **env,
+                                nattel_problems *problems)
+{
+    return decode(r, NATTEL__AS_LINE, type, mode, json, len, ev, env, problems);
+}
+
+nattel_event *nattel__reader_take_event(nattel__reader *r)
+{
+    if (r->fast)
+        return nattel__fastpath_take_event(&r->fp);
+    nattel_event *ev = r->slow_ev;
+    r->slow_ev = NULL;
+    return ev;
+}
+
+nattel_envelope *nattel__reader_take_envelope(nattel__reader *r)
+{
+    if (r->fast)
+        return nattel__fastpath_take_envelope(&r->fp);
+    nattel_envelope *env = r->slow_env;
+    r->slow_env = NULL;
+    return env;
+}
+
+/* ---------------------------------------------------------------- */
+/* One-shot decoding (nattel.h)                                      */
+/* ---------------------------------------------------------------- */
+
+nattel_code nattel_event_from_json(const nattel_event_type *type,
+                                   const char *json, size_t len,
+                                   nattel_mode mode, nattel_event **out,
+                                   nattel_problems *problems)
+{
+    nattel__reader r;
+    const nattel_event *ev = NULL;
+    nattel__reader_init(&r, NULL);
+    r.fp.one_shot = 1;
+    nattel_code rc = nattel__reader_event(&r, type, mode, json, len,
+                                          out ? &ev : NULL, problems);
+    if (!rc && out) {
+        *out = nattel__reader_take_event(&r);
+        if (!*out)
+            rc = NATTEL_ENOMEM;
+    }
+    nattel__reader_release(&r);
+    return rc;
+}
+
+nattel_code nattel_envelope_from_json(const nattel_registry *reg,
+                                      const char *json, size_t len,
+                                      nattel_mode mode, nattel_envelope **out,
+                                      nattel_problems *problems)
+{
+    nattel__reader r;
+    const nattel_envelope *env = NULL;
+    nattel__reader_init(&r, reg);
+    r.fp.one_shot = 1;
+    nattel_code rc = nattel__reader_envelope(&r, mode, json, len,
+                                             out ? &env : NULL, problems);
+    if (!rc && out) {
+        *out = nattel__reader_take_envelope(&r);
+        if (!*out)
+            rc = NATTEL_ENOMEM;
+    }
+    nattel__reader_release(&r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* The public reader (include/nattel/reader.h)                       */
+/* ---------------------------------------------------------------- */
 
 struct nattel_reader {
     nattel__reader in;
@@ -101,7 +305,8 @@ nattel_code nattel_reader_write_canonical(nattel_reader *r, nattel_buf *out,
     if (r->in.tidy) { /* canonical but for whitespace */
         if (natx_buf_ensure(out, r->len + 1))
             return natx_fail(err, NATTEL_ENOMEM, "out of memory");
-        out->len += nattel__reader_tidy(r->json, r->len, out->data + out->len);
+        out->len +=
+            nattel__fastpath_tidy(r->json, r->len, out->data + out->len);
         out->data[out->len] = '\0';
         return NATTEL_OK;
     }

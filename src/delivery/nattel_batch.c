@@ -27,12 +27,13 @@ static nattel_code parse_envelope(nattel__jdoc *d, const char *json, size_t len,
     nattel_code rc = nattel__json_parse(d, json, len, err);
     if (rc)
         return rc;
-    if (d->toks[0].type != JSMN_OBJECT)
+    if (d->toks[0].type != NATTEL__JOBJECT)
         return natx_fail(err, NATTEL_ESCHEMA, "spool entry: not a JSON object");
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
     for (unsigned k = 1; k < end; k = next_member(d, k))
         if (key_is(d, k, "events")) {
-            if (d->toks[k + 1].type != JSMN_ARRAY || !d->toks[k + 1].size)
+            if (d->toks[k + 1].type != NATTEL__JARRAY ||
+                !d->toks[k + 1].members)
                 return natx_fail(err, NATTEL_ESCHEMA,
                                  "spool entry: events is not a non-empty "
                                  "array");

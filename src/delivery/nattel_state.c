@@ -32,7 +32,7 @@ static int key_is(const nattel__jdoc *d, unsigned k, const char *name)
 
 static void read_last(const nattel__jdoc *d, unsigned obj, nattel__state *st)
 {
-    if (d->toks[obj].type != JSMN_OBJECT)
+    if (d->toks[obj].type != NATTEL__JOBJECT)
         return;
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[obj]);
     for (unsigned k = obj + 1; k < end;
@@ -55,7 +55,7 @@ static void read_last(const nattel__jdoc *d, unsigned obj, nattel__state *st)
 
 static void parse_state(const nattel__jdoc *d, nattel__state *st)
 {
-    if (!d->count || d->toks[0].type != JSMN_OBJECT)
+    if (!d->count || d->toks[0].type != NATTEL__JOBJECT)
         return;
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
     for (unsigned k = 1; k < end;

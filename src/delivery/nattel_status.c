@@ -187,7 +187,7 @@ static void member(const nattel__jdoc *d, const char *key, char *out,
                    size_t cap)
 {
     snprintf(out, cap, "-");
-    if (!d->count || d->toks[0].type != JSMN_OBJECT)
+    if (!d->count || d->toks[0].type != NATTEL__JOBJECT)
         return;
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
     for (unsigned k = 1; k < end;
@@ -195,14 +195,14 @@ static void member(const nattel__jdoc *d, const char *key, char *out,
         if (!nattel__json_string_eq(d, k, key, strlen(key)))
             continue;
         nattel_str raw = nattel__json_raw(d, k + 1);
-        if (d->toks[k + 1].type == JSMN_STRING) {
+        if (d->toks[k + 1].type == NATTEL__JSTRING) {
             char *tmp = malloc(raw.len + 1);
             if (tmp) {
                 size_t n = nattel__json_decode_string(d, k + 1, tmp);
                 snprintf(out, cap, "%.*s", (int)n, tmp);
                 free(tmp);
             }
-        } else if (d->toks[k + 1].type == JSMN_PRIMITIVE) {
+        } else if (d->toks[k + 1].type == NATTEL__JPRIMITIVE) {
             snprintf(out, cap, "%.*s", (int)raw.len, raw.ptr);
         } else {
             snprintf(out, cap, "(%zu bytes)", raw.len);
@@ -224,7 +224,7 @@ static void put_payload(nattel_buf *b, nattel_code *rc, const nattel__jdoc *d)
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
     for (unsigned k = 1; k < end; k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]))
         if (nattel__json_string_eq(d, k, "payload", 7) &&
-            d->toks[k + 1].type == JSMN_OBJECT) {
+            d->toks[k + 1].type == NATTEL__JOBJECT) {
             nattel_str raw = nattel__json_raw(d, k + 1);
             put_raw(b, rc, "    ", 4);
             put_raw(b, rc, raw.ptr, raw.len);
@@ -250,7 +250,7 @@ static void put_text(nattel_buf *b, nattel_code *rc, const char *line,
     member(&d, "reason", reason, sizeof reason);
     put(b, rc, "%s  %-8s  %s event(s)  http %s  %s\n", ts, outcome, events,
         http, reason);
-    if (d.toks[0].type == JSMN_OBJECT)
+    if (d.toks[0].type == NATTEL__JOBJECT)
         put_payload(b, rc, &d);
     nattel__json_release(&d);
 }

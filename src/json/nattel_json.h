@@ -2,14 +2,14 @@
 #define NATTEL_JSON_H
 
 /*
- * The strict JSON reader's document tree and the writer's primitives.
+ * The strict JSON reader's document tree.
  *
  * nattel__json_parse reads a document in one strict pass (RFC 8259:
  * literals, numbers, escapes, surrogate pairs, UTF-8, control characters,
  * trailing data, a depth limit) into a flat array of tokens: the tree the
  * schema loader, the pretty-printer and the slow reporting path of the
- * decoder walk. The hot path (src/nattel_reader.c) decodes events and
- * envelopes without building it.
+ * decoder walk. The fast path (codec/nattel_fastpath.h) decodes events
+ * and envelopes without building it.
  */
 
 #include <nattel/nattel.h>
@@ -26,31 +26,24 @@ typedef enum nattel__jtype {
     NATTEL__JPRIMITIVE = 8
 } nattel__jtype;
 
-/* The kinds under their old names, from the tokenizer (jsmn) the tree
- * was first built with: the schema loader and the tree's regression
- * tests (tests/unit/test_json.c, unchanged) still spell them so. */
-#define JSMN_UNDEFINED NATTEL__JUNDEFINED
-#define JSMN_OBJECT NATTEL__JOBJECT
-#define JSMN_ARRAY NATTEL__JARRAY
-#define JSMN_STRING NATTEL__JSTRING
-#define JSMN_PRIMITIVE NATTEL__JPRIMITIVE
-
 /* One value (or key) of the document. Strings span their content, without
  * the quotes; containers span their brackets. */
 typedef struct nattel__jtok {
     nattel__jtype type;
     int start;
-    int end;
-    int size;   /* containers: members; strings: whether escapes occur */
-    int parent; /* the index just past this token's subtree */
+    int end; /* the byte just past the span */
+    union {
+        int members; /* containers: members (an object's pairs) */
+        int escaped; /* strings: whether escapes occur, so that readers
+                      * compare and copy the others as they stand */
+    };
+    int next; /* the index just past this token's subtree */
 } nattel__jtok;
 
-#define NATTEL__JNEXT(t) ((t)->parent) /* index past the subtree */
-/* A string token's `size` says whether the string holds escapes, so
- * readers can compare and copy unescaped strings as they are. */
-#define NATTEL__JESCAPED(t) ((t)->size)
+/* The token after t's subtree: t's next sibling, or its parent's end. */
+#define NATTEL__JNEXT(t) ((t)->next)
 
-/* NATTEL__JSON_SMALL, NATTEL__JSON_MAX_TOKENS: src/nattel_limits.h */
+/* NATTEL__JSON_SMALL, NATTEL__JSON_MAX_TOKENS: model/nattel_limits.h */
 
 typedef struct nattel__jdoc {
     const char *src;
@@ -92,6 +85,9 @@ int nattel__json_string_eq(const nattel__jdoc *d, unsigned t, const char *s,
 /* Short description of a token's JSON type: "string", "object", ... */
 const char *nattel__json_type_name(const nattel__jdoc *d, unsigned t);
 
+/* Whether the document's root is an object with key `key`. */
+int nattel__json_root_has(const nattel__jdoc *d, const char *key);
+
 typedef enum nattel__jnum_class {
     NATTEL__JNUM_INT = 0,     /* exact integer within int64: `i` */
     NATTEL__JNUM_FRACTION,    /* not an integer (12.5) */
@@ -104,8 +100,6 @@ nattel__jnum_class nattel__json_int(const nattel__jdoc *d, unsigned t,
                                     int64_t *i);
 /* The number as a double; NATTEL_ELIMIT when it overflows to infinity. */
 nattel_code nattel__json_double(const nattel__jdoc *d, unsigned t, double *out);
-/* strtod of a JSON number, in every locale as in "C". */
-double nattel__json_strtod(const char *s);
 
 /* Primitive literal of a token: 't', 'f', 'n', or '-'/digit for numbers. */
 static inline char nattel__json_lead(const nattel__jdoc *d, unsigned t)
@@ -119,27 +113,8 @@ static inline int nattel__json_is_number(const nattel__jdoc *d, unsigned t)
            (c == '-' || (c >= '0' && c <= '9'));
 }
 
-/* Writer: a JSON string with RFC 8259 escaping; NATTEL_EINVAL (buffer
- * unchanged past its old length) when s is not valid UTF-8. */
-nattel_code nattel__json_put_string(nattel_buf *b, const char *s, size_t n);
-nattel_code nattel__json_put_int(nattel_buf *b, int64_t v);
-
-/* The unchecked forms, for writers that reserved room first: they write at
- * `o` and return the end, or NULL for invalid UTF-8. A string needs
- * NATTEL__JSON_STRING_MAX(n) bytes, an integer 21. */
-#define NATTEL__JSON_STRING_MAX(n) ((n)*6 + 2)
-char *nattel__json_write_string(char *o, const char *s, size_t n);
-char *nattel__json_write_int(char *o, int64_t v);
-
-/* Shortest text that reads back as the finite v, in every locale as in
- * "C", into out; its length. With float_mark, an integral value keeps a
- * ".0" (a float reads back as a float); without, it is written as an
- * integer (-1), as JSON Schema bounds are. */
-#define NATTEL__JSON_DOUBLE_MAX 40
-size_t nattel__json_format_double(double v, char out[NATTEL__JSON_DOUBLE_MAX],
-                                  int float_mark);
-/* Shortest text that reads back as v; NATTEL_EINVAL for inf and NaN. */
-nattel_code nattel__json_put_double(nattel_buf *b, double v);
+/* The writer's primitives (strings, numbers) are the floor's:
+ * natx/natx_json_put.h. */
 /* A JSON fragment of a token, re-encoded compactly (whitespace dropped). */
 nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
                                    unsigned t);

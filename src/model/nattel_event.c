@@ -1,8 +1,8 @@
 #include "model/nattel_event.h"
 
 #include "natx/natx_buf.h"
+#include "natx/natx_json_put.h"
 #include "model/nattel_error.h"
-#include "json/nattel_json.h"
 #include "model/nattel_limits.h"
 #include "natx/natx_mem.h"
 #include "natx/natx_utf8.h"
@@ -378,7 +378,8 @@ nattel_code nattel_event_set_string(nattel_event *ev, const char *field,
     if (natx_utf8_valid_prefix(value, n) != n)
         return natx_fail(err, NATTEL_EINVAL, "%s.%s: not valid UTF-8",
                          ev->type->name, ev->type->fields[i].wire_name);
-    if ((rc = nattel__event_put_string(ev, (size_t)i, value, n)))
+    rc = nattel__event_put_string(ev, (size_t)i, value, n);
+    if (rc)
         return natx_fail(err, rc, "out of memory");
     return NATTEL_OK;
 }
@@ -390,7 +391,8 @@ nattel_code nattel_event_set_enum(nattel_event *ev, const char *field,
     nattel_code rc = find_field(ev, field, NATTEL_KIND_ENUM, &i, err);
     if (rc)
         return rc;
-    if ((rc = parse_enum(ev->type->fields[i].enum_type, value, &e, err)))
+    rc = parse_enum(ev->type->fields[i].enum_type, value, &e, err);
+    if (rc)
         return rc;
     ev->values[i].e = (size_t)e;
     ev->is_set[i] = 1;
@@ -493,20 +495,19 @@ static nattel_code put_other_value(nattel_buf *b, const nattel_field *f,
     nattel_code rc;
     switch (f->kind) {
     case NATTEL_KIND_NUMBER:
-        return nattel__json_put_double(b, v->d);
+        return natx_json_put_double(b, v->d);
     case NATTEL_KIND_BOOL:
         return v->b ? NATX_PUT_LIT(b, "true") : NATX_PUT_LIT(b, "false");
     case NATTEL_KIND_STRING_ARRAY:
-        if ((rc = NATX_PUT_LIT(b, "[")))
-            return rc;
-        for (size_t k = 0; k < v->a.count; k++) {
-            if (k && (rc = NATX_PUT_LIT(b, ",")))
-                return rc;
-            if ((rc = nattel__json_put_string(b, v->a.items[k].ptr,
-                                              v->a.items[k].len)))
-                return rc;
+        rc = NATX_PUT_LIT(b, "[");
+        for (size_t k = 0; !rc && k < v->a.count; k++) {
+            if (k)
+                rc = NATX_PUT_LIT(b, ",");
+            if (!rc)
+                rc = natx_json_put_string(b, v->a.items[k].ptr,
+                                          v->a.items[k].len);
         }
-        return NATX_PUT_LIT(b, "]");
+        return rc ? rc : NATX_PUT_LIT(b, "]");
     default: /* strings, enums and integers: put_field */
         return NATTEL_EINVAL;
     }
@@ -528,19 +529,20 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
         vlen = strlen(vs);
     }
     if (klen > NATTEL__NAME_MAX || vlen > (SIZE_MAX >> 4) ||
-        natx_buf_ensure(b, NATTEL__JSON_STRING_MAX(klen) +
-                               NATTEL__JSON_STRING_MAX(vlen) + 2))
+        natx_buf_ensure(b, NATX_JSON_STRING_MAX(klen) +
+                               NATX_JSON_STRING_MAX(vlen) + 2))
         return NATTEL_ENOMEM;
     char *o = b->data + b->len;
     if (!first)
         *o++ = ',';
-    if (!(o = nattel__json_write_string(o, f->wire_name, klen)))
+    o = natx_json_write_string(o, f->wire_name, klen);
+    if (!o)
         return NATTEL_EINVAL;
     *o++ = ':';
     if (vs) {
-        o = nattel__json_write_string(o, vs, vlen);
+        o = natx_json_write_string(o, vs, vlen);
     } else if (f->kind == NATTEL_KIND_INT64) {
-        o = nattel__json_write_int(o, v->i);
+        o = natx_json_write_int(o, v->i);
     } else {
         b->len = (size_t)(o - b->data);
         return put_other_value(b, f, v);
@@ -570,7 +572,8 @@ nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
             return natx_fail(err, NATTEL_EINVAL, "%s.%s: field required",
                              t->name, f->wire_name);
         }
-        if ((rc = put_field(out, f, &ev->values[i], first))) {
+        rc = put_field(out, f, &ev->values[i], first);
+        if (rc) {
             out->len = start;
             out->data[start] = '\0';
             return natx_fail(err, rc,
@@ -588,6 +591,35 @@ nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
         return natx_fail(err, rc, "out of memory writing %s", t->name);
     }
     return NATTEL_OK;
+}
+
+/* The fields of a nat_cli_command event from c, whose enums (src, st)
+ * are already named; the first error. */
+static nattel_code set_cli_fields(nattel_event *ev, const nattel_cli_command *c,
+                                  const char *src, const char *st,
+                                  nattel_error *err)
+{
+    nattel_code rc = nattel_event_set_enum(ev, "nemoSource", src, err);
+    if (!rc)
+        rc = nattel_event_set_string(ev, "command", c->command, err);
+    if (!rc)
+        rc = nattel_event_set_string(
+            ev, "subcommand", c->subcommand ? c->subcommand : "undefined", err);
+    if (!rc)
+        rc = nattel_event_set_enum(ev, "taskStatus", st, err);
+    if (!rc)
+        rc = nattel_event_set_int(ev, "durationMs", c->duration_ms, err);
+    if (!rc)
+        rc = nattel_event_set_int(ev, "exitCode", c->exit_code, err);
+    if (!rc)
+        rc = nattel_event_set_string(
+            ev, "errorClass", c->error_class ? c->error_class : "undefined",
+            err);
+    if (!rc)
+        rc = nattel_event_set_string(
+            ev, "pythonVersion",
+            c->python_version ? c->python_version : "undefined", err);
+    return rc;
 }
 
 nattel_code nattel_cli_command_event(const nattel_cli_command *c,
@@ -616,21 +648,8 @@ nattel_code nattel_cli_command_event(const nattel_cli_command *c,
     else if (!c->command)
         rc = natx_fail(err, NATTEL_EINVAL,
                        "nat_cli_command.command: field required");
-    else if (!(rc = nattel_event_set_enum(ev, "nemoSource", src, err)) &&
-             !(rc = nattel_event_set_string(ev, "command", c->command, err)) &&
-             !(rc = nattel_event_set_string(
-                   ev, "subcommand",
-                   c->subcommand ? c->subcommand : "undefined", err)) &&
-             !(rc = nattel_event_set_enum(ev, "taskStatus", st, err)) &&
-             !(rc = nattel_event_set_int(ev, "durationMs", c->duration_ms,
-                                         err)) &&
-             !(rc = nattel_event_set_int(ev, "exitCode", c->exit_code, err)) &&
-             !(rc = nattel_event_set_string(
-                   ev, "errorClass",
-                   c->error_class ? c->error_class : "undefined", err)))
-        rc = nattel_event_set_string(
-            ev, "pythonVersion",
-            c->python_version ? c->python_version : "undefined", err);
+    else
+        rc = set_cli_fields(ev, c, src, st, err);
     if (rc) {
         nattel_event_free(ev);
         return rc;

@@ -1,6 +1,7 @@
 /* JSON Schema export of the registry's event types, in the layout of the
  * shared anonymous_events.json, and the pretty-printer it uses. */
 #include "natx/natx_jsonw.h"
+#include "natx/natx_json_put.h"
 #include "model/nattel_error.h"
 #include "json/nattel_json.h"
 #include "natx/natx_mem.h"
@@ -27,23 +28,26 @@ static nattel_code pretty(nattel_buf *b, const nattel__jdoc *d, unsigned t,
                           unsigned level)
 {
     const nattel__jtok *tok = &d->toks[t];
-    if (tok->type != JSMN_OBJECT && tok->type != JSMN_ARRAY)
+    if (tok->type != NATTEL__JOBJECT && tok->type != NATTEL__JARRAY)
         return nattel__json_put_token(b, d, t);
-    int is_obj = tok->type == JSMN_OBJECT;
+    int is_obj = tok->type == NATTEL__JOBJECT;
     nattel_code rc = nattel_buf_append(b, is_obj ? "{" : "[", 1);
-    if (tok->size == 0)
+    if (tok->members == 0)
         return rc ? rc : nattel_buf_append(b, is_obj ? "}" : "]", 1);
     unsigned c = t + 1;
-    for (int k = 0; !rc && k < tok->size; k++) {
-        if ((k && (rc = NATX_PUT_LIT(b, ","))) || (rc = indent(b, level + 1)))
-            break;
-        if (is_obj) {
-            if ((rc = nattel__json_put_token(b, d, c)) ||
-                (rc = NATX_PUT_LIT(b, ": ")))
-                break;
+    for (int k = 0; !rc && k < tok->members; k++) {
+        if (k)
+            rc = NATX_PUT_LIT(b, ",");
+        if (!rc)
+            rc = indent(b, level + 1);
+        if (!rc && is_obj) {
+            rc = nattel__json_put_token(b, d, c);
+            if (!rc)
+                rc = NATX_PUT_LIT(b, ": ");
             c++;
         }
-        rc = pretty(b, d, c, level + 1);
+        if (!rc)
+            rc = pretty(b, d, c, level + 1);
         c = (unsigned)NATTEL__JNEXT(&d->toks[c]);
     }
     if (!rc)
@@ -58,8 +62,13 @@ static nattel_code json_pretty(const char *json, size_t len, nattel_buf *out,
 {
     nattel__jdoc d;
     nattel_code rc = nattel__json_parse(&d, json, len, err);
-    if (!rc && ((rc = pretty(out, &d, 0, 0)) || (rc = NATX_PUT_LIT(out, "\n"))))
-        rc = natx_fail(err, rc, "out of memory");
+    if (!rc) {
+        rc = pretty(out, &d, 0, 0);
+        if (!rc)
+            rc = NATX_PUT_LIT(out, "\n");
+        if (rc)
+            rc = natx_fail(err, rc, "out of memory");
+    }
     nattel__json_release(&d);
     return rc;
 }
@@ -177,13 +186,13 @@ static void put_shared_types(natx_jsonw *w, const nattel_registry *reg,
  * without ".0"), in every locale as in "C". */
 static void put_bound(natx_jsonw *w, const char *key, double v)
 {
-    char tmp[NATTEL__JSON_DOUBLE_MAX];
+    char tmp[NATX_JSON_DOUBLE_MAX];
     natx_jsonw_key(w, key);
     if (!isfinite(v)) {
         natx_jsonw_fail(w, NATTEL_EINVAL, "a bound that is not finite");
         return;
     }
-    size_t n = nattel__json_format_double(v, tmp, 0);
+    size_t n = natx_json_format_double(v, tmp, 0);
     natx_jsonw_raw(w, tmp, n);
 }
 

@@ -35,10 +35,10 @@ typedef struct loader {
 /* Value token of `key` in object token `obj`; 0 when absent. */
 static unsigned get(const nattel__jdoc *d, unsigned obj, const char *key)
 {
-    if (d->toks[obj].type != JSMN_OBJECT)
+    if (d->toks[obj].type != NATTEL__JOBJECT)
         return 0;
     unsigned k = obj + 1;
-    for (int i = 0; i < d->toks[obj].size; i++) {
+    for (int i = 0; i < d->toks[obj].members; i++) {
         if (nattel__json_string_eq(d, k, key, strlen(key)))
             return k + 1;
         k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]);
@@ -82,7 +82,7 @@ static nattel_code check_keywords(loader *l, unsigned obj, const char *path,
 {
     const nattel__jdoc *d = l->d;
     unsigned k = obj + 1;
-    for (int i = 0; i < d->toks[obj].size; i++) {
+    for (int i = 0; i < d->toks[obj].members; i++) {
         int ok = 0;
         for (const char *const *a = allowed; *a && !ok; a++)
             ok = nattel__json_string_eq(d, k, *a, strlen(*a));
@@ -104,15 +104,27 @@ static nattel_code read_bound(loader *l, unsigned t, const char *path,
     return NATTEL_OK;
 }
 
+/* The bounds `minimum` (token min) and `maximum` (max) where given. */
+static nattel_code read_bounds(loader *l, unsigned min, unsigned max,
+                               const char *path, nattel_field *f)
+{
+    nattel_code rc = NATTEL_OK;
+    if (min)
+        rc = read_bound(l, min, path, "minimum", &f->minimum);
+    if (!rc && max)
+        rc = read_bound(l, max, path, "maximum", &f->maximum);
+    return rc;
+}
+
 /* An enum type from {"type": "string", "enum": [...]}. */
 static nattel_code read_enum(loader *l, unsigned def, unsigned values,
                              const char *name, const char *path,
                              const nattel_enum_type **out)
 {
     const nattel__jdoc *d = l->d;
-    if (d->toks[values].type != JSMN_ARRAY || d->toks[values].size == 0)
+    if (d->toks[values].type != NATTEL__JARRAY || d->toks[values].members == 0)
         return bad(l, path, "'enum' must be a non-empty array of strings");
-    size_t n = (size_t)d->toks[values].size;
+    size_t n = (size_t)d->toks[values].members;
     nattel_enum_type *e = nattel__registry_own(l->reg, calloc(1, sizeof *e));
     const char **vals = nattel__registry_own(l->reg, calloc(n, sizeof *vals));
     if (!e || !vals)
@@ -121,7 +133,8 @@ static nattel_code read_enum(loader *l, unsigned def, unsigned values,
     for (size_t i = 0; i < n; i++) {
         if (!nattel__json_is_string(d, t))
             return bad(l, path, "'enum' value %zu is not a string", i);
-        if (!(vals[i] = owned_string(l, t)))
+        vals[i] = owned_string(l, t);
+        if (!vals[i])
             return natx_fail(l->err, NATTEL_ENOMEM, "out of memory");
         t = (unsigned)NATTEL__JNEXT(&d->toks[t]);
     }
@@ -166,7 +179,7 @@ static nattel_code read_inline(loader *l, unsigned def, const char *path,
     } else if (is_type(d, type, "array")) {
         unsigned items = get(d, def, "items");
         static const char *const item_kw[] = {"type", "description", NULL};
-        if (!items || d->toks[items].type != JSMN_OBJECT ||
+        if (!items || d->toks[items].type != NATTEL__JOBJECT ||
             !is_type(d, get(d, items, "type"), "string") ||
             check_keywords(l, items, path, item_kw))
             return bad(l, path, "only arrays of strings are supported");
@@ -179,9 +192,8 @@ static nattel_code read_inline(loader *l, unsigned def, const char *path,
     if ((min || max) && f->kind != NATTEL_KIND_INT64 &&
         f->kind != NATTEL_KIND_NUMBER)
         return bad(l, path, "'minimum'/'maximum' apply to numbers only");
-    if (min && (rc = read_bound(l, min, path, "minimum", &f->minimum)))
-        return rc;
-    if (max && (rc = read_bound(l, max, path, "maximum", &f->maximum)))
+    rc = read_bounds(l, min, max, path, f);
+    if (rc)
         return rc;
     if (min)
         f->flags |= NATTEL_FIELD_HAS_MIN;
@@ -208,13 +220,13 @@ static nattel_code read_ref(loader *l, unsigned ref, const char *path,
     unsigned def = 0;
     if (l->types) {
         unsigned k = l->types + 1;
-        for (int i = 0; i < d->toks[l->types].size && !def; i++) {
+        for (int i = 0; i < d->toks[l->types].members && !def; i++) {
             if (nattel__json_string_eq(d, k, name, nlen))
                 def = k + 1;
             k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]);
         }
     }
-    if (!def || d->toks[def].type != JSMN_OBJECT)
+    if (!def || d->toks[def].type != NATTEL__JOBJECT)
         return bad(l, path, "'$ref' names an unknown type '%.*s'", (int)nlen,
                    name);
     char *tname = nattel__registry_strndup(l->reg, name, nlen);
@@ -260,7 +272,7 @@ static nattel_code read_property(loader *l, unsigned def, const char *path,
                                  nattel_field *f)
 {
     const nattel__jdoc *d = l->d;
-    if (d->toks[def].type != JSMN_OBJECT)
+    if (d->toks[def].type != NATTEL__JOBJECT)
         return bad(l, path, "a property must be an object");
     unsigned desc = get(d, def, "description");
     f->description =
@@ -269,34 +281,35 @@ static nattel_code read_property(loader *l, unsigned def, const char *path,
     nattel_code rc;
     if (ref) {
         static const char *const kw[] = {"$ref", "description", NULL};
-        if ((rc = check_keywords(l, def, path, kw)))
-            return rc;
-        return read_ref(l, ref, path, f);
+        rc = check_keywords(l, def, path, kw);
+        return rc ? rc : read_ref(l, ref, path, f);
     }
     if (all) {
         /* [{"$ref": ...}, {"minimum": N, "maximum": M}] */
         static const char *const kw[] = {"allOf", "description", NULL};
         static const char *const bound_kw[] = {"minimum", "maximum", NULL};
-        if ((rc = check_keywords(l, def, path, kw)))
+        rc = check_keywords(l, def, path, kw);
+        if (rc)
             return rc;
-        if (d->toks[all].type != JSMN_ARRAY || d->toks[all].size != 2)
+        if (d->toks[all].type != NATTEL__JARRAY || d->toks[all].members != 2)
             return bad(l, path, "'allOf' must be [{\"$ref\": ...}, {bounds}]");
         unsigned first = all + 1,
                  second = (unsigned)NATTEL__JNEXT(&d->toks[first]);
         unsigned r = get(d, first, "$ref");
-        if (!r || d->toks[first].size != 1 ||
-            d->toks[second].type != JSMN_OBJECT)
+        if (!r || d->toks[first].members != 1 ||
+            d->toks[second].type != NATTEL__JOBJECT)
             return bad(l, path, "'allOf' must be [{\"$ref\": ...}, {bounds}]");
-        if ((rc = read_ref(l, r, path, f)) ||
-            (rc = check_keywords(l, second, path, bound_kw)))
+        rc = read_ref(l, r, path, f);
+        if (!rc)
+            rc = check_keywords(l, second, path, bound_kw);
+        if (rc)
             return rc;
         if (f->kind != NATTEL_KIND_INT64 && f->kind != NATTEL_KIND_NUMBER)
             return bad(l, path, "bounds in 'allOf' apply to numbers only");
         unsigned min = get(d, second, "minimum"),
                  max = get(d, second, "maximum");
-        if (min && (rc = read_bound(l, min, path, "minimum", &f->minimum)))
-            return rc;
-        if (max && (rc = read_bound(l, max, path, "maximum", &f->maximum)))
+        rc = read_bounds(l, min, max, path, f);
+        if (rc)
             return rc;
         f->flags |=
             (min ? NATTEL_FIELD_HAS_MIN : 0) | (max ? NATTEL_FIELD_HAS_MAX : 0);
@@ -313,7 +326,7 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     nattel_str raw = nattel__json_raw(d, key);
     snprintf(path, sizeof path, "definitions.events.%.*s",
              (int)(raw.len > 100 ? 100 : raw.len), raw.ptr);
-    if (d->toks[def].type != JSMN_OBJECT)
+    if (d->toks[def].type != NATTEL__JOBJECT)
         return bad(l, path, "an event must be an object");
     static const char *const kw[] = {
         "description",          "type",     "eventMeta", "properties",
@@ -327,14 +340,14 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     if (!is_type(d, type, "object"))
         return bad(l, path, "'type' must be \"object\"");
     if (!addl || nattel__json_lead(d, addl) != 'f' ||
-        d->toks[addl].type != JSMN_PRIMITIVE)
+        d->toks[addl].type != NATTEL__JPRIMITIVE)
         return bad(l, path,
                    "'additionalProperties' must be false (strict events only)");
-    if (!props || d->toks[props].type != JSMN_OBJECT)
+    if (!props || d->toks[props].type != NATTEL__JOBJECT)
         return bad(l, path, "'properties' must be an object");
-    if (req && d->toks[req].type != JSMN_ARRAY)
+    if (req && d->toks[req].type != NATTEL__JARRAY)
         return bad(l, path, "'required' must be an array of names");
-    size_t n = (size_t)d->toks[props].size;
+    size_t n = (size_t)d->toks[props].members;
     /* Checked before the field table is built: registration would refuse
      * the type anyway, after work proportional to the count squared. */
     if (n > NATTEL__MAX_FIELDS)
@@ -346,7 +359,9 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
     nattel_event_type *et = nattel__registry_own(l->reg, calloc(1, sizeof *et));
     nattel_field *fields =
         nattel__registry_own(l->reg, calloc(n ? n : 1, sizeof *fields));
-    if (!et || !fields || !(et->name = owned_string(l, key)))
+    if (et && fields)
+        et->name = owned_string(l, key);
+    if (!et || !fields || !et->name)
         return natx_fail(l->err, NATTEL_ENOMEM, "out of memory");
     unsigned k = props + 1;
     for (size_t i = 0; i < n; i++) {
@@ -355,19 +370,21 @@ static nattel_code read_event(loader *l, unsigned key, unsigned def,
         snprintf(fpath, sizeof fpath, "%s.properties.%.*s", path,
                  (int)(fk.len > 60 ? 60 : fk.len), fk.ptr);
         nattel_field *f = &fields[i];
-        if (!(f->wire_name = owned_string(l, k)) ||
-            !(f->c_name = snake_case(l, f->wire_name)))
+        f->wire_name = owned_string(l, k);
+        f->c_name = f->wire_name ? snake_case(l, f->wire_name) : NULL;
+        if (!f->c_name)
             return natx_fail(l->err, NATTEL_ENOMEM, "out of memory");
         if (!strcmp(f->c_name, f->wire_name))
             f->c_name = NULL;
         f->flags = NATTEL_FIELD_WIRE_OPTIONAL;
-        if ((rc = read_property(l, k + 1, fpath, f)))
+        rc = read_property(l, k + 1, fpath, f);
+        if (rc)
             return rc;
         k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1]);
     }
     if (req) {
         unsigned r = req + 1;
-        for (int j = 0; j < d->toks[req].size; j++) {
+        for (int j = 0; j < d->toks[req].members; j++) {
             int idx = -1;
             if (nattel__json_is_string(d, r)) {
                 for (size_t i = 0; i < n && idx < 0; i++)
@@ -422,23 +439,24 @@ nattel_code nattel_registry_load_schema(nattel_registry *reg, const char *json,
     unsigned ver = meta ? get(&d, meta, "schemaVersion") : 0;
     l.types = defs ? get(&d, defs, "types") : 0;
     const char *version = NULL;
-    if (d.toks[0].type != JSMN_OBJECT)
+    if (d.toks[0].type != NATTEL__JOBJECT)
         rc = bad(&l, "$", "a schema must be an object");
-    else if (!events || d.toks[events].type != JSMN_OBJECT)
+    else if (!events || d.toks[events].type != NATTEL__JOBJECT)
         rc = bad(&l, "definitions.events", "missing or not an object");
-    else if (l.types && d.toks[l.types].type != JSMN_OBJECT)
+    else if (l.types && d.toks[l.types].type != NATTEL__JOBJECT)
         rc = bad(&l, "definitions.types", "not an object");
-    else if (!ver || !nattel__json_is_string(&d, ver) ||
-             !(version = owned_string(&l, ver)) || !*version)
+    else if (ver && nattel__json_is_string(&d, ver))
+        version = owned_string(&l, ver);
+    if (!rc && (!version || !*version))
         rc = bad(&l, "schemaMeta.schemaVersion",
                  "missing or not a non-empty string");
-    if (!rc && d.toks[events].size == 0)
+    if (!rc && d.toks[events].members == 0)
         rc = bad(&l, "definitions.events", "defines no event");
     /* All of a file's events, or none: a failed load leaves the registry
      * as it was (what it allocated stays owned, and is freed with it). */
     size_t before = reg->count;
     unsigned k = events + 1;
-    for (int i = 0; !rc && i < d.toks[events].size; i++) {
+    for (int i = 0; !rc && i < d.toks[events].members; i++) {
         rc = read_event(&l, k, k + 1, version);
         k = (unsigned)NATTEL__JNEXT(&d.toks[k + 1]);
     }
@@ -460,14 +478,16 @@ nattel_code nattel_registry_load_schema_file(nattel_registry *reg,
     char chunk[65536];
     size_t n;
     nattel_code rc = NATTEL_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    for (n = fread(chunk, 1, sizeof chunk, f); n > 0;
+         n = fread(chunk, 1, sizeof chunk, f)) {
         if (b.len + n > NATTEL_JSON_MAX_BYTES) {
             rc = natx_fail(err, NATTEL_ELIMIT,
                            "schema '%s' is larger than %u bytes", path,
                            NATTEL_JSON_MAX_BYTES);
             break;
         }
-        if ((rc = nattel_buf_append(&b, chunk, n))) {
+        rc = nattel_buf_append(&b, chunk, n);
+        if (rc) {
             rc = natx_fail(err, rc, "out of memory reading '%s'", path);
             break;
         }

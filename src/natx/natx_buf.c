@@ -1,6 +1,6 @@
-#include "natx/natx_buf.h"
+#include "natx_buf.h"
 
-#include "natx/natx_mem.h"
+#include "natx_mem.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "natx/natx_error.h"
+#include "natx_error.h"
 
 #include <stdio.h>
 

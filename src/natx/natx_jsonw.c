@@ -1,8 +1,8 @@
-#include "natx/natx_jsonw.h"
+#include "natx_jsonw.h"
 
-#include "model/nattel_error.h"
-#include "json/nattel_json.h"
-#include "natx/natx_utf8.h"
+#include "natx_error.h"
+#include "natx_json_put.h"
+#include "natx_utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -146,7 +146,7 @@ static int key_slot(natx_jsonw *w)
 void natx_jsonw_keyn(natx_jsonw *w, const char *key, size_t n)
 {
     if (key_slot(w))
-        put_code(w, nattel__json_put_string(w->out, key, n));
+        put_code(w, natx_json_put_string(w->out, key, n));
     put(w, ":", 1);
 }
 
@@ -172,7 +172,7 @@ void natx_jsonw_key(natx_jsonw *w, const char *key)
 void natx_jsonw_string(natx_jsonw *w, const char *s, size_t n)
 {
     if (value_slot(w))
-        put_code(w, nattel__json_put_string(w->out, s, n));
+        put_code(w, natx_json_put_string(w->out, s, n));
 }
 
 void natx_jsonw_string_lossy(natx_jsonw *w, const char *s, size_t n)
@@ -214,7 +214,7 @@ void natx_jsonw_cstring(natx_jsonw *w, const char *s)
 void natx_jsonw_int64(natx_jsonw *w, int64_t v)
 {
     if (value_slot(w))
-        put_code(w, nattel__json_put_int(w->out, v));
+        put_code(w, natx_json_put_int(w->out, v));
 }
 
 void natx_jsonw_uint64(natx_jsonw *w, uint64_t v)
@@ -229,7 +229,7 @@ void natx_jsonw_double(natx_jsonw *w, double v)
 {
     if (!value_slot(w))
         return;
-    nattel_code code = nattel__json_put_double(w->out, v);
+    nattel_code code = natx_json_put_double(w->out, v);
     if (code == NATTEL_EINVAL)
         fail(w, code, "a number that is not finite");
     else if (code)

@@ -1,4 +1,4 @@
-#include "natx/natx_mem.h"
+#include "natx_mem.h"
 
 #include <stdint.h>
 #include <stdlib.h>

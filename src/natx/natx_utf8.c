@@ -1,4 +1,4 @@
-#include "natx/natx_utf8.h"
+#include "natx_utf8.h"
 
 #include <string.h>
 

@@ -139,8 +139,8 @@ static void expect_invalid(const char *json, nattel_mode mode, nattel_code want,
     }
     va_list ap;
     va_start(ap, line);
-    const char *field;
-    while ((field = va_arg(ap, const char *)) != NULL) {
+    for (const char *field = va_arg(ap, const char *); field != NULL;
+         field = va_arg(ap, const char *)) {
         if (!has_problem_at(&p, field)) {
             dump_problems(json, &p);
             fail_msg("line %d: %s: no problem at '%s'", line, json, field);

@@ -485,8 +485,8 @@ static void test_size_and_count_limits(void **state)
         if (rc)
             fail_msg("200000 zeros refused: %s", err.message);
         assert_int_equal(d.count, 200001);
-        assert_int_equal(d.toks[0].type, JSMN_ARRAY);
-        assert_int_equal(d.toks[0].size, 200000);
+        assert_int_equal(d.toks[0].type, NATTEL__JARRAY);
+        assert_int_equal(d.toks[0].members, 200000);
         assert_int_equal(NATTEL__JNEXT(&d.toks[0]), (int)d.count);
         nattel__json_release(&d);
     }
@@ -1146,14 +1146,14 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
     st->compared_values++;
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
-        if (tok->type != JSMN_OBJECT) {
+        if (tok->type != NATTEL__JOBJECT) {
             snprintf(why, size, "token %u: jansson has an object", t);
             return 0;
         }
         /* Keys: jansson keeps the last of duplicates. */
         unsigned c = t + 1;
         size_t distinct = 0;
-        for (int k = 0; k < tok->size; k++) {
+        for (int k = 0; k < tok->members; k++) {
             unsigned key = c, val = c + 1;
             c = (unsigned)NATTEL__JNEXT(&d->toks[val]);
             nattel_str raw = nattel__json_raw(d, key);
@@ -1163,7 +1163,7 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
             /* Is there a later pair with the same key? */
             int later = 0;
             unsigned c2 = c;
-            for (int k2 = k + 1; k2 < tok->size; k2++) {
+            for (int k2 = k + 1; k2 < tok->members; k2++) {
                 if (same_string(d, c2, name, nlen))
                     later = 1;
                 c2 = (unsigned)NATTEL__JNEXT(&d->toks[c2 + 1]);
@@ -1197,14 +1197,14 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
         return 1;
     }
     case JSON_ARRAY: {
-        if (tok->type != JSMN_ARRAY ||
-            (size_t)tok->size != json_array_size(j)) {
+        if (tok->type != NATTEL__JARRAY ||
+            (size_t)tok->members != json_array_size(j)) {
             snprintf(why, size, "token %u: jansson has an array of %zu", t,
                      json_array_size(j));
             return 0;
         }
         unsigned c = t + 1;
-        for (int k = 0; k < tok->size; k++) {
+        for (int k = 0; k < tok->members; k++) {
             if (!same_value(d, c, json_array_get(j, (size_t)k), why, size, st))
                 return 0;
             c = (unsigned)NATTEL__JNEXT(&d->toks[c]);
@@ -1264,7 +1264,8 @@ static int same_value(const nattel__jdoc *d, unsigned t, json_t *j, char *why,
     case JSON_FALSE:
     case JSON_NULL: {
         char want = json_is_true(j) ? 't' : json_is_false(j) ? 'f' : 'n';
-        if (tok->type != JSMN_PRIMITIVE || nattel__json_lead(d, t) != want) {
+        if (tok->type != NATTEL__JPRIMITIVE ||
+            nattel__json_lead(d, t) != want) {
             snprintf(why, size, "token %u: jansson has the literal %c...", t,
                      want);
             return 0;

@@ -20,7 +20,8 @@
 
 #include "codec/nattel_envelope.h"
 #include "model/nattel_event.h"
-#include "codec/nattel_fastpath.h"
+#include "codec/nattel_reader.h"
+#include "natx/natx_json_put.h"
 #include "testutil.h"
 
 #include <locale.h>
@@ -389,7 +390,7 @@ static void compare_paths(nattel__reader *r, int as_line, nattel_mode mode,
         if (fast.tidy) {
             char *tidied = malloc(n + 1);
             assert_non_null(tidied);
-            size_t m = nattel__reader_tidy(doc, n, tidied);
+            size_t m = nattel__fastpath_tidy(doc, n, tidied);
             if (strlen(fast.canonical) != m ||
                 memcmp(fast.canonical, tidied, m))
                 fail_msg("called canonical but for whitespace, but written "
@@ -693,7 +694,7 @@ static void test_numbers_in_every_locale(void **state)
     assert_string_equal(out.data, doc);
     nattel_event_free(ev);
     nattel_buf_free(&out);
-    assert_true(nattel__json_strtod("2.25e1") == 22.5);
+    assert_true(natx_json_strtod("2.25e1") == 22.5);
     /* The host's locale is left as it was. */
     assert_string_equal(localeconv()->decimal_point, ",");
     nattel_problems_free(&p);
