@@ -76,12 +76,16 @@ def nm(args, obj):
     return [line.split() for line in res.stdout.splitlines() if line.strip()]
 
 
-def read_objects(build):
-    """{module: (defined global symbols, undefined symbols)} from the objects."""
+def read_objects(build, src):
+    """{module: (defined global symbols, undefined symbols)} from the objects.
+    An object whose source is gone (a file moved since that build) is stale
+    and left out: it would tie today's modules to yesterday's names."""
     objs = {}
     for obj in glob.glob(os.path.join(build, "CMakeFiles", "*.dir", "src", "**", "*.o"),
                          recursive=True):
         rel = obj.split(os.sep + "src" + os.sep, 1)[1]
+        if not os.path.exists(os.path.join(src, rel[:-2])):
+            continue
         mod = module_of(rel)
         defined = {f[0] for f in nm(["--defined-only"], obj) if f[1].isupper()}
         undefined = {f[0] for f in nm(["-u"], obj)}
@@ -201,7 +205,7 @@ def main():
     root = os.path.abspath(opt.root)
     build = os.path.join(root, opt.build)
 
-    objs = read_objects(build)
+    objs = read_objects(build, os.path.join(root, "src"))
     if not objs:
         print(f"check-layers: no object files under {build}/CMakeFiles/*.dir/src: "
               "build first", file=sys.stderr)

@@ -1,4 +1,4 @@
-#include "natx/natx_io.h"
+#include "natx_io.h"
 
 #include <errno.h>
 #include <pthread.h>
