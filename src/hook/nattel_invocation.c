@@ -2,10 +2,10 @@
  * One run of a host program, one nat_cli_command event. Nothing here may
  * fail the host: every error ends in a debug line at most.
  */
-#include "delivery/nattel_delivery.h"
+#include "config/nattel_options.h"
 
 #include <nattel/hook.h>
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include <signal.h>
 #include <stdarg.h>

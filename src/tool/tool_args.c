@@ -187,14 +187,19 @@ int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
     return rc;
 }
 
-int tool_config_load(const char *cmd, nattel_config *cfg)
+nattel_options *tool_options_load(const char *cmd)
 {
     nattel_error err;
-    if (nattel_config_from_env(cfg, NULL, NULL, &err)) {
-        nattel_config_clear(cfg);
-        tool_error(cmd, "%s", err.message);
-        return -1;
+    nattel_options *o = nattel_options_new();
+    if (!o) {
+        tool_error(cmd, "out of memory");
+        return NULL;
     }
-    cfg->prompt = NATTEL_PROMPT_NEVER;
-    return 0;
+    if (nattel_options_from_env(o, NULL, NULL, &err)) {
+        nattel_options_free(o);
+        tool_error(cmd, "%s", err.message);
+        return NULL;
+    }
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    return o;
 }
