@@ -262,8 +262,8 @@ int nattel_delivery_last_http_status(const nattel_delivery_info *info);
 int64_t nattel_delivery_last_events(const nattel_delivery_info *info);
 
 /* nattel_flush_now() flags (bits). */
-#define NATTEL_FLUSH_FLAG_WAIT 1u /* wait up to 120 s, not 5 s, for a flusher  \
-                                   */
+/* Wait up to 120 s, not 5 s, for a running flusher. */
+#define NATTEL_FLUSH_FLAG_WAIT 1u
 
 /* Why nattel_flush_now() sent nothing. */
 typedef enum nattel_flush_skip {

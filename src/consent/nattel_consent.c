@@ -205,7 +205,13 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
                  path);
     } else if ((uintmax_t)st.st_size > NATTEL__CONSENT_MAX_BYTES) {
         too_big(path, out);
-    } else if ((buf = malloc((size_t)st.st_size + 1))) {
+    } else {
+        buf = malloc((size_t)st.st_size + 1);
+        if (!buf)
+            snprintf(out->note, sizeof out->note, "%.400s: out of memory",
+                     path);
+    }
+    if (buf) {
         size_t size = (size_t)st.st_size;
         n = read_into(fd, buf, 0, size + 1);
         char *more = n > (ssize_t)size
@@ -223,8 +229,6 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
                      strerror(errno));
         else if ((size_t)n > NATTEL__CONSENT_MAX_BYTES)
             too_big(path, out);
-    } else {
-        snprintf(out->note, sizeof out->note, "%.400s: out of memory", path);
     }
     close(fd);
     if (n < 0 || (size_t)n > NATTEL__CONSENT_MAX_BYTES) {

@@ -65,8 +65,11 @@ static nattel_code flush_json(const nattel_flush_result *r, nattel_buf *b,
     natx_jsonw_uint64(&w, r->remaining);
     natx_jsonw_end_object(&w);
     nattel_code code = natx_jsonw_finish(&w, err);
-    if (!code && (code = nattel_buf_append(b, "\n", 1)))
-        snprintf(err->message, sizeof err->message, "out of memory");
+    if (!code) {
+        code = nattel_buf_append(b, "\n", 1);
+        if (code)
+            snprintf(err->message, sizeof err->message, "out of memory");
+    }
     return code;
 }
 

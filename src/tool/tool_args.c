@@ -134,8 +134,12 @@ int tool_args_start(tool_args *a, const tool_spec *spec, int argc, char **argv)
     int c, help = 0;
     *a = (tool_args){spec, argc, argv, 0, 0, 0, 0};
     rewind_getopt();
-    while (!help && (c = next_option(a)) != -1)
+    while (!help) {
+        c = next_option(a);
+        if (c == -1)
+            break;
         help = c == 'h';
+    }
     rewind_getopt();
     return help;
 }
@@ -182,8 +186,12 @@ int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
     int c, rc = TOOL_GO;
     if (tool_args_start(&a, spec, argc, argv))
         return tool_print_help(usage);
-    while (rc == TOOL_GO && (c = tool_args_next(&a, &v)) != TOOL_ARGS_END)
+    while (rc == TOOL_GO) {
+        c = tool_args_next(&a, &v);
+        if (c == TOOL_ARGS_END)
+            break;
         rc = c == TOOL_ARGS_BAD ? NATTEL_EXIT_USAGE : take(ctx, c, v);
+    }
     return rc;
 }
 
