@@ -15,7 +15,6 @@
  */
 #include <nattel/client.h>
 #include <nattel/hook.h>
-#include <nattel/telemetry.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,14 +252,15 @@ static outcome cmd_info(int argc, char **argv)
     return usage_error("info: unknown subcommand", argv[1]);
 }
 
-static outcome telemetry_status(const nattel_config *cfg)
+static outcome telemetry_status(const nattel_options *opts)
 {
     nattel_consent_state state;
     nattel_consent_source source;
-    nattel_consent_resolve(cfg, &state, &source, NULL);
+    nattel_consent_resolve(opts, &state, &source, NULL);
+    const char *file = nattel_options_consent_file(opts);
     printf("telemetry: %s (decided by %s)\nconsent file: %s\n",
            nattel_consent_state_name(state), nattel_consent_source_text(source),
-           cfg->consent_file ? cfg->consent_file : "(none)");
+           file ? file : "(none)");
     return ok();
 }
 
@@ -282,29 +282,35 @@ static outcome cmd_configure(int argc, char **argv)
                                NULL);
         action = argv[i];
     }
-    nattel_config cfg;
+    nattel_options *opts = nattel_options_new();
     nattel_error err;
     outcome o = ok();
-    if (nattel_config_from_env(&cfg, NULL, NULL, &err)) {
+    if (!opts) {
+        say("configure telemetry: out of memory");
+        return failed(1, "ConfigError");
+    }
+    if (nattel_options_from_env(opts, NULL, NULL, &err)) {
         say("configure telemetry: %s", err.message);
         o = failed(1, "ConfigError");
     } else if (!strcmp(action, "--status")) {
-        cfg.prompt = NATTEL_PROMPT_NEVER; /* this command is the answer */
-        o = telemetry_status(&cfg);
+        /* this command is the answer */
+        nattel_options_set_prompt(opts, NATTEL_PROMPT_NEVER);
+        o = telemetry_status(opts);
     } else {
         nattel_consent_state want = strcmp(action, "--enable")
                                         ? NATTEL_CONSENT_DISABLED
                                         : NATTEL_CONSENT_ENABLED;
-        if (nattel_consent_set(&cfg, want, &err)) {
+        if (nattel_consent_set(opts, want, &err)) {
             say("configure telemetry: the decision was not saved: %s",
                 err.message);
             o = failed(1, "OSError");
         } else {
             printf("telemetry %s; saved in %s\n",
-                   nattel_consent_state_name(want), cfg.consent_file);
+                   nattel_consent_state_name(want),
+                   nattel_options_consent_file(opts));
         }
     }
-    nattel_config_clear(&cfg);
+    nattel_options_free(opts);
     return o;
 }
 

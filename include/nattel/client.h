@@ -4,7 +4,7 @@
  * Lifecycle (as sentry-native's options/init/flush/close and libcurl's
  * opaque handles):
  *
- *   nattel_options *o = nattel_options_new();
+ *   nattel_options *o = nattel_options_new();          // <nattel/options.h>
  *   nattel_options_from_env(o, NULL, NULL, &err);    // NAT_* variables
  *   nattel_options_set_client_version(o, "1.2.3", &err);
  *   nattel_client *c = nattel_client_new(o, &err);   // takes o
@@ -12,10 +12,8 @@
  *   nattel_client_flush(c, 200, &err);               // optional
  *   nattel_client_free(c);
  *
- * Options are opaque and set through functions, so adding one never
- * changes the ABI. Every option's default is stated beside its setter.
- * Setters copy their arguments and fail (NATTEL_EINVAL) only on a value
- * that breaks the rule they state.
+ * The options (<nattel/options.h>) are the one configuration model;
+ * consent (<nattel/consent.h>) is resolved from them.
  *
  * What the client promises its host (docs/design.md section 1, promises
  * 3, 4 and 5):
@@ -36,7 +34,7 @@
  * handed to nattel_client_new(). A client may be used from several
  * threads; emit and flush serialize internally. The first-run prompt may
  * run inside the first nattel_client_consent() or nattel_client_emit():
- * it takes over SIGINT while it waits (nattel_prompt_ask in telemetry.h),
+ * it takes over SIGINT while it waits (nattel_prompt_ask in consent.h),
  * so a host with threads resolves consent on its main thread before
  * starting them. nattel_options_from_env() reads the process environment:
  * not while another thread changes it (setenv, putenv). The client's own
@@ -47,7 +45,8 @@
 #define NATTEL_CLIENT_H
 
 #include <nattel/nattel.h>
-#include <nattel/telemetry.h>
+#include <nattel/consent.h>
+#include <nattel/options.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -56,119 +55,66 @@
 extern "C" {
 #endif
 
+/* Random hex digits of a session id, after NAT_SESSION_PREFIX. */
+#define NATTEL_SESSION_HEX_LEN 32
+
 /* ------------------------------------------------------------------ */
-/* Options                                                             */
+/* Session ids                                                         */
 /* ------------------------------------------------------------------ */
 
-typedef struct nattel_options nattel_options;
+/* NAT_SESSION_PREFIX followed by a UUID4 in hex, as upstream's
+ * uuid.uuid4().hex: NATTEL_SESSION_HEX_LEN lowercase hex digits, 122 of
+ * their bits random, the 13th digit `4` (version) and the 17th one of
+ * `8`, `9`, `a`, `b` (variant). *out is malloc'd (caller frees). */
+nattel_code nattel_session_id_new(const nattel_options *opts, char **out,
+                                  nattel_error *err);
 
-/* Options at their defaults; reads no environment. NULL when out of
- * memory. */
-nattel_options *nattel_options_new(void);
-void nattel_options_free(nattel_options *opts);
+/* ------------------------------------------------------------------ */
+/* One event through consent and delivery                              */
+/* ------------------------------------------------------------------ */
+
+#define NATTEL_ERROR_CLASS_MAX 128
+
+/* NATTEL_EINVAL unless `s` is an identifier as Python 3 allows it in a
+ * (qualified) class name: names separated by single dots, each starting
+ * with a letter or '_' and going on with letters, digits and '_'; at most
+ * NATTEL_ERROR_CLASS_MAX bytes of valid UTF-8. Letters are the ASCII ones
+ * and every code point from U+0080 up that is not in a list of control,
+ * space, punctuation, symbol, private-use and emoji ranges (a practical
+ * stand-in for Unicode's XID_Start; combining marks may only follow a
+ * letter): `Ошибка`, `ÉrrorÇlass` and `模块.错误` pass; a space, a slash, a
+ * colon or a quote never does, so nothing shaped like a message or a path
+ * leaves the machine. The message says which byte, never the value. */
+nattel_code nattel_error_class_check(const char *s, nattel_error *err);
+
+/* The errorClass to send: `s` when it is an identifier (or NULL), else
+ * "undefined" -- the event is kept, the text is not (docs/design.md
+ * section 2) -- with a debug line saying why (not the value) on the
+ * options' log; NULL options read NATTEL_DEBUG from the environment. */
+const char *nattel_error_class_sanitize(const nattel_options *opts,
+                                        const char *s);
 
 /*
- * Reads the NAT-compatible environment (NAT_TELEMETRY_ENABLED,
- * DO_NOT_TRACK, NAT_TELEMETRY_ENDPOINT, NAT_TELEMETRY_DRY_RUN,
- * NAT_SESSION_PREFIX, NAT_TELEMETRY_CONSENT_FILE, NATTEL_STATE_DIR,
- * NATTEL_DEBUG, NATTEL_FLUSHER, HOME, XDG_STATE_HOME) through
- * `getenv_fn(ctx, name)` (NULL: the process environment) into `opts`,
- * replacing what those variables decide. Setters called afterwards win.
- * Also NATTEL_DELIVERY: "spawn", "in-process" or "spool-only" sets the
- * delivery mode (anything else is NATTEL_EINVAL; unset or empty keeps it).
+ * One-shot convenience over the client below: a client made from a copy
+ * of `opts` (their delivery mode, NATTEL_DELIVERY_SPAWN by default)
+ * resolves consent (prompting as the options allow) and, when enabled,
+ * puts `ev` in an envelope of a new session (the options' client
+ * version), stamped with their clock, and hands the payload to the sink
+ * they select (for an http(s) endpoint: the spool in their state
+ * directory, then a detached flusher). `opts` stay the caller's. Always
+ * takes ownership of `ev`. *sent (may be NULL) is 1 when the payload
+ * reached a transport, 0 when consent was off.
  */
-nattel_code nattel_options_from_env(nattel_options *opts,
-                                    nattel_getenv_fn getenv_fn, void *ctx,
-                                    nattel_error *err);
+nattel_code nattel_emit(const nattel_options *opts, nattel_event *ev, int *sent,
+                        nattel_error *err);
 
-/* Where payloads go: an http(s) URL, "stdout" (one JSON line per payload
- * on the log descriptor) or "" (build, send nothing). Default
- * NATTEL_DEFAULT_ENDPOINT. Anything else is NATTEL_EINVAL. */
-nattel_code nattel_options_set_endpoint(nattel_options *opts, const char *url,
-                                        nattel_error *err);
-
-/* Spool, audit log and delivery state. Default: $NATTEL_STATE_DIR, else
- * $XDG_STATE_HOME/nattel, else ~/.local/state/nattel. Must be absolute. */
-nattel_code nattel_options_set_state_dir(nattel_options *opts, const char *dir,
-                                         nattel_error *err);
-
-/* The consent file. Default ~/.config/nat/telemetry.toml. */
-nattel_code nattel_options_set_consent_file(nattel_options *opts,
-                                            const char *path,
-                                            nattel_error *err);
-
-/* Sent as clientVer and productVersion's source. Default "unknown". */
-nattel_code nattel_options_set_client_version(nattel_options *opts,
-                                              const char *version,
-                                              nattel_error *err);
-
-/* Whether consent resolution may show the first-run prompt. Default
- * NATTEL_PROMPT_IF_TERMINAL. */
-void nattel_options_set_prompt(nattel_options *opts, nattel_prompt_mode mode);
-
-/* Build and record payloads, send nothing (NAT_TELEMETRY_DRY_RUN).
- * Default 0. */
-void nattel_options_set_dry_run(nattel_options *opts, int on);
-
-/* Debug lines ("nattel: debug: ...") on the log descriptor. Default 0
- * (NATTEL_DEBUG). */
-void nattel_options_set_debug(nattel_options *opts, int on);
-
-/* Where debug lines and the "stdout" sink write. Default 2. */
-void nattel_options_set_log_fd(nattel_options *opts, int fd);
-
-/* The sender's libcurl timeouts, in milliseconds. Defaults: connect 3000,
- * total 10000. Must be positive. */
-nattel_code nattel_options_set_timeouts(nattel_options *opts,
-                                        int64_t connect_ms, int64_t total_ms,
-                                        nattel_error *err);
-
-/* Spool bounds: past either, the oldest events are dropped first and
- * counted. Defaults: 1000 events, 4 MiB. Must be positive. */
-nattel_code nattel_options_set_spool_limits(nattel_options *opts,
-                                            size_t max_events, size_t max_bytes,
-                                            nattel_error *err);
-
-typedef enum nattel_delivery_mode {
-    /* Spool, then start a detached flusher process (the default: short
-     * lived command-line hosts). */
-    NATTEL_DELIVERY_SPAWN = 0,
-    /* Spool, and deliver from a background thread of this client (long
-     * running hosts). nattel_client_flush() waits at most its timeout;
-     * what is left stays in the spool for a later process. */
-    NATTEL_DELIVERY_IN_PROCESS = 1,
-    /* Spool only; something else (`nattel flush`) delivers. */
-    NATTEL_DELIVERY_SPOOL_ONLY = 2
-} nattel_delivery_mode;
-
-/* Default NATTEL_DELIVERY_SPAWN. */
-void nattel_options_set_delivery_mode(nattel_options *opts,
-                                      nattel_delivery_mode mode);
-
-/* The flusher program started in NATTEL_DELIVERY_SPAWN mode. Default:
- * $NATTEL_FLUSHER (read by nattel_options_from_env), else the path fixed
- * at install time (LIBEXECDIR/nattel/nattel-flusher) when executable,
- * else the one in the build tree. When none is found, or it cannot be
- * started, the event stays spooled (a debug line says why) and emit still
- * succeeds. */
-nattel_code nattel_options_set_flusher_path(nattel_options *opts,
-                                            const char *path,
-                                            nattel_error *err);
-
-/* Test and host seams. The real-time clock (Unix ms) stamps events; the
- * monotonic clock (ms from any origin) measures durations and back-off.
- * Defaults: CLOCK_REALTIME and CLOCK_MONOTONIC. NULL restores a default. */
-void nattel_options_set_clock(nattel_options *opts,
-                              int64_t (*realtime_ms)(void *ctx),
-                              int64_t (*monotonic_ms)(void *ctx), void *ctx);
-
-/* Fills buf with n random bytes (session ids, jitter). Default
- * getrandom(2). NULL restores the default. */
-void nattel_options_set_random(nattel_options *opts,
-                               nattel_code (*random_bytes)(void *ctx, void *buf,
-                                                           size_t n,
-                                                           nattel_error *err),
-                               void *ctx);
+/* One debug line "nattel: debug: ..." on the options' log descriptor
+ * when their debug setting is on (accepts NULL: nothing). */
+void nattel_debug(const nattel_options *opts, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* ------------------------------------------------------------------ */
 /* Transports                                                          */
@@ -271,10 +217,6 @@ void nattel_client_free(nattel_client *c);
  * nattel_flush_now(), which delivers as a flusher does.
  */
 
-/* The options' state directory (absolute), or NULL when none is known
- * (no HOME and no NATTEL_STATE_DIR). Valid until the options change. */
-const char *nattel_options_state_dir(const nattel_options *opts);
-
 /*
  * The delivery state: an opaque object read with getters, so a field can
  * be added without changing the ABI (as with nattel_options). Every
@@ -319,15 +261,16 @@ const char *nattel_delivery_last_outcome(const nattel_delivery_info *info);
 int nattel_delivery_last_http_status(const nattel_delivery_info *info);
 int64_t nattel_delivery_last_events(const nattel_delivery_info *info);
 
-/* nattel_flush_now() flags. */
-#define NATTEL_FLUSH_WAIT 1u /* wait up to 120 s, not 5 s, for a flusher */
+/* nattel_flush_now() flags (bits). */
+/* Wait up to 120 s, not 5 s, for a running flusher. */
+#define NATTEL_FLUSH_FLAG_WAIT 1u
 
 /* Why nattel_flush_now() sent nothing. */
 typedef enum nattel_flush_skip {
-    NATTEL_FLUSH_RAN = 0,         /* it ran (see the counts) */
-    NATTEL_FLUSH_CONSENT_OFF = 1, /* telemetry is off: consent_source says
-                                     what decided it */
-    NATTEL_FLUSH_NOT_HTTP = 2     /* the endpoint is not http(s), or dry run */
+    NATTEL_FLUSH_SKIP_NONE = 0,        /* it ran (see the counts) */
+    NATTEL_FLUSH_SKIP_CONSENT_OFF = 1, /* telemetry is off: consent_source
+                                          says what decided it */
+    NATTEL_FLUSH_SKIP_NOT_HTTP = 2 /* the endpoint is not http(s), or dry run */
 } nattel_flush_skip;
 
 /*
@@ -362,7 +305,7 @@ typedef struct nattel_flush_result {
  * the endpoint is http(s) (not dry run) does a flusher run, in this
  * process, trying each batch once whatever the back-off says; an
  * endpoint that does not answer at all ends the run. A running flusher
- * is waited for up to 5 s (NATTEL_FLUSH_WAIT: 120 s); when it keeps the
+ * is waited for up to 5 s (NATTEL_FLUSH_FLAG_WAIT: 120 s); when it keeps the
  * lock, `busy` is set and nothing is sent. Creates the state directory
  * when it runs. `out` is filled whatever the result, `remaining` always.
  * Errors: the state directory is refused or cannot be created

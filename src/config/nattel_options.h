@@ -1,30 +1,35 @@
 /*
- * The options of <nattel/client.h>, library-internal: the struct behind
- * the opaque type and the functions the rest of the library reads it by.
+ * The options of <nattel/options.h>, library-internal: the struct behind
+ * the opaque type, the seams the rest of the library reads it by, and the
+ * hand-off of the settings to a flusher process.
  */
-#ifndef NATTEL_OPTIONS_H
-#define NATTEL_OPTIONS_H
+#ifndef NATTEL_CONFIG_OPTIONS_H
+#define NATTEL_CONFIG_OPTIONS_H
 
 #include "model/nattel_error.h"
 
 #include <nattel/client.h>
+#include <nattel/options.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* ------------------------------------------------------------------ */
-/* Options (the opaque struct of client.h)                             */
+/* Options (the opaque struct of options.h)                            */
 /* ------------------------------------------------------------------ */
 
+/* The settings that come from the environment are listed once, in the
+ * table of nattel_options.c, which reads, copies, frees and hands them
+ * on; a new one is a field here and a row there. */
 struct nattel_options {
-    char *endpoint;
-    char *state_dir;
-    char *consent_file;
+    char *endpoint;     /* never NULL */
+    char *state_dir;    /* NULL: none known */
+    char *consent_file; /* NULL: none known */
     char *client_version;
-    char *session_prefix;
+    char *session_prefix; /* never NULL */
     char *flusher_path;
-    int env_enabled; /* as nattel_config */
-    char *env_enabled_raw;
+    int env_enabled;       /* -1 unset, 1 truthy, 0 anything else */
+    char *env_enabled_raw; /* NAT_TELEMETRY_ENABLED as set, for messages */
     int do_not_track;
     nattel_prompt_mode prompt;
     int dry_run;
@@ -44,25 +49,52 @@ struct nattel_options {
     nattel_transport *transport;
 };
 
-/* What the environment decides, from cfg into o (strings copied): the
- * one list of those fields for nattel_options_from_env and nattel_emit.
- * A NULL consent file or state dir in cfg keeps o's. */
-nattel_code nattel__options_apply_config(nattel_options *o,
-                                         const nattel_config *cfg,
-                                         nattel_error *err);
-/* A nattel_config that borrows the options' strings (never cleared), for
- * the consent, session and debug functions that take one. */
-void nattel__options_config(const nattel_options *o, nattel_config *cfg);
 /* The options a client was made with (the hook's clock and debug). */
 const nattel_options *nattel__client_options(const nattel_client *c);
-/* One debug line, as nattel_debug(), when the options say debug. */
+/* One debug line, as nattel_debug(). */
 void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
     NATX_PRINTF(2, 3);
 /* A deep copy; NULL when out of memory. The transport is not copied. */
 nattel_options *nattel__options_dup(const nattel_options *o);
+
+/* The one clock and random seam: the options' hooks, else the system's
+ * (natx_clock, natx_random). */
 int64_t nattel__now_real(const nattel_options *o);
 int64_t nattel__now_mono(const nattel_options *o);
 nattel_code nattel__random(const nattel_options *o, void *buf, size_t n,
                            nattel_error *err);
+
+/* True when `value`, trimmed of ASCII whitespace, equals `word` in any
+ * case. */
+int nattel__word_eq(const char *value, const char *word);
+
+/* ------------------------------------------------------------------ */
+/* Hand-off to the flusher                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The settings reach a flusher process in its environment, never in its
+ * argv (which other users can read in /proc/PID/cmdline, and an endpoint
+ * URL may carry a secret): the host's environment without any variable
+ * of the settings table, plus each setting under its variable. Settings
+ * with no public variable travel under NATTEL_HANDOFF_* names that only
+ * nattel__options_from_handoff() reads.
+ */
+typedef struct nattel__handoff {
+    char **envp;  /* NULL-terminated, for execve */
+    size_t owned; /* envp[0 .. owned) are this hand-off's own strings */
+} nattel__handoff;
+
+/* Builds the flusher's environment from `o` and `environ_` (prepared
+ * before any process is started: nothing allocates after). */
+nattel_code nattel__handoff_env(const nattel_options *o, char **environ_,
+                                nattel__handoff *h, nattel_error *err);
+void nattel__handoff_free(nattel__handoff *h);
+
+/* nattel_options_from_env() that also reads the NATTEL_HANDOFF_*
+ * settings: the flusher's side of the hand-off. */
+nattel_code nattel__options_from_handoff(nattel_options *o,
+                                         nattel_getenv_fn getenv_fn, void *ctx,
+                                         nattel_error *err);
 
 #endif

@@ -3,7 +3,7 @@
  * rules, atomic writes, and the resolution order of docs/design.md section 4.
  */
 #include "consent/nattel_consent.h"
-#include "config/nattel_config.h"
+#include "config/nattel_options.h"
 #include "natx/natx_io.h"
 #include "model/nattel_error.h"
 #include "consent/nattel_toml.h"
@@ -34,15 +34,15 @@ const char *nattel_consent_state_name(nattel_consent_state s)
 const char *nattel_consent_source_name(nattel_consent_source s)
 {
     switch (s) {
-    case NATTEL_SOURCE_DO_NOT_TRACK:
+    case NATTEL_CONSENT_SOURCE_DO_NOT_TRACK:
         return "do_not_track";
-    case NATTEL_SOURCE_ENV:
+    case NATTEL_CONSENT_SOURCE_ENV:
         return "env";
-    case NATTEL_SOURCE_FILE:
+    case NATTEL_CONSENT_SOURCE_FILE:
         return "file";
-    case NATTEL_SOURCE_PROMPT:
+    case NATTEL_CONSENT_SOURCE_PROMPT:
         return "prompt";
-    case NATTEL_SOURCE_NOBODY:
+    case NATTEL_CONSENT_SOURCE_NOBODY:
         break;
     }
     return "nobody";
@@ -51,15 +51,15 @@ const char *nattel_consent_source_name(nattel_consent_source s)
 const char *nattel_consent_source_text(nattel_consent_source s)
 {
     switch (s) {
-    case NATTEL_SOURCE_DO_NOT_TRACK:
+    case NATTEL_CONSENT_SOURCE_DO_NOT_TRACK:
         return "the DO_NOT_TRACK environment variable";
-    case NATTEL_SOURCE_ENV:
+    case NATTEL_CONSENT_SOURCE_ENV:
         return "the NAT_TELEMETRY_ENABLED environment variable";
-    case NATTEL_SOURCE_FILE:
+    case NATTEL_CONSENT_SOURCE_FILE:
         return "the consent file";
-    case NATTEL_SOURCE_PROMPT:
+    case NATTEL_CONSENT_SOURCE_PROMPT:
         return "your answer to the first-run prompt";
-    case NATTEL_SOURCE_NOBODY:
+    case NATTEL_CONSENT_SOURCE_NOBODY:
         break;
     }
     return "no decision recorded and nobody could be asked (off)";
@@ -205,7 +205,13 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
                  path);
     } else if ((uintmax_t)st.st_size > NATTEL__CONSENT_MAX_BYTES) {
         too_big(path, out);
-    } else if ((buf = malloc((size_t)st.st_size + 1))) {
+    } else {
+        buf = malloc((size_t)st.st_size + 1);
+        if (!buf)
+            snprintf(out->note, sizeof out->note, "%.400s: out of memory",
+                     path);
+    }
+    if (buf) {
         size_t size = (size_t)st.st_size;
         n = read_into(fd, buf, 0, size + 1);
         char *more = n > (ssize_t)size
@@ -223,8 +229,6 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
                      strerror(errno));
         else if ((size_t)n > NATTEL__CONSENT_MAX_BYTES)
             too_big(path, out);
-    } else {
-        snprintf(out->note, sizeof out->note, "%.400s: out of memory", path);
     }
     close(fd);
     if (n < 0 || (size_t)n > NATTEL__CONSENT_MAX_BYTES) {
@@ -371,31 +375,34 @@ nattel_code nattel_consent_file_write(const char *path,
     return rc;
 }
 
-nattel_code nattel_consent_set(const nattel_config *cfg,
+nattel_code nattel_consent_set(const nattel_options *o,
                                nattel_consent_state state, nattel_error *err)
 {
-    nattel_code rc = nattel_consent_file_write(cfg->consent_file, state,
-                                               nattel_config_now_ms(cfg), err);
+    nattel_code rc = nattel_consent_file_write(o->consent_file, state,
+                                               nattel__now_real(o), err);
     if (rc)
         return rc;
     /* Trust nothing: the decision counts only if it reads back. */
     nattel_consent_file back;
-    nattel_consent_file_read(cfg->consent_file, &back);
+    nattel_consent_file_read(o->consent_file, &back);
     if (back.state != state || back.stale)
         return natx_fail(
             err, NATTEL_EIO, "%s does not read back as %s after writing (%s)",
-            cfg->consent_file, nattel_consent_state_name(state),
+            o->consent_file, nattel_consent_state_name(state),
             back.note[0] ? back.note : nattel_consent_state_name(back.state));
     return NATTEL_OK;
 }
 
 /* --------------------------------------------------------- resolution */
 
-static nattel_code ask(const nattel_config *cfg, nattel_consent_state *state,
+/* The prompt asks on standard input and answers on standard error. */
+enum { PROMPT_IN_FD = 0, PROMPT_OUT_FD = 2 };
+
+static nattel_code ask(const nattel_options *o, nattel_consent_state *state,
                        nattel_error *err)
 {
-    *state = nattel_prompt_ask(cfg->prompt_in_fd, cfg->prompt_out_fd);
-    nattel_code rc = nattel_consent_set(cfg, *state, err);
+    *state = nattel_prompt_ask(PROMPT_IN_FD, PROMPT_OUT_FD);
+    nattel_code rc = nattel_consent_set(o, *state, err);
     char line[1024];
     if (rc)
         snprintf(line, sizeof line,
@@ -406,39 +413,48 @@ static nattel_code ask(const nattel_config *cfg, nattel_consent_state *state,
         snprintf(line, sizeof line,
                  "nattel: telemetry %s; saved in %s (change it with "
                  "`nattel consent --%s`)\n",
-                 nattel_consent_state_name(*state), cfg->consent_file,
+                 nattel_consent_state_name(*state), o->consent_file,
                  *state == NATTEL_CONSENT_ENABLED ? "disable" : "enable");
-    (void)natx_write_all(cfg->prompt_out_fd, line, strlen(line));
+    (void)natx_write_all(PROMPT_OUT_FD, line, strlen(line));
     return rc;
 }
 
-nattel_code nattel_consent_resolve(const nattel_config *cfg,
+nattel_code nattel__consent_resolve(const nattel_options *o, int allow_prompt,
+                                    nattel_consent_state *state,
+                                    nattel_consent_source *source,
+                                    nattel_error *err)
+{
+    *state = NATTEL_CONSENT_DISABLED;
+    if (o->do_not_track) {
+        *source = NATTEL_CONSENT_SOURCE_DO_NOT_TRACK;
+        return NATTEL_OK;
+    }
+    if (o->env_enabled >= 0) {
+        *source = NATTEL_CONSENT_SOURCE_ENV;
+        *state =
+            o->env_enabled ? NATTEL_CONSENT_ENABLED : NATTEL_CONSENT_DISABLED;
+        return NATTEL_OK;
+    }
+    nattel_consent_file file;
+    nattel_consent_file_read(o->consent_file, &file);
+    if (file.state != NATTEL_CONSENT_NEVER_ASKED) {
+        *source = NATTEL_CONSENT_SOURCE_FILE;
+        *state = file.state;
+        return NATTEL_OK;
+    }
+    if (allow_prompt && o->prompt == NATTEL_PROMPT_IF_TERMINAL &&
+        nattel_prompt_possible()) {
+        *source = NATTEL_CONSENT_SOURCE_PROMPT;
+        return ask(o, state, err);
+    }
+    *source = NATTEL_CONSENT_SOURCE_NOBODY;
+    return NATTEL_OK;
+}
+
+nattel_code nattel_consent_resolve(const nattel_options *o,
                                    nattel_consent_state *state,
                                    nattel_consent_source *source,
                                    nattel_error *err)
 {
-    *state = NATTEL_CONSENT_DISABLED;
-    if (cfg->do_not_track) {
-        *source = NATTEL_SOURCE_DO_NOT_TRACK;
-        return NATTEL_OK;
-    }
-    if (cfg->env_enabled >= 0) {
-        *source = NATTEL_SOURCE_ENV;
-        *state =
-            cfg->env_enabled ? NATTEL_CONSENT_ENABLED : NATTEL_CONSENT_DISABLED;
-        return NATTEL_OK;
-    }
-    nattel_consent_file file;
-    nattel_consent_file_read(cfg->consent_file, &file);
-    if (file.state != NATTEL_CONSENT_NEVER_ASKED) {
-        *source = NATTEL_SOURCE_FILE;
-        *state = file.state;
-        return NATTEL_OK;
-    }
-    if (cfg->prompt == NATTEL_PROMPT_IF_TERMINAL && nattel_prompt_possible()) {
-        *source = NATTEL_SOURCE_PROMPT;
-        return ask(cfg, state, err);
-    }
-    *source = NATTEL_SOURCE_NOBODY;
-    return NATTEL_OK;
+    return nattel__consent_resolve(o, 1, state, source, err);
 }

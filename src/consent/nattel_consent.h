@@ -1,7 +1,8 @@
-#ifndef NATTEL_CONSENT_H
-#define NATTEL_CONSENT_H
+#ifndef NATTEL_CONSENT_CONSENT_H
+#define NATTEL_CONSENT_CONSENT_H
 
-#include <nattel/telemetry.h>
+#include <nattel/consent.h>
+#include <nattel/options.h>
 
 #include "model/nattel_limits.h"
 
@@ -18,5 +19,13 @@ void nattel__consent_parse(const char *text, size_t len,
 
 /* mkdir -p with mode 0700 for the components that are missing. */
 nattel_code nattel__mkdirs(const char *dir, nattel_error *err);
+
+/* nattel_consent_resolve() with the prompt allowed only when
+ * `allow_prompt` is non-zero (and the options allow it): a tool's run or
+ * the flusher never asks, whatever the options say. */
+nattel_code nattel__consent_resolve(const nattel_options *o, int allow_prompt,
+                                    nattel_consent_state *state,
+                                    nattel_consent_source *source,
+                                    nattel_error *err);
 
 #endif

@@ -4,7 +4,7 @@
  * would make the question invisible while a keystroke still answers it).
  */
 #include "consent/nattel_prompt.h"
-#include "config/nattel_config.h"
+#include "config/nattel_options.h"
 #include "natx/natx_io.h"
 
 #include <ctype.h>
@@ -130,7 +130,7 @@ static int consume_pending_sigint(const sigset_t *sigint)
     return seen;
 }
 
-/* Thread rules (telemetry.h): the disposition and the calling thread's
+/* Thread rules (consent.h): the disposition and the calling thread's
  * mask are saved and put back exactly; a SIGINT the host had blocked
  * stays blocked, and pending, for the host. */
 nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd)

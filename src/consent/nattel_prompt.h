@@ -1,7 +1,7 @@
 #ifndef NATTEL_PROMPT_H
 #define NATTEL_PROMPT_H
 
-#include <nattel/telemetry.h>
+#include <nattel/consent.h>
 
 /* The decision an answer line means: "" / "y" / "yes" (trimmed, any case)
  * are ENABLED, anything else DISABLED. */

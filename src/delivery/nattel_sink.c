@@ -1,9 +1,11 @@
 /*
- * Which sink a configuration selects. The sinks themselves are transports
- * of the client (src/delivery/nattel_client.c); the http(s) one is the
- * spool and its flusher.
+ * The sink rule: which sink an endpoint and dry run select. Every part of
+ * nattel asks here (the options' setter, the client choosing its
+ * transport, the tools). The sinks themselves are the transports in
+ * src/delivery/transports/; the http(s) one is the spool and its flusher.
  */
 #include "delivery/nattel_sink.h"
+#include "config/nattel_options.h"
 #include "model/nattel_error.h"
 
 #include <string.h>
@@ -29,23 +31,28 @@ int nattel__is_http_url(const char *url)
     return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
 }
 
-nattel_code nattel_config_sink(const nattel_config *cfg, nattel_sink_kind *out,
-                               nattel_error *err)
+nattel_code nattel__sink_rule(const char *ep, int dry_run, const char *what,
+                              nattel_sink_kind *out, nattel_error *err)
 {
-    const char *ep = cfg->endpoint ? cfg->endpoint : "";
     /* "stdout" first: upstream writes the line under dry run too. */
-    if (!strcmp(ep, NATTEL_ENDPOINT_STDOUT))
+    if (ep && !strcmp(ep, NATTEL_ENDPOINT_STDOUT))
         *out = NATTEL_SINK_STDOUT;
-    else if (*ep && !nattel__is_http_url(ep))
+    else if (!ep || (*ep && !nattel__is_http_url(ep)))
         return natx_fail(err, NATTEL_EINVAL,
-                         "NAT_TELEMETRY_ENDPOINT: '%s' is not an http(s) "
-                         "URL, \"stdout\" or empty",
-                         ep);
-    else if (cfg->dry_run)
+                         "%s: '%s' is not an http(s) URL, \"stdout\" or empty",
+                         what, ep ? ep : "(null)");
+    else if (dry_run)
         *out = NATTEL_SINK_DRY_RUN;
     else if (!*ep)
         *out = NATTEL_SINK_NONE;
     else
         *out = NATTEL_SINK_HTTP;
     return NATTEL_OK;
+}
+
+nattel_code nattel_options_sink(const nattel_options *o, nattel_sink_kind *out,
+                                nattel_error *err)
+{
+    return nattel__sink_rule(o->endpoint, o->dry_run, "NAT_TELEMETRY_ENDPOINT",
+                             out, err);
 }

@@ -51,7 +51,8 @@ const char *nattel__flusher_path(const nattel_options *o)
 typedef struct launch {
     const char *path;
     char *const *argv;
-    char *stack; /* the grandchild's stack (clone path) */
+    char *const *envp; /* the settings, handed on (never in argv) */
+    char *stack;       /* the grandchild's stack (clone path) */
     size_t stack_size;
 } launch;
 
@@ -79,7 +80,7 @@ static void exec_flusher(const launch *l)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(l->path, l->argv, environ);
+    execve(l->path, l->argv, l->envp);
     _exit(127);
 }
 
@@ -153,39 +154,21 @@ static pid_t start(launch *l)
 static nattel_code spawn(const nattel_options *o, const char *path,
                          nattel_error *err)
 {
-    char connect[24], total[24];
-    snprintf(connect, sizeof connect, "%lld", (long long)o->connect_ms);
-    snprintf(total, sizeof total, "%lld", (long long)o->total_ms);
     /* The flusher re-checks consent as this host saw it: the host's own
-     * consent inputs, not whatever its process environment says. */
-    char *argv[24];
-    int n = 0;
-    argv[n++] = (char *)path;
-    argv[n++] = "--detached";
-    argv[n++] = "--state-dir";
-    argv[n++] = o->state_dir;
-    argv[n++] = "--endpoint";
-    argv[n++] = o->endpoint;
-    argv[n++] = "--connect-ms";
-    argv[n++] = connect;
-    argv[n++] = "--total-ms";
-    argv[n++] = total;
-    argv[n++] = "--env-enabled";
-    argv[n++] = o->env_enabled_raw ? o->env_enabled_raw : "unset";
-    argv[n++] = "--do-not-track";
-    argv[n++] = o->do_not_track ? "1" : "0";
-    if (o->consent_file) {
-        argv[n++] = "--consent-file";
-        argv[n++] = o->consent_file;
-    }
-    if (o->debug)
-        argv[n++] = "--debug";
-    argv[n] = NULL;
-    launch l = {.path = path, .argv = argv};
+     * settings, handed on in its environment (an endpoint may carry a
+     * secret: argv is readable by every user in /proc/PID/cmdline). */
+    nattel__handoff h;
+    nattel_code rc = nattel__handoff_env(o, environ, &h, err);
+    if (rc)
+        return rc;
+    char *argv[] = {(char *)path, "--detached", NULL};
+    launch l = {.path = path, .argv = argv, .envp = h.envp};
     pid_t pid = start(&l);
+    int e = errno;
+    nattel__handoff_free(&h);
     if (pid < 0)
         return natx_fail(err, NATTEL_EIO, "flusher: start %s: %s", path,
-                         strerror(errno));
+                         strerror(e));
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -194,14 +177,12 @@ static nattel_code spawn(const nattel_options *o, const char *path,
 
 nattel_code nattel__maybe_spawn(const nattel_options *o, nattel_error *err)
 {
-    nattel_config cfg;
-    nattel__options_config(o, &cfg);
     if (nattel__flusher_running(o->state_dir)) {
-        nattel_debug(&cfg, "a flusher is running: it will take the event");
+        nattel_debug(o, "a flusher is running: it will take the event");
         return NATTEL_OK;
     }
     if (nattel__backoff_pending(o)) {
-        nattel_debug(&cfg, "back-off pending: the event waits in the spool");
+        nattel_debug(o, "back-off pending: the event waits in the spool");
         return NATTEL_OK;
     }
     const char *path = nattel__flusher_path(o);
@@ -209,6 +190,6 @@ nattel_code nattel__maybe_spawn(const nattel_options *o, nattel_error *err)
         return natx_fail(err, NATTEL_ENOTFOUND,
                          "flusher: no nattel-flusher program found (set "
                          "NATTEL_FLUSHER); the event waits in the spool");
-    nattel_debug(&cfg, "starting flusher %s", path);
+    nattel_debug(o, "starting flusher %s", path);
     return spawn(o, path, err);
 }

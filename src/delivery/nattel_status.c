@@ -7,6 +7,7 @@
 #include "delivery/nattel_flush_run.h"
 #include "delivery/nattel_spool.h"
 #include "delivery/nattel_state.h"
+#include "consent/nattel_consent.h"
 #include "model/nattel_error.h"
 #include "json/nattel_json.h"
 
@@ -114,17 +115,19 @@ int64_t nattel_delivery_last_events(const nattel_delivery_info *i)
 /* Flush now                                                           */
 /* ------------------------------------------------------------------ */
 
+/* The sink rule; an endpoint it refuses is tried as http(s), as the
+ * client spools it. */
 static int http_endpoint(const nattel_options *o)
 {
-    return o->endpoint[0] && strcmp(o->endpoint, NATTEL_ENDPOINT_STDOUT) &&
-           !o->dry_run;
+    nattel_sink_kind kind;
+    return nattel_options_sink(o, &kind, NULL) || kind == NATTEL_SINK_HTTP;
 }
 
 static nattel_code flush_run(const nattel_options *o, unsigned flags,
                              nattel_flush_result *r, nattel_error *err)
 {
     nattel__flush_opts fo = {.ignore_backoff = 1,
-                             .lock_wait_ms = (flags & NATTEL_FLUSH_WAIT)
+                             .lock_wait_ms = (flags & NATTEL_FLUSH_FLAG_WAIT)
                                                  ? NATTEL__FLUSH_WAIT_MS
                                                  : NATTEL__FLUSH_NOWAIT_MS,
                              .deadline_mono = -1};
@@ -143,17 +146,15 @@ nattel_code nattel_flush_now(const nattel_options *o, unsigned flags,
                              nattel_flush_result *out, nattel_error *err)
 {
     nattel_flush_result r = {.size = out->size};
-    nattel_config cfg;
-    nattel__options_config(o, &cfg);
-    cfg.prompt = NATTEL_PROMPT_NEVER; /* a tool's run never asks */
     nattel_consent_state state;
-    (void)nattel_consent_resolve(&cfg, &state, &r.consent_source, NULL);
+    /* A tool's run never asks. */
+    (void)nattel__consent_resolve(o, 0, &state, &r.consent_source, NULL);
     nattel_code rc = NATTEL_OK;
     clear_error(err);
     if (state != NATTEL_CONSENT_ENABLED)
-        r.skipped = NATTEL_FLUSH_CONSENT_OFF;
+        r.skipped = NATTEL_FLUSH_SKIP_CONSENT_OFF;
     else if (!http_endpoint(o))
-        r.skipped = NATTEL_FLUSH_NOT_HTTP;
+        r.skipped = NATTEL_FLUSH_SKIP_NOT_HTTP;
     else
         rc = flush_run(o, flags, &r, err);
     r.remaining = o->state_dir ? nattel__spool_count(o->state_dir) : 0;

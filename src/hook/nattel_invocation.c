@@ -5,7 +5,7 @@
 #include "config/nattel_options.h"
 
 #include <nattel/hook.h>
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include <signal.h>
 #include <stdarg.h>

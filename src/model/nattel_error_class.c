@@ -6,7 +6,7 @@
 #include "model/nattel_error.h"
 #include "natx/natx_utf8.h"
 
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include <string.h>
 
@@ -118,16 +118,19 @@ nattel_code nattel_error_class_check(const char *s, nattel_error *err)
     return NATTEL_OK;
 }
 
-const char *nattel_error_class_sanitize(const nattel_config *cfg, const char *s)
+const char *nattel_error_class_sanitize(const nattel_options *opts,
+                                        const char *s)
 {
     nattel_error why;
     if (!s || !nattel_error_class_check(s, &why))
         return s;
-    nattel_config env;
-    int own = !cfg && !nattel_config_from_env(&env, NULL, NULL, NULL);
-    nattel_debug(own ? &env : cfg, "%s: replaced by \"undefined\"",
+    nattel_options *env = opts ? NULL : nattel_options_new();
+    if (env && nattel_options_from_env(env, NULL, NULL, NULL)) {
+        nattel_options_free(env);
+        env = NULL;
+    }
+    nattel_debug(opts ? opts : env, "%s: replaced by \"undefined\"",
                  why.message);
-    if (own)
-        nattel_config_clear(&env);
+    nattel_options_free(env);
     return "undefined";
 }

@@ -13,7 +13,7 @@
  *   NATTEL_PROBLEMS_MAX (100)       nattel.h  problems kept per document
  *   NATTEL_JSON_MAX_DEPTH/BYTES     nattel.h  documents read
  *   NATTEL_ENVELOPE_MAX_EVENTS (50) nattel.h  events a sender batches
- *   NATTEL_ERROR_CLASS_MAX (128)    telemetry.h  error class names
+ *   NATTEL_ERROR_CLASS_MAX (128)    client.h  error class names
  * Delivery's bounds (spool, entry, retry, audit log) stay beside the spool
  * in src/delivery/nattel_delivery.h, the one place that reads them. The
  * reader's caps (tokens, names compared, cuts in messages) are below.

@@ -1,7 +1,7 @@
 /* nattel consent: the upstream `nat configure telemetry`. */
 #include "commands.h"
 
-#include <nattel/telemetry.h>
+#include <nattel/consent.h>
 
 #include <stdio.h>
 
@@ -22,62 +22,61 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 the decision could not be saved, 2 usage.\n";
 
 /* Says when the environment, not the file, decides. */
-static void warn_override(const nattel_config *cfg,
-                          nattel_consent_source source,
+static void warn_override(const nattel_options *o, nattel_consent_source source,
                           const nattel_consent_file *file)
 {
-    if (source == NATTEL_SOURCE_DO_NOT_TRACK)
+    if (source == NATTEL_CONSENT_SOURCE_DO_NOT_TRACK)
         tool_error("consent",
                    "warning: DO_NOT_TRACK is set: telemetry "
                    "is off whatever the consent file says (%s)",
                    nattel_consent_state_name(file->state));
-    else if (source == NATTEL_SOURCE_ENV)
+    else if (source == NATTEL_CONSENT_SOURCE_ENV)
         tool_error("consent",
                    "warning: NAT_TELEMETRY_ENABLED=%s in the "
                    "environment overrides the consent file (%s)",
-                   cfg->env_enabled_raw,
+                   nattel_options_env_enabled_raw(o),
                    nattel_consent_state_name(file->state));
 }
 
-static int show_status(const nattel_config *cfg)
+static int show_status(const nattel_options *o)
 {
     nattel_consent_state state;
     nattel_consent_source source;
-    nattel_consent_resolve(cfg, &state, &source, NULL);
+    nattel_consent_resolve(o, &state, &source, NULL);
     nattel_consent_file file;
-    nattel_consent_file_read(cfg->consent_file, &file);
+    nattel_consent_file_read(nattel_options_consent_file(o), &file);
     printf("telemetry: %s\n", nattel_consent_state_name(state));
     printf("decided by: %s\n", nattel_consent_source_text(source));
-    printf("consent file: %s\n",
-           cfg->consent_file ? cfg->consent_file : "(none)");
+    const char *path = nattel_options_consent_file(o);
+    printf("consent file: %s\n", path ? path : "(none)");
     printf("consent file says: %s", nattel_consent_state_name(file.state));
     if (file.consented_at[0])
         printf(" (consented_at %s, prompt_version %s)", file.consented_at,
                file.prompt_version[0] ? file.prompt_version : "missing");
     printf("%s%s\n", file.note[0] ? ": " : "", file.note);
     fflush(stdout);
-    warn_override(cfg, source, &file);
+    warn_override(o, source, &file);
     return NATTEL_EXIT_OK;
 }
 
-static int set(const nattel_config *cfg, nattel_consent_state want)
+static int set(const nattel_options *o, nattel_consent_state want)
 {
     nattel_error err;
-    if (nattel_consent_set(cfg, want, &err)) {
+    if (nattel_consent_set(o, want, &err)) {
         tool_error("consent", "the decision (%s) was not saved: %s",
                    nattel_consent_state_name(want), err.message);
         return NATTEL_EXIT_FAIL;
     }
     printf("Telemetry %s; saved in %s\n", nattel_consent_state_name(want),
-           cfg->consent_file);
+           nattel_options_consent_file(o));
     fflush(stdout);
     nattel_consent_state state;
     nattel_consent_source source;
-    nattel_consent_resolve(cfg, &state, &source, NULL);
+    nattel_consent_resolve(o, &state, &source, NULL);
     if (state != want) {
         nattel_consent_file file;
-        nattel_consent_file_read(cfg->consent_file, &file);
-        warn_override(cfg, source, &file);
+        nattel_consent_file_read(nattel_options_consent_file(o), &file);
+        warn_override(o, source, &file);
     }
     return NATTEL_EXIT_OK;
 }
@@ -110,13 +109,13 @@ int tool_cmd_consent(int argc, char **argv)
     int parsed = tool_parse(&spec, usage_text, argc, argv, take, &action);
     if (parsed != TOOL_GO)
         return parsed;
-    nattel_config cfg;
-    if (tool_config_load("consent", &cfg))
+    nattel_options *o = tool_options_load("consent");
+    if (!o)
         return NATTEL_EXIT_FAIL;
     int rc = !action || action == OPT_STATUS
-                 ? show_status(&cfg)
-                 : set(&cfg, action == OPT_ENABLE ? NATTEL_CONSENT_ENABLED
-                                                  : NATTEL_CONSENT_DISABLED);
-    nattel_config_clear(&cfg);
+                 ? show_status(o)
+                 : set(o, action == OPT_ENABLE ? NATTEL_CONSENT_ENABLED
+                                               : NATTEL_CONSENT_DISABLED);
+    nattel_options_free(o);
     return rc;
 }

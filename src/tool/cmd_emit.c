@@ -4,7 +4,7 @@
 
 #include <nattel/client.h>
 #include <nattel/nattel.h>
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include <errno.h>
 #include <stdio.h>

@@ -65,8 +65,11 @@ static nattel_code flush_json(const nattel_flush_result *r, nattel_buf *b,
     natx_jsonw_uint64(&w, r->remaining);
     natx_jsonw_end_object(&w);
     nattel_code code = natx_jsonw_finish(&w, err);
-    if (!code && (code = nattel_buf_append(b, "\n", 1)))
-        snprintf(err->message, sizeof err->message, "out of memory");
+    if (!code) {
+        code = nattel_buf_append(b, "\n", 1);
+        if (code)
+            snprintf(err->message, sizeof err->message, "out of memory");
+    }
     return code;
 }
 
@@ -108,10 +111,10 @@ static int explain(const nattel_options *o, const nattel_flush_result *r,
 {
     const char *dir = nattel_options_state_dir(o);
     int status = NATTEL_EXIT_OK;
-    if (r->skipped == NATTEL_FLUSH_CONSENT_OFF) {
+    if (r->skipped == NATTEL_FLUSH_SKIP_CONSENT_OFF) {
         tool_error("flush", "telemetry is off (%s): nothing sent",
                    nattel_consent_source_text(r->consent_source));
-    } else if (r->skipped == NATTEL_FLUSH_NOT_HTTP) {
+    } else if (r->skipped == NATTEL_FLUSH_SKIP_NOT_HTTP) {
         tool_error("flush", "the endpoint is not http(s) or dry run is set: "
                             "nothing sent");
     } else if (rc) {
@@ -150,7 +153,7 @@ int tool_cmd_flush(int argc, char **argv)
     nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_code rc =
-        nattel_flush_now(o, a.wait ? NATTEL_FLUSH_WAIT : 0, &r, &err);
+        nattel_flush_now(o, a.wait ? NATTEL_FLUSH_FLAG_WAIT : 0, &r, &err);
     int status = report(a.json, &r, explain(o, &r, rc, &err));
     nattel_options_free(o);
     return status;

@@ -3,7 +3,8 @@
 #include "natx/natx_jsonw.h"
 
 #include <nattel/client.h>
-#include <nattel/telemetry.h>
+#include <nattel/consent.h>
+#include <nattel/options.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,30 +37,27 @@ typedef struct status_info {
     nattel_delivery_info *info; /* NULL: an empty state */
 } status_info;
 
-/* The delivery state of state_dir, read only (a status query never
- * creates the state directory). NULL, shown as zeros, when the directory
- * is missing or refused (a relative path included): status says what is,
- * it does not fail. */
-static nattel_delivery_info *delivery_info(const char *state_dir)
+/* The delivery state of the state directory, read only (a status query
+ * never creates the state directory). NULL, shown as zeros, when the
+ * directory is missing or refused (a relative path included): status says
+ * what is, it does not fail. */
+static nattel_delivery_info *delivery_info(const nattel_options *o)
 {
     nattel_delivery_info *info = NULL;
-    nattel_options *o = nattel_options_new();
-    if (o && state_dir && !nattel_options_set_state_dir(o, state_dir, NULL))
+    if (nattel_options_state_dir(o))
         (void)nattel_delivery_status(o, &info, NULL);
-    nattel_options_free(o);
     return info;
 }
 
-static void gather(const nattel_config *cfg, status_info *s)
+static void gather(const nattel_options *o, status_info *s)
 {
-    nattel_consent_resolve(cfg, &s->state, &s->source, NULL);
-    nattel_consent_file_read(cfg->consent_file, &s->file);
+    nattel_consent_resolve(o, &s->state, &s->source, NULL);
+    nattel_consent_file_read(nattel_options_consent_file(o), &s->file);
     nattel_sink_kind kind;
-    int ok = !nattel_config_sink(cfg, &kind, NULL);
+    int ok = !nattel_options_sink(o, &kind, NULL);
     s->sink = ok ? nattel_sink_kind_name(kind) : "invalid";
-    /* NATTEL_DELIVERY as `nattel emit` reads it. */
-    const char *mode = getenv("NATTEL_DELIVERY");
-    int spool_only = mode && !strcmp(mode, "spool-only");
+    int spool_only =
+        nattel_options_delivery_mode(o) == NATTEL_DELIVERY_SPOOL_ONLY;
     s->delivery =
         !ok ? "invalid endpoint: nothing is sent"
         : kind == NATTEL_SINK_HTTP && spool_only
@@ -69,7 +67,7 @@ static void gather(const nattel_config *cfg, status_info *s)
             ? "spooled in the state directory, sent by a detached flusher"
         : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
                                      : "nothing is sent";
-    s->info = delivery_info(cfg->state_dir);
+    s->info = delivery_info(o);
 }
 
 static void member_int(natx_jsonw *w, const char *key, int64_t v)
@@ -125,23 +123,23 @@ static void put_delivery(natx_jsonw *w, const status_info *s)
     member_str(w, "backoff_until", until ? when : NULL);
 }
 
-static void put_status(natx_jsonw *w, const nattel_config *cfg,
+static void put_status(natx_jsonw *w, const nattel_options *o,
                        const status_info *s)
 {
     natx_jsonw_begin_object(w);
     member_bool(w, "enabled", s->state == NATTEL_CONSENT_ENABLED);
     member_str(w, "source", nattel_consent_source_name(s->source));
     member_str(w, "sourceText", nattel_consent_source_text(s->source));
-    member_str(w, "endpoint", cfg->endpoint);
+    member_str(w, "endpoint", nattel_options_endpoint(o));
     member_str(w, "sink", s->sink);
-    member_bool(w, "dryRun", cfg->dry_run);
-    member_bool(w, "doNotTrack", cfg->do_not_track);
-    member_str(w, "envEnabled", cfg->env_enabled_raw);
-    member_str(w, "consentFile", cfg->consent_file);
+    member_bool(w, "dryRun", nattel_options_dry_run(o));
+    member_bool(w, "doNotTrack", nattel_options_do_not_track(o));
+    member_str(w, "envEnabled", nattel_options_env_enabled_raw(o));
+    member_str(w, "consentFile", nattel_options_consent_file(o));
     member_str(w, "fileConsent", nattel_consent_state_name(s->file.state));
     member_str(w, "fileNote", s->file.note);
-    member_str(w, "stateDir", cfg->state_dir);
-    member_str(w, "sessionPrefix", cfg->session_prefix);
+    member_str(w, "stateDir", nattel_options_state_dir(o));
+    member_str(w, "sessionPrefix", nattel_options_session_prefix(o));
     member_str(w, "delivery", s->delivery);
     put_delivery(w, s);
     natx_jsonw_end_object(w);
@@ -149,17 +147,20 @@ static void put_status(natx_jsonw *w, const nattel_config *cfg,
 
 /* The whole document is built first and printed at once: never half an
  * object with exit 0. */
-static int print_json(const nattel_config *cfg, const status_info *s)
+static int print_json(const nattel_options *o, const status_info *s)
 {
     nattel_buf b = NATTEL_BUF_INIT;
     natx_jsonw w;
     nattel_error err;
     natx_jsonw_init(&w, &b);
-    put_status(&w, cfg, s);
+    put_status(&w, o, s);
     int rc = NATTEL_EXIT_OK;
     nattel_code code = natx_jsonw_finish(&w, &err);
-    if (!code && (code = nattel_buf_append(&b, "\n", 1)))
-        snprintf(err.message, sizeof err.message, "out of memory");
+    if (!code) {
+        code = nattel_buf_append(&b, "\n", 1);
+        if (code)
+            snprintf(err.message, sizeof err.message, "out of memory");
+    }
     if (code) {
         tool_error("status", "the JSON document was not printed: %s",
                    err.message);
@@ -172,18 +173,22 @@ static int print_json(const nattel_config *cfg, const status_info *s)
     return rc;
 }
 
-static void print_text(const nattel_config *cfg, const status_info *s)
+static void print_text(const nattel_options *o, const status_info *s)
 {
     printf("telemetry:     %s\n", nattel_consent_state_name(s->state));
     printf("decided by:    %s\n", nattel_consent_source_text(s->source));
-    printf("consent file:  %s (%s%s%s)\n",
-           cfg->consent_file ? cfg->consent_file : "(none)",
+    const char *file = nattel_options_consent_file(o);
+    const char *dir = nattel_options_state_dir(o);
+    const char *endpoint = nattel_options_endpoint(o);
+    const char *prefix = nattel_options_session_prefix(o);
+    printf("consent file:  %s (%s%s%s)\n", file ? file : "(none)",
            nattel_consent_state_name(s->file.state),
            s->file.note[0] ? ": " : "", s->file.note);
-    printf("endpoint:      %s\n", *cfg->endpoint ? cfg->endpoint : "(empty)");
-    printf("sink:          %s%s\n", s->sink, cfg->dry_run ? " (dry run)" : "");
+    printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
+    printf("sink:          %s%s\n", s->sink,
+           nattel_options_dry_run(o) ? " (dry run)" : "");
     printf("delivery:      %s\n", s->delivery);
-    printf("state dir:     %s\n", cfg->state_dir ? cfg->state_dir : "(none)");
+    printf("state dir:     %s\n", dir ? dir : "(none)");
     const nattel_delivery_info *i = s->info;
     printf("spooled:       %zu event(s) waiting\n", nattel_delivery_spooled(i));
     printf("sent:          %lld\n", (long long)nattel_delivery_sent(i));
@@ -202,8 +207,8 @@ static void print_text(const nattel_config *cfg, const status_info *s)
         nattel_format_ts(nattel_delivery_backoff_until(i), ts);
         printf("back-off:      no automatic attempt before %s\n", ts);
     }
-    if (*cfg->session_prefix)
-        printf("session prefix: %s\n", cfg->session_prefix);
+    if (*prefix)
+        printf("session prefix: %s\n", prefix);
 }
 
 enum { OPT_JSON = TOOL_OPT_LONG };
@@ -225,17 +230,17 @@ int tool_cmd_status(int argc, char **argv)
     int parsed = tool_parse(&spec, usage_text, argc, argv, take, &json);
     if (parsed != TOOL_GO)
         return parsed;
-    nattel_config cfg;
-    if (tool_config_load("status", &cfg))
+    nattel_options *o = tool_options_load("status");
+    if (!o)
         return NATTEL_EXIT_FAIL;
     status_info s;
-    gather(&cfg, &s);
+    gather(o, &s);
     int rc = NATTEL_EXIT_OK;
     if (json)
-        rc = print_json(&cfg, &s);
+        rc = print_json(o, &s);
     else
-        print_text(&cfg, &s);
+        print_text(o, &s);
     nattel_delivery_info_free(s.info);
-    nattel_config_clear(&cfg);
+    nattel_options_free(o);
     return rc;
 }

@@ -272,12 +272,15 @@ int tool_cmd_validate(int argc, char **argv)
     const char *event = va.event;
     int nfiles = va.nfiles;
     status = NATTEL_EXIT_OK;
-    if (status == NATTEL_EXIT_OK &&
-        !(o.type = nattel_registry_find(o.reg, event, strlen(event)))) {
+    if (status == NATTEL_EXIT_OK)
+        o.type = nattel_registry_find(o.reg, event, strlen(event));
+    if (status == NATTEL_EXIT_OK && !o.type) {
         tool_error("validate", "--event: no event type named '%s'", event);
         status = NATTEL_EXIT_USAGE;
     }
-    if (status == NATTEL_EXIT_OK && !(o.rd = nattel_reader_new(o.reg))) {
+    if (status == NATTEL_EXIT_OK)
+        o.rd = nattel_reader_new(o.reg);
+    if (status == NATTEL_EXIT_OK && !o.rd) {
         tool_error("validate", "out of memory");
         status = NATTEL_EXIT_USAGE;
     }

@@ -5,7 +5,7 @@
  * and the error line. The tool uses the public API (include/nattel/) and
  * the shared natx_* layer only; its own names are tool_*. */
 
-#include <nattel/telemetry.h>
+#include <nattel/options.h>
 
 #include <getopt.h>
 #include <stdio.h>
@@ -39,9 +39,9 @@ void tool_error(const char *cmd, const char *fmt, ...) TOOL_PRINTF(2, 3);
 
 /* A usage error: "nattel CMD: message (see 'nattel CMD --help')", one
  * line. Returns NATTEL_EXIT_USAGE. */
-/* The configuration from the environment, for a command that never
- * prompts (it reports or is the answer): 0, or -1 after saying why. */
-int tool_config_load(const char *cmd, nattel_config *cfg);
+/* The options from the environment, for a command that never prompts
+ * (it reports or is the answer); NULL after saying why. */
+nattel_options *tool_options_load(const char *cmd);
 
 int tool_usage_error(const char *cmd, const char *fmt, ...) TOOL_PRINTF(2, 3);
 

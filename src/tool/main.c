@@ -85,7 +85,8 @@ static int cmd_help(int argc, char **argv)
         usage(stdout);
         return NATTEL_EXIT_OK;
     }
-    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_END) {
+    for (c = tool_args_next(&a, &v); c != TOOL_ARGS_END;
+         c = tool_args_next(&a, &v)) {
         if (c == TOOL_ARGS_BAD)
             return NATTEL_EXIT_USAGE;
         name = v;
@@ -114,7 +115,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return NATTEL_EXIT_OK;
     }
-    while ((c = tool_args_next(&a, &v)) != TOOL_ARGS_OPERAND) {
+    for (c = tool_args_next(&a, &v); c != TOOL_ARGS_OPERAND;
+         c = tool_args_next(&a, &v)) {
         if (c == TOOL_ARGS_BAD)
             return NATTEL_EXIT_USAGE;
         if (c == TOOL_ARGS_END) {

@@ -134,8 +134,12 @@ int tool_args_start(tool_args *a, const tool_spec *spec, int argc, char **argv)
     int c, help = 0;
     *a = (tool_args){spec, argc, argv, 0, 0, 0, 0};
     rewind_getopt();
-    while (!help && (c = next_option(a)) != -1)
+    while (!help) {
+        c = next_option(a);
+        if (c == -1)
+            break;
         help = c == 'h';
+    }
     rewind_getopt();
     return help;
 }
@@ -182,19 +186,28 @@ int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
     int c, rc = TOOL_GO;
     if (tool_args_start(&a, spec, argc, argv))
         return tool_print_help(usage);
-    while (rc == TOOL_GO && (c = tool_args_next(&a, &v)) != TOOL_ARGS_END)
+    while (rc == TOOL_GO) {
+        c = tool_args_next(&a, &v);
+        if (c == TOOL_ARGS_END)
+            break;
         rc = c == TOOL_ARGS_BAD ? NATTEL_EXIT_USAGE : take(ctx, c, v);
+    }
     return rc;
 }
 
-int tool_config_load(const char *cmd, nattel_config *cfg)
+nattel_options *tool_options_load(const char *cmd)
 {
     nattel_error err;
-    if (nattel_config_from_env(cfg, NULL, NULL, &err)) {
-        nattel_config_clear(cfg);
-        tool_error(cmd, "%s", err.message);
-        return -1;
+    nattel_options *o = nattel_options_new();
+    if (!o) {
+        tool_error(cmd, "out of memory");
+        return NULL;
     }
-    cfg->prompt = NATTEL_PROMPT_NEVER;
-    return 0;
+    if (nattel_options_from_env(o, NULL, NULL, &err)) {
+        nattel_options_free(o);
+        tool_error(cmd, "%s", err.message);
+        return NULL;
+    }
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    return o;
 }

@@ -39,7 +39,8 @@ rm -rf "$tmp/build"
 pcdir=$(dirname "$(find "$prefix" -name nattel.pc | head -n 1)")
 libdir=$(dirname "$pcdir")
 for f in "$libdir/libnattel.a" "$prefix/include/nattel/nattel.h" \
-    "$prefix/include/nattel/client.h" "$prefix/include/nattel/telemetry.h" \
+    "$prefix/include/nattel/client.h" "$prefix/include/nattel/options.h" \
+    "$prefix/include/nattel/consent.h" \
     "$prefix/include/nattel/hook.h" "$prefix/bin/nattel" \
     "$pcdir/nattel.pc" "$prefix/share/man/man1/nattel.1"; do
     [ -f "$f" ] || fail "not installed: $f"

@@ -133,8 +133,8 @@ static void test_flush_skipped(void **state)
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_error err;
     assert_int_equal(nattel_flush_now(off, 0, &r, &err), NATTEL_OK);
-    assert_int_equal(r.skipped, NATTEL_FLUSH_CONSENT_OFF);
-    assert_int_equal(r.consent_source, NATTEL_SOURCE_ENV);
+    assert_int_equal(r.skipped, NATTEL_FLUSH_SKIP_CONSENT_OFF);
+    assert_int_equal(r.consent_source, NATTEL_CONSENT_SOURCE_ENV);
     assert_int_equal(r.remaining, 2);
     assert_int_equal(r.sent + r.deferred, 0);
     nattel_options_free(off);
@@ -144,7 +144,7 @@ static void test_flush_skipped(void **state)
     spool(dir, "http://127.0.0.1:9/", 1);
     nattel_flush_result r2 = NATTEL_FLUSH_RESULT_INIT;
     assert_int_equal(nattel_flush_now(on, 0, &r2, &err), NATTEL_OK);
-    assert_int_equal(r2.skipped, NATTEL_FLUSH_NOT_HTTP);
+    assert_int_equal(r2.skipped, NATTEL_FLUSH_SKIP_NOT_HTTP);
     assert_int_equal(r2.remaining, 1);
     nattel_options_free(on);
 }
@@ -187,7 +187,7 @@ static void test_flush_deferred(void **state)
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_error err;
     assert_int_equal(nattel_flush_now(o, 0, &r, &err), NATTEL_OK);
-    assert_int_equal(r.skipped, NATTEL_FLUSH_RAN);
+    assert_int_equal(r.skipped, NATTEL_FLUSH_SKIP_NONE);
     assert_int_equal(r.deferred, 3);
     assert_int_equal(r.sent, 0);
     assert_int_equal(r.remaining, 3);

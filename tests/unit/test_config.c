@@ -1,6 +1,7 @@
-/* Configuration: every variable of docs/design.md (configuration), read from an
- * envp so no test touches the process environment; session ids; sink selection;
- * the errorClass rule. */
+/* Configuration: every variable of docs/design.md (configuration), read into
+ * the options from an envp so no test touches the process environment;
+ * session ids; the sink rule; the errorClass rule; the hand-off of the
+ * settings to a flusher's environment. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,41 +10,46 @@
 
 #include "testutil.h"
 
-#include <nattel/telemetry.h>
+#include "config/nattel_options.h"
+
+#include <nattel/client.h>
+#include <nattel/options.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void load(nattel_config *cfg, char **envp)
+static nattel_options *load(char **envp)
 {
     nattel_error err;
-    assert_int_equal(
-        nattel_config_from_env(cfg, nattel_envp_lookup, envp, &err), NATTEL_OK);
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, envp, &err),
+                     NATTEL_OK);
+    return o;
 }
 
 static void test_defaults(void **state)
 {
     (void)state;
     char *env[] = {"HOME=/home/u", NULL};
-    nattel_config cfg;
-    load(&cfg, env);
-    assert_int_equal(cfg.env_enabled, -1);
-    assert_null(cfg.env_enabled_raw);
-    assert_int_equal(cfg.do_not_track, 0);
-    assert_string_equal(cfg.endpoint, NATTEL_DEFAULT_ENDPOINT);
-    assert_int_equal(cfg.dry_run, 0);
-    assert_string_equal(cfg.session_prefix, "");
-    assert_string_equal(cfg.consent_file, "/home/u/.config/nat/telemetry.toml");
-    assert_string_equal(cfg.state_dir, "/home/u/.local/state/nattel");
-    assert_int_equal(cfg.debug, 0);
-    assert_int_equal(cfg.log_fd, 2);
-    assert_int_equal(cfg.prompt, NATTEL_PROMPT_IF_TERMINAL);
-    assert_non_null(cfg.now_ms);
-    assert_true(nattel_config_now_ms(&cfg) > 1600000000000LL);
-    nattel_config_clear(&cfg);
-    nattel_config_clear(&cfg); /* idempotent */
+    nattel_options *opts = load(env);
+    assert_int_equal(opts->env_enabled, -1);
+    assert_null(opts->env_enabled_raw);
+    assert_int_equal(opts->do_not_track, 0);
+    assert_string_equal(opts->endpoint, NATTEL_DEFAULT_ENDPOINT);
+    assert_int_equal(opts->dry_run, 0);
+    assert_string_equal(opts->session_prefix, "");
+    assert_string_equal(opts->consent_file,
+                        "/home/u/.config/nat/telemetry.toml");
+    assert_string_equal(opts->state_dir, "/home/u/.local/state/nattel");
+    assert_int_equal(opts->debug, 0);
+    assert_int_equal(opts->log_fd, 2);
+    assert_int_equal(opts->prompt, NATTEL_PROMPT_IF_TERMINAL);
+    assert_true(nattel_options_now_ms(opts) > 1600000000000LL);
+    nattel_options_free(opts);
+    nattel_options_free(NULL); /* accepted */
 }
 
 static void test_enabled_values(void **state)
@@ -59,13 +65,12 @@ static void test_enabled_values(void **state)
         char var[64];
         snprintf(var, sizeof var, "NAT_TELEMETRY_ENABLED=%s", cases[i].value);
         char *env[] = {"HOME=/h", var, NULL};
-        nattel_config cfg;
-        load(&cfg, env);
-        if (cfg.env_enabled != cases[i].want)
+        nattel_options *opts = load(env);
+        if (opts->env_enabled != cases[i].want)
             fail_msg("NAT_TELEMETRY_ENABLED='%s': %d, want %d", cases[i].value,
-                     cfg.env_enabled, cases[i].want);
-        assert_string_equal(cfg.env_enabled_raw, cases[i].value);
-        nattel_config_clear(&cfg);
+                     opts->env_enabled, cases[i].want);
+        assert_string_equal(opts->env_enabled_raw, cases[i].value);
+        nattel_options_free(opts);
     }
 }
 
@@ -82,12 +87,11 @@ static void test_do_not_track(void **state)
         char var[64];
         snprintf(var, sizeof var, "DO_NOT_TRACK=%s", cases[i].value);
         char *env[] = {"HOME=/h", var, NULL};
-        nattel_config cfg;
-        load(&cfg, env);
-        if (cfg.do_not_track != cases[i].want)
+        nattel_options *opts = load(env);
+        if (opts->do_not_track != cases[i].want)
             fail_msg("DO_NOT_TRACK='%s': %d, want %d", cases[i].value,
-                     cfg.do_not_track, cases[i].want);
-        nattel_config_clear(&cfg);
+                     opts->do_not_track, cases[i].want);
+        nattel_options_free(opts);
     }
 }
 
@@ -103,15 +107,14 @@ static void test_overrides(void **state)
                    "XDG_STATE_HOME=/x",
                    "NATTEL_DEBUG=1",
                    NULL};
-    nattel_config cfg;
-    load(&cfg, env);
-    assert_string_equal(cfg.endpoint, ""); /* set-but-empty is kept */
-    assert_int_equal(cfg.dry_run, 1);
-    assert_string_equal(cfg.session_prefix, "ci-");
-    assert_string_equal(cfg.consent_file, "/etc/c.toml");
-    assert_string_equal(cfg.state_dir, "/var/s");
-    assert_int_equal(cfg.debug, 1);
-    nattel_config_clear(&cfg);
+    nattel_options *opts = load(env);
+    assert_string_equal(opts->endpoint, ""); /* set-but-empty is kept */
+    assert_int_equal(opts->dry_run, 1);
+    assert_string_equal(opts->session_prefix, "ci-");
+    assert_string_equal(opts->consent_file, "/etc/c.toml");
+    assert_string_equal(opts->state_dir, "/var/s");
+    assert_int_equal(opts->debug, 1);
+    nattel_options_free(opts);
 }
 
 static void test_path_fallbacks(void **state)
@@ -119,16 +122,15 @@ static void test_path_fallbacks(void **state)
     (void)state;
     char *xdg[] = {"HOME=/h", "XDG_STATE_HOME=/xs",
                    "NAT_TELEMETRY_CONSENT_FILE=", "NATTEL_STATE_DIR=", NULL};
-    nattel_config cfg;
-    load(&cfg, xdg);
-    assert_string_equal(cfg.state_dir, "/xs/nattel");
-    assert_string_equal(cfg.consent_file, "/h/.config/nat/telemetry.toml");
-    nattel_config_clear(&cfg);
+    nattel_options *opts = load(xdg);
+    assert_string_equal(opts->state_dir, "/xs/nattel");
+    assert_string_equal(opts->consent_file, "/h/.config/nat/telemetry.toml");
+    nattel_options_free(opts);
 
     char *relative[] = {"HOME=/h", "XDG_STATE_HOME=rel", NULL};
-    load(&cfg, relative);
-    assert_string_equal(cfg.state_dir, "/h/.local/state/nattel");
-    nattel_config_clear(&cfg);
+    opts = load(relative);
+    assert_string_equal(opts->state_dir, "/h/.local/state/nattel");
+    nattel_options_free(opts);
 }
 
 static void test_truthy(void **state)
@@ -153,12 +155,11 @@ static void test_session_id(void **state)
 {
     (void)state;
     char *env[] = {"HOME=/h", "NAT_SESSION_PREFIX=dev-", NULL};
-    nattel_config cfg;
-    load(&cfg, env);
+    nattel_options *opts = load(env);
     char *a = NULL, *b = NULL;
     nattel_error err;
-    assert_int_equal(nattel_session_id_new(&cfg, &a, &err), NATTEL_OK);
-    assert_int_equal(nattel_session_id_new(&cfg, &b, &err), NATTEL_OK);
+    assert_int_equal(nattel_session_id_new(opts, &a, &err), NATTEL_OK);
+    assert_int_equal(nattel_session_id_new(opts, &b, &err), NATTEL_OK);
     assert_int_equal(strlen(a), 4 + NATTEL_SESSION_HEX_LEN);
     assert_memory_equal(a, "dev-", 4);
     assert_int_equal(strspn(a + 4, "0123456789abcdef"), NATTEL_SESSION_HEX_LEN);
@@ -177,15 +178,14 @@ static void test_session_id(void **state)
         {0xff, "dev-ffffffffffff4fffbfffffffffffffff"},
         {0x7f, "dev-7f7f7f7f7f7f4f7fbf7f7f7f7f7f7f7f"},
     };
-    cfg.random_bytes = fixed_random;
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
         int byte = fixed[i].byte;
-        cfg.random_ctx = &byte;
-        assert_int_equal(nattel_session_id_new(&cfg, &a, &err), NATTEL_OK);
+        nattel_options_set_random(opts, fixed_random, &byte);
+        assert_int_equal(nattel_session_id_new(opts, &a, &err), NATTEL_OK);
         assert_string_equal(a, fixed[i].id);
         free(a);
     }
-    nattel_config_clear(&cfg);
+    nattel_options_free(opts);
 }
 
 /* Issue 8: sessionId is uuid.uuid4().hex after the prefix: 32 lowercase
@@ -195,15 +195,14 @@ static void test_session_id_is_uuid4(void **state)
 {
     (void)state;
     char *env[] = {"HOME=/h", NULL};
-    nattel_config cfg;
-    load(&cfg, env);
+    nattel_options *opts = load(env);
     enum { N = 4000 };
     unsigned seen[32] = {0}; /* per position: which hex digits occurred */
     char **ids = calloc(N, sizeof *ids);
     assert_non_null(ids);
     nattel_error err;
     for (int k = 0; k < N; k++) {
-        assert_int_equal(nattel_session_id_new(&cfg, &ids[k], &err), NATTEL_OK);
+        assert_int_equal(nattel_session_id_new(opts, &ids[k], &err), NATTEL_OK);
         const char *id = ids[k];
         assert_int_equal(strlen(id), 32);
         assert_int_equal(strspn(id, "0123456789abcdef"), 32);
@@ -226,7 +225,7 @@ static void test_session_id_is_uuid4(void **state)
     for (int k = 0; k < N; k++)
         free(ids[k]);
     free(ids);
-    nattel_config_clear(&cfg);
+    nattel_options_free(opts);
 }
 
 static void test_sink(void **state)
@@ -251,14 +250,21 @@ static void test_sink(void **state)
         {"STDOUT", 0, NATTEL_EINVAL, NATTEL_SINK_NONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        nattel_config cfg = {0};
-        cfg.endpoint = (char *)cases[i].endpoint;
-        cfg.dry_run = cases[i].dry_run;
+        /* Through the environment: the setter refuses what the rule
+         * refuses, so only there can a bad endpoint reach the rule. */
+        char var[128];
+        snprintf(var, sizeof var, "NAT_TELEMETRY_ENDPOINT=%s",
+                 cases[i].endpoint);
+        char *env[] = {"HOME=/h", var,
+                       cases[i].dry_run ? "NAT_TELEMETRY_DRY_RUN=1" : NULL,
+                       NULL};
+        nattel_options *opts = load(env);
         nattel_sink_kind kind = NATTEL_SINK_NONE;
         nattel_error err;
-        assert_int_equal(nattel_config_sink(&cfg, &kind, &err), cases[i].rc);
+        assert_int_equal(nattel_options_sink(opts, &kind, &err), cases[i].rc);
         if (!cases[i].rc)
             assert_int_equal(kind, cases[i].kind);
+        nattel_options_free(opts);
     }
 }
 
@@ -357,17 +363,18 @@ static void test_error_class_sanitize(void **state)
     (void)state;
     int p[2];
     assert_int_equal(pipe(p), 0);
-    nattel_config cfg = {0};
-    cfg.debug = 1;
-    cfg.log_fd = p[1];
-    assert_string_equal(nattel_error_class_sanitize(&cfg, "ValueError"),
+    nattel_options *opts = nattel_options_new();
+    assert_non_null(opts);
+    nattel_options_set_debug(opts, 1);
+    nattel_options_set_log_fd(opts, p[1]);
+    assert_string_equal(nattel_error_class_sanitize(opts, "ValueError"),
                         "ValueError");
-    assert_string_equal(nattel_error_class_sanitize(&cfg, "Ошибка"), "Ошибка");
-    assert_null(nattel_error_class_sanitize(&cfg, NULL));
+    assert_string_equal(nattel_error_class_sanitize(opts, "Ошибка"), "Ошибка");
+    assert_null(nattel_error_class_sanitize(opts, NULL));
     const char *s = "bad value /etc/passwd";
-    assert_ptr_not_equal(nattel_error_class_sanitize(&cfg, s), s);
-    assert_string_equal(nattel_error_class_sanitize(&cfg, s), "undefined");
-    assert_string_equal(nattel_error_class_sanitize(&cfg, "Err\xff"),
+    assert_ptr_not_equal(nattel_error_class_sanitize(opts, s), s);
+    assert_string_equal(nattel_error_class_sanitize(opts, s), "undefined");
+    assert_string_equal(nattel_error_class_sanitize(opts, "Err\xff"),
                         "undefined");
     close(p[1]);
     char log[4096];
@@ -385,8 +392,66 @@ static void test_error_class_sanitize(void **state)
     assert_null(strstr(log, "passwd"));
     assert_null(strstr(log, "bad value"));
     /* without debug: the same answer, no line */
-    cfg.debug = 0;
-    assert_string_equal(nattel_error_class_sanitize(&cfg, s), "undefined");
+    nattel_options_set_debug(opts, 0);
+    assert_string_equal(nattel_error_class_sanitize(opts, s), "undefined");
+    nattel_options_free(opts);
+}
+
+/* The settings reach the flusher in its environment, not its argv: every
+ * setting of the table reads back the same, the host's own values of
+ * those variables are replaced, the rest of its environment is kept, and
+ * the private NATTEL_HANDOFF_* names count only on the flusher's side. */
+static void test_handoff(void **state)
+{
+    (void)state;
+    char *host[] = {"HOME=/h",
+                    "PATH=/bin",
+                    "NAT_TELEMETRY_ENDPOINT=http://old",
+                    "NAT_TELEMETRY_ENABLED= Yes",
+                    "NATTEL_HANDOFF_CONNECT_MS=7",
+                    NULL};
+    nattel_options *o = load(host);
+    nattel_error err;
+    assert_int_equal(o->connect_ms, 3000); /* private name: not a host's */
+    assert_int_equal(
+        nattel_options_set_endpoint(o, "https://u:secret@x/e", &err), 0);
+    assert_int_equal(nattel_options_set_timeouts(o, 1234, 5678, &err), 0);
+    assert_int_equal(nattel_options_set_spool_limits(o, 9, 4096, &err), 0);
+    assert_int_equal(nattel_options_set_state_dir(o, "/s", &err), 0);
+    nattel_options_set_debug(o, 1);
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    nattel__handoff h;
+    assert_int_equal(nattel__handoff_env(o, host, &h, &err), 0);
+    int path_kept = 0;
+    for (char **e = h.envp; *e; e++) {
+        path_kept |= !strcmp(*e, "PATH=/bin");
+        assert_string_not_equal(*e, "NAT_TELEMETRY_ENDPOINT=http://old");
+        assert_string_not_equal(*e, "NATTEL_HANDOFF_CONNECT_MS=7");
+    }
+    assert_true(path_kept);
+    nattel_options *f = nattel_options_new();
+    assert_int_equal(
+        nattel__options_from_handoff(f, nattel_envp_lookup, h.envp, &err), 0);
+    assert_string_equal(f->endpoint, "https://u:secret@x/e");
+    assert_string_equal(f->state_dir, "/s");
+    assert_string_equal(f->consent_file, "/h/.config/nat/telemetry.toml");
+    assert_string_equal(f->env_enabled_raw, " Yes");
+    assert_int_equal(f->env_enabled, 1);
+    assert_int_equal(f->debug, 1);
+    assert_int_equal(f->connect_ms, 1234);
+    assert_int_equal(f->total_ms, 5678);
+    assert_int_equal(f->max_events, 9);
+    assert_int_equal(f->max_bytes, 4096);
+    assert_int_equal(f->mode, NATTEL_DELIVERY_SPOOL_ONLY);
+    nattel_options_free(f);
+    /* the public read ignores the private names */
+    f = nattel_options_new();
+    assert_int_equal(
+        nattel_options_from_env(f, nattel_envp_lookup, h.envp, &err), 0);
+    assert_int_equal(f->connect_ms, 3000);
+    nattel_options_free(f);
+    nattel__handoff_free(&h);
+    nattel_options_free(o);
 }
 
 int main(void)
@@ -403,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_sink),
         cmocka_unit_test(test_error_class),
         cmocka_unit_test(test_error_class_sanitize),
+        cmocka_unit_test(test_handoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,8 @@
 #include "consent/nattel_prompt.h"
 
 #include <nattel/client.h>
-#include <nattel/telemetry.h>
+#include <nattel/consent.h>
+#include <nattel/options.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -199,9 +200,11 @@ static void test_write_failures(void **state)
     assert_int_equal(nattel_consent_file_write(path, NEVER, 0, &err),
                      NATTEL_EINVAL);
     /* consent_set reports the failure too */
-    nattel_config cfg = {0};
-    cfg.consent_file = path;
-    assert_int_equal(nattel_consent_set(&cfg, DIS, &err), NATTEL_EIO);
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_set_consent_file(o, path, &err), 0);
+    assert_int_equal(nattel_consent_set(o, DIS, &err), NATTEL_EIO);
+    nattel_options_free(o);
 }
 
 static void test_read_oddities(void **state)
@@ -232,7 +235,7 @@ static int64_t clock_fixed(void *ctx)
     return *(int64_t *)ctx;
 }
 
-static void config_with(nattel_config *cfg, const char *file, char **extra)
+static nattel_options *config_with(const char *file, char **extra)
 {
     char *env[16];
     static char var[1100];
@@ -244,9 +247,12 @@ static void config_with(nattel_config *cfg, const char *file, char **extra)
         env[n++] = *extra;
     env[n] = NULL;
     nattel_error err;
-    assert_int_equal(nattel_config_from_env(cfg, nattel_envp_lookup, env, &err),
+    nattel_options *o = nattel_options_new();
+    assert_non_null(o);
+    assert_int_equal(nattel_options_from_env(o, nattel_envp_lookup, env, &err),
                      0);
-    cfg->prompt = NATTEL_PROMPT_NEVER;
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    return o;
 }
 
 /* A file of exactly `size` bytes: comment lines, then a decision `value`
@@ -319,15 +325,14 @@ static void test_file_size_rules(void **state)
             assert_string_equal(f.consent, cases[i].value);
         /* and the resolution takes it from the file, never the prompt */
         char *no_extra[] = {NULL};
-        nattel_config cfg;
-        config_with(&cfg, path, no_extra);
+        nattel_options *opts = config_with(path, no_extra);
         nattel_consent_state st2;
         nattel_consent_source src;
-        assert_int_equal(nattel_consent_resolve(&cfg, &st2, &src, NULL),
+        assert_int_equal(nattel_consent_resolve(opts, &st2, &src, NULL),
                          NATTEL_OK);
-        assert_int_equal(src, NATTEL_SOURCE_FILE);
+        assert_int_equal(src, NATTEL_CONSENT_SOURCE_FILE);
         assert_int_equal(st2, cases[i].want);
-        nattel_config_clear(&cfg);
+        nattel_options_free(opts);
     }
 }
 
@@ -362,17 +367,16 @@ static void test_costly_file_reads_disabled(void **state)
 static void resolve(const char *file, char **extra, nattel_consent_state want,
                     nattel_consent_source want_src)
 {
-    nattel_config cfg;
-    config_with(&cfg, file, extra);
+    nattel_options *opts = config_with(file, extra);
     nattel_consent_state st;
     nattel_consent_source src;
-    assert_int_equal(nattel_consent_resolve(&cfg, &st, &src, NULL), NATTEL_OK);
+    assert_int_equal(nattel_consent_resolve(opts, &st, &src, NULL), NATTEL_OK);
     if (st != want || src != want_src)
         fail_msg("%s by %s, want %s by %s", nattel_consent_state_name(st),
                  nattel_consent_source_name(src),
                  nattel_consent_state_name(want),
                  nattel_consent_source_name(want_src));
-    nattel_config_clear(&cfg);
+    nattel_options_free(opts);
 }
 
 static void test_resolution_order(void **state)
@@ -386,18 +390,18 @@ static void test_resolution_order(void **state)
     assert_int_equal(nattel_consent_file_write(on, EN, 0, &err), 0);
     assert_int_equal(nattel_consent_file_write(off, DIS, 0, &err), 0);
 
-    resolve(on, NULL, EN, NATTEL_SOURCE_FILE);
-    resolve(off, NULL, DIS, NATTEL_SOURCE_FILE);
-    resolve(none, NULL, DIS, NATTEL_SOURCE_NOBODY);
+    resolve(on, NULL, EN, NATTEL_CONSENT_SOURCE_FILE);
+    resolve(off, NULL, DIS, NATTEL_CONSENT_SOURCE_FILE);
+    resolve(none, NULL, DIS, NATTEL_CONSENT_SOURCE_NOBODY);
     char *env_on[] = {"NAT_TELEMETRY_ENABLED=yes", NULL};
     char *env_off[] = {"NAT_TELEMETRY_ENABLED=0", NULL};
-    resolve(off, env_on, EN, NATTEL_SOURCE_ENV);
-    resolve(on, env_off, DIS, NATTEL_SOURCE_ENV);
-    resolve(none, env_on, EN, NATTEL_SOURCE_ENV);
+    resolve(off, env_on, EN, NATTEL_CONSENT_SOURCE_ENV);
+    resolve(on, env_off, DIS, NATTEL_CONSENT_SOURCE_ENV);
+    resolve(none, env_on, EN, NATTEL_CONSENT_SOURCE_ENV);
     char *dnt[] = {"DO_NOT_TRACK=1", "NAT_TELEMETRY_ENABLED=1", NULL};
-    resolve(on, dnt, DIS, NATTEL_SOURCE_DO_NOT_TRACK);
+    resolve(on, dnt, DIS, NATTEL_CONSENT_SOURCE_DO_NOT_TRACK);
     char *dnt_false[] = {"DO_NOT_TRACK=false", NULL};
-    resolve(on, dnt_false, EN, NATTEL_SOURCE_FILE);
+    resolve(on, dnt_false, EN, NATTEL_CONSENT_SOURCE_FILE);
 }
 
 static void test_consent_set_uses_clock(void **state)
@@ -405,17 +409,15 @@ static void test_consent_set_uses_clock(void **state)
     (void)state;
     char path[1024];
     path_in(path, sizeof path, "clock/telemetry.toml");
-    nattel_config cfg;
-    config_with(&cfg, path, NULL);
+    nattel_options *opts = config_with(path, NULL);
     int64_t now = 946684800000LL; /* 2000-01-01T00:00:00Z */
-    cfg.now_ms = clock_fixed;
-    cfg.clock_ctx = &now;
+    nattel_options_set_clock(opts, clock_fixed, NULL, &now);
     nattel_error err;
-    assert_int_equal(nattel_consent_set(&cfg, EN, &err), NATTEL_OK);
+    assert_int_equal(nattel_consent_set(opts, EN, &err), NATTEL_OK);
     nattel_consent_file f;
     nattel_consent_file_read(path, &f);
     assert_string_equal(f.consented_at, "2000-01-01T00:00:00Z");
-    nattel_config_clear(&cfg);
+    nattel_options_free(opts);
 }
 
 /* Feeds `input` to the prompt through a pipe; returns the answer and what
@@ -556,11 +558,9 @@ static void test_emit(void **state)
     char *off[] = {"NAT_TELEMETRY_ENDPOINT=stdout", NULL};
     int64_t now = 1700000000123LL;
     for (int enabled = 1; enabled >= 0; enabled--) {
-        nattel_config cfg;
-        config_with(&cfg, none, enabled ? on : off);
-        cfg.log_fd = p[1];
-        cfg.now_ms = clock_fixed;
-        cfg.clock_ctx = &now;
+        nattel_options *opts = config_with(none, enabled ? on : off);
+        nattel_options_set_log_fd(opts, p[1]);
+        nattel_options_set_clock(opts, clock_fixed, NULL, &now);
         nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
         c.command = "run";
         c.task_status = NATTEL_TASK_STATUS_FAILURE;
@@ -569,7 +569,9 @@ static void test_emit(void **state)
         nattel_error err;
         assert_int_equal(nattel_cli_command_event(&c, &ev, &err), 0);
         int sent = -1;
-        assert_int_equal(nattel_emit(&cfg, ev, "9.9", &sent, &err), NATTEL_OK);
+        assert_int_equal(nattel_options_set_client_version(opts, "9.9", &err),
+                         NATTEL_OK);
+        assert_int_equal(nattel_emit(opts, ev, &sent, &err), NATTEL_OK);
         assert_int_equal(sent, enabled);
         char *out = drain(p[0]);
         if (enabled) {
@@ -582,7 +584,7 @@ static void test_emit(void **state)
         } else {
             assert_string_equal(out, "");
         }
-        nattel_config_clear(&cfg);
+        nattel_options_free(opts);
     }
     close(p[0]);
     close(p[1]);

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include <nattel/hook.h>
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include <nattel/client.h>
 

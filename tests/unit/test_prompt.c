@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include "testutil.h"
 

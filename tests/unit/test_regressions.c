@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include <nattel/nattel.h>
-#include <nattel/telemetry.h>
+#include <nattel/client.h>
 
 #include "consent/nattel_consent.h"
 #include "testutil.h"

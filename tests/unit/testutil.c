@@ -36,7 +36,10 @@ char *tu_read_file(const char *path, size_t *len)
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    while (buf) {
+        r = fread(buf + n, 1, cap - n - 1, f);
+        if (r == 0)
+            break;
         n += r;
         if (cap - n - 1 == 0) {
             char *nb = realloc(buf, cap * 2);

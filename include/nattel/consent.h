@@ -1,0 +1,141 @@
+/*
+ * nattel consent: the decision whether telemetry is on, NAT-compatible:
+ * the same environment variables and the same consent file as the Python
+ * `nat` CLI, so one decision serves both. The inputs come from
+ * <nattel/options.h>; conventions are those of <nattel/nattel.h>.
+ */
+#ifndef NATTEL_CONSENT_H
+#define NATTEL_CONSENT_H
+
+#include <nattel/nattel.h>
+#include <nattel/options.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The prompt text version recorded with a decision (upstream PROMPT_VERSION).
+ */
+#define NATTEL_PROMPT_VERSION "1.0"
+
+typedef enum nattel_consent_state {
+    NATTEL_CONSENT_NEVER_ASKED = 0,
+    NATTEL_CONSENT_ENABLED,
+    NATTEL_CONSENT_DISABLED
+} nattel_consent_state;
+
+/* "never_asked", "enabled", "disabled" (the upstream ConsentState values).
+ */
+const char *nattel_consent_state_name(nattel_consent_state s);
+
+/* What decided the effective state, in resolution order. */
+typedef enum nattel_consent_source {
+    NATTEL_CONSENT_SOURCE_DO_NOT_TRACK = 0, /* DO_NOT_TRACK: always off */
+    NATTEL_CONSENT_SOURCE_ENV,              /* NAT_TELEMETRY_ENABLED */
+    NATTEL_CONSENT_SOURCE_FILE,             /* the consent file */
+    NATTEL_CONSENT_SOURCE_PROMPT,           /* the first-run prompt, just now */
+    NATTEL_CONSENT_SOURCE_NOBODY            /* nobody could be asked: off */
+} nattel_consent_source;
+
+/* Stable token for machines: "do_not_track", "env", "file", "prompt",
+ * "nobody". */
+const char *nattel_consent_source_name(nattel_consent_source s);
+/* Words for people, e.g. "the NAT_TELEMETRY_ENABLED environment variable".
+ */
+const char *nattel_consent_source_text(nattel_consent_source s);
+
+/* What a consent file says, read by the upstream rules. */
+typedef struct nattel_consent_file {
+    /* Effective state: the written value under the current prompt_version;
+     * "disabled" under a stale or missing one; NEVER_ASKED for a stale
+     * "enabled", a missing or malformed file, or an unknown value;
+     * DISABLED for a file over 1 MiB or too costly to read. */
+    nattel_consent_state state;
+    int exists;    /* the file could be opened */
+    int malformed; /* not TOML, or not UTF-8 */
+    int stale;     /* consent set, prompt_version not current */
+    /* As written (empty when absent or not a string). */
+    char consent[32];
+    char prompt_version[32];
+    char consented_at[32];
+    /* Why the state is NEVER_ASKED, or why a stale value was kept; "" when
+     * the file says a current decision. */
+    char note[NATTEL_ERROR_MAX];
+} nattel_consent_file;
+
+/* Reads `path` by the rules above. Never fails: a file that cannot be read
+ * or parsed reads as NEVER_ASKED, with the reason in out->note. A file is
+ * read whole up to 1 MiB (one fstat, one read; the TOML reader is linear
+ * and its memory bounded). A larger file, or one too costly to read (see
+ * src/consent/nattel_toml.h), reads as DISABLED: it may say "disabled", so it
+ * is never prompted over and never rewritten by the prompt.
+ */
+void nattel_consent_file_read(const char *path, nattel_consent_file *out);
+
+/* Writes a decision (ENABLED or DISABLED) in the upstream layout, with
+ * consented_at = `now_ms` and the current prompt_version: temporary file in
+ * the same directory, fsync, rename, 0600; missing directories are created
+ * 0700. NATTEL_EIO says which system call failed on which path. */
+nattel_code nattel_consent_file_write(const char *path,
+                                      nattel_consent_state state,
+                                      int64_t now_ms, nattel_error *err);
+
+/* Writes the decision to the options' consent file, stamped with their
+ * real-time clock, then reads it back:
+ * NATTEL_EIO when the file does not then say `state` under the current
+ * prompt_version (the decision did not land). */
+nattel_code nattel_consent_set(const nattel_options *opts,
+                               nattel_consent_state state, nattel_error *err);
+
+/*
+ * The effective decision: DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the
+ * consent file, the first-run prompt (when the options' prompt mode allows and
+ * stdin, stdout and stderr are terminals: it asks on descriptor 0 and writes to
+ * 2; the answer is persisted and used at once; see nattel_prompt_ask for its
+ * signal and thread rules), else off because nobody can be asked. *state is
+ * ENABLED or DISABLED. Returns NATTEL_OK, or NATTEL_EIO when a prompt answer
+ * could not be persisted: *state and *source are set even then.
+ */
+nattel_code nattel_consent_resolve(const nattel_options *opts,
+                                   nattel_consent_state *state,
+                                   nattel_consent_source *source,
+                                   nattel_error *err);
+
+/* True when descriptors 0, 1 and 2 are all terminals. */
+int nattel_prompt_possible(void);
+
+/*
+ * Shows the consent prompt on out_fd and reads one line from in_fd, one
+ * byte at a time so nothing past the answer is consumed. Enter, "y" and
+ * "yes" (any case, trimmed) are ENABLED; anything else, end of file and
+ * Ctrl-C (SIGINT while waiting) are DISABLED. Does not persist.
+ *
+ * Signals and threads (this and nattel_consent_resolve, which calls it):
+ *  - It is meant for the main thread, before the host starts threads (or
+ *    with SIGINT blocked in every other thread). It is not reentrant: one
+ *    prompt at a time per process.
+ *  - While it waits it replaces the process-wide SIGINT disposition with
+ *    its own handler and blocks SIGINT in the calling thread except inside
+ *    the wait. A SIGINT delivered to another thread meanwhile runs that
+ *    handler, not the host's, and does not end the wait.
+ *  - A SIGINT that arrives during the prompt answers it ("no") and is
+ *    consumed; it never reaches the host's handler.
+ *  - On return the previous disposition (handler, flags, mask) and the
+ *    calling thread's signal mask are restored exactly.
+ *  - If SIGINT is blocked in the calling thread on entry, the prompt
+ *    leaves it alone: no handler is installed, Ctrl-C does not interrupt
+ *    the wait, and a pending SIGINT stays pending for the host.
+ */
+nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd);
+
+/* The prompt's text: what is collected, what is not, how to change it. */
+const char *nattel_prompt_text(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
