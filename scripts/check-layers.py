@@ -14,7 +14,10 @@ Fails (exit 1) on:
   - the natx floor: a file of src/natx/ including a src/ header outside
     natx/ (public <nattel/...> and system headers are fine), or a natx
     object referencing a nattel__ symbol or a symbol that a non-natx
-    object defines.
+    object defines;
+  - a layer reaching up: a module of one folder using a module of a folder
+    above it in LAYERS (bottom up). Headers at the top of src/ (the gathered
+    limits, constants only) may be read by every layer.
 Notes only (no failure yet): the applications (src/tool, src/serve,
 src/flusher) including library-internal headers or calling nattel__
 functions.
@@ -31,6 +34,31 @@ import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 APPS = ("tool/", "serve/", "flusher/")
+# The folders of src/, bottom up (docs/design.md, section 8). A module may
+# use modules of its own folder and of the folders below it.
+LAYERS = ["natx", "json", "model", "codec", "transport", "config", "consent",
+          "delivery", "hook", "flusher", "serve", "tool"]
+# The applications sit side by side: none of them uses another (serve is
+# linked into the tool, which may use it).
+SAME_RANK = {"flusher": "flusher", "serve": "flusher", "tool": "tool"}
+
+
+def rank(mod):
+    """The layer of a module, or None for files at the top of src/."""
+    folder = mod.split("/", 1)[0] if "/" in mod else None
+    if folder is None or folder not in LAYERS:
+        return None
+    return LAYERS.index(SAME_RANK.get(folder, folder))
+
+
+def reaching_up(edges):
+    """Edges from a lower layer to a higher one."""
+    out = []
+    for (a, b), why in sorted(edges.items()):
+        ra, rb = rank(a), rank(b)
+        if ra is not None and rb is not None and ra < rb:
+            out.append((a, b, why))
+    return out
 
 
 def module_of(rel):
@@ -226,6 +254,10 @@ def main():
     for b in bad:
         print(f"error: natx is not a floor: {b}")
 
+    up = reaching_up(edges)
+    for a, b, why in up:
+        print(f"error: layer reaches up: {a} -> {b}: {'; '.join(why)}")
+
     notes = app_notes(includes, objs)
     if notes:
         files = {f for fs in notes.values() for f in fs}
@@ -235,10 +267,11 @@ def main():
             print(f"note:   {what} <- {', '.join(sorted(fs))}")
 
     head = f"layers: {len(modules)} modules, {len(edges)} edges"
-    if found or bad:
-        print(f"{head}, {len(found)} cycles; natx floor: {len(bad)} violations")
+    if found or bad or up:
+        print(f"{head}, {len(found)} cycles; natx floor: {len(bad)} violations; "
+              f"{len(up)} edges reaching up")
         return 1
-    print(f"{head}, no cycle; natx is a floor")
+    print(f"{head}, no cycle; natx is a floor; no layer reaches up")
     return 0
 
 

@@ -13,7 +13,7 @@
  * (tests/unit/test_reader.c and fuzz_reader check both).
  */
 
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 
 #include <nattel/nattel.h>
 

@@ -4,9 +4,9 @@
  * settings to a flusher process.
  */
 #include "config/nattel_options.h"
-#include "delivery/nattel_delivery_limits.h"
+#include "nattel_limits.h"
 #include "model/nattel_error.h"
-#include "delivery/nattel_sink.h"
+#include "config/nattel_sink.h"
 #include "model/nattel_error.h"
 #include "natx/natx_clock.h"
 #include "natx/natx_io.h"
@@ -797,4 +797,11 @@ void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
     va_start(ap, fmt);
     vdebug(o, fmt, ap);
     va_end(ap);
+}
+
+nattel_code nattel_options_sink(const nattel_options *o, nattel_sink_kind *out,
+                                nattel_error *err)
+{
+    return nattel__sink_rule(o->endpoint, o->dry_run, "NAT_TELEMETRY_ENDPOINT",
+                             out, err);
 }

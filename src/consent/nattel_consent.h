@@ -4,7 +4,7 @@
 #include <nattel/consent.h>
 #include <nattel/options.h>
 
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 
 /* The file's text for a decision at `now_ms`, in the upstream layout
  * (three comment lines, then [telemetry]); `out` holds at least

@@ -19,7 +19,7 @@
 
 #include <nattel/nattel.h>
 
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 
 typedef enum nattel__toml_kind {
     NATTEL__TOML_TABLE = 0,

@@ -5,11 +5,12 @@
  * spool, whose delivery mode decides what happens next.
  */
 #include "config/nattel_options.h"
-#include "delivery/nattel_delivery_limits.h"
+#include "nattel_limits.h"
 #include "delivery/nattel_flush_run.h"
 #include "delivery/nattel_spawn.h"
 #include "delivery/nattel_spool.h"
-#include "delivery/nattel_transport.h"
+#include "delivery/transports/nattel_transports.h"
+#include "transport/nattel_transport.h"
 #include "natx/natx_io.h"
 #include "consent/nattel_consent.h"
 #include "model/nattel_error.h"

@@ -8,7 +8,7 @@
  */
 #include "delivery/nattel_flush_run.h"
 #include "delivery/nattel_batch.h"
-#include "delivery/nattel_delivery_limits.h"
+#include "nattel_limits.h"
 #include "delivery/nattel_retry.h"
 #include "delivery/nattel_sender.h"
 #include "delivery/nattel_spool.h"

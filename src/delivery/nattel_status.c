@@ -3,7 +3,7 @@
  * flusher itself uses. */
 #include "config/nattel_options.h"
 #include "delivery/nattel_audit.h"
-#include "delivery/nattel_delivery_limits.h"
+#include "nattel_limits.h"
 #include "delivery/nattel_flush_run.h"
 #include "delivery/nattel_spool.h"
 #include "delivery/nattel_state.h"

@@ -17,7 +17,7 @@
  * only sent while telemetry is on.
  */
 #include "config/nattel_options.h"
-#include "delivery/nattel_delivery_limits.h"
+#include "nattel_limits.h"
 #include "delivery/nattel_flush_run.h"
 #include "consent/nattel_consent.h"
 

@@ -14,7 +14,7 @@
 
 #include <nattel/nattel.h>
 
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 
 #include <stdint.h>
 

@@ -117,20 +117,3 @@ nattel_code nattel_error_class_check(const char *s, nattel_error *err)
     }
     return NATTEL_OK;
 }
-
-const char *nattel_error_class_sanitize(const nattel_options *opts,
-                                        const char *s)
-{
-    nattel_error why;
-    if (!s || !nattel_error_class_check(s, &why))
-        return s;
-    nattel_options *env = opts ? NULL : nattel_options_new();
-    if (env && nattel_options_from_env(env, NULL, NULL, NULL)) {
-        nattel_options_free(env);
-        env = NULL;
-    }
-    nattel_debug(opts ? opts : env, "%s: replaced by \"undefined\"",
-                 why.message);
-    nattel_options_free(env);
-    return "undefined";
-}

@@ -3,7 +3,7 @@
 #include "natx/natx_buf.h"
 #include "natx/natx_json_put.h"
 #include "model/nattel_error.h"
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 #include "natx/natx_mem.h"
 #include "natx/natx_utf8.h"
 

@@ -8,7 +8,7 @@
 #include "model/nattel_error.h"
 #include "model/nattel_event.h"
 #include "json/nattel_json.h"
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 #include "model/nattel_registry.h"
 
 #include <errno.h>

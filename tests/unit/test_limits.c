@@ -9,7 +9,7 @@
 
 #include <nattel/nattel.h>
 
-#include "model/nattel_limits.h"
+#include "nattel_limits.h"
 #include "testutil.h"
 
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* The "none" sink: an empty endpoint or dry run. The payload is built
  * (so a dry run checks everything) and dropped, with a debug line. */
 #include "config/nattel_options.h"
-#include "delivery/nattel_transport.h"
+#include "delivery/transports/nattel_transports.h"
+#include "transport/nattel_transport.h"
 
 static nattel_code send_none(void *state, const char *payload, size_t len,
                              nattel_error *err)

@@ -6,11 +6,12 @@
  * for it), or something else later (spool-only).
  */
 #include "config/nattel_options.h"
-#include "delivery/nattel_delivery_limits.h"
+#include "nattel_limits.h"
 #include "delivery/nattel_flush_run.h"
 #include "delivery/nattel_spawn.h"
 #include "delivery/nattel_spool.h"
-#include "delivery/nattel_transport.h"
+#include "delivery/transports/nattel_transports.h"
+#include "transport/nattel_transport.h"
 #include "model/nattel_error.h"
 
 #include <errno.h>

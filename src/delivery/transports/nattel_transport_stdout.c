@@ -1,7 +1,8 @@
 /* The "stdout" sink (upstream's name; it writes to the log descriptor,
  * standard error by default): one JSON line per payload, synchronously. */
 #include "config/nattel_options.h"
-#include "delivery/nattel_transport.h"
+#include "delivery/transports/nattel_transports.h"
+#include "transport/nattel_transport.h"
 #include "model/nattel_error.h"
 #include "natx/natx_io.h"
 

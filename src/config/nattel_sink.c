@@ -3,9 +3,10 @@
  * nattel asks here (the options' setter, the client choosing its
  * transport, the tools). The sinks themselves are the transports in
  * src/delivery/transports/; the http(s) one is the spool and its flusher.
+ * Pure: it reads no options (nattel_options_sink hands it theirs), so the
+ * options can use it to check an endpoint as it is set.
  */
-#include "delivery/nattel_sink.h"
-#include "config/nattel_options.h"
+#include "config/nattel_sink.h"
 #include "model/nattel_error.h"
 
 #include <string.h>
@@ -48,11 +49,4 @@ nattel_code nattel__sink_rule(const char *ep, int dry_run, const char *what,
     else
         *out = NATTEL_SINK_HTTP;
     return NATTEL_OK;
-}
-
-nattel_code nattel_options_sink(const nattel_options *o, nattel_sink_kind *out,
-                                nattel_error *err)
-{
-    return nattel__sink_rule(o->endpoint, o->dry_run, "NAT_TELEMETRY_ENDPOINT",
-                             out, err);
 }

@@ -1,7 +1,7 @@
 /* Transports as hook structs around an opaque state (as sentry-native's
  * sentry_transport_t): the setters of client.h and the calls the client
  * makes. */
-#include "delivery/nattel_transport.h"
+#include "transport/nattel_transport.h"
 
 #include <stdlib.h>
 

@@ -21,15 +21,4 @@ nattel_code nattel__transport_flush(nattel_transport *t, int64_t timeout_ms,
 /* The shutdown hook, when set (accepts NULL). */
 void nattel__transport_shutdown(nattel_transport *t);
 
-/* ------------------------------------------------------------------ */
-/* Built-in transports (src/delivery/transports/)                      */
-/* ------------------------------------------------------------------ */
-
-/* Each borrows the options, which outlive it (the client's). */
-nattel_transport *nattel__transport_none_new(const nattel_options *o);
-nattel_transport *nattel__transport_stdout_new(const nattel_options *o);
-/* The spool, with the options' delivery mode after each write: a
- * detached flusher, a delivery thread (flush waits for it), or nothing. */
-nattel_transport *nattel__transport_spool_new(const nattel_options *o);
-
 #endif

@@ -1,0 +1,19 @@
+/*
+ * The built-in transports, one file each in this folder, over the
+ * transport API (<nattel/client.h> and src/transport/). The client picks
+ * one by the sink rule (config/nattel_sink.h); a host's own transport
+ * replaces it (nattel_options_set_transport).
+ */
+#ifndef NATTEL_TRANSPORTS_H
+#define NATTEL_TRANSPORTS_H
+
+#include <nattel/client.h>
+
+/* Each borrows the options, which outlive it (the client's). */
+nattel_transport *nattel__transport_none_new(const nattel_options *o);
+nattel_transport *nattel__transport_stdout_new(const nattel_options *o);
+/* The spool, with the options' delivery mode after each write: a
+ * detached flusher, a delivery thread (flush waits for it), or nothing. */
+nattel_transport *nattel__transport_spool_new(const nattel_options *o);
+
+#endif
