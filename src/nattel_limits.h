@@ -14,9 +14,11 @@
  *   NATTEL_JSON_MAX_DEPTH/BYTES     nattel.h  documents read
  *   NATTEL_ENVELOPE_MAX_EVENTS (50) nattel.h  events a sender batches
  *   NATTEL_ERROR_CLASS_MAX (128)    client.h  error class names
- * Delivery's bounds (spool, entry, retry, audit log) stay beside the spool
- * in src/delivery/nattel_delivery.h, the one place that reads them. The
- * reader's caps (tokens, names compared, cuts in messages) are below.
+ * The reader's caps (tokens, names compared, cuts in messages) and
+ * delivery's shared defaults and bounds (timeouts, spool, entry, flush
+ * waits) are below; the audit log's size and the retry limits live in
+ * delivery/nattel_audit.h and delivery/nattel_retry.h, which alone read
+ * them. Every layer may include this file: constants only.
  */
 
 /* Fields of one event type. Decoding keeps a stack table of which fields

@@ -805,3 +805,8 @@ nattel_code nattel_options_sink(const nattel_options *o, nattel_sink_kind *out,
     return nattel__sink_rule(o->endpoint, o->dry_run, "NAT_TELEMETRY_ENDPOINT",
                              out, err);
 }
+
+const char *nattel_options_state_dir(const nattel_options *o)
+{
+    return o ? o->state_dir : NULL;
+}

@@ -3,6 +3,7 @@
  * rules, atomic writes, and the resolution order of docs/design.md section 4.
  */
 #include "consent/nattel_consent.h"
+#include "natx/natx_file.h"
 #include "config/nattel_options.h"
 #include "natx/natx_io.h"
 #include "model/nattel_error.h"
@@ -281,26 +282,6 @@ size_t nattel__consent_text(nattel_consent_state state, int64_t now_ms,
     return n > 0 ? (size_t)n : 0;
 }
 
-nattel_code nattel__mkdirs(const char *dir, nattel_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return natx_fail(err, NATTEL_EINVAL, "bad directory name '%s'", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return natx_fail(err, NATTEL_EIO, "mkdir %s: %s", buf,
-                             strerror(errno));
-        buf[i] = c;
-    }
-    return NATTEL_OK;
-}
-
 static char *parent_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -309,26 +290,6 @@ static char *parent_dir(const char *path)
     if (slash == path)
         return strdup("/");
     return strndup(path, (size_t)(slash - path));
-}
-
-/* A rename is only durable once the directory entry is on disk. */
-static void sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-static nattel_code write_temp(int fd, const char *tmp, const char *text,
-                              size_t len, nattel_error *err)
-{
-    if (natx_write_all(fd, text, len))
-        return natx_fail(err, NATTEL_EIO, "write %s: %s", tmp, strerror(errno));
-    if (fsync(fd))
-        return natx_fail(err, NATTEL_EIO, "fsync %s: %s", tmp, strerror(errno));
-    return NATTEL_OK;
 }
 
 nattel_code nattel_consent_file_write(const char *path,
@@ -343,35 +304,18 @@ nattel_code nattel_consent_file_write(const char *path,
             err, NATTEL_EINVAL,
             "no consent file: set HOME or NAT_TELEMETRY_CONSENT_FILE");
     char *dir = parent_dir(path);
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!dir || !tmp) {
-        free(dir);
-        free(tmp);
+    if (!dir)
         return natx_fail(err, NATTEL_ENOMEM, "consent file: out of memory");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp-XXXXXX", path);
     char text[NATTEL__CONSENT_TEXT_MAX];
     size_t len = nattel__consent_text(state, now_ms, text);
-    nattel_code rc = nattel__mkdirs(dir, err);
-    int fd = rc ? -1 : mkstemp(tmp);
-    if (!rc && fd < 0)
-        rc = natx_fail(err, NATTEL_EIO, "create %s: %s", tmp, strerror(errno));
-    if (!rc && fchmod(fd, 0600))
-        rc = natx_fail(err, NATTEL_EIO, "chmod %s: %s", tmp, strerror(errno));
+    /* A decision must survive a crash (fsync of the file and, after the
+     * rename, of its directory), and the file is the person's alone. */
+    const natx_file_write_opts how = {
+        0600, NATX_FILE_FSYNC | NATX_FILE_SYNC_DIR | NATX_FILE_CHMOD, NULL};
+    nattel_code rc = natx_mkdirs(dir, 0700, err);
     if (!rc)
-        rc = write_temp(fd, tmp, text, len, err);
-    if (fd >= 0 && close(fd) && !rc)
-        rc = natx_fail(err, NATTEL_EIO, "close %s: %s", tmp, strerror(errno));
-    if (!rc && rename(tmp, path))
-        rc = natx_fail(err, NATTEL_EIO, "rename %s to %s: %s", tmp, path,
-                       strerror(errno));
-    if (rc && fd >= 0)
-        unlink(tmp);
-    if (!rc)
-        sync_dir(dir);
+        rc = natx_file_write_atomic(path, text, len, &how, err);
     free(dir);
-    free(tmp);
     return rc;
 }
 

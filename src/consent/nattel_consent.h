@@ -17,9 +17,6 @@ size_t nattel__consent_text(nattel_consent_state state, int64_t now_ms,
 void nattel__consent_parse(const char *text, size_t len,
                            nattel_consent_file *out);
 
-/* mkdir -p with mode 0700 for the components that are missing. */
-nattel_code nattel__mkdirs(const char *dir, nattel_error *err);
-
 /* nattel_consent_resolve() with the prompt allowed only when
  * `allow_prompt` is non-zero (and the options allow it): a tool's run or
  * the flusher never asks, whatever the options say. */

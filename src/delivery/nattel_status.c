@@ -22,11 +22,6 @@ struct nattel_delivery_info {
     int64_t backoff_until;
 };
 
-const char *nattel_options_state_dir(const nattel_options *o)
-{
-    return o ? o->state_dir : NULL;
-}
-
 static void clear_error(nattel_error *err)
 {
     if (err) {
