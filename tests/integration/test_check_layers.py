@@ -124,6 +124,38 @@ def test_broken(tmp):
     check("2 cycles; natx floor: 3 violations" in out, f"the summary counts them:\n{out}")
 
 
+# No cycle, but the model calls into the codec and consent into delivery:
+# folders used from below. Files at the top of src/ (the limits) are
+# readable from every layer above the floor.
+UPWARD = {
+    "src/nattel_limits.h": "#define NATTEL__X 1\n",
+    "src/codec/nattel_c.h": "int nattel__c(void);\n",
+    "src/codec/nattel_c.c": '#include "codec/nattel_c.h"\n#include "nattel_limits.h"\n'
+                            "int nattel__c(void) { return NATTEL__X; }\n",
+    "src/model/nattel_m.c": "int nattel__c(void);\nint nattel__m(void) { return nattel__c(); }\n",
+    "src/delivery/nattel_d.h": "int nattel__d(void);\n",
+    "src/delivery/nattel_d.c": '#include "delivery/nattel_d.h"\nint nattel__d(void) { return 2; }\n',
+    "src/consent/nattel_k.c": '#include "delivery/nattel_d.h"\n'
+                              "int nattel__k(void) { return nattel__d(); }\n",
+}
+
+
+def test_reaching_up(tmp):
+    root = os.path.join(tmp, "upward")
+    write_tree(root, UPWARD)
+    code, out = run(root)
+    check(code == 1, f"a layer reaching up fails (exit {code}):\n{out}")
+    check("error: layer reaches up: model/nattel_m -> codec/nattel_c: uses nattel__c"
+          in out, f"the symbol edge from model to codec is named:\n{out}")
+    check("error: layer reaches up: consent/nattel_k -> delivery/nattel_d: "
+          "src/consent/nattel_k.c:1 includes delivery/nattel_d.h" in out,
+          f"the include from consent to delivery is named:\n{out}")
+    check("nattel_limits" not in out.split("layers:")[0],
+          f"the limits at the top of src/ may be read from any layer:\n{out}")
+    check("0 cycles; natx floor: 0 violations; 2 edges reaching up" in out,
+          f"the summary counts them:\n{out}")
+
+
 def test_no_build(tmp):
     root = os.path.join(tmp, "unbuilt")
     os.makedirs(os.path.join(root, "src"))
@@ -138,6 +170,7 @@ def main():
     with tempfile.TemporaryDirectory(dir=base, prefix="check-layers.") as tmp:
         test_clean(tmp)
         test_broken(tmp)
+        test_reaching_up(tmp)
         test_no_build(tmp)
     tl.finish()
 
