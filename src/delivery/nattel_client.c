@@ -41,18 +41,7 @@ static nattel_code builtin_transport(nattel_client *c, nattel_error *err)
     nattel_sink_kind kind;
     if (nattel_options_sink(c->o, &kind, NULL))
         kind = NATTEL_SINK_HTTP;
-    switch (kind) {
-    case NATTEL_SINK_STDOUT:
-        c->t = nattel__transport_stdout_new(c->o);
-        break;
-    case NATTEL_SINK_HTTP:
-        c->t = nattel__transport_spool_new(c->o);
-        break;
-    case NATTEL_SINK_NONE:
-    case NATTEL_SINK_DRY_RUN:
-        c->t = nattel__transport_none_new(c->o);
-        break;
-    }
+    c->t = nattel__transport_builtin_new(kind, c->o);
     if (!c->t)
         return natx_fail(err, NATTEL_ENOMEM, "client: out of memory");
     return NATTEL_OK;
