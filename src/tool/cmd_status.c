@@ -49,6 +49,28 @@ static nattel_delivery_info *delivery_info(const nattel_options *o)
     return info;
 }
 
+/* What happens to a payload, in words. A sink this list does not know
+ * (a new one) is named by the line above it ("sink: NAME"), so adding a
+ * sink needs no change here; only the two that send nothing say so. */
+static const char *sink_delivery(nattel_sink_kind kind, int spool_only)
+{
+    switch (kind) {
+    case NATTEL_SINK_NONE:
+    case NATTEL_SINK_DRY_RUN:
+        return "nothing is sent";
+    case NATTEL_SINK_STDOUT:
+        return "each payload as one line on stderr";
+    case NATTEL_SINK_HTTP:
+        return spool_only
+                   ? "spooled in the state directory, sent by 'nattel flush' "
+                     "(NATTEL_DELIVERY=spool-only)"
+                   : "spooled in the state directory, sent by a detached "
+                     "flusher";
+    default: /* a sink added later: its name is on the line above */
+        return "handed to the sink named above";
+    }
+}
+
 static void gather(const nattel_options *o, status_info *s)
 {
     nattel_consent_resolve(o, &s->state, &s->source, NULL);
@@ -58,15 +80,8 @@ static void gather(const nattel_options *o, status_info *s)
     s->sink = ok ? nattel_sink_kind_name(kind) : "invalid";
     int spool_only =
         nattel_options_delivery_mode(o) == NATTEL_DELIVERY_SPOOL_ONLY;
-    s->delivery =
-        !ok ? "invalid endpoint: nothing is sent"
-        : kind == NATTEL_SINK_HTTP && spool_only
-            ? "spooled in the state directory, sent by 'nattel flush' "
-              "(NATTEL_DELIVERY=spool-only)"
-        : kind == NATTEL_SINK_HTTP
-            ? "spooled in the state directory, sent by a detached flusher"
-        : kind == NATTEL_SINK_STDOUT ? "each payload as one line on stderr"
-                                     : "nothing is sent";
+    s->delivery = ok ? sink_delivery(kind, spool_only)
+                     : "invalid endpoint: nothing is sent";
     s->info = delivery_info(o);
 }
 
