@@ -30,14 +30,28 @@
  *    rejected by the server, or dropped by a documented bound; every drop
  *    is counted and recorded in the audit log.
  *
+ * Conventions are those of <nattel/nattel.h>: a pointer argument must not
+ * be NULL unless its comment says what NULL does; a `nattel_error *` may
+ * always be NULL.
+ *
  * Thread rules: an options object belongs to one thread until it is
  * handed to nattel_client_new(). A client may be used from several
- * threads; emit and flush serialize internally. The first-run prompt may
+ * threads: emit and consent serialize on the client's lock, so a
+ * transport's send hook runs for one payload at a time; flush does not
+ * take that lock (it may wait long), so a transport's flush hook may run
+ * while its send hook runs on another thread (the built-in spool allows
+ * it). nattel_client_free() only once every other call on the client has
+ * returned. The tools' calls (nattel_delivery_status, nattel_flush_now,
+ * nattel_audit_read) only read their options; processes and threads
+ * share the state directory through its lock files. The first-run prompt may
  * run inside the first nattel_client_consent() or nattel_client_emit():
  * it takes over SIGINT while it waits (nattel_prompt_ask in consent.h),
  * so a host with threads resolves consent on its main thread before
  * starting them. nattel_options_from_env() reads the process environment:
- * not while another thread changes it (setenv, putenv). The client's own
+ * not while another thread changes it (setenv, putenv); so do
+ * nattel_client_new() and nattel_emit() when the options have no state
+ * directory, and nattel_error_class_sanitize() with NULL options. The
+ * client's own
  * delivery thread blocks every signal, so the host's signals go to the
  * host's threads. Library calls use reentrant system calls (getpwuid_r).
  */
@@ -65,7 +79,9 @@ extern "C" {
 /* NAT_SESSION_PREFIX followed by a UUID4 in hex, as upstream's
  * uuid.uuid4().hex: NATTEL_SESSION_HEX_LEN lowercase hex digits, 122 of
  * their bits random, the 13th digit `4` (version) and the 17th one of
- * `8`, `9`, `a`, `b` (variant). *out is malloc'd (caller frees). */
+ * `8`, `9`, `a`, `b` (variant). *out is malloc'd (caller frees). Errors:
+ * the options' random source failed (NATTEL_EIO, or the hook's code),
+ * NATTEL_ENOMEM; *out is then left as it was. */
 nattel_code nattel_session_id_new(const nattel_options *opts, char **out,
                                   nattel_error *err);
 
@@ -84,13 +100,16 @@ nattel_code nattel_session_id_new(const nattel_options *opts, char **out,
  * stand-in for Unicode's XID_Start; combining marks may only follow a
  * letter): `Ошибка`, `ÉrrorÇlass` and `模块.错误` pass; a space, a slash, a
  * colon or a quote never does, so nothing shaped like a message or a path
- * leaves the machine. The message says which byte, never the value. */
+ * leaves the machine. NULL and "" are NATTEL_EINVAL. The message says
+ * which byte, never the value. */
 nattel_code nattel_error_class_check(const char *s, nattel_error *err);
 
 /* The errorClass to send: `s` when it is an identifier (or NULL), else
  * "undefined" -- the event is kept, the text is not (docs/design.md
  * section 2) -- with a debug line saying why (not the value) on the
- * options' log; NULL options read NATTEL_DEBUG from the environment. */
+ * options' log; NULL options read NATTEL_DEBUG from the environment.
+ * Returns `s` itself (the caller's) or the static "undefined"; never
+ * fails. */
 const char *nattel_error_class_sanitize(const nattel_options *opts,
                                         const char *s);
 
@@ -101,15 +120,20 @@ const char *nattel_error_class_sanitize(const nattel_options *opts,
  * puts `ev` in an envelope of a new session (the options' client
  * version), stamped with their clock, and hands the payload to the sink
  * they select (for an http(s) endpoint: the spool in their state
- * directory, then a detached flusher). `opts` stay the caller's. Always
- * takes ownership of `ev`. *sent (may be NULL) is 1 when the payload
- * reached a transport, 0 when consent was off.
+ * directory, then a detached flusher). `opts` stay the caller's (must
+ * not be NULL) and are only read; a transport set on them is not used
+ * (the copy has none): the built-in one their endpoint selects is. Always
+ * takes ownership of `ev`, whatever the outcome. *sent (may be NULL) is 1
+ * when the payload reached a transport, else 0. Errors: those of
+ * nattel_client_new() and nattel_client_emit(); when making the client
+ * fails and `err` is NULL, the result is NATTEL_EIO whatever the cause.
  */
 nattel_code nattel_emit(const nattel_options *opts, nattel_event *ev, int *sent,
                         nattel_error *err);
 
 /* One debug line "nattel: debug: ..." on the options' log descriptor
- * when their debug setting is on (accepts NULL: nothing). */
+ * when their debug setting is on (accepts NULL options: nothing), in one
+ * write, cut to 1 KiB. Never fails (a failed write is ignored). */
 void nattel_debug(const nattel_options *opts, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -123,24 +147,42 @@ void nattel_debug(const nattel_options *opts, const char *fmt, ...)
 /*
  * A transport takes complete payloads (an envelope's JSON, no newline). It
  * is a small set of hooks around an opaque state, so tests and hosts can
- * swap it. Built-in transports: none, stdout (standard error), the spool
- * (the default for http(s) endpoints) and the libcurl sender the flusher
- * uses.
+ * swap it. Built-in transports (src/delivery/transports/): none (empty
+ * endpoint, dry run), stdout (the log descriptor, standard error by
+ * default) and the spool (the default for http(s) endpoints). The
+ * flusher's libcurl sender is not a transport: it sends what the spool
+ * holds.
+ *
+ * The caller owns a new transport until it hands it to
+ * nattel_options_set_transport(); then the options, and the client made
+ * from them, own it. `t` must not be NULL in the setters, which never
+ * fail. The state is the host's: nattel never reads it, only passes it to
+ * the hooks, and releases it only through the free hook.
  */
 typedef struct nattel_transport nattel_transport;
 
+/* Called by nattel_client_emit() with the client's lock held, once per
+ * payload. The payload (`len` bytes) is borrowed for the call only: copy
+ * what is to be kept. Its result is emit's result. */
 typedef nattel_code (*nattel_transport_send_fn)(void *state,
                                                 const char *payload, size_t len,
                                                 nattel_error *err);
 
-/* A transport whose send hook is `send`. NULL when out of memory. */
+/* A transport whose send hook is `send` (must not be NULL). NULL when out
+ * of memory. */
 nattel_transport *nattel_transport_new(nattel_transport_send_fn send);
+/* The state passed to every hook. Default NULL. */
 void nattel_transport_set_state(nattel_transport *t, void *state);
-/* Called once by nattel_client_new(). */
+/* Called once by nattel_client_new(); an error makes it return NULL (with
+ * `err` as the hook filled it) and frees the transport without its
+ * shutdown hook. */
 void nattel_transport_set_startup(nattel_transport *t,
                                   nattel_code (*startup)(void *state,
                                                          nattel_error *err));
-/* Waits at most timeout_ms for what the transport holds. */
+/* Called by nattel_client_flush() without the client's lock (see the
+ * thread rules), with timeout_ms >= 0: waits at most that long for what
+ * the transport holds. Its result is flush's result. Unset: flush
+ * answers NATTEL_OK at once. */
 void nattel_transport_set_flush(nattel_transport *t,
                                 nattel_code (*flush)(void *state,
                                                      int64_t timeout_ms,
@@ -148,12 +190,18 @@ void nattel_transport_set_flush(nattel_transport *t,
 /* Called once by nattel_client_free(), before free. */
 void nattel_transport_set_shutdown(nattel_transport *t,
                                    void (*shutdown)(void *state));
-/* Releases the state. */
+/* Releases the state; called by nattel_transport_free(), even with a
+ * NULL state. */
 void nattel_transport_set_free(nattel_transport *t, void (*free_fn)(void *));
+/* Runs the free hook (not the shutdown hook) and releases `t`. Passing
+ * NULL returns at once with no action. */
 void nattel_transport_free(nattel_transport *t);
 
 /* Replaces the built-in transport the endpoint selects; the options take
- * ownership of `t` (NULL: back to the built-in one). */
+ * ownership of `t` (NULL: back to the built-in one). A transport they
+ * held before is freed (setting the same one again does nothing). The
+ * next nattel_client_new() moves it into its client; nattel_emit() does
+ * not use it. `opts` must not be NULL. Never fails. */
 void nattel_options_set_transport(nattel_options *opts, nattel_transport *t);
 
 /* ------------------------------------------------------------------ */
@@ -162,16 +210,25 @@ void nattel_options_set_transport(nattel_options *opts, nattel_transport *t);
 
 typedef struct nattel_client nattel_client;
 
-/* A client; takes ownership of `opts` whatever the outcome. Touches no
- * file and no network: consent is resolved later. NULL on error. */
+/* A client; takes ownership of `opts` whatever the outcome (NULL `opts`:
+ * NATTEL_EINVAL). Touches no network and writes nothing: consent is
+ * resolved later. When the options have no state directory it reads the
+ * process environment for one (and for the consent file, when unset
+ * too), as nattel_options_from_env() would, and the password database
+ * when HOME is unset. NULL on error: NATTEL_EINVAL (that read found a bad
+ * NATTEL_DELIVERY), NATTEL_ENOMEM, or a host transport's startup code.
+ * Free it with nattel_client_free(). */
 nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err);
 
 /*
  * The effective consent decision, resolved on the first call and cached
  * for the client's life. `allow_prompt` 0 never prompts even when the
  * options allow it (a host's own telemetry-configuration command).
- * *state is NATTEL_CONSENT_ENABLED or NATTEL_CONSENT_DISABLED; `source`
- * may be NULL.
+ * `allow_prompt` counts only on the call that resolves (the first of this
+ * and nattel_client_emit(), which allows the prompt). *state is
+ * NATTEL_CONSENT_ENABLED or NATTEL_CONSENT_DISABLED; `c` and `state` must
+ * not be NULL, `source` may be. Never fails: a prompt answer that could
+ * not be saved still counts for this client.
  */
 void nattel_client_consent(nattel_client *c, int allow_prompt,
                            nattel_consent_state *state,
@@ -182,8 +239,14 @@ void nattel_client_consent(nattel_client *c, int allow_prompt,
  * consent is off the event is dropped (NATTEL_OK, nothing touched). Else
  * the event is put in an envelope of this client's session and handed to
  * the transport: by default, spooled. Never waits on the network.
- * Errors: the state directory refused (a symlink, another user's, not a
- * directory: NATTEL_EINVAL) or not writable (NATTEL_EIO).
+ * Errors (the event is then not spooled): no client or event
+ * (NATTEL_EINVAL); the event breaks its type's rules (NATTEL_EINVAL); no
+ * state directory known, a relative one, or one refused (a symlink,
+ * another user's, not a directory: NATTEL_EINVAL); not writable, the
+ * random source failed, the delivery thread could not start, or the
+ * "stdout" write failed (NATTEL_EIO); a payload over a spool entry's
+ * size, or a state directory path too long (NATTEL_ELIMIT);
+ * NATTEL_ENOMEM; or a host transport's own code.
  */
 nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
                                nattel_error *err);
@@ -194,7 +257,7 @@ nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
  * spool, back-off or not; what is not sent in time stays spooled and the
  * result is NATTEL_ELIMIT. In the other modes the spool holds everything
  * already: NATTEL_OK at once. A transport's own flush hook, when set,
- * decides instead.
+ * decides instead. NULL `c`: NATTEL_OK; a negative timeout counts as 0.
  */
 nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
                                 nattel_error *err);
@@ -202,7 +265,8 @@ nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
 /* Stops background work and releases the client. Accepts NULL. In
  * NATTEL_DELIVERY_IN_PROCESS mode a send in flight is cut short (libcurl's
  * progress callback, checked at least once a second) and its batch stays
- * spooled, not counted as a failed attempt. */
+ * spooled, not counted as a failed attempt. Runs the transport's shutdown
+ * hook, then its free hook, and frees the options the client took. */
 void nattel_client_free(nattel_client *c);
 
 /* ------------------------------------------------------------------ */
@@ -213,8 +277,8 @@ void nattel_client_free(nattel_client *c);
  * What a host's delivery left in the state directory, for tools that show
  * or drive it (`nattel status`, `nattel flush`, `nattel log`). These
  * calls use the options' state directory, endpoint, consent inputs and
- * clock; none of them prompts or creates the state directory except
- * nattel_flush_now(), which delivers as a flusher does.
+ * clock; none of them prompts or creates the state directory (they do
+ * tighten a state directory looser than 0700, as every use does).
  */
 
 /*
@@ -231,10 +295,12 @@ typedef struct nattel_delivery_info nattel_delivery_info;
  * 0). Errors: the directory is refused (a symlink, another user's, not a
  * directory, a relative path: NATTEL_EINVAL; NATTEL_EIO when it cannot
  * be examined), out of memory (NATTEL_ENOMEM); *out is NULL then.
+ * `opts` and `out` must not be NULL.
  */
 nattel_code nattel_delivery_status(const nattel_options *opts,
                                    nattel_delivery_info **out,
                                    nattel_error *err);
+/* Passing NULL returns at once with no action. */
 void nattel_delivery_info_free(nattel_delivery_info *info);
 
 /* Events waiting in the spool now (including those a flusher is
@@ -254,8 +320,8 @@ int64_t nattel_delivery_backoff_until(const nattel_delivery_info *info);
 /* The last delivery attempt: its time ("YYYY-MM-DDTHH:MM:SS.mmmZ"), or
  * NULL when there was none (then the other three say 0 or NULL); its
  * outcome ("sent", "rejected", "dropped" or "deferred"); the HTTP status
- * (0: no answer); how many events it carried. Strings live as long as
- * the info. */
+ * (0: no answer); how many events it carried. The time lives as long as
+ * the info; the outcome is a static string. */
 const char *nattel_delivery_last_ts(const nattel_delivery_info *info);
 const char *nattel_delivery_last_outcome(const nattel_delivery_info *info);
 int nattel_delivery_last_http_status(const nattel_delivery_info *info);
@@ -306,10 +372,14 @@ typedef struct nattel_flush_result {
  * process, trying each batch once whatever the back-off says; an
  * endpoint that does not answer at all ends the run. A running flusher
  * is waited for up to 5 s (NATTEL_FLUSH_FLAG_WAIT: 120 s); when it keeps the
- * lock, `busy` is set and nothing is sent. Creates the state directory
- * when it runs. `out` is filled whatever the result, `remaining` always.
- * Errors: the state directory is refused or cannot be created
- * (NATTEL_EINVAL, NATTEL_EIO), out of memory (NATTEL_ENOMEM).
+ * lock, `busy` is set and nothing is sent. Never creates the state
+ * directory: a missing one has nothing to send (NATTEL_OK). `out` is
+ * filled whatever the result, `remaining` always; `opts` and `out` must
+ * not be NULL and out->size must be set. A skip is not an error. Errors,
+ * when a flusher runs: no state directory known, or it is refused
+ * (NATTEL_EINVAL); it cannot be examined, or libcurl cannot be loaded
+ * (NATTEL_EIO); out of memory (NATTEL_ENOMEM). A server that refuses or
+ * does not answer is counted in `out`, not an error.
  */
 nattel_code nattel_flush_now(const nattel_options *opts, unsigned flags,
                              nattel_flush_result *out, nattel_error *err);
@@ -331,7 +401,8 @@ typedef enum nattel_audit_format {
  * generation kept by rotation. A missing state directory or log is an
  * empty log (NATTEL_OK). Errors: no state directory known, or it is
  * refused (NATTEL_EINVAL); a log cannot be read (NATTEL_EIO); out of
- * memory (NATTEL_ENOMEM).
+ * memory (NATTEL_ENOMEM; `out` may then hold part of the text). `opts`
+ * and `out` must not be NULL.
  */
 nattel_code nattel_audit_read(const nattel_options *opts, size_t n,
                               nattel_audit_format format, nattel_buf *out,

@@ -2,7 +2,21 @@
  * nattel consent: the decision whether telemetry is on, NAT-compatible:
  * the same environment variables and the same consent file as the Python
  * `nat` CLI, so one decision serves both. The inputs come from
- * <nattel/options.h>; conventions are those of <nattel/nattel.h>.
+ * <nattel/options.h>; conventions are those of <nattel/nattel.h> (a
+ * pointer argument must not be NULL unless its comment says what NULL
+ * does; a `nattel_error *` may be NULL). Every string returned here is
+ * static: it lives for the whole process.
+ *
+ * Thread rules: the name and text functions and nattel_consent_file_read
+ * may run on any thread at any time. The writers replace the file by a
+ * rename, so concurrent writers (this process, another one, the Python
+ * `nat`) never leave half a file: the last rename wins.
+ * nattel_prompt_ask, and nattel_consent_resolve when it may prompt,
+ * change the process-wide SIGINT disposition while they wait: call them
+ * on the main thread before the host starts threads (the rules are at
+ * nattel_prompt_ask). With NATTEL_PROMPT_NEVER, or when a decision is
+ * already known, nattel_consent_resolve touches no signal and may run on
+ * any thread (it reads the options and the consent file, nothing more).
  */
 #ifndef NATTEL_CONSENT_H
 #define NATTEL_CONSENT_H
@@ -27,7 +41,8 @@ typedef enum nattel_consent_state {
     NATTEL_CONSENT_DISABLED
 } nattel_consent_state;
 
-/* "never_asked", "enabled", "disabled" (the upstream ConsentState values).
+/* "never_asked", "enabled", "disabled" (the upstream ConsentState values;
+ * "never_asked" for a value outside the enum). Never NULL.
  */
 const char *nattel_consent_state_name(nattel_consent_state s);
 
@@ -41,9 +56,10 @@ typedef enum nattel_consent_source {
 } nattel_consent_source;
 
 /* Stable token for machines: "do_not_track", "env", "file", "prompt",
- * "nobody". */
+ * "nobody" (also for a value outside the enum). Never NULL. */
 const char *nattel_consent_source_name(nattel_consent_source s);
 /* Words for people, e.g. "the NAT_TELEMETRY_ENABLED environment variable".
+ * Never NULL; a value outside the enum reads as NOBODY's text.
  */
 const char *nattel_consent_source_text(nattel_consent_source s);
 
@@ -71,22 +87,30 @@ typedef struct nattel_consent_file {
  * read whole up to 1 MiB (one fstat, one read; the TOML reader is linear
  * and its memory bounded). A larger file, or one too costly to read (see
  * src/consent/nattel_toml.h), reads as DISABLED: it may say "disabled", so it
- * is never prompted over and never rewritten by the prompt.
+ * is never prompted over and never rewritten by the prompt. A NULL `path`
+ * (no home directory known) reads as NEVER_ASKED; so does a path that is
+ * not a regular file (opened without blocking, so a FIFO does not hang).
+ * `out` must not be NULL; it is cleared first.
  */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
 
 /* Writes a decision (ENABLED or DISABLED) in the upstream layout, with
  * consented_at = `now_ms` and the current prompt_version: temporary file in
  * the same directory, fsync, rename, 0600; missing directories are created
- * 0700. NATTEL_EIO says which system call failed on which path. */
+ * 0700. Errors: NATTEL_EINVAL for a `state` other than ENABLED or DISABLED,
+ * a NULL or empty `path`, or a directory name over 4095 bytes;
+ * NATTEL_ENOMEM; NATTEL_EIO, saying which system call failed on which
+ * path (the temporary file is then removed, the old file left as it
+ * was). */
 nattel_code nattel_consent_file_write(const char *path,
                                       nattel_consent_state state,
                                       int64_t now_ms, nattel_error *err);
 
 /* Writes the decision to the options' consent file, stamped with their
- * real-time clock, then reads it back:
- * NATTEL_EIO when the file does not then say `state` under the current
- * prompt_version (the decision did not land). */
+ * real-time clock, then reads it back. Errors: those of
+ * nattel_consent_file_write (NATTEL_EINVAL also when the options know no
+ * consent file); NATTEL_EIO when the file does not then say `state` under
+ * the current prompt_version (the decision did not land). */
 nattel_code nattel_consent_set(const nattel_options *opts,
                                nattel_consent_state state, nattel_error *err);
 
@@ -96,22 +120,28 @@ nattel_code nattel_consent_set(const nattel_options *opts,
  * stdin, stdout and stderr are terminals: it asks on descriptor 0 and writes to
  * 2; the answer is persisted and used at once; see nattel_prompt_ask for its
  * signal and thread rules), else off because nobody can be asked. *state is
- * ENABLED or DISABLED. Returns NATTEL_OK, or NATTEL_EIO when a prompt answer
- * could not be persisted: *state and *source are set even then.
+ * ENABLED or DISABLED. Returns NATTEL_OK, or an error of nattel_consent_set
+ * (NATTEL_EIO, NATTEL_EINVAL when no consent file is known, NATTEL_ENOMEM)
+ * when a prompt answer could not be persisted: *state and *source are set
+ * even then, and a line on descriptor 2 has told the person. `state` and
+ * `source` must not be NULL. A prompt waits for its answer with no time
+ * limit.
  */
 nattel_code nattel_consent_resolve(const nattel_options *opts,
                                    nattel_consent_state *state,
                                    nattel_consent_source *source,
                                    nattel_error *err);
 
-/* True when descriptors 0, 1 and 2 are all terminals. */
+/* True when descriptors 0, 1 and 2 are all terminals. Never fails. */
 int nattel_prompt_possible(void);
 
 /*
  * Shows the consent prompt on out_fd and reads one line from in_fd, one
  * byte at a time so nothing past the answer is consumed. Enter, "y" and
  * "yes" (any case, trimmed) are ENABLED; anything else, end of file and
- * Ctrl-C (SIGINT while waiting) are DISABLED. Does not persist.
+ * Ctrl-C (SIGINT while waiting) are DISABLED, as is a line over 255 bytes
+ * or a read error. Does not persist. Waits with no time limit; never
+ * fails.
  *
  * Signals and threads (this and nattel_consent_resolve, which calls it):
  *  - It is meant for the main thread, before the host starts threads (or
@@ -131,7 +161,8 @@ int nattel_prompt_possible(void);
  */
 nattel_consent_state nattel_prompt_ask(int in_fd, int out_fd);
 
-/* The prompt's text: what is collected, what is not, how to change it. */
+/* The prompt's text: what is collected, what is not, how to change it.
+ * Static, never NULL. */
 const char *nattel_prompt_text(void);
 
 #ifdef __cplusplus
