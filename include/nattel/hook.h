@@ -31,7 +31,7 @@
  *  - One invocation belongs to one thread; the client may be shared (see
  *    client.h). nattel_command_resolve is pure and reentrant.
  *  - nattel_invocation_begin may show the first-run prompt, which takes
- *    over SIGINT while it waits (nattel_prompt_ask in telemetry.h): call
+ *    over SIGINT while it waits (nattel_prompt_ask in consent.h): call
  *    it on the main thread before starting threads.
  *  - No function here is async-signal-safe: catch a signal the usual safe
  *    way (sigwait, or a handler that sets a flag) and call

@@ -1,4 +1,5 @@
-/* The single-pass reader (src/nattel_reader.c).
+/* The single-pass reader (src/codec/nattel_fastpath.c and
+ * src/codec/nattel_reader.c).
  *
  * 1. Verdicts never differ: every generated document (valid ones written
  *    in many ways, then mutated) gets the same code, the same problems and
