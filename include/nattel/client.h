@@ -330,6 +330,12 @@ int64_t nattel_delivery_last_events(const nattel_delivery_info *info);
 /* nattel_flush_now() flags (bits). */
 /* Wait up to 120 s, not 5 s, for a running flusher. */
 #define NATTEL_FLUSH_FLAG_WAIT 1u
+/* Run as the detached flusher a host starts (the nattel-flusher program
+ * does exactly this): give up at once when another flusher holds the
+ * lock, keep to the back-off after a failed batch, and watch an empty
+ * spool for 2 s for newcomers before returning. Beats
+ * NATTEL_FLUSH_FLAG_WAIT. */
+#define NATTEL_FLUSH_FLAG_DETACHED 2u
 
 /* Why nattel_flush_now() sent nothing. */
 typedef enum nattel_flush_skip {
@@ -372,7 +378,8 @@ typedef struct nattel_flush_result {
  * process, trying each batch once whatever the back-off says; an
  * endpoint that does not answer at all ends the run. A running flusher
  * is waited for up to 5 s (NATTEL_FLUSH_FLAG_WAIT: 120 s); when it keeps the
- * lock, `busy` is set and nothing is sent. Never creates the state
+ * lock, `busy` is set and nothing is sent. NATTEL_FLUSH_FLAG_DETACHED
+ * runs as the detached flusher instead (see the flag). Never creates the state
  * directory: a missing one has nothing to send (NATTEL_OK). `out` is
  * filled whatever the result, `remaining` always; `opts` and `out` must
  * not be NULL and out->size must be set. A skip is not an error. Errors,

@@ -5,7 +5,6 @@
  */
 #include "config/nattel_options.h"
 #include "nattel_limits.h"
-#include "model/nattel_error.h"
 #include "config/nattel_sink.h"
 #include "model/nattel_error.h"
 #include "natx/natx_clock.h"
@@ -501,11 +500,12 @@ static int serialize(const nattel_options *o, const setting *s, char **out)
     }
     if (!v)
         return 0;
-    *out = join(s->var, "=");
-    char *line = *out ? join(*out, v) : NULL;
-    free(*out);
-    *out = line;
-    return !line;
+    size_t n = strlen(s->var) + 1 + strlen(v) + 1;
+    *out = malloc(n);
+    if (!*out)
+        return 1;
+    snprintf(*out, n, "%s=%s", s->var, v);
+    return 0;
 }
 
 static int is_setting_var(const char *entry)
@@ -767,36 +767,20 @@ nattel_code nattel__random(const nattel_options *o, void *buf, size_t n,
     return natx_random_bytes(buf, n, err);
 }
 
-static void vdebug(const nattel_options *o, const char *fmt, va_list ap)
-    NATX_PRINTF(2, 0);
-
-static void vdebug(const nattel_options *o, const char *fmt, va_list ap)
+void nattel_debug(const nattel_options *o, const char *fmt, ...)
 {
     if (!o || !o->debug)
         return;
     char line[1024];
     int n = snprintf(line, sizeof line, "nattel: debug: ");
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
     size_t len = strlen(line);
     line[len++] = '\n';
     /* One write, so lines of concurrent processes do not interleave. */
     (void)natx_write_all(o->log_fd, line, len);
-}
-
-void nattel_debug(const nattel_options *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vdebug(o, fmt, ap);
-    va_end(ap);
-}
-
-void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vdebug(o, fmt, ap);
-    va_end(ap);
 }
 
 nattel_code nattel_options_sink(const nattel_options *o, nattel_sink_kind *out,

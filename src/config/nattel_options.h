@@ -51,9 +51,6 @@ struct nattel_options {
 
 /* The options a client was made with (the hook's clock and debug). */
 const nattel_options *nattel__client_options(const nattel_client *c);
-/* One debug line, as nattel_debug(). */
-void nattel__options_debug(const nattel_options *o, const char *fmt, ...)
-    NATX_PRINTF(2, 3);
 /* A deep copy; NULL when out of memory. The transport is not copied. */
 nattel_options *nattel__options_dup(const nattel_options *o);
 

@@ -160,9 +160,8 @@ nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
     pthread_mutex_lock(&c->mu);
     resolve_consent(c, 1);
     if (c->consent != NATTEL_CONSENT_ENABLED) {
-        nattel__options_debug(c->o,
-                              "telemetry off (decided by %s): event dropped",
-                              nattel_consent_source_text(c->source));
+        nattel_debug(c->o, "telemetry off (decided by %s): event dropped",
+                     nattel_consent_source_text(c->source));
         nattel_event_free(ev);
         pthread_mutex_unlock(&c->mu);
         return NATTEL_OK;

@@ -84,7 +84,7 @@ static void recover_claims(const nattel_options *o)
         (void)move_entry(o->state_dir, "claims", v[i].name, "spool", v[i].name,
                          NULL);
     if (n)
-        nattel__options_debug(o, "recovered %zu stale claim(s)", n);
+        nattel_debug(o, "recovered %zu stale claim(s)", n);
     free(v);
 }
 
@@ -201,8 +201,8 @@ static int send_batch(run *r, item **its, size_t n)
         return 1;
     }
     r->st->batches++;
-    nattel__options_debug(r->o, "sent %zu event(s), %zu bytes: %s", n,
-                          payload.len, res.reason);
+    nattel_debug(r->o, "sent %zu event(s), %zu bytes: %s", n, payload.len,
+                 res.reason);
     int stop = 0;
     switch (res.http_status ? nattel__policy_for(res.http_status)
                             : NATTEL__POLICY_RETRY) {
@@ -422,7 +422,7 @@ nattel_code nattel__flush_run(const nattel_options *o,
     if (rc)
         return rc;
     if (!fo->ignore_backoff && nattel__backoff_pending(o)) {
-        nattel__options_debug(o, "back-off pending: not sending now");
+        nattel_debug(o, "back-off pending: not sending now");
         return NATTEL_OK;
     }
     run r = {.o = o, .fo = fo, .st = stats};

@@ -11,6 +11,7 @@
 #include "delivery/nattel_sender.h"
 #include "delivery/nattel_retry.h"
 #include "model/nattel_error.h"
+#include "natx/natx_clock.h"
 
 #include <curl/curl.h>
 
@@ -106,10 +107,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
         char v[200];
         memcpy(v, p + sizeof name - 1, len - (sizeof name - 1));
         v[len - (sizeof name - 1)] = '\0';
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        s->retry_after_ms = nattel__retry_after_parse(
-            v, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        s->retry_after_ms =
+            nattel__retry_after_parse(v, natx_clock_realtime_ms());
     }
     return len;
 }

@@ -121,10 +121,16 @@ static int http_endpoint(const nattel_options *o)
 static nattel_code flush_run(const nattel_options *o, unsigned flags,
                              nattel_flush_result *r, nattel_error *err)
 {
-    nattel__flush_opts fo = {.ignore_backoff = 1,
-                             .lock_wait_ms = (flags & NATTEL_FLUSH_FLAG_WAIT)
-                                                 ? NATTEL__FLUSH_WAIT_MS
-                                                 : NATTEL__FLUSH_NOWAIT_MS,
+    int detached = (flags & NATTEL_FLUSH_FLAG_DETACHED) != 0;
+    int64_t wait = (flags & NATTEL_FLUSH_FLAG_WAIT) ? NATTEL__FLUSH_WAIT_MS
+                                                    : NATTEL__FLUSH_NOWAIT_MS;
+    /* `nattel flush` tries now, whatever the back-off, and waits for a
+     * running flusher; a detached one leaves both to the running one and
+     * stays a moment for events that arrive meanwhile. */
+    nattel__flush_opts fo = {.ignore_backoff = !detached,
+                             .lock_wait_ms = detached ? 0 : wait,
+                             .linger_ms =
+                                 detached ? NATTEL__FLUSHER_LINGER_MS : 0,
                              .deadline_mono = -1};
     nattel__flush_stats st = {0};
     nattel_code rc = nattel__flush_run(o, &fo, &st, err);

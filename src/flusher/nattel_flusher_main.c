@@ -17,11 +17,9 @@
  * only sent while telemetry is on.
  */
 #include "config/nattel_options.h"
-#include "nattel_limits.h"
-#include "delivery/nattel_flush_run.h"
-#include "consent/nattel_consent.h"
 
 #include <nattel/client.h>
+#include <nattel/consent.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,28 +65,21 @@ static nattel_options *load(void)
     return o;
 }
 
-/* Consent again (never prompting): spooled events are only sent while
- * telemetry is on. */
+/* One run as the detached flusher (consent decided again, never
+ * prompting: spooled events are only sent while telemetry is on). */
 static int run(const nattel_options *o)
 {
-    nattel_consent_state state;
-    nattel_consent_source source;
-    (void)nattel__consent_resolve(o, 0, &state, &source, NULL);
-    if (state != NATTEL_CONSENT_ENABLED) {
-        nattel_debug(o, "flusher: telemetry is off (%s): nothing sent",
-                     nattel_consent_source_text(source));
-        return 0;
-    }
-    nattel__flush_opts fo = {.ignore_backoff = 0,
-                             .lock_wait_ms = 0,
-                             .linger_ms = NATTEL__FLUSHER_LINGER_MS,
-                             .deadline_mono = -1};
-    nattel__flush_stats st;
+    nattel_flush_result res = NATTEL_FLUSH_RESULT_INIT;
     nattel_error err;
-    if (nattel__flush_run(o, &fo, &st, &err)) {
+    nattel_code rc =
+        nattel_flush_now(o, NATTEL_FLUSH_FLAG_DETACHED, &res, &err);
+    if (rc) {
         nattel_debug(o, "flusher: %s", err.message);
         return 1;
     }
+    if (res.skipped == NATTEL_FLUSH_SKIP_CONSENT_OFF)
+        nattel_debug(o, "flusher: telemetry is off (%s): nothing sent",
+                     nattel_consent_source_text(res.consent_source));
     return 0;
 }
 

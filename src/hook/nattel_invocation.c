@@ -33,7 +33,7 @@ static void debug(const nattel_invocation *inv, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    nattel__options_debug(inv->o, "hook: %s", line);
+    nattel_debug(inv->o, "hook: %s", line);
 }
 
 nattel_invocation *nattel_invocation_begin(nattel_client *client,
@@ -46,7 +46,7 @@ nattel_invocation *nattel_invocation_begin(nattel_client *client,
     const nattel_options *o = nattel__client_options(client);
     nattel_invocation *inv = calloc(1, sizeof *inv);
     if (!inv) {
-        nattel__options_debug(o, "hook: out of memory at begin: no event");
+        nattel_debug(o, "hook: out of memory at begin: no event");
         return NULL;
     }
     inv->client = client;

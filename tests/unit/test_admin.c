@@ -225,6 +225,36 @@ static void test_flush_deferred(void **state)
     nattel_options_free(o);
 }
 
+/* As the detached flusher (the nattel-flusher program), a flush keeps to
+ * the back-off a failed attempt left; `nattel flush` tries anyway. */
+static void test_flush_detached_keeps_backoff(void **state)
+{
+    (void)state;
+    char url[128], dir[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json",
+             tu_dead_port());
+    nattel_options *o =
+        options_for("admin-detached", "1", url, dir, sizeof dir);
+    spool(dir, url, 2);
+    nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
+    nattel_error err;
+    assert_int_equal(nattel_flush_now(o, 0, &r, &err), NATTEL_OK);
+    assert_int_equal(r.deferred, 2); /* back-off now pending */
+
+    nattel_flush_result d = NATTEL_FLUSH_RESULT_INIT;
+    assert_int_equal(nattel_flush_now(o, NATTEL_FLUSH_FLAG_DETACHED, &d, &err),
+                     NATTEL_OK);
+    assert_int_equal(d.skipped, NATTEL_FLUSH_SKIP_NONE);
+    assert_int_equal(d.deferred, 0);
+    assert_int_equal(d.sent, 0);
+    assert_int_equal(d.remaining, 2);
+
+    nattel_flush_result again = NATTEL_FLUSH_RESULT_INIT;
+    assert_int_equal(nattel_flush_now(o, 0, &again, &err), NATTEL_OK);
+    assert_int_equal(again.deferred, 2);
+    nattel_options_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_flush_skipped),
         cmocka_unit_test(test_flush_result_size),
         cmocka_unit_test(test_flush_deferred),
+        cmocka_unit_test(test_flush_detached_keeps_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,10 +10,9 @@ static nattel_code send_none(void *state, const char *payload, size_t len,
     const nattel_options *o = state;
     (void)payload;
     (void)err;
-    nattel__options_debug(o, "payload built (%zu bytes), not sent: %s", len,
-                          nattel_options_dry_run(o)
-                              ? "NAT_TELEMETRY_DRY_RUN is set"
-                              : "NAT_TELEMETRY_ENDPOINT is empty");
+    nattel_debug(o, "payload built (%zu bytes), not sent: %s", len,
+                 nattel_options_dry_run(o) ? "NAT_TELEMETRY_DRY_RUN is set"
+                                           : "NAT_TELEMETRY_ENDPOINT is empty");
     return NATTEL_OK;
 }
 

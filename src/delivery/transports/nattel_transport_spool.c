@@ -136,7 +136,7 @@ static void deliver_later(spool_sink *s)
          * delivers it. */
         nattel_error e2;
         if (nattel__maybe_spawn(s->o, &e2))
-            nattel__options_debug(s->o, "%s", e2.message);
+            nattel_debug(s->o, "%s", e2.message);
         break;
     }
     case NATTEL_DELIVERY_IN_PROCESS:
@@ -177,9 +177,9 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
         return rc;
     size_t dropped = 0;
     (void)nattel__spool_enforce(s->o, &dropped, NULL);
-    nattel__options_debug(s->o, "event spooled (%zu bytes) in %s/spool%s", len,
-                          s->o->state_dir,
-                          dropped ? "; oldest dropped over the bound" : "");
+    nattel_debug(s->o, "event spooled (%zu bytes) in %s/spool%s", len,
+                 s->o->state_dir,
+                 dropped ? "; oldest dropped over the bound" : "");
     deliver_later(s);
     return NATTEL_OK;
 }
