@@ -22,8 +22,14 @@
 
 void nattel__reader_init(nattel__reader *r, const nattel_registry *reg)
 {
-    memset(r, 0, sizeof *r);
+    /* The fast path zeroes its own (large) state; the rest is a few
+     * fields: one pass over the memory, not two, for every one-shot
+     * decode. */
     nattel__fastpath_init(&r->fp, reg);
+    r->path = 0;
+    r->slow_ev = NULL;
+    r->slow_env = NULL;
+    r->fast = r->canon = r->tidy = 0;
 }
 
 static void clear_slow(nattel__reader *r)
