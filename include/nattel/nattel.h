@@ -437,9 +437,9 @@ typedef struct nattel_cli_command {
  * copied). On NATTEL_OK *out is a new event the caller owns: free it with
  * nattel_event_free or hand it on (nattel_envelope_add,
  * nattel_client_emit). On error *out is untouched and nothing is left to
- * free. NATTEL_EINVAL: a NULL command, an UNSET or out-of-range status or
- * source, duration_ms < -1, a string that is not valid UTF-8;
- * NATTEL_ENOMEM. */
+ * free. NATTEL_EINVAL: `c` or `out` NULL, a NULL command, an UNSET or
+ * out-of-range status or source, duration_ms < -1, a string that is not valid
+ * UTF-8; NATTEL_ENOMEM. */
 nattel_code nattel_cli_command_event(const nattel_cli_command *c,
                                      nattel_event **out, nattel_error *err);
 
@@ -473,6 +473,29 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
                                    const char *json, size_t len,
                                    nattel_mode mode, nattel_event **out,
                                    nattel_problems *problems);
+
+/*
+ * nattel_event_from_json into an event the caller keeps and refills from
+ * document to document (made once with nattel_event_new of the type the
+ * documents are read as): nothing is allocated once the event's memory
+ * has grown to the documents' strings, which makes it the fastest way to
+ * decode many documents one at a time without a reader (reader.h).
+ *
+ * The type is ev's own. Same verdicts, codes and problems as
+ * nattel_event_from_json. On NATTEL_OK every field of `ev` is the
+ * document's (or its default); on any error `ev` is reset to what
+ * nattel_event_new gives (defaults set, the rest unset). Either way `ev`
+ * stays the caller's: refill it or free it. Strings the event held before
+ * the call (nattel_event_get_string) are invalid after it.
+ *
+ * NULL `ev` or `json`: NATTEL_EINVAL. json[0..len) is only read during the
+ * call. `problems` may be NULL; appended to, not cleared. Threads: `ev` is
+ * used by one thread at a time; calls on different events run in
+ * parallel.
+ */
+nattel_code nattel_event_from_json_into(nattel_event *ev, const char *json,
+                                        size_t len, nattel_mode mode,
+                                        nattel_problems *problems);
 
 /* ------------------------------------------------------------------ */
 /* Envelopes (event protocol 1.6)                                      */

@@ -282,11 +282,17 @@ static int plain_name(const char *s, size_t n)
 static nattel__plan *plan_for(nattel__fastpath *r, const nattel_event_type *t)
 {
     if (r->one_shot) {
-        /* One document: matching keys by scanning them costs less than
+        /* One document: a type with a static plan lends its name lengths;
+         * for others, matching keys by scanning them costs less than
          * measuring every name first. */
         nattel__plan *p = &r->plans[0];
+        const nattel__type_plan *tp = nattel__type_plan_of(t);
         p->type = t;
-        p->plain = 0;
+        p->plain = tp && t->field_count <= NATTEL__PLAN_FIELDS;
+        if (p->plain) {
+            memcpy(p->wlen, tp->wlen, t->field_count);
+            memset(p->ehint, 0, t->field_count);
+        }
         return p;
     }
     for (unsigned i = 0; i < NATTEL__PLANS; i++)

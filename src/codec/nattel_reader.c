@@ -9,6 +9,7 @@
 #include "codec/nattel_decode.h"
 #include "json/nattel_json.h"
 #include "model/nattel_error.h"
+#include "model/nattel_event.h"
 #include "natx/natx_buf.h"
 
 #include <nattel/reader.h>
@@ -189,6 +190,32 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
         if (!*out)
             rc = NATTEL_ENOMEM;
     }
+    nattel__reader_release(&r);
+    return rc;
+}
+
+nattel_code nattel_event_from_json_into(nattel_event *ev, const char *json,
+                                        size_t len, nattel_mode mode,
+                                        nattel_problems *problems)
+{
+    if (!ev || !json)
+        return NATTEL_EINVAL;
+    nattel__reader r;
+    const nattel_event *got = NULL;
+    nattel__reader_init(&r, NULL);
+    r.fp.one_shot = 1;
+    /* The caller's event is the fast path's one pooled event: the fast
+     * path refills it in place (nattel__fastpath_release never sees it). */
+    r.fp.pool_one[0] = ev;
+    r.fp.pool = r.fp.pool_one;
+    r.fp.pool_cap = 1;
+    nattel_code rc =
+        nattel__reader_event(&r, ev->type, mode, json, len, &got, problems);
+    r.fp.pool_one[0] = NULL;
+    if (!rc && got != ev) /* the reporting path's own event: copied */
+        rc = nattel__event_copy(ev, got);
+    if (rc)
+        nattel__event_reset(ev);
     nattel__reader_release(&r);
     return rc;
 }

@@ -278,6 +278,74 @@ nattel_code nattel_event_type_check(const nattel_event_type *type,
 
 #define INLINE_ARENA 256
 
+static void set_defaults(nattel_event *ev)
+{
+    const nattel_event_type *type = ev->type;
+    for (size_t i = 0; i < type->field_count; i++) {
+        const nattel_field *f = &type->fields[i];
+        ev->is_set[i] = (f->flags & NATTEL_FIELD_HAS_DEFAULT) != 0;
+        if (ev->is_set[i])
+            ev->values[i] = f->default_value; /* static data: not copied */
+        else
+            memset(&ev->values[i], 0, sizeof ev->values[i]);
+    }
+}
+
+void nattel__event_reset(nattel_event *ev)
+{
+    natx_arena_recycle(&ev->arena);
+    set_defaults(ev);
+}
+
+/* A copy of string s in ev's arena; NULL when out of memory. */
+static const char *arena_copy(nattel_event *ev, nattel_str s)
+{
+    char *p = nattel__event_alloc(ev, s.len + 1);
+    if (p) {
+        memcpy(p, s.ptr, s.len);
+        p[s.len] = '\0';
+    }
+    return p;
+}
+
+static nattel_code copy_value(nattel_event *dst, size_t i,
+                              const nattel_value *v)
+{
+    nattel_value *d = &dst->values[i];
+    *d = *v;
+    if (dst->type->fields[i].kind == NATTEL_KIND_STRING && v->s.ptr) {
+        d->s.ptr = arena_copy(dst, v->s);
+        return d->s.ptr ? NATTEL_OK : NATTEL_ENOMEM;
+    }
+    if (dst->type->fields[i].kind != NATTEL_KIND_STRING_ARRAY || !v->a.count)
+        return NATTEL_OK;
+    d->a.items = nattel__event_alloc(dst, v->a.count * sizeof *d->a.items);
+    if (!d->a.items)
+        return NATTEL_ENOMEM;
+    for (size_t k = 0; k < v->a.count; k++) {
+        d->a.items[k].len = v->a.items[k].len;
+        d->a.items[k].ptr = arena_copy(dst, v->a.items[k]);
+        if (!d->a.items[k].ptr)
+            return NATTEL_ENOMEM;
+    }
+    return NATTEL_OK;
+}
+
+nattel_code nattel__event_copy(nattel_event *dst, const nattel_event *src)
+{
+    natx_arena_recycle(&dst->arena);
+    for (size_t i = 0; i < src->type->field_count; i++) {
+        dst->is_set[i] = src->is_set[i];
+        if (!src->is_set[i]) {
+            memset(&dst->values[i], 0, sizeof dst->values[i]);
+            continue;
+        }
+        if (copy_value(dst, i, &src->values[i]))
+            return NATTEL_ENOMEM;
+    }
+    return NATTEL_OK;
+}
+
 nattel_event *nattel_event_new(const nattel_event_type *type)
 {
     size_t n = type->field_count;
@@ -295,14 +363,7 @@ nattel_event *nattel_event_new(const nattel_event_type *type)
     natx_chunk *first = (natx_chunk *)(mem + chunk_off);
     first->cap = INLINE_ARENA;
     natx_arena_init(&ev->arena, first, 1024, 0);
-    for (size_t i = 0; i < n; i++) {
-        const nattel_field *f = &type->fields[i];
-        ev->is_set[i] = (f->flags & NATTEL_FIELD_HAS_DEFAULT) != 0;
-        if (ev->is_set[i])
-            ev->values[i] = f->default_value; /* static data: not copied */
-        else
-            memset(&ev->values[i], 0, sizeof ev->values[i]);
-    }
+    set_defaults(ev);
     return ev;
 }
 
@@ -554,8 +615,93 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
     return NATTEL_OK;
 }
 
+/* Room write_planned needs for ev, or 0 when it cannot take the event
+ * (a required field unset, a kind it does not write): the general path
+ * then writes it, or says what is wrong. */
+static size_t planned_room(const nattel_event *ev, const nattel__type_plan *p)
+{
+    const nattel_event_type *t = ev->type;
+    size_t room = 3; /* '{', '}', NUL */
+    for (size_t i = 0; i < t->field_count; i++) {
+        const nattel_field *f = &t->fields[i];
+        const nattel_value *v = &ev->values[i];
+        if (!ev->is_set[i]) {
+            if (!(f->flags & NATTEL_FIELD_WIRE_OPTIONAL))
+                return 0;
+            continue;
+        }
+        room += p->keys[i].len;
+        if (p->enum_json[i] && v->e < f->enum_type->count)
+            room += p->enum_json[i][v->e].len;
+        else if (f->kind == NATTEL_KIND_STRING && v->s.len <= (SIZE_MAX >> 4))
+            room += NATX_JSON_STRING_MAX(v->s.len);
+        else if (f->kind == NATTEL_KIND_INT64)
+            room += 21;
+        else
+            return 0;
+    }
+    return room;
+}
+
+/* The event through its type's plan: keys and enum values are copied as
+ * ready bytes, strings escaped, into room reserved once. NATTEL_EINVAL
+ * (out unchanged) for a string that is not valid UTF-8. */
+static nattel_code write_planned(const nattel_event *ev,
+                                 const nattel__type_plan *p, size_t room,
+                                 nattel_buf *out)
+{
+    const nattel_event_type *t = ev->type;
+    if (natx_buf_ensure(out, room))
+        return NATTEL_ENOMEM;
+    char *o = out->data + out->len;
+    *o++ = '{';
+    size_t skip = 1; /* no comma before the first member */
+    for (size_t i = 0; i < t->field_count; i++) {
+        if (!ev->is_set[i])
+            continue;
+        const nattel_value *v = &ev->values[i];
+        memcpy(o, p->keys[i].ptr + skip, p->keys[i].len - skip);
+        o += p->keys[i].len - skip;
+        skip = 0;
+        if (p->enum_json[i]) {
+            const nattel_str *e = &p->enum_json[i][v->e];
+            memcpy(o, e->ptr, e->len);
+            o += e->len;
+        } else if (t->fields[i].kind == NATTEL_KIND_INT64) {
+            o = natx_json_write_int(o, v->i);
+        } else {
+            o = natx_json_write_string(o, v->s.ptr, v->s.len);
+            if (!o) {
+                out->data[out->len] = '\0';
+                return NATTEL_EINVAL;
+            }
+        }
+    }
+    *o++ = '}';
+    *o = '\0';
+    out->len = (size_t)(o - out->data);
+    return NATTEL_OK;
+}
+
 nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
                                     nattel_error *err)
+{
+    const nattel_event_type *t = ev->type;
+    const nattel__type_plan *p = nattel__type_plan_of(t);
+    size_t room = p ? planned_room(ev, p) : 0;
+    if (room) {
+        nattel_code rc = write_planned(ev, p, room, out);
+        if (rc == NATTEL_OK)
+            return rc;
+        if (rc == NATTEL_ENOMEM)
+            return natx_fail(err, rc, "out of memory writing %s", t->name);
+        /* Invalid UTF-8: the general path names the field. */
+    }
+    return nattel__event_write_json_general(ev, out, err);
+}
+
+nattel_code nattel__event_write_json_general(const nattel_event *ev,
+                                             nattel_buf *out, nattel_error *err)
 {
     const nattel_event_type *t = ev->type;
     size_t start = out->len;
@@ -625,6 +771,10 @@ static nattel_code set_cli_fields(nattel_event *ev, const nattel_cli_command *c,
 nattel_code nattel_cli_command_event(const nattel_cli_command *c,
                                      nattel_event **out, nattel_error *err)
 {
+    if (!c || !out)
+        return natx_fail(err, NATTEL_EINVAL,
+                         "nattel_cli_command_event: %s is NULL",
+                         c ? "out" : "the command");
     nattel_event *ev = nattel_event_new(&nattel_cli_command_type);
     if (!ev)
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");

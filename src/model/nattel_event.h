@@ -6,6 +6,7 @@
 
 #include <nattel/nattel.h>
 
+#include "model/nattel_plan.h"
 #include "natx/natx_mem.h"
 
 struct nattel_event {
@@ -14,6 +15,18 @@ struct nattel_event {
     unsigned char *is_set;
     natx_arena arena; /* its first chunk lives in the event's allocation */
 };
+
+/* nattel_event_write_json without the type's plan: the reference the
+ * planned writer must equal byte for byte (tests/unit/test_event.c). */
+nattel_code nattel__event_write_json_general(const nattel_event *ev,
+                                             nattel_buf *out,
+                                             nattel_error *err);
+
+/* dst (of src's type) made a copy of src, strings into dst's arena;
+ * NATTEL_ENOMEM. */
+nattel_code nattel__event_copy(nattel_event *dst, const nattel_event *src);
+/* ev as nattel_event_new made it: defaults set, the rest unset. */
+void nattel__event_reset(nattel_event *ev);
 
 /* Empties the event's arena for reuse, values and type untouched (a
  * reader refills them). Overflow chunks are kept, as one (emptied) chunk

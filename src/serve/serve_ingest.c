@@ -3,7 +3,11 @@
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"
 
+#include <nattel/reader.h>
+
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void put_problems(natx_jsonw *w, const nattel_problems *ps)
@@ -120,6 +124,73 @@ static nattel_code accepted(serve_ingest_result *res, size_t n)
     return natx_jsonw_finish(&w, NULL);
 }
 
+/* Decoding: one reader per worker thread, kept from request to request so
+ * that a warm thread allocates nothing to decode; freed when the thread
+ * ends. A reader is tied to the registry it was made for: a call with
+ * another registry makes a new one. */
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static int reader_key_ok;
+
+typedef struct thread_reader {
+    const nattel_registry *reg;
+    nattel_reader *r;
+} thread_reader;
+
+static void thread_reader_free(void *p)
+{
+    thread_reader *t = p;
+    nattel_reader_free(t->r);
+    free(t);
+}
+
+static void reader_key_init(void)
+{
+    reader_key_ok = !pthread_key_create(&reader_key, thread_reader_free);
+}
+
+/* This thread's reader of reg; NULL when out of memory. */
+static nattel_reader *thread_reader_of(const nattel_registry *reg)
+{
+    pthread_once(&reader_once, reader_key_init);
+    if (!reader_key_ok)
+        return NULL;
+    thread_reader *t = pthread_getspecific(reader_key);
+    if (t && t->reg == reg)
+        return t->r;
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t || pthread_setspecific(reader_key, t)) {
+            free(t);
+            return NULL;
+        }
+    }
+    nattel_reader_free(t->r);
+    t->reg = reg;
+    t->r = nattel_reader_new(reg);
+    return t->r;
+}
+
+/* The body's envelope through this thread's reader (valid until its next
+ * read), or, when no reader can be had, decoded one-shot into *owned. */
+static nattel_code decode_body(const nattel_registry *reg, const char *body,
+                               size_t len, const nattel_envelope **env,
+                               nattel_envelope **owned,
+                               nattel_problems *problems)
+{
+    nattel_reader *r = thread_reader_of(reg);
+    if (!r) {
+        nattel_code rc = nattel_envelope_from_json(
+            reg, body, len, NATTEL_MODE_WIRE, owned, problems);
+        *env = *owned;
+        return rc;
+    }
+    nattel_code rc = nattel_reader_read(r, NULL, NATTEL_MODE_WIRE, body, len,
+                                        NULL, problems);
+    *env = rc ? NULL : nattel_reader_envelope(r);
+    return rc;
+}
+
 nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
                          const char *body, size_t len, int64_t received_ms,
                          serve_ingest_result *res)
@@ -128,9 +199,10 @@ nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
     nattel_buf_init(&res->body);
     nattel_problems problems;
     nattel_problems_init(&problems);
-    nattel_envelope *env = NULL;
-    nattel_code code = nattel_envelope_from_json(
-        reg, body ? body : "", len, NATTEL_MODE_WIRE, &env, &problems);
+    const nattel_envelope *env = NULL;
+    nattel_envelope *owned = NULL;
+    nattel_code code =
+        decode_body(reg, body ? body : "", len, &env, &owned, &problems);
     if (code == NATTEL_ENOMEM) {
         res->status = 500;
         snprintf(res->summary, sizeof res->summary, "out of memory");
@@ -142,7 +214,7 @@ nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
                    ? store_failed(res, &err)
                    : accepted(res, nattel_envelope_count(env));
     }
-    nattel_envelope_free(env);
+    nattel_envelope_free(owned);
     nattel_problems_free(&problems);
     return code;
 }

@@ -1325,6 +1325,116 @@ static void test_round_trip(void **state)
     }
 }
 
+/* Issue 16 "Small": a NULL command is NATTEL_EINVAL, never a crash. */
+static void test_cli_command_event_null(void **state)
+{
+    (void)state;
+    nattel_error err;
+    nattel_event *ev = NULL;
+    assert_int_equal(nattel_cli_command_event(NULL, &ev, &err), NATTEL_EINVAL);
+    assert_null(ev);
+    assert_non_null(strstr(err.message, "NULL"));
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = "run";
+    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
+    assert_int_equal(nattel_cli_command_event(&c, NULL, NULL), NATTEL_EINVAL);
+}
+
+/* The built-in type's encode plan writes what the general (escaping)
+ * writer writes, for every enum value and with optional strings unset. */
+static void test_planned_encode_equals_general(void **state)
+{
+    (void)state;
+    const nattel__type_plan *p = nattel__type_plan_of(&nattel_cli_command_type);
+    assert_non_null(p);
+    assert_null(nattel__type_plan_of(NULL));
+    for (size_t i = 0; i < nattel_cli_command_type.field_count; i++) {
+        const char *w = nattel_cli_command_type.fields[i].wire_name;
+        char want[64];
+        snprintf(want, sizeof want, ",\"%s\":", w);
+        assert_int_equal(p->keys[i].len, strlen(want));
+        assert_memory_equal(p->keys[i].ptr, want, strlen(want));
+        assert_int_equal(p->wlen[i], strlen(w));
+    }
+    for (unsigned s = 0; s < nattel_nemo_source_enum.count; s++)
+        for (unsigned t = 0; t < nattel_task_status_enum.count; t++) {
+            nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+            c.nemo_source = (nattel_nemo_source)s;
+            c.task_status = (nattel_task_status)t;
+            c.command = t & 1 ? "r\"un\n\xc3\xa9" : "run";
+            c.error_class = t & 2 ? NULL : "ValueError";
+            c.duration_ms = (int64_t)s * 1000 - 1;
+            c.exit_code = INT64_MIN + t;
+            nattel_event *ev = NULL;
+            assert_int_equal(nattel_cli_command_event(&c, &ev, NULL), 0);
+            nattel_buf a = NATTEL_BUF_INIT, b = NATTEL_BUF_INIT;
+            assert_int_equal(nattel_buf_append(&a, "x", 1), 0);
+            assert_int_equal(nattel_buf_append(&b, "x", 1), 0);
+            assert_int_equal(nattel_event_write_json(ev, &a, NULL), 0);
+            assert_int_equal(nattel__event_write_json_general(ev, &b, NULL), 0);
+            assert_int_equal(a.len, b.len);
+            assert_string_equal(a.data, b.data);
+            nattel_buf_free(&a);
+            nattel_buf_free(&b);
+            nattel_event_free(ev);
+        }
+}
+
+/* nattel_event_from_json_into: the same event as the one-shot call on the
+ * fast path and on the reporting path (escapes), reset on error. */
+static void test_from_json_into(void **state)
+{
+    (void)state;
+    static const char *docs[] = {
+        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"info\",\"subcommand\":"
+        "\"list-components\",\"taskStatus\":\"failure\",\"durationMs\":87,"
+        "\"exitCode\":1,\"errorClass\":\"ValueError\",\"pythonVersion\":"
+        "\"3.12.1\"}",
+        "{\"command\":\"r\\u0075n\",\"taskStatus\":\"success\",\"nemoSource\":"
+        "\"auditor\",\"subcommand\":\"x\",\"durationMs\":1,\"exitCode\":0,"
+        "\"errorClass\":\"undefined\",\"pythonVersion\":\"3\"}",
+    };
+    nattel_event *into = nattel_event_new(&nattel_cli_command_type);
+    assert_non_null(into);
+    for (int round = 0; round < 2; round++)
+        for (size_t d = 0; d < sizeof docs / sizeof *docs; d++) {
+            nattel_event *one = NULL;
+            assert_int_equal(nattel_event_from_json(
+                                 &nattel_cli_command_type, docs[d],
+                                 strlen(docs[d]), NATTEL_MODE_WIRE, &one, NULL),
+                             0);
+            assert_int_equal(
+                nattel_event_from_json_into(into, docs[d], strlen(docs[d]),
+                                            NATTEL_MODE_WIRE, NULL),
+                0);
+            nattel_buf a = NATTEL_BUF_INIT, b = NATTEL_BUF_INIT;
+            assert_int_equal(nattel_event_write_json(one, &a, NULL), 0);
+            assert_int_equal(nattel_event_write_json(into, &b, NULL), 0);
+            assert_string_equal(a.data, b.data);
+            nattel_buf_free(&a);
+            nattel_buf_free(&b);
+            nattel_event_free(one);
+        }
+    nattel_problems ps;
+    nattel_problems_init(&ps);
+    const char *bad = "{\"command\":\"run\"}";
+    assert_int_equal(nattel_event_from_json_into(into, bad, strlen(bad),
+                                                 NATTEL_MODE_WIRE, &ps),
+                     NATTEL_ESCHEMA);
+    assert_true(ps.count > 0);
+    nattel_problems_free(&ps);
+    assert_null(nattel_event_get_string(into, "command")); /* reset */
+    assert_string_equal(nattel_event_get_string(into, "subcommand"),
+                        "undefined");
+    assert_int_equal(
+        nattel_event_from_json_into(NULL, bad, 1, NATTEL_MODE_WIRE, NULL),
+        NATTEL_EINVAL);
+    assert_int_equal(
+        nattel_event_from_json_into(into, NULL, 1, NATTEL_MODE_WIRE, NULL),
+        NATTEL_EINVAL);
+    nattel_event_free(into);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1349,6 +1459,9 @@ int main(void)
         cmocka_unit_test(test_from_json_reports_every_problem),
         cmocka_unit_test(test_from_json_limits),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_cli_command_event_null),
+        cmocka_unit_test(test_planned_encode_equals_general),
+        cmocka_unit_test(test_from_json_into),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
