@@ -60,9 +60,10 @@ def trickle(socks, seconds, stop):
 
 
 def timed_posts(srv, n, interval):
-    env = ts.envelope([ts.cli_event("fast")])
     out = []
-    for _ in range(n):
+    for i in range(n):
+        # Each its own envelope: an unchanged one is stored once.
+        env = ts.envelope([ts.cli_event("fast-%d" % i)])
         t0 = time.monotonic()
         try:
             status = srv.post(env, timeout=10)[0]
