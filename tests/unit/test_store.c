@@ -105,6 +105,90 @@ static void test_open_put_count(void **state)
     free(path);
 }
 
+/* The exactly-once parts: IDs split and checked, a body hash that tells
+ * bodies apart by any byte and its length, and the UNIQUE keys. */
+static void test_ids_and_hash(void **state)
+{
+    (void)state;
+    nattel_error err;
+    serve_store_ids ids;
+    assert_int_equal(serve_store_ids_parse(" a-1 ,B.2,c_3", &ids, &err),
+                     NATTEL_OK);
+    assert_int_equal(ids.count, 3);
+    assert_string_equal(ids.items[0], "a-1");
+    assert_string_equal(ids.items[2], "c_3");
+    serve_store_ids_free(&ids);
+    const char *bad[] = {"", "a,", ",a", "a b", "a;b", "\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(serve_store_ids_parse(bad[i], &ids, &err),
+                         NATTEL_EINVAL);
+        assert_non_null(strstr(err.message, SERVE_STORE_IDS_HEADER));
+        serve_store_ids_free(&ids);
+    }
+    char h1[33], h2[33];
+    const char body[] = "{\"events\":[1,2,3]}";
+    serve_store_body_hash(body, sizeof body - 1, h1);
+    assert_int_equal(strlen(h1), 32);
+    serve_store_body_hash(body, sizeof body - 1, h2);
+    assert_string_equal(h1, h2);
+    /* Every single-bit change, and a trailing NUL, change the hash. */
+    char copy[sizeof body];
+    for (size_t i = 0; i < (sizeof body - 1) * 8; i++) {
+        memcpy(copy, body, sizeof body);
+        copy[i / 8] ^= (char)(1 << (i % 8));
+        serve_store_body_hash(copy, sizeof body - 1, h2);
+        assert_string_not_equal(h1, h2);
+    }
+    serve_store_body_hash(body, sizeof body, h2);
+    assert_string_not_equal(h1, h2);
+}
+
+static void test_put_once(void **state)
+{
+    (void)state;
+    char *path = db_path("store-once");
+    serve_store *st = NULL;
+    nattel_error err;
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
+    nattel_envelope *env = nattel_envelope_new("1.0.0", "sess");
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            nattel_envelope_add(
+                env, cli("once", NULL, NATTEL_TASK_STATUS_SUCCESS, i, NULL),
+                T0 + i, &err),
+            NATTEL_OK);
+    serve_store_ids ids;
+    assert_int_equal(serve_store_ids_parse("x,y", &ids, &err), NATTEL_OK);
+    serve_store_delivery d = {env, "body-1", 6, &ids, T0};
+    size_t stored = 9;
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 2);
+    /* The same body again: nothing. Another body, the same IDs: nothing. */
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 0);
+    d.body = "body-2";
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 0);
+    serve_store_ids_free(&ids);
+    /* One ID new, one stored: one row. */
+    assert_int_equal(serve_store_ids_parse("y,z", &ids, &err), NATTEL_OK);
+    d.body = "body-3";
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 1);
+    serve_store_ids_free(&ids);
+    /* A count that differs is refused, storing nothing. */
+    assert_int_equal(serve_store_ids_parse("w", &ids, &err), NATTEL_OK);
+    d.body = "body-4";
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_EINVAL);
+    serve_store_ids_free(&ids);
+    int64_t n = 0;
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, 3);
+    nattel_envelope_free(env);
+    serve_store_close(st);
+    free(path);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -460,6 +544,8 @@ int main(void)
         cmocka_unit_test(test_report_rows),
         cmocka_unit_test(test_ingest_statuses),
         cmocka_unit_test(test_report_escapes_whole_text),
+        cmocka_unit_test(test_ids_and_hash),
+        cmocka_unit_test(test_put_once),
         cmocka_unit_test(test_ingest_locked_is_503),
         cmocka_unit_test(test_typed_table_of_a_loaded_type),
     };
