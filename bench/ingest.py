@@ -63,7 +63,12 @@ def client(args):
     seq = 0
     while time.time() < end:
         try:
-            conn.request("POST", PATH, body=bodies[seq % len(bodies)],
+            # Each request its own session ID, so its own body: the endpoint
+            # stores an unchanged resend once, which would skip the writes.
+            k = seq % len(bodies)
+            body = bodies[k].replace(b"%016x%016x" % (idx, k),
+                                     b"%016x%016x" % (idx, seq), 1)
+            conn.request("POST", PATH, body=body,
                          headers={"Content-Type": "application/json"})
             r = conn.getresponse()
             r.read()

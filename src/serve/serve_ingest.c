@@ -59,18 +59,27 @@ static void summarise_problems(serve_ingest_result *res,
              n == 1 ? "" : "s", ps->items[0].path, ps->items[0].message);
 }
 
-static unsigned status_of(nattel_code code, size_t len)
+/* The one limit of the reader that is the document's shape, not its
+ * size: nesting, which no split mends. The reader says which limit it hit
+ * only in its message ("JSON nested deeper than 64 levels ..."). */
+static int shape_limit(const nattel_problems *ps)
+{
+    return ps->count && ps->items[0].message &&
+           strstr(ps->items[0].message, "nested deeper");
+}
+
+static unsigned status_of(nattel_code code, const nattel_problems *ps)
 {
     switch (code) {
     case NATTEL_EPARSE:
         return 400;
     case NATTEL_ESCHEMA:
         return 422;
-    /* Past the reader's size limit a smaller batch helps (a sender splits
-     * on 413); under it the limit hit is the document's shape (nesting),
-     * which no split mends. */
+    /* Past a size or count limit of the reader (bytes, values, events) a
+     * smaller batch helps, whatever --max-body allowed: 413, on which a
+     * sender splits. */
     case NATTEL_ELIMIT:
-        return len > NATTEL_JSON_MAX_BYTES ? 413 : 400;
+        return shape_limit(ps) ? 400 : 413;
     default:
         return 500;
     }
@@ -91,9 +100,9 @@ static const char *reason_of(nattel_code code)
 }
 
 static nattel_code reject(serve_ingest_result *res, nattel_code code,
-                          size_t len, const nattel_problems *ps)
+                          const nattel_problems *ps)
 {
-    res->status = status_of(code, len);
+    res->status = status_of(code, ps);
     summarise_problems(res, ps);
     return serve_ingest_error_body(&res->body, reason_of(code), ps);
 }
@@ -109,12 +118,20 @@ static nattel_code store_failed(serve_ingest_result *res,
     return serve_ingest_error_body(&res->body, err->message, NULL);
 }
 
-static nattel_code accepted(serve_ingest_result *res, size_t n)
+/* A duplicate is answered as a first delivery: the sender's copy is
+ * safe either way. The log tells them apart. */
+static nattel_code accepted(serve_ingest_result *res, size_t n, size_t stored)
 {
     res->status = 200;
     res->accepted = n;
-    snprintf(res->summary, sizeof res->summary, "%zu event%s stored", n,
-             n == 1 ? "" : "s");
+    res->stored = stored;
+    if (stored == n)
+        snprintf(res->summary, sizeof res->summary, "%zu event%s stored", n,
+                 n == 1 ? "" : "s");
+    else
+        snprintf(res->summary, sizeof res->summary,
+                 "%zu event%s stored, %zu stored before", stored,
+                 stored == 1 ? "" : "s", n - stored);
     natx_jsonw w;
     natx_jsonw_init(&w, &res->body);
     natx_jsonw_begin_object(&w);
@@ -191,9 +208,50 @@ static nattel_code decode_body(const nattel_registry *reg, const char *body,
     return rc;
 }
 
-nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
-                         const char *body, size_t len, int64_t received_ms,
-                         serve_ingest_result *res)
+/* A Nattel-Event-Ids header that cannot be used: nothing is stored. */
+static nattel_code bad_ids(serve_ingest_result *res, const nattel_error *err)
+{
+    res->status = 400;
+    snprintf(res->summary, sizeof res->summary, "%.200s", err->message);
+    return serve_ingest_error_body(&res->body, err->message, NULL);
+}
+
+/* Stores a valid envelope: 200, or 400 for unusable IDs, or 503. */
+static nattel_code store(serve_ingest_result *res, serve_store *store,
+                         const serve_store_delivery *d, const char *event_ids)
+{
+    nattel_error err = {NATTEL_OK, ""};
+    serve_store_ids ids = {0};
+    serve_store_delivery dd = *d;
+    nattel_code code = NATTEL_OK;
+    if (event_ids) {
+        code = serve_store_ids_parse(event_ids, &ids, &err);
+        dd.ids = &ids;
+    }
+    if (!code && dd.ids && ids.count != nattel_envelope_count(d->env))
+        code = natx_fail(&err, NATTEL_EINVAL, "%s holds %zu IDs for %zu events",
+                         SERVE_STORE_IDS_HEADER, ids.count,
+                         nattel_envelope_count(d->env));
+    if (code) {
+        serve_store_ids_free(&ids);
+        return code == NATTEL_ENOMEM ? NATTEL_ENOMEM : bad_ids(res, &err);
+    }
+    size_t stored = 0;
+    code = serve_store_put(store, &dd, &stored, &err);
+    serve_store_ids_free(&ids);
+    if (code == NATTEL_ENOMEM) {
+        res->status = 500;
+        snprintf(res->summary, sizeof res->summary, "out of memory");
+        return NATTEL_OK;
+    }
+    if (code)
+        return store_failed(res, &err);
+    return accepted(res, nattel_envelope_count(d->env), stored);
+}
+
+nattel_code serve_ingest(const nattel_registry *reg, serve_store *st,
+                         const char *body, size_t len, const char *event_ids,
+                         int64_t received_ms, serve_ingest_result *res)
 {
     memset(res, 0, sizeof *res);
     nattel_buf_init(&res->body);
@@ -207,12 +265,10 @@ nattel_code serve_ingest(const nattel_registry *reg, serve_store *store,
         res->status = 500;
         snprintf(res->summary, sizeof res->summary, "out of memory");
     } else if (code) {
-        code = reject(res, code, len, &problems);
+        code = reject(res, code, &problems);
     } else {
-        nattel_error err = {NATTEL_OK, ""};
-        code = serve_store_put(store, env, received_ms, &err)
-                   ? store_failed(res, &err)
-                   : accepted(res, nattel_envelope_count(env));
+        serve_store_delivery d = {env, body, len, NULL, received_ms};
+        code = store(res, st, &d, event_ids);
     }
     nattel_envelope_free(owned);
     nattel_problems_free(&problems);

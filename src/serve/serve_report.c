@@ -185,11 +185,75 @@ nattel_code serve_report_load(serve_store *st, serve_report *out,
 /* JSON                                                                */
 /* ------------------------------------------------------------------ */
 
-/* The text whole; a byte that is not UTF-8 (JSON cannot carry it) becomes
- * U+FFFD. */
+/* The code point of a valid UTF-8 sequence of n bytes. */
+static unsigned code_point(const unsigned char *p, size_t n)
+{
+    static const unsigned char lead_mask[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    unsigned cp = p[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
+/* Code points a terminal acts on rather than shows: C0 controls, DEL, C1
+ * controls (CSI, OSC...), the line and paragraph separators, and the
+ * bidirectional marks, embeddings, overrides and isolates, which reorder
+ * what follows them on the line (U+202E turns "exe.txt" around). */
+static int steers_terminal(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+           cp == 0x200E || cp == 0x200F || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static nattel_code put_u_escape(nattel_buf *b, unsigned cp)
+{
+    char esc[8];
+    snprintf(esc, sizeof esc, "\\u%04x", cp);
+    return nattel_buf_append(b, esc, 6);
+}
+
+/* One sequence as JSON string content: what steers a terminal as a \u
+ * escape (valid JSON, and harmless when the JSON is shown raw), a byte
+ * that is not UTF-8 (JSON cannot carry it) as U+FFFD. */
+static nattel_code put_json_char(nattel_buf *b, const unsigned char *p,
+                                 size_t avail, size_t *used)
+{
+    size_t n = natx_utf8_seq(p, avail);
+    *used = n ? n : 1;
+    if (!n)
+        return NATX_PUT_LIT(b, "\xEF\xBF\xBD");
+    unsigned cp = code_point(p, n);
+    if (cp == '"')
+        return NATX_PUT_LIT(b, "\\\"");
+    if (cp == '\\')
+        return NATX_PUT_LIT(b, "\\\\");
+    if (cp == '\n')
+        return NATX_PUT_LIT(b, "\\n");
+    if (cp == '\t')
+        return NATX_PUT_LIT(b, "\\t");
+    if (cp == '\r')
+        return NATX_PUT_LIT(b, "\\r");
+    if (steers_terminal(cp))
+        return put_u_escape(b, cp);
+    return nattel_buf_append(b, (const char *)p, n);
+}
+
+/* The text whole as a JSON string. */
 static void put_text(natx_jsonw *w, const serve_text *t)
 {
-    natx_jsonw_string_lossy(w, t->s, t->len);
+    nattel_buf b = NATTEL_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)t->s;
+    nattel_code code = NATX_PUT_LIT(&b, "\"");
+    for (size_t i = 0, used = 0; !code && i < t->len; i += used)
+        code = put_json_char(&b, p + i, t->len - i, &used);
+    if (!code)
+        code = NATX_PUT_LIT(&b, "\"");
+    if (code)
+        natx_jsonw_fail(w, code, "out of memory");
+    else
+        natx_jsonw_raw(w, b.data, b.len);
+    nattel_buf_free(&b);
 }
 
 /* A count, or null when unknown (negative). */
@@ -295,14 +359,12 @@ static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = natx_utf8_seq(p, avail);
-    unsigned cp = p[0];
-    if (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F)
-        cp = p[1]; /* C1 control, e.g. CSI */
     *used = n ? n : 1;
     if (!n) {
         char esc[4] = {'\\', 'x', hex[p[0] >> 4], hex[p[0] & 15]};
         return nattel_buf_append(b, esc, sizeof esc);
     }
+    unsigned cp = code_point(p, n);
     if (cp == '\n')
         return NATX_PUT_LIT(b, "\\n");
     if (cp == '\t')
@@ -311,15 +373,14 @@ static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
         return NATX_PUT_LIT(b, "\\r");
     if (cp == '\\')
         return NATX_PUT_LIT(b, "\\\\");
-    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
-        char esc[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
-        return nattel_buf_append(b, esc, sizeof esc);
-    }
+    if (steers_terminal(cp))
+        return put_u_escape(b, cp);
     return nattel_buf_append(b, (const char *)p, n);
 }
 
 /* The text whole, in a malloc'd C string: control characters, DEL, C1
- * controls and backslashes as JSON escapes, other bytes that are not
+ * controls, line separators, bidirectional controls and backslashes as
+ * JSON escapes, other bytes that are not
  * UTF-8 as \xHH. NULL when out of memory. */
 static char *escaped(const serve_text *t)
 {

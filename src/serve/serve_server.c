@@ -30,6 +30,19 @@
 /* Descriptors kept free beside the connections: the listening socket,
  * the database and its WAL, epoll and the threads' wake-up pipes. */
 #define FD_RESERVE 64u
+/* How often the request deadline is checked: a late request is cut
+ * within this much after its deadline. */
+#define WATCHDOG_TICK_MS 250
+
+/* One open connection, for the request deadline: the watchdog cuts a
+ * connection whose request has not been received whole in time. */
+typedef struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;
+    int64_t begun_ms; /* this request's first byte could come (monotonic) */
+    int answering;    /* received whole: the deadline no longer applies */
+    int cut;
+} conn_slot;
 
 struct serve_server {
     serve_server_config cfg;
@@ -44,15 +57,22 @@ struct serve_server {
     unsigned max_connections; /* cfg's, lowered to what the fd limit allows */
     pthread_mutex_t lock;     /* guards inflight */
     pthread_cond_t idle;
-    long inflight; /* requests begun and not yet answered */
+    long inflight;             /* requests begun and not yet answered */
+    pthread_mutex_t conn_lock; /* guards conns and each slot */
+    pthread_cond_t conn_wake;
+    conn_slot *conns;
+    pthread_t watchdog;
+    int watchdog_running;
 };
 
 /* One request, from its headers to its completion. */
 typedef struct request {
     nattel_buf body;
-    unsigned status; /* decided before the body (404, 405, 413, fault) */
-    int discard;     /* read the body and keep none of it */
-    int over;        /* the body went past the limit */
+    unsigned status;     /* decided before the body (404, 405, 413, fault) */
+    int discard;         /* read the body and keep none of it */
+    int over;            /* the body went past the limit */
+    int close;           /* framing in doubt: close after the answer */
+    const char *message; /* of an early 400, static */
     size_t received;
 } request;
 
@@ -63,11 +83,48 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+static conn_slot *slot_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request is in: the deadline stops counting until the next one. */
+static void mark_answering(serve_server *s, struct MHD_Connection *conn)
+{
+    conn_slot *c = slot_of(conn);
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->conn_lock);
+    c->answering = 1;
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* Answered: a kept-alive connection's next request gets its own time. */
+static void restart_deadline(serve_server *s, struct MHD_Connection *conn)
+{
+    conn_slot *c = slot_of(conn);
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->conn_lock);
+    c->answering = 0;
+    c->begun_ms = mono_ms();
+    pthread_mutex_unlock(&s->conn_lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -126,7 +183,7 @@ static long asked_retry_after(const serve_server *s, unsigned status)
 }
 
 static void add_headers(serve_server *s, struct MHD_Response *r,
-                        unsigned status, long retry_after)
+                        unsigned status, long retry_after, int close)
 {
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
@@ -137,22 +194,26 @@ static void add_headers(serve_server *s, struct MHD_Response *r,
         snprintf(secs, sizeof secs, "%ld", retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
-    /* Shutting down: keep-alive clients must reconnect elsewhere. */
-    if (atomic_load(&s->stopping))
+    /* Shutting down: keep-alive clients must reconnect elsewhere. After a
+     * request of doubtful framing, nothing more is read from the
+     * connection: what follows could be taken for another request. */
+    if (close || atomic_load(&s->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
 static enum MHD_Result send_answer(serve_server *s, struct MHD_Connection *conn,
                                    unsigned status, long retry_after,
-                                   const char *body, size_t len)
+                                   int close_after, const char *body,
+                                   size_t len)
 {
+    mark_answering(s, conn);
     if (s->cfg.delay_ms)
         sleep_ms(s->cfg.delay_ms);
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    add_headers(s, r, status, retry_after);
+    add_headers(s, r, status, retry_after, close_after);
     enum MHD_Result ok = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ok;
@@ -161,7 +222,8 @@ static enum MHD_Result send_answer(serve_server *s, struct MHD_Connection *conn,
 /* An answer decided without decoding: {"error":MESSAGE}. */
 static enum MHD_Result send_error(serve_server *s, struct MHD_Connection *conn,
                                   const char *method, const char *url,
-                                  unsigned status, const char *message)
+                                  unsigned status, const char *message,
+                                  int close_after)
 {
     nattel_buf b = NATTEL_BUF_INIT;
     if (serve_ingest_error_body(&b, message, NULL) != NATTEL_OK) {
@@ -169,8 +231,9 @@ static enum MHD_Result send_error(serve_server *s, struct MHD_Connection *conn,
         return MHD_NO;
     }
     log_request(s, method, url, status, message);
-    enum MHD_Result ok = send_answer(
-        s, conn, status, asked_retry_after(s, status), b.data, b.len);
+    enum MHD_Result ok =
+        send_answer(s, conn, status, asked_retry_after(s, status), close_after,
+                    b.data, b.len);
     nattel_buf_free(&b);
     return ok;
 }
@@ -197,11 +260,12 @@ static const char *early_message(serve_server *s, unsigned status, char *buf,
 
 static enum MHD_Result send_early(serve_server *s, struct MHD_Connection *conn,
                                   const char *method, const char *url,
-                                  unsigned status)
+                                  const request *rq, unsigned status)
 {
     char buf[128];
-    return send_error(s, conn, method, url, status,
-                      early_message(s, status, buf, sizeof buf));
+    const char *message =
+        rq->message ? rq->message : early_message(s, status, buf, sizeof buf);
+    return send_error(s, conn, method, url, status, message, rq->close);
 }
 
 static enum MHD_Result send_ingest(serve_server *s, struct MHD_Connection *conn,
@@ -209,11 +273,13 @@ static enum MHD_Result send_ingest(serve_server *s, struct MHD_Connection *conn,
                                    request *rq)
 {
     serve_ingest_result res;
+    const char *ids = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                  SERVE_STORE_IDS_HEADER);
     nattel_code code = serve_ingest(s->reg, s->store, rq->body.data,
-                                    rq->body.len, now_ms(), &res);
+                                    rq->body.len, ids, now_ms(), &res);
     enum MHD_Result ok;
     if (code != NATTEL_OK) {
-        ok = send_error(s, conn, method, url, 500, "out of memory");
+        ok = send_error(s, conn, method, url, 500, "out of memory", 0);
     } else {
         /* The store could not write: the sender must keep the events and
          * come back, so it is always told when. */
@@ -222,7 +288,7 @@ static enum MHD_Result send_ingest(serve_server *s, struct MHD_Connection *conn,
                          ? s->cfg.retry_after
                          : SERVE_SERVER_STORE_RETRY_AFTER_S;
         log_request(s, method, url, res.status, res.summary);
-        ok = send_answer(s, conn, res.status, retry, res.body.data,
+        ok = send_answer(s, conn, res.status, retry, 0, res.body.data,
                          res.body.len);
     }
     serve_ingest_result_free(&res);
@@ -257,11 +323,59 @@ static int is_json_media_type(const char *ct)
     return *ct == '\0' || *ct == ';';
 }
 
+/* Headers that say how long the body is, and ours, counted. */
+typedef struct header_tally {
+    unsigned lengths;   /* Content-Length headers */
+    int lengths_differ; /* ... with different values */
+    const char *length; /* the first one's value */
+    unsigned encodings; /* Transfer-Encoding headers */
+    unsigned ids;       /* Nattel-Event-Ids headers */
+} header_tally;
+
+static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    (void)kind;
+    header_tally *t = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (t->lengths++ && strcmp(t->length, value ? value : ""))
+            t->lengths_differ = 1;
+        else if (t->lengths == 1)
+            t->length = value ? value : "";
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        t->encodings++;
+    } else if (!strcasecmp(key, SERVE_STORE_IDS_HEADER)) {
+        t->ids++;
+    }
+    return MHD_YES;
+}
+
+/* A body whose length two headers tell differently is read one way here
+ * and maybe another way by a proxy in front: request smuggling. Refused
+ * whole, and the connection closed after the answer. NULL: fine. */
+static const char *framing_problem(struct MHD_Connection *conn)
+{
+    header_tally t = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, tally_header, &t);
+    if (t.lengths_differ)
+        return "two different Content-Length headers";
+    if (t.lengths && t.encodings)
+        return "both Content-Length and Transfer-Encoding";
+    if (t.ids > 1)
+        return SERVE_STORE_IDS_HEADER " sent more than once";
+    return NULL;
+}
+
 /* The answer that can be given from the headers alone; 0 when the body
  * decides. */
 static unsigned decide_early(serve_server *s, struct MHD_Connection *conn,
                              const char *method, const char *url, request *rq)
 {
+    rq->message = framing_problem(conn);
+    if (rq->message) {
+        rq->close = 1;
+        return 400;
+    }
     if (strcmp(url, SERVE_SERVER_PATH) != 0)
         return 404;
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -314,7 +428,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         inflight_add(s, 1);
         unsigned early = decide_early(s, conn, method, url, rq);
         if (early)
-            return send_early(s, conn, method, url, early);
+            return send_early(s, conn, method, url, rq, early);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -323,9 +437,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return keep ? MHD_YES : MHD_NO;
     }
     if (rq->over)
-        return send_early(s, conn, method, url, 413);
+        return send_early(s, conn, method, url, rq, 413);
     if (rq->status)
-        return send_early(s, conn, method, url, rq->status);
+        return send_early(s, conn, method, url, rq, rq->status);
     return send_ingest(s, conn, method, url, rq);
 }
 
@@ -339,6 +453,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     nattel_buf_free(&rq->body);
     free(rq);
     *req_cls = NULL;
+    restart_deadline(s, conn);
     inflight_add(s, -1);
 }
 
@@ -455,17 +570,111 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
     return atomic_load(&s->connections) < s->max_connections ? MHD_YES : MHD_NO;
 }
 
+static void slot_open(serve_server *s, struct MHD_Connection *conn,
+                      void **socket_ctx)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn_slot *c = ci ? calloc(1, sizeof *c) : NULL;
+    if (!c)
+        return; /* no deadline for this one; the idle timeout still holds */
+    c->fd = ci->connect_fd;
+    c->begun_ms = mono_ms();
+    pthread_mutex_lock(&s->conn_lock);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    pthread_mutex_unlock(&s->conn_lock);
+    *socket_ctx = c;
+}
+
+/* libmicrohttpd tells of the close before it closes the descriptor: once
+ * the slot is gone, the watchdog cannot touch a reused number. */
+static void slot_close(serve_server *s, void **socket_ctx)
+{
+    conn_slot *c = *socket_ctx;
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->conn_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->conn_lock);
+    free(c);
+    *socket_ctx = NULL;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn,
                           void **socket_ctx,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)conn;
-    (void)socket_ctx;
     serve_server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&s->connections, 1);
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        slot_open(s, conn, socket_ctx);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         atomic_fetch_sub(&s->connections, 1);
+        slot_close(s, socket_ctx);
+    }
+}
+
+/* Cuts (shutdown, which the event loop sees as the peer gone) every
+ * connection whose request is still coming past the deadline: a client
+ * that sends a byte now and then is never idle, so the idle timeout
+ * alone would hold its slot for ever. */
+static void cut_late(serve_server *s, int64_t now)
+{
+    int64_t limit = (int64_t)s->cfg.request_timeout_s * 1000;
+    unsigned cut = 0;
+    for (conn_slot *c = s->conns; c; c = c->next) {
+        if (c->answering || c->cut || now - c->begun_ms < limit)
+            continue;
+        shutdown(c->fd, SHUT_RDWR);
+        c->cut = 1;
+        cut++;
+    }
+    if (cut && s->cfg.log) {
+        fprintf(s->cfg.log,
+                "nattel serve: closed %u connection%s whose request took "
+                "over %u s\n",
+                cut, cut == 1 ? "" : "s", s->cfg.request_timeout_s);
+        fflush(s->cfg.log);
+    }
+}
+
+static void *watchdog_main(void *arg)
+{
+    serve_server *s = arg;
+    pthread_mutex_lock(&s->conn_lock);
+    while (!atomic_load(&s->stopping)) {
+        cut_late(s, mono_ms());
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WATCHDOG_TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->conn_wake, &s->conn_lock, &until);
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+    return NULL;
+}
+
+static void watchdog_stop(serve_server *s)
+{
+    if (!s->watchdog_running)
+        return;
+    pthread_mutex_lock(&s->conn_lock);
+    atomic_store(&s->stopping, 1);
+    pthread_cond_broadcast(&s->conn_wake);
+    pthread_mutex_unlock(&s->conn_lock);
+    pthread_join(s->watchdog, NULL);
+    s->watchdog_running = 0;
 }
 
 /* Every connection is a descriptor: take the soft limit up to the hard
@@ -508,6 +717,7 @@ static struct MHD_Daemon *start_mhd(serve_server *s, unsigned flags,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_LIMIT, s->max_connections * 2,
         MHD_OPTION_CONNECTION_TIMEOUT, SERVE_SERVER_IDLE_TIMEOUT_S,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_per_ip,
         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_END);
 }
 
@@ -535,10 +745,13 @@ static nattel_code start_daemon(serve_server *s, nattel_error *err)
 
 static void server_free(serve_server *s)
 {
+    watchdog_stop(s);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
+    pthread_cond_destroy(&s->conn_wake);
+    pthread_mutex_destroy(&s->conn_lock);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -552,9 +765,12 @@ nattel_code serve_server_bind(const serve_server_config *cfg,
     if (cfg->max_body == 0 || cfg->max_body > NATTEL_JSON_MAX_BYTES)
         return natx_fail(err, NATTEL_EINVAL, "body limit must be 1 to %u bytes",
                          NATTEL_JSON_MAX_BYTES);
-    if (cfg->max_connections == 0)
+    if (cfg->max_connections == 0 || cfg->max_per_ip == 0)
         return natx_fail(err, NATTEL_EINVAL,
-                         "the connection limit must be at least 1");
+                         "connection limits must be at least 1");
+    if (cfg->request_timeout_s == 0)
+        return natx_fail(err, NATTEL_EINVAL,
+                         "the request timeout must be at least 1 s");
     serve_server *s = calloc(1, sizeof *s);
     if (!s)
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
@@ -566,6 +782,8 @@ nattel_code serve_server_bind(const serve_server_config *cfg,
     atomic_init(&s->connections, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
+    pthread_mutex_init(&s->conn_lock, NULL);
+    pthread_cond_init(&s->conn_wake, NULL);
     nattel_code code = open_listener(s, err);
     if (!code)
         code = make_url(s, err);
@@ -588,7 +806,13 @@ nattel_code serve_server_start(serve_server *s, serve_store *store,
     if (code)
         return code;
     s->store = store;
-    return start_daemon(s, err);
+    code = start_daemon(s, err);
+    if (code)
+        return code;
+    if (pthread_create(&s->watchdog, NULL, watchdog_main, s) != 0)
+        return natx_fail(err, NATTEL_EIO, "cannot start a thread");
+    s->watchdog_running = 1;
+    return NATTEL_OK;
 }
 
 const char *serve_server_url(const serve_server *s)

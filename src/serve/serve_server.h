@@ -10,10 +10,17 @@
  * only itself.
  *
  *   POST /v1.1/events/json   one envelope, validated by `reg`:
- *     200 {"accepted":N}     every event stored, in one transaction
- *     400                    not JSON, or nested past the reader's limit
+ *     200 {"accepted":N}     every event stored, in one transaction, or
+ *                            stored before (exactly once: serve_store.h)
+ *     400                    not JSON, nested past the reader's limit,
+ *                            a bad Nattel-Event-Ids header, or a body
+ *                            length told twice (two different
+ *                            Content-Length, or one with
+ *                            Transfer-Encoding; the connection is then
+ *                            closed)
  *     413                    over the body limit (answered before reading
- *                            the body when Content-Length says so)
+ *                            the body when Content-Length says so), or
+ *                            over a size or count limit of the reader
  *     415                    Content-Type missing or not application/json
  *     422                    breaks the schema; each problem by path
  *     503 + Retry-After      the store cannot write now (disk full, busy,
@@ -22,8 +29,10 @@
  * Fault injection answers the first `fail_count` POSTs with `fail_status`
  * whatever their body, without storing.
  *
- * Past `max_connections` open connections a new one is closed at once:
- * held connections cannot queue everyone else up behind them.
+ * Past `max_connections` open connections, or `max_per_ip` from one
+ * address, a new one is closed at once: held connections cannot queue
+ * everyone else up behind them. A request not received whole within
+ * `request_timeout_s` has its connection closed.
  */
 
 #include <nattel/nattel.h>
@@ -36,6 +45,13 @@
 #define SERVE_SERVER_DEFAULT_LISTEN "127.0.0.1:8900"
 #define SERVE_SERVER_DEFAULT_MAX_BODY (1024u * 1024u)
 #define SERVE_SERVER_DEFAULT_MAX_CONNECTIONS 1024u
+/* Connections open at once from one client address: one client cannot
+ * take every slot. */
+#define SERVE_SERVER_DEFAULT_MAX_PER_IP 128u
+/* A request's headers and body must all arrive within this long after
+ * its first byte could (the connection opened, or the previous answer
+ * went): a client trickling a byte now and then is never idle. */
+#define SERVE_SERVER_DEFAULT_REQUEST_TIMEOUT_S 30u
 /* A connection that sends nothing for this long is closed. */
 #define SERVE_SERVER_IDLE_TIMEOUT_S 15u
 /* Retry-After of a 503 from the store when no retry_after is set. */
@@ -49,14 +65,18 @@ typedef struct serve_server_config {
     unsigned delay_ms;  /* before each answer */
     long retry_after;   /* seconds, on 429 and 503; < 0: no header (a
                            503 from the store always has one) */
-    unsigned max_connections; /* open at once; more are closed at accept */
-    FILE *log;                /* one line per request; NULL: quiet */
+    unsigned max_connections;   /* open at once; more are closed at accept */
+    FILE *log;                  /* one line per request; NULL: quiet */
+    unsigned max_per_ip;        /* open at once from one address */
+    unsigned request_timeout_s; /* headers and body, whole */
 } serve_server_config;
 
 #define SERVE_SERVER_CONFIG_INIT                                               \
     {                                                                          \
         SERVE_SERVER_DEFAULT_LISTEN, SERVE_SERVER_DEFAULT_MAX_BODY, 0, -1, 0,  \
-            -1, SERVE_SERVER_DEFAULT_MAX_CONNECTIONS, NULL                     \
+            -1, SERVE_SERVER_DEFAULT_MAX_CONNECTIONS, NULL,                    \
+            SERVE_SERVER_DEFAULT_MAX_PER_IP,                                   \
+            SERVE_SERVER_DEFAULT_REQUEST_TIMEOUT_S                             \
     }
 
 typedef struct serve_server serve_server;

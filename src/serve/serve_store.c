@@ -4,6 +4,7 @@
 #include "natx/natx_jsonw.h"
 #include "natx/natx_mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -57,6 +58,18 @@ static const char *const schema_sql =
     "CREATE INDEX events_name ON events(name);"
     "CREATE INDEX events_session ON events(session_id);";
 
+/* Version 1 to 2: exactly once. An envelope's body hash and an event's
+ * sender-given ID are each UNIQUE, so that the database itself (across
+ * the server's threads, and across servers on one database) keeps one
+ * copy of a retried delivery. A new database is made as version 1 and
+ * taken through the same steps, so that the steps are always run. Rows
+ * stored before have NULL in both, which UNIQUE lets repeat. */
+static const char *const migrate_v2_sql =
+    "ALTER TABLE envelopes ADD COLUMN body_hash TEXT;"
+    "ALTER TABLE events ADD COLUMN event_uid TEXT;"
+    "CREATE UNIQUE INDEX envelopes_body_hash ON envelopes(body_hash);"
+    "CREATE UNIQUE INDEX events_uid ON events(event_uid);";
+
 enum {
     STMT_BEGIN,
     STMT_COMMIT,
@@ -72,12 +85,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_ROLLBACK] = "ROLLBACK",
     [STMT_ENVELOPE] =
         "INSERT INTO envelopes (session_id, client_ver, schema_ver,"
-        " cpu_architecture, sent_ts, received_ts, event_count)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " cpu_architecture, sent_ts, received_ts, event_count, body_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     [STMT_EVENT] =
         "INSERT INTO events (envelope_id, seq, session_id, client_ver, name,"
-        " schema_ver, ts, received_ts, parameters)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " schema_ver, ts, received_ts, parameters, event_uid)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 };
 
 /* The typed table of one event type: a column per field, named by the
@@ -231,8 +244,23 @@ static nattel_code version_mismatch(serve_store *st, int64_t version,
                      st->path, (long long)version, SERVE_STORE_SCHEMA_VERSION);
 }
 
-/* Creates the tables on first use. BEGIN IMMEDIATE makes two servers
- * starting on one new file agree on who creates them. */
+/* Takes a database of version `version` (0: new) to the current one. */
+static nattel_code migrate_from(serve_store *st, int64_t version,
+                                nattel_error *err)
+{
+    nattel_code code = NATTEL_OK;
+    if (version == 0)
+        code = exec_sql(st, schema_sql, err);
+    if (!code && version < 2)
+        code = exec_sql(st, migrate_v2_sql, err);
+    if (!code)
+        code = exec_sql(st, "PRAGMA user_version = " VERSION_TEXT, err);
+    return code;
+}
+
+/* Creates the tables on first use and brings an older layout forward, in
+ * one transaction. BEGIN IMMEDIATE makes two servers starting on one file
+ * agree on who does it. A newer layout is refused. */
 static nattel_code migrate(serve_store *st, nattel_error *err)
 {
     nattel_code code = exec_sql(st, "BEGIN IMMEDIATE", err);
@@ -240,13 +268,10 @@ static nattel_code migrate(serve_store *st, nattel_error *err)
         return code;
     int64_t version = 0;
     code = query_int(st, "PRAGMA user_version", &version, err);
-    if (!code && version == 0) {
-        code = exec_sql(st, schema_sql, err);
-        if (!code)
-            code = exec_sql(st, "PRAGMA user_version = " VERSION_TEXT, err);
-    } else if (!code && version != SERVE_STORE_SCHEMA_VERSION) {
+    if (!code && (version > SERVE_STORE_SCHEMA_VERSION || version < 0))
         code = version_mismatch(st, version, err);
-    }
+    else if (!code && version < SERVE_STORE_SCHEMA_VERSION)
+        code = migrate_from(st, version, err);
     if (code) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return code;
@@ -260,7 +285,10 @@ static nattel_code check_version(serve_store *st, nattel_error *err)
     nattel_code code = query_int(st, "PRAGMA user_version", &version, err);
     if (code)
         return code;
-    if (version != SERVE_STORE_SCHEMA_VERSION)
+    /* A reader needs no column added since version 1, and cannot add
+     * them: an older database is read as it is. */
+    if (version < SERVE_STORE_MIN_READ_VERSION ||
+        version > SERVE_STORE_SCHEMA_VERSION)
         return version_mismatch(st, version, err);
     return NATTEL_OK;
 }
@@ -620,8 +648,8 @@ static int step_reset(sqlite3_stmt *s)
 }
 
 static nattel_code put_envelope_row(serve_store *st, const nattel_envelope *env,
-                                    const char *received, int64_t *id,
-                                    nattel_error *err)
+                                    const char *received, const char *hash,
+                                    int64_t *id, nattel_error *err)
 {
     sqlite3_stmt *s = st->stmt[STMT_ENVELOPE];
     bind_text(s, 1, nattel_envelope_session_id(env));
@@ -631,9 +659,14 @@ static nattel_code put_envelope_row(serve_store *st, const nattel_envelope *env,
     bind_text(s, 5, nattel_envelope_sent_ts(env));
     bind_text(s, 6, received);
     sqlite3_bind_int64(s, 7, (sqlite3_int64)nattel_envelope_count(env));
+    if (hash)
+        bind_text(s, 8, hash);
+    else
+        sqlite3_bind_null(s, 8);
     if (step_reset(s) != SQLITE_OK)
         return db_fail(st, err, "cannot insert an envelope");
-    *id = sqlite3_last_insert_rowid(st->db);
+    /* 0: this body is stored already (ON CONFLICT DO NOTHING). */
+    *id = sqlite3_changes(st->db) ? sqlite3_last_insert_rowid(st->db) : 0;
     return NATTEL_OK;
 }
 
@@ -715,11 +748,12 @@ static nattel_code put_typed_row(serve_store *st, const typed_table *tt,
     return NATTEL_OK;
 }
 
-static nattel_code put_event(serve_store *st, const nattel_envelope *env,
+static nattel_code put_event(serve_store *st, const serve_store_delivery *d,
                              size_t i, int64_t envelope_id,
                              const char *received, nattel_buf *json,
-                             nattel_error *err)
+                             size_t *stored, nattel_error *err)
 {
+    const nattel_envelope *env = d->env;
     const nattel_event *ev = nattel_envelope_event(env, i);
     const nattel_event_type *type = nattel_event_type_of(ev);
     nattel_buf_reset(json);
@@ -737,40 +771,61 @@ static nattel_code put_event(serve_store *st, const nattel_envelope *env,
     bind_text(s, 8, received);
     sqlite3_bind_text(s, 9, json->data ? json->data : "{}", (int)json->len,
                       SQLITE_STATIC);
+    if (d->ids)
+        bind_text(s, 10, d->ids->items[i]);
+    else
+        sqlite3_bind_null(s, 10);
     if (step_reset(s) != SQLITE_OK)
         return db_fail(st, err, "cannot insert an event");
+    /* Its ID is stored already (ON CONFLICT DO NOTHING): one copy. */
+    if (!sqlite3_changes(st->db))
+        return NATTEL_OK;
+    ++*stored;
     const typed_table *tt = typed_find(st, type->name);
     if (!tt)
         return NATTEL_OK;
     return put_typed_row(st, tt, ev, sqlite3_last_insert_rowid(st->db), err);
 }
 
-static nattel_code put_locked(serve_store *st, const nattel_envelope *env,
+static nattel_code put_locked(serve_store *st, const serve_store_delivery *d,
                               const char *received, nattel_buf *json,
-                              nattel_error *err)
+                              size_t *stored, nattel_error *err)
 {
+    char hash[33];
+    if (d->body)
+        serve_store_body_hash(d->body, d->len, hash);
     if (step_reset(st->stmt[STMT_BEGIN]) != SQLITE_OK)
         return db_fail(st, err, "cannot begin a transaction");
     int64_t envelope_id = 0;
-    nattel_code code = put_envelope_row(st, env, received, &envelope_id, err);
-    size_t n = nattel_envelope_count(env);
+    nattel_code code = put_envelope_row(
+        st, d->env, received, d->body ? hash : NULL, &envelope_id, err);
+    size_t n = envelope_id ? nattel_envelope_count(d->env) : 0;
     for (size_t i = 0; !code && i < n; i++)
-        code = put_event(st, env, i, envelope_id, received, json, err);
+        code = put_event(st, d, i, envelope_id, received, json, stored, err);
     if (!code && step_reset(st->stmt[STMT_COMMIT]) != SQLITE_OK)
         code = db_fail(st, err, "cannot commit");
     if (code && !sqlite3_get_autocommit(st->db))
         step_reset(st->stmt[STMT_ROLLBACK]);
+    if (code)
+        *stored = 0;
     return code;
 }
 
-nattel_code serve_store_put(serve_store *st, const nattel_envelope *env,
-                            int64_t received_ms, nattel_error *err)
+nattel_code serve_store_put(serve_store *st, const serve_store_delivery *d,
+                            size_t *stored, nattel_error *err)
 {
+    size_t count = 0;
+    if (stored)
+        *stored = 0;
     if (!st->stmt[STMT_BEGIN])
         return natx_fail(err, NATTEL_EINVAL, "database '%s' is open read-only",
                          st->path);
+    if (d->ids && d->ids->count != nattel_envelope_count(d->env))
+        return natx_fail(err, NATTEL_EINVAL, "%s holds %zu IDs for %zu events",
+                         SERVE_STORE_IDS_HEADER, d->ids->count,
+                         nattel_envelope_count(d->env));
     char received[NATTEL_TS_LEN + 1];
-    nattel_format_ts(received_ms, received);
+    nattel_format_ts(d->received_ms, received);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += STORE_QUEUE_WAIT_MS / 1000;
@@ -780,10 +835,132 @@ nattel_code serve_store_put(serve_store *st, const nattel_envelope *env,
                          "still waiting for it",
                          st->path);
     nattel_buf json = NATTEL_BUF_INIT;
-    nattel_code code = put_locked(st, env, received, &json, err);
+    nattel_code code = put_locked(st, d, received, &json, &count, err);
     pthread_mutex_unlock(&st->lock);
     nattel_buf_free(&json);
+    if (stored)
+        *stored = count;
     return code;
+}
+
+/* ------------------------------------------------------------------ */
+/* Exactly once: body hash and event IDs                               */
+/* ------------------------------------------------------------------ */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+static uint64_t rotl64(uint64_t x, unsigned r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t load64(const unsigned char *p, size_t n)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return w;
+}
+
+/* Two lanes, each a full-avalanche mix of every 8-byte word under its
+ * own constants, chained so that order counts; the length closes both.
+ * Against accidental collisions only: see docs/serve.md. */
+void serve_store_body_hash(const char *body, size_t len, char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(body ? body : "");
+    uint64_t a = 0x243f6a8885a308d3ULL, b = 0x13198a2e03707344ULL;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w = load64(p + i, len - i < 8 ? len - i : 8);
+        a = rotl64(a ^ mix64(w + 0xa4093822299f31d0ULL), 27) *
+            0x9e3779b97f4a7c15ULL;
+        b = rotl64(b + mix64(w ^ 0x082efa98ec4e6c89ULL), 31) *
+                0xc2b2ae3d27d4eb4fULL +
+            0x165667b19e3779f9ULL;
+    }
+    uint64_t h[2] = {mix64(a ^ (uint64_t)len), mix64(b + rotl64(len, 17))};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 16; i++)
+            out[k * 16 + i] = hex[(h[k] >> (60 - 4 * i)) & 15];
+    out[32] = '\0';
+}
+
+static int id_char(int c)
+{
+    return isalnum(c) || c == '.' || c == '_' || c == '-';
+}
+
+/* Checks one ID in place, surrounding blanks already cut. */
+static nattel_code check_id(const char *id, size_t index, nattel_error *err)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > SERVE_STORE_ID_MAX)
+        return natx_fail(err, NATTEL_EINVAL,
+                         "%s: ID %zu has %zu characters; 1 to %d are allowed",
+                         SERVE_STORE_IDS_HEADER, index + 1, n,
+                         SERVE_STORE_ID_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!id_char((unsigned char)id[i]))
+            return natx_fail(err, NATTEL_EINVAL,
+                             "%s: ID %zu holds a character outside "
+                             "[A-Za-z0-9._-]",
+                             SERVE_STORE_IDS_HEADER, index + 1);
+    return NATTEL_OK;
+}
+
+/* Cuts blanks (optional whitespace around list items, RFC 9110). */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+nattel_code serve_store_ids_parse(const char *header, serve_store_ids *out,
+                                  nattel_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = 1;
+    for (const char *p = header; *p; p++)
+        cap += *p == ',';
+    out->text = strdup(header);
+    out->items = calloc(cap, sizeof *out->items);
+    if (!out->text || !out->items)
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    char *p = out->text;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        char *id = trim(p);
+        nattel_code code = check_id(id, out->count, err);
+        if (code)
+            return code;
+        out->items[out->count++] = id;
+        if (!comma)
+            return NATTEL_OK;
+        p = comma + 1;
+    }
+}
+
+void serve_store_ids_free(serve_store_ids *ids)
+{
+    if (!ids)
+        return;
+    free(ids->items);
+    free(ids->text);
+    memset(ids, 0, sizeof *ids);
 }
 
 /* ------------------------------------------------------------------ */

@@ -17,7 +17,8 @@ static const char usage[] =
     "usage: nattel serve [--listen ADDR:PORT] [--db FILE] [--schema FILE]...\n"
     "                    [--max-body BYTES] [--fail-status CODE]\n"
     "                    [--fail-count N] [--delay-ms N] [--retry-after S]\n"
-    "                    [--max-connections N] [--quiet]\n"
+    "                    [--max-connections N] [--max-per-ip N]\n"
+    "                    [--request-timeout S] [--quiet]\n"
     "\n"
     "A local, strict stand-in for the NeMo usage telemetry ingest. Accepts\n"
     "POST " SERVE_SERVER_PATH " (one envelope), validates it and stores\n"
@@ -25,7 +26,10 @@ static const char usage[] =
     "as NAT_TELEMETRY_ENDPOINT on stdout; one log line per request goes to\n"
     "stderr. A store that cannot write (disk full, database locked) answers\n"
     "503 with Retry-After; a body that is not Content-Type application/json\n"
-    "gets 415. SIGINT or SIGTERM stops it: requests in flight are answered,\n"
+    "gets 415. An envelope sent again unchanged, or events whose IDs (the\n"
+    "Nattel-Event-Ids header) are stored already, are stored once and\n"
+    "answered 200. SIGINT or SIGTERM stops it: requests in flight are "
+    "answered,\n"
     "the database is closed, the exit status is 0.\n"
     "\n"
     "  --listen ADDR:PORT  address to listen on "
@@ -43,6 +47,10 @@ static const char usage[] =
     "                      (a 503 from the store says 5 without it)\n"
     "  --max-connections N open connections at once (default 1024); more\n"
     "                      are closed as they arrive\n"
+    "  --max-per-ip N      ... from one client address (default 128)\n"
+    "  --request-timeout S a request's headers and body must arrive\n"
+    "                      within S seconds (default 30), or the\n"
+    "                      connection is closed\n"
     "  -q, --quiet         no log line per request\n"
     "  -h, --help          this help\n"
     "\n"
@@ -109,6 +117,14 @@ static int number_option(serve_opts *o, const char *opt, const char *value)
         if (parse_long(value, 1, 1000000L, &v))
             return bad_value(opt, value, "a count from 1 to 1000000");
         o->cfg.max_connections = (unsigned)v;
+    } else if (!strcmp(opt, "--max-per-ip")) {
+        if (parse_long(value, 1, 1000000L, &v))
+            return bad_value(opt, value, "a count from 1 to 1000000");
+        o->cfg.max_per_ip = (unsigned)v;
+    } else if (!strcmp(opt, "--request-timeout")) {
+        if (parse_long(value, 1, 86400L, &v))
+            return bad_value(opt, value, "seconds from 1 to 86400");
+        o->cfg.request_timeout_s = (unsigned)v;
     }
     return NATTEL_EXIT_OK;
 }
@@ -147,6 +163,8 @@ static const struct option longopts[] = {
     {"delay-ms", required_argument, NULL, OPT_VALUE + 6},
     {"retry-after", required_argument, NULL, OPT_VALUE + 7},
     {"max-connections", required_argument, NULL, OPT_VALUE + 8},
+    {"max-per-ip", required_argument, NULL, OPT_VALUE + 9},
+    {"request-timeout", required_argument, NULL, OPT_VALUE + 10},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};

@@ -175,6 +175,18 @@ def parse_table(text):
     return rows
 
 
+# What a terminal acts on instead of showing: C0, DEL, C1, the line and
+# paragraph separators, the bidirectional marks, embeddings, overrides and
+# isolates (Unicode's Bidi_Control set).
+STEERING = (set(range(0x20)) | set(range(0x7f, 0xa0)) |
+            {0x061c, 0x200e, 0x200f, 0x2028, 0x2029} |
+            set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a)))
+
+
+def steers_terminal(c):
+    return ord(c) in STEERING
+
+
 def table_row(expected):
     def num(v):
         return "-" if v is None else str(v)
@@ -183,8 +195,8 @@ def table_row(expected):
     short = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
 
     def printable(s):
-        return "".join(short.get(c) or ("\\u%04x" % ord(c) if ord(c) < 0x20
-                                        or 0x7f <= ord(c) <= 0x9f else c)
+        return "".join(short.get(c) or ("\\u%04x" % ord(c)
+                                        if steers_terminal(c) else c)
                        for c in s)
 
     errors = ", ".join("%s (%d)" % (printable(e["errorClass"]), e["count"])
@@ -342,8 +354,48 @@ def test_control_characters_kept_whole(work):
                                ), lines[1]
 
 
+def test_terminal_steering_escaped(work):
+    """DEL, C1 controls, U+202E and the other bidirectional controls,
+    U+2028/2029: stored whole, never written raw by either report (issue
+    16): JSON escapes them as \\uXXXX (so it still reads back equal), the
+    table the same way."""
+    db = os.path.join(work, "bidi.db")
+    cmds = ["del\u007fx", "c1\u0085\u009b2J", "\u202etxt.exe",
+            "l\u2028m\u2029n", "\u2066iso\u2069\u200e\u200f\u061c",
+            "\u202a\u202b\u202c\u202d\u2067\u2068"]
+    err = "Err\u202e\u2028\u007f"
+    srv = Server(work, db)
+    try:
+        srv.post(envelope([cli_params(c, "undefined", "failure", 5, err)
+                           for c in cmds], "bidi"))
+    finally:
+        srv.stop()
+    r = run_tool("report", "--db", db, "--json")
+    assert r.returncode == 0 and r.stderr == b"", r
+    rows = json.loads(r.stdout)
+    assert sorted(x["command"] for x in rows) == sorted(cmds), rows
+    assert all(x["errorClasses"][0]["errorClass"] == err for x in rows), rows
+    text = r.stdout.decode()
+    raw = [c for c in text if steers_terminal(c) and c != "\n"]
+    assert not raw, ["U+%04X" % ord(c) for c in raw]
+    assert "\\u202e" in text and "\\u007f" in text, text
+    r = run_tool("report", "--db", db)
+    assert r.returncode == 0 and r.stderr == b"", r
+    out = r.stdout.decode()
+    raw = [c for c in out if steers_terminal(c) and c != "\n"]
+    assert not raw, ["U+%04X" % ord(c) for c in raw]
+    lines = out.splitlines()
+    assert len(lines) == 1 + len(cmds), lines
+    got = sorted(line.split()[0] for line in lines[1:])
+    want = sorted("".join("\\u%04x" % ord(c) if steers_terminal(c) else c
+                          for c in cmd) for cmd in cmds)
+    assert got == want, (got, want)
+    assert "Err\\u202e\\u2028\\u007f (1)" in out, out
+
+
 TESTS = [
     test_control_characters_kept_whole,
+    test_terminal_steering_escaped,
     test_report_matches_posted_events,
     test_percentiles_on_known_values,
     test_empty_database,

@@ -56,11 +56,19 @@ static nattel_envelope *one_event_envelope(nattel_event *ev,
     return env;
 }
 
+/* Stores `env` with no body to compare and no IDs. */
+static nattel_code put_env(serve_store *st, const nattel_envelope *env,
+                           int64_t ms, nattel_error *err)
+{
+    serve_store_delivery d = {env, NULL, 0, NULL, ms};
+    return serve_store_put(st, &d, NULL, err);
+}
+
 static void put(serve_store *st, nattel_event *ev)
 {
     nattel_envelope *env = one_event_envelope(ev, "s");
     nattel_error err;
-    assert_int_equal(serve_store_put(st, env, T0 + 1, &err), NATTEL_OK);
+    assert_int_equal(put_env(st, env, T0 + 1, &err), NATTEL_OK);
     nattel_envelope_free(env);
 }
 
@@ -78,7 +86,7 @@ static void test_open_put_count(void **state)
                 env, cli("run", NULL, NATTEL_TASK_STATUS_SUCCESS, i, NULL),
                 T0 + i, &err),
             NATTEL_OK);
-    assert_int_equal(serve_store_put(st, env, T0 + 10, &err), NATTEL_OK);
+    assert_int_equal(put_env(st, env, T0 + 10, &err), NATTEL_OK);
     nattel_envelope_free(env);
     int64_t n = 0;
     assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
@@ -91,7 +99,91 @@ static void test_open_put_count(void **state)
     assert_int_equal(n, 3);
     env = one_event_envelope(
         cli("x", NULL, NATTEL_TASK_STATUS_SUCCESS, 1, NULL), "s");
-    assert_int_not_equal(serve_store_put(st, env, T0, &err), NATTEL_OK);
+    assert_int_not_equal(put_env(st, env, T0, &err), NATTEL_OK);
+    nattel_envelope_free(env);
+    serve_store_close(st);
+    free(path);
+}
+
+/* The exactly-once parts: IDs split and checked, a body hash that tells
+ * bodies apart by any byte and its length, and the UNIQUE keys. */
+static void test_ids_and_hash(void **state)
+{
+    (void)state;
+    nattel_error err;
+    serve_store_ids ids;
+    assert_int_equal(serve_store_ids_parse(" a-1 ,B.2,c_3", &ids, &err),
+                     NATTEL_OK);
+    assert_int_equal(ids.count, 3);
+    assert_string_equal(ids.items[0], "a-1");
+    assert_string_equal(ids.items[2], "c_3");
+    serve_store_ids_free(&ids);
+    const char *bad[] = {"", "a,", ",a", "a b", "a;b", "\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(serve_store_ids_parse(bad[i], &ids, &err),
+                         NATTEL_EINVAL);
+        assert_non_null(strstr(err.message, SERVE_STORE_IDS_HEADER));
+        serve_store_ids_free(&ids);
+    }
+    char h1[33], h2[33];
+    const char body[] = "{\"events\":[1,2,3]}";
+    serve_store_body_hash(body, sizeof body - 1, h1);
+    assert_int_equal(strlen(h1), 32);
+    serve_store_body_hash(body, sizeof body - 1, h2);
+    assert_string_equal(h1, h2);
+    /* Every single-bit change, and a trailing NUL, change the hash. */
+    char copy[sizeof body];
+    for (size_t i = 0; i < (sizeof body - 1) * 8; i++) {
+        memcpy(copy, body, sizeof body);
+        copy[i / 8] ^= (char)(1 << (i % 8));
+        serve_store_body_hash(copy, sizeof body - 1, h2);
+        assert_string_not_equal(h1, h2);
+    }
+    serve_store_body_hash(body, sizeof body, h2);
+    assert_string_not_equal(h1, h2);
+}
+
+static void test_put_once(void **state)
+{
+    (void)state;
+    char *path = db_path("store-once");
+    serve_store *st = NULL;
+    nattel_error err;
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
+    nattel_envelope *env = nattel_envelope_new("1.0.0", "sess");
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            nattel_envelope_add(
+                env, cli("once", NULL, NATTEL_TASK_STATUS_SUCCESS, i, NULL),
+                T0 + i, &err),
+            NATTEL_OK);
+    serve_store_ids ids;
+    assert_int_equal(serve_store_ids_parse("x,y", &ids, &err), NATTEL_OK);
+    serve_store_delivery d = {env, "body-1", 6, &ids, T0};
+    size_t stored = 9;
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 2);
+    /* The same body again: nothing. Another body, the same IDs: nothing. */
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 0);
+    d.body = "body-2";
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 0);
+    serve_store_ids_free(&ids);
+    /* One ID new, one stored: one row. */
+    assert_int_equal(serve_store_ids_parse("y,z", &ids, &err), NATTEL_OK);
+    d.body = "body-3";
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_OK);
+    assert_int_equal(stored, 1);
+    serve_store_ids_free(&ids);
+    /* A count that differs is refused, storing nothing. */
+    assert_int_equal(serve_store_ids_parse("w", &ids, &err), NATTEL_OK);
+    d.body = "body-4";
+    assert_int_equal(serve_store_put(st, &d, &stored, &err), NATTEL_EINVAL);
+    serve_store_ids_free(&ids);
+    int64_t n = 0;
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, 3);
     nattel_envelope_free(env);
     serve_store_close(st);
     free(path);
@@ -131,7 +223,7 @@ static void *write_many(void *arg)
         nattel_error err;
         if (nattel_cli_command_event(&c, &ev, &err) ||
             nattel_envelope_add(env, ev, T0, &err) ||
-            serve_store_put(w->st, env, T0, &err))
+            put_env(w->st, env, T0, &err))
             w->failures++;
         nattel_envelope_free(env);
     }
@@ -255,7 +347,7 @@ static unsigned ingest(nattel_registry *reg, serve_store *st, const char *tail,
     char doc[4096];
     snprintf(doc, sizeof doc, "%s%s", ENVELOPE_HEAD, tail);
     serve_ingest_result res;
-    assert_int_equal(serve_ingest(reg, st, doc, strlen(doc), T0, &res),
+    assert_int_equal(serve_ingest(reg, st, doc, strlen(doc), NULL, T0, &res),
                      NATTEL_OK);
     *body = strdup(res.body.data ? res.body.data : "");
     unsigned status = res.status;
@@ -322,8 +414,9 @@ static void test_report_escapes_whole_text(void **state)
     assert_int_equal(lines, 2);
     nattel_buf_reset(&out);
     assert_int_equal(serve_report_write_json(&r, &out, &err), NATTEL_OK);
+    /* DEL and C1 escaped too: JSON shown raw must not steer a terminal. */
     assert_non_null(strstr(out.data, "\"command\":\"a\\u0000b\\nc"
-                                     "\\u001b[31m\\\\d\xc2\x9b"));
+                                     "\\u001b[31m\\\\d\\u009b\\u007f"));
     assert_non_null(strstr(out.data, "\xef\xbf\xbd\",\"subcommand\":"
                                      "\"\\tx\\u0000\""));
     assert_non_null(strstr(out.data, "\"errorClass\":\"E\\u0000rr\""));
@@ -401,7 +494,7 @@ static void test_typed_table_of_a_loaded_type(void **state)
     assert_non_null(ver);
     ver[20] = '7';
     serve_ingest_result res;
-    assert_int_equal(serve_ingest(reg, st, doc, strlen(doc), T0, &res),
+    assert_int_equal(serve_ingest(reg, st, doc, strlen(doc), NULL, T0, &res),
                      NATTEL_OK);
     if (res.status != 200)
         fail_msg("status %u: %s", res.status, res.body.data);
@@ -451,6 +544,8 @@ int main(void)
         cmocka_unit_test(test_report_rows),
         cmocka_unit_test(test_ingest_statuses),
         cmocka_unit_test(test_report_escapes_whole_text),
+        cmocka_unit_test(test_ids_and_hash),
+        cmocka_unit_test(test_put_once),
         cmocka_unit_test(test_ingest_locked_is_503),
         cmocka_unit_test(test_typed_table_of_a_loaded_type),
     };
