@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 
-.PHONY: all deps build check check-layers demo install bench check-sanitize check-valgrind fuzz format check-format clean
+.PHONY: all deps build check check-layers check-abi abi-baseline abi-lib demo install uninstall bench check-sanitize check-valgrind fuzz format check-format clean
 
 all: build
 
@@ -31,10 +31,43 @@ demo: deps
 
 # Configured with the prefix, so the flusher path compiled into the library
 # is the installed one.
+# PREFIX may be relative: made absolute here, since it is compiled in.
 install: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX="$(PREFIX)" >/dev/null
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX="$(abspath $(PREFIX))" >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cmake --install $(BUILD)
+
+# Removes every file the last `make install` with this BUILD wrote
+# ($(BUILD)/install_manifest.txt) and the directories it created.
+uninstall:
+	@sh cmake/uninstall.sh $(BUILD)
+
+# The ABI of libnattel.so against the committed baseline (docs/design.md,
+# "The ABI promise"): additions pass, an incompatible change fails unless
+# the soname moved. Its own build directory, with debug information,
+# since abidw reads the types from DWARF (source paths made relative, so
+# the baseline does not depend on where the clone is).
+ABI_BUILD ?= build-abi
+# The library's soname (libnattel.so.1) names its baseline, abi/SONAME.abi.xml.
+ABI_SONAME = soname=$$(readelf -d $(ABI_BUILD)/libnattel.so | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+abi-lib:
+	@sh scripts/install-deps.sh abigail-tools
+	@cmake -S . -B $(ABI_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATTEL_TESTS=OFF \
+	  -DCMAKE_C_FLAGS="-ffile-prefix-map=$(CURDIR)/=" >/dev/null
+	@cmake --build $(ABI_BUILD) -j $(JOBS) --target nattel_shared >/dev/null
+
+# With no baseline for the soname (it moved), the newest one is compared:
+# the checker then says so and passes.
+check-abi: abi-lib
+	@$(ABI_SONAME); baseline=abi/$$soname.abi.xml; \
+	[ -f "$$baseline" ] || baseline=$$(ls abi/*.abi.xml | sort -V | tail -n 1); \
+	sh scripts/check-abi.sh check $(ABI_BUILD)/$$soname include/nattel "$$baseline"
+
+# Writes the baseline from the library as built now: run it when an ABI
+# change is meant (an addition, or a new soname), and commit the file.
+abi-baseline: abi-lib
+	@mkdir -p abi
+	@$(ABI_SONAME); sh scripts/check-abi.sh dump $(ABI_BUILD)/$$soname include/nattel abi/$$soname.abi.xml
 
 bench: build
 	@sh bench/run.sh $(BUILD)
@@ -66,4 +99,4 @@ check-format:
 	@clang-format --dry-run -Werror $(FORMATTED) && echo "format: every C file follows .clang-format"
 
 clean:
-	rm -rf $(BUILD) build-sanitize build-fuzz
+	rm -rf $(BUILD) build-sanitize build-fuzz $(ABI_BUILD)

@@ -8,8 +8,8 @@
 # status; valgrind reports with status 99 (not 1: `nattel validate` itself
 # exits 1 on invalid input), and its log must also say "ERROR SUMMARY: 0".
 # Logs: BUILD/valgrind/<case>.log. Exit 0 all clean, 1 some case failed,
-# 2 no tool or no valgrind. Where the shared reference data sits beside the
-# project (../shared/reference), its foreign schema is loaded too.
+# 2 no tool or no valgrind. The foreign schema of the reference data
+# (tests/data/reference) is loaded too.
 set -u
 
 BUILD=${1:-build}
@@ -103,10 +103,8 @@ vg validate-bad-schema 2 $none validate --schema "$out/in/bad-schema.json" "$out
 vg validate-missing-file 2 $none validate "$out/in/no-such-file.jsonl"
 vg validate-unknown-event 2 $none validate --event no_such_event "$out/in/valid.jsonl"
 vg validate-bad-option 2 $none validate --no-such-option
-if [ -f "$src/../shared/reference/guardrails_usage_event.schema.json" ]; then
-    vg validate-guardrails-schema 0 "$out/in/valid.jsonl" validate \
-        --schema "$src/../shared/reference/guardrails_usage_event.schema.json" -
-fi
+vg validate-guardrails-schema 0 "$out/in/valid.jsonl" validate \
+    --schema "$src/tests/data/reference/guardrails_usage_event.schema.json" -
 
 if [ $failed -ne 0 ]; then
     echo "check-valgrind: $failed of $count cases failed (logs in $out)" >&2

@@ -3,12 +3,13 @@
 # are missing: `apt-get update` once, then one `apt-get install`.
 # Usage: scripts/install-deps.sh [extra-package...]
 # (bench/run.sh, i.e. `make bench`, passes libsimdjson-dev and g++: simdjson
-# is the benchmark's floor and nothing else needs it.)
+# is the benchmark's floor and nothing else needs it. abigail-tools is the
+# ABI check's (abidw, abidiff); g++ builds the C++ header test.)
 set -eu
 
 pkgs="cmake make gcc pkg-config libcurl4-openssl-dev \
 libmicrohttpd-dev libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev \
-curl python3 $*"
+curl python3 abigail-tools g++ $*"
 
 missing=""
 for p in $pkgs; do

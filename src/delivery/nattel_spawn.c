@@ -13,6 +13,7 @@
 #include "delivery/nattel_state.h"
 #include "model/nattel_error.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -34,13 +35,38 @@ extern char **environ;
 #define NATTEL_FLUSHER_BUILD_PATH ""
 #endif
 
+/* The flusher beside the object that holds this code: dladdr names
+ * libnattel.so.1 for a host linked to the shared library (PREFIX/lib) and
+ * the program itself for the tool (PREFIX/bin), and both have the flusher
+ * at ../libexec/nattel/ of their directory. So an installed tree that was
+ * moved, or installed to another prefix than the one compiled in, still
+ * finds its own flusher. Computed once: the path does not change. */
+static char relative_path[4096];
+static pthread_once_t relative_once = PTHREAD_ONCE_INIT;
+
+static void find_relative(void)
+{
+    Dl_info info;
+    if (!dladdr((void *)nattel__flusher_path, &info) || !info.dli_fname)
+        return;
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (!slash)
+        return; /* a bare name: no directory to start from */
+    int n = snprintf(relative_path, sizeof relative_path,
+                     "%.*s/../libexec/nattel/nattel-flusher",
+                     (int)(slash - info.dli_fname), info.dli_fname);
+    if (n < 0 || (size_t)n >= sizeof relative_path)
+        relative_path[0] = '\0';
+}
+
 const char *nattel__flusher_path(const nattel_options *o)
 {
     if (o->flusher_path && *o->flusher_path)
         return o->flusher_path;
-    static const char *const fixed[] = {NATTEL_FLUSHER_INSTALL_PATH,
-                                        NATTEL_FLUSHER_BUILD_PATH};
-    for (size_t i = 0; i < 2; i++)
+    pthread_once(&relative_once, find_relative);
+    const char *const fixed[] = {relative_path, NATTEL_FLUSHER_INSTALL_PATH,
+                                 NATTEL_FLUSHER_BUILD_PATH};
+    for (size_t i = 0; i < 3; i++)
         if (*fixed[i] && access(fixed[i], X_OK) == 0)
             return fixed[i];
     return NULL;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 8: every payload the upstream NAT code built validates.
 
-Every line of ../shared/reference/upstream_payloads.jsonl (payloads the
+Every line of tests/data/reference/upstream_payloads.jsonl (payloads the
 upstream Python code built, in both encodings its HTTP client sends: an
 interrupted run, a Cyrillic error class, an integer above 2^53, non-ASCII
 command text, an envelope of 60 events) validates with `nattel validate`,

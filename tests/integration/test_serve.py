@@ -3,7 +3,7 @@
 port, driven over HTTP; what it stored is read back with Python's sqlite3.
 
 Environment: NATTEL_BIN (the tool), NATTEL_TEST_TMP (scratch directory),
-NATTEL_REFERENCE_DIR (optional: the shared reference; the parts that need
+NATTEL_REFERENCE_DIR (the reference data, tests/data/reference; the parts that need
 it are skipped, saying so, when it is missing).
 """
 
