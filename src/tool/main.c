@@ -23,6 +23,8 @@ static const command commands[] = {
     {"log", tool_cmd_log, "the audit log: what was sent or dropped"},
     {"serve", tool_cmd_serve, "run a local ingest endpoint (SQLite store)"},
     {"report", tool_cmd_report, "usage per command from a serve database"},
+    {"capture", tool_cmd_capture,
+     "run a command, check the one event it sends (for CI)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
