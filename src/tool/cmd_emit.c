@@ -4,12 +4,12 @@
 
 #include <nattel/client.h>
 #include <nattel/nattel.h>
-#include <nattel/client.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char usage_text[] =
     "usage: nattel emit --command C --status S [--subcommand X]\n"
@@ -144,6 +144,24 @@ static nattel_event *build(emit_args *a)
     return ev;
 }
 
+/* An endpoint that is no sink ("ftp://x", "STDOUT") drops every event
+ * without a word from the library: said here, once, and the event is
+ * still handled (exit 0), as a refused state directory is. */
+static void say_invalid_endpoint(const nattel_options *o)
+{
+    nattel_sink_kind kind;
+    const char *e = nattel_options_endpoint(o);
+    if (!nattel_options_sink(o, &kind, NULL))
+        return;
+    tool_error("emit",
+               "NAT_TELEMETRY_ENDPOINT '%s' is invalid: the event is not "
+               "sent (%s)",
+               e,
+               !strcasecmp(e, "stdout")
+                   ? "the payload sink is spelt 'stdout', in lower case"
+                   : "use an http:// or https:// URL, 'stdout' or ''");
+}
+
 int tool_cmd_emit(int argc, char **argv)
 {
     emit_args a = {.cmd = NATTEL_CLI_COMMAND_INIT};
@@ -163,6 +181,8 @@ int tool_cmd_emit(int argc, char **argv)
         snprintf(err.message, sizeof err.message, "out of memory");
     if (!rc && a.client_ver)
         rc = nattel_options_set_client_version(o, a.client_ver, &err);
+    if (!rc)
+        say_invalid_endpoint(o);
     nattel_client *c = NULL;
     if (!rc) {
         c = nattel_client_new(o, &err);
