@@ -327,6 +327,23 @@ const char *nattel_delivery_last_outcome(const nattel_delivery_info *info);
 int nattel_delivery_last_http_status(const nattel_delivery_info *info);
 int64_t nattel_delivery_last_events(const nattel_delivery_info *info);
 
+/*
+ * Whether delivery to an http(s) endpoint can work from here, as far as
+ * a look without sending can tell: the endpoint is valid
+ * (nattel_options_sink's error when not), and when it is http(s), the
+ * flusher program of NATTEL_DELIVERY_SPAWN is found and can be run
+ * (NATTEL_ENOTFOUND: none found, or the path does not exist;
+ * NATTEL_EIO: not a regular file or not executable), and libcurl can be
+ * loaded the way the sender loads it (NATTEL_EIO). The first problem
+ * found is returned, its message saying what, where and how to fix it.
+ * NATTEL_OK for a sink that sends nothing over the network. Consent,
+ * the state directory and the server are not looked at. Loads and
+ * unloads libcurl, so it is for tools (`nattel status`), not for a
+ * host's path. `opts` must not be NULL; `err` may be. Thread-safe.
+ */
+nattel_code nattel_delivery_can_send(const nattel_options *opts,
+                                     nattel_error *err);
+
 /* nattel_flush_now() flags (bits). */
 /* Wait up to 120 s, not 5 s, for a running flusher. */
 #define NATTEL_FLUSH_FLAG_WAIT 1u

@@ -4,12 +4,12 @@
 
 #include <nattel/client.h>
 #include <nattel/nattel.h>
-#include <nattel/client.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char usage_text[] =
     "usage: nattel emit --command C --status S [--subcommand X]\n"
@@ -115,11 +115,36 @@ static int take(void *ctx, int c, const char *v)
     return TOOL_GO;
 }
 
+/* "success, failure, ... or undefined", from the schema's enum. */
+static const char *status_names(void)
+{
+    static char names[256];
+    const nattel_enum_type *e = &nattel_task_status_enum;
+    size_t n = 0;
+    for (size_t i = 0; i < e->count && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s",
+                              i == 0              ? ""
+                              : i + 1 == e->count ? " or "
+                                                  : ", ",
+                              e->values[i]);
+    return names;
+}
+
 /* The required options and the numbers; -1 after saying what is wrong. */
 static int check_args(emit_args *a)
 {
     if (!a->cmd.command || !a->status) {
-        tool_usage_error("emit", "--command and --status are required");
+        tool_usage_error("emit", "%s required",
+                         !a->cmd.command && !a->status
+                             ? "--command and --status are"
+                         : !a->cmd.command ? "--command is"
+                                           : "--status is");
+        return -1;
+    }
+    nattel_error err;
+    if (nattel_task_status_parse(a->status, &a->cmd.task_status, &err)) {
+        tool_usage_error("emit", "--status '%s': not one of %s", a->status,
+                         status_names());
         return -1;
     }
     if ((a->duration &&
@@ -127,6 +152,17 @@ static int check_args(emit_args *a)
         (a->exit_code &&
          parse_int("--exit-code", a->exit_code, &a->cmd.exit_code)))
         return -1;
+    if (a->cmd.duration_ms < -1) {
+        tool_usage_error("emit",
+                         "--duration-ms: '%s' is below -1 (-1: unknown)",
+                         a->duration);
+        return -1;
+    }
+    if (a->client_ver && !*a->client_ver) {
+        tool_usage_error("emit", "--client-version: empty (leave it out for "
+                                 "\"unknown\")");
+        return -1;
+    }
     return 0;
 }
 
@@ -136,12 +172,29 @@ static nattel_event *build(emit_args *a)
     nattel_error err;
     nattel_event *ev = NULL;
     a->cmd.error_class = nattel_error_class_sanitize(NULL, a->cmd.error_class);
-    if (nattel_task_status_parse(a->status, &a->cmd.task_status, &err) ||
-        nattel_cli_command_event(&a->cmd, &ev, &err)) {
+    if (nattel_cli_command_event(&a->cmd, &ev, &err)) {
         tool_error("emit", "%s", err.message);
         return NULL;
     }
     return ev;
+}
+
+/* An endpoint that is no sink ("ftp://x", "STDOUT") drops every event
+ * without a word from the library: said here, once, and the event is
+ * still handled (exit 0), as a refused state directory is. */
+static void say_invalid_endpoint(const nattel_options *o)
+{
+    nattel_sink_kind kind;
+    const char *e = nattel_options_endpoint(o);
+    if (!nattel_options_sink(o, &kind, NULL))
+        return;
+    tool_error("emit",
+               "NAT_TELEMETRY_ENDPOINT '%s' is invalid: the event is not "
+               "sent (%s)",
+               e,
+               !strcasecmp(e, "stdout")
+                   ? "the payload sink is spelt 'stdout', in lower case"
+                   : "use an http:// or https:// URL, 'stdout' or ''");
 }
 
 int tool_cmd_emit(int argc, char **argv)
@@ -163,6 +216,8 @@ int tool_cmd_emit(int argc, char **argv)
         snprintf(err.message, sizeof err.message, "out of memory");
     if (!rc && a.client_ver)
         rc = nattel_options_set_client_version(o, a.client_ver, &err);
+    if (!rc)
+        say_invalid_endpoint(o);
     nattel_client *c = NULL;
     if (!rc) {
         c = nattel_client_new(o, &err);

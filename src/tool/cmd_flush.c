@@ -75,7 +75,8 @@ static nattel_code flush_json(const nattel_flush_result *r, nattel_buf *b,
 
 /* The counts, built first and printed at once; the exit status when
  * they cannot be printed, else `status`. */
-static int report(int json, const nattel_flush_result *r, int status)
+static int report(int json, const nattel_flush_result *r, int status,
+                  nattel_code rc)
 {
     nattel_buf b = NATTEL_BUF_INIT;
     nattel_error err;
@@ -87,6 +88,8 @@ static int report(int json, const nattel_flush_result *r, int status)
     }
     if (json)
         fwrite(b.data, 1, b.len, stdout);
+    else if (rc)
+        ; /* the error line on stderr is the one message: nothing ran */
     else if (!r->sent && !r->rejected && !r->dropped && !r->deferred &&
              !r->remaining)
         /* A detached flusher usually got there first: say so, rather
@@ -154,7 +157,7 @@ int tool_cmd_flush(int argc, char **argv)
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_code rc =
         nattel_flush_now(o, a.wait ? NATTEL_FLUSH_FLAG_WAIT : 0, &r, &err);
-    int status = report(a.json, &r, explain(o, &r, rc, &err));
+    int status = report(a.json, &r, explain(o, &r, rc, &err), rc);
     nattel_options_free(o);
     return status;
 }

@@ -43,13 +43,28 @@ static int take(void *ctx, int opt, const char *v)
     return TOOL_GO;
 }
 
+/* The names --event accepts, comma-separated (cut short past 512
+ * bytes). */
+static const char *known_names(const nattel_registry *reg)
+{
+    static char names[512];
+    size_t n = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < nattel_registry_count(reg) && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s",
+                              i ? ", " : "", nattel_registry_at(reg, i)->name);
+    return names;
+}
+
 static int print_schema(const nattel_registry *reg, const char *only)
 {
     nattel_buf out = NATTEL_BUF_INIT;
     nattel_error err;
     int status = NATTEL_EXIT_OK;
     if (only && !nattel_registry_find(reg, only, strlen(only))) {
-        tool_error("schema", "no event type named '%s'", only);
+        tool_usage_error("schema",
+                         "--event '%s': no such event type (known: %s)", only,
+                         known_names(reg));
         status = NATTEL_EXIT_USAGE;
     } else if (nattel_registry_export_schema(reg, only, &out, &err)) {
         tool_error("schema", "%s", err.message);

@@ -281,6 +281,14 @@ int tool_cmd_serve(int argc, char **argv)
     if (rc != TOOL_GO)
         return rc;
     o.cfg.log = o.quiet ? NULL : stderr;
+    /* A wildcard address is reachable from other machines: say so, even
+     * with --quiet (it is not a request log line). */
+    if (!strncmp(o.cfg.listen, "0.0.0.0:", 8) ||
+        !strncmp(o.cfg.listen, "[::]:", 5))
+        tool_error("serve",
+                   "warning: --listen %s: other machines can reach this "
+                   "endpoint (127.0.0.1:PORT keeps it to this one)",
+                   o.cfg.listen);
     sigset_t stop;
     block_stop_signals(&stop);
     nattel_registry *reg = nattel_registry_new();

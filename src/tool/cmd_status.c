@@ -6,15 +6,23 @@
 #include <nattel/consent.h>
 #include <nattel/options.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char usage_text[] =
     "usage: nattel status [--json]\n"
     "\n"
     "Shows whether telemetry is on and what decided it, the consent file,\n"
-    "the endpoint and sink, and the state directory. Never prompts.\n"
+    "the endpoint and sink, and the state directory, then one line per\n"
+    "thing that stops or delays delivery, saying what, where and how to\n"
+    "fix it: 'problem:' when delivery cannot happen as configured (a state\n"
+    "directory that is relative, a symlink, not a directory or refused; an\n"
+    "invalid endpoint; no flusher program, or one that cannot run; no\n"
+    "libcurl), 'note:' when it is held back (an environment variable that\n"
+    "overrides the consent file, a back-off pending). Never prompts.\n"
     "\n"
     "  --json  one JSON object on standard output: enabled (boolean),\n"
     "          source, sourceText, endpoint, sink, dryRun, consentFile,\n"
@@ -23,10 +31,23 @@ static const char usage_text[] =
     "          now; sent, dropped and rejected ever), last_delivery\n"
     "          ({ts, outcome, http_status, events} or null),\n"
     "          backoff_until (UTC time before which no flusher starts, or\n"
-    "          null)\n"
+    "          null), diagnoses ([{severity: \"problem\" or \"note\",\n"
+    "          what, text}]: the lines above, what one of state_dir,\n"
+    "          endpoint, flusher, consent_override, backoff)\n"
     "\n"
-    "Exit status: 0 success, 1 the status cannot be printed (with --json\n"
-    "nothing is printed then: never half a document), 2 usage error.\n";
+    "Exit status: 0 delivery can happen as configured (or telemetry sends\n"
+    "nothing by design: off, an empty endpoint, dry run); 1 a 'problem:'\n"
+    "line says why it cannot, or the status cannot be printed (with --json\n"
+    "nothing is printed then: never half a document); 2 usage error.\n";
+
+#define MAX_DIAGNOSES 8
+
+/* One line of what stops or delays delivery. */
+typedef struct diagnosis {
+    int problem;      /* delivery cannot happen (else: a note) */
+    const char *what; /* the --json key: state_dir, endpoint, ... */
+    char text[640];   /* what, where, how to fix */
+} diagnosis;
 
 typedef struct status_info {
     nattel_consent_state state;
@@ -34,18 +55,24 @@ typedef struct status_info {
     nattel_consent_file file;
     const char *sink;
     const char *delivery;
-    nattel_delivery_info *info; /* NULL: an empty state */
+    nattel_delivery_info *info;         /* NULL: an empty state */
+    char state_error[NATTEL_ERROR_MAX]; /* why the state dir is refused */
+    diagnosis diag[MAX_DIAGNOSES];
+    size_t n_diag;
 } status_info;
 
 /* The delivery state of the state directory, read only (a status query
  * never creates the state directory). NULL, shown as zeros, when the
  * directory is missing or refused (a relative path included): status says
  * what is, it does not fail. */
-static nattel_delivery_info *delivery_info(const nattel_options *o)
+static nattel_delivery_info *delivery_info(const nattel_options *o,
+                                           status_info *s)
 {
     nattel_delivery_info *info = NULL;
-    if (nattel_options_state_dir(o))
-        (void)nattel_delivery_status(o, &info, NULL);
+    nattel_error err = {NATTEL_OK, ""};
+    s->state_error[0] = '\0';
+    if (nattel_options_state_dir(o) && nattel_delivery_status(o, &info, &err))
+        snprintf(s->state_error, sizeof s->state_error, "%s", err.message);
     return info;
 }
 
@@ -82,7 +109,127 @@ static void gather(const nattel_options *o, status_info *s)
         nattel_options_delivery_mode(o) == NATTEL_DELIVERY_SPOOL_ONLY;
     s->delivery = ok ? sink_delivery(kind, spool_only)
                      : "invalid endpoint: nothing is sent";
-    s->info = delivery_info(o);
+    s->info = delivery_info(o, s);
+}
+
+static void diagnose(status_info *s, int problem, const char *what,
+                     const char *fmt, ...) TOOL_PRINTF(4, 5);
+static void diagnose(status_info *s, int problem, const char *what,
+                     const char *fmt, ...)
+{
+    if (s->n_diag == MAX_DIAGNOSES)
+        return;
+    diagnosis *d = &s->diag[s->n_diag++];
+    d->problem = problem;
+    d->what = what;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->text, sizeof d->text, fmt, ap);
+    va_end(ap);
+}
+
+/* Where the state directory comes from, for "how to fix". */
+static const char *state_dir_source(void)
+{
+    const char *v = getenv("NATTEL_STATE_DIR");
+    return v && *v ? "NATTEL_STATE_DIR" : "$XDG_STATE_HOME or $HOME";
+}
+
+static void diagnose_state_dir(const nattel_options *o, status_info *s)
+{
+    const char *dir = nattel_options_state_dir(o);
+    if (!dir)
+        diagnose(s, 1, "state_dir",
+                 "no state directory: neither HOME nor NATTEL_STATE_DIR is "
+                 "known; set NATTEL_STATE_DIR to an absolute directory");
+    else if (s->state_error[0])
+        diagnose(s, 1, "state_dir",
+                 "%s: nothing can be spooled or sent; point %s at a "
+                 "directory of yours (an absolute path, not a symlink)",
+                 s->state_error, state_dir_source());
+}
+
+/* "STDOUT", "Stdout": the stdout sink is spelt in lower case. */
+static int stdout_miscased(const char *endpoint)
+{
+    return !strcasecmp(endpoint, "stdout") && strcmp(endpoint, "stdout");
+}
+
+static void diagnose_endpoint(const nattel_options *o, status_info *s)
+{
+    const char *endpoint = nattel_options_endpoint(o);
+    nattel_sink_kind kind;
+    nattel_error err = {NATTEL_OK, ""};
+    if (nattel_options_sink(o, &kind, &err)) {
+        diagnose(s, 1, "endpoint",
+                 "NAT_TELEMETRY_ENDPOINT '%s' is invalid: nothing is sent; "
+                 "%s",
+                 endpoint,
+                 stdout_miscased(endpoint)
+                     ? "the payload sink is spelt 'stdout', in lower case"
+                     : "use an http:// or https:// URL, 'stdout' or '' "
+                       "(send nothing)");
+        return;
+    }
+    if (nattel_delivery_can_send(o, &err))
+        diagnose(s, 1, strstr(err.message, "libcurl") ? "libcurl" : "flusher",
+                 "%s", err.message);
+}
+
+/* The environment decides over a consent file that says otherwise. */
+static void diagnose_override(const nattel_options *o, status_info *s)
+{
+    const char *file = nattel_options_consent_file(o);
+    int file_on = s->file.state == NATTEL_CONSENT_ENABLED;
+    int on = s->state == NATTEL_CONSENT_ENABLED;
+    if (s->file.state == NATTEL_CONSENT_NEVER_ASKED || file_on == on)
+        return;
+    if (s->source == NATTEL_CONSENT_SOURCE_DO_NOT_TRACK)
+        diagnose(s, 0, "consent_override",
+                 "DO_NOT_TRACK=%s in the environment turns telemetry off "
+                 "although the consent file %s says on; unset DO_NOT_TRACK "
+                 "to let the file decide",
+                 getenv("DO_NOT_TRACK") ? getenv("DO_NOT_TRACK") : "", file);
+    else if (s->source == NATTEL_CONSENT_SOURCE_ENV)
+        diagnose(s, 0, "consent_override",
+                 "NAT_TELEMETRY_ENABLED=%s in the environment turns telemetry "
+                 "%s although the consent file %s says %s; unset "
+                 "NAT_TELEMETRY_ENABLED to let the file decide",
+                 nattel_options_env_enabled_raw(o), on ? "on" : "off", file,
+                 file_on ? "on" : "off");
+}
+
+static void diagnose_backoff(status_info *s)
+{
+    int64_t until = nattel_delivery_backoff_until(s->info);
+    if (!until)
+        return;
+    char ts[NATTEL_TS_LEN + 1];
+    nattel_format_ts(until, ts);
+    diagnose(s, 0, "backoff",
+             "a delivery failed: no flusher starts on its own before %s "
+             "(see 'nattel log'); 'nattel flush' tries now",
+             ts);
+}
+
+/* Every line of what stops or delays delivery. The delivery helpers'
+ * unusable spool entries and "events waiting because consent is off"
+ * go here too, once the library says them. */
+static void diagnose_all(const nattel_options *o, status_info *s)
+{
+    s->n_diag = 0;
+    diagnose_state_dir(o, s);
+    diagnose_endpoint(o, s);
+    diagnose_override(o, s);
+    diagnose_backoff(s);
+}
+
+static int has_problem(const status_info *s)
+{
+    for (size_t i = 0; i < s->n_diag; i++)
+        if (s->diag[i].problem)
+            return 1;
+    return 0;
 }
 
 static void member_int(natx_jsonw *w, const char *key, int64_t v)
@@ -157,6 +304,16 @@ static void put_status(natx_jsonw *w, const nattel_options *o,
     member_str(w, "sessionPrefix", nattel_options_session_prefix(o));
     member_str(w, "delivery", s->delivery);
     put_delivery(w, s);
+    natx_jsonw_key(w, "diagnoses");
+    natx_jsonw_begin_array(w);
+    for (size_t i = 0; i < s->n_diag; i++) {
+        natx_jsonw_begin_object(w);
+        member_str(w, "severity", s->diag[i].problem ? "problem" : "note");
+        member_str(w, "what", s->diag[i].what);
+        member_str(w, "text", s->diag[i].text);
+        natx_jsonw_end_object(w);
+    }
+    natx_jsonw_end_array(w);
     natx_jsonw_end_object(w);
 }
 
@@ -188,22 +345,66 @@ static int print_json(const nattel_options *o, const status_info *s)
     return rc;
 }
 
-static void print_text(const nattel_options *o, const status_info *s)
+/* What decided, in words: the variable and its value, or the file. */
+static void print_source(const nattel_options *o, const status_info *s)
 {
-    printf("telemetry:     %s\n", nattel_consent_state_name(s->state));
-    printf("decided by:    %s\n", nattel_consent_source_text(s->source));
+    const char *dnt = getenv("DO_NOT_TRACK");
+    switch (s->source) {
+    case NATTEL_CONSENT_SOURCE_DO_NOT_TRACK:
+        printf("decided by:    DO_NOT_TRACK=%s in the environment\n",
+               dnt ? dnt : "");
+        break;
+    case NATTEL_CONSENT_SOURCE_ENV:
+        printf("decided by:    NAT_TELEMETRY_ENABLED=%s in the environment\n",
+               nattel_options_env_enabled_raw(o));
+        break;
+    case NATTEL_CONSENT_SOURCE_FILE:
+        printf("decided by:    the consent file\n");
+        break;
+    default:
+        printf("decided by:    nobody: no decision is recorded and no one "
+               "can be asked here, so it is off\n");
+    }
+}
+
+/* What the consent file says, in words. */
+static void print_file(const nattel_options *o, const status_info *s)
+{
     const char *file = nattel_options_consent_file(o);
-    const char *dir = nattel_options_state_dir(o);
-    const char *endpoint = nattel_options_endpoint(o);
-    const char *prefix = nattel_options_session_prefix(o);
-    printf("consent file:  %s (%s%s%s)\n", file ? file : "(none)",
-           nattel_consent_state_name(s->file.state),
-           s->file.note[0] ? ": " : "", s->file.note);
-    printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
-    printf("sink:          %s%s\n", s->sink,
-           nattel_options_dry_run(o) ? " (dry run)" : "");
-    printf("delivery:      %s\n", s->delivery);
-    printf("state dir:     %s\n", dir ? dir : "(none)");
+    const nattel_consent_file *f = &s->file;
+    printf("consent file:  %s: ", file ? file : "(none: no home directory)");
+    /* The note names the file again ("/path: no such file"): once. */
+    const char *note = f->note;
+    size_t n = file ? strlen(file) : 0;
+    if (n && !strncmp(note, file, n) && !strncmp(note + n, ": ", 2))
+        note += n + 2;
+    if (f->state == NATTEL_CONSENT_NEVER_ASKED)
+        printf("no decision recorded%s%s%s\n", note[0] ? " (" : "", note,
+               note[0] ? ")" : "");
+    else
+        printf("says %s%s%s%s%s\n",
+               f->state == NATTEL_CONSENT_ENABLED ? "on" : "off",
+               f->consented_at[0] ? ", decided " : "", f->consented_at,
+               note[0] ? "; " : "", note);
+}
+
+/* The sink, in words: where payloads go. */
+static const char *sink_words(const status_info *s)
+{
+    if (!strcmp(s->sink, "none"))
+        return "none: the endpoint is empty, payloads are built and dropped";
+    if (!strcmp(s->sink, "dry_run"))
+        return "none: dry run (NAT_TELEMETRY_DRY_RUN), payloads are built "
+               "and dropped";
+    if (!strcmp(s->sink, "stdout"))
+        return "stdout: payloads are written as lines on standard error";
+    if (!strcmp(s->sink, "http"))
+        return "http(s): payloads go to the endpoint above";
+    return s->sink; /* "invalid", or a sink added later */
+}
+
+static void print_delivery(const status_info *s)
+{
     const nattel_delivery_info *i = s->info;
     printf("spooled:       %zu event(s) waiting\n", nattel_delivery_spooled(i));
     printf("sent:          %lld\n", (long long)nattel_delivery_sent(i));
@@ -211,19 +412,33 @@ static void print_text(const nattel_options *o, const status_info *s)
            (long long)nattel_delivery_dropped(i),
            (long long)nattel_delivery_rejected(i));
     if (nattel_delivery_last_ts(i))
-        printf("last delivery: %s %s, %lld event(s), http %d\n",
+        printf("last delivery: %s %s, %lld event(s), %s%d\n",
                nattel_delivery_last_ts(i), nattel_delivery_last_outcome(i),
                (long long)nattel_delivery_last_events(i),
+               nattel_delivery_last_http_status(i) ? "HTTP " : "no answer",
                nattel_delivery_last_http_status(i));
     else
         printf("last delivery: none\n");
-    if (nattel_delivery_backoff_until(i)) {
-        char ts[NATTEL_TS_LEN + 1];
-        nattel_format_ts(nattel_delivery_backoff_until(i), ts);
-        printf("back-off:      no automatic attempt before %s\n", ts);
-    }
+}
+
+static void print_text(const nattel_options *o, const status_info *s)
+{
+    printf("telemetry:     %s\n", nattel_consent_state_name(s->state));
+    print_source(o, s);
+    print_file(o, s);
+    const char *dir = nattel_options_state_dir(o);
+    const char *endpoint = nattel_options_endpoint(o);
+    const char *prefix = nattel_options_session_prefix(o);
+    printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
+    printf("sink:          %s\n", sink_words(s));
+    printf("delivery:      %s\n", s->delivery);
+    printf("state dir:     %s\n", dir ? dir : "(none)");
+    print_delivery(s);
     if (*prefix)
         printf("session prefix: %s\n", prefix);
+    for (size_t i = 0; i < s->n_diag; i++)
+        printf("%s: %s\n", s->diag[i].problem ? "problem" : "note",
+               s->diag[i].text);
 }
 
 enum { OPT_JSON = TOOL_OPT_LONG };
@@ -250,11 +465,14 @@ int tool_cmd_status(int argc, char **argv)
         return NATTEL_EXIT_FAIL;
     status_info s;
     gather(o, &s);
+    diagnose_all(o, &s);
     int rc = NATTEL_EXIT_OK;
     if (json)
         rc = print_json(o, &s);
     else
         print_text(o, &s);
+    if (rc == NATTEL_EXIT_OK && has_problem(&s))
+        rc = NATTEL_EXIT_FAIL;
     nattel_delivery_info_free(s.info);
     nattel_options_free(o);
     return rc;

@@ -43,6 +43,7 @@ typedef struct vopts {
 
 typedef struct vstats {
     unsigned long invalid;
+    int hinted; /* said once that the input is one document a line */
     int io_error;
 } vstats;
 
@@ -55,6 +56,23 @@ static void report(const char *src, unsigned long line,
     if (p->dropped)
         fprintf(stderr, "%s:%lu: $: %zu more problems not shown\n", src, line,
                 p->dropped);
+}
+
+/* A line that ends inside a document is what a pretty-printed document
+ * gives, one syntax error a line after it: say once, in the line's own
+ * format, what the input must be. */
+static void hint_once(vstats *st, const char *src, unsigned long line,
+                      nattel_code rc, const nattel_problems *p)
+{
+    if (st->hinted || rc != NATTEL_EPARSE || !p->count ||
+        !strstr(p->items[0].message, "end of input"))
+        return;
+    st->hinted = 1;
+    fprintf(stderr,
+            "%s:%lu: $: the input is one JSON document per line (JSON "
+            "Lines) and this line ends inside one: put a pretty-printed "
+            "document on one line first, e.g. 'jq -c .'\n",
+            src, line);
 }
 
 static void validate_line(const vopts *o, vstats *st, const char *src,
@@ -70,6 +88,7 @@ static void validate_line(const vopts *o, vstats *st, const char *src,
             fprintf(stderr, "%s:%lu: $: out of memory\n", src, line);
         report(src, line, p);
         st->invalid++;
+        hint_once(st, src, line, rc, p);
         return;
     }
     if (!o->canonical)
@@ -255,7 +274,7 @@ static int take(void *ctx, int c, const char *v)
 int tool_cmd_validate(int argc, char **argv)
 {
     vopts o = {.mode = NATTEL_MODE_WIRE, .max_line = 1u << 20};
-    vstats st = {0, 0};
+    vstats st = {0, 0, 0};
     char **files = calloc((size_t)argc, sizeof *files);
     o.reg = nattel_registry_new();
     vargs va = {&o, "nat_cli_command", files, 0};

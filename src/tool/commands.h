@@ -27,6 +27,7 @@ int tool_cmd_serve(int argc, char **argv);
 int tool_cmd_report(int argc, char **argv);
 int tool_cmd_flush(int argc, char **argv);
 int tool_cmd_log(int argc, char **argv);
+int tool_cmd_capture(int argc, char **argv);
 
 #if defined(__GNUC__)
 #define TOOL_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -23,11 +23,15 @@ static const command commands[] = {
     {"log", tool_cmd_log, "the audit log: what was sent or dropped"},
     {"serve", tool_cmd_serve, "run a local ingest endpoint (SQLite store)"},
     {"report", tool_cmd_report, "usage per command from a serve database"},
+    {"capture", tool_cmd_capture,
+     "run a command, check the one event it sends (for CI)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
-static void usage(FILE *out)
+/* Returns 0, or -1 when `out` cannot be written (a full disk, a
+ * closed pipe): then the help is not "printed" and the exit says so. */
+static int usage(FILE *out)
 {
     fprintf(out,
             "usage: nattel [--version] [--help] COMMAND [ARGS...]\n"
@@ -51,6 +55,17 @@ static void usage(FILE *out)
             "Exit status: 0 success, 1 the operation failed (invalid input,\n"
             "rejected), 2 usage or I/O error.\n",
             "help", "this help, or a command's ('help COMMAND')");
+    if (fflush(out) || ferror(out)) {
+        if (out == stdout)
+            tool_error(NULL, "cannot write to standard output");
+        return -1;
+    }
+    return 0;
+}
+
+static int print_usage(void)
+{
+    return usage(stdout) ? NATTEL_EXIT_USAGE : NATTEL_EXIT_OK;
 }
 
 static const command *find(const char *name)
@@ -81,20 +96,16 @@ static int cmd_help(int argc, char **argv)
     tool_args a;
     const char *name = NULL, *v;
     int c;
-    if (tool_args_start(&a, &help_spec, argc, argv)) {
-        usage(stdout);
-        return NATTEL_EXIT_OK;
-    }
+    if (tool_args_start(&a, &help_spec, argc, argv))
+        return print_usage();
     for (c = tool_args_next(&a, &v); c != TOOL_ARGS_END;
          c = tool_args_next(&a, &v)) {
         if (c == TOOL_ARGS_BAD)
             return NATTEL_EXIT_USAGE;
         name = v;
     }
-    if (!name) {
-        usage(stdout);
-        return NATTEL_EXIT_OK;
-    }
+    if (!name || !strcmp(name, "help"))
+        return print_usage();
     const command *cmd = find(name);
     if (!cmd)
         return tool_usage_error("help", "unknown command '%s'", name);
@@ -111,20 +122,22 @@ int main(int argc, char **argv)
     tool_args a;
     const char *v;
     int c;
-    if (tool_args_start(&a, &main_spec, argc, argv)) {
-        usage(stdout);
-        return NATTEL_EXIT_OK;
-    }
+    if (tool_args_start(&a, &main_spec, argc, argv))
+        return print_usage();
     for (c = tool_args_next(&a, &v); c != TOOL_ARGS_OPERAND;
          c = tool_args_next(&a, &v)) {
         if (c == TOOL_ARGS_BAD)
             return NATTEL_EXIT_USAGE;
         if (c == TOOL_ARGS_END) {
-            usage(stderr);
+            (void)usage(stderr);
             return NATTEL_EXIT_USAGE;
         }
         /* 'V': the only option left once help is out of the way */
         printf("nattel %s\n", NATTEL_VERSION);
+        if (fflush(stdout) || ferror(stdout)) {
+            tool_error(NULL, "cannot write to standard output");
+            return NATTEL_EXIT_USAGE;
+        }
         return NATTEL_EXIT_OK;
     }
     int first = a.index;

@@ -127,12 +127,12 @@ def main():
               and all(l.startswith("nattel: debug: ") for l in p.stderr.splitlines()),
               f"http debug line: {p.stderr!r}")
 
-        # invalid values: exit 1; usage: exit 2; one line, value not echoed
+        # a bad option value is a usage error of that option: exit 2, one line
         # (an errorClass that is not an identifier is sent as "undefined", exit 0:
         # test_compat_emit.py)
         bad = [
-            (["--command", "run", "--status", "done"], 1),
-            (["--command", "run", "--status", "success", "--duration-ms", "-2"], 1),
+            (["--command", "run", "--status", "done"], 2),
+            (["--command", "run", "--status", "success", "--duration-ms", "-2"], 2),
             (["--status", "success"], 2),
             (["--command", "run"], 2),
             (["--command", "run", "--status", "success", "--duration-ms", "1.5"], 2),

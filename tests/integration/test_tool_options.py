@@ -20,7 +20,7 @@ from nattel_testlib import check
 BIN = tl.tool()
 
 COMMANDS = ["schema", "validate", "emit", "consent", "status", "flush", "log",
-            "serve", "report"]
+            "serve", "report", "capture"]
 
 
 def run(args, extra=None, home=None, stdin="", cwd=None):
@@ -115,7 +115,8 @@ def missing_values(home):
     cases = [("schema", ["--event"], "--event"), ("validate", ["--schema"], "--schema"),
              ("emit", ["--command", "run", "--status"], "--status"),
              ("log", ["-n"], "-n"), ("log", ["--lines"], "--lines"),
-             ("serve", ["--db"], "--db"), ("report", ["--db"], "--db")]
+             ("serve", ["--db"], "--db"), ("report", ["--db"], "--db"),
+             ("capture", ["--expect"], "--expect")]
     for cmd, args, opt in cases:
         p = run([cmd] + args, {}, home)
         check(usage_error(p, cmd, f"option '{opt}' needs a value")
@@ -123,7 +124,8 @@ def missing_values(home):
               f"{cmd} {args}: {p.returncode} {p.stderr!r}")
     # an option that takes no value, given one
     for cmd, opt in (("status", "--json"), ("flush", "--json"), ("consent", "--status"),
-                     ("validate", "--model"), ("report", "--json"), ("serve", "--quiet")):
+                     ("validate", "--model"), ("report", "--json"), ("serve", "--quiet"),
+                     ("capture", "--json")):
         p = run([cmd, opt + "=1"], {}, home)
         check(usage_error(p, cmd, f"option '{opt}' takes no value"),
               f"{cmd} {opt}=1: {p.returncode} {p.stderr!r}")
