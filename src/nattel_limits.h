@@ -106,6 +106,9 @@
 #define NATTEL__FLUSH_NOWAIT_MS 5000
 /* A detached flusher watches an empty spool this long before it exits. */
 #define NATTEL__FLUSHER_LINGER_MS 2000
+/* How long nattel_client_free waits for a send in flight before cutting
+ * it (client.h). */
+#define NATTEL__FREE_WAIT_MS 2000
 
 
 #endif

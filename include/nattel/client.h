@@ -263,10 +263,21 @@ nattel_code nattel_client_flush(nattel_client *c, int64_t timeout_ms,
                                 nattel_error *err);
 
 /* Stops background work and releases the client. Accepts NULL. In
- * NATTEL_DELIVERY_IN_PROCESS mode a send in flight is cut short (libcurl's
- * progress callback, checked at least once a second) and its batch stays
- * spooled, not counted as a failed attempt. Runs the transport's shutdown
- * hook, then its free hook, and frees the options the client took. */
+ * NATTEL_DELIVERY_IN_PROCESS mode no new batch starts; a send in flight
+ * is given up to 2 s to end (its answer settles the batch), then cut
+ * short (libcurl's progress callback, checked at least once a second)
+ * and its batch stays spooled, not counted as a failed attempt (sent
+ * again later with the same Nattel-Event-Ids, so an endpoint that keeps
+ * them stores it once). Runs the transport's shutdown hook, then its
+ * free hook, and frees the options the client took.
+ *
+ * fork(): in a child forked after an in-process client started its
+ * thread, the client has no thread: nattel_client_emit spools (nothing
+ * delivers until a later process or `nattel flush`), nattel_client_flush
+ * returns NATTEL_OK at once and nattel_client_free returns without
+ * waiting (the parent's thread and its lock are left alone). The child
+ * must not fork while another of its threads is inside a call on the
+ * same client (its lock would be held forever in the child). */
 void nattel_client_free(nattel_client *c);
 
 /* ------------------------------------------------------------------ */
@@ -327,6 +338,22 @@ const char *nattel_delivery_last_outcome(const nattel_delivery_info *info);
 int nattel_delivery_last_http_status(const nattel_delivery_info *info);
 int64_t nattel_delivery_last_events(const nattel_delivery_info *info);
 
+/* Why the counters cannot be trusted, for people, or NULL when they can:
+ * STATE/state.json is there but unusable (not a regular file, unreadable,
+ * not JSON; the counters then read 0 and the next delivery sets it aside
+ * as STATE/state.json.bad and starts again), or such a file was set aside
+ * earlier. Lives as long as the info. */
+const char *nattel_delivery_state_note(const nattel_delivery_info *info);
+/* Entries in STATE/spool or STATE/claims that are not regular files (a
+ * FIFO, directory, socket, device or symlink planted there): no flusher
+ * sends them; the next flusher removes them, or sets a directory aside
+ * as spool/.odd-NAME, counting each once as dropped. */
+size_t nattel_delivery_unusable_entries(const nattel_delivery_info *info);
+/* Events a host could not spool because the disk was full, marked in
+ * STATE/lost and not yet counted: the next flusher adds them to
+ * `dropped`. */
+size_t nattel_delivery_lost_uncounted(const nattel_delivery_info *info);
+
 /*
  * Whether delivery to an http(s) endpoint can work from here, as far as
  * a look without sending can tell: the endpoint is valid
@@ -381,6 +408,13 @@ typedef struct nattel_flush_result {
     int busy;         /* another flusher kept the lock for the whole wait */
     nattel_flush_skip skipped;
     nattel_consent_source consent_source;
+    /* Spool entries that were neither regular files nor symlinks (a FIFO,
+     * socket, device: removed; a directory: set aside as spool/.odd-NAME),
+     * each counted once in `dropped`. */
+    int64_t odd;
+    /* Telemetry was found off before a batch (revoked while this flush
+     * ran): sending stopped there; what is left stays spooled. */
+    int consent_revoked;
 } nattel_flush_result;
 
 #define NATTEL_FLUSH_RESULT_INIT                                               \

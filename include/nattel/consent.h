@@ -68,7 +68,8 @@ typedef struct nattel_consent_file {
     /* Effective state: the written value under the current prompt_version;
      * "disabled" under a stale or missing one; NEVER_ASKED for a stale
      * "enabled", a missing or malformed file, or an unknown value;
-     * DISABLED for a file over 1 MiB or too costly to read. */
+     * DISABLED for a file over 1 MiB or too costly to read, and for one
+     * that exists but cannot be read (`unreadable`). */
     nattel_consent_state state;
     int exists;    /* the file could be opened */
     int malformed; /* not TOML, or not UTF-8 */
@@ -77,20 +78,29 @@ typedef struct nattel_consent_file {
     char consent[32];
     char prompt_version[32];
     char consented_at[32];
-    /* Why the state is NEVER_ASKED, or why a stale value was kept; "" when
-     * the file says a current decision. */
+    /* Why the state is NEVER_ASKED, or why a stale value was kept, or why
+     * an unreadable file reads as disabled; "" when the file says a
+     * current decision. */
     char note[NATTEL_ERROR_MAX];
+    /* The path exists but could not be read: permission denied (a root
+     * 0600 file read by its user), not a regular file (a FIFO or a
+     * directory, opened without waiting), a read error. It reads as
+     * DISABLED, with the system's reason in `note`: it may say
+     * "disabled", so it is never prompted over and never replaced by the
+     * prompt. */
+    int unreadable;
 } nattel_consent_file;
 
-/* Reads `path` by the rules above. Never fails: a file that cannot be read
- * or parsed reads as NEVER_ASKED, with the reason in out->note. A file is
- * read whole up to 1 MiB (one fstat, one read; the TOML reader is linear
- * and its memory bounded). A larger file, or one too costly to read (see
- * src/consent/nattel_toml.h), reads as DISABLED: it may say "disabled", so it
- * is never prompted over and never rewritten by the prompt. A NULL `path`
- * (no home directory known) reads as NEVER_ASKED; so does a path that is
- * not a regular file (opened without blocking, so a FIFO does not hang).
- * `out` must not be NULL; it is cleared first.
+/* Reads `path` by the rules above. Never fails: a missing file, or one
+ * that cannot be parsed, reads as NEVER_ASKED, with the reason in
+ * out->note. A file is read whole up to 1 MiB (one fstat, one read; the
+ * TOML reader is linear and its memory bounded). A larger file, one too
+ * costly to read (see src/consent/nattel_toml.h), and one that exists but
+ * cannot be read (permission, not a regular file: opened without
+ * blocking, so a FIFO does not hang; out->unreadable) read as DISABLED:
+ * each may say "disabled", so it is never prompted over and never
+ * rewritten by the prompt. A NULL `path` (no home directory known) reads
+ * as NEVER_ASKED. `out` must not be NULL; it is cleared first.
  */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
 

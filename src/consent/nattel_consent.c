@@ -168,6 +168,16 @@ static void too_big(const char *path, nattel_consent_file *out)
              NATTEL__CONSENT_MAX_BYTES);
 }
 
+static void unreadable(const char *path, const char *why,
+                       nattel_consent_file *out)
+{
+    out->state = NATTEL_CONSENT_DISABLED;
+    out->unreadable = 1;
+    snprintf(out->note, sizeof out->note,
+             "%.400s exists but cannot be read (%s): reads as disabled", path,
+             why);
+}
+
 /* Reads into buf[n..cap) until EOF or full; the new count, or -1. */
 static ssize_t read_into(int fd, char *buf, size_t n, size_t cap)
 {
@@ -191,10 +201,17 @@ static ssize_t read_into(int fd, char *buf, size_t n, size_t cap)
 static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        snprintf(out->note, sizeof out->note, "%.400s: no such file", path);
+        return NULL;
+    }
     if (fd < 0) {
-        out->exists = errno != ENOENT;
-        snprintf(out->note, sizeof out->note, "%.400s: %s", path,
-                 errno == ENOENT ? "no such file" : strerror(errno));
+        /* It is there but not ours to read (root's 0600 file, as sudo
+         * leaves in a home): it may say "disabled", so it counts as such
+         * and is never prompted over nor replaced. */
+        int e = errno;
+        out->exists = 1;
+        unreadable(path, strerror(e), out);
         return NULL;
     }
     out->exists = 1;
@@ -202,8 +219,7 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
     char *buf = NULL;
     ssize_t n = -1;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        snprintf(out->note, sizeof out->note, "%.400s: not a regular file",
-                 path);
+        unreadable(path, "not a regular file", out);
     } else if ((uintmax_t)st.st_size > NATTEL__CONSENT_MAX_BYTES) {
         too_big(path, out);
     } else {
@@ -226,8 +242,7 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
             errno = ENOMEM;
         }
         if (n < 0)
-            snprintf(out->note, sizeof out->note, "%.400s: %s", path,
-                     strerror(errno));
+            unreadable(path, strerror(errno), out);
         else if ((size_t)n > NATTEL__CONSENT_MAX_BYTES)
             too_big(path, out);
     }

@@ -111,12 +111,25 @@ nattel_code nattel__audit_append(const nattel_options *o,
         return natx_fail(err, NATTEL_ENOMEM, "audit log: out of memory");
     }
     rotate_if_full(path, old, line.len);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+    /* O_NONBLOCK: a FIFO planted as audit.log must not hold the host
+     * (opening one for writing waits for a reader); only a regular file
+     * is written. */
+    int fd = open(path,
+                  O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+                      O_CLOEXEC,
                   0600);
     if (fd < 0) {
         nattel_buf_free(&line);
         return natx_fail(err, NATTEL_EIO, "audit log: open %s: %s", path,
                          strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        nattel_buf_free(&line);
+        return natx_fail(err, NATTEL_EINVAL,
+                         "audit log: %s is not a regular file: not written",
+                         path);
     }
     /* One write per record: a reader never sees half a line from us. */
     ssize_t w = write(fd, line.data, line.len);

@@ -43,12 +43,16 @@ static nattel_code parse_envelope(nattel__jdoc *d, const char *json, size_t len,
 }
 
 nattel_code nattel__envelope_key(const char *json, size_t len, nattel_buf *key,
-                                 nattel_error *err)
+                                 size_t *events, nattel_error *err)
 {
     nattel__jdoc d;
     nattel_code rc = parse_envelope(&d, json, len, err);
     unsigned end = rc ? 0 : (unsigned)NATTEL__JNEXT(&d.toks[0]);
+    if (events)
+        *events = 0;
     for (unsigned k = 1; !rc && k < end; k = next_member(&d, k)) {
+        if (key_is(&d, k, "events") && events)
+            *events += (size_t)d.toks[k + 1].members;
         if (key_is(&d, k, "sentTs") || key_is(&d, k, "events"))
             continue;
         if (nattel__json_put_token(key, &d, k) ||

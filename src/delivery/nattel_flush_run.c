@@ -13,6 +13,7 @@
 #include "delivery/nattel_sender.h"
 #include "delivery/nattel_spool.h"
 #include "delivery/nattel_state.h"
+#include "consent/nattel_consent.h"
 #include "model/nattel_error.h"
 #include "natx/natx_file.h"
 
@@ -28,7 +29,8 @@ typedef struct item {
     nattel__entry e;
     nattel_buf body;
     nattel_buf key;
-    int done; /* settled: unlinked or renamed back */
+    size_t events; /* in its payload, in order (their IDs) */
+    int done;      /* settled: unlinked or renamed back */
 } item;
 
 typedef struct run {
@@ -38,6 +40,8 @@ typedef struct run {
     nattel__sender *sender;
     int failure_counted; /* the back-off counts one failure per run */
     int deferred;
+    int consent_off; /* decided off before a batch: nothing more leaves */
+    int claimed;     /* entries claimed in this run (progress) */
 } run;
 
 static int stop_now(const run *r)
@@ -141,7 +145,13 @@ static void settle_retry(run *r, item **its, size_t n, int http,
         it->done = 1;
         nattel__entry e = it->e;
         e.attempt++;
-        if (nattel__retry_give_up(e.attempt, now - e.ms)) {
+        /* The age counts from this machine's first failed try, by the
+         * flusher's clock: never from the host's stamp (a host whose
+         * clock read 1970 would lose its events at once). A clock that
+         * went back starts the count again: held longer, never lost. */
+        if (e.first_ms <= 0 || e.first_ms > now)
+            e.first_ms = now;
+        if (nattel__retry_give_up(e.attempt, now - e.first_ms)) {
             unlink_claim(r, it);
             dropped++;
             continue;
@@ -165,35 +175,117 @@ static void settle_retry(run *r, item **its, size_t n, int http,
     if (dropped) {
         char why[400];
         snprintf(why, sizeof why,
-                 "retry limit: %d attempts over at least 24 h (last: %.255s)",
+                 "retry limit: %d attempts over at least 24 h since the "
+                 "first (last: %.255s)",
                  NATTEL__RETRY_MAX_ATTEMPTS, reason);
         record(r, NATTEL__DROPPED, (int64_t)dropped, http, why, payload, 0, 0);
         r->st->dropped += (int64_t)dropped;
     }
 }
 
-/* Sends one batch, splitting on 413. Returns 1 when the run should stop
- * (deferred and back-off honoured, or asked to stop). */
-static int send_batch(run *r, item **its, size_t n)
+/* Consent, decided again before every batch: a revocation while a
+ * flusher runs stops it at the next batch; what is left stays spooled. */
+static int consent_off(run *r)
 {
-    if (stop_now(r))
+    if (r->consent_off)
         return 1;
+    nattel_consent_state state;
+    nattel_consent_source source;
+    (void)nattel__consent_resolve(r->o, 0, &state, &source, NULL);
+    if (state == NATTEL_CONSENT_ENABLED)
+        return 0;
+    r->consent_off = 1;
+    r->st->consent_revoked = 1;
+    nattel_debug(r->o, "telemetry is off now (%s): nothing more is sent",
+                 nattel_consent_source_text(source));
+    return 1;
+}
+
+/* Nattel-Event-Ids: STEM-INDEX for each event of each entry, in the
+ * merged envelope's order. The stem never changes while the entry lives,
+ * so a retry, a split or another grouping sends the same IDs. */
+static nattel_code event_ids(item **its, size_t n, nattel_buf *ids)
+{
+    nattel_code rc = NATTEL_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char stem[48];
+        nattel__entry_stem(&its[i]->e, stem, sizeof stem);
+        for (size_t j = 0; j < its[i]->events && !rc; j++) {
+            char id[72];
+            int len = snprintf(id, sizeof id, "%s%s-%zu", ids->len ? "," : "",
+                               stem, j);
+            rc = nattel_buf_append(ids, id, (size_t)len);
+        }
+    }
+    return rc;
+}
+
+/* Why one event (or entry) the server refused is dropped, with the start
+ * of the server's answer. */
+static void refused_reason(const nattel__send_result *res, char *out,
+                           size_t cap)
+{
+    const char *what = res->http_status == 413 ? "over the server's body limit"
+                                               : "rejected by the server";
+    if (res->body[0])
+        snprintf(out, cap, "%s (HTTP %d): %s", what, res->http_status,
+                 res->body);
+    else
+        snprintf(out, cap, "%s (HTTP %d)", what, res->http_status);
+}
+
+static int send_batch(run *r, item **its, size_t n);
+
+/* A refused batch of several entries goes again in halves, until what
+ * the server refuses stands alone: one bad event costs only itself. */
+static int split_or_drop(run *r, item **its, size_t n,
+                         const nattel__send_result *res,
+                         const nattel_buf *payload)
+{
+    if (n > 1) {
+        int stop = send_batch(r, its, n / 2);
+        return stop || send_batch(r, its + n / 2, n - n / 2);
+    }
+    char why[400];
+    refused_reason(res, why, sizeof why);
+    settle_gone(r, its, n, NATTEL__REJECTED, res->http_status, why, payload);
+    return 0;
+}
+
+/* The merged envelope of a batch and its event IDs; non-zero when out of
+ * memory (the batch is left for a later run). */
+static int build_batch(run *r, item **its, size_t n, nattel_buf *payload,
+                       nattel_buf *ids)
+{
     const char *jsons[NATTEL_ENVELOPE_MAX_EVENTS];
     size_t lens[NATTEL_ENVELOPE_MAX_EVENTS];
     for (size_t i = 0; i < n; i++) {
         jsons[i] = its[i]->body.data;
         lens[i] = its[i]->body.len;
     }
-    nattel_buf payload = NATTEL_BUF_INIT;
     size_t events;
     nattel_error err;
-    if (nattel__envelope_merge(jsons, lens, n, nattel__now_real(r->o), &payload,
-                               &events, &err)) {
+    return nattel__envelope_merge(jsons, lens, n, nattel__now_real(r->o),
+                                  payload, &events, &err) ||
+           event_ids(its, n, ids);
+}
+
+/* Sends one batch, splitting on 413, 400 and 422. Returns 1 when the run
+ * should stop (deferred and back-off honoured, consent off, or asked to
+ * stop). */
+static int send_batch(run *r, item **its, size_t n)
+{
+    if (stop_now(r) || consent_off(r))
+        return 1;
+    nattel_buf payload = NATTEL_BUF_INIT, ids = NATTEL_BUF_INIT;
+    if (build_batch(r, its, n, &payload, &ids)) {
         nattel_buf_free(&payload);
+        nattel_buf_free(&ids);
         return 1; /* out of memory: leave the batch for a later run */
     }
     nattel__send_result res;
-    nattel__sender_post(r->sender, payload.data, payload.len, &res);
+    nattel__sender_post(r->sender, payload.data, payload.len, ids.data, &res);
+    nattel_buf_free(&ids);
     if (!res.http_status && stop_now(r)) {
         /* Cut short by our own shutdown: not the server's failure. The
          * batch goes back as it was. */
@@ -201,7 +293,7 @@ static int send_batch(run *r, item **its, size_t n)
         return 1;
     }
     r->st->batches++;
-    nattel_debug(r->o, "sent %zu event(s), %zu bytes: %s", n, payload.len,
+    nattel_debug(r->o, "sent %zu entries, %zu bytes: %s", n, payload.len,
                  res.reason);
     int stop = 0;
     switch (res.http_status ? nattel__policy_for(res.http_status)
@@ -211,19 +303,9 @@ static int send_batch(run *r, item **its, size_t n)
                     &payload);
         break;
     case NATTEL__POLICY_REJECT:
-        settle_gone(r, its, n, NATTEL__REJECTED, res.http_status,
-                    "rejected by the server", &payload);
-        break;
     case NATTEL__POLICY_SPLIT:
-        if (n == 1) {
-            settle_gone(r, its, n, NATTEL__REJECTED, 413,
-                        "one event over the server's body limit (413)",
-                        &payload);
-            break;
-        }
-        nattel_buf_free(&payload);
-        stop = send_batch(r, its, n / 2);
-        return stop || send_batch(r, its + n / 2, n - n / 2);
+        stop = split_or_drop(r, its, n, &res, &payload);
+        break;
     case NATTEL__POLICY_RETRY:
         settle_retry(r, its, n, res.http_status, res.reason, res.retry_after_ms,
                      &payload);
@@ -260,7 +342,8 @@ static int read_claim(const run *r, item *it)
         return -1;
     if (!it->body.len)
         return -1;
-    return nattel__envelope_key(it->body.data, it->body.len, &it->key, &err)
+    return nattel__envelope_key(it->body.data, it->body.len, &it->key,
+                                &it->events, &err)
                ? -1
                : 0;
 }
@@ -281,11 +364,17 @@ static nattel_code claim_all(run *r, item **out, size_t *n, nattel_error *err)
         return natx_fail(err, NATTEL_ENOMEM, "flusher: out of memory");
     }
     size_t k = 0;
-    for (size_t i = 0; i < count; i++) {
-        /* Gone (a host dropped it over the bound): not ours any more. */
-        if (move_entry(r->o->state_dir, "spool", v[i].name, "claims", v[i].name,
-                       NULL))
+    for (size_t i = 0; i < count && !rc; i++) {
+        /* Gone (a host dropped it over the bound): not ours any more. Any
+         * other failure (a spool not writable, a read-only file system)
+         * ends the run with it: retrying could only spin. */
+        nattel_code mv = move_entry(r->o->state_dir, "spool", v[i].name,
+                                    "claims", v[i].name, err);
+        if (mv == NATTEL_ENOTFOUND)
             continue;
+        rc = mv;
+        if (rc)
+            break;
         item *it = &its[k++];
         it->e = v[i];
         if (read_claim(r, it)) {
@@ -297,7 +386,10 @@ static nattel_code claim_all(run *r, item **out, size_t *n, nattel_error *err)
     free(v);
     *out = its;
     *n = k;
-    return NATTEL_OK;
+    r->claimed += (int)(k > 0);
+    if (rc)
+        nattel__prefix(err, "flusher: cannot claim spool entries");
+    return rc;
 }
 
 static int same_key(const item *a, const item *b)
@@ -307,16 +399,18 @@ static int same_key(const item *a, const item *b)
 }
 
 /* One pass: every claimed entry, grouped (oldest first) into batches of
- * one envelope key and at most NATTEL_ENVELOPE_MAX_EVENTS. */
-static nattel_code one_pass(run *r, size_t *claimed, nattel_error *err)
+ * one envelope key and at most NATTEL_ENVELOPE_MAX_EVENTS. *stopped: the
+ * run is to end (deferred, consent off, asked to stop). */
+static nattel_code one_pass(run *r, size_t *claimed, int *stopped,
+                            nattel_error *err)
 {
     item *its = NULL;
     size_t n = 0;
     nattel_code rc = claim_all(r, &its, &n, err);
-    if (rc)
+    if (!its)
         return rc;
     *claimed = n;
-    int stop = 0;
+    int stop = rc != NATTEL_OK;
     item *batch[NATTEL_ENVELOPE_MAX_EVENTS];
     for (size_t i = 0; i < n && !stop; i++) {
         if (its[i].done)
@@ -334,7 +428,8 @@ static nattel_code one_pass(run *r, size_t *claimed, nattel_error *err)
             (void)move_entry(r->o->state_dir, "claims", its[i].e.name, "spool",
                              its[i].e.name, NULL);
     free_items(its, n);
-    return stop ? NATTEL_EIO : NATTEL_OK;
+    *stopped = stop;
+    return rc;
 }
 
 int nattel__flusher_lock(const char *state_dir, int block, nattel_error *err)
@@ -354,12 +449,23 @@ int nattel__flusher_running(const char *state_dir)
     return 0;
 }
 
+/* The lock's descriptor; -1 with *failed set when it cannot be taken at
+ * all (a read-only file system, say: waiting would change nothing), -1
+ * alone when another flusher held it for the whole wait. */
 static int take_lock(const nattel_options *o, const nattel__flush_opts *fo,
-                     nattel_error *err)
+                     int *failed, nattel_error *err)
 {
     int64_t until = nattel__now_mono(o) + fo->lock_wait_ms;
+    *failed = 0;
     for (;;) {
-        int fd = nattel__flusher_lock(o->state_dir, 0, err);
+        nattel_error e = {0};
+        int fd = nattel__flusher_lock(o->state_dir, 0, &e);
+        if (fd < 0 && e.code) {
+            *failed = 1;
+            if (err)
+                *err = e;
+            return -1;
+        }
         if (fd >= 0 || fo->lock_wait_ms <= 0 || nattel__now_mono(o) >= until)
             return fd;
         if (fo->should_stop && fo->should_stop(fo->stop_ctx))
@@ -369,15 +475,31 @@ static int take_lock(const nattel_options *o, const nattel__flush_opts *fo,
     }
 }
 
+/* Events a host could not spool (disk full) are counted now. */
+static void count_lost(run *r)
+{
+    size_t lost = nattel__spool_take_lost(r->o->state_dir);
+    if (!lost)
+        return;
+    record(r, NATTEL__DROPPED, (int64_t)lost, 0,
+           "not spooled: the disk was full when the event was emitted", NULL, 0,
+           0);
+    r->st->dropped += (int64_t)lost;
+}
+
 static nattel_code run_locked(run *r, nattel_error *err)
 {
     recover_claims(r->o);
-    size_t links = nattel__spool_refuse_symlinks(r->o);
-    r->st->dropped += (int64_t)links;
-    r->st->symlinks += (int64_t)links;
-    r->sender =
-        nattel__sender_new(r->o->endpoint, r->o->connect_ms, r->o->total_ms,
-                           r->fo->should_stop, r->fo->stop_ctx, err);
+    nattel__odd_count odd;
+    nattel__spool_refuse_odd(r->o, &odd);
+    r->st->dropped += (int64_t)(odd.symlinks + odd.others);
+    r->st->symlinks += (int64_t)odd.symlinks;
+    r->st->odd += (int64_t)odd.others;
+    count_lost(r);
+    r->sender = nattel__sender_new(
+        r->o->endpoint, r->o->connect_ms, r->o->total_ms,
+        r->fo->should_abort ? r->fo->should_abort : r->fo->should_stop,
+        r->fo->stop_ctx, err);
     if (!r->sender)
         return err ? err->code : NATTEL_EIO;
     nattel_code rc = NATTEL_OK;
@@ -388,11 +510,9 @@ static nattel_code run_locked(run *r, nattel_error *err)
     int64_t linger_until = -1;
     for (;;) {
         size_t claimed = 0;
-        rc = one_pass(r, &claimed, err);
-        if (rc == NATTEL_EIO && !r->deferred)
-            break; /* asked to stop */
-        rc = NATTEL_OK;
-        if (r->deferred || stop_now(r))
+        int stopped = 0;
+        rc = one_pass(r, &claimed, &stopped, err);
+        if (rc || stopped || r->deferred || stop_now(r))
             break;
         if (claimed) {
             linger_until = -1;
@@ -429,16 +549,22 @@ nattel_code nattel__flush_run(const nattel_options *o,
     nattel__flush_opts again = *fo;
     again.lock_wait_ms = 0;
     for (;;) {
-        int fd = take_lock(o, fo, err);
+        int failed;
+        int fd = take_lock(o, fo, &failed, err);
+        if (fd < 0 && failed)
+            return err && err->code ? err->code : NATTEL_EIO;
         if (fd < 0) {
             stats->busy = 1;
             return NATTEL_OK;
         }
+        r.claimed = 0;
         rc = run_locked(&r, err);
         close(fd);
         /* A host that spooled just before we let go saw the lock held and
-         * started nobody: look once more now that it is free. */
-        if (rc || r.deferred || stop_now(&r) ||
+         * started nobody: look once more now that it is free. Only after
+         * a run that claimed something: entries that cannot be claimed
+         * must not make the flusher spin. */
+        if (rc || r.deferred || r.consent_off || stop_now(&r) || !r.claimed ||
             !nattel__spool_count(o->state_dir))
             return rc;
         fo = &again;

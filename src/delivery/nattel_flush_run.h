@@ -15,8 +15,10 @@ typedef struct nattel__flush_stats {
     int64_t dropped;
     int64_t deferred;
     int64_t batches;
-    int64_t symlinks; /* spool entries refused (removed) as symlinks */
-    int busy;         /* another flusher held the lock for the whole wait */
+    int64_t symlinks;    /* spool entries refused (removed) as symlinks */
+    int64_t odd;         /* other non-files (FIFO, directory...) set aside */
+    int busy;            /* another flusher held the lock for the whole wait */
+    int consent_revoked; /* consent found off before a batch: stopped */
 } nattel__flush_stats;
 
 typedef struct nattel__flush_opts {
@@ -29,7 +31,10 @@ typedef struct nattel__flush_opts {
     int64_t linger_ms;
     /* Stop between batches once this monotonic time passes (-1: never). */
     int64_t deadline_mono;
+    /* Polled between batches: no new batch once true. */
     int (*should_stop)(void *ctx);
+    /* Polled during a send: cut it once true (NULL: should_stop). */
+    int (*should_abort)(void *ctx);
     void *stop_ctx;
 } nattel__flush_opts;
 

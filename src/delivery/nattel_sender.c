@@ -29,6 +29,9 @@ struct nattel__sender {
     int (*should_stop)(void *ctx);
     void *stop_ctx;
     int64_t retry_after_ms;
+    /* The start of the answer's body, for the audit log's reason. */
+    char body[NATTEL__SEND_BODY_MAX + 1];
+    size_t body_len;
     char user_agent[64];
 };
 
@@ -113,12 +116,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* The answer's body is not needed: read and discard it. */
+/* The answer's body is read whole; only its start is kept (why a server
+ * refused a batch, for the audit log). */
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
-    (void)p;
-    (void)ctx;
-    return size * n;
+    nattel__sender *s = ctx;
+    size_t len = size * n;
+    size_t room = NATTEL__SEND_BODY_MAX - s->body_len;
+    size_t take = len < room ? len : room;
+    memcpy(s->body + s->body_len, p, take);
+    s->body_len += take;
+    s->body[s->body_len] = '\0';
+    return len;
 }
 
 static int on_progress(void *ctx, curl_off_t a, curl_off_t b, curl_off_t c,
@@ -189,25 +198,94 @@ nattel__sender *nattel__sender_new(const char *url, int64_t connect_ms,
     return s;
 }
 
+/* The body's start as one line of printable UTF-8 for the audit log:
+ * control bytes become spaces, a cut multi-byte sequence is left out. */
+static void body_text(const char *b, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        unsigned char c = (unsigned char)b[i];
+        out[k++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    /* Drop a trailing partial UTF-8 sequence (the cut of the bound). */
+    size_t lead = k;
+    while (lead > 0 && ((unsigned char)out[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    if (lead > 0 && ((unsigned char)out[lead - 1] & 0x80)) {
+        unsigned char c = (unsigned char)out[lead - 1];
+        size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        if (k - (lead - 1) < want)
+            k = lead - 1;
+    }
+    out[k] = '\0';
+}
+
+/* The request headers of one post: the fixed ones and its event IDs. */
+static struct curl_slist *post_headers(nattel__sender *s, const char *ids)
+{
+    if (!ids || !*ids)
+        return NULL;
+    size_t n = strlen(ids) + sizeof "Nattel-Event-Ids: ";
+    char *line = malloc(n);
+    if (!line)
+        return NULL;
+    snprintf(line, n, "Nattel-Event-Ids: %s", ids);
+    struct curl_slist *h = NULL;
+    for (struct curl_slist *i = s->headers; i; i = i->next) {
+        struct curl_slist *more = api.slist_append(h, i->data);
+        if (!more) {
+            api.slist_free_all(h);
+            free(line);
+            return NULL;
+        }
+        h = more;
+    }
+    struct curl_slist *more = api.slist_append(h, line);
+    free(line);
+    if (!more)
+        api.slist_free_all(h);
+    return more;
+}
+
 void nattel__sender_post(nattel__sender *s, const char *payload, size_t len,
-                         nattel__send_result *out)
+                         const char *ids, nattel__send_result *out)
 {
     memset(out, 0, sizeof *out);
     out->retry_after_ms = -1;
     s->retry_after_ms = -1;
+    s->body_len = 0;
+    s->body[0] = '\0';
+    struct curl_slist *h = post_headers(s, ids);
+    if (ids && *ids && !h) {
+        snprintf(out->reason, sizeof out->reason, "sender: out of memory");
+        return;
+    }
+    api.easy_setopt(s->curl, CURLOPT_HTTPHEADER, h ? h : s->headers);
     api.easy_setopt(s->curl, CURLOPT_POSTFIELDS, payload);
     api.easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     CURLcode rc = api.easy_perform(s->curl);
-    if (rc != CURLE_OK) {
+    long status = 0;
+    api.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers);
+    api.slist_free_all(h);
+    /* A complete 2xx status line is a delivery, whatever became of the
+     * body after it (short, cut, timed out): the body is not ours to
+     * require, and sending again would store the events twice. */
+    int delivered = status >= 200 && status < 300;
+    if (rc != CURLE_OK && !delivered) {
         snprintf(out->reason, sizeof out->reason, "network: %s",
                  api.easy_strerror(rc));
         return;
     }
-    long status = 0;
-    api.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
     out->http_status = (int)status;
     out->retry_after_ms = s->retry_after_ms;
-    snprintf(out->reason, sizeof out->reason, "HTTP %ld", status);
+    body_text(s->body, s->body_len, out->body, sizeof out->body);
+    if (rc != CURLE_OK)
+        snprintf(out->reason, sizeof out->reason,
+                 "HTTP %ld (answer body cut: %s)", status,
+                 api.easy_strerror(rc));
+    else
+        snprintf(out->reason, sizeof out->reason, "HTTP %ld", status);
 }
 
 void nattel__sender_free(nattel__sender *s)

@@ -146,9 +146,17 @@ int nattel__entry_parse(const char *name, nattel__entry *out)
     while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
         p++;
     if (p - rand != 16 || *p++ != '-' || digits(&p, 1, 20, UINT64_MAX, &size) ||
-        *p++ != '-' || digits(&p, 1, 10, UINT_MAX, &attempt) ||
-        strcmp(p, ".json"))
+        *p++ != '-' || digits(&p, 1, 10, UINT_MAX, &attempt))
         return -1;
+    uint64_t first = 0;
+    int has_first = *p == '-';
+    if (has_first)
+        p++;
+    if (has_first && digits(&p, 13, 13, INT64_MAX, &first))
+        return -1;
+    if (strcmp(p, ".json"))
+        return -1;
+    out->first_ms = has_first ? (int64_t)first : 0;
     memcpy(out->name, name, n + 1);
     memcpy(out->rand, rand, 16);
     out->rand[16] = '\0';
@@ -161,8 +169,19 @@ int nattel__entry_parse(const char *name, nattel__entry *out)
 
 void nattel__entry_name(const nattel__entry *e, char *out, size_t cap)
 {
-    snprintf(out, cap, "%013" PRId64 "-%010u-%.16s-%" PRIu64 "-%u.json", e->ms,
-             e->seq, e->rand, e->size, e->attempt);
+    if (e->first_ms > 0)
+        snprintf(out, cap,
+                 "%013" PRId64 "-%010u-%.16s-%" PRIu64 "-%u-%013" PRId64
+                 ".json",
+                 e->ms, e->seq, e->rand, e->size, e->attempt, e->first_ms);
+    else
+        snprintf(out, cap, "%013" PRId64 "-%010u-%.16s-%" PRIu64 "-%u.json",
+                 e->ms, e->seq, e->rand, e->size, e->attempt);
+}
+
+void nattel__entry_stem(const nattel__entry *e, char *out, size_t cap)
+{
+    snprintf(out, cap, "%013" PRId64 "-%010u-%.16s", e->ms, e->seq, e->rand);
 }
 
 static void hex(const unsigned char *raw, size_t n, char *out)
@@ -343,32 +362,101 @@ nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
     return NATTEL_OK;
 }
 
-size_t nattel__spool_refuse_symlinks(const nattel_options *o)
+static void record_odd(const nattel_options *o, const char *why)
 {
+    nattel__record r = {.outcome = NATTEL__DROPPED,
+                        .events = 1,
+                        .reason = why,
+                        .endpoint = o->endpoint};
+    (void)nattel__record_outcome(o, &r, NULL);
+}
+
+/* One entry of spool/ that is not a regular file: gone or set aside,
+ * recorded once. Returns 1 for a symlink, 2 for anything else, 0 when
+ * nothing could be done (it stays, and is skipped by every reader). */
+static int refuse_one(const nattel_options *o, int dfd, const char *name,
+                      mode_t mode)
+{
+    if (S_ISDIR(mode)) {
+        /* Never emptied (it is not ours to walk): renamed to a dot name,
+         * which no reader lists, so it is counted once. */
+        char aside[300];
+        snprintf(aside, sizeof aside, ".odd-%s", name);
+        if (renameat(dfd, name, dfd, aside) != 0)
+            return 0;
+        record_odd(o, "spool entry is a directory: set aside as .odd-NAME");
+        return 2;
+    }
+    /* unlink removes the link or the node, never what a link points to
+     * nor what a FIFO's writer holds. */
+    if (unlinkat(dfd, name, 0) != 0)
+        return 0;
+    record_odd(o, S_ISLNK(mode) ? "spool entry is a symlink: refused and "
+                                  "removed (its target is untouched)"
+                                : "spool entry is not a regular file (FIFO, "
+                                  "socket or device): removed");
+    return S_ISLNK(mode) ? 1 : 2;
+}
+
+void nattel__spool_refuse_odd(const nattel_options *o, nattel__odd_count *out)
+{
+    memset(out, 0, sizeof *out);
     char dir[4096];
     if (natx_path_join(dir, sizeof dir, o->state_dir, "spool", NULL))
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *de = readdir(d); de; de = readdir(d)) {
+        struct stat st;
+        if (de->d_name[0] == '.' || de->d_type == DT_REG ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            S_ISREG(st.st_mode))
+            continue;
+        int kind = refuse_one(o, dirfd(d), de->d_name, st.st_mode);
+        if (kind == 1)
+            out->symlinks++;
+        else if (kind == 2)
+            out->others++;
+    }
+    closedir(d);
+}
+
+void nattel__spool_mark_lost(const nattel_options *o)
+{
+    char dir[4096], path[4096], name[48];
+    unsigned char raw[8];
+    if (natx_path_join(dir, sizeof dir, o->state_dir, "lost", NULL))
+        return;
+    (void)mkdir(dir, 0700);
+    if (nattel__random(o, raw, sizeof raw, NULL))
+        return;
+    char h[17];
+    hex(raw, sizeof raw, h);
+    snprintf(name, sizeof name, "%s-%ld", h, (long)getpid());
+    if (natx_path_join(path, sizeof path, dir, name, NULL))
+        return;
+    /* Empty: an inode and a name, no data block, so it fits where the
+     * event did not. */
+    int fd = open(
+        path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+        0600);
+    if (fd >= 0)
+        close(fd);
+}
+
+size_t nattel__spool_take_lost(const char *state_dir)
+{
+    char dir[4096];
+    if (natx_path_join(dir, sizeof dir, state_dir, "lost", NULL))
         return 0;
     DIR *d = opendir(dir);
     if (!d)
         return 0;
-    size_t gone = 0;
-    for (struct dirent *de = readdir(d); de; de = readdir(d)) {
-        struct stat st;
-        if (de->d_name[0] == '.' ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-            !S_ISLNK(st.st_mode))
-            continue;
-        /* unlink removes the link, never what it points to. */
-        if (unlinkat(dirfd(d), de->d_name, 0) != 0)
-            continue;
-        gone++;
-        nattel__record r = {.outcome = NATTEL__DROPPED,
-                            .events = 1,
-                            .reason = "spool entry is a symlink: refused and "
-                                      "removed (its target is untouched)",
-                            .endpoint = o->endpoint};
-        (void)nattel__record_outcome(o, &r, NULL);
-    }
+    size_t n = 0;
+    for (struct dirent *de = readdir(d); de; de = readdir(d))
+        if (de->d_name[0] != '.' && unlinkat(dirfd(d), de->d_name, 0) == 0)
+            n++;
     closedir(d);
-    return gone;
+    return n;
 }

@@ -32,17 +32,27 @@ nattel_code nattel__state_dir_prepare(const char *dir, nattel_error *err);
 /* As prepare, but creates nothing: NATTEL_ENOTFOUND when absent. */
 nattel_code nattel__state_dir_check(const char *dir, nattel_error *err);
 
-/* A spool entry's name, parsed: MS-SEQ-RAND-SIZE-ATTEMPTS.json. Names
- * sort by spooling time, then by the spooling client's sequence number
- * (so one client's events keep their order within a millisecond). */
+/* A spool entry's name, parsed: MS-SEQ-RAND-SIZE-ATTEMPTS[-FIRST].json.
+ * Names sort by spooling time, then by the spooling client's sequence
+ * number (so one client's events keep their order within a millisecond).
+ * MS-SEQ-RAND, the stem, never changes for the entry's whole life: its
+ * events' IDs (Nattel-Event-Ids) derive from it. */
 typedef struct nattel__entry {
     char name[96];
-    int64_t ms;       /* when it was spooled (Unix ms) */
+    int64_t ms;       /* when it was spooled (Unix ms, the host's clock) */
     uint32_t seq;     /* the client's sequence number */
     char rand[17];    /* 16 hex digits: unique across processes */
     uint64_t size;    /* payload bytes */
     unsigned attempt; /* failed attempts so far */
+    /* When a flusher of this machine first failed to send it (Unix ms,
+     * the flusher's clock); -1 before. The retry limit's age counts from
+     * here, never from MS, which a host with a wrong clock stamped. */
+    int64_t first_ms;
 } nattel__entry;
+
+/* The stem of an entry's name, MS-SEQ-RAND (41 characters), in out
+ * (at least 42 bytes). */
+void nattel__entry_stem(const nattel__entry *e, char *out, size_t cap);
 
 /* Parses an entry's name; -1 for anything else. */
 int nattel__entry_parse(const char *name, nattel__entry *out);
@@ -67,9 +77,24 @@ nattel_code nattel__spool_list(const char *state_dir, const char *sub,
 nattel_code nattel__spool_enforce(const nattel_options *o, size_t *dropped,
                                   nattel_error *err);
 
-/* Removes symlinks from STATE/spool (a flusher holding the lock does
- * this), recording each as dropped; how many. */
-size_t nattel__spool_refuse_symlinks(const nattel_options *o);
+/* What nattel__spool_refuse_odd found and did. */
+typedef struct nattel__odd_count {
+    size_t symlinks; /* removed (the link, never its target) */
+    size_t others;   /* FIFOs, sockets, devices removed; directories set
+                        aside as .odd-NAME */
+} nattel__odd_count;
+
+/* Removes what in STATE/spool is not a regular file: a symlink, FIFO,
+ * socket or device is unlinked, a directory named like an entry is set
+ * aside (renamed .odd-NAME, which no reader lists). Each is recorded
+ * once as a dropped event (a flusher holding the lock does this). */
+void nattel__spool_refuse_odd(const nattel_options *o, nattel__odd_count *out);
+
+/* Marks one event lost before it reached the spool (the disk was full):
+ * an empty file in STATE/lost, which needs no data block. */
+void nattel__spool_mark_lost(const nattel_options *o);
+/* Counts and removes the marks of STATE/lost: the events lost. */
+size_t nattel__spool_take_lost(const char *state_dir);
 
 /* Spooled events: entries in spool/ and claims/. */
 size_t nattel__spool_count(const char *state_dir);

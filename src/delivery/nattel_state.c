@@ -22,7 +22,15 @@ static int64_t int_member(const nattel__jdoc *d, unsigned v)
     if (!nattel__json_is_number(d, v) ||
         nattel__json_int(d, v, &i) != NATTEL__JNUM_INT)
         return 0;
-    return i;
+    return i < 0 ? 0 : i;
+}
+
+/* Counters never wrap: they stop at INT64_MAX. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    if (b < 0)
+        b = 0;
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
 static int key_is(const nattel__jdoc *d, unsigned k, const char *name)
@@ -55,8 +63,10 @@ static void read_last(const nattel__jdoc *d, unsigned obj, nattel__state *st)
 
 static void parse_state(const nattel__jdoc *d, nattel__state *st)
 {
-    if (!d->count || d->toks[0].type != NATTEL__JOBJECT)
+    if (!d->count || d->toks[0].type != NATTEL__JOBJECT) {
+        snprintf(st->bad, sizeof st->bad, "not a JSON object");
         return;
+    }
     unsigned end = (unsigned)NATTEL__JNEXT(&d->toks[0]);
     for (unsigned k = 1; k < end;
          k = (unsigned)NATTEL__JNEXT(&d->toks[k + 1])) {
@@ -68,7 +78,8 @@ static void parse_state(const nattel__jdoc *d, nattel__state *st)
         else if (key_is(d, k, "rejected"))
             st->rejected = int_member(d, v);
         else if (key_is(d, k, "failures"))
-            st->failures = int_member(d, v);
+            st->failures =
+                int_member(d, v) > 1000000 ? 1000000 : int_member(d, v);
         else if (key_is(d, k, "next_ms"))
             st->next_ms = int_member(d, v);
         else if (key_is(d, k, "last"))
@@ -84,10 +95,16 @@ void nattel__state_read(const char *state_dir, nattel__state *st)
         natx_path_join(path, sizeof path, state_dir, "state.json", NULL))
         return;
     nattel_buf b = NATTEL_BUF_INIT;
-    if (!natx_file_read(path, 64 * 1024, &b, NULL) && b.len) {
+    nattel_error e;
+    nattel_code rc = natx_file_read(path, 64 * 1024, &b, &e);
+    if (rc && rc != NATTEL_ENOTFOUND)
+        snprintf(st->bad, sizeof st->bad, "%.190s", e.message);
+    if (!rc) {
         nattel__jdoc d;
-        if (!nattel__json_parse(&d, b.data, b.len, NULL))
+        if (!nattel__json_parse(&d, b.data, b.len, &e))
             parse_state(&d, st);
+        else
+            snprintf(st->bad, sizeof st->bad, "not JSON: %.170s", e.message);
         nattel__json_release(&d);
     }
     nattel_buf_free(&b);
@@ -126,6 +143,19 @@ static nattel_code write_state(const char *state_dir, const nattel__state *st,
     return natx_file_write_atomic(path, body, (size_t)n, &wo, err);
 }
 
+/* An unusable state.json is kept for a look (renamed, never deleted) and
+ * the state starts again from zero; `nattel status` says so. */
+static void set_aside(const nattel_options *o, const char *why)
+{
+    char from[4096], to[4096];
+    if (natx_path_join(from, sizeof from, o->state_dir, "state.json", NULL) ||
+        natx_path_join(to, sizeof to, o->state_dir, NATTEL__STATE_ASIDE, NULL))
+        return;
+    if (rename(from, to) == 0)
+        nattel_debug(o, "state.json was unusable (%s): set aside as %s", why,
+                     to);
+}
+
 /* An open descriptor holding STATE/state.lock, or -1. */
 static int lock_state(const char *state_dir, nattel_error *err)
 {
@@ -140,20 +170,20 @@ static void apply(nattel__state *st, const nattel__record *r, int64_t now,
 {
     switch (r->outcome) {
     case NATTEL__SENT:
-        st->sent += r->events;
+        st->sent = sat_add(st->sent, r->events);
         st->failures = 0;
         st->next_ms = 0;
         break;
     case NATTEL__REJECTED:
-        st->rejected += r->events;
-        st->dropped += r->events;
+        st->rejected = sat_add(st->rejected, r->events);
+        st->dropped = sat_add(st->dropped, r->events);
         break;
     case NATTEL__DROPPED:
-        st->dropped += r->events;
+        st->dropped = sat_add(st->dropped, r->events);
         break;
     case NATTEL__DEFERRED:
         if (r->count_failure)
-            st->failures++;
+            st->failures = sat_add(st->failures, 1);
         st->next_ms = now + r->backoff_ms;
         break;
     }
@@ -175,6 +205,8 @@ nattel_code nattel__record_outcome(const nattel_options *o,
     nattel_format_ts(now, ts);
     nattel__state st;
     nattel__state_read(o->state_dir, &st);
+    if (st.bad[0])
+        set_aside(o, st.bad);
     apply(&st, r, now, ts);
     nattel_code rc = write_state(o->state_dir, &st, err);
     nattel_code arc = nattel__audit_append(o, r, ts, rc ? NULL : err);
@@ -187,7 +219,8 @@ int nattel__backoff_pending(const nattel_options *o)
     nattel__state st;
     nattel__state_read(o->state_dir, &st);
     int64_t now = nattel__now_real(o);
-    /* A next_ms far in the future means the clock moved: ignore it. */
+    /* A next_ms far in the future means the clock moved: ignore it. (now
+     * is never near INT64_MIN: Unix ms.) */
     return st.next_ms > now && st.next_ms - now <= NATTEL__RETRY_AFTER_CAP_MS +
                                                        NATTEL__BACKOFF_CAP_MS;
 }

@@ -11,7 +11,12 @@
 #include "model/nattel_error.h"
 #include "json/nattel_json.h"
 
+#include "natx/natx_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +25,66 @@ struct nattel_delivery_info {
     size_t spooled;
     nattel__state st;
     int64_t backoff_until;
+    size_t odd;  /* spool/claims entries that are not regular files */
+    size_t lost; /* events not spooled (disk full), not yet counted */
+    char state_note[320];
 };
+
+/* Entries of STATE/SUB that no flusher can send: what is not a regular
+ * file (FIFO, directory, socket, device, symlink), dot names aside. */
+static size_t count_odd(const char *state_dir, const char *sub)
+{
+    char dir[4096];
+    if (natx_path_join(dir, sizeof dir, state_dir, sub, NULL))
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    for (struct dirent *de = readdir(d); de; de = readdir(d)) {
+        struct stat st;
+        if (de->d_name[0] != '.' &&
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            !S_ISREG(st.st_mode))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static size_t count_files(const char *state_dir, const char *sub)
+{
+    char dir[4096];
+    if (natx_path_join(dir, sizeof dir, state_dir, sub, NULL))
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    for (struct dirent *de = readdir(d); de; de = readdir(d))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* What is wrong with state.json now, or was (set aside). */
+static void state_note(nattel_delivery_info *info, const char *state_dir)
+{
+    char aside[4096];
+    struct stat st;
+    if (info->st.bad[0])
+        snprintf(info->state_note, sizeof info->state_note,
+                 "state.json cannot be used (%s): counters read as 0; the "
+                 "next delivery sets it aside as %s and starts again",
+                 info->st.bad, NATTEL__STATE_ASIDE);
+    else if (!natx_path_join(aside, sizeof aside, state_dir,
+                             NATTEL__STATE_ASIDE, NULL) &&
+             lstat(aside, &st) == 0)
+        snprintf(info->state_note, sizeof info->state_note,
+                 "an unusable state.json was set aside as %s: counters "
+                 "restarted from 0 then",
+                 NATTEL__STATE_ASIDE);
+}
 
 static void clear_error(nattel_error *err)
 {
@@ -48,6 +112,10 @@ nattel_code nattel_delivery_status(const nattel_options *o,
     } else {
         info->spooled = nattel__spool_count(o->state_dir);
         nattel__state_read(o->state_dir, &info->st);
+        info->odd = count_odd(o->state_dir, "spool") +
+                    count_odd(o->state_dir, "claims");
+        info->lost = count_files(o->state_dir, "lost");
+        state_note(info, o->state_dir);
         if (info->st.next_ms > nattel__now_real(o))
             info->backoff_until = info->st.next_ms;
     }
@@ -106,6 +174,21 @@ int64_t nattel_delivery_last_events(const nattel_delivery_info *i)
     return i && i->st.has_last ? i->st.last_events : 0;
 }
 
+const char *nattel_delivery_state_note(const nattel_delivery_info *i)
+{
+    return i && i->state_note[0] ? i->state_note : NULL;
+}
+
+size_t nattel_delivery_unusable_entries(const nattel_delivery_info *i)
+{
+    return i ? i->odd : 0;
+}
+
+size_t nattel_delivery_lost_uncounted(const nattel_delivery_info *i)
+{
+    return i ? i->lost : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Flush now                                                           */
 /* ------------------------------------------------------------------ */
@@ -139,6 +222,8 @@ static nattel_code flush_run(const nattel_options *o, unsigned flags,
     r->dropped = st.dropped;
     r->deferred = st.deferred;
     r->symlinks = st.symlinks;
+    r->odd = st.odd;
+    r->consent_revoked = st.consent_revoked;
     r->busy = st.busy;
     return rc;
 }

@@ -202,9 +202,17 @@ nattel_code natx_file_write_atomic(const char *path, const void *data,
 
 int natx_file_lock(const char *path, int block, nattel_error *err)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* O_NONBLOCK: a FIFO in the lock's place must not be waited on. */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                  0600);
     if (fd < 0) {
         natx_fail(err, NATTEL_EIO, "open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        natx_fail(err, NATTEL_EINVAL, "lock %s: not a regular file", path);
+        close(fd);
         return -1;
     }
     while (flock(fd, LOCK_EX | (block ? 0 : LOCK_NB)) != 0) {

@@ -55,9 +55,11 @@ nattel_code natx_file_write_atomic(const char *path, const void *data,
                                    size_t len, const natx_file_write_opts *o,
                                    nattel_error *err);
 
-/* Opens (creating, 0600, never through a symlink) and flocks path
- * exclusively: the descriptor, which holds the lock until closed, or -1.
- * Not blocking and held elsewhere: -1 with err untouched. */
+/* Opens (creating, 0600, never through a symlink, never waiting on a
+ * FIFO) and flocks path exclusively: the descriptor, which holds the
+ * lock until closed, or -1. Not blocking and held elsewhere: -1 with err
+ * untouched; anything else (not a regular file, a read-only file system)
+ * sets err. */
 int natx_file_lock(const char *path, int block, nattel_error *err);
 
 /* mkdir -p: creates dir and each missing parent with mode (an existing

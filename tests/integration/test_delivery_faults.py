@@ -599,9 +599,10 @@ def test_planted_spool_entries(work):
         parts = names[0].split("-")
         assert len(parts) >= 4 and parts[-2].isdigit(), names[0]
 
+        # MS-SEQ-RAND-SIZE-ATTEMPTS[-FIRST].json: read from the front
         def planted(fill, size):
             return os.path.join(nt.state, "spool", "-".join(
-                parts[:-3] + [fill * len(parts[-3]), str(size), parts[-1]]))
+                parts[:2] + [fill * len(parts[2]), str(size), "0.json"]))
         secret = os.path.join(work, "secret.json")
         with open(secret, "wb") as f:
             f.write(payload.replace(b'"durationMs":1401', b'"durationMs":1402'))
@@ -649,16 +650,20 @@ def test_retry_limit_drops_and_records(work):
         now_ms = int(time.time() * 1000)
         old = "%013d" % (now_ms - 25 * 3600 * 1000)
 
-        def rename(d, ms=None, attempts=None):
-            parts = by_d[d].split("-")
-            if ms:
-                parts[0] = ms
-            if attempts is not None:
-                parts[-1] = "%d.json" % attempts
+        # The age counts from this machine's first failed try (the FIRST
+        # field of MS-SEQ-RAND-SIZE-ATTEMPTS-FIRST.json, issue 16), never
+        # from the host's stamp MS.
+        def rename(d, first=None, attempts=None):
+            parts = by_d[d].split("-")[:5]
+            parts[4] = "%d" % attempts if attempts is not None else \
+                parts[4].replace(".json", "")
+            if first:
+                parts.append(first)
+            parts[-1] += ".json"
             os.rename(os.path.join(spool, by_d[d]), os.path.join(spool, "-".join(parts)))
-        rename(1501, ms=old, attempts=10)    # over both limits
-        rename(1502, attempts=10)            # young
-        rename(1503, ms=old, attempts=1)     # tried once
+        rename(1501, first=old, attempts=10)   # over both limits
+        rename(1502, attempts=10)              # young
+        rename(1503, first=old, attempts=1)    # tried once
         before = nt.status()
         nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
         r = nt.flush()
@@ -699,8 +704,11 @@ def test_audit_log_bounded_and_rotated(work):
             nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
             r = nt.flush(timeout=120)
             assert r.returncode == 0, "round %d: flush exit %d: %s" % (rnd, r.returncode, r.stderr)
-        posted = sum(len(events_of(p[1])) for p in srv.posts)
-        assert posted == 1050, "posted %d events" % posted
+        # 400 splits each batch until every event stands alone (issue
+        # 16): each of the 1050 events is posted, and finally dropped
+        # alone.
+        posted = set(d for p in srv.posts for d in durations_of(p[1]))
+        assert len(posted) == 1050, "posted %d events" % len(posted)
         biggest = max(len(p[1]) for p in srv.posts)
         files = sorted(n for n in os.listdir(nt.state) if n.startswith("audit"))
         sizes = {n: os.path.getsize(os.path.join(nt.state, n)) for n in files}

@@ -19,6 +19,7 @@
 #include "delivery/nattel_state.h"
 
 #include <nattel/client.h>
+#include <nattel/consent.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +28,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static int64_t fake_now = 1700000000000LL;
 
 /* ------------------------------------------------------------------ */
 /* A scripted HTTP listener                                            */
@@ -45,6 +48,11 @@ typedef struct listener {
     size_t body_limit; /* bodies over it get 413 (0: none) */
     int requests;
     int events_ok; /* events in bodies answered 2xx */
+    /* A body containing it gets 422 with a reason (NULL: none). */
+    const char *reject_marker;
+    int short_body; /* 2xx answers promise more body than they send */
+    const char *consent_off_file; /* set to disabled at the first request */
+    char ids[32][4096];           /* Nattel-Event-Ids of each request */
     char user_agent[128];
     char content_type[128];
 } listener;
@@ -91,16 +99,31 @@ static void serve_one(listener *l, int c)
         if (l->next < l->nstatus)
             l->next++;
     }
+    if (l->reject_marker && strstr(body, l->reject_marker))
+        status = 422;
+    if (l->requests < 32)
+        header_value(req, "\r\nNattel-Event-Ids:", l->ids[l->requests],
+                     sizeof l->ids[0]);
+    if (l->consent_off_file && l->requests == 0) {
+        nattel_error err;
+        assert_int_equal(nattel_consent_file_write(l->consent_off_file,
+                                                   NATTEL_CONSENT_DISABLED,
+                                                   fake_now, &err),
+                         0);
+    }
     l->requests++;
     if (status >= 200 && status < 300)
         l->events_ok += (int)count_events(body);
     const char *extra = l->extra ? l->extra : "";
+    int short_body = l->short_body && status < 300;
     pthread_mutex_unlock(&l->mu);
     char resp[512];
+    const char *why = status == 422 ? "unknown event type: bad\x01" : "";
     int n = snprintf(resp, sizeof resp,
-                     "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: "
-                     "close\r\n%s\r\n",
-                     status, extra);
+                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: "
+                     "close\r\n%s\r\n%s",
+                     status, short_body ? (size_t)100 : strlen(why), extra,
+                     short_body ? "{\"ok" : why);
     (void)!write(c, resp, (size_t)n);
 }
 
@@ -147,7 +170,6 @@ static void listener_stop(listener *l)
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static int64_t fake_now = 1700000000000LL;
 static int64_t fake_clock(void *ctx)
 {
     (void)ctx;
@@ -247,10 +269,10 @@ static void test_grouping(void **state)
     nattel_buf ka = NATTEL_BUF_INIT, kb = NATTEL_BUF_INIT, kc = NATTEL_BUF_INIT,
                kd = NATTEL_BUF_INIT;
     nattel_error err;
-    assert_int_equal(nattel__envelope_key(a.data, a.len, &ka, &err), 0);
-    assert_int_equal(nattel__envelope_key(b.data, b.len, &kb, &err), 0);
-    assert_int_equal(nattel__envelope_key(c.data, c.len, &kc, &err), 0);
-    assert_int_equal(nattel__envelope_key(d.data, d.len, &kd, &err), 0);
+    assert_int_equal(nattel__envelope_key(a.data, a.len, &ka, NULL, &err), 0);
+    assert_int_equal(nattel__envelope_key(b.data, b.len, &kb, NULL, &err), 0);
+    assert_int_equal(nattel__envelope_key(c.data, c.len, &kc, NULL, &err), 0);
+    assert_int_equal(nattel__envelope_key(d.data, d.len, &kd, NULL, &err), 0);
     /* sentTs differs between a and b, the key does not. */
     assert_string_equal(ka.data, kb.data);
     assert_string_not_equal(ka.data, kc.data); /* another session */
@@ -285,8 +307,9 @@ static void test_grouping(void **state)
     nattel_registry_free(reg);
 
     /* Not an envelope: refused, never merged. */
-    assert_int_not_equal(nattel__envelope_key("{\"a\":1}", 7, &ka, &err), 0);
-    assert_int_not_equal(nattel__envelope_key("[1,", 3, &ka, &err), 0);
+    assert_int_not_equal(nattel__envelope_key("{\"a\":1}", 7, &ka, NULL, &err),
+                         0);
+    assert_int_not_equal(nattel__envelope_key("[1,", 3, &ka, NULL, &err), 0);
     nattel_buf *all[] = {&a, &b, &c, &d, &ka, &kb, &kc, &kd, &m};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         nattel_buf_free(all[i]);
@@ -340,7 +363,8 @@ static void test_rejected(void **state)
     assert_int_equal(s.dropped, 3);
     assert_int_equal(s.rejected, 3);
     assert_int_equal(s.sent, 0);
-    assert_int_equal(audit_count(o, "rejected"), 1);
+    /* Split until each stands alone: one record per event. */
+    assert_int_equal(audit_count(o, "rejected"), 3);
     nattel_options_free(o);
     listener_stop(&l);
 }
@@ -535,6 +559,215 @@ static void test_unreadable_entry(void **state)
     listener_stop(&l);
 }
 
+/* Issue 16: one event the server refuses (422) costs only itself; its
+ * drop records the server's reason. */
+static void test_one_bad_event_alone(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    l.reject_marker = "\"badcmd\"";
+    nattel_options *o = options_for("dlv-bad1", l.port);
+    nattel_options *copy = nattel__options_dup(o);
+    nattel_error err;
+    nattel_client *c = nattel_client_new(o, &err);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(
+            nattel_client_emit(c, tu_event(i == 3 ? "badcmd" : "run"), &err),
+            0);
+    nattel_client_free(c);
+    nattel__flush_stats st = flush(copy, 0);
+    assert_int_equal(st.sent, 5);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(l.events_ok, 5);
+    assert_int_equal(in_spool(copy), 0);
+    nattel_buf b = NATTEL_BUF_INIT;
+    assert_int_equal(nattel__audit_tail(copy->state_dir, 0, &b, &err), 0);
+    assert_non_null(strstr(b.data, "(HTTP 422): unknown event type: bad "));
+    nattel_buf_free(&b);
+    nattel_options_free(copy);
+    listener_stop(&l);
+}
+
+/* Each POST names its events (Nattel-Event-Ids), one ID per event in
+ * order, the same on a retry. */
+static void test_event_ids(void **state)
+{
+    (void)state;
+    listener l;
+    const int answers[] = {503, 200};
+    listener_start(&l, answers, 2);
+    nattel_options *o = spool_events("dlv-ids", l.port, 3, "run");
+    flush(o, 1);
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(st.sent, 3);
+    assert_int_equal(l.requests, 2);
+    assert_true(strlen(l.ids[0]) > 0);
+    assert_string_equal(l.ids[0], l.ids[1]);
+    /* Three IDs, each STEM-0, 1 to 64 characters of [A-Za-z0-9._-]. */
+    int ids = 1;
+    size_t len = 0;
+    for (const char *p = l.ids[0]; *p; p++) {
+        if (*p == ',') {
+            assert_true(len >= 1 && len <= 64);
+            ids++;
+            len = 0;
+            continue;
+        }
+        assert_non_null(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                               "TUVWXYZ0123456789._-",
+                               *p));
+        len++;
+    }
+    assert_int_equal(ids, 3);
+    assert_true(strstr(l.ids[0], "-0,") != NULL);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+/* A complete 200 status line is a delivery, whatever the body. */
+static void test_short_200_is_delivery(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    l.short_body = 1;
+    nattel_options *o = spool_events("dlv-short", l.port, 2, "run");
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(st.sent, 2);
+    assert_int_equal(st.deferred, 0);
+    assert_int_equal(in_spool(o), 0);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+/* The retry limit's age counts from this machine's first try, not the
+ * host's stamp: an entry stamped 1970 is kept through many failures. */
+static void test_retry_age_from_first_try(void **state)
+{
+    (void)state;
+    listener l;
+    const int down[] = {503};
+    listener_start(&l, down, 1);
+    nattel_options *o = spool_events("dlv-1970", l.port, 1, "run");
+    nattel__entry *v;
+    size_t n;
+    nattel_error err;
+    assert_int_equal(
+        nattel__spool_list(o->state_dir, "spool", &v, &n, NULL, &err), 0);
+    assert_int_equal(n, 1);
+    nattel__entry e = v[0];
+    e.ms = 0;
+    char from[2048], to[2048], name[96];
+    nattel__entry_name(&e, name, sizeof name);
+    snprintf(from, sizeof from, "%s/spool/%s", o->state_dir, v[0].name);
+    snprintf(to, sizeof to, "%s/spool/%s", o->state_dir, name);
+    assert_int_equal(rename(from, to), 0);
+    free(v);
+    for (int i = 0; i < NATTEL__RETRY_MAX_ATTEMPTS + 2; i++)
+        assert_int_equal(flush(o, 1).dropped, 0);
+    assert_int_equal(in_spool(o), 1);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+/* Consent is decided before every batch: revoked during the first, the
+ * second is not sent and stays spooled. */
+static void test_consent_revoked_mid_flush(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    nattel_options *o = spool_events("dlv-revoke", l.port, 60, "run");
+    nattel_error err;
+    char consent[2048];
+    snprintf(consent, sizeof consent, "%s/../telemetry.toml", o->state_dir);
+    assert_int_equal(nattel_consent_file_write(consent, NATTEL_CONSENT_ENABLED,
+                                               fake_now, &err),
+                     0);
+    o->env_enabled = -1;
+    assert_int_equal(nattel_options_set_consent_file(o, consent, &err), 0);
+    l.consent_off_file = consent;
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(l.requests, 1);
+    assert_int_equal(st.sent, 50);
+    assert_true(st.consent_revoked);
+    assert_int_equal(in_spool(o), 10);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+/* A FIFO and a directory named like entries: set aside once, counted
+ * once, and the flusher ends. */
+static void test_odd_entries_once(void **state)
+{
+    (void)state;
+    listener l;
+    const int ok[] = {200};
+    listener_start(&l, ok, 1);
+    nattel_options *o = spool_events("dlv-odd", l.port, 1, "run");
+    char p[2048];
+    snprintf(p, sizeof p,
+             "%s/spool/0000000000001-0000000000-0123456789abcdef-5-0.json",
+             o->state_dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p,
+             "%s/spool/0000000000002-0000000000-0123456789abcdef-5-0.json",
+             o->state_dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    nattel__flush_stats st = flush(o, 1);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.dropped, 2);
+    assert_int_equal(st.odd, 2);
+    st = flush(o, 1);
+    assert_int_equal(st.dropped, 0);
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.dropped, 2);
+    nattel_options_free(o);
+    listener_stop(&l);
+}
+
+/* Counters saturate; an unusable state.json is set aside, not lost. */
+static void test_state_saturates_and_sets_aside(void **state)
+{
+    (void)state;
+    nattel_options *o = options_for("dlv-state", tu_dead_port());
+    nattel_error err;
+    assert_int_equal(nattel__state_dir_prepare(o->state_dir, &err), 0);
+    char p[2048], aside[2048];
+    snprintf(p, sizeof p, "%s/state.json", o->state_dir);
+    snprintf(aside, sizeof aside, "%s/state.json.bad", o->state_dir);
+    FILE *f = fopen(p, "w");
+    fputs("{\"sent\":9223372036854775807,\"dropped\":-5}", f);
+    fclose(f);
+    nattel__record r = {.outcome = NATTEL__SENT, .events = 3};
+    assert_int_equal(nattel__record_outcome(o, &r, &err), 0);
+    nattel__state s;
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.sent, INT64_MAX);
+    assert_int_equal(s.dropped, 0);
+    f = fopen(p, "w");
+    fputs("garbage", f);
+    fclose(f);
+    nattel__state_read(o->state_dir, &s);
+    assert_true(s.bad[0] != '\0');
+    assert_int_equal(nattel__record_outcome(o, &r, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(aside, &st), 0);
+    nattel__state_read(o->state_dir, &s);
+    assert_int_equal(s.bad[0], '\0');
+    assert_int_equal(s.sent, 3);
+    nattel_delivery_info *info;
+    assert_int_equal(nattel_delivery_status(o, &info, &err), 0);
+    assert_non_null(nattel_delivery_state_note(info));
+    nattel_delivery_info_free(info);
+    nattel_options_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +781,13 @@ int main(void)
         cmocka_unit_test(test_stale_claims),
         cmocka_unit_test(test_one_flusher),
         cmocka_unit_test(test_unreadable_entry),
+        cmocka_unit_test(test_one_bad_event_alone),
+        cmocka_unit_test(test_event_ids),
+        cmocka_unit_test(test_short_200_is_delivery),
+        cmocka_unit_test(test_retry_age_from_first_try),
+        cmocka_unit_test(test_consent_revoked_mid_flush),
+        cmocka_unit_test(test_odd_entries_once),
+        cmocka_unit_test(test_state_saturates_and_sets_aside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

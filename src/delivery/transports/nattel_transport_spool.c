@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,12 @@ typedef struct spool_sink {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int started;
-    int stop;
+    int stop;  /* no new batch */
+    int abort; /* cut the send in flight too */
+    int exited;
+    /* The process that started the thread: in a child forked after, the
+     * thread does not exist (and its lock may be held forever). */
+    _Atomic long owner;
     uint64_t requested; /* generations of work asked for */
     uint64_t done;
     int ignore_backoff; /* the pending request is a flush */
@@ -69,6 +76,23 @@ static int worker_should_stop(void *ctx)
     return stop;
 }
 
+static int worker_should_abort(void *ctx)
+{
+    spool_sink *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    int abort = s->abort;
+    pthread_mutex_unlock(&s->mu);
+    return abort;
+}
+
+/* True in a child forked after the thread started: there is no thread
+ * here, and its lock and condition may be in any state. */
+static int forked_child(const spool_sink *s)
+{
+    long owner = atomic_load(&s->owner);
+    return owner != 0 && owner != (long)getpid();
+}
+
 static void *worker_main(void *arg)
 {
     spool_sink *s = arg;
@@ -86,6 +110,7 @@ static void *worker_main(void *arg)
                                  .lock_wait_ms = 0,
                                  .deadline_mono = -1,
                                  .should_stop = worker_should_stop,
+                                 .should_abort = worker_should_abort,
                                  .stop_ctx = s};
         s->ignore_backoff = 0;
         pthread_mutex_unlock(&s->mu);
@@ -95,6 +120,8 @@ static void *worker_main(void *arg)
         s->done = gen;
         pthread_cond_broadcast(&s->cv);
     }
+    s->exited = 1;
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
@@ -103,6 +130,8 @@ static void *worker_main(void *arg)
  * starts a thread. */
 static nattel_code worker_start(spool_sink *s, nattel_error *err)
 {
+    if (forked_child(s))
+        return NATTEL_OK; /* no thread here: the spool keeps the events */
     pthread_mutex_lock(&s->mu);
     int started = s->started;
     pthread_mutex_unlock(&s->mu);
@@ -122,6 +151,7 @@ static nattel_code worker_start(spool_sink *s, nattel_error *err)
                          strerror(e));
     pthread_mutex_lock(&s->mu);
     s->started = 1;
+    atomic_store(&s->owner, (long)getpid());
     pthread_mutex_unlock(&s->mu);
     return NATTEL_OK;
 }
@@ -140,7 +170,8 @@ static void deliver_later(spool_sink *s)
         break;
     }
     case NATTEL_DELIVERY_IN_PROCESS:
-        worker_kick(s, 0);
+        if (!forked_child(s))
+            worker_kick(s, 0);
         break;
     case NATTEL_DELIVERY_SPOOL_ONLY:
         break;
@@ -171,10 +202,15 @@ static nattel_code send_spool(void *state, const char *payload, size_t len,
 {
     spool_sink *s = state;
     nattel_code rc = prepare(s, len, err);
-    if (!rc)
-        rc = nattel__spool_write(s->o, s->seq++, payload, len, err);
     if (rc)
         return rc;
+    rc = nattel__spool_write(s->o, s->seq++, payload, len, err);
+    if (rc) {
+        /* The event is lost (a full disk, most often): marked with an
+         * empty file, so the next flusher counts it as dropped. */
+        nattel__spool_mark_lost(s->o);
+        return rc;
+    }
     size_t dropped = 0;
     (void)nattel__spool_enforce(s->o, &dropped, NULL);
     nattel_debug(s->o, "event spooled (%zu bytes) in %s/spool%s", len,
@@ -202,6 +238,8 @@ static nattel_code flush_spool(void *state, int64_t timeout_ms,
                                nattel_error *err)
 {
     spool_sink *s = state;
+    if (forked_child(s))
+        return NATTEL_OK; /* no thread in a forked child: spooled is all */
     /* The thread starts in a send, perhaps on another thread. */
     pthread_mutex_lock(&s->mu);
     int started = s->started;
@@ -217,13 +255,25 @@ static nattel_code flush_spool(void *state, int64_t timeout_ms,
     return NATTEL_OK;
 }
 
+/* A send in flight when the client is freed is given this long to end
+ * (its answer settles the batch); then it is cut, and the batch stays
+ * spooled to go again, stored once by an endpoint that knows
+ * Nattel-Event-Ids. */
 static void shutdown_spool(void *state)
 {
     spool_sink *s = state;
+    if (forked_child(s))
+        return; /* the thread is the parent's */
     pthread_mutex_lock(&s->mu);
     int started = s->started;
     s->stop = 1;
     pthread_cond_broadcast(&s->cv);
+    struct timespec ts;
+    deadline_in(&ts, NATTEL__FREE_WAIT_MS);
+    int timed_out = 0;
+    while (started && !s->exited && !timed_out)
+        timed_out = pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT;
+    s->abort = 1;
     pthread_mutex_unlock(&s->mu);
     if (started)
         pthread_join(s->thread, NULL);
@@ -233,8 +283,12 @@ static void shutdown_spool(void *state)
 static void free_spool(void *state)
 {
     spool_sink *s = state;
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
+    /* In a forked child the parent's thread may have held them at the
+     * fork: destroying them could wait forever. */
+    if (!forked_child(s)) {
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+    }
     free(s);
 }
 
