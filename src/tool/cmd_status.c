@@ -40,7 +40,7 @@ static const char usage_text[] =
     "line says why it cannot, or the status cannot be printed (with --json\n"
     "nothing is printed then: never half a document); 2 usage error.\n";
 
-#define MAX_DIAGNOSES 8
+#define MAX_DIAGNOSES 12
 
 /* One line of what stops or delays delivery. */
 typedef struct diagnosis {
@@ -212,9 +212,39 @@ static void diagnose_backoff(status_info *s)
              ts);
 }
 
-/* Every line of what stops or delays delivery. The delivery helpers'
- * unusable spool entries and "events waiting because consent is off"
- * go here too, once the library says them. */
+/* What the state directory itself says: counters that cannot be trusted,
+ * entries no flusher can send, events lost to a full disk, and events
+ * kept while telemetry is off. Notes: none of them stops delivery. */
+static void diagnose_delivery_state(status_info *s)
+{
+    const nattel_delivery_info *i = s->info;
+    const char *note = nattel_delivery_state_note(i);
+    if (note)
+        diagnose(s, 0, "state_file", "%s", note);
+    size_t odd = nattel_delivery_unusable_entries(i);
+    if (odd)
+        diagnose(s, 0, "spool_entries",
+                 "%zu unusable spool entr%s (not a regular file): the next "
+                 "flusher removes or sets aside each, counting it as "
+                 "dropped",
+                 odd, odd == 1 ? "y" : "ies");
+    size_t lost = nattel_delivery_lost_uncounted(i);
+    if (lost)
+        diagnose(s, 0, "lost",
+                 "%zu event(s) could not be spooled (the disk was full): "
+                 "the next flusher counts them as dropped",
+                 lost);
+    /* The spooled count includes the unusable entries, said above. */
+    size_t spooled = nattel_delivery_spooled(i);
+    size_t waiting = spooled > odd ? spooled - odd : 0;
+    if (waiting && s->state != NATTEL_CONSENT_ENABLED)
+        diagnose(s, 0, "consent_off",
+                 "%zu event(s) wait in the spool: telemetry is off (%s); "
+                 "kept, not sent",
+                 waiting, nattel_consent_source_text(s->source));
+}
+
+/* Every line of what stops or delays delivery. */
 static void diagnose_all(const nattel_options *o, status_info *s)
 {
     s->n_diag = 0;
@@ -222,6 +252,7 @@ static void diagnose_all(const nattel_options *o, status_info *s)
     diagnose_endpoint(o, s);
     diagnose_override(o, s);
     diagnose_backoff(s);
+    diagnose_delivery_state(s);
 }
 
 static int has_problem(const status_info *s)

@@ -213,12 +213,43 @@ def test_consent_status_json(work):
     assert p.returncode == 2 and "--json goes with --status" in p.stderr
 
 
+def test_delivery_state_notes(work):
+    """Events kept while telemetry is off, and a spool entry no flusher can
+    send (a FIFO named like an entry), are said as notes, not problems."""
+    state = os.path.join(work, "state-notes")
+    extra = {"NAT_TELEMETRY_ENABLED": "1", "NATTEL_STATE_DIR": state,
+             "NATTEL_DELIVERY": "spool-only",
+             "NAT_TELEMETRY_ENDPOINT": "http://127.0.0.1:9/v1.1/events/json"}
+    for _ in range(2):
+        p = run(work, ["emit", "--command", "run", "--status", "success"],
+                extra)
+        assert p.returncode == 0, p.stderr
+    spool = os.path.join(state, "spool")
+    entry = sorted(os.listdir(spool))[0]
+    stem, rest = entry.split("-", 1)
+    os.mkfifo(os.path.join(spool, str(int(stem) + 1) + "-" + rest))
+    off = dict(extra, NAT_TELEMETRY_ENABLED="0")
+    t, j, doc = diagnoses(work, off)
+    assert t.returncode == 0 and j.returncode == 0, (t.stdout, t.stderr)
+    whats = {d["what"]: d for d in doc["diagnoses"]}
+    assert whats["consent_off"]["severity"] == "note", doc
+    assert "2 event(s) wait in the spool" in whats["consent_off"]["text"], doc
+    assert "kept, not sent" in whats["consent_off"]["text"], doc
+    assert whats["spool_entries"]["text"].startswith("1 unusable spool entry"), doc
+    notes = [l for l in t.stdout.splitlines() if l.startswith("note: ")]
+    assert any("wait in the spool: telemetry is off" in l for l in notes), t.stdout
+    # With telemetry on, the waiting events are not a note.
+    _, _, doc = diagnoses(work, extra)
+    assert "consent_off" not in {d["what"] for d in doc["diagnoses"]}, doc
+
+
 TESTS = [test_healthy_is_quiet, test_relative_state_dir,
          test_state_dir_regular_file, test_state_dir_symlink,
          test_invalid_endpoints, test_flusher, test_env_overrides_file,
          test_backoff_pending, test_words_for_people,
          test_emit_names_invalid_endpoint_once,
-         test_flush_symlinked_state_dir_one_message, test_consent_status_json]
+         test_flush_symlinked_state_dir_one_message, test_consent_status_json,
+         test_delivery_state_notes]
 
 if __name__ == "__main__":
     skipped = []
