@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = fuzz_copy(data, size);
     if (!text)
         return 0;
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     memset(&f, 0, sizeof f);
     nattel__consent_parse(text, size, &f);
     FUZZ_CHECK(f.state == NATTEL_CONSENT_NEVER_ASKED ||

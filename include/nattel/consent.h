@@ -63,8 +63,13 @@ const char *nattel_consent_source_name(nattel_consent_source s);
  */
 const char *nattel_consent_source_text(nattel_consent_source s);
 
-/* What a consent file says, read by the upstream rules. */
+/* What a consent file says, read by the upstream rules. Size-versioned,
+ * as nattel_flush_result: the caller sets `size` to
+ * sizeof(nattel_consent_file) (NATTEL_CONSENT_FILE_INIT does) and the
+ * library writes no more than that, so members added later at the end
+ * keep callers built against an older header working. */
 typedef struct nattel_consent_file {
+    size_t size;
     /* Effective state: the written value under the current prompt_version;
      * "disabled" under a stale or missing one; NEVER_ASKED for a stale
      * "enabled", a missing or malformed file, or an unknown value;
@@ -91,6 +96,11 @@ typedef struct nattel_consent_file {
     int unreadable;
 } nattel_consent_file;
 
+#define NATTEL_CONSENT_FILE_INIT                                               \
+    {                                                                          \
+        .size = sizeof(nattel_consent_file)                                    \
+    }
+
 /* Reads `path` by the rules above. Never fails: a missing file, or one
  * that cannot be parsed, reads as NEVER_ASKED, with the reason in
  * out->note. A file is read whole up to 1 MiB (one fstat, one read; the
@@ -103,6 +113,8 @@ typedef struct nattel_consent_file {
  * as NEVER_ASKED. `out` must not be NULL; it is cleared first.
  */
 void nattel_consent_file_read(const char *path, nattel_consent_file *out);
+/* (`out` must not be NULL and out->size must be set: a size of 0 or
+ * less than a size_t writes nothing.) */
 
 /* Writes a decision (ENABLED or DISABLED) in the upstream layout, with
  * consented_at = `now_ms` and the current prompt_version: temporary file in

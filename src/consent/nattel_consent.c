@@ -255,9 +255,11 @@ static char *slurp(const char *path, size_t *len, nattel_consent_file *out)
     return buf;
 }
 
-void nattel_consent_file_read(const char *path, nattel_consent_file *out)
+/* The whole reading into a struct of this library's size. */
+static void read_full(const char *path, nattel_consent_file *out)
 {
     memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
     out->state = NATTEL_CONSENT_NEVER_ASKED;
     if (!path) {
         snprintf(out->note, sizeof out->note,
@@ -270,6 +272,20 @@ void nattel_consent_file_read(const char *path, nattel_consent_file *out)
         return;
     nattel__consent_parse(text, len, out);
     free(text);
+}
+
+void nattel_consent_file_read(const char *path, nattel_consent_file *out)
+{
+    /* Size-versioned: a caller built against an older header gets the
+     * members it knows, and its `size` stays as it set it. */
+    nattel_consent_file full = NATTEL_CONSENT_FILE_INIT;
+    read_full(path, &full);
+    size_t n = out->size < sizeof full ? out->size : sizeof full;
+    size_t size = out->size;
+    if (n > sizeof full.size)
+        memcpy((char *)out + sizeof full.size,
+               (const char *)&full + sizeof full.size, n - sizeof full.size);
+    out->size = size;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -342,7 +358,7 @@ nattel_code nattel_consent_set(const nattel_options *o,
     if (rc)
         return rc;
     /* Trust nothing: the decision counts only if it reads back. */
-    nattel_consent_file back;
+    nattel_consent_file back = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(o->consent_file, &back);
     if (back.state != state || back.stale)
         return natx_fail(
@@ -394,7 +410,7 @@ nattel_code nattel__consent_resolve(const nattel_options *o, int allow_prompt,
             o->env_enabled ? NATTEL_CONSENT_ENABLED : NATTEL_CONSENT_DISABLED;
         return NATTEL_OK;
     }
-    nattel_consent_file file;
+    nattel_consent_file file = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(o->consent_file, &file);
     if (file.state != NATTEL_CONSENT_NEVER_ASKED) {
         *source = NATTEL_CONSENT_SOURCE_FILE;

@@ -106,7 +106,7 @@ static int show_status(const nattel_options *o, int json)
     nattel_consent_state state;
     nattel_consent_source source;
     nattel_consent_resolve(o, &state, &source, NULL);
-    nattel_consent_file file;
+    nattel_consent_file file = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(nattel_options_consent_file(o), &file);
     if (json)
         return status_json(o, state, source, &file);
@@ -139,7 +139,7 @@ static int set(const nattel_options *o, nattel_consent_state want)
     nattel_consent_source source;
     nattel_consent_resolve(o, &state, &source, NULL);
     if (state != want) {
-        nattel_consent_file file;
+        nattel_consent_file file = NATTEL_CONSENT_FILE_INIT;
         nattel_consent_file_read(nattel_options_consent_file(o), &file);
         warn_override(o, source, &file);
     }

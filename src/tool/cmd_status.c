@@ -101,6 +101,7 @@ static const char *sink_delivery(nattel_sink_kind kind, int spool_only)
 static void gather(const nattel_options *o, status_info *s)
 {
     nattel_consent_resolve(o, &s->state, &s->source, NULL);
+    s->file.size = sizeof s->file;
     nattel_consent_file_read(nattel_options_consent_file(o), &s->file);
     nattel_sink_kind kind;
     int ok = !nattel_options_sink(o, &kind, NULL);

@@ -54,7 +54,7 @@ static void put_file(const char *path, const char *text)
 
 static nattel_consent_state parse(const char *text)
 {
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     memset(&f, 0, sizeof f);
     nattel__consent_parse(text, strlen(text), &f);
     return f.state;
@@ -122,7 +122,7 @@ static void test_rules(void **state)
 static void test_notes(void **state)
 {
     (void)state;
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     memset(&f, 0, sizeof f);
     const char *t =
         "[telemetry]\nconsent = \"enabled\"\nprompt_version = \"0.9\"\n";
@@ -151,7 +151,7 @@ static void test_write_read(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(path, &f);
     assert_int_equal(f.state, DIS);
     assert_int_equal(f.exists, 1);
@@ -207,11 +207,40 @@ static void test_write_failures(void **state)
     nattel_options_free(o);
 }
 
+/* Size-versioned: a caller that knows fewer members (a smaller size) gets
+ * those, and nothing past them is written. */
+static void test_read_size_versioned(void **state)
+{
+    (void)state;
+    char path[1024];
+    path_in(path, sizeof path, "sized.toml");
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("[telemetry]\nconsent = \"disabled\"\nprompt_version = \"1.0\"\n",
+          fp);
+    fclose(fp);
+    union {
+        nattel_consent_file f;
+        unsigned char bytes[sizeof(nattel_consent_file) + 8];
+    } u;
+    memset(&u, 0xA5, sizeof u);
+    u.f.size = offsetof(nattel_consent_file, stale);
+    nattel_consent_file_read(path, &u.f);
+    assert_int_equal(u.f.size, offsetof(nattel_consent_file, stale));
+    assert_int_equal(u.f.state, DIS);
+    assert_int_equal(u.f.exists, 1);
+    for (size_t i = offsetof(nattel_consent_file, stale); i < sizeof u; i++)
+        assert_int_equal(u.bytes[i], 0xA5);
+    nattel_consent_file whole = NATTEL_CONSENT_FILE_INIT;
+    nattel_consent_file_read(path, &whole);
+    assert_string_equal(whole.consent, "disabled");
+}
+
 static void test_read_oddities(void **state)
 {
     (void)state;
     char path[1024];
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     path_in(path, sizeof path, "absent.toml");
     nattel_consent_file_read(path, &f);
     assert_int_equal(f.state, NEVER);
@@ -313,7 +342,7 @@ static void test_file_size_rules(void **state)
         struct stat st;
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal((size_t)st.st_size, cases[i].size);
-        nattel_consent_file f;
+        nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
         nattel_consent_file_read(path, &f);
         if (f.state != cases[i].want)
             fail_msg("%zu bytes, %s: read as %s (%s)", cases[i].size,
@@ -357,7 +386,7 @@ static void test_costly_file_reads_disabled(void **state)
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_true(st.st_size < NATTEL__CONSENT_MAX_BYTES);
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(path, &f);
     assert_int_equal(f.state, DIS);
     assert_int_equal(f.malformed, 0);
@@ -414,7 +443,7 @@ static void test_consent_set_uses_clock(void **state)
     nattel_options_set_clock(opts, clock_fixed, NULL, &now);
     nattel_error err;
     assert_int_equal(nattel_consent_set(opts, EN, &err), NATTEL_OK);
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(path, &f);
     assert_string_equal(f.consented_at, "2000-01-01T00:00:00Z");
     nattel_options_free(opts);
@@ -606,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_prompt_text),
         cmocka_unit_test(test_transports),
         cmocka_unit_test(test_emit),
+        cmocka_unit_test(test_read_size_versioned),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -152,7 +152,7 @@ static void test_hostile_consent_file_is_cheap(void **state)
     text[n++] = ']';
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    nattel_consent_file f;
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
     memset(&f, 0, sizeof f);
     nattel__consent_parse(text, n, &f);
     clock_gettime(CLOCK_MONOTONIC, &t1);
