@@ -4,7 +4,8 @@ a pydantic v2 model equivalent to NAT's CliCommandEvent (schema 1.5), and the
 wire envelope; per line `model_validate_json` then `model_dump_json(by_alias=True)`.
 
 usage: pydantic_validate.py FILE|-        validate lines, canonical JSON on stdout
-       pydantic_validate.py --micro      ns per model_dump_json / model_validate_json
+       pydantic_validate.py --micro [S]  ns per model_dump_json / model_validate_json
+                                         (S: seconds per timed repeat)
 Exit status: 0 all valid, 1 some invalid, 3 pydantic missing.
 """
 import sys
@@ -119,7 +120,7 @@ SAMPLE = ('{"nemoSource":"agent_toolkit","command":"info","subcommand":"list-com
           '"pythonVersion":"3.12.1"}')
 
 
-def micro():
+def micro(seconds=None):
     import timeit
     ev = CliCommandEvent.model_validate_json(SAMPLE)
     assert ev.model_dump_json(by_alias=True) == SAMPLE, ev.model_dump_json(by_alias=True)
@@ -128,7 +129,10 @@ def micro():
 
     def best_ns(stmt):
         t = timeit.Timer(stmt, globals=env)
-        number, _ = t.autorange()          # >= 0.2 s per repeat
+        number, took = t.autorange()       # >= 0.2 s per repeat
+        if seconds:                        # about `seconds` per repeat, 3 repeats
+            number = max(int(number * seconds / max(took, 1e-9)), 1)
+            return min(t.repeat(repeat=3, number=number)) / number * 1e9
         number = max(number * 2, 1)        # >= ~0.4 s per repeat
         return min(t.repeat(repeat=5, number=number)) / number * 1e9
 
@@ -166,8 +170,8 @@ def run(path):
 
 
 def main():
-    if len(sys.argv) == 2 and sys.argv[1] == "--micro":
-        micro()
+    if len(sys.argv) in (2, 3) and sys.argv[1] == "--micro":
+        micro(float(sys.argv[2]) if len(sys.argv) == 3 else None)
         return 0
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)

@@ -55,13 +55,14 @@ nattel_code nattel__envelope_key(const char *json, size_t len, nattel_buf *key,
             *events += (size_t)d.toks[k + 1].members;
         if (key_is(&d, k, "sentTs") || key_is(&d, k, "events"))
             continue;
-        if (nattel__json_put_token(key, &d, k) ||
-            nattel_buf_append(key, ":", 1) ||
-            nattel__json_put_token(key, &d, k + 1) ||
+        /* "key":value compactly, from the key's quote to the value's
+         * end (a string value's closing quote included). */
+        const nattel__jtok *v = &d.toks[k + 1];
+        size_t from = (size_t)d.toks[k].start - 1;
+        size_t to = (size_t)v->end + (v->type == NATTEL__JSTRING);
+        if (nattel__json_compact(key, json + from, to - from, NULL) ||
             nattel_buf_append(key, ",", 1))
-            rc = natx_fail(err, NATTEL_ENOMEM,
-                           "envelope key: out of "
-                           "memory");
+            rc = natx_fail(err, NATTEL_ENOMEM, "envelope key: out of memory");
     }
     nattel__json_release(&d);
     return rc;
@@ -110,9 +111,13 @@ static nattel_code put_all_events(natx_jsonw *w, const char *const *jsons,
     return NATTEL_OK;
 }
 
-nattel_code nattel__envelope_merge(const char *const *jsons, const size_t *lens,
-                                   size_t n, int64_t sent_ms, nattel_buf *out,
-                                   size_t *events, nattel_error *err)
+/* The merge through token trees: every payload parsed and verified again.
+ * The reference the fast merge below must match byte for byte, and its
+ * fallback for what it does not take (see skim_payload). */
+nattel_code nattel__envelope_merge_tree(const char *const *jsons,
+                                        const size_t *lens, size_t n,
+                                        int64_t sent_ms, nattel_buf *out,
+                                        size_t *events, nattel_error *err)
 {
     *events = 0;
     if (!n)
@@ -150,4 +155,144 @@ nattel_code nattel__envelope_merge(const char *const *jsons, const size_t *lens,
             out->data[start] = '\0';
     }
     return rc;
+}
+
+/* Envelopes have 30 members; a payload with more goes the tree's way. */
+#define NATTEL__ENVELOPE_SKIM_MEMBERS 64
+
+/* A payload's top-level members as the skim found them, and which of them
+ * are sentTs and events. */
+typedef struct skimmed {
+    nattel__jmember m[NATTEL__ENVELOPE_SKIM_MEMBERS];
+    long n;
+    long sent, events;
+} skimmed;
+
+static int raw_key_is(const char *json, const nattel__jmember *m,
+                      const char *name, size_t len)
+{
+    return m->key_len == len && !memcmp(json + m->key, name, len);
+}
+
+/* Skims one payload. 0 when the fast merge can take it: an object whose
+ * keys hold no escapes (so that raw comparison means what the tree's
+ * decoded comparison means), with exactly one events member, a non-empty
+ * array. Otherwise -1, and the merge goes the tree's way, which reports
+ * the errors. */
+static int skim_payload(const char *json, size_t len, skimmed *s)
+{
+    s->n = nattel__json_skim_object(json, len, s->m,
+                                    NATTEL__ENVELOPE_SKIM_MEMBERS);
+    s->sent = s->events = -1;
+    for (long j = 0; j < s->n; j++) {
+        const nattel__jmember *m = &s->m[j];
+        if (memchr(json + m->key, '\\', m->key_len))
+            return -1;
+        if (raw_key_is(json, m, "events", 6)) {
+            if (s->events >= 0)
+                return -1;
+            s->events = j;
+        } else if (raw_key_is(json, m, "sentTs", 6)) {
+            if (s->sent >= 0)
+                return -1;
+            s->sent = j;
+        }
+    }
+    if (s->events < 0)
+        return -1;
+    const nattel__jmember *ev = &s->m[s->events];
+    const char *a = json + ev->val;
+    size_t first = 1;
+    while (first < ev->val_len && (a[first] == ' ' || a[first] == '\t' ||
+                                   a[first] == '\r' || a[first] == '\n'))
+        first++;
+    return a[0] == '[' && first < ev->val_len - 1 ? 0 : -1;
+}
+
+/* The content of every payload's events array, joined: raw bytes with the
+ * whitespace outside strings dropped, no tree. */
+static nattel_code splice_events(const char *const *jsons, const size_t *lens,
+                                 size_t n, const skimmed *first,
+                                 nattel_buf *out, size_t *events, int *slow)
+{
+    skimmed one;
+    for (size_t i = 0; i < n; i++) {
+        const skimmed *s = i ? &one : first;
+        if (i && skim_payload(jsons[i], lens[i], &one)) {
+            *slow = 1;
+            return NATTEL_OK;
+        }
+        const nattel__jmember *ev = &s->m[s->events];
+        size_t commas;
+        if ((i && nattel_buf_append(out, ",", 1)) ||
+            nattel__json_compact(out, jsons[i] + ev->val + 1, ev->val_len - 2,
+                                 &commas))
+            return NATTEL_ENOMEM;
+        *events += commas + 1;
+    }
+    return NATTEL_OK;
+}
+
+/* One member of the merged envelope: sentTs new, events spliced, every
+ * other member as the first payload has it. */
+static nattel_code put_member(const char *const *jsons, const size_t *lens,
+                              size_t n, const skimmed *s, long j,
+                              const char *ts, nattel_buf *out, size_t *events,
+                              int *slow)
+{
+    const nattel__jmember *m = &s->m[j];
+    nattel_code rc = NATTEL_OK;
+    if (j == s->sent || j == s->events) {
+        rc = nattel_buf_append(out, "\"", 1);
+        if (!rc)
+            rc = nattel_buf_append(out, jsons[0] + m->key, m->key_len);
+        if (!rc)
+            rc = nattel_buf_append(out, j == s->sent ? "\":\"" : "\":[", 3);
+        if (!rc && j == s->sent)
+            rc = nattel_buf_append(out, ts, NATTEL_TS_LEN);
+        if (!rc && j == s->events)
+            rc = splice_events(jsons, lens, n, s, out, events, slow);
+        if (!rc)
+            rc = nattel_buf_append(out, j == s->sent ? "\"" : "]", 1);
+        return rc;
+    }
+    size_t from = m->key - 1;
+    return nattel__json_compact(out, jsons[0] + from,
+                                m->val + m->val_len - from, NULL);
+}
+
+nattel_code nattel__envelope_merge(const char *const *jsons, const size_t *lens,
+                                   size_t n, int64_t sent_ms, nattel_buf *out,
+                                   size_t *events, nattel_error *err)
+{
+    *events = 0;
+    if (!n)
+        return natx_fail(err, NATTEL_EINVAL, "envelope: no payloads");
+    skimmed s;
+    if (skim_payload(jsons[0], lens[0], &s))
+        return nattel__envelope_merge_tree(jsons, lens, n, sent_ms, out, events,
+                                           err);
+    char ts[NATTEL_TS_LEN + 1];
+    nattel_format_ts(sent_ms, ts);
+    size_t start = out->len;
+    int slow = 0;
+    nattel_code rc = nattel_buf_append(out, "{", 1);
+    for (long j = 0; !rc && !slow && j < s.n; j++) {
+        if (j)
+            rc = nattel_buf_append(out, ",", 1);
+        if (!rc)
+            rc = put_member(jsons, lens, n, &s, j, ts, out, events, &slow);
+    }
+    if (!rc && !slow)
+        rc = nattel_buf_append(out, "}", 1);
+    if (rc || slow) { /* nothing half written */
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+        *events = 0;
+    }
+    if (slow)
+        return nattel__envelope_merge_tree(jsons, lens, n, sent_ms, out, events,
+                                           err);
+    return rc ? natx_fail(err, rc, "envelope: out of memory") : NATTEL_OK;
 }

@@ -731,3 +731,137 @@ nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
         return rc;
     return nattel_buf_append(b, is_obj ? "}" : "]", 1);
 }
+
+/* The index just past a string whose quote is at s[i], or len + 1 when it
+ * is not closed. */
+static size_t skip_string(const char *s, size_t len, size_t i)
+{
+    /* memchr to each quote (most of an envelope's bytes are strings), then
+     * the backslashes before it: an odd number escape it. */
+    for (size_t from = i + 1; from < len;) {
+        const char *q = memchr(s + from, '"', len - from);
+        if (!q)
+            break;
+        size_t at = (size_t)(q - s), bs = 0;
+        while (at - bs > i + 1 && s[at - bs - 1] == '\\')
+            bs++;
+        if (!(bs & 1))
+            return at + 1;
+        from = at + 1;
+    }
+    return len + 1;
+}
+
+nattel_code nattel__json_compact(nattel_buf *b, const char *src, size_t len,
+                                 size_t *commas)
+{
+    /* The output is never longer than the input: room once, then direct
+     * writes. */
+    if (natx_buf_ensure(b, len))
+        return NATTEL_ENOMEM;
+    char *o = b->data + b->len;
+    size_t depth = 0, n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (c == '"') {
+            size_t j = skip_string(src, len, i);
+            j = j > len ? len : j;
+            memcpy(o, src + i, j - i);
+            o += j - i;
+            i = j - 1;
+            continue;
+        }
+        if (is_ws(c))
+            continue;
+        if (c == '[' || c == '{')
+            depth++;
+        else if ((c == ']' || c == '}') && depth)
+            depth--;
+        else if (c == ',' && !depth)
+            n++;
+        *o++ = c;
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    if (commas)
+        *commas = n;
+    return NATTEL_OK;
+}
+
+/* The index just past the value at s[i] (followed structurally only), or
+ * len + 1 when there is none. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+    if (i >= len)
+        return len + 1;
+    if (s[i] == '"')
+        return skip_string(s, len, i);
+    if (s[i] == '{' || s[i] == '[') {
+        size_t depth = 0;
+        for (; i < len; i++) {
+            char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, len, i);
+                if (i > len)
+                    return len + 1;
+                i--;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && !--depth) {
+                return i + 1;
+            }
+        }
+        return len + 1;
+    }
+    size_t j = i;
+    while (j < len && s[j] != ',' && s[j] != '}' && s[j] != ']' && !is_ws(s[j]))
+        j++;
+    return j == i ? len + 1 : j;
+}
+
+/* After a member's value: 1 at the next member, 0 at the object's end
+ * (the document's end but whitespace), -1 otherwise. */
+static int skim_after(const char *s, size_t len, size_t *i)
+{
+    *i = skip_ws(s, len, *i);
+    if (*i < len && s[*i] == ',') {
+        *i = skip_ws(s, len, *i + 1);
+        return 1;
+    }
+    if (*i < len && s[*i] == '}')
+        return skip_ws(s, len, *i + 1) == len ? 0 : -1;
+    return -1;
+}
+
+long nattel__json_skim_object(const char *src, size_t len, nattel__jmember *m,
+                              size_t max)
+{
+    size_t i = skip_ws(src, len, 0);
+    if (i >= len || src[i] != '{')
+        return -1;
+    i = skip_ws(src, len, i + 1);
+    if (i < len && src[i] == '}')
+        return skip_ws(src, len, i + 1) == len ? 0 : -1;
+    for (size_t n = 0;; n++) {
+        if (n >= max || i >= len || src[i] != '"')
+            return -1;
+        size_t kend = skip_string(src, len, i);
+        if (kend > len)
+            return -1;
+        m[n].key = i + 1;
+        m[n].key_len = kend - 1 - (i + 1);
+        i = skip_ws(src, len, kend);
+        if (i >= len || src[i] != ':')
+            return -1;
+        i = skip_ws(src, len, i + 1);
+        size_t vend = skip_value(src, len, i);
+        if (vend > len)
+            return -1;
+        m[n].val = i;
+        m[n].val_len = vend - i;
+        i = vend;
+        int more = skim_after(src, len, &i);
+        if (more <= 0)
+            return more ? -1 : (long)(n + 1);
+    }
+}

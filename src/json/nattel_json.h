@@ -119,4 +119,31 @@ static inline int nattel__json_is_number(const nattel__jdoc *d, unsigned t)
 nattel_code nattel__json_put_token(nattel_buf *b, const nattel__jdoc *d,
                                    unsigned t);
 
+/* Appends src[0..len), one or more verified JSON values or members (a
+ * document nattel__json_parse accepted, or a span of one), with the
+ * whitespace outside strings dropped: the bytes nattel__json_put_token
+ * writes for the same values, in one pass without a token tree. When
+ * `commas` is not NULL it receives the number of commas outside strings
+ * and outside nested containers (an array's content: elements - 1).
+ * NATTEL_ENOMEM only, and then `b` is as it was. */
+nattel_code nattel__json_compact(nattel_buf *b, const char *src, size_t len,
+                                 size_t *commas);
+
+/* One member of a skimmed object: its key's raw content (between the
+ * quotes, escapes as written) and its value's span. */
+typedef struct nattel__jmember {
+    size_t key, key_len;
+    size_t val, val_len;
+} nattel__jmember;
+
+/* A structural skim of an object document, without verifying it: the
+ * top-level members' spans in order, strings and nesting followed but
+ * literals, numbers, escapes and UTF-8 not checked. For documents already
+ * verified once (by nattel__json_parse); the result is meaningless, but
+ * always within src[0..len), for others. Returns the member count, or -1
+ * when src is not an object as far as the skim sees, or has more than
+ * `max` members. */
+long nattel__json_skim_object(const char *src, size_t len, nattel__jmember *m,
+                              size_t max);
+
 #endif

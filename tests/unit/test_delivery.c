@@ -315,6 +315,81 @@ static void test_grouping(void **state)
         nattel_buf_free(all[i]);
 }
 
+/* The merge's fast way (skim, splice) writes the bytes the token-tree way
+ * writes, on upstream's payloads in both encodings (spaced json.dumps and
+ * compact), alone and merged, and on payloads the fast way hands over. */
+static void merge_same(const char *const *js, const size_t *ls, size_t n)
+{
+    nattel_buf fast = NATTEL_BUF_INIT, tree = NATTEL_BUF_INIT;
+    size_t ef = 0, et = 0;
+    nattel_error e1, e2;
+    nattel_code rf =
+        nattel__envelope_merge(js, ls, n, 1700000000123LL, &fast, &ef, &e1);
+    nattel_code rt = nattel__envelope_merge_tree(js, ls, n, 1700000000123LL,
+                                                 &tree, &et, &e2);
+    assert_int_equal(rf, rt);
+    assert_int_equal(ef, et);
+    if (!rf) {
+        assert_int_equal(fast.len, tree.len);
+        assert_memory_equal(fast.data, tree.data, fast.len);
+    } else {
+        assert_string_equal(e1.message, e2.message);
+    }
+    nattel_buf_free(&fast);
+    nattel_buf_free(&tree);
+}
+
+static void test_merge_fast_equals_tree(void **state)
+{
+    (void)state;
+    const char *path = tu_reference("upstream_payloads.jsonl");
+    if (!path)
+        skip();
+    size_t len;
+    char *all = tu_read_file(path, &len);
+    assert_non_null(all);
+    const char *js[64];
+    size_t ls[64], n = 0;
+    for (char *p = all; *p && n < 60;) {
+        char *nl = strchr(p, '\n');
+        js[n] = p;
+        ls[n] = nl ? (size_t)(nl - p) : strlen(p);
+        n++;
+        p += ls[n - 1] + (nl != NULL);
+    }
+    assert_true(n >= 20);
+    for (size_t i = 0; i < n; i++) {
+        merge_same(&js[i], &ls[i], 1);
+        if (i + 2 <= n)
+            merge_same(&js[i], &ls[i], 2);
+    }
+    merge_same(js, ls, n > 50 ? 50 : n);
+    /* Ways the fast merge hands over to the tree (escaped keys, repeated
+     * members), and what it must splice right: whitespace around and
+     * inside the array, strings with escaped quotes and brackets. */
+    static const char *odd[] = {
+        "{\"sent\\u0054s\":\"x\",\"events\":[1]}",
+        "{\"event\\u0073\":[1],\"events\":[2]}",
+        "{\"events\":[1],\"events\":[2]}",
+        "{\"sentTs\":\"a\",\"sentTs\":\"b\",\"events\":[1]}",
+        " {\"k\" : \"a \\\" ] } , b\" , \"events\" :\t[ {\"a\" : [1 , 2]} ,\n"
+        "\"s , t\" ] , \"sentTs\" : \"x\" } ",
+        "{\"events\":[]}",
+        "{\"events\":\"no\"}",
+        "[1]",
+        "{\"events\":[1,",
+        "{\"a\":1 \"events\":[1]}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        size_t l = strlen(odd[i]);
+        merge_same(&odd[i], &l, 1);
+        const char *two[] = {odd[i], js[0]};
+        size_t tl[] = {l, ls[0]};
+        merge_same(two, tl, 2);
+    }
+    free(all);
+}
+
 /* ------------------------------------------------------------------ */
 /* The flusher against a listener                                      */
 /* ------------------------------------------------------------------ */
@@ -772,6 +847,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grouping),
+        cmocka_unit_test(test_merge_fast_equals_tree),
         cmocka_unit_test(test_sent),
         cmocka_unit_test(test_rejected),
         cmocka_unit_test(test_split_413),
