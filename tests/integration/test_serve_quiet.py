@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""`nattel serve` (without --quiet, which silences libmicrohttpd too)
-says nothing of libmicrohttpd's own on a clean start, request and stop: with --delay-ms (a thread per connection, no pool) it once warned
-"Zero size, specified for thread pool size, is ignored". Each setting is
-started, answers one real POST (an invalid envelope: 422; the delay still delays), and stopped with
-SIGTERM; its stderr holds only nattel serve's own lines.
+"""`nattel serve` (without --quiet, which silences libmicrohttpd too) says
+nothing of libmicrohttpd's own on a clean start, request and stop: with
+--delay-ms (a thread per connection, no pool) it once warned "Zero size,
+specified for thread pool size, is ignored". Each setting starts, answers
+one real POST (an invalid envelope: 422; the delay still delays) and stops
+on SIGTERM; its stderr holds only nattel serve's own lines.
 Env: NATTEL_BIN, NATTEL_TEST_TMP."""
 import json
 import sys
@@ -11,7 +12,6 @@ import time
 import urllib.request
 
 import nattel_testlib as tl
-
 
 
 def post(url):
