@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 static const char usage_text[] =
-    "usage: nattel log [--json] [-n N]\n"
+    "usage: nattel log [--json] [-n|--lines N]\n"
     "\n"
     "Shows the audit log of deliveries, oldest first, newest last: every\n"
     "envelope sent, rejected by the server, deferred for a retry, and every\n"
