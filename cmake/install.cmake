@@ -1,6 +1,7 @@
 # Install rules: the library (libnattel.so.1 and libnattel.a), its public
 # headers, the `nattel` tool, the flusher the library starts
-# (libexec/nattel/), a pkg-config file, a CMake package and the man page.
+# (libexec/nattel/), a pkg-config file, a CMake package, the man page and
+# the bash completion.
 # `make install PREFIX=/some/where` sets CMAKE_INSTALL_PREFIX at configure
 # time, so the flusher path compiled in and the one installed agree (and
 # the library also finds the flusher relative to its own location).
@@ -16,7 +17,8 @@ set(NATTEL_INSTALL_DIRS
     ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_INCLUDEDIR}/nattel
     ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
     ${CMAKE_INSTALL_FULL_LIBDIR}/cmake/nattel
-    ${CMAKE_INSTALL_FULL_LIBEXECDIR}/nattel ${CMAKE_INSTALL_FULL_MANDIR}/man1)
+    ${CMAKE_INSTALL_FULL_LIBEXECDIR}/nattel ${CMAKE_INSTALL_FULL_MANDIR}/man1
+    ${CMAKE_INSTALL_FULL_DATADIR}/bash-completion/completions)
 
 install(CODE "set(NATTEL_RECORD \"${CMAKE_BINARY_DIR}/install_created_dirs.txt\")
 set(NATTEL_PREFIX \"${CMAKE_INSTALL_PREFIX}\")
@@ -34,6 +36,15 @@ install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/nattel
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
 install(TARGETS nattel_tool RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# The bash completion, made by the tool from its own command and option
+# tables each time the tool is built, so it never lags behind them.
+add_custom_command(TARGET nattel_tool POST_BUILD VERBATIM
+  COMMAND sh -c "\"$1\" completion bash >\"$2\"" sh
+          $<TARGET_FILE:nattel_tool> ${CMAKE_BINARY_DIR}/nattel.bash-completion)
+install(FILES ${CMAKE_BINARY_DIR}/nattel.bash-completion
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME nattel)
 
 # The flusher goes where NATTEL_FLUSHER_INSTALL_PATH (compiled into the
 # library) expects it, which is also ../libexec/nattel/ of the library's

@@ -2,8 +2,11 @@
 # `make demo`: the whole system on a throwaway local endpoint. Builds what
 # is missing (quietly), starts `nattel serve` on a free loopback port with
 # a fresh SQLite file, runs the instrumented example CLI `natdemo` a few
-# times with consent given by the environment, delivers the spool with
-# `nattel flush --wait`, prints `nattel report`, and stops the server.
+# times with consent given by the environment (one run reading a slow pipe
+# and a serve interrupted after 0.5 s, so durations are real), delivers
+# what the background flusher has not with `nattel flush --wait` and says
+# who delivered what, shows one envelope as sent (`nattel log -n 1`),
+# prints `nattel report`, and stops the server.
 # Everything lives in one temporary directory, removed at the end: nothing
 # is left running and nothing is written to your real state or config
 # directories (HOME points into the temporary directory too).
@@ -120,17 +123,26 @@ demo() { # shows the command, runs it, says its exit status
     sed 's/^/  /' "$tmp/out" "$tmp/err" | head -n 4
     echo "  (exit $rc)"
 }
-printf 'workflow:\n  llm: demo\n' >"$tmp/workflow.yml"
 demo info list-components
 demo --log-level info info list-components
 demo info list-components --log-level warning
 demo info list-channels
-demo run "$tmp/workflow.yml"
+# A real duration: the workflow arrives through a pipe over 0.3 s, so the
+# run takes that long (info commands answer at once: 0 ms).
+printf '$ slow-writer | natdemo run -   # the workflow arrives over 0.3 s\n'
+{
+    printf 'workflow:\n'
+    sleep 0.3
+    printf '  llm: demo\n'
+} | "$NATDEMO" run - >"$tmp/out" 2>"$tmp/err"
+rc=$?
+sed 's/^/  /' "$tmp/out" "$tmp/err" | head -n 4
+echo "  (exit $rc)"
 demo run "$tmp/no-such-workflow.yml"
 demo frobnicate --secret-token=hunter2
 
 # serve runs until interrupted: wait for its ready line, then Ctrl-C it.
-printf '$ natdemo serve   # then Ctrl-C (SIGINT)\n'
+printf '$ natdemo serve   # then Ctrl-C (SIGINT) 0.5 s later\n'
 "$NATDEMO" serve </dev/null >"$tmp/serve-demo.out" 2>"$tmp/serve-demo.err" &
 demo_pid=$!
 i=0
@@ -138,6 +150,7 @@ while [ $i -lt 200 ] && ! grep -q ready "$tmp/serve-demo.out" 2>/dev/null; do
     sleep 0.05
     i=$((i + 1))
 done
+sleep 0.5 # it serves a while before the Ctrl-C: a duration of 0.5 s
 kill -INT "$demo_pid"
 wait "$demo_pid"
 rc=$?
@@ -145,8 +158,28 @@ demo_pid=""
 sed 's/^/  /' "$tmp/serve-demo.out"
 echo "  (exit $rc)"
 
+# Events sent so far, from the audit log (one JSON object a line, "events"
+# its third key).
+sent_events() {
+    "$NATTEL" log --json |
+        sed -n 's/^{"ts":"[^"]*","outcome":"sent","events":\([0-9]*\),.*/\1/p' |
+        awk '{ n += $1 } END { print n + 0 }'
+}
 bold "Deliver the spool: nattel flush --wait"
-"$NATTEL" flush --wait || die "nattel flush failed"
+"$NATTEL" flush --wait --json >"$tmp/flush.json" || die "nattel flush failed"
+by_flush=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' "$tmp/flush.json")
+total=$(sent_events)
+by_flusher=$((total - ${by_flush:-0}))
+if [ "${by_flush:-0}" -eq 0 ]; then
+    echo "all $total events were already delivered by the background flusher" \
+        "each natdemo run starts; nattel flush --wait found nothing left to send"
+else
+    echo "$total events delivered: $by_flusher by the background flusher each" \
+        "natdemo run starts, $by_flush by nattel flush --wait"
+fi
+
+bold "One envelope exactly as it was sent to the endpoint: nattel log -n 1"
+"$NATTEL" log -n 1 | sed -n '2s/^    //p'
 
 bold "What the endpoint received: nattel report"
 "$NATTEL" report --db "$tmp/demo.db" || die "nattel report failed"
@@ -154,5 +187,8 @@ echo
 echo "ran: 3 × info list-components, 1 × info list-channels, 1 × run (success)," \
     "1 × run (failure, FileNotFoundError), 1 × unknown command (failure," \
     "UsageError), 1 × serve (interrupted, SIGINT)"
+echo "Durations: info answers at once (0 ms); the successful run took as long"
+echo "as its pipe (0.3 s), the failed one none; serve ran 0.5 s until Ctrl-C."
 echo "Nothing of what was typed after the command names left natdemo: the"
-echo "path, 'frobnicate' and 'hunter2' appear nowhere in the report."
+echo "path, 'frobnicate' and 'hunter2' appear in no envelope and nowhere in"
+echo "the report."

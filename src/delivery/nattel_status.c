@@ -335,8 +335,15 @@ static void put_text(nattel_buf *b, nattel_code *rc, const char *line,
     member(&d, "events", events, sizeof events);
     member(&d, "http_status", http, sizeof http);
     member(&d, "reason", reason, sizeof reason);
-    put(b, rc, "%s  %-8s  %s event(s)  http %s  %s\n", ts, outcome, events,
-        http, reason);
+    /* The server's answer once ("HTTP 200", the sender's reason for an
+     * answered request, is not repeated); none when nothing answered
+     * (status 0: a network error, or a drop that sent nothing). */
+    char answer[24] = "";
+    if (strcmp(http, "0") && strcmp(http, "-"))
+        snprintf(answer, sizeof answer, "HTTP %s", http);
+    const char *why = strcmp(reason, answer) ? reason : "";
+    put(b, rc, "%s  %-8s  %s event(s)%s%s%s%s\n", ts, outcome, events,
+        *answer ? "  " : "", answer, *why ? "  " : "", why);
     if (d.toks[0].type == NATTEL__JOBJECT)
         put_payload(b, rc, &d);
     nattel__json_release(&d);

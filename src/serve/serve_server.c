@@ -709,7 +709,8 @@ static struct MHD_Daemon *start_mhd(serve_server *s, unsigned flags,
 {
     /* libmicrohttpd splits its own limit among the pool's threads; twice
      * ours keeps an unlucky thread from reaching its share first, so that
-     * on_accept decides. */
+     * on_accept decides. A thread per connection has no pool: the pool
+     * option, even of size 0, draws a warning, so it ends the list then. */
     return MHD_start_daemon(
         flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
@@ -718,7 +719,8 @@ static struct MHD_Daemon *start_mhd(serve_server *s, unsigned flags,
         MHD_OPTION_CONNECTION_LIMIT, s->max_connections * 2,
         MHD_OPTION_CONNECTION_TIMEOUT, SERVE_SERVER_IDLE_TIMEOUT_S,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_per_ip,
-        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_END);
+        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
+        MHD_OPTION_END);
 }
 
 static nattel_code start_daemon(serve_server *s, nattel_error *err)

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 
 static const char usage_text[] =
-    "usage: nattel log [--json] [-n N]\n"
+    "usage: nattel log [--json] [-n|--lines N]\n"
     "\n"
     "Shows the audit log of deliveries, oldest first, newest last: every\n"
     "envelope sent, rejected by the server, deferred for a retry, and every\n"
-    "event dropped, with the reason; below each record, indented, the\n"
-    "envelope exactly as it went out.\n"
+    "event dropped: the time, the outcome, the number of events, the\n"
+    "server's answer (HTTP 200) when one came, and the reason; below each\n"
+    "record, indented, the envelope exactly as it went out. An empty log\n"
+    "prints nothing.\n"
     "\n"
     "  --json  one JSON object per line: ts, outcome (sent, rejected,\n"
     "          dropped, deferred), events, http_status (0: none), reason,\n"

@@ -107,4 +107,32 @@ typedef int (*tool_take_fn)(void *ctx, int opt, const char *value);
 int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
                tool_take_fn take, void *ctx);
 
+/* How the completion reads a command's option table without a second
+ * copy of it: while `slot` is set, tool_parse stores its spec in *slot
+ * and returns NATTEL_EXIT_OK at once (nothing parsed, printed or run, as
+ * every command returns what tool_parse returns unless it is TOOL_GO).
+ * NULL ends probing. Not thread-safe: the tool is one thread. */
+void tool_args_probe(const tool_spec **slot);
+
+/* One row of the tool's command table (main.c). */
+typedef struct tool_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} tool_command;
+
+/* What the completion is made from, handed over by main (which owns
+ * it): the command table in the order of `nattel --help`, the tool's own
+ * options (--help, --version) and those of `nattel help`. */
+typedef struct tool_table {
+    const tool_command *commands;
+    size_t n;
+    const tool_spec *main_spec;
+    const tool_spec *help_spec;
+} tool_table;
+
+/* Hidden (not in the table): prints the shell completion made from `t`
+ * and each command's own option table. */
+int tool_cmd_completion(int argc, char **argv, const tool_table *t);
+
 #endif

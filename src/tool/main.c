@@ -6,11 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} command;
+typedef tool_command command;
 
 static const command commands[] = {
     {"schema", tool_cmd_schema, "print the JSON Schema of the event types"},
@@ -143,6 +139,11 @@ int main(int argc, char **argv)
     int first = a.index;
     if (!strcmp(v, "help"))
         return cmd_help(argc - first, argv + first);
+    /* Hidden: for packagers and the build, not a user's daily command. */
+    if (!strcmp(v, "completion")) {
+        const tool_table t = {commands, NCOMMANDS, &main_spec, &help_spec};
+        return tool_cmd_completion(argc - first, argv + first, &t);
+    }
     const command *cmd = find(v);
     if (cmd)
         return cmd->run(argc - first, argv + first);

@@ -178,12 +178,23 @@ int tool_args_next(tool_args *a, const char **value)
     return c;
 }
 
+static const tool_spec **probe_slot;
+
+void tool_args_probe(const tool_spec **slot)
+{
+    probe_slot = slot;
+}
+
 int tool_parse(const tool_spec *spec, const char *usage, int argc, char **argv,
                tool_take_fn take, void *ctx)
 {
     tool_args a;
     const char *v;
     int c, rc = TOOL_GO;
+    if (probe_slot) {
+        *probe_slot = spec;
+        return NATTEL_EXIT_OK;
+    }
     if (tool_args_start(&a, spec, argc, argv))
         return tool_print_help(usage);
     while (rc == TOOL_GO) {

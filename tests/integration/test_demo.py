@@ -2,11 +2,16 @@
 """`make demo`'s script (scripts/demo.sh) against the build: it exits 0 in
 under a minute (the build is already there), its report's rows match
 what it ran, what the user typed after the command names is not in the
-report, and afterwards nothing it started is still running (every child
+report, the delivery step says in words who delivered the events (and
+the count adds up), the envelope it shows is one valid envelope of the
+events it ran, its durations are real and different (a run reading a
+slow pipe, a serve interrupted after 0.5 s), and afterwards nothing it started is still running (every child
 inherits a marker variable; /proc is searched for it), its temporary
 directory is gone and HOME / XDG directories are untouched.
 Env: NATTEL_SOURCE_DIR, NATTEL_BUILD_DIR, NATTEL_TEST_TMP."""
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,7 +50,74 @@ def report_rows(text):
             break
         rows[(f[0], f[1])] = (int(f[2]), int(f[3]), int(f[4]), int(f[5]),
                               " ".join(f[8:]))
+        DURATIONS[(f[0], f[1])] = (int(f[6]), int(f[7]))
     return rows
+
+
+DURATIONS = {}  # (command, subcommand) -> (p50, p95), from report_rows
+
+
+def check_delivery_words(out):
+    """The delivery step says who delivered the events, in words, and the
+    count adds up to what ran."""
+    want = sum(v[0] for v in WANT.values())
+    check("nothing to send: the spool is empty" not in out,
+          "the delivery step still says 'nothing to send: the spool is empty'")
+    step = out.split("== Deliver the spool: nattel flush --wait\n", 1)[-1]
+    line = step.splitlines()[0] if step else ""
+    m = re.match(r"all (\d+) events were already delivered by the background "
+                 r"flusher each natdemo run starts; nattel flush --wait found "
+                 r"nothing left to send$", line)
+    if m:
+        check(int(m.group(1)) == want, f"delivered {m.group(1)}, ran {want}")
+        return
+    m = re.match(r"(\d+) events delivered: (\d+) by the background flusher "
+                 r"each natdemo run starts, (\d+) by nattel flush --wait$", line)
+    check(m is not None, f"the delivery step says {line!r}")
+    if m:
+        check(int(m.group(1)) == want == int(m.group(2)) + int(m.group(3)),
+              f"delivery counts {m.groups()}, ran {want}")
+
+
+def check_envelope(out, secrets):
+    """The envelope the demo shows, one JSON line as sent: a valid
+    envelope (the tool's strict validator), of events the demo ran, with
+    nothing the user typed after the command names."""
+    head = "== One envelope exactly as it was sent to the endpoint: nattel log -n 1\n"
+    if not check(head in out, "no envelope shown"):
+        return
+    line = out.split(head, 1)[1].splitlines()[0]
+    try:
+        env = json.loads(line)
+    except ValueError as e:
+        failures.append(f"the envelope shown is not JSON ({e}): {line!r}")
+        return
+    check(env.get("eventSysVer") and env.get("events"), f"not an envelope: {line!r}")
+    for ev in env.get("events", []):
+        p = ev.get("parameters", {})
+        check((p.get("command"), p.get("subcommand")) in WANT,
+              f"an event the demo did not run: {p}")
+    r = subprocess.run([os.path.join(BUILD, "nattel"), "validate", "-"],
+                       input=line + "\n", capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 0, f"nattel validate refuses the envelope shown: "
+          f"{r.stdout!r} {r.stderr!r}")
+    for secret in secrets:
+        check(secret not in line, f"the envelope shows {secret!r}")
+
+
+def check_durations(out):
+    """Real, different durations: the run that reads a pipe written over
+    0.3 s, the serve interrupted 0.5 s after it is ready (each at least
+    that, and below 10 s on a loaded machine)."""
+    serve = DURATIONS.get(("serve", "undefined"), (0, 0))
+    run = DURATIONS.get(("run", "undefined"), (0, 0))
+    check(500 <= serve[0] < 10000, f"serve p50 {serve[0]} ms, want >= 500")
+    check(300 <= run[1] < 10000, f"run p95 {run[1]} ms, want >= 300")
+    check(len({d for v in DURATIONS.values() for d in v}) >= 3,
+          f"durations not different: {DURATIONS}")
+    check("Durations: info answers at once (0 ms)" in out,
+          "the demo does not say why info shows 0 ms")
 
 
 def marked_processes(marker):
@@ -92,6 +164,10 @@ def main():
         table = out[out.find("COMMAND"):out.find("ran:")]
         for secret in ("hunter2", "frobnicate", "workflow.yml", "secret-token", tmp):
             check(secret not in table, f"report shows {secret!r}")
+        check_delivery_words(out)
+        check_envelope(out, ("hunter2", "frobnicate", "workflow.yml",
+                             "secret-token", tmp))
+        check_durations(out)
         # nothing left behind
         time.sleep(0.2)
         left = marked_processes(marker)
