@@ -374,7 +374,10 @@ class Postgres:
     names a database in it; stop(mode) and start() stop and start the
     server (stop() at the end of a `with`, also on failure)."""
 
-    def __init__(self, bindir=None):
+    def __init__(self, bindir=None, fsync=False):
+        """fsync=False (tests) trades durability for speed; a benchmark
+        keeps PostgreSQL's default (on)."""
+        self.fsync = fsync
         self.bindir = bindir or pg_or_skip()
         self.dir = tempfile.mkdtemp(prefix="nattel-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -409,7 +412,8 @@ class Postgres:
         self._run("pg_ctl", "-D", self.data, "-w", "-l",
                   os.path.join(self.dir, "log"), "-o",
                   "-c listen_addresses='' -c unix_socket_directories='%s'"
-                  " -c fsync=off -c max_connections=60" % self.dir, "start")
+                  " -c fsync=%s -c max_connections=60"
+                  % (self.dir, "on" if self.fsync else "off"), "start")
         self.running = True
 
     def stop(self, mode="fast"):
