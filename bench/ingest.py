@@ -1,91 +1,82 @@
 #!/usr/bin/env python3
-"""Ingest rate of `nattel serve`: events per second POSTed by concurrent
-clients (one keep-alive HTTP connection each, separate processes) over
-loopback into its SQLite store.
+"""Ingest rate, events per second, driven by wrk (one thread, 8
+connections, SECONDS each) at 1, 10 and 50 events per request, for:
+nattel serve on SQLite, the upstream-style Python endpoint
+(bench/python_endpoint.py) interleaved with it on the same envelopes,
+nattel serve on PostgreSQL (one node), and two nodes on one PostgreSQL
+database (one wrk per node, at once, their rates summed). Each request's
+body is made unique by wrk (a counter in its sessionId), so that every
+envelope is really stored (an unchanged resend would be stored once).
 
-usage: ingest.py NATTEL_BIN WORKDIR [--clients 16] [--seconds 5] [--events 1,10,50]
-Prints "key value" lines; on any trouble starting the endpoint, prints
-"unavailable REASON" and exits 0.
+usage: ingest.py NATTEL_BIN WORKDIR [--seconds 5] [--events 1,10,50]
+Prints "run ..." lines and "target ..." lines; "unavailable REASON" when
+wrk or the server cannot run.
 """
 import argparse
-import http.client
 import json
-import multiprocessing
 import os
 import re
-import select
+import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 PATH = "/v1.1/events/json"
+
+LUA = r"""
+local pre, post, tag
+local n = 0
+init = function(args)
+  local f = io.open(args[1], "rb"); local body = f:read("*a"); f:close()
+  local at = string.find(body, "SESSIONXXXXXXXXX", 1, true)
+  pre = string.sub(body, 1, at - 1); post = string.sub(body, at + 16)
+  tag = args[2]
+end
+request = function()
+  n = n + 1
+  return wrk.format("POST", "%s", {["Content-Type"] = "application/json"},
+                    pre .. tag .. string.format("%%012d", n) .. post)
+end
+""" % PATH
 
 
 def ts(ms):
     t = time.gmtime(ms // 1000)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour,
-                                                   t.tm_min, t.tm_sec, ms % 1000)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+        t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+        ms % 1000)
 
 
-def payload(client, seq, nevents):
-    base = 1778086805000 + seq * 1000
-    events = [{"ts": ts(base + k), "parameters": {
-        "nemoSource": "agent_toolkit", "command": ("run", "serve", "info", "eval")[k % 4],
-        "subcommand": "list-components" if k % 4 == 2 else "undefined",
-        "taskStatus": "success" if k % 10 else "failure", "durationMs": 100 + k,
-        "exitCode": 0 if k % 10 else 1, "errorClass": "undefined" if k % 10 else "ValueError",
-        "pythonVersion": "3.12.1"}, "name": "nat_cli_command"} for k in range(nevents)]
+def envelope(nevents):
+    """The upstream example's shape, n events, sessionId a placeholder."""
+    base = 1778086805000
     u = "undefined"
-    env = {"browserType": u, "clientId": "184482118588404", "clientType": "Native",
-           "clientVariant": "Release", "clientVer": "1.7.0", "cpuArchitecture": "x86_64",
+    events = [{"ts": ts(base + k), "parameters": {
+        "nemoSource": "agent_toolkit",
+        "command": ("run", "serve", "info", "eval")[k % 4],
+        "subcommand": "list-components" if k % 4 == 2 else u,
+        "taskStatus": "success" if k % 10 else "failure",
+        "durationMs": 100 + k, "exitCode": 0 if k % 10 else 1,
+        "errorClass": u if k % 10 else "ValueError",
+        "pythonVersion": "3.12.1"}, "name": "nat_cli_command"}
+        for k in range(nevents)]
+    env = {"browserType": u, "clientId": "184482118588404",
+           "clientType": "Native", "clientVariant": "Release",
+           "clientVer": "1.7.0", "cpuArchitecture": "x86_64",
            "deviceGdprBehOptIn": "None", "deviceGdprFuncOptIn": "None",
-           "deviceGdprTechOptIn": "None", "deviceId": u, "deviceMake": u, "deviceModel": u,
-           "deviceOS": u, "deviceOSVersion": u, "deviceType": u, "eventProtocol": "1.6",
-           "eventSchemaVer": "1.5", "eventSysVer": "nat-telemetry/1.0", "externalUserId": u,
-           "gdprBehOptIn": "None", "gdprFuncOptIn": "None", "gdprTechOptIn": "None",
-           "idpId": u, "integrationId": u, "productName": u, "productVersion": u,
-           "sentTs": ts(base + nevents), "sessionId": "%016x%016x" % (client, seq),
+           "deviceGdprTechOptIn": "None", "deviceId": u, "deviceMake": u,
+           "deviceModel": u, "deviceOS": u, "deviceOSVersion": u,
+           "deviceType": u, "eventProtocol": "1.6", "eventSchemaVer": "1.5",
+           "eventSysVer": "nat-telemetry/1.0", "externalUserId": u,
+           "gdprBehOptIn": "None", "gdprFuncOptIn": "None",
+           "gdprTechOptIn": "None", "idpId": u, "integrationId": u,
+           "productName": u, "productVersion": u,
+           "sentTs": ts(base + nevents), "sessionId": "SESSIONXXXXXXXXX",
            "userId": u, "events": events}
-    return json.dumps(env, separators=(",", ":")).encode()
-
-
-def client(args):
-    port, idx, nevents, start_at, seconds = args
-    bodies = [payload(idx, s, nevents) for s in range(64)]
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    ok = bad = 0
-    statuses = {}
-    while time.time() < start_at:
-        time.sleep(0.001)
-    end = start_at + seconds
-    seq = 0
-    while time.time() < end:
-        try:
-            # Each request its own session ID, so its own body: the endpoint
-            # stores an unchanged resend once, which would skip the writes.
-            k = seq % len(bodies)
-            body = bodies[k].replace(b"%016x%016x" % (idx, k),
-                                     b"%016x%016x" % (idx, seq), 1)
-            conn.request("POST", PATH, body=body,
-                         headers={"Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-        except (OSError, http.client.HTTPException) as e:
-            statuses[type(e).__name__] = statuses.get(type(e).__name__, 0) + 1
-            bad += 1
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            continue
-        statuses[r.status] = statuses.get(r.status, 0) + 1
-        if 200 <= r.status < 300:
-            ok += 1
-        else:
-            bad += 1
-        seq += 1
-    conn.close()
-    return ok, bad, statuses
+    return json.dumps(env, separators=(",", ":"))
 
 
 def free_port():
@@ -96,109 +87,149 @@ def free_port():
     return port
 
 
-def can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
+def wait_port(port, proc, secs=15):
+    end = time.time() + secs
+    while time.time() < end and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
-def start(nattel, db, log):
-    """Starts the endpoint; returns (process, port) or (None, reason). Its
-    output goes to the log file, which is read for the port it bound."""
-    # First as asked: port 0, the endpoint says which port it bound.
-    p = subprocess.Popen([nattel, "serve", "--listen", "127.0.0.1:0", "--db", db],
-                         stdout=log, stderr=log)
-    deadline = time.time() + 5
-    seen = b""
-    while time.time() < deadline:
-        alive = p.poll() is None
-        with open(log.name, "rb") as f:
-            seen = f.read()
-        m = re.search(rb"(?:127\.0\.0\.1|localhost|port)[: ]+(\d{2,5})", seen)
-        if alive and m and int(m.group(1)) and can_connect(int(m.group(1))):
-            return p, int(m.group(1))
-        if not alive:
-            break
-        time.sleep(0.05)
-    if p.poll() is None:
-        p.terminate()
-        p.wait()
-    msg = seen.decode(errors="replace").strip().splitlines()
-    if msg and "not built" in msg[-1]:
-        return None, msg[-1]
-    # Then on a port chosen here.
+def start_nattel(nattel, db, log):
     port = free_port()
-    p = subprocess.Popen([nattel, "serve", "--listen", "127.0.0.1:%d" % port, "--db", db],
+    p = subprocess.Popen([nattel, "serve", "--quiet", "--listen",
+                          "127.0.0.1:%d" % port, "--db", db],
                          stdout=log, stderr=log)
-    deadline = time.time() + 5
-    while time.time() < deadline and p.poll() is None:
-        if can_connect(port):
-            return p, port
-        time.sleep(0.05)
-    if p.poll() is None:
-        p.terminate()
-        p.wait()
-        return None, "no listener on 127.0.0.1:%d after 5 s" % port
-    return None, "nattel serve exited with status %d (log: %s)" % (p.returncode, log.name)
+    if not wait_port(port, p):
+        p.kill()
+        raise RuntimeError("nattel serve did not start (%s)" % log.name)
+    return p, port
 
 
-def rows(db):
+def start_python(db, log):
+    port = free_port()
+    p = subprocess.Popen([sys.executable, os.path.join(HERE,
+                                                       "python_endpoint.py"),
+                          db, str(port)], stdout=log, stderr=log)
+    if not wait_port(port, p):
+        p.kill()
+        raise RuntimeError("python endpoint did not start (%s)" % log.name)
+    return p, port
+
+
+def wrk(ports, body_file, lua, seconds, tag):
+    """Runs one wrk per port at once; returns (requests/s summed, non-2xx)."""
+    procs = [subprocess.Popen(
+        ["wrk", "-t1", "-c8", "-d%ds" % seconds, "-s", lua,
+         "http://127.0.0.1:%d%s" % (port, PATH), "--", body_file,
+         "%s%d" % (tag, i)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for i, port in enumerate(ports)]
+    rps, bad = 0.0, 0
+    for p in procs:
+        out = p.communicate(timeout=seconds + 60)[0].decode()
+        m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+        if not m:
+            raise RuntimeError("wrk printed no rate: " + out[-300:])
+        rps += float(m.group(1))
+        m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+        bad += int(m.group(1)) if m else 0
+        m = re.search(r"Socket errors:.*", out)
+        bad += sum(int(x) for x in re.findall(r"\d+", m.group(0))) if m else 0
+    return rps, bad
+
+
+def stop(p):
+    p.terminate()
     try:
-        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-        out = {}
-        for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                 "AND name NOT LIKE 'sqlite_%'"):
-            out[name] = c.execute('SELECT count(*) FROM "%s"' % name.replace('"', '""')).fetchone()[0]
-        c.close()
-        return out
-    except sqlite3.Error as e:
-        return {"error": str(e)}
+        p.wait(20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def clean(db):
+    for s in ("", "-wal", "-shm"):
+        if os.path.exists(db + s):
+            os.unlink(db + s)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("nattel")
     ap.add_argument("workdir")
-    ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--events", default="1,10,50")
     a = ap.parse_args()
+    if not shutil.which("wrk"):
+        print("unavailable wrk is not installed (apt-get install wrk)")
+        return 0
     os.makedirs(a.workdir, exist_ok=True)
-    for n in [int(x) for x in a.events.split(",")]:
-        db = os.path.join(a.workdir, "ingest-%d.db" % n)
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(db + suffix):
-                os.unlink(db + suffix)
-        with open(os.path.join(a.workdir, "serve-%d.log" % n), "wb") as log:
-            p, port = start(a.nattel, db, log)
-            if p is None:
-                print("unavailable %s" % port)
-                return 0
-            try:
-                start_at = time.time() + 1.0
-                with multiprocessing.Pool(a.clients) as pool:
-                    res = pool.map(client, [(port, i, n, start_at, a.seconds)
-                                            for i in range(a.clients)])
-            finally:
-                p.terminate()
+    lua = os.path.join(a.workdir, "post.lua")
+    with open(lua, "w") as f:
+        f.write(LUA)
+    log = open(os.path.join(a.workdir, "servers.log"), "ab")
+    try:
+        import nattel_testlib as tl
+        pg = tl.Postgres(bindir=tl.pg_bin_dir(), fsync=True) \
+            if tl.pg_bin_dir() else None
+    except Exception as e:  # noqa: BLE001
+        print("note PostgreSQL not started: %s" % e)
+        pg = None
+    results = {}
+    try:
+        for n in [int(x) for x in a.events.split(",")]:
+            body = os.path.join(a.workdir, "body-%d.json" % n)
+            with open(body, "w") as f:
+                f.write(envelope(n))
+            cases = [("python", None), ("sqlite", None), ("python", None),
+                     ("sqlite", None)]
+            if pg:
+                cases += [("pg1", None), ("pg2", None)]
+            for k, (case, _) in enumerate(cases):
+                db = os.path.join(a.workdir, "%s-%d.db" % (case, n))
+                clean(db)
+                if case.startswith("pg"):
+                    name = "bench_%s_%d_%d" % (case, n, k)
+                    db = pg.create_db(name)
+                procs = []
+                if case == "python":
+                    procs.append(start_python(db, log))
+                else:
+                    for _ in range(2 if case == "pg2" else 1):
+                        procs.append(start_nattel(a.nattel, db, log))
                 try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        ok = sum(r[0] for r in res)
-        bad = sum(r[1] for r in res)
-        statuses = {}
-        for r in res:
-            for k, v in r[2].items():
-                statuses[k] = statuses.get(k, 0) + v
-        print("run events_per_request=%d clients=%d seconds=%.1f requests_ok=%d "
-              "requests_failed=%d events_per_s=%.0f requests_per_s=%.0f statuses=%s rows=%s"
-              % (n, a.clients, a.seconds, ok, bad, ok * n / a.seconds, ok / a.seconds,
-                 json.dumps(statuses, sort_keys=True, default=str).replace(" ", ""),
-                 json.dumps(rows(db), sort_keys=True).replace(" ", "")))
+                    rps, bad = wrk([p for _, p in procs], body, lua,
+                                   a.seconds, "%s%02d" % (case[:3], k))
+                finally:
+                    for p, _ in procs:
+                        stop(p)
+                results.setdefault((case, n), []).append(rps * n)
+                print("run case=%s events_per_request=%d requests_per_s=%.0f "
+                      "events_per_s=%.0f failed=%d" % (case, n, rps, rps * n,
+                                                        bad))
+                sys.stdout.flush()
+    finally:
+        if pg:
+            pg.close()
+        log.close()
+
+    def best(case, n):
+        v = results.get((case, n))
+        return max(v) if v else None
+    for n, want in ((1, 10.0), (50, 5.0)):
+        s, p = best("sqlite", n), best("python", n)
+        if s and p:
+            print("target sqlite_vs_python events_per_request=%d ratio=%.2f "
+                  "want=%.0f %s" % (n, s / p, want,
+                                    "met" if s / p >= want else "NOT MET"))
+    for n in [int(x) for x in a.events.split(",")]:
+        one, two = best("pg1", n), best("pg2", n)
+        if one and two:
+            print("target pg2_vs_pg1 events_per_request=%d ratio=%.2f want=1 "
+                  "%s" % (n, two / one, "met" if two >= one else "NOT MET"))
     return 0
 
 

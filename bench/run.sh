@@ -6,7 +6,7 @@
 # Environment: BENCH_LINES (default 200000) lines for the end-to-end run,
 # BENCH_REPEAT (default 3) runs of each end-to-end command (best kept),
 # BENCH_SECONDS (default 1.0) minimum time of each codec loop,
-# BENCH_INGEST_SECONDS (default 5) per ingest run, BENCH_INGEST_CLIENTS (16),
+# BENCH_INGEST_SECONDS (default 5) per ingest run (wrk, 1 thread, 8 connections),
 # BENCH_PAIRS (default 5) interleaved nattel/Python pairs of the codec
 # comparison, BENCH_PAIR_SECONDS (default 0.3) per timed loop in each.
 #
@@ -244,24 +244,15 @@ fi
 echo
 
 # ---------------------------------------------------------------- ingest
-echo "4. Ingest endpoint: nattel serve, POST /v1.1/events/json into SQLite"
-echo "--------------------------------------------------------------------"
-python3 "$bench/ingest.py" "$tool" "$work/ingest" --clients "$INGEST_CLIENTS" \
-    --seconds "$INGEST_SECONDS" >"$work/ingest.txt" 2>"$work/ingest.err"
+echo "4. Ingest rate (wrk -t1 -c8, ${INGEST_SECONDS}s): nattel serve on SQLite and PostgreSQL, beside a Python endpoint"
+echo "--------------------------------------------------------------------------------------------------"
+echo "  command: python3 bench/ingest.py $tool $work/ingest --seconds $INGEST_SECONDS"
+python3 "$bench/ingest.py" "$tool" "$work/ingest" --seconds "$INGEST_SECONDS" \
+    >"$work/ingest.txt" 2>"$work/ingest.err"
 if grep -q '^unavailable' "$work/ingest.txt"; then
-    echo "  not measured: serve unavailable ($(sed -n 's/^unavailable //p' "$work/ingest.txt"))"
+    echo "  not measured: $(sed -n 's/^unavailable //p' "$work/ingest.txt")"
 elif grep -q '^run ' "$work/ingest.txt"; then
-    sed -n 's/^run //p' "$work/ingest.txt" | while read -r line; do
-        # key=value pairs
-        n=$(echo "$line" | sed 's/.*events_per_request=\([0-9]*\).*/\1/')
-        eps=$(echo "$line" | sed 's/.*events_per_s=\([0-9.]*\).*/\1/')
-        rps=$(echo "$line" | sed 's/.*requests_per_s=\([0-9.]*\).*/\1/')
-        fails=$(echo "$line" | sed 's/.*requests_failed=\([0-9]*\).*/\1/')
-        st=$(echo "$line" | sed 's/.*statuses=\([^ ]*\).*/\1/')
-        rows=$(echo "$line" | sed 's/.*rows=\([^ ]*\).*/\1/')
-        printf '  %2s events/request, %s clients: %8s events/s (%s requests/s; failed %s; statuses %s; rows %s)\n' \
-            "$n" "$INGEST_CLIENTS" "$eps" "$rps" "$fails" "$st" "$rows"
-    done
+    sed -n 's/^run /  /p; s/^target /  target: /p; s/^note /  note: /p' "$work/ingest.txt"
 else
     echo "  not measured: the ingest driver failed (see $work/ingest.err)"
     tail -n 3 "$work/ingest.err" | sed 's/^/  | /'

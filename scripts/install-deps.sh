@@ -9,7 +9,8 @@ set -eu
 
 pkgs="cmake make gcc pkg-config libcurl4-openssl-dev \
 libmicrohttpd-dev libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev \
-curl python3 abigail-tools g++ $*"
+curl python3 abigail-tools g++ postgresql libpq-dev wrk python3-starlette \
+python3-uvicorn $*"
 
 missing=""
 for p in $pkgs; do

@@ -216,7 +216,8 @@ static nattel_code bad_ids(serve_ingest_result *res, const nattel_error *err)
     return serve_ingest_error_body(&res->body, err->message, NULL);
 }
 
-/* Stores a valid envelope: 200, or 400 for unusable IDs, or 503. */
+/* Stores a valid envelope: 200, or 400 for unusable IDs or a value the
+ * store cannot hold, or 503. */
 static nattel_code store(serve_ingest_result *res, serve_store *store,
                          const serve_store_delivery *d, const char *event_ids)
 {
@@ -244,6 +245,10 @@ static nattel_code store(serve_ingest_result *res, serve_store *store,
         snprintf(res->summary, sizeof res->summary, "out of memory");
         return NATTEL_OK;
     }
+    /* The store refuses what it can never hold (a NUL in PostgreSQL
+     * text): sending it again would not help. */
+    if (code == NATTEL_EINVAL)
+        return bad_ids(res, &err);
     if (code)
         return store_failed(res, &err);
     return accepted(res, nattel_envelope_count(d->env), stored);

@@ -103,14 +103,16 @@ nattel_code serve_report_prepare(serve_store *st, nattel_error *err)
                             err);
 }
 
-/* Counts and nearest-rank percentiles (rank ceil(p * n / 100) among the n
+/* The queries run as they are on SQLite and on PostgreSQL (counts by
+ * CASE, not by summing booleans; text columns sort by bytes on both).
+ * Counts and nearest-rank percentiles (rank ceil(p * n / 100) among the n
  * known durations, in ascending order) per (command, subcommand). */
 static const char report_sql[] =
     "WITH counts AS ("
     "  SELECT command, subcommand, count(*) AS n,"
-    "    sum(task_status = 'success') AS ok,"
-    "    sum(task_status = 'failure') AS failed,"
-    "    sum(task_status = 'interrupted') AS interrupted"
+    "    count(CASE WHEN task_status = 'success' THEN 1 END) AS ok,"
+    "    count(CASE WHEN task_status = 'failure' THEN 1 END) AS failed,"
+    "    count(CASE WHEN task_status = 'interrupted' THEN 1 END) AS interrupted"
     "  FROM nat_cli_command GROUP BY command, subcommand),"
     " known AS ("
     "  SELECT command, subcommand, duration_ms,"

@@ -2,17 +2,28 @@
 #define SERVE_STORE_H
 
 /*
- * The SQLite store of `nattel serve`: every accepted event with its
+ * The store of `nattel serve`, on SQLite (serve_store_sqlite.c, a file
+ * path) or PostgreSQL (serve_store_pg.c, a postgresql:// or postgres://
+ * URI): the same tables, the same exactly-once keys, the same queries.
+ * This is every accepted event with its
  * envelope's metadata, its parameters as canonical JSON, and its fields as
  * typed columns in a table of its event type, as the registry describes
  * the type (a column per field, named by its C name; TEXT for strings,
  * enums and string arrays (as JSON), INTEGER for integers and booleans,
  * REAL for numbers; NOT NULL unless the field may be absent).
  *
- * One connection, shared by the server's threads: a mutex serialises the
- * writers, so each envelope is one transaction and concurrent requests
- * neither interleave nor retry. Other processes (`nattel report`) read
- * alongside in WAL mode; a busy timeout covers their brief locks.
+ * SQLite: one connection, shared by the server's threads: a mutex
+ * serialises the writers, so each envelope is one transaction and
+ * concurrent requests neither interleave nor retry. Other processes
+ * (`nattel report`) read alongside in WAL mode; a busy timeout covers
+ * their brief locks.
+ *
+ * PostgreSQL: SERVE_STORE_CONNECTIONS connections, one per server thread,
+ * each envelope one transaction on one of them; a connection found broken
+ * is opened again on its next use, so that the store recovers by itself
+ * when the server is back. Text columns collate "C" (byte order, as
+ * SQLite's BINARY), so that the same query sorts the same on both. The
+ * layout's version is kept in the table nattel_layout.
  *
  * Tables (schema version SERVE_STORE_SCHEMA_VERSION, kept in
  * PRAGMA user_version; a version-1 database is brought forward when
@@ -26,60 +37,20 @@
  *                   duration_ms, exit_code, error_class, python_version)
  */
 
-#include <nattel/nattel.h>
-
-#include <stdint.h>
-
-#define SERVE_STORE_SCHEMA_VERSION 2
-/* The oldest layout a read-only open (a report) reads as it is. */
-#define SERVE_STORE_MIN_READ_VERSION 1
-/* An event ID: 1 to this many characters of [A-Za-z0-9._-]. */
-#define SERVE_STORE_ID_MAX 64
-/* The request header that carries one ID per event. */
-#define SERVE_STORE_IDS_HEADER "Nattel-Event-Ids"
-
-typedef struct serve_store serve_store;
+#include "serve/serve_store_common.h"
 
 /* Opens (read_only: 0 creating the file and the tables when missing, with
- * the typed tables of the built-in event types) the database at `path`.
- * NATTEL_EIO names the file and SQLite's reason; NATTEL_EINVAL a database of
- * another schema version or none. */
-nattel_code serve_store_open(const char *path, int read_only, serve_store **out,
+ * the typed tables of the built-in event types) the database `db`: a
+ * SQLite file, or a PostgreSQL URI (serve_store_is_pg). NATTEL_EIO names
+ * the database (its password masked) and the engine's reason, e.g. a
+ * PostgreSQL server that cannot be reached; NATTEL_EINVAL a database of
+ * another schema version or none. The caller owns *out. */
+nattel_code serve_store_open(const char *db, int read_only, serve_store **out,
                              nattel_error *err);
 
-/* Finalises the statements and closes the connection (which checkpoints
- * the WAL). Accepts NULL. */
+/* Finalises the statements and closes the connections (SQLite's last one
+ * checkpoints the WAL). Accepts NULL. */
 void serve_store_close(serve_store *st);
-
-/* The IDs of a Nattel-Event-Ids header, "ID[,ID...]", split. */
-typedef struct serve_store_ids {
-    char *text;   /* the header's copy, cut at the commas */
-    char **items; /* into text */
-    size_t count;
-} serve_store_ids;
-
-/* Splits `header` (not NULL) into `out` (initialised here; release with
- * serve_store_ids_free, also after a failure). NATTEL_EINVAL names the
- * header and the first bad ID; NATTEL_ENOMEM. Thread-safe. */
-nattel_code serve_store_ids_parse(const char *header, serve_store_ids *out,
-                                  nattel_error *err);
-/* Accepts NULL and a zeroed struct. */
-void serve_store_ids_free(serve_store_ids *ids);
-
-/* What one delivery holds, borrowed for the call. */
-typedef struct serve_store_delivery {
-    const nattel_envelope *env; /* decoded and valid */
-    const char *body;           /* the request body as received: an */
-    size_t len;                 /* unchanged resend is stored once;
-                                   NULL: no body to compare */
-    const serve_store_ids *ids; /* NULL, or one per event of env: an
-                                   event whose ID is stored is skipped */
-    int64_t received_ms;        /* Unix milliseconds */
-} serve_store_delivery;
-
-/* The 128-bit hash of `len` bytes as 32 hex digits and a NUL in `out`
- * (two independent 64-bit lanes; not cryptographic). */
-void serve_store_body_hash(const char *body, size_t len, char out[33]);
 
 /* Stores the events of `d->env` that are new in one transaction; an
  * envelope whose body hash is stored, and events whose ID is, are not
@@ -103,24 +74,6 @@ nattel_code serve_store_add_types(serve_store *st, const nattel_registry *reg,
  * stores. */
 nattel_code serve_store_exec(serve_store *st, const char *sql,
                              nattel_error *err);
-
-/* One result row, valid during the on_row call. */
-typedef struct serve_store_row serve_store_row;
-
-/* Column `col` as text, whole (its length counts NULs within); "" for
- * NULL. */
-const char *serve_store_row_text(const serve_store_row *row, int col,
-                                 size_t *len);
-/* Column `col` as an integer; `if_null` when it is NULL. */
-int64_t serve_store_row_int(const serve_store_row *row, int col,
-                            int64_t if_null);
-
-typedef struct serve_store_query {
-    const char *sql;
-    /* Called per row; a code other than NATTEL_OK stops and is returned. */
-    nattel_code (*on_row)(void *ctx, const serve_store_row *row,
-                          nattel_error *err);
-} serve_store_query;
 
 /* Runs the n queries in one read transaction (one snapshot), handing each
  * row to its on_row with `ctx`. */

@@ -10,14 +10,15 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: nattel report [--db FILE] [--json]\n"
+    "usage: nattel report [--db FILE|URI] [--json]\n"
     "\n"
     "Usage per command and subcommand of the nat_cli_command events that\n"
     "'nattel serve' stored: how many, how many succeeded, failed and were\n"
     "interrupted, the median and 95th-percentile durations (nearest rank,\n"
     "known durations only) and the most frequent error classes.\n"
     "\n"
-    "  --db FILE   database (default nattel.db); opened read-only\n"
+    "  --db FILE   database (default nattel.db); opened read-only; or a\n"
+    "              PostgreSQL URI (postgresql://..., as for nattel serve)\n"
     "  --json      a JSON array of objects with the keys command,\n"
     "              subcommand, count, success, failure, interrupted,\n"
     "              p50DurationMs, p95DurationMs (null when unknown) and\n"
@@ -28,7 +29,8 @@ static const char usage[] =
     "are escaped (\\n, \\u0000), never cut or dropped.\n"
     "\n"
     "Exit status: 0 success; 1 the database cannot be read (missing, not a\n"
-    "SQLite database, not a nattel serve database) or the report cannot be\n"
+    "SQLite database, unreachable, not a nattel serve database) or the report "
+    "cannot be\n"
     "written; 2 usage error.\n";
 
 enum { OPT_DB = TOOL_OPT_LONG, OPT_JSON };

@@ -22,7 +22,8 @@ static const char usage[] =
     "\n"
     "A local, strict stand-in for the NeMo usage telemetry ingest. Accepts\n"
     "POST " SERVE_SERVER_PATH " (one envelope), validates it and stores\n"
-    "its events in a SQLite database. When ready it prints the URL to use\n"
+    "its events in a SQLite database or in PostgreSQL. When ready it prints "
+    "the URL to use\n"
     "as NAT_TELEMETRY_ENDPOINT on stdout; one log line per request goes to\n"
     "stderr. A store that cannot write (disk full, database locked) answers\n"
     "503 with Retry-After; a body that is not Content-Type application/json\n"
@@ -35,7 +36,13 @@ static const char usage[] =
     "  --listen ADDR:PORT  address to listen on "
     "(default " SERVE_SERVER_DEFAULT_LISTEN ");\n"
     "                      port 0 picks a free one; [IPV6]:PORT for IPv6\n"
-    "  --db FILE           database (default nattel.db), created if missing\n"
+    "  --db FILE|URI       SQLite database (default nattel.db), created if\n"
+    "                      missing; or PostgreSQL: postgresql://[USER[:PW]@]\n"
+    "                      [HOST][:PORT][/DB][?...] (postgres:// too; the\n"
+    "                      PG* variables fill in the rest, as for psql),\n"
+    "                      its tables created if missing. Several servers\n"
+    "                      may share one PostgreSQL database; a password\n"
+    "                      is shown as ***\n"
     "  --schema FILE       also accept the event types of this schema file\n"
     "                      (anonymous_events.json layout); repeatable\n"
     "  --max-body BYTES    largest request body (default 1048576); larger\n"
@@ -57,7 +64,8 @@ static const char usage[] =
     "Exit status: 0 stopped by a signal; 1 cannot serve: the address cannot\n"
     "be bound (in use) or the database cannot be opened or written (not a\n"
     "SQLite database, another schema version, permission denied, disk\n"
-    "full), nothing is created then; 2 usage error, including a --schema\n"
+    "full, PostgreSQL unreachable at start), nothing is created then; 2 usage "
+    "error, including a --schema\n"
     "file that cannot be read or used.\n";
 
 #define MAX_SCHEMAS 32
@@ -237,11 +245,13 @@ static int run(const serve_opts *o, serve_server *server, serve_store *store,
         return cannot_serve(&err);
     printf("%s\n", serve_server_url(server));
     fflush(stdout);
+    char shown[512];
+    serve_store_mask(o->db, shown, sizeof shown);
     if (!o->quiet)
         fprintf(stderr,
                 "nattel serve: storing events in '%s'; SIGINT or SIGTERM "
                 "stops\n",
-                o->db);
+                shown);
     int sig = wait_for_stop(stop);
     if (!o->quiet)
         fprintf(stderr, "nattel serve: %s received, stopping\n",

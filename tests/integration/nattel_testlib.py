@@ -335,3 +335,122 @@ def run_on_pty(argv, env, keys=(), timeout=10.0):
     shown += pty_read(fd, None, 0.2)
     os.close(fd)
     return PtyRun(os.waitstatus_to_exitcode(status), shown, unseen, not done)
+
+
+# --------------------------------------------------------------------------
+# A real PostgreSQL
+# --------------------------------------------------------------------------
+
+PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin",
+               "/usr/lib/postgresql/17/bin")
+
+
+def pg_bin_dir():
+    """The folder of Debian's initdb and pg_ctl, or None."""
+    for d in PG_BIN_DIRS:
+        if all(os.access(os.path.join(d, b), os.X_OK)
+               for b in ("initdb", "pg_ctl", "postgres")):
+            return d
+    found = shutil.which("initdb")
+    return os.path.dirname(found) if found and shutil.which("pg_ctl") else None
+
+
+def pg_or_skip():
+    """pg_bin_dir(), or skips the script (the server binaries are absent:
+    scripts/install-deps.sh installs postgresql)."""
+    d = pg_bin_dir()
+    if not d:
+        skip("PostgreSQL server binaries (initdb, pg_ctl) not found in "
+             + ", ".join(PG_BIN_DIRS) + "; install postgresql")
+    if os.getuid() == 0 and not shutil.which("runuser"):
+        skip("running as root and no runuser to start PostgreSQL as nobody")
+    return d
+
+
+class Postgres:
+    """A PostgreSQL cluster of its own: initdb into a fresh directory under
+    /tmp owned by nobody (PostgreSQL refuses to run as root), listening
+    only on a Unix socket in that directory. `uri(db, user, password)`
+    names a database in it; stop(mode) and start() stop and start the
+    server (stop() at the end of a `with`, also on failure)."""
+
+    def __init__(self, bindir=None, fsync=False):
+        """fsync=False (tests) trades durability for speed; a benchmark
+        keeps PostgreSQL's default (on)."""
+        self.fsync = fsync
+        self.bindir = bindir or pg_or_skip()
+        self.dir = tempfile.mkdtemp(prefix="nattel-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.as_nobody = os.getuid() == 0
+        if self.as_nobody:
+            import pwd
+            pw = pwd.getpwnam("nobody")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.dir, 0o755)
+        self.running = False
+        # trust for the superuser over the socket; md5 for the others,
+        # so that a password in a URI is really used.
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--no-sync",
+                  "--locale=C", "-E", "UTF8", "--auth-local=trust")
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all postgres trust\n"
+                    "local all all scram-sha-256\n")
+        self.start()
+
+    def _run(self, prog, *args, check=True):
+        cmd = [os.path.join(self.bindir, prog)] + list(args)
+        if self.as_nobody:
+            cmd = ["runuser", "-u", "nobody", "--"] + cmd
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, cwd=self.dir, timeout=120)
+        if check and p.returncode != 0:
+            raise AssertionError("%s failed (%d): %s" % (
+                prog, p.returncode, p.stdout.decode(errors="replace")))
+        return p
+
+    def start(self):
+        self._run("pg_ctl", "-D", self.data, "-w", "-l",
+                  os.path.join(self.dir, "log"), "-o",
+                  "-c listen_addresses='' -c unix_socket_directories='%s'"
+                  " -c fsync=%s -c max_connections=60"
+                  % (self.dir, "on" if self.fsync else "off"), "start")
+        self.running = True
+
+    def stop(self, mode="fast"):
+        if self.running:
+            self._run("pg_ctl", "-D", self.data, "-w", "-m", mode, "stop",
+                      check=False)
+            self.running = False
+
+    def psql(self, sql, db="postgres"):
+        """Runs sql as the superuser; returns the output (unaligned,
+        fields separated by a unit separator, rows by newlines)."""
+        p = self._run("psql", "-h", self.dir, "-U", "postgres", "-d", db,
+                      "-X", "-A", "-t", "-q", "-F", "\x1f",
+                      "-v", "ON_ERROR_STOP=1", "-c", sql)
+        return p.stdout.decode()
+
+    def create_db(self, name, owner="nattel", password="s3cret-Pw"):
+        """A database owned by a role that logs in with a password."""
+        exists = self.psql("SELECT 1 FROM pg_roles WHERE rolname = '%s'"
+                           % owner).strip()
+        if not exists:
+            self.psql("CREATE ROLE %s LOGIN PASSWORD '%s'" % (owner, password))
+        self.psql("CREATE DATABASE %s OWNER %s" % (name, owner))
+        return self.uri(name, owner, password)
+
+    def uri(self, db, user="nattel", password="s3cret-Pw"):
+        return "postgresql://%s:%s@/%s?host=%s" % (
+            user, urllib.parse.quote(password, safe=""), db,
+            urllib.parse.quote(self.dir, safe=""))
+
+    def close(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
