@@ -221,17 +221,16 @@ static nattel_code event_ids(item **its, size_t n, nattel_buf *ids)
 }
 
 /* Why one event (or entry) the server refused is dropped, with the start
- * of the server's answer. */
+ * of the server's answer. The status has its own field in the record. */
 static void refused_reason(const nattel__send_result *res, char *out,
                            size_t cap)
 {
     const char *what = res->http_status == 413 ? "over the server's body limit"
                                                : "rejected by the server";
     if (res->body[0])
-        snprintf(out, cap, "%s (HTTP %d): %s", what, res->http_status,
-                 res->body);
+        snprintf(out, cap, "%s: %s", what, res->body);
     else
-        snprintf(out, cap, "%s (HTTP %d)", what, res->http_status);
+        snprintf(out, cap, "%s", what);
 }
 
 static int send_batch(run *r, item **its, size_t n);

@@ -659,7 +659,9 @@ static void test_one_bad_event_alone(void **state)
     assert_int_equal(in_spool(copy), 0);
     nattel_buf b = NATTEL_BUF_INIT;
     assert_int_equal(nattel__audit_tail(copy->state_dir, 0, &b, &err), 0);
-    assert_non_null(strstr(b.data, "(HTTP 422): unknown event type: bad "));
+    assert_non_null(
+        strstr(b.data, "rejected by the server: unknown event type: bad "));
+    assert_non_null(strstr(b.data, "\"http_status\":422"));
     nattel_buf_free(&b);
     nattel_options_free(copy);
     listener_stop(&l);
