@@ -387,6 +387,21 @@ nattel_code nattel_event_set_number(nattel_event *ev, const char *field,
 nattel_code nattel_event_set_bool(nattel_event *ev, const char *field,
                                   int value, nattel_error *err);
 
+/* Sets field `field` (C or wire name) from json[0..len), one JSON value of
+ * the field's kind: a string for STRING and ENUM, an integer for INT64, a
+ * number for NUMBER, true or false for BOOL, an array of strings for
+ * STRING_ARRAY (the only setter for that kind). The value is checked as
+ * the typed setters check it. NATTEL_ENOTFOUND: no such field (or a NULL
+ * `field`); NATTEL_EPARSE or NATTEL_ELIMIT: json is not one JSON value
+ * (within NATTEL_JSON_MAX_DEPTH); NATTEL_EINVAL: a NULL `ev` or `json`,
+ * another JSON type than the kind takes, a value the field's constraints
+ * refuse, a string holding a NUL byte; NATTEL_ENOMEM. On error the field
+ * keeps its value. json is only read during the call; strings are copied
+ * into the event. One thread per event, as for every setter. */
+nattel_code nattel_event_set_json(nattel_event *ev, const char *field,
+                                  const char *json, size_t len,
+                                  nattel_error *err);
+
 /* Value of field `i` (in type order); NULL when unset or i is out of
  * range. Owned by the event and valid until it is freed; what it holds
  * changes when the field is set again. */
