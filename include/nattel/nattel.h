@@ -351,6 +351,56 @@ nattel_code nattel_registry_export_schema(const nattel_registry *reg,
                                           nattel_error *err);
 
 /* ------------------------------------------------------------------ */
+/* Schema drift: what changed between two schema files                 */
+/* ------------------------------------------------------------------ */
+
+/* One change. `change` names its kind, a static string: event-added,
+ * event-removed, type-added, type-removed, field-added, field-removed,
+ * kind-changed, required-added, required-removed, enum-value-added,
+ * enum-value-removed, bound-tightened, bound-loosened,
+ * additional-properties-changed, schema-version-changed,
+ * definition-version-changed. `breaking` is 1 when a sender that keeps
+ * the old definition would now have payloads refused (a removed event or
+ * field, a new required field, a field made required, a changed kind, a
+ * removed enum value, a tighter or new bound, additionalProperties made
+ * false), else 0. `path` is the JSON path in the schema (e.g.
+ * "definitions.events.nat_cli_command.properties.durationMs") and
+ * `detail` one line for a person; names in both are cut at 120 bytes and
+ * control characters shown as '?'. */
+typedef struct nattel_schema_change {
+    char *path;
+    const char *change;
+    int breaking;
+    char *detail;
+} nattel_schema_change;
+
+typedef struct nattel_schema_diff {
+    nattel_schema_change *items; /* schemaMeta, then types, then events */
+    size_t count;
+    size_t cap;
+    size_t breaking; /* how many items are breaking */
+} nattel_schema_diff;
+
+/* Compares two schema documents in the layout of the shared
+ * anonymous_events.json (schemaMeta, definitions.types,
+ * definitions.events): the old and the new. Shared types are compared
+ * once under definitions.types; a property that refers to the same
+ * shared type on both sides reports only its own bounds. On NATTEL_OK
+ * *out holds every change (count 0: none); free it with
+ * nattel_schema_diff_free. Errors: NATTEL_EINVAL (a NULL argument),
+ * NATTEL_EPARSE or NATTEL_ELIMIT (not JSON within the reader's limits),
+ * NATTEL_ESCHEMA (no definitions.events object, or definitions.types not
+ * an object), NATTEL_ENOMEM; `err` names the source (`old_source`,
+ * `new_source`; NULL: "<old>", "<new>"); *out is then empty. The inputs
+ * are only read during the call. Any thread; no shared state. */
+nattel_code nattel_schema_diff_run(const char *old_json, size_t old_len,
+                                   const char *old_source, const char *new_json,
+                                   size_t new_len, const char *new_source,
+                                   nattel_schema_diff *out, nattel_error *err);
+/* Frees the changes and leaves `d` empty. NULL is fine. */
+void nattel_schema_diff_free(nattel_schema_diff *d);
+
+/* ------------------------------------------------------------------ */
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
