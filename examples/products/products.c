@@ -24,9 +24,12 @@
 static nattel_code set_guardrails(nattel_event *ev, nattel_error *err)
 {
     static const char *const strings[][2] = {
-        {"sessionId", "example-session"}, {"nemoguardrailsVersion", "0.11.0"},
-        {"pythonVersion", "3.12.1"},      {"platform", "linux"},
-        {"osName", "Linux"},              {"colangVersion", "2.x"}};
+        {"sessionId", "example-session"},
+        {"nemoguardrailsVersion", "0.11.0"},
+        {"pythonVersion", "3.12.1"},
+        {"platform", "linux"},
+        {"osName", "Linux"},
+        {"colangVersion", "2.x"}};
     static const char *const enums[][2] = {{"nemoSource", "guardrails"},
                                            {"deploymentType", "library"},
                                            {"railsEngine", "LLMRails"},
