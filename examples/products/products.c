@@ -2,7 +2,7 @@
  * products: a C host of another NeMo product sending its own event type
  * through nattel, beside NAT's nat_cli_command, with one client.
  *
- *   products SCHEMA [PRODUCT_NAME]
+ *   products SCHEMA [EVENT_SYS_VER]
  *
  * Loads the event types of SCHEMA (a file in the shared
  * anonymous_events.json layout; NeMo Guardrails' snapshot is
@@ -111,7 +111,7 @@ static int run(const nattel_registry *reg, nattel_options *o)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: products SCHEMA [PRODUCT_NAME]\n");
+        fprintf(stderr, "usage: products SCHEMA [EVENT_SYS_VER]\n");
         return 2;
     }
     nattel_error err;
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
     if (!rc)
         rc = nattel_options_from_env(o, NULL, NULL, &err);
     if (!rc && argc == 3)
-        rc = nattel_options_set_product_name(o, argv[2], &err);
+        rc = nattel_options_set_event_sys_ver(o, argv[2], &err);
     int status = 1;
     if (rc) {
         fprintf(stderr, "products: %s\n",

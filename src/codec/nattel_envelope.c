@@ -73,8 +73,7 @@ nattel_envelope *nattel__envelope_alloc(const char *client_ver,
         nattel__envelope_set(env, NATTEL__EV_CPU_ARCH, cpu_architecture,
                              strlen(cpu_architecture)) ||
         nattel__envelope_set(env, NATTEL__EV_SYS_VER, event_sys_ver,
-                             strlen(event_sys_ver)) ||
-        nattel__envelope_set(env, NATTEL__EV_PRODUCT_NAME, "undefined", 9)) {
+                             strlen(event_sys_ver))) {
         nattel_envelope_free(env);
         return NULL;
     }
@@ -235,9 +234,7 @@ const nattel__env_key nattel__env_keys[] = {
     FIXED("gdprTechOptIn", "None"),
     FIXED("idpId", "undefined"),
     FIXED("integrationId", "undefined"),
-    /* Varying: a product sending through this client may name itself
-     * (the client's productName option). */
-    VARYING("productName", NATTEL__ENV_STRING, NATTEL__EV_PRODUCT_NAME),
+    FIXED("productName", "undefined"),
     FIXED("productVersion", "undefined"),
     VARYING("sentTs", NATTEL__ENV_TIMESTAMP, NATTEL__EV_SENT_TS),
     VARYING("sessionId", NATTEL__ENV_NONEMPTY, NATTEL__EV_SESSION_ID),

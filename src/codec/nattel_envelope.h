@@ -20,7 +20,6 @@ typedef enum nattel__env_val {
     NATTEL__EV_SYS_VER,
     NATTEL__EV_SENT_TS, /* decoded envelopes only */
     NATTEL__EV_SESSION_ID,
-    NATTEL__EV_PRODUCT_NAME, /* the client's option; "undefined" by default */
     NATTEL__ENV_VALS
 } nattel__env_val;
 

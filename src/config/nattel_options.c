@@ -176,7 +176,6 @@ void nattel_options_free(nattel_options *o)
             free(*str_at(o, &settings[i]));
     nattel_transport_free(o->transport);
     free(o->event_sys_ver);
-    free(o->product_name);
     free(o);
 }
 
@@ -188,9 +187,7 @@ nattel_options *nattel__options_dup(const nattel_options *o)
     *c = *o;
     c->transport = NULL;
     c->event_sys_ver = o->event_sys_ver ? strdup(o->event_sys_ver) : NULL;
-    c->product_name = o->product_name ? strdup(o->product_name) : NULL;
-    int bad = (o->event_sys_ver && !c->event_sys_ver) ||
-              (o->product_name && !c->product_name);
+    int bad = o->event_sys_ver && !c->event_sys_ver;
     for (size_t i = 0; i < N_SETTINGS; i++) {
         if (!is_string(settings[i].kind))
             continue;
@@ -631,20 +628,6 @@ nattel_code nattel_options_set_event_sys_ver(nattel_options *o, const char *v,
 const char *nattel_options_event_sys_ver(const nattel_options *o)
 {
     return o->event_sys_ver ? o->event_sys_ver : NATTEL_EVENT_SYS_VER;
-}
-
-nattel_code nattel_options_set_product_name(nattel_options *o, const char *v,
-                                            nattel_error *err)
-{
-    if (!v || !*v || natx_utf8_valid_prefix(v, strlen(v)) != strlen(v))
-        return natx_fail(err, NATTEL_EINVAL, "productName: %s",
-                         v && *v ? "not valid UTF-8" : "empty");
-    return set_str(&o->product_name, v, "productName", err);
-}
-
-const char *nattel_options_product_name(const nattel_options *o)
-{
-    return o->product_name ? o->product_name : "undefined";
 }
 
 nattel_code nattel_options_set_session_prefix(nattel_options *o,

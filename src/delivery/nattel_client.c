@@ -138,16 +138,13 @@ static nattel_code build_payload(nattel_client *c, nattel_event *ev,
     }
     /* One event, so one schema version, per payload: the flusher merges
      * only payloads whose envelope members (eventSchemaVer, eventSysVer,
-     * productName, sessionId, ...) are equal, so types of several schema
+     * sessionId, ...) are equal, so types of several schema
      * versions leave as one envelope per version. */
     nattel_envelope *env =
         nattel_envelope_new(c->o->client_version, c->session);
-    const char *sys = nattel_options_event_sys_ver(c->o),
-               *product = nattel_options_product_name(c->o);
+    const char *sys = nattel_options_event_sys_ver(c->o);
     if (env &&
-        (nattel__envelope_set(env, NATTEL__EV_SYS_VER, sys, strlen(sys)) ||
-         nattel__envelope_set(env, NATTEL__EV_PRODUCT_NAME, product,
-                              strlen(product)))) {
+        nattel__envelope_set(env, NATTEL__EV_SYS_VER, sys, strlen(sys))) {
         nattel_envelope_free(env);
         env = NULL;
     }

@@ -237,10 +237,12 @@ static int check_modes(const schema_args *a)
 {
     int want = a->builtin ? 1 : 2;
     if (!a->diff && (a->builtin || a->json || a->nfiles))
-        tool_usage_error("schema", "%s",
-                         a->nfiles    ? "operands only with --diff OLD NEW"
-                         : a->builtin ? "--builtin: only with --diff"
-                                      : "--json: only with --diff");
+        a->nfiles ? tool_usage_error("schema",
+                                     "unexpected argument '%.100s' (files "
+                                     "only with --diff OLD NEW)",
+                                     a->files[0])
+                  : tool_usage_error("schema", "%s: only with --diff",
+                                     a->builtin ? "--builtin" : "--json");
     else if (a->diff && (a->only || a->schemas))
         tool_usage_error("schema", "%s: not with --diff",
                          a->only ? "--event" : "--schema");

@@ -8,7 +8,7 @@
   nat_cli_command events, 1.7 with the Guardrails one), one session; each
   envelope validates against reference/envelope.schema.json and each
   event against its own schema (Python jsonschema, the oracle).
-  productName is the client's option.
+  eventSysVer is the client's option (productName stays "undefined").
 - `nattel emit --event guardrails_usage_event --schema G --set ...` and a
   `nattel emit --command` delivered to a real `nattel serve --schema G`:
   both stored, the Guardrails event in its own typed table, and
@@ -110,7 +110,7 @@ def run(argv, env):
                           stdin=subprocess.DEVNULL, timeout=60)
 
 
-def check_envelopes(bodies, product):
+def check_envelopes(bodies, sysver):
     docs = [json.loads(b) for b in bodies]
     check(len(docs) == 2, f"{len(docs)} envelopes, want 2 (one per schema version)")
     by_ver = {d.get("eventSchemaVer"): d for d in docs}
@@ -120,10 +120,10 @@ def check_envelopes(bodies, product):
     check(names.get("1.5") == ["nat_cli_command", "nat_cli_command"], f"1.5: {names.get('1.5')}")
     check(names.get("1.7") == ["guardrails_usage_event"], f"1.7: {names.get('1.7')}")
     for d in docs:
-        check(d.get("productName") == product, f"productName {d.get('productName')!r}")
-        if product == "undefined":
-            for err in ENV_V.iter_errors(d):
-                tl.failures.append(f"envelope: {list(err.absolute_path)}: {err.message}")
+        check(d.get("eventSysVer") == sysver and d.get("productName") == "undefined",
+              f"eventSysVer {d.get('eventSysVer')!r}, productName {d.get('productName')!r}")
+        for err in ENV_V.iter_errors(d):
+            tl.failures.append(f"envelope: {list(err.absolute_path)}: {err.message}")
         for e in d["events"]:
             for err in EVENT_V[e["name"]].iter_errors(e["parameters"]):
                 tl.failures.append(f"{e['name']}: {list(err.absolute_path)}: {err.message}")
@@ -136,7 +136,7 @@ def test_c_example_two_envelopes(tmp):
     if not os.access(PRODUCTS, os.X_OK):
         tl.fail(f"{PRODUCTS}: the example is not built")
         return
-    for sub, product in (("a", None), ("b", "nemoguardrails")):
+    for sub, product in (("a", None), ("b", "nemoguardrails/0.11")):
         lis = Listener()
         try:
             env = env_for(tmp, lis.url, sub)
@@ -144,7 +144,7 @@ def test_c_example_two_envelopes(tmp):
             check(p.returncode == 0 and p.stdout == "", f"products: {p.returncode} {p.stderr!r}")
             p = run([BIN, "flush", "--wait"], env)
             check(p.returncode == 0, f"flush: {p.returncode} {p.stderr!r}")
-            check_envelopes(lis.bodies, product or "undefined")
+            check_envelopes(lis.bodies, product or "nat-telemetry/1.0")
         finally:
             lis.close()
 
