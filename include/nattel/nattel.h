@@ -351,6 +351,56 @@ nattel_code nattel_registry_export_schema(const nattel_registry *reg,
                                           nattel_error *err);
 
 /* ------------------------------------------------------------------ */
+/* Schema drift: what changed between two schema files                 */
+/* ------------------------------------------------------------------ */
+
+/* One change. `change` names its kind, a static string: event-added,
+ * event-removed, type-added, type-removed, field-added, field-removed,
+ * kind-changed, required-added, required-removed, enum-value-added,
+ * enum-value-removed, bound-tightened, bound-loosened,
+ * additional-properties-changed, schema-version-changed,
+ * definition-version-changed. `breaking` is 1 when a sender that keeps
+ * the old definition would now have payloads refused (a removed event or
+ * field, a new required field, a field made required, a changed kind, a
+ * removed enum value, a tighter or new bound, additionalProperties made
+ * false), else 0. `path` is the JSON path in the schema (e.g.
+ * "definitions.events.nat_cli_command.properties.durationMs") and
+ * `detail` one line for a person; names in both are cut at 120 bytes and
+ * control characters shown as '?'. */
+typedef struct nattel_schema_change {
+    char *path;
+    const char *change;
+    int breaking;
+    char *detail;
+} nattel_schema_change;
+
+typedef struct nattel_schema_diff {
+    nattel_schema_change *items; /* schemaMeta, then types, then events */
+    size_t count;
+    size_t cap;
+    size_t breaking; /* how many items are breaking */
+} nattel_schema_diff;
+
+/* Compares two schema documents in the layout of the shared
+ * anonymous_events.json (schemaMeta, definitions.types,
+ * definitions.events): the old and the new. Shared types are compared
+ * once under definitions.types; a property that refers to the same
+ * shared type on both sides reports only its own bounds. On NATTEL_OK
+ * *out holds every change (count 0: none); free it with
+ * nattel_schema_diff_free. Errors: NATTEL_EINVAL (a NULL argument),
+ * NATTEL_EPARSE or NATTEL_ELIMIT (not JSON within the reader's limits),
+ * NATTEL_ESCHEMA (no definitions.events object, or definitions.types not
+ * an object), NATTEL_ENOMEM; `err` names the source (`old_source`,
+ * `new_source`; NULL: "<old>", "<new>"); *out is then empty. The inputs
+ * are only read during the call. Any thread; no shared state. */
+nattel_code nattel_schema_diff_run(const char *old_json, size_t old_len,
+                                   const char *old_source, const char *new_json,
+                                   size_t new_len, const char *new_source,
+                                   nattel_schema_diff *out, nattel_error *err);
+/* Frees the changes and leaves `d` empty. NULL is fine. */
+void nattel_schema_diff_free(nattel_schema_diff *d);
+
+/* ------------------------------------------------------------------ */
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -386,6 +436,21 @@ nattel_code nattel_event_set_number(nattel_event *ev, const char *field,
                                     double value, nattel_error *err);
 nattel_code nattel_event_set_bool(nattel_event *ev, const char *field,
                                   int value, nattel_error *err);
+
+/* Sets field `field` (C or wire name) from json[0..len), one JSON value of
+ * the field's kind: a string for STRING and ENUM, an integer for INT64, a
+ * number for NUMBER, true or false for BOOL, an array of strings for
+ * STRING_ARRAY (the only setter for that kind). The value is checked as
+ * the typed setters check it. NATTEL_ENOTFOUND: no such field (or a NULL
+ * `field`); NATTEL_EPARSE or NATTEL_ELIMIT: json is not one JSON value
+ * (within NATTEL_JSON_MAX_DEPTH); NATTEL_EINVAL: a NULL `ev` or `json`,
+ * another JSON type than the kind takes, a value the field's constraints
+ * refuse, a string holding a NUL byte; NATTEL_ENOMEM. On error the field
+ * keeps its value. json is only read during the call; strings are copied
+ * into the event. One thread per event, as for every setter. */
+nattel_code nattel_event_set_json(nattel_event *ev, const char *field,
+                                  const char *json, size_t len,
+                                  nattel_error *err);
 
 /* Value of field `i` (in type order); NULL when unset or i is out of
  * range. Owned by the event and valid until it is freed; what it holds

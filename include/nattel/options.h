@@ -163,6 +163,18 @@ nattel_code nattel_options_set_client_version(nattel_options *opts,
 /* Never NULL. */
 const char *nattel_options_client_version(const nattel_options *opts);
 
+/* The envelope's eventSysVer, for a product other than NAT sending
+ * through this client. Default NATTEL_EVENT_SYS_VER
+ * ("nat-telemetry/1.0"); not read from the environment. The string is
+ * copied. NULL, "" or invalid UTF-8 is NATTEL_EINVAL and leaves the
+ * option as it was; NATTEL_ENOMEM. The getter never returns NULL; the
+ * string is the options' until the next set or the free. (productName
+ * stays "undefined": the envelope schema fixes it, for privacy.) */
+nattel_code nattel_options_set_event_sys_ver(nattel_options *opts,
+                                             const char *event_sys_ver,
+                                             nattel_error *err);
+const char *nattel_options_event_sys_ver(const nattel_options *opts);
+
 /* Prepended to every session id (NAT_SESSION_PREFIX). Default "". NULL
  * sets "". */
 nattel_code nattel_options_set_session_prefix(nattel_options *opts,

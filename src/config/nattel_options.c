@@ -7,6 +7,7 @@
 #include "nattel_limits.h"
 #include "config/nattel_sink.h"
 #include "model/nattel_error.h"
+#include "natx/natx_utf8.h"
 #include "natx/natx_clock.h"
 #include "natx/natx_io.h"
 #include "natx/natx_random.h"
@@ -174,6 +175,7 @@ void nattel_options_free(nattel_options *o)
         if (is_string(settings[i].kind))
             free(*str_at(o, &settings[i]));
     nattel_transport_free(o->transport);
+    free(o->event_sys_ver);
     free(o);
 }
 
@@ -184,7 +186,8 @@ nattel_options *nattel__options_dup(const nattel_options *o)
         return NULL;
     *c = *o;
     c->transport = NULL;
-    int bad = 0;
+    c->event_sys_ver = o->event_sys_ver ? strdup(o->event_sys_ver) : NULL;
+    int bad = o->event_sys_ver && !c->event_sys_ver;
     for (size_t i = 0; i < N_SETTINGS; i++) {
         if (!is_string(settings[i].kind))
             continue;
@@ -611,6 +614,20 @@ nattel_code nattel_options_set_client_version(nattel_options *o,
 const char *nattel_options_client_version(const nattel_options *o)
 {
     return o->client_version;
+}
+
+nattel_code nattel_options_set_event_sys_ver(nattel_options *o, const char *v,
+                                             nattel_error *err)
+{
+    if (!v || !*v || natx_utf8_valid_prefix(v, strlen(v)) != strlen(v))
+        return natx_fail(err, NATTEL_EINVAL, "eventSysVer: %s",
+                         v && *v ? "not valid UTF-8" : "empty");
+    return set_str(&o->event_sys_ver, v, "eventSysVer", err);
+}
+
+const char *nattel_options_event_sys_ver(const nattel_options *o)
+{
+    return o->event_sys_ver ? o->event_sys_ver : NATTEL_EVENT_SYS_VER;
 }
 
 nattel_code nattel_options_set_session_prefix(nattel_options *o,

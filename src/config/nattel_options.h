@@ -47,6 +47,9 @@ struct nattel_options {
                                 nattel_error *err);
     void *random_ctx;
     nattel_transport *transport;
+    /* Not a setting from the environment: the host's, NULL for the
+     * default (NATTEL_EVENT_SYS_VER). */
+    char *event_sys_ver;
 };
 
 /* The options a client was made with (the hook's clock and debug). */

@@ -5,6 +5,7 @@
  * spool, whose delivery mode decides what happens next.
  */
 #include "config/nattel_options.h"
+#include "codec/nattel_envelope.h"
 #include "nattel_limits.h"
 #include "delivery/nattel_flush_run.h"
 #include "delivery/nattel_spawn.h"
@@ -17,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct nattel_client {
     nattel_options *o;
@@ -134,8 +136,18 @@ static nattel_code build_payload(nattel_client *c, nattel_event *ev,
         nattel_event_free(ev);
         return rc;
     }
+    /* One event, so one schema version, per payload: the flusher merges
+     * only payloads whose envelope members (eventSchemaVer, eventSysVer,
+     * sessionId, ...) are equal, so types of several schema
+     * versions leave as one envelope per version. */
     nattel_envelope *env =
         nattel_envelope_new(c->o->client_version, c->session);
+    const char *sys = nattel_options_event_sys_ver(c->o);
+    if (env &&
+        nattel__envelope_set(env, NATTEL__EV_SYS_VER, sys, strlen(sys))) {
+        nattel_envelope_free(env);
+        env = NULL;
+    }
     if (!env) {
         nattel_event_free(ev);
         return natx_fail(err, NATTEL_ENOMEM, "envelope: out of memory");

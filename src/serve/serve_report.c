@@ -527,3 +527,79 @@ nattel_code serve_report_write_table(const serve_report *r, nattel_buf *out,
                          nattel_code_name(code));
     return NATTEL_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Every type by event name and schema version                         */
+/* ------------------------------------------------------------------ */
+
+static const char types_sql[] =
+    "SELECT name, schema_ver, count(*) FROM events"
+    " GROUP BY name, schema_ver ORDER BY name, schema_ver";
+
+typedef struct types_out {
+    natx_jsonw w; /* json */
+    nattel_buf *out;
+    int json;
+} types_out;
+
+static nattel_code read_type(void *ctx, const serve_store_row *r,
+                             nattel_error *err)
+{
+    types_out *t = ctx;
+    size_t nlen, vlen;
+    const char *name = serve_store_row_text(r, 0, &nlen);
+    const char *ver = serve_store_row_text(r, 1, &vlen);
+    int64_t n = serve_store_row_int(r, 2, 0);
+    if (t->json) {
+        natx_jsonw_begin_object(&t->w);
+        natx_jsonw_key(&t->w, "event");
+        natx_jsonw_string_lossy(&t->w, name ? name : "", name ? nlen : 0);
+        natx_jsonw_key(&t->w, "schemaVersion");
+        natx_jsonw_string_lossy(&t->w, ver ? ver : "", ver ? vlen : 0);
+        put_key_int(&t->w, "count", n);
+        natx_jsonw_end_object(&t->w);
+        return NATTEL_OK;
+    }
+    serve_text tn = {(char *)(name ? name : ""), name ? nlen : 0};
+    serve_text tv = {(char *)(ver ? ver : ""), ver ? vlen : 0};
+    char *en = escaped(&tn), *evr = escaped(&tv);
+    char line[64];
+    int k = snprintf(line, sizeof line, "\t%lld\n", (long long)n);
+    nattel_code code = en && evr ? NATTEL_OK : NATTEL_ENOMEM;
+    if (!code)
+        code = nattel_buf_append(t->out, en, strlen(en));
+    if (!code)
+        code = nattel_buf_append(t->out, "\t", 1);
+    if (!code)
+        code = nattel_buf_append(t->out, evr, strlen(evr));
+    if (!code)
+        code = nattel_buf_append(t->out, line, (size_t)k);
+    free(en);
+    free(evr);
+    return code ? natx_fail(err, code, "out of memory") : NATTEL_OK;
+}
+
+nattel_code serve_report_types(serve_store *st, int json, nattel_buf *out,
+                               nattel_error *err)
+{
+    static const serve_store_query q[] = {{types_sql, read_type}};
+    types_out t = {.out = out, .json = json};
+    nattel_code code;
+    if (json) {
+        natx_jsonw_init(&t.w, out);
+        natx_jsonw_begin_array(&t.w);
+    } else {
+        code = NATX_PUT_LIT(out, "EVENT\tSCHEMA_VERSION\tCOUNT\n");
+        if (code)
+            return natx_fail(err, code, "out of memory");
+    }
+    code = serve_store_select(st, q, 1, &t, err);
+    if (code || !json)
+        return code;
+    natx_jsonw_end_array(&t.w);
+    code = natx_jsonw_finish(&t.w, err);
+    if (!code)
+        code = nattel_buf_append(out, "\n", 1);
+    return code ? natx_fail(err, code, "cannot write the types as JSON")
+                : NATTEL_OK;
+}

@@ -89,4 +89,11 @@ nattel_code serve_report_write_json(const serve_report *r, nattel_buf *out,
 nattel_code serve_report_write_table(const serve_report *r, nattel_buf *out,
                                      nattel_error *err);
 
+/* Every stored event counted by (event name, schema version), sorted by
+ * name then version (byte order): one line per pair, "NAME VERSION COUNT"
+ * under a header, or with `json` a JSON array of {"event",
+ * "schemaVersion", "count"} on one line. Appended to `out`. */
+nattel_code serve_report_types(serve_store *st, int json, nattel_buf *out,
+                               nattel_error *err);
+
 #endif

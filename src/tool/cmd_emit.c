@@ -15,8 +15,12 @@ static const char usage_text[] =
     "usage: nattel emit --command C --status S [--subcommand X]\n"
     "                   [--duration-ms N] [--exit-code N] [--error-class E]\n"
     "                   [--python-version V] [--client-version V]\n"
+    "       nattel emit --event NAME [--schema FILE]... [--set "
+    "FIELD=VALUE]...\n"
+    "                   [--client-version V]\n"
     "\n"
-    "Sends one nat_cli_command event, if telemetry is allowed (environment,\n"
+    "Sends one nat_cli_command event (the first form) or one event of any\n"
+    "registered type (the second), if telemetry is allowed (environment,\n"
     "consent file, or the first-run prompt on a terminal), through the sink\n"
     "NAT_TELEMETRY_ENDPOINT selects. For an http(s) endpoint the event is\n"
     "written to the spool in the state directory and a detached flusher\n"
@@ -34,6 +38,16 @@ static const char usage_text[] =
     "  --python-version V  (default \"undefined\": no Python)\n"
     "  --client-version V  the host's version, sent as clientVer\n"
     "                      (default \"unknown\")\n"
+    "  --event NAME        the event type: nat_cli_command or one of a\n"
+    "                      --schema file; its fields come from --set only\n"
+    "  --schema FILE       load the event types of this schema file (the\n"
+    "                      shared anonymous_events.json layout); repeatable.\n"
+    "                      The event is sent at the file's schemaVersion\n"
+    "  --set FIELD=VALUE   a field by its wire or C name; repeatable. VALUE "
+    "is\n"
+    "                      typed by the field: text for a string or an enum,\n"
+    "                      JSON otherwise (42, 0.5, true, "
+    "'[\"nim\",\"openai\"]')\n"
     "\n"
     "Exit status: 0 handled: spooled or sent, dropped because telemetry is\n"
     "off, or not deliverable here (a refused state directory, a write that\n"
@@ -46,6 +60,11 @@ typedef struct emit_args {
     const char *duration;
     const char *exit_code;
     const char *client_ver;
+    const char *event; /* --event: the generic form */
+    int cli_opt;       /* the first nat_cli_command option given, 0 for none */
+    nattel_registry *reg;
+    const char **sets; /* --set values, in order (room for argc) */
+    size_t set_count;
 } emit_args;
 
 static int parse_int(const char *name, const char *s, int64_t *out)
@@ -71,7 +90,10 @@ enum {
     OPT_EXIT_CODE,
     OPT_ERROR_CLASS,
     OPT_PYTHON_VERSION,
-    OPT_CLIENT_VERSION
+    OPT_CLIENT_VERSION,
+    OPT_EVENT,
+    OPT_SCHEMA,
+    OPT_SET
 };
 
 static const struct option longopts[] = {
@@ -83,6 +105,9 @@ static const struct option longopts[] = {
     {"error-class", required_argument, NULL, OPT_ERROR_CLASS},
     {"python-version", required_argument, NULL, OPT_PYTHON_VERSION},
     {"client-version", required_argument, NULL, OPT_CLIENT_VERSION},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"set", required_argument, NULL, OPT_SET},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"emit", "h", longopts, 0, 0};
@@ -109,8 +134,40 @@ static const char **slot(emit_args *a, int c)
     return &a->client_ver; /* OPT_CLIENT_VERSION */
 }
 
+/* A message made one line: control characters (a newline in a --set
+ * value an error echoes) shown as '?'. */
+static const char *one_line(char *msg)
+{
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return msg;
+}
+
 static int take(void *ctx, int c, const char *v)
 {
+    emit_args *a = ctx;
+    nattel_error err;
+    switch (c) {
+    case OPT_EVENT:
+        a->event = v;
+        return TOOL_GO;
+    case OPT_SET:
+        a->sets[a->set_count++] = v;
+        return TOOL_GO;
+    case OPT_SCHEMA:
+        if (nattel_registry_load_schema_file(a->reg, v, &err)) {
+            tool_error("emit", "--schema: %s", one_line(err.message));
+            return NATTEL_EXIT_USAGE;
+        }
+        return TOOL_GO;
+    case OPT_CLIENT_VERSION:
+        break;
+    default:
+        if (!a->cli_opt)
+            a->cli_opt = c;
+        break;
+    }
     *slot(ctx, c) = v;
     return TOOL_GO;
 }
@@ -197,25 +254,136 @@ static void say_invalid_endpoint(const nattel_options *o)
                    : "use an http:// or https:// URL, 'stdout' or ''");
 }
 
-int tool_cmd_emit(int argc, char **argv)
+/* The option's name, for messages. */
+static const char *opt_name(int val)
 {
-    emit_args a = {.cmd = NATTEL_CLI_COMMAND_INIT};
-    int parsed = tool_parse(&spec, usage_text, argc, argv, take, &a);
-    if (parsed != TOOL_GO)
-        return parsed;
-    if (check_args(&a))
-        return NATTEL_EXIT_USAGE;
-    nattel_event *ev = build(&a);
-    if (!ev)
-        return NATTEL_EXIT_FAIL;
+    for (const struct option *o = longopts; o->name; o++)
+        if (o->val == val)
+            return o->name;
+    return "?";
+}
+
+/* One --set applied; -1 after saying what is wrong, naming the option. */
+static int apply_set(nattel_event *ev, const char *set, unsigned char *seen)
+{
+    const nattel_event_type *t = nattel_event_type_of(ev);
+    const char *eq = strchr(set, '=');
+    if (!eq || eq == set) {
+        tool_usage_error("emit", "--set '%.60s': expected FIELD=VALUE", set);
+        return -1;
+    }
+    size_t nlen = (size_t)(eq - set);
+    int i = nattel_event_type_field_index(t, set, nlen);
+    if (i < 0) {
+        tool_usage_error("emit", "--set %.*s: event '%s' has no field '%.*s'",
+                         (int)(nlen > 60 ? 60 : nlen), set, t->name,
+                         (int)(nlen > 60 ? 60 : nlen), set);
+        return -1;
+    }
+    const nattel_field *f = &t->fields[i];
+    if (seen[i]) {
+        tool_usage_error("emit", "--set %s: set twice", f->wire_name);
+        return -1;
+    }
+    seen[i] = 1;
+    const char *v = eq + 1;
+    nattel_error err;
+    nattel_code rc =
+        f->kind == NATTEL_KIND_STRING
+            ? nattel_event_set_string(ev, f->wire_name, v, &err)
+        : f->kind == NATTEL_KIND_ENUM
+            ? nattel_event_set_enum(ev, f->wire_name, v, &err)
+            : nattel_event_set_json(ev, f->wire_name, v, strlen(v), &err);
+    if (rc) {
+        tool_usage_error("emit", "--set %s: %s", f->wire_name,
+                         one_line(err.message));
+        return -1;
+    }
+    return 0;
+}
+
+/* "a, b, c" of the registry's names (cut short past 400 bytes). */
+static const char *known_names(const nattel_registry *reg)
+{
+    static char names[400];
+    size_t n = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < nattel_registry_count(reg) && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s",
+                              i ? ", " : "", nattel_registry_at(reg, i)->name);
+    return names;
+}
+
+/* The --event form's event, every field from --set; NULL after saying
+ * why (*status: the exit status). */
+static nattel_event *build_generic(emit_args *a, int *status)
+{
+    *status = NATTEL_EXIT_USAGE;
+    if (a->cli_opt) {
+        tool_usage_error("emit",
+                         "--%s: not with --event (set the field with "
+                         "--set FIELD=VALUE)",
+                         opt_name(a->cli_opt));
+        return NULL;
+    }
+    const nattel_event_type *t =
+        nattel_registry_find(a->reg, a->event, strlen(a->event));
+    if (!t) {
+        tool_usage_error("emit",
+                         "--event '%.100s': no such event type (known: %s; "
+                         "load others with --schema FILE)",
+                         a->event, known_names(a->reg));
+        return NULL;
+    }
+    nattel_event *ev = nattel_event_new(t);
+    unsigned char *seen = calloc(t->field_count ? t->field_count : 1, 1);
+    int bad = !ev || !seen;
+    if (bad)
+        tool_error("emit", "out of memory");
+    for (size_t i = 0; i < a->set_count && !bad; i++)
+        bad = apply_set(ev, a->sets[i], seen);
+    free(seen);
+    nattel_error err;
+    if (!bad && nattel_event_check(ev, &err)) {
+        tool_usage_error("emit", "--event %s: %s (give it with --set)", t->name,
+                         one_line(err.message));
+        bad = 1;
+    }
+    if (bad) {
+        nattel_event_free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+/* The event of either form; NULL after saying why. */
+static nattel_event *make_event(emit_args *a, int *status)
+{
+    if (a->event)
+        return build_generic(a, status);
+    if (a->set_count) {
+        *status = tool_usage_error("emit", "--set: only with --event NAME");
+        return NULL;
+    }
+    if (check_args(a)) {
+        *status = NATTEL_EXIT_USAGE;
+        return NULL;
+    }
+    *status = NATTEL_EXIT_FAIL;
+    return build(a);
+}
+
+/* Consent and delivery, as for every host. */
+static int deliver(nattel_event *ev, const char *client_ver)
+{
     nattel_error err;
     nattel_options *o = nattel_options_new();
     nattel_code rc =
         o ? nattel_options_from_env(o, NULL, NULL, &err) : NATTEL_ENOMEM;
     if (!o)
         snprintf(err.message, sizeof err.message, "out of memory");
-    if (!rc && a.client_ver)
-        rc = nattel_options_set_client_version(o, a.client_ver, &err);
+    if (!rc && client_ver)
+        rc = nattel_options_set_client_version(o, client_ver, &err);
     if (!rc)
         say_invalid_endpoint(o);
     nattel_client *c = NULL;
@@ -238,4 +406,24 @@ int tool_cmd_emit(int argc, char **argv)
      * its environment does (a refused state directory, a full disk): said
      * on stderr, exit 0. Invalid values and configuration are failures. */
     return rc && !delivering ? NATTEL_EXIT_FAIL : NATTEL_EXIT_OK;
+}
+
+int tool_cmd_emit(int argc, char **argv)
+{
+    emit_args a = {.cmd = NATTEL_CLI_COMMAND_INIT};
+    a.reg = nattel_registry_new();
+    a.sets = calloc(argc > 0 ? (size_t)argc : 1, sizeof *a.sets);
+    int status = NATTEL_EXIT_USAGE;
+    if (!a.reg || !a.sets)
+        tool_error("emit", "out of memory");
+    else
+        status = tool_parse(&spec, usage_text, argc, argv, take, &a);
+    if (status == TOOL_GO) {
+        nattel_event *ev = make_event(&a, &status);
+        if (ev)
+            status = deliver(ev, a.client_ver);
+    }
+    free(a.sets);
+    nattel_registry_free(a.reg);
+    return status;
 }
