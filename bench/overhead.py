@@ -6,6 +6,12 @@ flusher) versus off (=0: stops at the consent decision), with the endpoint
 (c) black-holed (accepts TCP, never answers). Issue 9's target: at most
 1 ms added at the median in every case, no single run over 500 ms.
 
+Then (issue 16) the cost of a full spool: `nattel emit` (telemetry on,
+NATTEL_DELIVERY=spool-only, so no flusher runs) into a spool holding the
+bound's 1,000 events (each emit drops the oldest) versus into an empty
+spool (emptied after each run, outside the timing); interleaved the same
+way. Target: the full spool adds at most 0.2 ms at the median.
+
 On and off runs are interleaved in one loop, alternating which goes first,
 so load on a shared machine hits both alike; the added time is the median
 of the paired differences (on - off). Each run is time.perf_counter()
@@ -32,6 +38,8 @@ import time
 PATH = "/v1.1/events/json"
 TARGET_MEDIAN_MS = 1.0
 TARGET_MAX_MS = 500.0
+TARGET_FULL_MS = 0.2
+SPOOL_BOUND = 1000
 
 
 def procs_for(state_dir):
@@ -193,6 +201,66 @@ def measure(tool, work, name, endpoint, runs, flusher):
     return t_on, t_off, diff, killed, state
 
 
+def fill_spool(state, n):
+    """n spool entries older than anything an emit writes, each a copy of
+    the one entry there (a real envelope)."""
+    spool = os.path.join(state, "spool")
+    names = [x for x in os.listdir(spool) if x.endswith(".json")]
+    if len(names) != 1:
+        raise RuntimeError("expected one spool entry, found %d" % len(names))
+    with open(os.path.join(spool, names[0]), "rb") as f:
+        data = f.read()
+    ms = int(names[0].split("-")[0]) - 10 * n
+    for k in range(n):
+        name = "%013d-%010d-%016x-%d-0.json" % (ms + k, k, k, len(data))
+        with open(os.path.join(spool, name), "wb") as f:
+            f.write(data)
+
+
+def empty_spool(state):
+    spool = os.path.join(state, "spool")
+    for x in os.listdir(spool):
+        os.unlink(os.path.join(spool, x))
+
+
+def measure_full(tool, work, runs):
+    """Emit into a full spool vs an empty one, interleaved; spool-only, so
+    the figure is the host's own path."""
+    envs = {}
+    for name in ("empty", "full"):
+        env = base_env(work, "http://127.0.0.1:9" + PATH,
+                       os.path.join(work, "state-spool-" + name), "")
+        envs[name] = dict(env, NAT_TELEMETRY_ENABLED="1", NATTEL_DELIVERY="spool-only")
+        one_run(tool, envs[name], 0)
+    full_state = envs["full"]["NATTEL_STATE_DIR"]
+    empty_state = envs["empty"]["NATTEL_STATE_DIR"]
+    fill_spool(full_state, SPOOL_BOUND)
+    empty_spool(empty_state)
+    t_full, t_empty, diff = [], [], []
+    for i in range(runs):
+        if i % 2 == 0:
+            a = one_run(tool, envs["full"], i)
+            b = one_run(tool, envs["empty"], i)
+        else:
+            b = one_run(tool, envs["empty"], i)
+            a = one_run(tool, envs["full"], i)
+        empty_spool(empty_state)
+        t_full.append(a)
+        t_empty.append(b)
+        diff.append(a - b)
+    left = len(os.listdir(os.path.join(full_state, "spool")))
+    added = statistics.median(diff)
+    ok = added <= TARGET_FULL_MS and left <= SPOOL_BOUND
+    print("  full spool (%d events, the bound) vs empty spool, spool-only, "
+          "%d runs each, interleaved; full spool holds %d after" % (SPOOL_BOUND, runs, left))
+    print("    full:  %s" % fmt(t_full))
+    print("    empty: %s" % fmt(t_empty))
+    print("    added: %s  (full - empty, paired)" % fmt(diff))
+    print("    target: added median <= %g ms, bound kept: %s"
+          % (TARGET_FULL_MS, "met" if ok else "NOT MET"))
+    return ok
+
+
 def fmt(xs):
     return "median %7.2f ms  max %7.2f ms" % (statistics.median(xs), max(xs))
 
@@ -256,6 +324,11 @@ def main():
                 if ep is not None:
                     ep.close()
                 stop_flushers(os.path.join(work, "state-" + name), timeout=0)
+        try:
+            all_ok &= measure_full(a.tool, work, a.runs)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            print("  full spool: not measured: %s" % e)
+            all_ok = False
         print("  overall: %s" % ("met" if all_ok else "NOT MET"))
     finally:
         shutil.rmtree(work, ignore_errors=True)

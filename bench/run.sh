@@ -261,7 +261,7 @@ echo
 
 # ---------------------------------------------------------------- host overhead
 # BENCH_OVERHEAD_RUNS (default 200): emits each, on and off, per endpoint case.
-echo "5. Host overhead: wall time telemetry adds to 'nattel emit' (on vs off)"
+echo "5. Host overhead: wall time telemetry adds to 'nattel emit' (on vs off; full spool vs empty)"
 echo "-----------------------------------------------------------------------"
 python3 "$bench/overhead.py" "$tool" "$work/overhead" --runs "${BENCH_OVERHEAD_RUNS:-200}" \
     --flusher "$BUILD/nattel-flusher" >"$work/overhead.txt" 2>"$work/overhead.err"

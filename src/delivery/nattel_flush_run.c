@@ -478,12 +478,21 @@ static int take_lock(const nattel_options *o, const nattel__flush_opts *fo,
 static void count_lost(run *r)
 {
     size_t lost = nattel__spool_take_lost(r->o->state_dir);
-    if (!lost)
-        return;
-    record(r, NATTEL__DROPPED, (int64_t)lost, 0,
-           "not spooled: the disk was full when the event was emitted", NULL, 0,
-           0);
+    if (lost)
+        record(r, NATTEL__DROPPED, (int64_t)lost, 0,
+               "not spooled: the disk was full when the event was emitted",
+               NULL, 0, 0);
     r->st->dropped += (int64_t)lost;
+    /* And those hosts dropped over the spool's bound (nattel__spool_note). */
+    size_t over = nattel__spool_take_dropped(r->o->state_dir);
+    if (!over)
+        return;
+    char why[160];
+    snprintf(why, sizeof why,
+             "spool full (at most %zu events, %zu bytes): oldest dropped",
+             r->o->max_events, r->o->max_bytes);
+    record(r, NATTEL__DROPPED, (int64_t)over, 0, why, NULL, 0, 0);
+    r->st->dropped += (int64_t)over;
 }
 
 static nattel_code run_locked(run *r, nattel_error *err)

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One directory of the state: refused when it is a symlink, not a
@@ -459,4 +461,205 @@ size_t nattel__spool_take_lost(const char *state_dir)
             n++;
     closedir(d);
     return n;
+}
+
+/*
+ * The host's bound check in O(1): STATE/spool.summary holds what the host
+ * needs (events and bytes in spool/, drops not yet counted, emits since
+ * the last listing) and the names of the next oldest entries, so an emit
+ * over the bound unlinks the oldest without listing 1,000 names, and
+ * leaves the counting (state.json, the audit log) to the next flusher.
+ * The summary may drift (a flusher sends, a host skips it under
+ * contention): a listing every NATTEL__SUMMARY_RELIST emits, or when the
+ * queue of oldest names runs out, sets it right again.
+ */
+#define SUMMARY_NAME "spool.summary"
+#define SUMMARY_MAGIC "nattel-spool-summary-1"
+#define SUMMARY_QUEUE 32
+#define SUMMARY_MAX 8192
+
+typedef struct summary {
+    int valid;
+    uint64_t count, bytes, dropped, since;
+    size_t nq;
+    char q[SUMMARY_QUEUE][96]; /* oldest first */
+} summary;
+
+static void summary_parse(const char *text, summary *s)
+{
+    memset(s, 0, sizeof *s);
+    unsigned long long c, b, d, n;
+    int used = 0;
+    if (sscanf(text, SUMMARY_MAGIC " %llu %llu %llu %llu\n%n", &c, &b, &d, &n,
+               &used) != 4 ||
+        used == 0)
+        return;
+    s->valid = 1;
+    s->count = c;
+    s->bytes = b;
+    s->dropped = d;
+    s->since = n;
+    const char *p = text + used;
+    while (*p && s->nq < SUMMARY_QUEUE) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        nattel__entry e;
+        if (len > 0 && len < sizeof s->q[0]) {
+            memcpy(s->q[s->nq], p, len);
+            s->q[s->nq][len] = '\0';
+            if (!nattel__entry_parse(s->q[s->nq], &e))
+                s->nq++;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
+static void summary_write(int fd, const summary *s)
+{
+    char buf[SUMMARY_MAX];
+    int n =
+        snprintf(buf, sizeof buf, SUMMARY_MAGIC " %llu %llu %llu %llu\n",
+                 (unsigned long long)s->count, (unsigned long long)s->bytes,
+                 (unsigned long long)s->dropped, (unsigned long long)s->since);
+    for (size_t i = 0; i < s->nq && n > 0 && (size_t)n < sizeof buf; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\n", s->q[i]);
+    if (n <= 0 || (size_t)n >= sizeof buf)
+        return;
+    if (pwrite(fd, buf, (size_t)n, 0) == n)
+        (void)ftruncate(fd, n);
+}
+
+/* Opens and locks STATE/spool.summary without waiting on anything: a
+ * regular file only, the lock tried for at most about 1 ms (holders
+ * keep it for microseconds; one that stopped must not hold the host). */
+static int summary_open(const char *state_dir)
+{
+    char path[4096];
+    if (natx_path_join(path, sizeof path, state_dir, SUMMARY_NAME, NULL))
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                  0600);
+    struct stat st;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    for (int i = 0; i < 20; i++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        struct timespec ts = {0, 50 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return -1;
+}
+
+static void summary_read(int fd, summary *s)
+{
+    char buf[SUMMARY_MAX];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    summary_parse(buf, s);
+}
+
+/* The spool listed: exact count and bytes, the oldest names queued. */
+static void summary_relist(const char *state_dir, summary *s)
+{
+    nattel__entry *v;
+    size_t n;
+    if (nattel__spool_list(state_dir, "spool", &v, &n, NULL, NULL))
+        return;
+    s->count = n;
+    s->bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        s->bytes += v[i].size;
+    s->nq = n < SUMMARY_QUEUE ? n : SUMMARY_QUEUE;
+    for (size_t i = 0; i < s->nq; i++)
+        memcpy(s->q[i], v[i].name, sizeof s->q[i]);
+    s->since = 0;
+    s->valid = 1;
+    free(v);
+}
+
+/* Unlinks the oldest queued entry; 1 when one was there to drop. */
+static int summary_drop_one(const char *state_dir, summary *s)
+{
+    nattel__entry e;
+    if (nattel__entry_parse(s->q[0], &e))
+        e.size = 0;
+    char path[4096];
+    int gone = !natx_path_join3(path, sizeof path, state_dir, "spool", s->q[0],
+                                NULL) &&
+               unlink(path) == 0;
+    memmove(s->q[0], s->q[1], (s->nq - 1) * sizeof s->q[0]);
+    s->nq--;
+    /* Gone either way from spool/ (a flusher claimed or sent it when the
+     * unlink failed): only a drop of ours is counted. */
+    s->count = s->count ? s->count - 1 : 0;
+    s->bytes = s->bytes > e.size ? s->bytes - e.size : 0;
+    return gone;
+}
+
+size_t nattel__spool_note(const nattel_options *o, size_t len)
+{
+    int fd = summary_open(o->state_dir);
+    if (fd < 0)
+        return 0; /* the next emit or a listing sets it right */
+    summary s;
+    summary_read(fd, &s);
+    s.count++;
+    s.bytes += len;
+    s.since++;
+    if (!s.valid || s.since >= NATTEL__SUMMARY_RELIST)
+        summary_relist(o->state_dir, &s);
+    size_t dropped = 0;
+    int relisted = 0;
+    while (s.valid && (s.count > o->max_events || s.bytes > o->max_bytes)) {
+        if (s.nq == 0) {
+            /* Listed once per call at most: what a listing cannot fix,
+             * the next emit or flusher does. */
+            if (relisted++)
+                break;
+            summary_relist(o->state_dir, &s);
+            continue;
+        }
+        dropped += (size_t)summary_drop_one(o->state_dir, &s);
+    }
+    s.dropped += dropped;
+    if (s.valid)
+        summary_write(fd, &s);
+    close(fd);
+    return dropped;
+}
+
+size_t nattel__spool_take_dropped(const char *state_dir)
+{
+    int fd = summary_open(state_dir);
+    if (fd < 0)
+        return 0;
+    summary s;
+    summary_read(fd, &s);
+    size_t n = s.valid ? (size_t)s.dropped : 0;
+    if (n) {
+        s.dropped = 0;
+        summary_write(fd, &s);
+    }
+    close(fd);
+    return n;
+}
+
+size_t nattel__spool_pending_dropped(const char *state_dir)
+{
+    char path[4096];
+    nattel_buf b = NATTEL_BUF_INIT;
+    summary s = {0};
+    if (!natx_path_join(path, sizeof path, state_dir, SUMMARY_NAME, NULL) &&
+        !natx_file_read(path, SUMMARY_MAX, &b, NULL) && b.data)
+        summary_parse(b.data, &s);
+    nattel_buf_free(&b);
+    return s.valid && s.dropped < INT64_MAX / 2 ? (size_t)s.dropped : 0;
 }

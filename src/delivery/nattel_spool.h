@@ -17,6 +17,10 @@
  *     audit.log       one JSON line per sent/rejected/dropped/deferred
  *                     (nattel_audit.c)
  *     audit.log.1     the previous audit log (rotation)
+ *     spool.summary   the host's O(1) bound check: counts, the oldest
+ *                     names, drops not yet recorded (nattel_spool.c)
+ *     lost/           marks of events the disk had no room for
+ *                     (nattel_spool.c)
  */
 
 #include "config/nattel_options.h"
@@ -89,6 +93,23 @@ typedef struct nattel__odd_count {
  * aside (renamed .odd-NAME, which no reader lists). Each is recorded
  * once as a dropped event (a flusher holding the lock does this). */
 void nattel__spool_refuse_odd(const nattel_options *o, nattel__odd_count *out);
+
+/* The host's bound check after spooling a payload of `len` bytes, in
+ * O(1) of the spool's size: STATE/spool.summary counts events and bytes
+ * and queues the oldest names; over a bound, the oldest are unlinked and
+ * counted there as dropped, for the next flusher to record (state.json,
+ * audit log: nattel__spool_take_dropped). A listing sets the summary
+ * right every NATTEL__SUMMARY_RELIST emits or when its queue runs out.
+ * Never waits: a summary locked for about 1 ms is left alone (the spool
+ * may then pass its bound by that event until the next check). Returns
+ * the events dropped. */
+#define NATTEL__SUMMARY_RELIST 64
+size_t nattel__spool_note(const nattel_options *o, size_t len);
+/* Events hosts dropped over the bound and not yet recorded: returned and
+ * reset to 0 (a flusher records them). */
+size_t nattel__spool_take_dropped(const char *state_dir);
+/* The same count, read only (no lock, nothing changed): for status. */
+size_t nattel__spool_pending_dropped(const char *state_dir);
 
 /* Marks one event lost before it reached the spool (the disk was full):
  * an empty file in STATE/lost, which needs no data block. */

@@ -112,6 +112,9 @@ nattel_code nattel_delivery_status(const nattel_options *o,
     } else {
         info->spooled = nattel__spool_count(o->state_dir);
         nattel__state_read(o->state_dir, &info->st);
+        /* Drops over the bound a host made and no flusher recorded yet. */
+        info->st.dropped +=
+            (int64_t)nattel__spool_pending_dropped(o->state_dir);
         info->odd = count_odd(o->state_dir, "spool") +
                     count_odd(o->state_dir, "claims");
         info->lost = count_files(o->state_dir, "lost");

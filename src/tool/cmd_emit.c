@@ -5,6 +5,7 @@
 #include <nattel/client.h>
 #include <nattel/nattel.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,6 +374,38 @@ static nattel_event *make_event(emit_args *a, int *status)
     return build(a);
 }
 
+/* Events a full disk cost, this one or earlier ones (the library marks them in
+ * STATE/lost until a flusher counts them): said while they wait, since the
+ * host's hook stays silent. The empty case costs one opendir, so an emit's path
+ * does not grow with the spool (nattel_delivery_status lists it). */
+static void say_lost(const char *state_dir)
+{
+    char path[4096];
+    if (!state_dir ||
+        snprintf(path, sizeof path, "%s/lost", state_dir) >= (int)sizeof path)
+        return;
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    int any = 0;
+    for (struct dirent *de = readdir(d); de && !any; de = readdir(d))
+        any = de->d_name[0] != '.';
+    closedir(d);
+    nattel_options *o = any ? nattel_options_new() : NULL;
+    nattel_delivery_info *info = NULL;
+    nattel_error err;
+    if (o && !nattel_options_set_state_dir(o, state_dir, &err) &&
+        !nattel_delivery_status(o, &info, &err) &&
+        nattel_delivery_lost_uncounted(info))
+        tool_error("emit",
+                   "%zu event(s) lost (the disk was full when they were "
+                   "emitted), not counted yet: the next flush counts them as "
+                   "dropped",
+                   nattel_delivery_lost_uncounted(info));
+    nattel_delivery_info_free(info);
+    nattel_options_free(o);
+}
+
 /* Consent and delivery, as for every host. */
 static int deliver(nattel_event *ev, const char *client_ver)
 {
@@ -386,6 +419,9 @@ static int deliver(nattel_event *ev, const char *client_ver)
         rc = nattel_options_set_client_version(o, client_ver, &err);
     if (!rc)
         say_invalid_endpoint(o);
+    char *state_dir = NULL;
+    if (!rc && nattel_options_state_dir(o))
+        state_dir = strdup(nattel_options_state_dir(o));
     nattel_client *c = NULL;
     if (!rc) {
         c = nattel_client_new(o, &err);
@@ -402,6 +438,9 @@ static int deliver(nattel_event *ev, const char *client_ver)
     nattel_client_free(c);
     if (rc)
         tool_error("emit", "%s", err.message);
+    if (delivering)
+        say_lost(state_dir);
+    free(state_dir);
     /* A host script's telemetry call must not fail the script for what
      * its environment does (a refused state directory, a full disk): said
      * on stderr, exit 0. Invalid values and configuration are failures. */

@@ -12,6 +12,7 @@
 #include "delivery/nattel_spawn.h"
 #include "delivery/nattel_spool.h"
 #include "delivery/nattel_state.h"
+#include "nattel_limits.h"
 
 #include <nattel/client.h>
 
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static nattel_options *options(char **env, const char *state_dir,
@@ -279,6 +282,57 @@ static void test_in_process_deadline(void **state)
     listener_stop(&l);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* fork() while the in-process client's thread is in a send (the
+ * listener never answers). In the child there is no thread: emit spools,
+ * flush and free return at once (they waited 2 s, then hung forever in
+ * pthread_cond_destroy). alarm() guards the child against a hang. Then
+ * the parent frees its client with the send still in flight: free
+ * returns within NATTEL__FREE_WAIT_MS (plus slack for a loaded machine)
+ * and the event stays spooled. */
+static void test_fork_and_free_in_flight(void **state)
+{
+    (void)state;
+    listener l;
+    listener_start(&l, 1);
+    char dir[1024];
+    nattel_client *c = in_process("client-fork", l.port, dir, sizeof dir);
+    nattel_error err;
+    assert_int_equal(nattel_client_emit(c, tu_event("run"), &err), 0);
+    /* Let the thread claim the entry and start its send. */
+    usleep(300000);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10);
+        int64_t t0 = mono_ms();
+        size_t before = nattel__spool_count(dir);
+        int bad = nattel_client_emit(c, tu_event("child"), &err) != 0;
+        bad |= nattel__spool_count(dir) != before + 1;
+        bad |= nattel_client_flush(c, 5000, &err) != 0;
+        nattel_client_free(c);
+        bad |= mono_ms() - t0 > 1000;
+        _exit(bad ? 1 : 0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    int64_t t0 = mono_ms();
+    nattel_client_free(c);
+    int64_t took = mono_ms() - t0;
+    assert_true(took >= NATTEL__FREE_WAIT_MS - 100);
+    assert_true(took < NATTEL__FREE_WAIT_MS + 3000);
+    assert_int_equal(nattel__spool_count(dir), 2);
+    listener_stop(&l);
+}
+
 /* Spawn mode from a host whose consent comes from its own options (here
  * an envp, not the process environment): the detached flusher sees the
  * host's decision and delivers. */
@@ -326,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_transport_hooks),
         cmocka_unit_test(test_in_process),
         cmocka_unit_test(test_in_process_deadline),
+        cmocka_unit_test(test_fork_and_free_in_flight),
         cmocka_unit_test(test_spawned_flusher_delivers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
