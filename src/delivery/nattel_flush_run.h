@@ -43,6 +43,16 @@ nattel_code nattel__flush_run(const nattel_options *o,
                               const nattel__flush_opts *fo,
                               nattel__flush_stats *stats, nattel_error *err);
 
+/* An explicit revocation (`nattel consent --disable`): removes every
+ * event waiting in STATE/spool and STATE/claims under the flusher lock
+ * (waiting up to 3 s for a running flusher, which stops at its next batch
+ * once consent is off) and records the count and `why` in the audit log.
+ * *removed: how many. A state directory never made is no error. Errors:
+ * NATTEL_EIO (a flusher kept the lock), those of the lock and the
+ * directory check. */
+nattel_code nattel__spool_clear(const nattel_options *o, const char *why,
+                                size_t *removed, nattel_error *err);
+
 /* True when a flusher holds STATE/flusher.lock. */
 int nattel__flusher_running(const char *state_dir);
 /* Takes STATE/flusher.lock (blocking or not): the descriptor, or -1. */
