@@ -217,7 +217,8 @@ nattel_code nattel_consent_file_write(const char *path,
                                       int64_t now_ms, nattel_error *err);
 
 /* Writes the decision to the options' consent file, stamped with their
- * real-time clock, then reads it back. Errors: those of
+ * real-time clock, then reads it back; forgets a local-only choice first
+ * (nattel_consent_clear_local). Errors: those of
  * nattel_consent_file_write (NATTEL_EINVAL also when the options know no
  * consent file); NATTEL_EIO when the file does not then say `state` under
  * the current prompt_version (the decision did not land). */
@@ -225,17 +226,21 @@ nattel_code nattel_consent_set(const nattel_options *opts,
                                nattel_consent_state state, nattel_error *err);
 
 /*
- * The effective decision: DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the
- * consent file, the first-run prompt (when the options' prompt mode allows and
- * stdin, stdout and stderr are terminals: it asks on descriptor 0 and writes to
- * 2; the answer is persisted and used at once; see nattel_prompt_ask for its
- * signal and thread rules), else off because nobody can be asked. *state is
- * ENABLED or DISABLED. Returns NATTEL_OK, or an error of nattel_consent_set
- * (NATTEL_EIO, NATTEL_EINVAL when no consent file is known, NATTEL_ENOMEM)
- * when a prompt answer could not be persisted: *state and *source are set
- * even then, and a line on descriptor 2 has told the person. `state` and
- * `source` must not be NULL. A prompt waits for its answer with no time
- * limit.
+ * The effective decision: a machine policy of "off" (or an unusable one:
+ * off), DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the consent file (its
+ * "disabled" with nattel's local-only choice beside it: LOCAL), a CI
+ * variable (off, never asked), the first-run prompt (when the options'
+ * prompt mode and the policy allow and stdin, stdout and stderr are
+ * terminals: it asks on descriptor 0 and writes to 2; the answer is
+ * persisted and used at once; see nattel_prompt_ask for its signal and
+ * thread rules), else off because nobody can be asked. A policy of "local"
+ * then caps ENABLED at LOCAL (source POLICY). *state is ENABLED, DISABLED
+ * or LOCAL (send nothing; keep locally). Returns NATTEL_OK, or an error of
+ * nattel_consent_set (NATTEL_EIO, NATTEL_EINVAL when no consent file is known,
+ * NATTEL_ENOMEM) when a prompt answer could not be persisted: *state and
+ * *source are set even then, and a line on descriptor 2 has told the person.
+ * `state` and `source` must not be NULL. A prompt waits for its answer with no
+ * time limit.
  */
 nattel_code nattel_consent_resolve(const nattel_options *opts,
                                    nattel_consent_state *state,

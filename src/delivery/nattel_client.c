@@ -70,6 +70,17 @@ static nattel_code default_state_dir(nattel_options *o, nattel_error *err)
     return rc;
 }
 
+/* The organisation's endpoint of a machine policy beats
+ * NAT_TELEMETRY_ENDPOINT (and reaches the flusher in the hand-off). */
+static nattel_code policy_endpoint(nattel_options *o, nattel_error *err)
+{
+    nattel_consent_policy policy = NATTEL_CONSENT_POLICY_INIT;
+    nattel_consent_policy_read(o, &policy);
+    if (!policy.endpoint[0])
+        return NATTEL_OK;
+    return nattel_options_set_endpoint(o, policy.endpoint, err);
+}
+
 nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err)
 {
     if (!opts) {
@@ -85,6 +96,8 @@ nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err)
     c->o = opts;
     pthread_mutex_init(&c->mu, NULL);
     nattel_code rc = default_state_dir(opts, err);
+    if (!rc)
+        rc = policy_endpoint(opts, err);
     if (!rc && opts->transport) {
         c->t = opts->transport;
         opts->transport = NULL;

@@ -547,22 +547,48 @@ nattel_code nattel_consent_clear_spool(const nattel_options *o, const char *why,
     return nattel__spool_clear(o, why ? why : "consent revoked", removed, err);
 }
 
-/* A policy or DO_NOT_TRACK seen by the flusher is a revocation nobody
+/* A policy or DO_NOT_TRACK seen by a flusher is a revocation nobody
  * typed: what waits is cleared, as `nattel consent --disable` does. A
  * consent file's "disabled" is not (it may come with --keep-spool). */
+static int clears(nattel_consent_source source)
+{
+    return source == NATTEL_CONSENT_SOURCE_POLICY ||
+           source == NATTEL_CONSENT_SOURCE_DO_NOT_TRACK;
+}
+
+static void revocation_reason(nattel_consent_source source, char *why,
+                              size_t cap)
+{
+    snprintf(why, cap, "consent revoked by %s: spooled events removed unsent",
+             nattel_consent_source_text(source));
+}
+
 static void clear_on_revocation(run *r)
 {
-    if (!r->consent_off || (r->off_by != NATTEL_CONSENT_SOURCE_POLICY &&
-                            r->off_by != NATTEL_CONSENT_SOURCE_DO_NOT_TRACK))
+    if (!r->consent_off || !clears(r->off_by))
         return;
     char why[256];
-    snprintf(why, sizeof why,
-             "consent revoked by %s: spooled events removed unsent",
-             nattel_consent_source_text(r->off_by));
+    revocation_reason(r->off_by, why, sizeof why);
     size_t n = clear_locked(r->o, why);
     r->st->dropped += (int64_t)n;
     if (n)
         nattel_debug(r->o, "%s (%zu)", why, n);
+}
+
+int64_t nattel__flush_clear_revoked(const nattel_options *o,
+                                    nattel_consent_source source)
+{
+    if (!clears(source) || !o->state_dir || !nattel__spool_count(o->state_dir))
+        return 0;
+    char why[256];
+    revocation_reason(source, why, sizeof why);
+    size_t n = 0;
+    nattel_error err;
+    if (nattel__spool_clear(o, why, &n, &err))
+        nattel_debug(o, "spool not cleared: %s", err.message);
+    else if (n)
+        nattel_debug(o, "%s (%zu)", why, n);
+    return (int64_t)n;
 }
 
 static nattel_code run_locked(run *r, nattel_error *err)
