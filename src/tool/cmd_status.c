@@ -340,7 +340,9 @@ static void put_status(natx_jsonw *w, const nattel_options *o,
     member_str(w, "policyFile",
                s->policy.decided_by[0] ? s->policy.decided_by : NULL);
     member_str(w, "policyNote", s->policy.note[0] ? s->policy.note : NULL);
-    member_str(w, "endpoint", nattel_options_endpoint(o));
+    member_str(w, "endpoint",
+               s->policy.endpoint[0] ? s->policy.endpoint
+                                     : nattel_options_endpoint(o));
     member_str(w, "sink", s->sink);
     member_bool(w, "dryRun", nattel_options_dry_run(o));
     member_bool(w, "doNotTrack", nattel_options_do_not_track(o));
@@ -491,7 +493,11 @@ static void print_text(const nattel_options *o, const status_info *s)
     const char *dir = nattel_options_state_dir(o);
     const char *endpoint = nattel_options_endpoint(o);
     const char *prefix = nattel_options_session_prefix(o);
-    printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
+    if (s->policy.endpoint[0]) /* the organisation's own ingest */
+        printf("endpoint:      %s (from the machine policy)\n",
+               s->policy.endpoint);
+    else
+        printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
     printf("sink:          %s\n", sink_words(s));
     printf("delivery:      %s\n", s->delivery);
     printf("state dir:     %s\n", dir ? dir : "(none)");

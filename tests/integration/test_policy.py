@@ -137,6 +137,8 @@ def test_policy_endpoint_and_local_cap(work):
         check(lis.commands() == ["run"],
               f"the policy's endpoint beats NAT_TELEMETRY_ENDPOINT: "
               f"{lis.commands()} {r.stderr}")
+        st = json.loads(h.run("status", "--json", extra=env).stdout)
+        check(st["endpoint"] == lis.url, f"status shows it: {st['endpoint']}")
         pol = policy(work, f'telemetry = "local"\nendpoint = "{lis.url}"\n')
         h.emit("serve", env)
         h.run("flush", extra=env)
