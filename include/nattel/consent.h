@@ -38,11 +38,16 @@ extern "C" {
 typedef enum nattel_consent_state {
     NATTEL_CONSENT_NEVER_ASKED = 0,
     NATTEL_CONSENT_ENABLED,
-    NATTEL_CONSENT_DISABLED
+    NATTEL_CONSENT_DISABLED,
+    /* nattel's own local-only mode (1.x, appended): events are built and
+     * kept on this machine (STATE/local/), never sent. Never written to
+     * the shared consent file, which says "disabled" meanwhile; a caller
+     * that tests `== NATTEL_CONSENT_ENABLED` rightly sends nothing. */
+    NATTEL_CONSENT_LOCAL
 } nattel_consent_state;
 
-/* "never_asked", "enabled", "disabled" (the upstream ConsentState values;
- * "never_asked" for a value outside the enum). Never NULL.
+/* "never_asked", "enabled", "disabled" (the upstream ConsentState values),
+ * "local"; "never_asked" for a value outside the enum. Never NULL.
  */
 const char *nattel_consent_state_name(nattel_consent_state s);
 
@@ -52,11 +57,23 @@ typedef enum nattel_consent_source {
     NATTEL_CONSENT_SOURCE_ENV,              /* NAT_TELEMETRY_ENABLED */
     NATTEL_CONSENT_SOURCE_FILE,             /* the consent file */
     NATTEL_CONSENT_SOURCE_PROMPT,           /* the first-run prompt, just now */
-    NATTEL_CONSENT_SOURCE_NOBODY            /* nobody could be asked: off */
+    NATTEL_CONSENT_SOURCE_NOBODY,           /* nobody could be asked: off */
+    /* Appended in 1.x (the enum is public: new sources go at the end). */
+    /* A machine policy (SYSCONFDIR/nattel/policy.toml or
+     * NATTEL_POLICY_FILE): "off" (or a policy that cannot be read), or
+     * "local" capping an "enabled" at local. It beats everything. */
+    NATTEL_CONSENT_SOURCE_POLICY,
+    /* nattel's own local-only choice (`nattel consent --local`, kept in
+     * nattel's config.toml) while the shared file still says the
+     * "disabled" nattel wrote beside it. */
+    NATTEL_CONSENT_SOURCE_LOCAL_CHOICE,
+    /* A CI variable is set and nothing else decided: never asked, off. */
+    NATTEL_CONSENT_SOURCE_CI
 } nattel_consent_source;
 
 /* Stable token for machines: "do_not_track", "env", "file", "prompt",
- * "nobody" (also for a value outside the enum). Never NULL. */
+ * "nobody" (also for a value outside the enum), "policy",
+ * "local_choice", "ci". Never NULL. */
 const char *nattel_consent_source_name(nattel_consent_source s);
 /* Words for people, e.g. "the NAT_TELEMETRY_ENABLED environment variable".
  * Never NULL; a value outside the enum reads as NOBODY's text.
@@ -96,6 +113,77 @@ typedef struct nattel_consent_file {
     int unreadable;
 } nattel_consent_file;
 
+/* The machine policy as nattel_consent_policy_read found it. Size-
+ * versioned as nattel_consent_file (NATTEL_CONSENT_POLICY_INIT). */
+typedef enum nattel_policy_level {
+    NATTEL_POLICY_ALLOWED = 0, /* no policy, or telemetry = "allowed" */
+    NATTEL_POLICY_LOCAL,       /* telemetry = "local": kept here, not sent */
+    NATTEL_POLICY_OFF          /* "off", or a policy file that is unusable */
+} nattel_policy_level;
+
+/* "allowed", "local", "off" ("allowed" outside the enum). Never NULL. */
+const char *nattel_policy_level_name(nattel_policy_level l);
+
+typedef struct nattel_consent_policy {
+    size_t size;
+    nattel_policy_level level;
+    /* The file that set `level` ("" when no file restricts). */
+    char decided_by[1024];
+    /* Why: "telemetry = \"off\"", or what made a file unusable. */
+    char note[NATTEL_ERROR_MAX];
+    int prompt_never; /* prompt = "never" in either file */
+    /* The organisation's endpoint ("" none): the machine policy's, else
+     * the NATTEL_POLICY_FILE one's. It beats NAT_TELEMETRY_ENDPOINT. */
+    char endpoint[1024];
+} nattel_consent_policy;
+
+#define NATTEL_CONSENT_POLICY_INIT                                             \
+    {                                                                          \
+        .size = sizeof(nattel_consent_policy)                                  \
+    }
+
+/* The machine-wide policy: SYSCONFDIR/nattel/policy.toml (SYSCONFDIR fixed
+ * at build time, default /etc) and, when `opts` name one
+ * (NATTEL_POLICY_FILE), that file too; the stricter wins (off > local >
+ * allowed), so the environment can add a restriction, never lift one. A
+ * missing file restricts nothing. A file that exists but cannot be read
+ * (permission, not a regular file, over 64 KiB) or parsed (not TOML, an
+ * unknown key or value) is OFF: an administrator's "no" never becomes a
+ * "yes"; `note` says why. Never fails; reads two small files. `opts` may
+ * be NULL (the machine policy only); `out` must not be NULL and out->size
+ * set (NATTEL_CONSENT_POLICY_INIT). Any thread. */
+void nattel_consent_policy_read(const nattel_options *opts,
+                                nattel_consent_policy *out);
+/* The machine policy's path (SYSCONFDIR/nattel/policy.toml). Static. */
+const char *nattel_consent_policy_path(void);
+
+/* Records the local-only choice (`nattel consent --local`): "disabled" in
+ * the shared consent file (so the Python `nat`, and nattel before 1.x,
+ * send nothing) and mode = "local" in nattel's own config file
+ * (NATTEL_CONFIG_FILE, else $XDG_CONFIG_HOME/nattel/config.toml, else
+ * ~/.config/nattel/config.toml) with the shared file's consented_at: a
+ * later decision through the Python `nat` rewrites that file and so wins.
+ * Errors: those of nattel_consent_set; NATTEL_EINVAL when no config file
+ * is known. Not while another thread writes the same files. */
+nattel_code nattel_consent_set_local(const nattel_options *opts,
+                                     nattel_error *err);
+/* An explicit revocation's clean-up (`nattel consent --disable`, and
+ * --local): removes every event waiting in the spool of the options'
+ * state directory (waiting up to 3 s for a flusher that is sending,
+ * which stops at its next batch once consent is off) and records how
+ * many and `why` (may be NULL) in the audit log. *removed (must not be
+ * NULL): how many. A state directory never made is no error. Errors:
+ * NATTEL_EIO (a flusher kept the spool; a system call failed). The
+ * delivery layer implements it. Not on the host's path: it may wait. */
+nattel_code nattel_consent_clear_spool(const nattel_options *opts,
+                                       const char *why, size_t *removed,
+                                       nattel_error *err);
+
+/* Forgets the local-only choice (the config file loses its mode line);
+ * a missing file is no error. nattel_consent_set calls it. */
+nattel_code nattel_consent_clear_local(const nattel_options *opts,
+                                       nattel_error *err);
+
 #define NATTEL_CONSENT_FILE_INIT                                               \
     {                                                                          \
         .size = sizeof(nattel_consent_file)                                    \
@@ -129,7 +217,8 @@ nattel_code nattel_consent_file_write(const char *path,
                                       int64_t now_ms, nattel_error *err);
 
 /* Writes the decision to the options' consent file, stamped with their
- * real-time clock, then reads it back. Errors: those of
+ * real-time clock, then reads it back; forgets a local-only choice first
+ * (nattel_consent_clear_local). Errors: those of
  * nattel_consent_file_write (NATTEL_EINVAL also when the options know no
  * consent file); NATTEL_EIO when the file does not then say `state` under
  * the current prompt_version (the decision did not land). */
@@ -137,17 +226,21 @@ nattel_code nattel_consent_set(const nattel_options *opts,
                                nattel_consent_state state, nattel_error *err);
 
 /*
- * The effective decision: DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the
- * consent file, the first-run prompt (when the options' prompt mode allows and
- * stdin, stdout and stderr are terminals: it asks on descriptor 0 and writes to
- * 2; the answer is persisted and used at once; see nattel_prompt_ask for its
- * signal and thread rules), else off because nobody can be asked. *state is
- * ENABLED or DISABLED. Returns NATTEL_OK, or an error of nattel_consent_set
- * (NATTEL_EIO, NATTEL_EINVAL when no consent file is known, NATTEL_ENOMEM)
- * when a prompt answer could not be persisted: *state and *source are set
- * even then, and a line on descriptor 2 has told the person. `state` and
- * `source` must not be NULL. A prompt waits for its answer with no time
- * limit.
+ * The effective decision: a machine policy of "off" (or an unusable one:
+ * off), DO_NOT_TRACK (off), NAT_TELEMETRY_ENABLED, the consent file (its
+ * "disabled" with nattel's local-only choice beside it: LOCAL), a CI
+ * variable (off, never asked), the first-run prompt (when the options'
+ * prompt mode and the policy allow and stdin, stdout and stderr are
+ * terminals: it asks on descriptor 0 and writes to 2; the answer is
+ * persisted and used at once; see nattel_prompt_ask for its signal and
+ * thread rules), else off because nobody can be asked. A policy of "local"
+ * then caps ENABLED at LOCAL (source POLICY). *state is ENABLED, DISABLED
+ * or LOCAL (send nothing; keep locally). Returns NATTEL_OK, or an error of
+ * nattel_consent_set (NATTEL_EIO, NATTEL_EINVAL when no consent file is known,
+ * NATTEL_ENOMEM) when a prompt answer could not be persisted: *state and
+ * *source are set even then, and a line on descriptor 2 has told the person.
+ * `state` and `source` must not be NULL. A prompt waits for its answer with no
+ * time limit.
  */
 nattel_code nattel_consent_resolve(const nattel_options *opts,
                                    nattel_consent_state *state,

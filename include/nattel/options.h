@@ -190,6 +190,18 @@ int nattel_options_env_enabled(const nattel_options *opts);
 const char *nattel_options_env_enabled_raw(const nattel_options *opts);
 int nattel_options_do_not_track(const nattel_options *opts);
 
+/* The consent inputs nattel adds (docs/configuration.md), as
+ * nattel_options_from_env read them; each NULL when unset or unknown:
+ * NATTEL_POLICY_FILE (one more policy file, which can only restrict);
+ * nattel's own config file (NATTEL_CONFIG_FILE, else
+ * $XDG_CONFIG_HOME/nattel/config.toml when absolute, else
+ * ~/.config/nattel/config.toml), which keeps the local-only choice; the
+ * name of the first CI variable found set (CI, GITHUB_ACTIONS, ...:
+ * never prompted, off without another decision). */
+const char *nattel_options_policy_file(const nattel_options *opts);
+const char *nattel_options_config_file(const nattel_options *opts);
+const char *nattel_options_ci(const nattel_options *opts);
+
 typedef enum nattel_prompt_mode {
     /* Ask when stdin, stdout and stderr are all terminals (upstream). */
     NATTEL_PROMPT_IF_TERMINAL = 0,

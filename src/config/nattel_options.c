@@ -36,7 +36,8 @@ typedef enum setting_kind {
     KIND_TRISTATE, /* char * raw value and int verdict (-1 unset) */
     KIND_INT64,    /* int64_t > 0; unset keeps the value */
     KIND_SIZE,     /* size_t > 0; unset keeps the value */
-    KIND_MODE      /* nattel_delivery_mode by name; unset keeps it */
+    KIND_MODE,     /* nattel_delivery_mode by name; unset keeps it */
+    KIND_CI        /* char *: the first CI variable set, else NULL */
 } setting_kind;
 
 typedef struct setting {
@@ -59,6 +60,8 @@ static char *consent_file_default(const char *home, nattel_getenv_fn get,
                                   void *ctx);
 static char *state_dir_default(const char *home, nattel_getenv_fn get,
                                void *ctx);
+static char *config_file_default(const char *home, nattel_getenv_fn get,
+                                 void *ctx);
 
 static const setting settings[] = {
     {"NAT_TELEMETRY_ENABLED", 0, KIND_TRISTATE, AT(env_enabled_raw),
@@ -75,6 +78,13 @@ static const setting settings[] = {
      state_dir_default},
     {"NATTEL_DEBUG", 0, KIND_TRUTHY, AT(debug), 0, NULL, 0, NULL},
     {"NATTEL_FLUSHER", 0, KIND_NONEMPTY, AT(flusher_path), 0, NULL, 0, NULL},
+    /* One more policy file; it can add a restriction, never lift one. */
+    {"NATTEL_POLICY_FILE", 0, KIND_STRING, AT(policy_file), 0, NULL, 0, NULL},
+    {"NATTEL_CONFIG_FILE", 0, KIND_PATH, AT(config_file), 0, NULL, 0,
+     config_file_default},
+    /* Read from the CI variables of docs/configuration.md; handed to a
+     * flusher as CI=<the variable found>. */
+    {"CI", 0, KIND_CI, AT(ci), 0, NULL, 0, NULL},
     {"NATTEL_DELIVERY", 0, KIND_MODE, AT(mode), 0, NULL, NATTEL_DELIVERY_SPAWN,
      NULL},
     {"NATTEL_HANDOFF_CLIENT_VERSION", 1, KIND_NONEMPTY, AT(client_version), 0,
@@ -94,7 +104,7 @@ static const setting settings[] = {
 static int is_string(setting_kind k)
 {
     return k == KIND_STRING || k == KIND_NONEMPTY || k == KIND_PATH ||
-           k == KIND_TRISTATE;
+           k == KIND_TRISTATE || k == KIND_CI;
 }
 
 static char **str_at(const nattel_options *o, const setting *s)
@@ -127,6 +137,7 @@ static int set_default(nattel_options *o, const setting *s)
     case KIND_STRING:
     case KIND_NONEMPTY:
     case KIND_PATH:
+    case KIND_CI:
         *str_at(o, s) = s->def_str ? strdup(s->def_str) : NULL;
         return s->def_str && !*str_at(o, s);
     case KIND_TRISTATE:
@@ -297,6 +308,47 @@ static char *consent_file_default(const char *home, nattel_getenv_fn get,
     return home ? join(home, "/.config/nat/telemetry.toml") : NULL;
 }
 
+/* nattel's own settings (the local-only choice), beside NAT's file. */
+static char *config_file_default(const char *home, nattel_getenv_fn get,
+                                 void *ctx)
+{
+    const char *xdg = get(ctx, "XDG_CONFIG_HOME");
+    if (nonempty(xdg) && xdg[0] == '/') /* XDG: relative is invalid */
+        return join(xdg, "/nattel/config.toml");
+    return home ? join(home, "/.config/nattel/config.toml") : NULL;
+}
+
+/* The CI systems whose variables mark a run nobody watches (dotnet's
+ * list, Guardrails' CI and PYTEST_CURRENT_TEST): docs/configuration.md
+ * lists them. CI itself counts unless "", "0" or "false" (CI=false is a
+ * common way to say "not CI"); the others when non-empty. */
+static const char *const ci_vars[] = {"CI",
+                                      "GITHUB_ACTIONS",
+                                      "GITLAB_CI",
+                                      "BUILDKITE",
+                                      "CIRCLECI",
+                                      "TRAVIS",
+                                      "JENKINS_URL",
+                                      "TF_BUILD",
+                                      "TEAMCITY_VERSION",
+                                      "CODEBUILD_BUILD_ID",
+                                      "BITBUCKET_BUILD_NUMBER",
+                                      "APPVEYOR",
+                                      "PYTEST_CURRENT_TEST"};
+
+static const char *ci_found(nattel_getenv_fn get, void *ctx)
+{
+    for (size_t i = 0; i < sizeof ci_vars / sizeof *ci_vars; i++) {
+        const char *v = get(ctx, ci_vars[i]);
+        if (!nonempty(v))
+            continue;
+        if (i == 0 && (!strcmp(v, "0") || nattel__word_eq(v, "false")))
+            continue;
+        return ci_vars[i];
+    }
+    return NULL;
+}
+
 static char *state_dir_default(const char *home, nattel_getenv_fn get,
                                void *ctx)
 {
@@ -422,6 +474,8 @@ static nattel_code read_setting(const setting *s, nattel_options *o,
         return nonempty(v) ? read_number(s, v, o, err) : NATTEL_OK;
     case KIND_MODE:
         return nonempty(v) ? read_mode(s, v, o, err) : NATTEL_OK;
+    case KIND_CI:
+        return set_str(str_at(o, s), ci_found(r->get, r->ctx), s->var, err);
     }
     return NATTEL_OK;
 }
@@ -483,6 +537,7 @@ static int serialize(const nattel_options *o, const setting *s, char **out)
     case KIND_NONEMPTY:
     case KIND_PATH:
     case KIND_TRISTATE:
+    case KIND_CI:
         v = *str_at(o, s);
         break;
     case KIND_TRUTHY:
@@ -656,6 +711,21 @@ const char *nattel_options_env_enabled_raw(const nattel_options *o)
 int nattel_options_do_not_track(const nattel_options *o)
 {
     return o->do_not_track;
+}
+
+const char *nattel_options_policy_file(const nattel_options *o)
+{
+    return o->policy_file && *o->policy_file ? o->policy_file : NULL;
+}
+
+const char *nattel_options_config_file(const nattel_options *o)
+{
+    return o->config_file;
+}
+
+const char *nattel_options_ci(const nattel_options *o)
+{
+    return o->ci;
 }
 
 void nattel_options_set_prompt(nattel_options *o, nattel_prompt_mode mode)

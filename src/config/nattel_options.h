@@ -28,6 +28,9 @@ struct nattel_options {
     char *client_version;
     char *session_prefix; /* never NULL */
     char *flusher_path;
+    char *policy_file;     /* NATTEL_POLICY_FILE; NULL: the machine's only */
+    char *config_file;     /* nattel's own config.toml; NULL: none known */
+    char *ci;              /* the CI variable found set, or NULL */
     int env_enabled;       /* -1 unset, 1 truthy, 0 anything else */
     char *env_enabled_raw; /* NAT_TELEMETRY_ENABLED as set, for messages */
     int do_not_track;

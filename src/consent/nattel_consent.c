@@ -8,6 +8,8 @@
 #include "natx/natx_io.h"
 #include "model/nattel_error.h"
 #include "consent/nattel_toml.h"
+#include "consent/nattel_local.h"
+#include "consent/nattel_policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,8 @@ const char *nattel_consent_state_name(nattel_consent_state s)
         return "enabled";
     case NATTEL_CONSENT_DISABLED:
         return "disabled";
+    case NATTEL_CONSENT_LOCAL:
+        return "local";
     case NATTEL_CONSENT_NEVER_ASKED:
         break;
     }
@@ -43,6 +47,12 @@ const char *nattel_consent_source_name(nattel_consent_source s)
         return "file";
     case NATTEL_CONSENT_SOURCE_PROMPT:
         return "prompt";
+    case NATTEL_CONSENT_SOURCE_POLICY:
+        return "policy";
+    case NATTEL_CONSENT_SOURCE_LOCAL_CHOICE:
+        return "local_choice";
+    case NATTEL_CONSENT_SOURCE_CI:
+        return "ci";
     case NATTEL_CONSENT_SOURCE_NOBODY:
         break;
     }
@@ -60,6 +70,12 @@ const char *nattel_consent_source_text(nattel_consent_source s)
         return "the consent file";
     case NATTEL_CONSENT_SOURCE_PROMPT:
         return "your answer to the first-run prompt";
+    case NATTEL_CONSENT_SOURCE_POLICY:
+        return "the machine policy";
+    case NATTEL_CONSENT_SOURCE_LOCAL_CHOICE:
+        return "your local-only choice (nattel's config file)";
+    case NATTEL_CONSENT_SOURCE_CI:
+        return "a CI environment: never asked (off)";
     case NATTEL_CONSENT_SOURCE_NOBODY:
         break;
     }
@@ -350,8 +366,10 @@ nattel_code nattel_consent_file_write(const char *path,
     return rc;
 }
 
-nattel_code nattel_consent_set(const nattel_options *o,
-                               nattel_consent_state state, nattel_error *err)
+/* Writes the shared file (ENABLED or DISABLED), leaving the local
+ * choice as it is. */
+static nattel_code set_shared(const nattel_options *o,
+                              nattel_consent_state state, nattel_error *err)
 {
     nattel_code rc = nattel_consent_file_write(o->consent_file, state,
                                                nattel__now_real(o), err);
@@ -366,6 +384,28 @@ nattel_code nattel_consent_set(const nattel_options *o,
             o->consent_file, nattel_consent_state_name(state),
             back.note[0] ? back.note : nattel_consent_state_name(back.state));
     return NATTEL_OK;
+}
+
+nattel_code nattel_consent_set(const nattel_options *o,
+                               nattel_consent_state state, nattel_error *err)
+{
+    nattel_code rc = nattel_consent_clear_local(o, err);
+    return rc ? rc : set_shared(o, state, err);
+}
+
+nattel_code nattel_consent_set_local(const nattel_options *o, nattel_error *err)
+{
+    nattel_code rc = set_shared(o, NATTEL_CONSENT_DISABLED, err);
+    if (rc)
+        return rc;
+    nattel_consent_file shared = NATTEL_CONSENT_FILE_INIT;
+    nattel_consent_file_read(o->consent_file, &shared);
+    rc = nattel__local_write_choice(o, shared.consented_at, err);
+    if (!rc && !nattel__local_chosen(o, &shared))
+        rc = natx_fail(err, NATTEL_EIO,
+                       "%s does not read back as the local choice",
+                       o->config_file);
+    return rc;
 }
 
 /* --------------------------------------------------------- resolution */
@@ -394,10 +434,12 @@ static nattel_code ask(const nattel_options *o, nattel_consent_state *state,
     return rc;
 }
 
-nattel_code nattel__consent_resolve(const nattel_options *o, int allow_prompt,
-                                    nattel_consent_state *state,
-                                    nattel_consent_source *source,
-                                    nattel_error *err)
+/* Layers 2 to 6 of the order (docs/design.md section 4), the policy
+ * aside: it is applied around them. */
+static nattel_code resolve_person(const nattel_options *o, int allow_prompt,
+                                  int prompt_never, nattel_consent_state *state,
+                                  nattel_consent_source *source,
+                                  nattel_error *err)
 {
     *state = NATTEL_CONSENT_DISABLED;
     if (o->do_not_track) {
@@ -412,18 +454,54 @@ nattel_code nattel__consent_resolve(const nattel_options *o, int allow_prompt,
     }
     nattel_consent_file file = NATTEL_CONSENT_FILE_INIT;
     nattel_consent_file_read(o->consent_file, &file);
+    if (file.state == NATTEL_CONSENT_DISABLED &&
+        nattel__local_chosen(o, &file)) {
+        *source = NATTEL_CONSENT_SOURCE_LOCAL_CHOICE;
+        *state = NATTEL_CONSENT_LOCAL;
+        return NATTEL_OK;
+    }
     if (file.state != NATTEL_CONSENT_NEVER_ASKED) {
         *source = NATTEL_CONSENT_SOURCE_FILE;
         *state = file.state;
         return NATTEL_OK;
     }
-    if (allow_prompt && o->prompt == NATTEL_PROMPT_IF_TERMINAL &&
-        nattel_prompt_possible()) {
+    /* CI is never asked, even on a terminal (`docker run -t` gives it
+     * one): nobody is there to answer. */
+    if (o->ci) {
+        *source = NATTEL_CONSENT_SOURCE_CI;
+        return NATTEL_OK;
+    }
+    if (allow_prompt && !prompt_never &&
+        o->prompt == NATTEL_PROMPT_IF_TERMINAL && nattel_prompt_possible()) {
         *source = NATTEL_CONSENT_SOURCE_PROMPT;
         return ask(o, state, err);
     }
     *source = NATTEL_CONSENT_SOURCE_NOBODY;
     return NATTEL_OK;
+}
+
+nattel_code nattel__consent_resolve(const nattel_options *o, int allow_prompt,
+                                    nattel_consent_state *state,
+                                    nattel_consent_source *source,
+                                    nattel_error *err)
+{
+    /* The machine policy first: "off" beats everything, the environment
+     * included; "local" caps any "enabled" at local. */
+    nattel_consent_policy policy = NATTEL_CONSENT_POLICY_INIT;
+    nattel_consent_policy_read(o, &policy);
+    if (policy.level == NATTEL_POLICY_OFF) {
+        *state = NATTEL_CONSENT_DISABLED;
+        *source = NATTEL_CONSENT_SOURCE_POLICY;
+        return NATTEL_OK;
+    }
+    nattel_code rc = resolve_person(o, allow_prompt, policy.prompt_never, state,
+                                    source, err);
+    if (policy.level == NATTEL_POLICY_LOCAL &&
+        *state == NATTEL_CONSENT_ENABLED) {
+        *state = NATTEL_CONSENT_LOCAL;
+        *source = NATTEL_CONSENT_SOURCE_POLICY;
+    }
+    return rc;
 }
 
 nattel_code nattel_consent_resolve(const nattel_options *o,

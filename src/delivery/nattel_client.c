@@ -14,6 +14,7 @@
 #include "transport/nattel_transport.h"
 #include "natx/natx_io.h"
 #include "consent/nattel_consent.h"
+#include "consent/nattel_local.h"
 #include "model/nattel_error.h"
 
 #include <pthread.h>
@@ -71,6 +72,17 @@ static nattel_code default_state_dir(nattel_options *o, nattel_error *err)
     return rc;
 }
 
+/* The organisation's endpoint of a machine policy beats
+ * NAT_TELEMETRY_ENDPOINT (and reaches the flusher in the hand-off). */
+static nattel_code policy_endpoint(nattel_options *o, nattel_error *err)
+{
+    nattel_consent_policy policy = NATTEL_CONSENT_POLICY_INIT;
+    nattel_consent_policy_read(o, &policy);
+    if (!policy.endpoint[0])
+        return NATTEL_OK;
+    return nattel_options_set_endpoint(o, policy.endpoint, err);
+}
+
 nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err)
 {
     if (!opts) {
@@ -86,6 +98,8 @@ nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err)
     c->o = opts;
     pthread_mutex_init(&c->mu, NULL);
     nattel_code rc = default_state_dir(opts, err);
+    if (!rc)
+        rc = policy_endpoint(opts, err);
     if (!rc && opts->transport) {
         c->t = opts->transport;
         opts->transport = NULL;
@@ -162,6 +176,25 @@ static nattel_code build_payload(nattel_client *c, nattel_event *ev,
     return rc;
 }
 
+/* Local-only mode: the envelope is built as for sending and kept in
+ * STATE/local/ for `nattel report --local`; no transport sees it, so
+ * nothing is spooled and nothing is ever sent. Called with c->mu held;
+ * releases it. */
+static nattel_code emit_local(nattel_client *c, nattel_event *ev,
+                              nattel_error *err)
+{
+    nattel_buf payload = NATTEL_BUF_INIT;
+    nattel_code rc = build_payload(c, ev, &payload, err);
+    if (!rc)
+        rc = nattel__local_keep(c->o, payload.data, payload.len, err);
+    if (rc)
+        nattel_debug(c->o, "local mode: event not kept: %s",
+                     err ? err->message : "");
+    nattel_buf_free(&payload);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
                                nattel_error *err)
 {
@@ -171,6 +204,8 @@ nattel_code nattel_client_emit(nattel_client *c, nattel_event *ev,
     }
     pthread_mutex_lock(&c->mu);
     resolve_consent(c, 1);
+    if (c->consent == NATTEL_CONSENT_LOCAL)
+        return emit_local(c, ev, err);
     if (c->consent != NATTEL_CONSENT_ENABLED) {
         nattel_debug(c->o, "telemetry off (decided by %s): event dropped",
                      nattel_consent_source_text(c->source));

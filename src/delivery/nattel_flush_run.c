@@ -41,7 +41,9 @@ typedef struct run {
     int failure_counted; /* the back-off counts one failure per run */
     int deferred;
     int consent_off; /* decided off before a batch: nothing more leaves */
-    int claimed;     /* entries claimed in this run (progress) */
+    nattel_consent_source off_by; /* who decided it off */
+    const char *endpoint;         /* the policy's, else the options' */
+    int claimed;                  /* entries claimed in this run (progress) */
 } run;
 
 static int stop_now(const run *r)
@@ -100,7 +102,7 @@ static void record(const run *r, nattel__outcome oc, int64_t events, int http,
                           .events = events,
                           .http_status = http,
                           .reason = reason,
-                          .endpoint = r->o->endpoint,
+                          .endpoint = r->endpoint,
                           .payload = payload ? payload->data : NULL,
                           .payload_len = payload ? payload->len : 0,
                           .backoff_ms = backoff_ms,
@@ -195,6 +197,7 @@ static int consent_off(run *r)
     if (state == NATTEL_CONSENT_ENABLED)
         return 0;
     r->consent_off = 1;
+    r->off_by = source;
     r->st->consent_revoked = 1;
     nattel_debug(r->o, "telemetry is off now (%s): nothing more is sent",
                  nattel_consent_source_text(source));
@@ -495,6 +498,107 @@ static void count_lost(run *r)
     r->st->dropped += (int64_t)over;
 }
 
+/* Removes every waiting entry (spool/; claims/ went back there first,
+ * under the flusher lock the caller holds) and records how many were
+ * removed and why in the audit log. */
+static size_t clear_locked(const nattel_options *o, const char *why)
+{
+    recover_claims(o);
+    nattel__entry *v;
+    size_t n, removed = 0;
+    if (nattel__spool_list(o->state_dir, "spool", &v, &n, NULL, NULL))
+        return 0;
+    char p[4096];
+    for (size_t i = 0; i < n; i++)
+        if (!natx_path_join3(p, sizeof p, o->state_dir, "spool", v[i].name,
+                             NULL) &&
+            !unlink(p))
+            removed++;
+    free(v);
+    if (removed) {
+        nattel__record rec = {.outcome = NATTEL__DROPPED,
+                              .events = (int64_t)removed,
+                              .reason = why,
+                              .endpoint = o->endpoint};
+        (void)nattel__record_outcome(o, &rec, NULL);
+    }
+    return removed;
+}
+
+nattel_code nattel__spool_clear(const nattel_options *o, const char *why,
+                                size_t *removed, nattel_error *err)
+{
+    *removed = 0;
+    nattel_code rc = nattel__state_dir_check(o->state_dir, err);
+    if (rc == NATTEL_ENOTFOUND)
+        return NATTEL_OK; /* nothing was ever spooled */
+    if (rc)
+        return rc;
+    /* A flusher sending now stops at its next batch (consent is off) and
+     * lets go: wait for it a little, so its claims are cleared too. */
+    nattel__flush_opts fo = {.lock_wait_ms = 3000, .deadline_mono = -1};
+    int failed;
+    int fd = take_lock(o, &fo, &failed, err);
+    if (fd < 0)
+        return failed ? (err && err->code ? err->code : NATTEL_EIO)
+                      : natx_fail(err, NATTEL_EIO,
+                                  "a flusher held the spool for 3 s: "
+                                  "nothing removed");
+    *removed = clear_locked(o, why);
+    close(fd);
+    return NATTEL_OK;
+}
+
+nattel_code nattel_consent_clear_spool(const nattel_options *o, const char *why,
+                                       size_t *removed, nattel_error *err)
+{
+    return nattel__spool_clear(o, why ? why : "consent revoked", removed, err);
+}
+
+/* A policy or DO_NOT_TRACK seen by a flusher is a revocation nobody
+ * typed: what waits is cleared, as `nattel consent --disable` does. A
+ * consent file's "disabled" is not (it may come with --keep-spool). */
+static int clears(nattel_consent_source source)
+{
+    return source == NATTEL_CONSENT_SOURCE_POLICY ||
+           source == NATTEL_CONSENT_SOURCE_DO_NOT_TRACK;
+}
+
+static void revocation_reason(nattel_consent_source source, char *why,
+                              size_t cap)
+{
+    snprintf(why, cap, "consent revoked by %s: spooled events removed unsent",
+             nattel_consent_source_text(source));
+}
+
+static void clear_on_revocation(run *r)
+{
+    if (!r->consent_off || !clears(r->off_by))
+        return;
+    char why[256];
+    revocation_reason(r->off_by, why, sizeof why);
+    size_t n = clear_locked(r->o, why);
+    r->st->dropped += (int64_t)n;
+    if (n)
+        nattel_debug(r->o, "%s (%zu)", why, n);
+}
+
+int64_t nattel__flush_clear_revoked(const nattel_options *o,
+                                    nattel_consent_source source)
+{
+    if (!clears(source) || !o->state_dir || !nattel__spool_count(o->state_dir))
+        return 0;
+    char why[256];
+    revocation_reason(source, why, sizeof why);
+    size_t n = 0;
+    nattel_error err;
+    if (nattel__spool_clear(o, why, &n, &err))
+        nattel_debug(o, "spool not cleared: %s", err.message);
+    else if (n)
+        nattel_debug(o, "%s (%zu)", why, n);
+    return (int64_t)n;
+}
+
 static nattel_code run_locked(run *r, nattel_error *err)
 {
     recover_claims(r->o);
@@ -505,7 +609,7 @@ static nattel_code run_locked(run *r, nattel_error *err)
     r->st->odd += (int64_t)odd.others;
     count_lost(r);
     r->sender = nattel__sender_new(
-        r->o->endpoint, r->o->connect_ms, r->o->total_ms,
+        r->endpoint, r->o->connect_ms, r->o->total_ms,
         r->fo->should_abort ? r->fo->should_abort : r->fo->should_stop,
         r->fo->stop_ctx, err);
     if (!r->sender)
@@ -536,6 +640,7 @@ static nattel_code run_locked(run *r, nattel_error *err)
     }
     nattel__sender_free(r->sender);
     r->sender = NULL;
+    clear_on_revocation(r);
     return rc;
 }
 
@@ -553,7 +658,14 @@ nattel_code nattel__flush_run(const nattel_options *o,
         nattel_debug(o, "back-off pending: not sending now");
         return NATTEL_OK;
     }
-    run r = {.o = o, .fo = fo, .st = stats};
+    /* The organisation's endpoint of a machine policy beats
+     * NAT_TELEMETRY_ENDPOINT. */
+    nattel_consent_policy policy = NATTEL_CONSENT_POLICY_INIT;
+    nattel_consent_policy_read(o, &policy);
+    run r = {.o = o,
+             .fo = fo,
+             .st = stats,
+             .endpoint = policy.endpoint[0] ? policy.endpoint : o->endpoint};
     nattel__flush_opts again = *fo;
     again.lock_wait_ms = 0;
     for (;;) {

@@ -5,6 +5,7 @@
 
 #include "config/nattel_options.h"
 
+#include <nattel/consent.h>
 #include <nattel/nattel.h>
 
 #include <stdint.h>
@@ -42,6 +43,23 @@ typedef struct nattel__flush_opts {
 nattel_code nattel__flush_run(const nattel_options *o,
                               const nattel__flush_opts *fo,
                               nattel__flush_stats *stats, nattel_error *err);
+
+/* An explicit revocation (`nattel consent --disable`): removes every
+ * event waiting in STATE/spool and STATE/claims under the flusher lock
+ * (waiting up to 3 s for a running flusher, which stops at its next batch
+ * once consent is off) and records the count and `why` in the audit log.
+ * *removed: how many. A state directory never made is no error. Errors:
+ * NATTEL_EIO (a flusher kept the lock), those of the lock and the
+ * directory check. */
+nattel_code nattel__spool_clear(const nattel_options *o, const char *why,
+                                size_t *removed, nattel_error *err);
+
+/* A flusher (or `nattel flush`) that finds consent off before it starts:
+ * when a machine policy or DO_NOT_TRACK decided, what waits is removed as
+ * nattel__spool_clear does (a consent file's "disabled" keeps it: it may
+ * come with --keep-spool). Returns how many were removed. */
+int64_t nattel__flush_clear_revoked(const nattel_options *o,
+                                    nattel_consent_source source);
 
 /* True when a flusher holds STATE/flusher.lock. */
 int nattel__flusher_running(const char *state_dir);

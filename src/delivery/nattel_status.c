@@ -240,9 +240,10 @@ nattel_code nattel_flush_now(const nattel_options *o, unsigned flags,
     (void)nattel__consent_resolve(o, 0, &state, &r.consent_source, NULL);
     nattel_code rc = NATTEL_OK;
     clear_error(err);
-    if (state != NATTEL_CONSENT_ENABLED)
+    if (state != NATTEL_CONSENT_ENABLED) {
         r.skipped = NATTEL_FLUSH_SKIP_CONSENT_OFF;
-    else if (!http_endpoint(o))
+        r.dropped = nattel__flush_clear_revoked(o, r.consent_source);
+    } else if (!http_endpoint(o))
         r.skipped = NATTEL_FLUSH_SKIP_NOT_HTTP;
     else
         rc = flush_run(o, flags, &r, err);

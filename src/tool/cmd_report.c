@@ -4,13 +4,20 @@
 #include "serve/serve_report.h"
 #include "serve/serve_store.h"
 
+#include "natx/natx_error.h"
+#include "natx/natx_file.h"
+
 #include <nattel/nattel.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
-    "usage: nattel report [--db FILE|URI] [--json] [--types]\n"
+    "usage: nattel report [--db FILE|URI | --local] [--json] [--types]\n"
     "\n"
     "Usage per command and subcommand of the nat_cli_command events that\n"
     "'nattel serve' stored: how many, how many succeeded, failed and were\n"
@@ -19,6 +26,9 @@ static const char usage[] =
     "\n"
     "  --db FILE   database (default nattel.db); opened read-only; or a\n"
     "              PostgreSQL URI (postgresql://..., as for nattel serve)\n"
+    "  --local     the events kept on this machine in local-only mode\n"
+    "              (`nattel consent --local`; STATE/local/ of the state\n"
+    "              directory), loaded into a temporary database\n"
     "  --json      a JSON array of objects with the keys command,\n"
     "              subcommand, count, success, failure, interrupted,\n"
     "              p50DurationMs, p95DurationMs (null when unknown) and\n"
@@ -37,10 +47,11 @@ static const char usage[] =
     "cannot be\n"
     "written; 2 usage error.\n";
 
-enum { OPT_DB = TOOL_OPT_LONG, OPT_JSON, OPT_TYPES };
+enum { OPT_DB = TOOL_OPT_LONG, OPT_JSON, OPT_TYPES, OPT_LOCAL };
 
 static const struct option longopts[] = {
     {"db", required_argument, NULL, OPT_DB},
+    {"local", no_argument, NULL, OPT_LOCAL},
     {"json", no_argument, NULL, OPT_JSON},
     {"types", no_argument, NULL, OPT_TYPES},
     {"help", no_argument, NULL, 'h'},
@@ -51,6 +62,8 @@ typedef struct report_args {
     const char *db;
     int json;
     int types;
+    int local;
+    int db_given;
 } report_args;
 
 static int take(void *ctx, int c, const char *v)
@@ -60,9 +73,120 @@ static int take(void *ctx, int c, const char *v)
         a->json = 1;
     else if (c == OPT_TYPES)
         a->types = 1;
-    else
+    else if (c == OPT_LOCAL)
+        a->local = 1;
+    else {
         a->db = v;
+        a->db_given = 1;
+    }
     return TOOL_GO;
+}
+
+/* ------------------------------------------------------------ --local */
+
+/* The local store is a folder of envelopes (the library writes them with
+ * no database code on the host's path); a report loads them into a
+ * temporary database through the endpoint's own store and report code, so
+ * the numbers are computed exactly as for `nattel serve`'s. */
+
+static int is_kept(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 5 && !strcmp(name + n - 5, ".json");
+}
+
+/* One kept envelope into the store; a file that cannot be read or
+ * decoded is named on stderr and skipped (the others still count). */
+static void load_one(serve_store *st, const nattel_registry *reg,
+                     const char *dir, const char *name)
+{
+    char path[4096];
+    nattel_buf body = NATTEL_BUF_INIT;
+    nattel_error err = {NATTEL_OK, ""};
+    nattel_envelope *env = NULL;
+    nattel_problems probs;
+    nattel_problems_init(&probs);
+    nattel_code rc = natx_path_join(path, sizeof path, dir, name, &err);
+    if (!rc)
+        rc = natx_file_read(path, NATTEL_JSON_MAX_BYTES, &body, &err);
+    if (!rc && nattel_envelope_from_json(reg, body.data, body.len,
+                                         NATTEL_MODE_WIRE, &env, &probs)) {
+        rc = NATTEL_EPARSE;
+        snprintf(err.message, sizeof err.message, "not a valid envelope%s%s",
+                 probs.count ? ": " : "",
+                 probs.count ? probs.items[0].message : "");
+    }
+    if (!rc) {
+        serve_store_delivery d = {env, body.data, body.len, NULL, 0};
+        rc = serve_store_put(st, &d, NULL, &err);
+    }
+    if (rc)
+        tool_error("report", "%s/%s: skipped: %s", dir, name, err.message);
+    nattel_envelope_free(env);
+    nattel_problems_free(&probs);
+    nattel_buf_free(&body);
+}
+
+static nattel_code load_local(serve_store *st, const char *dir,
+                              nattel_error *err)
+{
+    nattel_registry *reg = nattel_registry_new();
+    if (!reg)
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (is_kept(e->d_name))
+                load_one(st, reg, dir, e->d_name);
+        closedir(d);
+    }
+    nattel_registry_free(reg);
+    /* A folder never made: nothing was kept yet (an empty report). */
+    return NATTEL_OK;
+}
+
+/* A temporary database (removed when done) holding the local events. */
+static nattel_code open_local(serve_store **store, char *tmp, size_t cap,
+                              nattel_error *err)
+{
+    nattel_options *o = tool_options_load("report");
+    if (!o)
+        return natx_fail(err, NATTEL_EINVAL, "cannot read the configuration");
+    char dir[4096];
+    const char *state = nattel_options_state_dir(o);
+    nattel_code rc;
+    if (state)
+        rc = natx_path_join(dir, sizeof dir, state, "local", err);
+    else
+        rc = natx_fail(err, NATTEL_EINVAL,
+                       "--local: no state directory known (set HOME or "
+                       "NATTEL_STATE_DIR)");
+    nattel_options_free(o);
+    const char *base = getenv("TMPDIR");
+    if (!rc)
+        snprintf(tmp, cap, "%s/nattel-report-XXXXXX",
+                 base && *base ? base : "/tmp");
+    int fd = rc ? -1 : mkstemp(tmp);
+    if (!rc && fd < 0)
+        rc = natx_fail(err, NATTEL_EIO, "mkstemp %s: %s", tmp, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (!rc)
+        rc = serve_store_open(tmp, 0, store, err);
+    if (!rc)
+        rc = load_local(*store, dir, err);
+    return rc;
+}
+
+static void remove_tmp(const char *tmp)
+{
+    static const char *const tails[] = {"", "-wal", "-shm", "-journal"};
+    char p[4200];
+    for (size_t i = 0; tmp[0] && i < sizeof tails / sizeof *tails; i++) {
+        snprintf(p, sizeof p, "%s%s", tmp, tails[i]);
+        unlink(p);
+    }
 }
 
 static int print_report(const serve_report *r, int json)
@@ -104,20 +228,26 @@ static int print_types(serve_store *store, int json)
 
 int tool_cmd_report(int argc, char **argv)
 {
-    report_args a = {"nattel.db", 0, 0};
+    report_args a = {"nattel.db", 0, 0, 0, 0};
     int rc = tool_parse(&spec, usage, argc, argv, take, &a);
     if (rc != TOOL_GO)
         return rc;
+    if (a.local && a.db_given)
+        return tool_usage_error("report",
+                                "--db and --local exclude each other");
     if (!*a.db)
         return tool_usage_error("report", "--db: the file name is empty");
     serve_store *store = NULL;
     nattel_error err = {NATTEL_OK, ""};
     serve_report report;
     serve_report_init(&report);
-    nattel_code code = serve_store_open(a.db, 1, &store, &err);
+    char tmp[4096] = "";
+    nattel_code code = a.local ? open_local(&store, tmp, sizeof tmp, &err)
+                               : serve_store_open(a.db, 1, &store, &err);
     if (!code && a.types) {
         rc = print_types(store, a.json);
         serve_store_close(store);
+        remove_tmp(tmp);
         return rc;
     }
     if (!code)
@@ -130,5 +260,6 @@ int tool_cmd_report(int argc, char **argv)
     }
     serve_report_free(&report);
     serve_store_close(store);
+    remove_tmp(tmp);
     return rc;
 }

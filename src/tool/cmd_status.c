@@ -25,7 +25,9 @@ static const char usage_text[] =
     "overrides the consent file, a back-off pending). Never prompts.\n"
     "\n"
     "  --json  one JSON object on standard output: enabled (boolean),\n"
-    "          source, sourceText, endpoint, sink, dryRun, consentFile,\n"
+    "          source, sourceText, state (enabled, disabled, local),\n"
+    "          policy (allowed, local, off), policyFile, policyNote,\n"
+    "          endpoint, sink, dryRun, consentFile,\n"
     "          fileConsent, fileNote, stateDir, sessionPrefix, delivery,\n"
     "          spooled, sent, dropped, rejected (integers: events waiting\n"
     "          now; sent, dropped and rejected ever), last_delivery\n"
@@ -33,7 +35,7 @@ static const char usage_text[] =
     "          backoff_until (UTC time before which no flusher starts, or\n"
     "          null), diagnoses ([{severity: \"problem\" or \"note\",\n"
     "          what, text}]: the lines above, what one of state_dir,\n"
-    "          endpoint, flusher, consent_override, backoff)\n"
+    "          endpoint, flusher, policy, consent_override, backoff)\n"
     "\n"
     "Exit status: 0 delivery can happen as configured (or telemetry sends\n"
     "nothing by design: off, an empty endpoint, dry run); 1 a 'problem:'\n"
@@ -53,6 +55,7 @@ typedef struct status_info {
     nattel_consent_state state;
     nattel_consent_source source;
     nattel_consent_file file;
+    nattel_consent_policy policy;
     const char *sink;
     const char *delivery;
     nattel_delivery_info *info;         /* NULL: an empty state */
@@ -103,6 +106,8 @@ static void gather(const nattel_options *o, status_info *s)
     nattel_consent_resolve(o, &s->state, &s->source, NULL);
     s->file.size = sizeof s->file;
     nattel_consent_file_read(nattel_options_consent_file(o), &s->file);
+    s->policy.size = sizeof s->policy;
+    nattel_consent_policy_read(o, &s->policy);
     nattel_sink_kind kind;
     int ok = !nattel_options_sink(o, &kind, NULL);
     s->sink = ok ? nattel_sink_kind_name(kind) : "invalid";
@@ -180,6 +185,12 @@ static void diagnose_endpoint(const nattel_options *o, status_info *s)
 /* The environment decides over a consent file that says otherwise. */
 static void diagnose_override(const nattel_options *o, status_info *s)
 {
+    /* A machine policy restricts: say which file and why (a policy that
+     * cannot be read or parsed is off, and this is where it says so). */
+    if (s->policy.level != NATTEL_POLICY_ALLOWED)
+        diagnose(s, 0, "policy", "machine policy %s: telemetry %s: %s",
+                 s->policy.decided_by,
+                 nattel_policy_level_name(s->policy.level), s->policy.note);
     const char *file = nattel_options_consent_file(o);
     int file_on = s->file.state == NATTEL_CONSENT_ENABLED;
     int on = s->state == NATTEL_CONSENT_ENABLED;
@@ -324,7 +335,14 @@ static void put_status(natx_jsonw *w, const nattel_options *o,
     member_bool(w, "enabled", s->state == NATTEL_CONSENT_ENABLED);
     member_str(w, "source", nattel_consent_source_name(s->source));
     member_str(w, "sourceText", nattel_consent_source_text(s->source));
-    member_str(w, "endpoint", nattel_options_endpoint(o));
+    member_str(w, "state", nattel_consent_state_name(s->state));
+    member_str(w, "policy", nattel_policy_level_name(s->policy.level));
+    member_str(w, "policyFile",
+               s->policy.decided_by[0] ? s->policy.decided_by : NULL);
+    member_str(w, "policyNote", s->policy.note[0] ? s->policy.note : NULL);
+    member_str(w, "endpoint",
+               s->policy.endpoint[0] ? s->policy.endpoint
+                                     : nattel_options_endpoint(o));
     member_str(w, "sink", s->sink);
     member_bool(w, "dryRun", nattel_options_dry_run(o));
     member_bool(w, "doNotTrack", nattel_options_do_not_track(o));
@@ -392,6 +410,20 @@ static void print_source(const nattel_options *o, const status_info *s)
         break;
     case NATTEL_CONSENT_SOURCE_FILE:
         printf("decided by:    the consent file\n");
+        break;
+    case NATTEL_CONSENT_SOURCE_POLICY:
+        printf("decided by:    machine policy %s (%s)\n", s->policy.decided_by,
+               s->policy.note);
+        break;
+    case NATTEL_CONSENT_SOURCE_LOCAL_CHOICE:
+        printf("decided by:    your local-only choice in %s: events are kept "
+               "on this machine, never sent\n",
+               nattel_options_config_file(o));
+        break;
+    case NATTEL_CONSENT_SOURCE_CI:
+        printf("decided by:    %s is set: a CI environment is never asked, so "
+               "it is off\n",
+               nattel_options_ci(o));
         break;
     default:
         printf("decided by:    nobody: no decision is recorded and no one "
@@ -461,7 +493,11 @@ static void print_text(const nattel_options *o, const status_info *s)
     const char *dir = nattel_options_state_dir(o);
     const char *endpoint = nattel_options_endpoint(o);
     const char *prefix = nattel_options_session_prefix(o);
-    printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
+    if (s->policy.endpoint[0]) /* the organisation's own ingest */
+        printf("endpoint:      %s (from the machine policy)\n",
+               s->policy.endpoint);
+    else
+        printf("endpoint:      %s\n", *endpoint ? endpoint : "(empty)");
     printf("sink:          %s\n", sink_words(s));
     printf("delivery:      %s\n", s->delivery);
     printf("state dir:     %s\n", dir ? dir : "(none)");

@@ -112,6 +112,14 @@ def reference(*names):
     return paths[0] if len(paths) == 1 else paths
 
 
+# The variables that mark a CI run (docs/configuration.md): a tool run in
+# a test starts without them, so the CI the tests run in changes nothing.
+CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI",
+           "TRAVIS", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION",
+           "CODEBUILD_BUILD_ID", "BITBUCKET_BUILD_NUMBER", "APPVEYOR",
+           "PYTEST_CURRENT_TEST")
+
+
 def tool_env(extra=None, home=None, base=None, drop=()):
     """The environment for a tool run: the caller's (or `base`) without the
     variables that decide consent, destinations and debug output (NAT_*,
@@ -122,7 +130,8 @@ def tool_env(extra=None, home=None, base=None, drop=()):
     for k in list(e):
         if k.startswith(("NAT_",) + tuple(drop)) or k in (
                 "DO_NOT_TRACK", "NATTEL_DEBUG", "NATTEL_STATE_DIR",
-                "XDG_STATE_HOME"):
+                "XDG_STATE_HOME", "XDG_CONFIG_HOME", "NATTEL_POLICY_FILE",
+                "NATTEL_CONFIG_FILE") or k in CI_VARS:
             del e[k]
     if home is not None:
         e["HOME"] = home

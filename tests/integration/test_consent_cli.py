@@ -2,8 +2,10 @@
 """`nattel consent` and `nattel status` from the outside: enable/disable
 write the upstream file and read it back, failures exit 1 with a message,
 --status names the deciding source and warns when the environment
-overrides the file, status --json is one object. Env: NATTEL_BIN,
-NATTEL_TEST_TMP."""
+overrides the file, status --json is one object; --disable removes what
+waits in the spool and the audit log says how many and why, --keep-spool
+keeps it, a DO_NOT_TRACK seen by `nattel flush` clears it too (issue 22).
+Env: NATTEL_BIN, NATTEL_TEST_TMP."""
 import json
 import os
 import stat
@@ -117,7 +119,53 @@ def main():
                 p = run([cmd, h], {}, home)
                 check(p.returncode == 0 and p.stdout.startswith("usage: nattel " + cmd),
                       f"{cmd} {h}: {p.returncode} {p.stdout[:40]!r}")
+        opt_out_clears(home)
     return tl.summary()
+
+
+def opt_out_clears(tmp):
+    import consent_testlib as ct
+    lis = ct.Listener()
+    try:
+        spool = {"NAT_TELEMETRY_ENDPOINT": lis.url,
+                 "NATTEL_DELIVERY": "spool-only"}
+        # --disable: the spool is emptied, the log and the output say so.
+        h = ct.Home(tmp, "optout")
+        check(h.run("consent", "--enable").returncode == 0, "enable")
+        for _ in range(3):
+            h.emit("run", spool)
+        check(len(h.spooled()) == 3, f"spooled: {h.spooled()}")
+        p = h.run("consent", "--disable")
+        check(p.returncode == 0, f"--disable: {p.stderr}")
+        check("Removed 3 waiting events" in p.stdout, p.stdout)
+        check(h.spooled() == [], f"--disable empties the spool: {h.spooled()}")
+        drops = [a for a in h.audit() if a.get("outcome") == "dropped"]
+        check(len(drops) == 1 and drops[0].get("events") == 3 and
+              "consent --disable" in drops[0].get("reason", ""),
+              f"the audit log says how many and why: {drops}")
+        h.run("flush", extra=spool)
+        check(lis.bodies == [], "nothing sent")
+        # --disable --keep-spool: kept, and still never sent.
+        h = ct.Home(tmp, "keep")
+        check(h.run("consent", "--enable").returncode == 0, "enable")
+        h.emit("run", spool)
+        h.emit("run", spool)
+        p = h.run("consent", "--disable", "--keep-spool")
+        check(p.returncode == 0 and "Removed" not in p.stdout, p.stdout)
+        check(len(h.spooled()) == 2, f"--keep-spool keeps: {h.spooled()}")
+        h.run("flush", extra=spool)
+        check(lis.bodies == [] and len(h.spooled()) == 2,
+              "kept, never sent while disabled")
+        p = h.run("consent", "--enable", "--keep-spool")
+        check(p.returncode == 2, f"--keep-spool goes with --disable: {p.returncode}")
+        # DO_NOT_TRACK seen by a flush clears what waits.
+        p = h.run("flush", extra=dict(spool, DO_NOT_TRACK="1"))
+        check(h.spooled() == [], f"DO_NOT_TRACK clears: {h.spooled()}")
+        drops = [a for a in h.audit() if a.get("outcome") == "dropped"]
+        check(drops and drops[-1].get("events") == 2 and
+              "DO_NOT_TRACK" in drops[-1].get("reason", ""), f"{drops}")
+    finally:
+        lis.close()
 
 
 if __name__ == "__main__":

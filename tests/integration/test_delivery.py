@@ -812,21 +812,28 @@ def test_off_means_off(work):
 
 def test_off_at_flush_time_sends_nothing(work):
     """Events spooled while on; then telemetry is turned off
-    (NAT_TELEMETRY_ENABLED=0, DO_NOT_TRACK=1, each in turn): neither
-    `nattel flush` nor a later command sends them; on again, they go."""
+    (NAT_TELEMETRY_ENABLED=0): neither `nattel flush` nor a later command
+    sends them; on again, they go. DO_NOT_TRACK seen at flush time is a
+    revocation (issue 22): what waits is removed, never sent."""
     nt = spool_offline(work, [61, 62])
     srv = Serve(work, "--quiet")
     try:
         nt.env["NAT_TELEMETRY_ENDPOINT"] = srv.url
-        for off in ({"NAT_TELEMETRY_ENABLED": "0"}, {"DO_NOT_TRACK": "1"}):
-            nt.flush(env=off)
-            nt.emit(63, env=off)
-            nt.quiesce()
-            assert srv.durations() == [], "sent while off (%s)" % off
-            assert nt.status().get("spooled") == 2, "%s: %s" % (off, nt.status())
+        off = {"NAT_TELEMETRY_ENABLED": "0"}
+        nt.flush(env=off)
+        nt.emit(63, env=off)
+        nt.quiesce()
+        assert srv.durations() == [], "sent while off (%s)" % off
+        assert nt.status().get("spooled") == 2, "%s: %s" % (off, nt.status())
         r = nt.flush()
         assert r.returncode == 0, r.stderr
         assert_each_once(srv.durations(), [61, 62], "store once on again")
+        nt.emit(64, env={"NATTEL_DELIVERY": "spool-only"})
+        assert nt.status().get("spooled") == 1, nt.status()
+        nt.flush(env={"DO_NOT_TRACK": "1"})
+        assert nt.status().get("spooled") == 0, "DO_NOT_TRACK clears the spool"
+        nt.flush()
+        assert_each_once(srv.durations(), [61, 62], "64 is never sent")
     finally:
         nt.cleanup()
         srv.stop()

@@ -11,6 +11,7 @@
 #include "testutil.h"
 #include "consent/nattel_consent.h"
 #include "consent/nattel_prompt.h"
+#include "consent/nattel_policy.h"
 
 #include <nattel/client.h>
 #include <nattel/consent.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static char *tmp;
@@ -433,6 +435,190 @@ static void test_resolution_order(void **state)
     resolve(on, dnt_false, EN, NATTEL_CONSENT_SOURCE_FILE);
 }
 
+/* ------------------------------------------------------------ policy */
+
+static nattel_consent_policy policy_of(const char *machine, const char *extra)
+{
+    nattel_consent_policy p;
+    nattel__policy_read_paths(machine, extra, &p);
+    return p;
+}
+
+/* The stricter of two files wins, whichever order they come in: the
+ * environment's file adds a restriction and never lifts the machine's. */
+static void test_policy_stricter_wins(void **state)
+{
+    (void)state;
+    char allowed[1024], off[1024], local[1024], missing[1024];
+    path_in(allowed, sizeof allowed, "p-allowed.toml");
+    path_in(off, sizeof off, "p-off.toml");
+    path_in(local, sizeof local, "p-local.toml");
+    path_in(missing, sizeof missing, "p-missing.toml");
+    put_file(allowed, "telemetry = \"allowed\"\n"
+                      "endpoint = \"https://ingest.example.org/v1\"\n");
+    put_file(off, "# the administrator's word\ntelemetry = \"off\"\n");
+    put_file(local, "telemetry = \"local\"\nprompt = \"never\"\n"
+                    "endpoint = \"https://other.example.org/v1\"\n");
+
+    nattel_consent_policy p = policy_of(missing, NULL);
+    assert_int_equal(p.level, NATTEL_POLICY_ALLOWED);
+    assert_string_equal(p.decided_by, "");
+    assert_int_equal(p.prompt_never, 0);
+
+    p = policy_of(off, allowed); /* the environment cannot lift "off" */
+    assert_int_equal(p.level, NATTEL_POLICY_OFF);
+    assert_string_equal(p.decided_by, off);
+    p = policy_of(off, local);
+    assert_int_equal(p.level, NATTEL_POLICY_OFF);
+    assert_string_equal(p.decided_by, off);
+    p = policy_of(allowed, off); /* ... and can add it */
+    assert_int_equal(p.level, NATTEL_POLICY_OFF);
+    assert_string_equal(p.decided_by, off);
+    p = policy_of(local, allowed);
+    assert_int_equal(p.level, NATTEL_POLICY_LOCAL);
+    assert_string_equal(p.decided_by, local);
+    assert_int_equal(p.prompt_never, 1);
+    assert_string_equal(p.endpoint, "https://other.example.org/v1");
+    p = policy_of(allowed, local); /* the machine's endpoint wins */
+    assert_int_equal(p.level, NATTEL_POLICY_LOCAL);
+    assert_string_equal(p.decided_by, local);
+    assert_string_equal(p.endpoint, "https://ingest.example.org/v1");
+    const char *machine = nattel_consent_policy_path();
+    size_t n = strlen(machine);
+    assert_true(machine[0] == '/' && n > 19 &&
+                !strcmp(machine + n - 19, "/nattel/policy.toml"));
+}
+
+/* A policy that is there but unusable is "off", and says why. */
+static void test_policy_unusable_is_off(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "telemetry = \"of\"\n",            /* unknown value */
+        "telemetry = 'off\n",              /* not TOML */
+        "telemetri = \"allowed\"\n",       /* unknown key: a typo */
+        "endpoint = \"ftp://x\"\n",        /* not http(s) */
+        "prompt = \"always\"\n",           /* not "never" */
+        "telemetry = \"allowed\"\n\xff\n", /* not UTF-8 */
+    };
+    char missing[1024], path[1024];
+    path_in(missing, sizeof missing, "p-missing.toml");
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(path, sizeof path, "%s/p-bad-%zu.toml", tmp, i);
+        put_file(path, bad[i]);
+        nattel_consent_policy p = policy_of(path, NULL);
+        if (p.level != NATTEL_POLICY_OFF || !strstr(p.note, "cannot be used"))
+            fail_msg("policy %zu (%s): %s, note '%s'", i, bad[i],
+                     nattel_policy_level_name(p.level), p.note);
+        assert_string_equal(p.decided_by, path);
+    }
+    /* A directory and a FIFO: refused without reading (no hang). */
+    path_in(path, sizeof path, "p-dir.toml");
+    assert_int_equal(mkdir(path, 0700), 0);
+    nattel_consent_policy p = policy_of(missing, path);
+    assert_int_equal(p.level, NATTEL_POLICY_OFF);
+    assert_non_null(strstr(p.note, "not a regular file"));
+    path_in(path, sizeof path, "p-fifo.toml");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    p = policy_of(missing, path);
+    assert_int_equal(p.level, NATTEL_POLICY_OFF);
+    /* Over 64 KiB. */
+    path_in(path, sizeof path, "p-big.toml");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 70 * 1024 / 16; i++)
+        fputs("# padding......\n", f);
+    fclose(f);
+    p = policy_of(path, NULL);
+    assert_int_equal(p.level, NATTEL_POLICY_OFF);
+    assert_non_null(strstr(p.note, "64 KiB"));
+}
+
+static void test_policy_and_ci_in_resolution(void **state)
+{
+    (void)state;
+    char on[1024], off[1024], none[1024], pol_off[1024], pol_local[1024];
+    path_in(on, sizeof on, "r-on.toml");
+    path_in(off, sizeof off, "r-off.toml");
+    path_in(none, sizeof none, "r-none.toml");
+    path_in(pol_off, sizeof pol_off, "r-pol-off.toml");
+    path_in(pol_local, sizeof pol_local, "r-pol-local.toml");
+    nattel_error err;
+    assert_int_equal(nattel_consent_file_write(on, EN, 0, &err), 0);
+    assert_int_equal(nattel_consent_file_write(off, DIS, 0, &err), 0);
+    put_file(pol_off, "telemetry = \"off\"\n");
+    put_file(pol_local, "telemetry = \"local\"\n");
+    char v_off[1100], v_local[1100];
+    snprintf(v_off, sizeof v_off, "NATTEL_POLICY_FILE=%s", pol_off);
+    snprintf(v_local, sizeof v_local, "NATTEL_POLICY_FILE=%s", pol_local);
+
+    char *off_env_on[] = {v_off, "NAT_TELEMETRY_ENABLED=1", NULL};
+    resolve(on, off_env_on, DIS, NATTEL_CONSENT_SOURCE_POLICY);
+    char *local_file_on[] = {v_local, NULL};
+    resolve(on, local_file_on, NATTEL_CONSENT_LOCAL,
+            NATTEL_CONSENT_SOURCE_POLICY);
+    resolve(off, local_file_on, DIS, NATTEL_CONSENT_SOURCE_FILE);
+    char *local_env_on[] = {v_local, "NAT_TELEMETRY_ENABLED=yes", NULL};
+    resolve(none, local_env_on, NATTEL_CONSENT_LOCAL,
+            NATTEL_CONSENT_SOURCE_POLICY);
+
+    char *ci[] = {"CI=true", NULL};
+    resolve(none, ci, DIS, NATTEL_CONSENT_SOURCE_CI);
+    resolve(on, ci, EN, NATTEL_CONSENT_SOURCE_FILE); /* a decision stands */
+    char *ci_false[] = {"CI=false", NULL};
+    resolve(none, ci_false, DIS, NATTEL_CONSENT_SOURCE_NOBODY);
+    char *gha[] = {"GITHUB_ACTIONS=true", NULL};
+    resolve(none, gha, DIS, NATTEL_CONSENT_SOURCE_CI);
+    char *jenkins[] = {"JENKINS_URL=http://ci.example/", NULL};
+    nattel_options *o = config_with(none, jenkins);
+    assert_string_equal(nattel_options_ci(o), "JENKINS_URL");
+    nattel_options_free(o);
+}
+
+/* The local choice: the shared file says "disabled" (by the upstream
+ * rules), nattel's config says local; a later decision written by
+ * someone else into the shared file wins; --enable forgets it. */
+static void test_local_choice(void **state)
+{
+    (void)state;
+    char shared[1024], config[1024], v_config[1100];
+    path_in(shared, sizeof shared, "l/nat/telemetry.toml");
+    path_in(config, sizeof config, "l/nattel/config.toml");
+    snprintf(v_config, sizeof v_config, "NATTEL_CONFIG_FILE=%s", config);
+    char *env[] = {v_config, NULL};
+    nattel_options *o = config_with(shared, env);
+    nattel_error err;
+    assert_int_equal(nattel_consent_set_local(o, &err), NATTEL_OK);
+    nattel_consent_file f = NATTEL_CONSENT_FILE_INIT;
+    nattel_consent_file_read(shared, &f);
+    assert_int_equal(f.state, DIS);
+    assert_string_equal(f.consent, "disabled");
+    resolve(shared, env, NATTEL_CONSENT_LOCAL,
+            NATTEL_CONSENT_SOURCE_LOCAL_CHOICE);
+    char *env_off[] = {v_config, "NAT_TELEMETRY_ENABLED=0", NULL};
+    resolve(shared, env_off, DIS, NATTEL_CONSENT_SOURCE_ENV);
+    /* The Python `nat` records "disabled" again, later: its decision. */
+    assert_int_equal(nattel_consent_file_write(shared, DIS, 1000, &err), 0);
+    resolve(shared, env, DIS, NATTEL_CONSENT_SOURCE_FILE);
+    /* Local again, then enabled through nattel: the choice is gone. */
+    assert_int_equal(nattel_consent_set_local(o, &err), NATTEL_OK);
+    resolve(shared, env, NATTEL_CONSENT_LOCAL,
+            NATTEL_CONSENT_SOURCE_LOCAL_CHOICE);
+    assert_int_equal(nattel_consent_set(o, EN, &err), NATTEL_OK);
+    resolve(shared, env, EN, NATTEL_CONSENT_SOURCE_FILE);
+    assert_int_equal(nattel_consent_set(o, DIS, &err), NATTEL_OK);
+    resolve(shared, env, DIS, NATTEL_CONSENT_SOURCE_FILE);
+    struct stat st;
+    assert_int_equal(stat(config, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    nattel_options_free(o);
+    assert_string_equal(nattel_consent_state_name(NATTEL_CONSENT_LOCAL),
+                        "local");
+    assert_string_equal(
+        nattel_consent_source_name(NATTEL_CONSENT_SOURCE_LOCAL_CHOICE),
+        "local_choice");
+}
+
 static void test_consent_set_uses_clock(void **state)
 {
     (void)state;
@@ -630,6 +816,10 @@ int main(void)
         cmocka_unit_test(test_file_size_rules),
         cmocka_unit_test(test_costly_file_reads_disabled),
         cmocka_unit_test(test_resolution_order),
+        cmocka_unit_test(test_policy_stricter_wins),
+        cmocka_unit_test(test_policy_unusable_is_off),
+        cmocka_unit_test(test_policy_and_ci_in_resolution),
+        cmocka_unit_test(test_local_choice),
         cmocka_unit_test(test_consent_set_uses_clock),
         cmocka_unit_test(test_prompt_answers),
         cmocka_unit_test(test_prompt_text),
