@@ -34,7 +34,9 @@ done
 sed -n '/^```c$/,/^```$/p' "$src/README.md" | sed -n '2,/^```$/p' | sed '$d' >"$tmp/example.c"
 grep -q 'nattel_invocation_begin' "$tmp/example.c" || fail "no C example in README.md"
 cat "$tmp/example.c" >>"$tmp/hello.cpp"
-if ! g++ -std=c++17 -Wall -Wextra -Werror -I"$src/include" "$tmp/hello.cpp" \
+# NATTEL_CONSUMER_FLAGS: the sanitizer flags of an instrumented build.
+# shellcheck disable=SC2086
+if ! g++ -std=c++17 -Wall -Wextra -Werror ${NATTEL_CONSUMER_FLAGS:-} -I"$src/include" "$tmp/hello.cpp" \
     -L"$build" -lnattel -Wl,-rpath,"$build" -o "$tmp/hello" 2>"$tmp/cxx.err"; then
     cat "$tmp/cxx.err" >&2
     fail "README's example does not compile as C++17 against the public headers"

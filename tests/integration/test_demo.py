@@ -113,7 +113,9 @@ def check_durations(out):
     serve = DURATIONS.get(("serve", "undefined"), (0, 0))
     run = DURATIONS.get(("run", "undefined"), (0, 0))
     check(500 <= serve[0] < 10000, f"serve p50 {serve[0]} ms, want >= 500")
-    check(300 <= run[1] < 10000, f"run p95 {run[1]} ms, want >= 300")
+    # The writer's 0.3 s starts with the pipeline; natdemo starts a little
+    # later (more so under a sanitizer), so part of the 0.3 s is its own.
+    check(200 <= run[1] < 10000, f"run p95 {run[1]} ms, want >= 200")
     check(len({d for v in DURATIONS.values() for d in v}) >= 3,
           f"durations not different: {DURATIONS}")
     check("Durations: info answers at once (0 ms)" in out,

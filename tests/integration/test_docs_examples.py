@@ -30,6 +30,8 @@ import nattel_testlib as tl
 SRC = tl.env("NATTEL_SOURCE_DIR")
 BUILD = tl.env("NATTEL_BUILD_DIR")
 CC = os.environ.get("NATTEL_CC") or "cc"
+# The sanitizer flags of an instrumented build (empty otherwise).
+CC += " " + os.environ.get("NATTEL_CONSUMER_FLAGS", "")
 with open(os.path.join(SRC, "README.md")) as f:
     README = f.read()
 with open(os.path.join(SRC, "docs", "nattel.1")) as f:
