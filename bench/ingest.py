@@ -162,6 +162,8 @@ def main():
     ap.add_argument("workdir")
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--events", default="1,10,50")
+    ap.add_argument("--cases", default="python,sqlite,pg1,pg2",
+                    help="which of python,sqlite,pg1,pg2 to run")
     a = ap.parse_args()
     if not shutil.which("wrk"):
         print("unavailable wrk is not installed (apt-get install wrk)")
@@ -184,10 +186,11 @@ def main():
             body = os.path.join(a.workdir, "body-%d.json" % n)
             with open(body, "w") as f:
                 f.write(envelope(n))
-            cases = [("python", None), ("sqlite", None), ("python", None),
-                     ("sqlite", None)]
+            want = a.cases.split(",")
+            cases = [(c, None) for c in ("python", "sqlite") * 2
+                     if c in want]
             if pg:
-                cases += [("pg1", None), ("pg2", None)]
+                cases += [(c, None) for c in ("pg1", "pg2") if c in want]
             for k, (case, _) in enumerate(cases):
                 db = os.path.join(a.workdir, "%s-%d.db" % (case, n))
                 clean(db)
