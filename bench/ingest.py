@@ -8,7 +8,14 @@ database (one wrk per node, at once, their rates summed). Each request's
 body is made unique by wrk (a counter in its sessionId), so that every
 envelope is really stored (an unchanged resend would be stored once).
 
+Beside them: the floor (bench/store_floor: the same rows inserted by a C
+loop in one transaction into a database nattel serve made, so the report
+says how far the endpoint is from what SQLite itself takes) and the HTTP
+ceiling (wrk on a path nattel serve answers 404 without touching the
+store: no endpoint behind this HTTP layer and this wrk can go faster).
+
 usage: ingest.py NATTEL_BIN WORKDIR [--seconds 5] [--events 1,10,50]
+                 [--floor STORE_FLOOR_BIN]
 Prints "run ..." lines and "target ..." lines; "unavailable REASON" when
 wrk or the server cannot run.
 """
@@ -156,12 +163,47 @@ def clean(db):
             os.unlink(db + s)
 
 
+def floor(a, n):
+    """The floor's events/s at n per envelope, or None."""
+    if not a.floor or not os.access(a.floor, os.X_OK):
+        return None
+    db = os.path.join(a.workdir, "floor-%d.db" % n)
+    clean(db)
+    with open(os.devnull, "wb") as null:
+        p, _ = start_nattel(a.nattel, db, null)  # its tables and indexes
+        stop(p)
+    out = subprocess.run([a.floor, db, str(n), "100000"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"events_per_s=([0-9.]+)", out)
+    return float(m.group(1)) if m else None
+
+
+def ceiling(a, lua, log_path):
+    """Requests/s nattel serve answers 404 at (no store), or None."""
+    db = os.path.join(a.workdir, "ceiling.db")
+    clean(db)
+    with open(log_path, "ab") as log:
+        p, port = start_nattel(a.nattel, db, log)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", "-c8", "-d%ds" % a.seconds,
+             "http://127.0.0.1:%d/none" % port], capture_output=True,
+            text=True).stdout
+    finally:
+        stop(p)
+    m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    return float(m.group(1)) if m else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("nattel")
     ap.add_argument("workdir")
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--events", default="1,10,50")
+    ap.add_argument("--floor", help="bench/store_floor binary")
+    ap.add_argument("--cases", default="python,sqlite,pg1,pg2",
+                    help="which of python,sqlite,pg1,pg2 to run")
     a = ap.parse_args()
     if not shutil.which("wrk"):
         print("unavailable wrk is not installed (apt-get install wrk)")
@@ -170,7 +212,8 @@ def main():
     lua = os.path.join(a.workdir, "post.lua")
     with open(lua, "w") as f:
         f.write(LUA)
-    log = open(os.path.join(a.workdir, "servers.log"), "ab")
+    log_path = os.path.join(a.workdir, "servers.log")
+    log = open(log_path, "ab")
     try:
         import nattel_testlib as tl
         pg = tl.Postgres(bindir=tl.pg_bin_dir(), fsync=True) \
@@ -184,10 +227,11 @@ def main():
             body = os.path.join(a.workdir, "body-%d.json" % n)
             with open(body, "w") as f:
                 f.write(envelope(n))
-            cases = [("python", None), ("sqlite", None), ("python", None),
-                     ("sqlite", None)]
+            want = a.cases.split(",")
+            cases = [(c, None) for c in ("python", "sqlite") * 2
+                     if c in want]
             if pg:
-                cases += [("pg1", None), ("pg2", None)]
+                cases += [(c, None) for c in ("pg1", "pg2") if c in want]
             for k, (case, _) in enumerate(cases):
                 db = os.path.join(a.workdir, "%s-%d.db" % (case, n))
                 clean(db)
@@ -216,15 +260,33 @@ def main():
             pg.close()
         log.close()
 
+    for n in [int(x) for x in a.events.split(",")]:
+        f = floor(a, n)
+        if f:
+            results[("floor", n)] = [f]
+            print("run case=floor events_per_request=%d events_per_s=%.0f" %
+                  (n, f))
+    c = ceiling(a, lua, log_path)
+    if c:
+        print("run case=http_ceiling requests_per_s=%.0f (404, no store)" % c)
+
     def best(case, n):
         v = results.get((case, n))
         return max(v) if v else None
-    for n, want in ((1, 10.0), (50, 5.0)):
-        s, p = best("sqlite", n), best("python", n)
-        if s and p:
+    for n in [int(x) for x in a.events.split(",")]:
+        s, p, f = best("sqlite", n), best("python", n), best("floor", n)
+        want = {1: 10.0, 50: 5.0}.get(n)
+        if s and p and want:
             print("target sqlite_vs_python events_per_request=%d ratio=%.2f "
                   "want=%.0f %s" % (n, s / p, want,
                                     "met" if s / p >= want else "NOT MET"))
+        elif s and p:
+            print("ratio sqlite_vs_python events_per_request=%d ratio=%.2f "
+                  "(no target)" % (n, s / p))
+        if s and f:
+            print("ratio sqlite_vs_floor events_per_request=%d ratio=%.2f "
+                  "floor_vs_python=%s" % (n, s / f,
+                                          "%.2f" % (f / p) if p else "-"))
     for n in [int(x) for x in a.events.split(",")]:
         one, two = best("pg1", n), best("pg2", n)
         if one and two:

@@ -246,13 +246,17 @@ echo
 # ---------------------------------------------------------------- ingest
 echo "4. Ingest rate (wrk -t1 -c8, ${INGEST_SECONDS}s): nattel serve on SQLite and PostgreSQL, beside a Python endpoint"
 echo "--------------------------------------------------------------------------------------------------"
-echo "  command: python3 bench/ingest.py $tool $work/ingest --seconds $INGEST_SECONDS"
+floor=
+cmake --build "$BUILD" --target store_floor >"$work/store_floor.build.log" 2>&1 &&
+    floor="$BUILD/bench/store_floor"
+echo "  command: python3 bench/ingest.py $tool $work/ingest --seconds $INGEST_SECONDS --events 1,10,50 --floor $floor"
 python3 "$bench/ingest.py" "$tool" "$work/ingest" --seconds "$INGEST_SECONDS" \
+    --events 1,10,50 ${floor:+--floor "$floor"} \
     >"$work/ingest.txt" 2>"$work/ingest.err"
 if grep -q '^unavailable' "$work/ingest.txt"; then
     echo "  not measured: $(sed -n 's/^unavailable //p' "$work/ingest.txt")"
 elif grep -q '^run ' "$work/ingest.txt"; then
-    sed -n 's/^run /  /p; s/^target /  target: /p; s/^note /  note: /p' "$work/ingest.txt"
+    sed -n 's/^run /  /p; s/^target /  target: /p; s/^ratio /  ratio: /p; s/^note /  note: /p' "$work/ingest.txt"
 else
     echo "  not measured: the ingest driver failed (see $work/ingest.err)"
     tail -n 3 "$work/ingest.err" | sed 's/^/  | /'

@@ -13,8 +13,10 @@
  * REAL for numbers; NOT NULL unless the field may be absent).
  *
  * SQLite: one connection, shared by the server's threads: a mutex
- * serialises the writers, so each envelope is one transaction and
- * concurrent requests neither interleave nor retry. Other processes
+ * serialises its users. Concurrent writers queue and the first one free
+ * stores the queue in one transaction (group commit), answering each
+ * only after that COMMIT; a batch with a failing envelope is rerun one
+ * envelope per transaction. Other processes
  * (`nattel report`) read alongside in WAL mode; a busy timeout covers
  * their brief locks.
  *

@@ -107,7 +107,13 @@ typedef struct sqlite_store {
     serve_store base;
     sqlite3 *db;
     char *path;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* the connection: one user at a time */
+    /* Group commit: requests queue here; the first finding nobody
+     * leading leads, storing the whole queue in one transaction. */
+    pthread_mutex_t queue_lock; /* guards queue, leading, jobs' flags */
+    pthread_cond_t queue_wake;
+    struct put_job *queue;
+    int leading;
     sqlite3_stmt *stmt[STMT_COUNT]; /* NULL when read-only */
     typed_table *tables;
     size_t table_count;
@@ -313,7 +319,9 @@ static nattel_code open_db(sqlite_store *st, int read_only, nattel_error *err)
     if (read_only && access(st->path, F_OK) != 0)
         return natx_fail(err, NATTEL_EIO, "cannot open database '%s': %s",
                          st->path, strerror(errno));
-    int flags = SQLITE_OPEN_FULLMUTEX |
+    /* st->lock serialises every use of the connection: SQLite's own
+     * mutex would only be taken again on each call. */
+    int flags = SQLITE_OPEN_NOMUTEX |
                 (read_only ? SQLITE_OPEN_READONLY
                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(st->path, &st->db, flags, NULL) == SQLITE_OK)
@@ -583,7 +591,9 @@ nattel_code serve_store_sqlite_open(const char *path, int read_only,
         free(st);
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     }
-    if (pthread_mutex_init(&st->lock, NULL) != 0) {
+    if (pthread_mutex_init(&st->lock, NULL) != 0 ||
+        pthread_mutex_init(&st->queue_lock, NULL) != 0 ||
+        pthread_cond_init(&st->queue_wake, NULL) != 0) {
         free(st->path);
         free(st);
         return natx_fail(err, NATTEL_ENOMEM, "cannot create a mutex");
@@ -609,6 +619,8 @@ static void sqlite_close(sqlite_store *st)
     free(st->tables);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->queue_lock);
+    pthread_cond_destroy(&st->queue_wake);
     free(st->path);
     free(st);
 }
@@ -747,52 +759,181 @@ static nattel_code put_event(sqlite_store *st, const serve_store_delivery *d,
     return put_typed_row(st, tt, ev, sqlite3_last_insert_rowid(st->db), err);
 }
 
-static nattel_code put_locked(sqlite_store *st, const serve_store_delivery *d,
-                              const char *received, nattel_buf *json,
-                              size_t *stored, nattel_error *err)
+/* The rows of one delivery, inside the open transaction. */
+static nattel_code put_rows(sqlite_store *st, const serve_store_delivery *d,
+                            const char *received, nattel_buf *json,
+                            size_t *stored, nattel_error *err)
 {
     char hash[33];
     if (d->body)
         serve_store_body_hash(d->body, d->len, hash);
-    if (step_reset(st->stmt[STMT_BEGIN]) != SQLITE_OK)
-        return db_fail(st, err, "cannot begin a transaction");
     int64_t envelope_id = 0;
     nattel_code code = put_envelope_row(
         st, d->env, received, d->body ? hash : NULL, &envelope_id, err);
     size_t n = envelope_id ? nattel_envelope_count(d->env) : 0;
     for (size_t i = 0; !code && i < n; i++)
         code = put_event(st, d, i, envelope_id, received, json, stored, err);
+    return code;
+}
+
+/* One request waiting to be stored (see put_batch). */
+typedef struct put_job {
+    const serve_store_delivery *d;
+    const char *received;
+    size_t stored;
+    nattel_code code;
+    nattel_error err;
+    int taken; /* by a leader: it will be answered, it cannot leave */
+    int done;  /* its transaction has ended; code says how */
+    struct put_job *next;
+} put_job;
+
+static nattel_code begin(sqlite_store *st, nattel_error *err)
+{
+    if (step_reset(st->stmt[STMT_BEGIN]) != SQLITE_OK)
+        return db_fail(st, err, "cannot begin a transaction");
+    return NATTEL_OK;
+}
+
+static nattel_code commit_or_rollback(sqlite_store *st, nattel_code code,
+                                      nattel_error *err)
+{
     if (!code && step_reset(st->stmt[STMT_COMMIT]) != SQLITE_OK)
         code = db_fail(st, err, "cannot commit");
     if (code && !sqlite3_get_autocommit(st->db))
         step_reset(st->stmt[STMT_ROLLBACK]);
-    if (code)
-        *stored = 0;
     return code;
+}
+
+/* One job in a transaction of its own. */
+static void put_alone(sqlite_store *st, put_job *j, nattel_buf *json)
+{
+    j->stored = 0;
+    j->code = begin(st, &j->err);
+    if (!j->code)
+        j->code = put_rows(st, j->d, j->received, json, &j->stored, &j->err);
+    j->code = commit_or_rollback(st, j->code, &j->err);
+    if (j->code)
+        j->stored = 0;
+}
+
+/* Group commit: the rows of every job of the batch in one transaction,
+ * so that concurrent requests share one commit (one WAL append) instead
+ * of paying one each. Each job is answered only after the COMMIT that
+ * holds its rows. A job whose rows fail would take the others down
+ * with it: then the batch is rolled back and each job runs alone, so
+ * that one request's failure stays its own. */
+static void put_batch(sqlite_store *st, put_job *batch, nattel_buf *json)
+{
+    if (!batch->next) {
+        put_alone(st, batch, json);
+        return;
+    }
+    nattel_error err = {NATTEL_OK, ""};
+    nattel_code code = begin(st, &err);
+    for (put_job *j = batch; !code && j; j = j->next) {
+        j->stored = 0;
+        code = put_rows(st, j->d, j->received, json, &j->stored, &j->err);
+    }
+    code = commit_or_rollback(st, code, &err);
+    if (!code) {
+        for (put_job *j = batch; j; j = j->next)
+            j->code = NATTEL_OK;
+        return;
+    }
+    for (put_job *j = batch; j; j = j->next)
+        put_alone(st, j, json);
+}
+
+/* Removes j, not yet taken, from the queue. */
+static void unqueue(sqlite_store *st, put_job *j)
+{
+    put_job **at = &st->queue;
+    while (*at && *at != j)
+        at = &(*at)->next;
+    if (*at)
+        *at = j->next;
+}
+
+/* Waits until j is done or nobody leads; 0 when j timed out in the queue
+ * (then it is out of it). Under queue_lock. */
+static int wait_turn(sqlite_store *st, put_job *j, const struct timespec *until)
+{
+    while (!j->done && st->leading) {
+        /* Taken: its leader answers it soon (its own wait is bounded). */
+        if (j->taken) {
+            pthread_cond_wait(&st->queue_wake, &st->queue_lock);
+            continue;
+        }
+        int rc =
+            pthread_cond_timedwait(&st->queue_wake, &st->queue_lock, until);
+        if (rc && !j->done && !j->taken) {
+            unqueue(st, j);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Leads: takes the queue (this job is in it), stores it as one batch
+ * under the connection's lock, and answers every job of it. */
+static void lead(sqlite_store *st, const struct timespec *until)
+{
+    st->leading = 1;
+    put_job *batch = st->queue;
+    st->queue = NULL;
+    for (put_job *j = batch; j; j = j->next)
+        j->taken = 1;
+    pthread_mutex_unlock(&st->queue_lock);
+    nattel_buf json = NATTEL_BUF_INIT;
+    if (pthread_mutex_timedlock(&st->lock, until) == 0) {
+        put_batch(st, batch, &json);
+        pthread_mutex_unlock(&st->lock);
+    } else {
+        for (put_job *j = batch; j; j = j->next)
+            j->code = natx_fail(&j->err, NATTEL_EIO,
+                                "database '%s' is busy: requests ahead are "
+                                "still waiting for it",
+                                st->path);
+    }
+    nattel_buf_free(&json);
+    pthread_mutex_lock(&st->queue_lock);
+    for (put_job *j = batch; j; j = j->next)
+        j->done = 1;
+    st->leading = 0;
+    pthread_cond_broadcast(&st->queue_wake);
 }
 
 static nattel_code sqlite_put(sqlite_store *st, const serve_store_delivery *d,
                               const char *received, size_t *stored,
                               nattel_error *err)
 {
-    size_t count = 0;
     if (!st->stmt[STMT_BEGIN])
         return natx_fail(err, NATTEL_EINVAL, "database '%s' is open read-only",
                          st->path);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += STORE_QUEUE_WAIT_MS / 1000;
-    if (pthread_mutex_timedlock(&st->lock, &until) != 0)
+    put_job job = {d, received, 0, NATTEL_OK, {NATTEL_OK, ""}, 0, 0, NULL};
+    pthread_mutex_lock(&st->queue_lock);
+    put_job **tail = &st->queue;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = &job;
+    int queued = wait_turn(st, &job, &until);
+    /* Not done and nobody leads: this job is still queued, and leads. */
+    if (queued && !job.done)
+        lead(st, &until);
+    pthread_mutex_unlock(&st->queue_lock);
+    if (!queued)
         return natx_fail(err, NATTEL_EIO,
                          "database '%s' is busy: requests ahead are "
                          "still waiting for it",
                          st->path);
-    nattel_buf json = NATTEL_BUF_INIT;
-    nattel_code code = put_locked(st, d, received, &json, &count, err);
-    pthread_mutex_unlock(&st->lock);
-    nattel_buf_free(&json);
-    *stored = count;
-    return code;
+    if (job.code)
+        *err = job.err;
+    *stored = job.code ? 0 : job.stored;
+    return job.code;
 }
 
 /* ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define T0 1778086805000LL /* 2026-05-06T17:00:05.000Z */
 
@@ -228,6 +229,115 @@ static void *write_many(void *arg)
         nattel_envelope_free(env);
     }
     return NULL;
+}
+
+/* Which --db is PostgreSQL, and what of it may be shown: the password of
+ * a URI, in its userinfo or its query, never; the rest as it is. Pure
+ * helpers, checked without a server. */
+static void test_pg_uri_and_mask(void **state)
+{
+    (void)state;
+    assert_true(serve_store_is_pg("postgresql://h/db"));
+    assert_true(serve_store_is_pg("postgres://"));
+    assert_false(serve_store_is_pg("postgresq://h/db"));
+    assert_false(serve_store_is_pg("/var/db/postgresql://x"));
+    assert_false(serve_store_is_pg("events.db"));
+    static const char *const cases[][2] = {
+        {"events.db", "events.db"},
+        {"postgresql://u:s3cret@h:5432/db", "postgresql://u:***@h:5432/db"},
+        {"postgres://u@h/db", "postgres://u@h/db"},
+        {"postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"},
+        {"postgresql://u:p@h", "postgresql://u:***@h"},
+        {"postgresql:///db?host=/tmp&password=s3cret",
+         "postgresql:///db?host=/tmp&password=***"},
+        {"postgresql://h/db?password=s3cret&sslmode=require",
+         "postgresql://h/db?password=***&sslmode=require"},
+        {"postgresql://u:a@h/db?password=b",
+         "postgresql://u:***@h/db?password=***"},
+        {"postgresql://h/db?user=u", "postgresql://h/db?user=u"},
+    };
+    char out[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        serve_store_mask(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+        assert_null(strstr(out, "s3cret"));
+    }
+    /* Cut to fit, NUL included, and nothing past the buffer. */
+    char small[12];
+    memset(small, 'x', sizeof small);
+    serve_store_mask("postgresql://u:s3cret@h/db", small, 10);
+    assert_string_equal(small, "postgresq");
+    assert_int_equal(small[10], 'x');
+    serve_store_mask("postgresql://u:s3cret@h/db", small, 1);
+    assert_string_equal(small, "");
+}
+
+/* Group commit: requests that queue while another holds the file are
+ * stored together; a body repeated within one batch is stored once,
+ * and each request learns how many of its events were new. */
+typedef struct batch_writer {
+    serve_store *st;
+    const char *body;
+    const char *session;
+    size_t stored;
+    nattel_code code;
+} batch_writer;
+
+static void *write_one(void *arg)
+{
+    batch_writer *w = arg;
+    nattel_envelope *env = one_event_envelope(
+        cli("batch", NULL, NATTEL_TASK_STATUS_SUCCESS, 1, NULL), w->session);
+    nattel_error err;
+    serve_store_delivery d = {env, w->body, strlen(w->body), NULL, T0};
+    w->code = serve_store_put(w->st, &d, &w->stored, &err);
+    nattel_envelope_free(env);
+    return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+    (void)state;
+    char *path = db_path("store-batch");
+    serve_store *st = NULL;
+    nattel_error err;
+    assert_int_equal(serve_store_open(path, 0, &st, &err), NATTEL_OK);
+    /* Another connection holds the write lock, so that the first put
+     * waits in BEGIN while the others queue behind it. */
+    sqlite3 *other = NULL;
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    enum { N = 6 };
+    static const char *const bodies[N] = {"b0", "b1", "b2", "b2", "b4", "b4"};
+    static const char *const sessions[N] = {"s0", "s1", "s2", "s2", "s4", "s4"};
+    pthread_t th[N];
+    batch_writer w[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (batch_writer){st, bodies[i], sessions[i], 9, NATTEL_EIO};
+        assert_int_equal(pthread_create(&th[i], NULL, write_one, &w[i]), 0);
+    }
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+                     SQLITE_OK);
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].code, NATTEL_OK);
+        assert_true(w[i].stored <= 1);
+        total += w[i].stored;
+    }
+    /* Of each repeated body exactly one request stored it. */
+    assert_int_equal(w[2].stored + w[3].stored, 1);
+    assert_int_equal(w[4].stored + w[5].stored, 1);
+    assert_int_equal(total, 4);
+    int64_t n = 0;
+    assert_int_equal(serve_store_event_count(st, &n, &err), NATTEL_OK);
+    assert_int_equal(n, 4);
+    sqlite3_close(other);
+    serve_store_close(st);
+    free(path);
 }
 
 /* Many threads on one store: every envelope lands, once. */
@@ -541,6 +651,8 @@ int main(void)
         cmocka_unit_test(test_open_put_count),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_pg_uri_and_mask),
+        cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_report_rows),
         cmocka_unit_test(test_ingest_statuses),
         cmocka_unit_test(test_report_escapes_whole_text),
