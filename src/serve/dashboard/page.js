@@ -50,7 +50,7 @@
   /* Horizontal bars: rows of {label, parts: [{v, color}], note}. */
   function hbars(box, rows, title) {
     if (!rows.length) { box.appendChild(html("p", "no events")); return; }
-    var lw = 150, bw = 300, rh = 20, w = lw + bw + 150;
+    var lw = 150, bw = 280, rh = 20, w = lw + bw + 250;
     var h = rows.length * rh + 22;
     var max = 1;
     rows.forEach(function (r) {
