@@ -7,7 +7,7 @@
 # ABI check's (abidw, abidiff); g++ builds the C++ header test.)
 set -eu
 
-pkgs="cmake make gcc pkg-config libcurl4-openssl-dev \
+pkgs="cmake make gcc pkg-config libcurl4-openssl-dev chromium \
 libmicrohttpd-dev libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev \
 curl python3 abigail-tools g++ postgresql libpq-dev wrk python3-starlette \
 python3-uvicorn $*"
@@ -18,6 +18,11 @@ for p in $pkgs; do
         missing="$missing $p"
     fi
 done
+# The dashboard's browser tests drive chromium with node (npm fetches
+# playwright-core into the build tree); a node from elsewhere will do.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -35,3 +40,4 @@ fi
 echo "install-deps: installing$missing" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+

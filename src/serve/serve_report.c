@@ -400,6 +400,11 @@ static char *escaped(const serve_text *t)
     return b.data;
 }
 
+char *serve_report_printable(const serve_text *t)
+{
+    return escaped(t);
+}
+
 static char *format_int(int64_t v)
 {
     char tmp[32];
@@ -602,4 +607,383 @@ nattel_code serve_report_types(serve_store *st, int json, nattel_buf *out,
         code = nattel_buf_append(out, "\n", 1);
     return code ? natx_fail(err, code, "cannot write the types as JSON")
                 : NATTEL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Usage for the dashboard                                             */
+/* ------------------------------------------------------------------ */
+
+int serve_usage_time_ok(const char *s)
+{
+    /* The shape of "YYYY-MM-DDTHH:MM:SS", cut after a whole part. */
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t n = strlen(s);
+    if (n > SERVE_USAGE_TIME_MAX ||
+        (n != 4 && n != 7 && n != 10 && n != 13 && n != 16 && n != 19))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+            return 0;
+    return 1;
+}
+
+static void usage_list_free(serve_usage_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->items[i].key.s);
+        free(l->items[i].key2.s);
+        free(l->items[i].command.s);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+void serve_usage_free(serve_usage *u)
+{
+    if (!u)
+        return;
+    serve_report_free(&u->outcomes);
+    for (size_t i = 0; i < u->command_count; i++)
+        free(u->commands[i].command.s);
+    free(u->commands);
+    usage_list_free(&u->series);
+    usage_list_free(&u->errors);
+    usage_list_free(&u->versions);
+    usage_list_free(&u->archs);
+    usage_list_free(&u->types);
+    memset(u, 0, sizeof *u);
+}
+
+/* What a query's rows go into. */
+typedef struct usage_ctx {
+    serve_usage *u;
+    const serve_usage_filter *f;
+    serve_usage_list *list;
+    /* Durations of the current command, for its percentiles. */
+    serve_text pct_command;
+    int64_t *dur;   /* value, count pairs */
+    size_t dur_len; /* pairs */
+    size_t dur_cap; /* int64_t slots */
+    int summed;     /* the commands are summed from the outcomes */
+} usage_ctx;
+
+/* 1 when the filter keeps rows of this command. */
+static int keeps(const serve_usage_filter *f, const char *cmd, size_t len)
+{
+    if (!f->command || !*f->command)
+        return 1;
+    return len == f->command_len && memcmp(cmd, f->command, len) == 0;
+}
+
+static nattel_code oom(nattel_error *err)
+{
+    return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+}
+
+/* Rows: command, subcommand, task_status, count. */
+static nattel_code read_outcome(void *vctx, const serve_store_row *r,
+                                nattel_error *err)
+{
+    usage_ctx *c = vctx;
+    size_t cl, sl, tl;
+    const char *cmd = serve_store_row_text(r, 0, &cl);
+    const char *sub = serve_store_row_text(r, 1, &sl);
+    const char *status = serve_store_row_text(r, 2, &tl);
+    int64_t n = serve_store_row_int(r, 3, 0);
+    if (!keeps(c->f, cmd, cl))
+        return NATTEL_OK;
+    serve_report *o = &c->u->outcomes;
+    serve_report_row *row = o->count ? &o->rows[o->count - 1] : NULL;
+    if (!row || !text_equal(&row->command, cmd, cl) ||
+        !text_equal(&row->subcommand, sub, sl))
+        row = serve_report_add_row(o, cmd, cl, sub, sl);
+    if (!row)
+        return oom(err);
+    row->count += n;
+    if (tl == 7 && !memcmp(status, "success", 7))
+        row->success += n;
+    else if (tl == 7 && !memcmp(status, "failure", 7))
+        row->failure += n;
+    else if (tl == 11 && !memcmp(status, "interrupted", 11))
+        row->interrupted += n;
+    c->u->total += n;
+    return NATTEL_OK;
+}
+
+/* The per-command rows, summed from the outcomes (sorted by command). */
+static nattel_code sum_commands(serve_usage *u, nattel_error *err)
+{
+    for (size_t i = 0; i < u->outcomes.count; i++) {
+        const serve_report_row *o = &u->outcomes.rows[i];
+        serve_usage_command *c =
+            u->command_count ? &u->commands[u->command_count - 1] : NULL;
+        if (!c || !text_equal(&c->command, o->command.s, o->command.len)) {
+            if (NATX_GROW(u->commands, u->command_cap, u->command_count + 1))
+                return oom(err);
+            c = &u->commands[u->command_count];
+            memset(c, 0, sizeof *c);
+            if (!text_copy(&c->command, o->command.s, o->command.len))
+                return oom(err);
+            c->p50_ms = c->p95_ms = c->p99_ms = -1;
+            u->command_count++;
+        }
+        c->count += o->count;
+        c->success += o->success;
+        c->failure += o->failure;
+        c->interrupted += o->interrupted;
+    }
+    return NATTEL_OK;
+}
+
+/* Nearest rank: the value at rank ceil(p * n / 100) of the n durations
+ * in ascending order, from (value, count) pairs. */
+static int64_t rank_value(const int64_t *pairs, size_t len, int64_t n, int p)
+{
+    int64_t rank = (n * p + 99) / 100, seen = 0;
+    if (rank < 1)
+        rank = 1;
+    for (size_t i = 0; i < len; i++) {
+        seen += pairs[2 * i + 1];
+        if (seen >= rank)
+            return pairs[2 * i];
+    }
+    return -1;
+}
+
+static void flush_percentiles(usage_ctx *c)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < c->dur_len; i++)
+        n += c->dur[2 * i + 1];
+    for (size_t i = 0; n && i < c->u->command_count; i++) {
+        serve_usage_command *cmd = &c->u->commands[i];
+        if (!text_equal(&cmd->command, c->pct_command.s, c->pct_command.len))
+            continue;
+        cmd->p50_ms = rank_value(c->dur, c->dur_len, n, 50);
+        cmd->p95_ms = rank_value(c->dur, c->dur_len, n, 95);
+        cmd->p99_ms = rank_value(c->dur, c->dur_len, n, 99);
+    }
+    c->dur_len = 0;
+}
+
+/* Rows: command, duration_ms, count, by command then duration. */
+static nattel_code read_duration(void *vctx, const serve_store_row *r,
+                                 nattel_error *err)
+{
+    usage_ctx *c = vctx;
+    size_t cl;
+    const char *cmd = serve_store_row_text(r, 0, &cl);
+    if (!c->summed) {
+        /* The outcomes are all read: sum them per command once. */
+        c->summed = 1;
+        nattel_code code = sum_commands(c->u, err);
+        if (code)
+            return code;
+    }
+    if (!keeps(c->f, cmd, cl))
+        return NATTEL_OK;
+    if (!c->pct_command.s || !text_equal(&c->pct_command, cmd, cl)) {
+        if (c->pct_command.s)
+            flush_percentiles(c);
+        free(c->pct_command.s);
+        c->pct_command.s = NULL;
+        if (!text_copy(&c->pct_command, cmd, cl))
+            return oom(err);
+    }
+    if (NATX_GROW(c->dur, c->dur_cap, 2 * c->dur_len + 2))
+        return oom(err);
+    c->dur[2 * c->dur_len] = serve_store_row_int(r, 1, 0);
+    c->dur[2 * c->dur_len + 1] = serve_store_row_int(r, 2, 0);
+    c->dur_len++;
+    return NATTEL_OK;
+}
+
+/* Rows: key, command, count (or key, key2, count for the types, which
+ * are not narrowed by command). */
+static nattel_code read_item(void *vctx, const serve_store_row *r,
+                             nattel_error *err)
+{
+    usage_ctx *c = vctx;
+    int typed = c->list == &c->u->types;
+    size_t kl, cl;
+    const char *key = serve_store_row_text(r, 0, &kl);
+    const char *cmd = serve_store_row_text(r, 1, &cl);
+    if (!typed && !keeps(c->f, cmd, cl))
+        return NATTEL_OK;
+    serve_usage_list *l = c->list;
+    if (NATX_GROW(l->items, l->cap, l->count + 1))
+        return oom(err);
+    serve_usage_item *it = &l->items[l->count];
+    memset(it, 0, sizeof *it);
+    l->count++;
+    int ok = text_copy(&it->key, key, kl);
+    ok = ok && text_copy(typed ? &it->key2 : &it->command, cmd, cl);
+    ok = ok && text_copy(typed ? &it->command : &it->key2, "", 0);
+    it->count = serve_store_row_int(r, 2, 0);
+    return ok ? NATTEL_OK : oom(err);
+}
+
+/* " AND e.ts >= 'FROM' AND e.ts < 'TO~'" for the bounds given. */
+static nattel_code put_bounds(nattel_buf *b, const serve_usage_filter *f)
+{
+    char bound[64];
+    nattel_code code = NATTEL_OK;
+    if (f->from && *f->from) {
+        snprintf(bound, sizeof bound, " AND e.ts >= '%s'", f->from);
+        code = nattel_buf_append(b, bound, strlen(bound));
+    }
+    if (!code && f->to && *f->to) {
+        snprintf(bound, sizeof bound, " AND e.ts < '%s~'", f->to);
+        code = nattel_buf_append(b, bound, strlen(bound));
+    }
+    return code;
+}
+
+static nattel_code read_into(usage_ctx *c, serve_usage_list *l,
+                             const serve_store_row *r, nattel_error *err)
+{
+    c->list = l;
+    return read_item(c, r, err);
+}
+
+#define USAGE_READER(name, field)                                              \
+    static nattel_code name(void *vctx, const serve_store_row *r,              \
+                            nattel_error *err)                                 \
+    {                                                                          \
+        usage_ctx *c = vctx;                                                   \
+        return read_into(c, &c->u->field, r, err);                             \
+    }
+USAGE_READER(read_series, series)
+USAGE_READER(read_errors, errors)
+USAGE_READER(read_versions, versions)
+USAGE_READER(read_archs, archs)
+USAGE_READER(read_types, types)
+
+/* The FROM and WHERE of the nat_cli_command queries: events joined only
+ * when the time or the events' columns are needed, so that a whole-store
+ * count reads the one table and its indexes. The bounds are checked
+ * digits; "~" sorts after every character of a time, so that `to` keeps
+ * every time it is a prefix of. */
+static nattel_code put_from(nattel_buf *b, const serve_usage_filter *f,
+                            int join)
+{
+    int from = f->from && *f->from, to = f->to && *f->to;
+    nattel_code code = NATX_PUT_LIT(b, " FROM nat_cli_command c");
+    if (!code && (join || from || to))
+        code = NATX_PUT_LIT(b, " JOIN events e ON e.id = c.event_id");
+    if (!code && join == 2)
+        code = NATX_PUT_LIT(b, " JOIN envelopes v ON v.id = e.envelope_id");
+    if (!code)
+        code = NATX_PUT_LIT(b, " WHERE 1 = 1");
+    if (!code)
+        code = put_bounds(b, f);
+    return code;
+}
+
+/* "SELECT <cols>" + FROM/WHERE + "<tail>" as a NUL-terminated string. */
+static nattel_code usage_sql(nattel_buf *b, const char *cols,
+                             const serve_usage_filter *f, int join,
+                             const char *tail)
+{
+    nattel_code code = NATX_PUT_LIT(b, "SELECT ");
+    if (!code)
+        code = nattel_buf_append(b, cols, strlen(cols));
+    if (!code)
+        code = put_from(b, f, join);
+    if (!code)
+        code = nattel_buf_append(b, tail, strlen(tail) + 1);
+    return code;
+}
+
+enum {
+    UQ_OUTCOMES,
+    UQ_DURATIONS,
+    UQ_SERIES,
+    UQ_ERRORS,
+    UQ_VERSIONS,
+    UQ_ARCHS,
+    UQ_TYPES,
+    UQ_N
+};
+
+static nattel_code build_usage_sql(nattel_buf sql[UQ_N],
+                                   const serve_usage_filter *f)
+{
+    const char *bucket = f->by_hour
+                             ? "substr(e.ts, 1, 13), c.command, count(*)"
+                             : "substr(e.ts, 1, 10), c.command, count(*)";
+    nattel_code code = usage_sql(
+        &sql[UQ_OUTCOMES], "c.command, c.subcommand, c.task_status, count(*)",
+        f, 0,
+        " GROUP BY c.command, c.subcommand, c.task_status ORDER BY 1, 2, 3");
+    if (!code)
+        code = usage_sql(&sql[UQ_DURATIONS],
+                         "c.command, c.duration_ms, count(*)", f, 0,
+                         " AND c.duration_ms >= 0 GROUP BY 1, 2 ORDER BY 1, 2");
+    if (!code)
+        code = usage_sql(&sql[UQ_SERIES], bucket, f, 1,
+                         " GROUP BY 1, 2 ORDER BY 1, 2");
+    if (!code)
+        code = usage_sql(&sql[UQ_ERRORS], "c.error_class, c.command, count(*)",
+                         f, 0,
+                         " AND c.error_class <> 'undefined' GROUP BY 1, 2"
+                         " ORDER BY 1, 2");
+    if (!code)
+        code = usage_sql(&sql[UQ_VERSIONS], "e.client_ver, c.command, count(*)",
+                         f, 1, " GROUP BY 1, 2 ORDER BY 1, 2");
+    if (!code)
+        code =
+            usage_sql(&sql[UQ_ARCHS], "v.cpu_architecture, c.command, count(*)",
+                      f, 2, " GROUP BY 1, 2 ORDER BY 1, 2");
+    if (!code)
+        code =
+            NATX_PUT_LIT(&sql[UQ_TYPES], "SELECT e.name, e.schema_ver,"
+                                         " count(*) FROM events e WHERE 1 = 1");
+    if (!code)
+        code = put_bounds(&sql[UQ_TYPES], f);
+    if (!code)
+        code = nattel_buf_append(&sql[UQ_TYPES], " GROUP BY 1, 2 ORDER BY 1, 2",
+                                 sizeof " GROUP BY 1, 2 ORDER BY 1, 2");
+    return code;
+}
+
+nattel_code serve_usage_load(serve_store *st, const serve_usage_filter *f,
+                             serve_usage *out, nattel_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if ((f->from && *f->from && !serve_usage_time_ok(f->from)) ||
+        (f->to && *f->to && !serve_usage_time_ok(f->to)))
+        return natx_fail(err, NATTEL_EINVAL,
+                         "a time bound must be YYYY[-MM[-DD[THH[:MM[:SS]]]]]");
+    nattel_buf sql[UQ_N];
+    for (int i = 0; i < UQ_N; i++)
+        sql[i] = (nattel_buf)NATTEL_BUF_INIT;
+    usage_ctx c = {.u = out, .f = f};
+    nattel_code code = build_usage_sql(sql, f);
+    if (code)
+        code = oom(err);
+    /* One read snapshot for all, so that the parts add up. */
+    static nattel_code (*const readers[UQ_N])(void *, const serve_store_row *,
+                                              nattel_error *) = {
+        read_outcome,  read_duration, read_series, read_errors,
+        read_versions, read_archs,    read_types};
+    serve_store_query q[UQ_N];
+    for (int i = 0; i < UQ_N; i++) {
+        q[i].sql = sql[i].data;
+        q[i].on_row = readers[i];
+    }
+    if (!code)
+        code = serve_store_select(st, q, UQ_N, &c, err);
+    /* A store without durations leaves the commands to sum here. */
+    if (!code && !c.summed)
+        code = sum_commands(out, err);
+    if (!code && c.pct_command.s)
+        flush_percentiles(&c);
+    free(c.pct_command.s);
+    free(c.dur);
+    for (int i = 0; i < UQ_N; i++)
+        nattel_buf_free(&sql[i]);
+    if (code)
+        serve_usage_free(out);
+    return code;
 }

@@ -1,6 +1,7 @@
 #include "serve/serve_server.h"
 
 #include "natx/natx_error.h"
+#include "serve/serve_dashboard.h"
 #include "serve/serve_ingest.h"
 #include "serve/serve_report.h"
 
@@ -295,6 +296,67 @@ static enum MHD_Result send_ingest(serve_server *s, struct MHD_Connection *conn,
     return ok;
 }
 
+/* The dashboard's paths (serve_dashboard.h): read-only, GET and HEAD
+ * only; a bad filter is a 400, the store's failure a 503. */
+static enum MHD_Result send_dashboard(serve_server *s,
+                                      struct MHD_Connection *conn,
+                                      const char *method, const char *url)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+        log_request(s, method, url, 405, "method not allowed; use GET");
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            sizeof "{\"error\":\"method not allowed; use GET\"}\n" - 1,
+            (void *)"{\"error\":\"method not allowed; use GET\"}\n",
+            MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "application/json");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        enum MHD_Result ok = MHD_queue_response(conn, 405, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
+    serve_dashboard_query q = {
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from"),
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to"),
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "command"),
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bucket")};
+    nattel_buf b = NATTEL_BUF_INIT;
+    nattel_error err = {NATTEL_OK, ""};
+    int page = serve_dashboard_route(url) == 1;
+    nattel_code code = page ? serve_dashboard_page(s->store, &q, 0, &b, &err)
+                            : serve_dashboard_json(s->store, &q, &b, &err);
+    if (code) {
+        nattel_buf_free(&b);
+        return send_error(s, conn, method, url,
+                          code == NATTEL_EINVAL   ? 400
+                          : code == NATTEL_ENOMEM ? 500
+                                                  : 503,
+                          err.message, 0);
+    }
+    log_request(s, method, url, 200, page ? "dashboard" : "report");
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
+    nattel_buf_free(&b);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            page ? "text/html; charset=utf-8"
+                                 : "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    /* As the page's own policy: it loads nothing from anywhere. */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'unsafe-inline';"
+                            " style-src 'unsafe-inline'; img-src data:;"
+                            " form-action 'self'; frame-ancestors 'none'");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 /* ------------------------------------------------------------------ */
 /* Request life cycle                                                  */
 /* ------------------------------------------------------------------ */
@@ -426,6 +488,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
             return MHD_NO;
         *req_cls = rq;
         inflight_add(s, 1);
+        if (serve_dashboard_route(url))
+            return send_dashboard(s, conn, method, url);
         unsigned early = decide_early(s, conn, method, url, rq);
         if (early)
             return send_early(s, conn, method, url, rq, early);

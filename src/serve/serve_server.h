@@ -25,7 +25,9 @@
  *     422                    breaks the schema; each problem by path
  *     503 + Retry-After      the store cannot write now (disk full, busy,
  *                            locked): nothing stored, the sender keeps it
- *   other methods: 405 with Allow: POST; other paths: 404.
+ *   other methods: 405 with Allow: POST; GET (and HEAD) of / and
+ *   /api/v1/report: the dashboard (serve_dashboard.h), other methods there
+ *   405 with Allow: GET, HEAD; other paths: 404.
  * Fault injection answers the first `fail_count` POSTs with `fail_status`
  * whatever their body, without storing.
  *

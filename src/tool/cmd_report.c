@@ -1,6 +1,7 @@
 /* nattel report: usage per command and subcommand from a serve database. */
 #include "commands.h"
 
+#include "serve/serve_dashboard.h"
 #include "serve/serve_report.h"
 #include "serve/serve_store.h"
 
@@ -18,6 +19,8 @@
 
 static const char usage[] =
     "usage: nattel report [--db FILE|URI | --local] [--json] [--types]\n"
+    "       nattel report [--db FILE|URI | --local] --html FILE [--from T]\n"
+    "                     [--to T] [--command NAME] [--bucket hour|day]\n"
     "\n"
     "Usage per command and subcommand of the nat_cli_command events that\n"
     "'nattel serve' stored: how many, how many succeeded, failed and were\n"
@@ -37,6 +40,15 @@ static const char usage[] =
     "              schema version, whatever its type (EVENT, SCHEMA_VERSION,\n"
     "              COUNT, tab-separated; --json: event, schemaVersion,\n"
     "              count)\n"
+    "  --html FILE instead: the usage dashboard (as 'nattel serve' shows it\n"
+    "              at /) written to FILE, self-contained, its data inside;\n"
+    "              opened from disk, its filter form narrows the data it\n"
+    "              holds (the command exactly, the time range the chart of\n"
+    "              events over time)\n"
+    "  --from T, --to T  with --html: only events from/to T, inclusive,\n"
+    "              T a UTC time YYYY[-MM[-DD[THH[:MM[:SS]]]]]\n"
+    "  --command NAME  with --html: only that command's events\n"
+    "  --bucket hour|day  with --html: events over time per hour or day\n"
     "  -h, --help  this help\n"
     "\n"
     "Strings are printed exactly as stored: control characters (and NUL)\n"
@@ -47,13 +59,28 @@ static const char usage[] =
     "cannot be\n"
     "written; 2 usage error.\n";
 
-enum { OPT_DB = TOOL_OPT_LONG, OPT_JSON, OPT_TYPES, OPT_LOCAL };
+enum {
+    OPT_DB = TOOL_OPT_LONG,
+    OPT_JSON,
+    OPT_TYPES,
+    OPT_HTML,
+    OPT_FROM,
+    OPT_TO,
+    OPT_COMMAND,
+    OPT_BUCKET,
+    OPT_LOCAL
+};
 
 static const struct option longopts[] = {
     {"db", required_argument, NULL, OPT_DB},
     {"local", no_argument, NULL, OPT_LOCAL},
     {"json", no_argument, NULL, OPT_JSON},
     {"types", no_argument, NULL, OPT_TYPES},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"command", required_argument, NULL, OPT_COMMAND},
+    {"bucket", required_argument, NULL, OPT_BUCKET},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 static const tool_spec spec = {"report", "h", longopts, 0, 0};
@@ -64,6 +91,8 @@ typedef struct report_args {
     int types;
     int local;
     int db_given;
+    const char *html;
+    serve_dashboard_query q;
 } report_args;
 
 static int take(void *ctx, int c, const char *v)
@@ -73,6 +102,16 @@ static int take(void *ctx, int c, const char *v)
         a->json = 1;
     else if (c == OPT_TYPES)
         a->types = 1;
+    else if (c == OPT_HTML)
+        a->html = v;
+    else if (c == OPT_FROM)
+        a->q.from = v;
+    else if (c == OPT_TO)
+        a->q.to = v;
+    else if (c == OPT_COMMAND)
+        a->q.command = v;
+    else if (c == OPT_BUCKET)
+        a->q.bucket = v;
     else if (c == OPT_LOCAL)
         a->local = 1;
     else {
@@ -226,9 +265,36 @@ static int print_types(serve_store *store, int json)
     return rc;
 }
 
+/* The page in `path`, written whole or not at all (a temporary file
+ * renamed over it). */
+static int write_html(serve_store *store, const report_args *a)
+{
+    nattel_buf out = NATTEL_BUF_INIT;
+    nattel_error err = {NATTEL_OK, ""};
+    if (serve_dashboard_page(store, &a->q, 1, &out, &err)) {
+        tool_error("report", "%s", err.message);
+        nattel_buf_free(&out);
+        return err.code == NATTEL_EINVAL ? NATTEL_EXIT_USAGE : NATTEL_EXIT_FAIL;
+    }
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", a->html);
+    FILE *f = n > 0 && (size_t)n < sizeof tmp ? fopen(tmp, "wb") : NULL;
+    int ok = f && fwrite(out.data, 1, out.len, f) == out.len;
+    ok = f && fclose(f) == 0 && ok;
+    nattel_buf_free(&out);
+    if (!ok || rename(tmp, a->html) != 0) {
+        tool_error("report", "--html %s: cannot write: %s", a->html,
+                   strerror(errno));
+        if (f)
+            remove(tmp);
+        return NATTEL_EXIT_FAIL;
+    }
+    return NATTEL_EXIT_OK;
+}
+
 int tool_cmd_report(int argc, char **argv)
 {
-    report_args a = {"nattel.db", 0, 0, 0, 0};
+    report_args a = {"nattel.db", 0, 0, 0, 0, NULL, {NULL, NULL, NULL, NULL}};
     int rc = tool_parse(&spec, usage, argc, argv, take, &a);
     if (rc != TOOL_GO)
         return rc;
@@ -237,6 +303,14 @@ int tool_cmd_report(int argc, char **argv)
                                 "--db and --local exclude each other");
     if (!*a.db)
         return tool_usage_error("report", "--db: the file name is empty");
+    if (a.html && (!*a.html || a.json || a.types))
+        return tool_usage_error("report", *a.html ? "--html goes alone, without"
+                                                    " --json or --types"
+                                                  : "--html: the file name is"
+                                                    " empty");
+    if (!a.html && (a.q.from || a.q.to || a.q.command || a.q.bucket))
+        return tool_usage_error("report", "--from, --to, --command and"
+                                          " --bucket go with --html");
     serve_store *store = NULL;
     nattel_error err = {NATTEL_OK, ""};
     serve_report report;
@@ -244,6 +318,12 @@ int tool_cmd_report(int argc, char **argv)
     char tmp[4096] = "";
     nattel_code code = a.local ? open_local(&store, tmp, sizeof tmp, &err)
                                : serve_store_open(a.db, 1, &store, &err);
+    if (!code && a.html) {
+        rc = write_html(store, &a);
+        serve_store_close(store);
+        remove_tmp(tmp);
+        return rc;
+    }
     if (!code && a.types) {
         rc = print_types(store, a.json);
         serve_store_close(store);

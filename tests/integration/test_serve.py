@@ -340,7 +340,7 @@ def test_default_body_limit_is_one_mib(work):
 def test_other_paths_and_methods(work):
     srv = Server(work)
     try:
-        for method, path in [("GET", "/"), ("POST", "/v1.1/events"),
+        for method, path in [("GET", "/index.html"), ("POST", "/v1.1/events"),
                              ("POST", "/v1.1/events/json/x"),
                              ("GET", "/v1.0/events/json")]:
             status, _, data = srv.request(dumps({}), method=method, path=path)
