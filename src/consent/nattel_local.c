@@ -145,8 +145,7 @@ static void keep_bounded(const char *dir, size_t max)
         return;
     char **names = NULL;
     size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
         if (!is_kept(e->d_name))
             continue;
         if (n == cap) {
@@ -162,7 +161,8 @@ static void keep_bounded(const char *dir, size_t max)
             n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n) /* qsort's array may not be NULL, even for no element */
+        qsort(names, n, sizeof *names, by_name);
     char p[4096];
     for (size_t i = 0; i + max <= n; i++)
         if (!natx_path_join(p, sizeof p, dir, names[i], NULL))

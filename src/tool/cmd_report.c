@@ -174,8 +174,7 @@ static nattel_code load_local(serve_store *st, const char *dir,
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     DIR *d = opendir(dir);
     if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)))
+        for (struct dirent *e = readdir(d); e; e = readdir(d))
             if (is_kept(e->d_name))
                 load_one(st, reg, dir, e->d_name);
         closedir(d);
