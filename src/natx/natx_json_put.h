@@ -56,6 +56,22 @@ static inline size_t natx_json_string_run(const char *s, size_t len, size_t i)
     return len;
 }
 
+/* Copies s[0..n) to o, returns o + n: short runs (a key, an enum value)
+ * as two overlapping fixed-size moves instead of a memcpy call. */
+static inline char *natx_put_bytes(char *o, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(o, s, 8);
+        memcpy(o + n - 8, s + n - 8, 8);
+    } else if (n > 16 && n <= 32) {
+        memcpy(o, s, 16);
+        memcpy(o + n - 16, s + n - 16, 16);
+    } else {
+        memcpy(o, s, n);
+    }
+    return o + n;
+}
+
 /* A JSON string with RFC 8259 escaping; NATTEL_EINVAL (buffer unchanged
  * past its old length) when s is not valid UTF-8. */
 nattel_code natx_json_put_string(nattel_buf *b, const char *s, size_t n);
