@@ -622,31 +622,12 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
     return NATTEL_OK;
 }
 
-/* Bytes member i of ev may take through the plan (its key and its value
- * at most), or 0 when the plan cannot write it (a kind it does not write,
- * an enum value out of range): the general path then says what is wrong. */
-static size_t planned_member_room(const nattel_event *ev,
-                                  const nattel__type_plan *p, size_t i)
-{
-    const nattel_field *f = &ev->type->fields[i];
-    const nattel_value *v = &ev->values[i];
-    if (p->enum_json[i])
-        return v->e < f->enum_type->count
-                   ? p->keys[i].len + p->enum_json[i][v->e].len
-                   : 0;
-    if (f->kind == NATTEL_KIND_INT64)
-        return p->keys[i].len + 21;
-    if (f->kind == NATTEL_KIND_STRING && v->s.len <= (SIZE_MAX >> 4))
-        return p->keys[i].len + NATX_JSON_STRING_MAX(v->s.len);
-    return 0;
-}
-
 /* Why write_planned handed the event back. */
 enum { PLANNED_OK, PLANNED_GENERAL, PLANNED_ENOMEM };
 
 /* The event through its type's plan, in one pass: keys and enum values
  * copied as ready bytes, strings escaped, room reserved member by member
- * (`reserved` is what is left, so the usual event reserves once). On
+ * (`left` is what is reserved, so the usual event reserves once). On
  * anything but PLANNED_OK out is as it was: PLANNED_GENERAL for what the
  * general path must write or report (a required field unset, invalid
  * UTF-8, a value the plan does not write). */
@@ -668,11 +649,22 @@ static int write_planned(const nattel_event *ev, const nattel__type_plan *p,
                 rc = PLANNED_GENERAL;
             continue;
         }
-        size_t need = planned_member_room(ev, p, i) + 2; /* '}', NUL */
-        if (need == 2) {
-            rc = PLANNED_GENERAL;
+        const nattel_value *v = &ev->values[i];
+        const nattel_str *key = &p->keys[i], *ej = p->enum_json[i];
+        nattel_kind kind = t->fields[i].kind;
+        size_t vmax; /* the value's bytes at most */
+        if (ej && v->e < t->fields[i].enum_type->count)
+            vmax = ej[v->e].len;
+        else if (!ej && kind == NATTEL_KIND_INT64)
+            vmax = 21;
+        else if (!ej && kind == NATTEL_KIND_STRING &&
+                 v->s.len <= (SIZE_MAX >> 4))
+            vmax = NATX_JSON_STRING_MAX(v->s.len);
+        else {
+            rc = PLANNED_GENERAL; /* a value the plan does not write */
             continue;
         }
+        size_t need = key->len + vmax + 2; /* '}', NUL */
         size_t used = (size_t)(o - (out->data + start));
         if (need > left - used) {
             out->len = start + used;
@@ -684,16 +676,14 @@ static int write_planned(const nattel_event *ev, const nattel__type_plan *p,
             o = out->data + start + used;
             left = out->cap - start;
         }
-        const nattel_value *v = &ev->values[i];
-        o = natx_put_bytes(o, p->keys[i].ptr + skip, p->keys[i].len - skip);
+        o = natx_put_bytes(o, key->ptr + skip, key->len - skip);
         skip = 0;
-        if (p->enum_json[i]) {
-            const nattel_str *e = &p->enum_json[i][v->e];
-            o = natx_put_bytes(o, e->ptr, e->len);
-        } else if (t->fields[i].kind == NATTEL_KIND_INT64) {
+        if (ej) {
+            o = natx_put_bytes(o, ej[v->e].ptr, ej[v->e].len);
+        } else if (kind == NATTEL_KIND_INT64) {
             o = natx_json_write_int(o, v->i);
         } else {
-            o = natx_json_write_string(o, v->s.ptr, v->s.len);
+            o = natx_json_write_short(o, v->s.ptr, v->s.len);
             if (!o)
                 rc = PLANNED_GENERAL; /* invalid UTF-8: named there */
         }

@@ -84,6 +84,38 @@ nattel_code natx_json_put_int(nattel_buf *b, int64_t v);
 char *natx_json_write_string(char *o, const char *s, size_t n);
 char *natx_json_write_int(char *o, int64_t v);
 
+/* natx_json_write_string with its usual case inline: a plain string of 4
+ * to 16 bytes (an identifier, a version) checked and copied as two
+ * overlapping words; anything else through natx_json_write_string. */
+static inline char *natx_json_write_short(char *o, const char *s, size_t n)
+{
+    if (n >= 4 && n <= 16) {
+        uint64_t w1, w2; /* the first and the last 8 (or 4) bytes */
+        uint32_t lo = 0, hi = 0;
+        if (n >= 8) {
+            memcpy(&w1, s, 8);
+            memcpy(&w2, s + n - 8, 8);
+        } else {
+            memcpy(&lo, s, 4);
+            memcpy(&hi, s + n - 4, 4);
+            w1 = w2 = (uint64_t)lo | (uint64_t)hi << 32;
+        }
+        if (!(natx_json_care_bits(w1) | natx_json_care_bits(w2))) {
+            *o++ = '"';
+            if (n >= 8) {
+                memcpy(o, &w1, 8);
+                memcpy(o + n - 8, &w2, 8);
+            } else {
+                memcpy(o, &lo, 4);
+                memcpy(o + n - 4, &hi, 4);
+            }
+            o[n] = '"';
+            return o + n + 1;
+        }
+    }
+    return natx_json_write_string(o, s, n);
+}
+
 /* Shortest text that reads back as the finite v, in every locale as in
  * "C", into out; its length. With float_mark, an integral value keeps a
  * ".0" (a float reads back as a float); without, it is written as an
