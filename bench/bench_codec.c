@@ -114,7 +114,7 @@ static void flusher_body(fixture *f, size_t n)
     size_t events = 0;
     for (size_t i = 0; i < n; i++) {
         nattel_buf_reset(&key);
-        check(nattel__envelope_key(f->jsons[i], f->lens[i], &key, NULL),
+        check(nattel__envelope_key(f->jsons[i], f->lens[i], &key, NULL, NULL),
               "nattel__envelope_key");
     }
     nattel_buf_free(&key);

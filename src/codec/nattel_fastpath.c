@@ -170,6 +170,27 @@ static inline int literal(fast *f, const char *lit, size_t n)
     return 1;
 }
 
+static inline int bytes_eq(const char *a, const char *b, size_t n);
+
+/* The enum value at f->p matched as the plan's ready JSON strings (which
+ * hold no escapes): the value's index, or -1 when none is there. Values
+ * repeat: the one that matched last time is tried first. */
+static inline int enum_by_plan(fast *f, nattel__plan *plan, size_t i,
+                               const nattel_str *ej, size_t count)
+{
+    const char *at = f->s + f->p;
+    size_t room = f->len - f->p;
+    size_t h = plan->ehint[i] < count ? plan->ehint[i] : 0;
+    for (size_t k = 0; k < count; k++, h = h + 1 == count ? 0 : h + 1) {
+        if (ej[h].len <= room && bytes_eq(at, ej[h].ptr, ej[h].len)) {
+            f->p += ej[h].len;
+            plan->ehint[i] = (unsigned char)h;
+            return (int)h;
+        }
+    }
+    return -1;
+}
+
 static int fast_value(fast *f, nattel__plan *plan, size_t i, nattel_event *ev)
 {
     const nattel_field *fd = &plan->type->fields[i];
@@ -180,20 +201,28 @@ static int fast_value(fast *f, nattel__plan *plan, size_t i, nattel_event *ev)
     case NATTEL_KIND_STRING: {
         if (!plain_string(f, &s, &n))
             return 0;
-        char *p = nattel__event_alloc(ev, n + 1);
+        char *p = natx_arena_take(&ev->arena, n + 1);
         if (!p)
             return 0;
-        memcpy(p, s, n);
+        natx_put_bytes(p, s, n);
         p[n] = '\0';
         v->s.ptr = p;
         v->s.len = n;
         return 1;
     }
     case NATTEL_KIND_ENUM: {
+        const nattel_enum_type *e = fd->enum_type;
+        const nattel_str *ej = plan->tp ? plan->tp->enum_json[i] : NULL;
+        if (ej) {
+            /* A value with no ready string equal to it is no value: the
+             * ready strings are the values as written, escapes aside. */
+            int h = enum_by_plan(f, plan, i, ej, e->count);
+            v->e = h < 0 ? 0 : (size_t)h;
+            return h >= 0;
+        }
         if (!plain_string(f, &s, &n))
             return 0;
         /* Values repeat: the one that matched last time first. */
-        const nattel_enum_type *e = fd->enum_type;
         size_t h = plan->ehint[i] < e->count ? plan->ehint[i] : 0;
         for (size_t k = 0; k < e->count;
              k++, h = h + 1 == e->count ? 0 : h + 1) {
@@ -260,6 +289,18 @@ static inline int key_is(fast *f, const char *name, size_t n)
     return 1;
 }
 
+/* The plan's ready key `,"name":` (from its comma when `comma`, else
+ * from its quote) at f->p, byte for byte: the key and its colon in one
+ * comparison. */
+static inline int plan_key(fast *f, const nattel_str *key, int comma)
+{
+    size_t skip = comma ? 0 : 1, n = key->len - skip;
+    if (f->len - f->p < n || !bytes_eq(f->s + f->p, key->ptr + skip, n))
+        return 0;
+    f->p += n;
+    return 1;
+}
+
 /* A name that reads as itself between quotes: no quote, backslash or
  * control character, valid UTF-8, and not the key that makes a line an
  * envelope. */
@@ -289,6 +330,7 @@ static nattel__plan *plan_for(nattel__fastpath *r, const nattel_event_type *t)
         const nattel__type_plan *tp = nattel__type_plan_of(t);
         p->type = t;
         p->plain = tp && t->field_count <= NATTEL__PLAN_FIELDS;
+        p->tp = p->plain ? tp : NULL;
         if (p->plain) {
             memcpy(p->wlen, tp->wlen, t->field_count);
             memset(p->ehint, 0, t->field_count);
@@ -307,6 +349,7 @@ static nattel__plan *plan_for(nattel__fastpath *r, const nattel_event_type *t)
         p->wlen[i] = (unsigned char)n;
         p->plain = n < 256 && plain_name(t->fields[i].wire_name, n);
     }
+    p->tp = p->plain ? nattel__type_plan_of(t) : NULL;
     return p;
 }
 
@@ -324,35 +367,49 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
     if (fpeek(f) == '}') {
         f->p++;
     } else {
+        const nattel__type_plan *tp = plan->tp;
+        /* keyed: the member's key and colon already read as the plan's
+         * ready bytes (with the comma before it, past the first). */
+        int keyed = tp && fc > 0 && plan_key(f, &tp->keys[0], 0);
         for (size_t k = 0;; k++) {
             const char *key;
             size_t kn;
             int i = (int)k;
-            if (!plan->plain || k >= fc ||
-                !key_is(f, t->fields[k].wire_name, plan->wlen[k])) {
-                f->canon = f->tidy = 0;
-                if (!plain_string(f, &key, &kn))
+            if (!keyed) {
+                if (!plan->plain || k >= fc ||
+                    !key_is(f, t->fields[k].wire_name, plan->wlen[k])) {
+                    f->canon = f->tidy = 0;
+                    if (!plain_string(f, &key, &kn))
+                        return 0;
+                    if (line && kn == 6 && !memcmp(key, "events", 6))
+                        return 0;
+                    i = find_field(t, mode, key, kn, k);
+                }
+                if (f->p < f->len && f->s[f->p] == ':')
+                    f->p++;
+                else if (!feat(f, ':'))
                     return 0;
-                if (line && kn == 6 && !memcmp(key, "events", 6))
-                    return 0;
-                i = find_field(t, mode, key, kn, k);
             }
             if (i < 0 || (given >> i) & 1)
                 return 0;
             given |= (uint64_t)1 << i;
-            if (f->p < f->len && f->s[f->p] == ':')
-                f->p++;
-            else if (!feat(f, ':'))
-                return 0;
             fws(f);
             if (!fast_value(f, plan, (size_t)i, ev))
                 return 0;
+            /* The usual next member: the next field's key, compact. */
+            keyed = tp && k + 1 < fc && plan_key(f, &tp->keys[k + 1], 1);
+            if (keyed)
+                continue;
             int more = fnext_member(f);
             if (more < 0)
                 return 0;
             if (!more)
                 break;
         }
+    }
+    if (given == ((uint64_t)1 << fc) - 1) {
+        memset(ev->is_set, 1, fc); /* every field given: the usual */
+        return 1;
     }
     for (size_t i = 0; i < fc; i++) {
         const nattel_field *fd = &t->fields[i];
@@ -409,17 +466,29 @@ static nattel_event *pool_get(nattel__fastpath *r, size_t i,
         return ev;
     }
     nattel_event_free(ev);
-    r->pool[i] = ev = nattel_event_new(t);
+    /* No defaults: the fast path fills every field before it hands the
+     * event out. */
+    r->pool[i] = ev = nattel__event_new_bare(t);
     return ev;
 }
 
 void nattel__fastpath_init(nattel__fastpath *r, const nattel_registry *reg)
 {
-    memset(r, 0, sizeof *r);
+    /* Field by field: the plans' tables are large, and one-shot decodes
+     * set up this state for every document; a plan is unused while its
+     * type is NULL (plan_for fills the rest). */
     r->reg = reg;
-    if (reg && reg->count)
-        r->guess = reg->types[0];
-    /* All-zero buffers are empty ones (NATTEL_BUF_INIT). */
+    r->guess = reg && reg->count ? reg->types[0] : NULL;
+    for (unsigned i = 0; i < NATTEL__PLANS; i++)
+        r->plans[i].type = NULL;
+    r->next_plan = 0;
+    r->pool = NULL;
+    r->pool_cap = 0;
+    r->pool_one[0] = NULL;
+    r->ts = NULL;
+    r->ts_cap = 0;
+    r->env = NULL;
+    r->one_shot = 0;
 }
 
 void nattel__fastpath_release(nattel__fastpath *r)

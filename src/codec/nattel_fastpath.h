@@ -13,6 +13,7 @@
  * (tests/unit/test_reader.c and fuzz_reader check both).
  */
 
+#include "model/nattel_plan.h"
 #include "nattel_limits.h"
 
 #include <nattel/nattel.h>
@@ -23,6 +24,7 @@
  * lengths of the wire names, so keys are matched as they stand. */
 typedef struct nattel__plan {
     const nattel_event_type *type;
+    const nattel__type_plan *tp; /* the type's static plan, or NULL */
     int plain; /* every wire name is a JSON string as written */
     unsigned char wlen[NATTEL__PLAN_FIELDS];
     unsigned char ehint[NATTEL__PLAN_FIELDS]; /* per enum field: the value

@@ -348,6 +348,14 @@ nattel_code nattel__event_copy(nattel_event *dst, const nattel_event *src)
 
 nattel_event *nattel_event_new(const nattel_event_type *type)
 {
+    nattel_event *ev = nattel__event_new_bare(type);
+    if (ev)
+        set_defaults(ev);
+    return ev;
+}
+
+nattel_event *nattel__event_new_bare(const nattel_event_type *type)
+{
     size_t n = type->field_count;
     size_t values_off = (sizeof(nattel_event) + 15) & ~(size_t)15;
     size_t set_off = values_off + n * sizeof(nattel_value);
@@ -363,7 +371,6 @@ nattel_event *nattel_event_new(const nattel_event_type *type)
     natx_chunk *first = (natx_chunk *)(mem + chunk_off);
     first->cap = INLINE_ARENA;
     natx_arena_init(&ev->arena, first, 1024, 0);
-    set_defaults(ev);
     return ev;
 }
 
@@ -615,72 +622,81 @@ static nattel_code put_field(nattel_buf *b, const nattel_field *f,
     return NATTEL_OK;
 }
 
-/* Room write_planned needs for ev, or 0 when it cannot take the event
- * (a required field unset, a kind it does not write): the general path
- * then writes it, or says what is wrong. */
-static size_t planned_room(const nattel_event *ev, const nattel__type_plan *p)
-{
-    const nattel_event_type *t = ev->type;
-    size_t room = 3; /* '{', '}', NUL */
-    for (size_t i = 0; i < t->field_count; i++) {
-        const nattel_field *f = &t->fields[i];
-        const nattel_value *v = &ev->values[i];
-        if (!ev->is_set[i]) {
-            if (!(f->flags & NATTEL_FIELD_WIRE_OPTIONAL))
-                return 0;
-            continue;
-        }
-        room += p->keys[i].len;
-        if (p->enum_json[i] && v->e < f->enum_type->count)
-            room += p->enum_json[i][v->e].len;
-        else if (f->kind == NATTEL_KIND_STRING && v->s.len <= (SIZE_MAX >> 4))
-            room += NATX_JSON_STRING_MAX(v->s.len);
-        else if (f->kind == NATTEL_KIND_INT64)
-            room += 21;
-        else
-            return 0;
-    }
-    return room;
-}
+/* Why write_planned handed the event back. */
+enum { PLANNED_OK, PLANNED_GENERAL, PLANNED_ENOMEM };
 
-/* The event through its type's plan: keys and enum values are copied as
- * ready bytes, strings escaped, into room reserved once. NATTEL_EINVAL
- * (out unchanged) for a string that is not valid UTF-8. */
-static nattel_code write_planned(const nattel_event *ev,
-                                 const nattel__type_plan *p, size_t room,
-                                 nattel_buf *out)
+/* The event through its type's plan, in one pass: keys and enum values
+ * copied as ready bytes, strings escaped, room reserved member by member
+ * (`left` is what is reserved, so the usual event reserves once). On
+ * anything but PLANNED_OK out is as it was: PLANNED_GENERAL for what the
+ * general path must write or report (a required field unset, invalid
+ * UTF-8, a value the plan does not write). */
+static int write_planned(const nattel_event *ev, const nattel__type_plan *p,
+                         nattel_buf *out)
 {
     const nattel_event_type *t = ev->type;
-    if (natx_buf_ensure(out, room))
-        return NATTEL_ENOMEM;
-    char *o = out->data + out->len;
+    size_t start = out->len;
+    if (natx_buf_ensure(out, 256))
+        return PLANNED_ENOMEM;
+    char *o = out->data + start;
+    size_t left = out->cap - start;
     *o++ = '{';
     size_t skip = 1; /* no comma before the first member */
-    for (size_t i = 0; i < t->field_count; i++) {
-        if (!ev->is_set[i])
+    int rc = PLANNED_OK;
+    for (size_t i = 0; i < t->field_count && rc == PLANNED_OK; i++) {
+        if (!ev->is_set[i]) {
+            if (!(t->fields[i].flags & NATTEL_FIELD_WIRE_OPTIONAL))
+                rc = PLANNED_GENERAL;
             continue;
+        }
         const nattel_value *v = &ev->values[i];
-        memcpy(o, p->keys[i].ptr + skip, p->keys[i].len - skip);
-        o += p->keys[i].len - skip;
+        const nattel_str *key = &p->keys[i], *ej = p->enum_json[i];
+        nattel_kind kind = t->fields[i].kind;
+        size_t vmax; /* the value's bytes at most */
+        if (ej && v->e < t->fields[i].enum_type->count)
+            vmax = ej[v->e].len;
+        else if (!ej && kind == NATTEL_KIND_INT64)
+            vmax = 21;
+        else if (!ej && kind == NATTEL_KIND_STRING &&
+                 v->s.len <= (SIZE_MAX >> 4))
+            vmax = NATX_JSON_STRING_MAX(v->s.len);
+        else {
+            rc = PLANNED_GENERAL; /* a value the plan does not write */
+            continue;
+        }
+        size_t need = key->len + vmax + 2; /* '}', NUL */
+        size_t used = (size_t)(o - (out->data + start));
+        if (need > left - used) {
+            out->len = start + used;
+            if (natx_buf_ensure(out, need)) {
+                rc = PLANNED_ENOMEM;
+                continue;
+            }
+            out->len = start;
+            o = out->data + start + used;
+            left = out->cap - start;
+        }
+        o = natx_put_bytes(o, key->ptr + skip, key->len - skip);
         skip = 0;
-        if (p->enum_json[i]) {
-            const nattel_str *e = &p->enum_json[i][v->e];
-            memcpy(o, e->ptr, e->len);
-            o += e->len;
-        } else if (t->fields[i].kind == NATTEL_KIND_INT64) {
+        if (ej) {
+            o = natx_put_bytes(o, ej[v->e].ptr, ej[v->e].len);
+        } else if (kind == NATTEL_KIND_INT64) {
             o = natx_json_write_int(o, v->i);
         } else {
-            o = natx_json_write_string(o, v->s.ptr, v->s.len);
-            if (!o) {
-                out->data[out->len] = '\0';
-                return NATTEL_EINVAL;
-            }
+            o = natx_json_write_short(o, v->s.ptr, v->s.len);
+            if (!o)
+                rc = PLANNED_GENERAL; /* invalid UTF-8: named there */
         }
+    }
+    if (rc != PLANNED_OK) {
+        out->len = start;
+        out->data[start] = '\0';
+        return rc;
     }
     *o++ = '}';
     *o = '\0';
     out->len = (size_t)(o - out->data);
-    return NATTEL_OK;
+    return PLANNED_OK;
 }
 
 nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
@@ -688,14 +704,13 @@ nattel_code nattel_event_write_json(const nattel_event *ev, nattel_buf *out,
 {
     const nattel_event_type *t = ev->type;
     const nattel__type_plan *p = nattel__type_plan_of(t);
-    size_t room = p ? planned_room(ev, p) : 0;
-    if (room) {
-        nattel_code rc = write_planned(ev, p, room, out);
-        if (rc == NATTEL_OK)
-            return rc;
-        if (rc == NATTEL_ENOMEM)
-            return natx_fail(err, rc, "out of memory writing %s", t->name);
-        /* Invalid UTF-8: the general path names the field. */
+    if (p) {
+        int rc = write_planned(ev, p, out);
+        if (rc == PLANNED_OK)
+            return NATTEL_OK;
+        if (rc == PLANNED_ENOMEM)
+            return natx_fail(err, NATTEL_ENOMEM, "out of memory writing %s",
+                             t->name);
     }
     return nattel__event_write_json_general(ev, out, err);
 }

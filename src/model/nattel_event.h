@@ -28,6 +28,11 @@ nattel_code nattel__event_copy(nattel_event *dst, const nattel_event *src);
 /* ev as nattel_event_new made it: defaults set, the rest unset. */
 void nattel__event_reset(nattel_event *ev);
 
+/* nattel_event_new without the defaults: values and is_set hold garbage
+ * until a reader fills every field (the fast path does, and hands out
+ * the event only then). NULL when out of memory. */
+nattel_event *nattel__event_new_bare(const nattel_event_type *type);
+
 /* Empties the event's arena for reuse, values and type untouched (a
  * reader refills them). Overflow chunks are kept, as one (emptied) chunk
  * at the arena's head, so that documents with long strings stop

@@ -63,6 +63,17 @@ static const unsigned char must_escape[256] =
 static char *copy_plain(char *o, const char *s, size_t n)
 {
     uint64_t a, b;
+    if (n >= 4 && n < 8) {
+        /* Two overlapping 4-byte halves as one word: one check. */
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        if (natx_json_care_bits((uint64_t)lo | (uint64_t)hi << 32))
+            return NULL;
+        memcpy(o, &lo, 4);
+        memcpy(o + n - 4, &hi, 4);
+        return o + n;
+    }
     if (n < 8) {
         unsigned care = 0;
         for (size_t k = 0; k < n; k++) {
@@ -182,6 +193,13 @@ nattel_code natx_json_put_string(nattel_buf *b, const char *s, size_t n)
 
 char *natx_json_write_int(char *o, int64_t v)
 {
+    /* Durations in ms and exit codes are mostly small: no loop for them. */
+    if (v >= 0 && v < 100) {
+        if (v >= 10)
+            *o++ = (char)('0' + v / 10);
+        *o++ = (char)('0' + v % 10);
+        return o;
+    }
     char tmp[24];
     char *p = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;

@@ -56,6 +56,22 @@ static inline size_t natx_json_string_run(const char *s, size_t len, size_t i)
     return len;
 }
 
+/* Copies s[0..n) to o, returns o + n: short runs (a key, an enum value)
+ * as two overlapping fixed-size moves instead of a memcpy call. */
+static inline char *natx_put_bytes(char *o, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(o, s, 8);
+        memcpy(o + n - 8, s + n - 8, 8);
+    } else if (n > 16 && n <= 32) {
+        memcpy(o, s, 16);
+        memcpy(o + n - 16, s + n - 16, 16);
+    } else {
+        memcpy(o, s, n);
+    }
+    return o + n;
+}
+
 /* A JSON string with RFC 8259 escaping; NATTEL_EINVAL (buffer unchanged
  * past its old length) when s is not valid UTF-8. */
 nattel_code natx_json_put_string(nattel_buf *b, const char *s, size_t n);
@@ -67,6 +83,38 @@ nattel_code natx_json_put_int(nattel_buf *b, int64_t v);
 #define NATX_JSON_STRING_MAX(n) ((n)*6 + 2)
 char *natx_json_write_string(char *o, const char *s, size_t n);
 char *natx_json_write_int(char *o, int64_t v);
+
+/* natx_json_write_string with its usual case inline: a plain string of 4
+ * to 16 bytes (an identifier, a version) checked and copied as two
+ * overlapping words; anything else through natx_json_write_string. */
+static inline char *natx_json_write_short(char *o, const char *s, size_t n)
+{
+    if (n >= 4 && n <= 16) {
+        uint64_t w1, w2; /* the first and the last 8 (or 4) bytes */
+        uint32_t lo = 0, hi = 0;
+        if (n >= 8) {
+            memcpy(&w1, s, 8);
+            memcpy(&w2, s + n - 8, 8);
+        } else {
+            memcpy(&lo, s, 4);
+            memcpy(&hi, s + n - 4, 4);
+            w1 = w2 = (uint64_t)lo | (uint64_t)hi << 32;
+        }
+        if (!(natx_json_care_bits(w1) | natx_json_care_bits(w2))) {
+            *o++ = '"';
+            if (n >= 8) {
+                memcpy(o, &w1, 8);
+                memcpy(o + n - 8, &w2, 8);
+            } else {
+                memcpy(o, &lo, 4);
+                memcpy(o + n - 4, &hi, 4);
+            }
+            o[n] = '"';
+            return o + n + 1;
+        }
+    }
+    return natx_json_write_string(o, s, n);
+}
 
 /* Shortest text that reads back as the finite v, in every locale as in
  * "C", into out; its length. With float_mark, an integral value keeps a

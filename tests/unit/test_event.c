@@ -1380,6 +1380,74 @@ static void test_planned_encode_equals_general(void **state)
         }
 }
 
+/* The planned writer's short-string and small-integer moves, and its
+ * room reserved member by member: byte for byte the general writer's for
+ * every string length 0..40 with each kind of byte that needs care at
+ * every position, integers around the small-number cases, and a string
+ * long enough to grow the buffer in the middle of an event. Invalid
+ * UTF-8 leaves the buffer as it was and is refused by both. */
+static void test_planned_encode_lengths(void **state)
+{
+    (void)state;
+    static const char bad[] = {'"', '\\', '\n', '\x01', '\x7f', '\xc3'};
+    char s[4096];
+    size_t written = 0, refused = 0;
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (size_t b = 0; b < sizeof bad; b++) {
+                memset(s, 'a', n);
+                s[n] = '\0';
+                if (at < n)
+                    s[at] = bad[b]; /* \xc3 alone: invalid UTF-8 */
+                nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+                c.command = s;
+                c.subcommand = n > 20 ? s + n / 2 : NULL;
+                c.duration_ms = (int64_t)n * 3 + (int64_t)at; /* >= -1 */
+                c.exit_code = (int64_t)(n * 5 % 111) - 1;
+                c.python_version = "3.12.1";
+                c.task_status = NATTEL_TASK_STATUS_FAILURE;
+                nattel_event *ev = NULL;
+                if (nattel_cli_command_event(&c, &ev, NULL)) {
+                    refused++; /* invalid UTF-8 refused on the way in */
+                    continue;
+                }
+                written++;
+                nattel_buf a = NATTEL_BUF_INIT, g = NATTEL_BUF_INIT;
+                assert_int_equal(nattel_buf_append(&a, "x", 1), 0);
+                assert_int_equal(nattel_buf_append(&g, "x", 1), 0);
+                nattel_code ra = nattel_event_write_json(ev, &a, NULL);
+                nattel_code rg = nattel__event_write_json_general(ev, &g, NULL);
+                assert_int_equal(ra, rg);
+                assert_int_equal(a.len, g.len);
+                assert_string_equal(a.data, g.data);
+                nattel_buf_free(&a);
+                nattel_buf_free(&g);
+                nattel_event_free(ev);
+            }
+    /* Only a lone \xc3 is refused: everything else was written. */
+    assert_true(written > 0);
+    assert_int_equal(refused, 40 * 41 / 2);
+    /* A long string: the room is reserved again in the middle. */
+    memset(s, 'b', sizeof s - 1);
+    s[sizeof s - 1] = '\0';
+    s[100] = '"';
+    nattel_cli_command c = NATTEL_CLI_COMMAND_INIT;
+    c.command = s;
+    c.subcommand = "list";
+    c.python_version = "3.12.1";
+    c.task_status = NATTEL_TASK_STATUS_SUCCESS;
+    nattel_event *ev = NULL;
+    assert_int_equal(nattel_cli_command_event(&c, &ev, NULL), 0);
+    nattel_buf a = NATTEL_BUF_INIT, g = NATTEL_BUF_INIT;
+    assert_int_equal(nattel_event_write_json(ev, &a, NULL), 0);
+    assert_int_equal(nattel__event_write_json_general(ev, &g, NULL), 0);
+    assert_int_equal(a.len, g.len);
+    assert_string_equal(a.data, g.data);
+    nattel_buf_free(&a);
+    nattel_buf_free(&g);
+    nattel_event_free(ev);
+}
+
 /* nattel_event_from_json_into: the same event as the one-shot call on the
  * fast path and on the reporting path (escapes), reset on error. */
 static void test_from_json_into(void **state)
@@ -1461,6 +1529,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_cli_command_event_null),
         cmocka_unit_test(test_planned_encode_equals_general),
+        cmocka_unit_test(test_planned_encode_lengths),
         cmocka_unit_test(test_from_json_into),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
