@@ -2,8 +2,8 @@
 """The dashboard's API on a store of one million events: a store made by
 `nattel serve`, filled here through SQLite (a realistic spread of commands,
 statuses, durations, error classes, three client versions over 60 days),
-then served; each query timed over a few runs. Target: well under a
-second (500 ms) for every query.
+then served; each query timed over a few runs. Target: under a second
+for every query at 1M events.
 
 Usage: bench/dashboard.py NATTEL_BIN [EVENTS]"""
 
@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests",
                                 "integration"))
 import nattel_testlib as tl  # noqa: E402
 
-TARGET_MS = 500
+TARGET_MS = 1000
 
 
 def fill(db, n):

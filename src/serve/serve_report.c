@@ -94,13 +94,23 @@ nattel_code serve_report_add_error(serve_report_row *row, const char *name,
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Covering indexes, each in the order of the GROUP BY it answers, so that
+ * a count over a million events reads one index in order, with no sort
+ * and no table row: outcomes (command, subcommand, status), durations per
+ * command (also their percentiles, in order), error classes. The first
+ * replaces the (command, subcommand) index of layouts 1 and 2. */
+static const char prepare_sql[] =
+    "DROP INDEX IF EXISTS nat_cli_command_by_command;"
+    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_outcome"
+    " ON nat_cli_command(command, subcommand, task_status);"
+    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_duration"
+    " ON nat_cli_command(command, duration_ms);"
+    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_error"
+    " ON nat_cli_command(error_class, command)";
+
 nattel_code serve_report_prepare(serve_store *st, nattel_error *err)
 {
-    return serve_store_exec(st,
-                            "CREATE INDEX IF NOT EXISTS"
-                            " nat_cli_command_by_command"
-                            " ON nat_cli_command(command, subcommand)",
-                            err);
+    return serve_store_exec(st, prepare_sql, err);
 }
 
 /* The queries run as they are on SQLite and on PostgreSQL (counts by
@@ -875,6 +885,12 @@ static nattel_code put_from(nattel_buf *b, const serve_usage_filter *f,
         code = NATX_PUT_LIT(b, " JOIN envelopes v ON v.id = e.envelope_id");
     if (!code)
         code = NATX_PUT_LIT(b, " WHERE 1 = 1");
+    /* Said although implied, on a whole-store join: it lets the planner
+     * walk the events by their type index in id order and find each row by
+     * its key, rather than walk a nat_cli_command index and jump about the
+     * events table. A time range is read through the events' time index. */
+    if (!code && join && !from && !to)
+        code = NATX_PUT_LIT(b, " AND e.name = 'nat_cli_command'");
     if (!code)
         code = put_bounds(b, f);
     return code;

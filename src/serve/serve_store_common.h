@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SERVE_STORE_SCHEMA_VERSION 2
+#define SERVE_STORE_SCHEMA_VERSION 3
 /* The oldest layout a read-only open (a report) reads as it is. */
 #define SERVE_STORE_MIN_READ_VERSION 1
 /* An event ID: 1 to this many characters of [A-Za-z0-9._-]. */

@@ -59,8 +59,17 @@ static const char *const schema_sql =
     " UNIQUE (envelope_id, seq));"
     "CREATE INDEX events_name ON events(name);"
     "CREATE INDEX events_session ON events(session_id);"
-    "INSERT INTO nattel_layout VALUES (" STRINGIFY(
-        SERVE_STORE_SCHEMA_VERSION) ");";
+    "INSERT INTO nattel_layout VALUES (2);";
+
+/* Version 2 to 3, as on SQLite: the indexes the dashboard reads through
+ * on a large store (counts per type and schema version, time ranges). A
+ * new database is made as version 2 and taken through the same step. */
+static const char *const migrate_v3_sql =
+    "DROP INDEX IF EXISTS events_name;"
+    "CREATE INDEX events_type ON events(name, schema_ver);"
+    "CREATE INDEX events_ts ON events(ts);"
+    "UPDATE nattel_layout SET version = " STRINGIFY(
+        SERVE_STORE_SCHEMA_VERSION) ";";
 
 typedef struct pg_table {
     char *name;
@@ -222,9 +231,10 @@ static nattel_code read_version(pg_store *st, PGconn *c, long *version,
     return code;
 }
 
+/* Version 2 differs from 3 by indexes only: a report reads it as it is. */
 static nattel_code check_version(pg_store *st, long version, nattel_error *err)
 {
-    if (version == SERVE_STORE_SCHEMA_VERSION)
+    if (version >= 2 && version <= SERVE_STORE_SCHEMA_VERSION)
         return NATTEL_OK;
     if (version == 0)
         return natx_fail(err, NATTEL_EINVAL,
@@ -244,17 +254,22 @@ static nattel_code begin_layout(pg_store *st, PGconn *c, nattel_error *err)
                "cannot begin a transaction", err);
 }
 
-/* Creates the layout in an empty database; refuses another version. */
+/* Creates the layout in an empty database and brings version 2 forward;
+ * refuses another version. */
 static nattel_code migrate(pg_store *st, PGconn *c, nattel_error *err)
 {
     long version = 0;
     nattel_code code = begin_layout(st, c, err);
     if (!code)
         code = read_version(st, c, &version, err);
-    if (!code && version == 0)
+    if (!code && version == 0) {
         code = run(st, c, schema_sql, "cannot create the tables", err);
-    else if (!code)
+        version = 2;
+    } else if (!code)
         code = check_version(st, version, err);
+    if (!code && version < 3)
+        code =
+            run(st, c, migrate_v3_sql, "cannot add the layout 3 indexes", err);
     if (!code)
         return run(st, c, "COMMIT", "cannot commit", err);
     rollback(c);

@@ -393,7 +393,58 @@ def test_terminal_steering_escaped(work):
     assert "Err\\u202e\\u2028\\u007f (1)" in out, out
 
 
+def indexes(db):
+    con = sqlite3.connect(db)
+    try:
+        return sorted(r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+            " AND name NOT LIKE 'sqlite_%'"))
+    finally:
+        con.close()
+
+
+def test_layout_2_migrated(work):
+    """A store of layout 2 (its indexes as they were) is read as it is by a
+    report, taken to layout 3 by the next serve, and reports the same."""
+    rng = random.Random(3)
+    events = random_events(rng, 120)
+    db = os.path.join(work, "v2.db")
+    srv = Server(work, db)
+    try:
+        post_all(srv, events, rng)
+    finally:
+        srv.stop()
+    want = expected_report(events)
+    con = sqlite3.connect(db)
+    with con:
+        con.executescript(
+            "DROP INDEX events_type; DROP INDEX events_ts;"
+            " DROP INDEX nat_cli_command_by_outcome;"
+            " DROP INDEX nat_cli_command_by_duration;"
+            " DROP INDEX nat_cli_command_by_error;"
+            " CREATE INDEX events_name ON events(name);"
+            " CREATE INDEX nat_cli_command_by_command"
+            " ON nat_cli_command(command, subcommand);"
+            " PRAGMA user_version = 2;")
+    con.close()
+    r = run_tool("report", "--db", db, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == want, r
+    Server(work, db).stop()
+    con = sqlite3.connect(db)
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    con.close()
+    assert version == 3, version
+    got = indexes(db)
+    for name in ["events_type", "events_ts", "nat_cli_command_by_outcome",
+                 "nat_cli_command_by_duration", "nat_cli_command_by_error"]:
+        assert name in got, got
+    assert "events_name" not in got and "nat_cli_command_by_command" not in got
+    r = run_tool("report", "--db", db, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == want, r
+
+
 TESTS = [
+    test_layout_2_migrated,
     test_control_characters_kept_whole,
     test_terminal_steering_escaped,
     test_report_matches_posted_events,
