@@ -284,6 +284,19 @@ void nattel_client_free(nattel_client *c);
 /* Delivery state, for tools                                           */
 /* ------------------------------------------------------------------ */
 
+/* Makes the machine policy's endpoint (see nattel_consent_policy_read)
+ * the options' endpoint when the policy names one, as nattel_client_new()
+ * and the flusher do: the organisation's ingest beats
+ * NAT_TELEMETRY_ENDPOINT, whatever that says (empty, another URL, or
+ * invalid). A tool calls it after nattel_options_from_env() so that the
+ * sink it shows and the flush it runs are the ones a host's client would
+ * use. NATTEL_OK and no change when no policy names an endpoint or none
+ * can be read; NATTEL_ENOMEM. `opts` must not be NULL; `err` may be.
+ * Reads the policy file(s): for tools and setup, not a host's hot path.
+ * Thread-safe for distinct options. */
+nattel_code nattel_options_apply_policy_endpoint(nattel_options *opts,
+                                                 nattel_error *err);
+
 /*
  * What a host's delivery left in the state directory, for tools that show
  * or drive it (`nattel status`, `nattel flush`, `nattel log`). These

@@ -74,7 +74,8 @@ static nattel_code default_state_dir(nattel_options *o, nattel_error *err)
 
 /* The organisation's endpoint of a machine policy beats
  * NAT_TELEMETRY_ENDPOINT (and reaches the flusher in the hand-off). */
-static nattel_code policy_endpoint(nattel_options *o, nattel_error *err)
+nattel_code nattel_options_apply_policy_endpoint(nattel_options *o,
+                                                 nattel_error *err)
 {
     nattel_consent_policy policy = NATTEL_CONSENT_POLICY_INIT;
     nattel_consent_policy_read(o, &policy);
@@ -99,7 +100,7 @@ nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err)
     pthread_mutex_init(&c->mu, NULL);
     nattel_code rc = default_state_dir(opts, err);
     if (!rc)
-        rc = policy_endpoint(opts, err);
+        rc = nattel_options_apply_policy_endpoint(opts, err);
     if (!rc && opts->transport) {
         c->t = opts->transport;
         opts->transport = NULL;

@@ -2,6 +2,7 @@
  * status, an on-demand flush and the audit log, over the internals the
  * flusher itself uses. */
 #include "config/nattel_options.h"
+#include "config/nattel_sink.h"
 #include "delivery/nattel_audit.h"
 #include "nattel_limits.h"
 #include "delivery/nattel_flush_run.h"
@@ -198,10 +199,20 @@ size_t nattel_delivery_lost_uncounted(const nattel_delivery_info *i)
 
 /* The sink rule; an endpoint it refuses is tried as http(s), as the
  * client spools it. */
+/* Whether a flush has an http(s) endpoint to send to: the machine
+ * policy's endpoint beats the options' own, as in the client and the
+ * flusher (flush_run reads it again), so options straight from the
+ * environment flush as a host's client would. An endpoint the rule
+ * refuses runs, and the flusher reports it. */
 static int http_endpoint(const nattel_options *o)
 {
+    nattel_consent_policy policy = NATTEL_CONSENT_POLICY_INIT;
+    nattel_consent_policy_read(o, &policy);
+    const char *ep = policy.endpoint[0] ? policy.endpoint : o->endpoint;
     nattel_sink_kind kind;
-    return nattel_options_sink(o, &kind, NULL) || kind == NATTEL_SINK_HTTP;
+    return nattel__sink_rule(ep, o->dry_run, "NAT_TELEMETRY_ENDPOINT", &kind,
+                             NULL) ||
+           kind == NATTEL_SINK_HTTP;
 }
 
 static nattel_code flush_run(const nattel_options *o, unsigned flags,

@@ -417,6 +417,10 @@ static int deliver(nattel_event *ev, const char *client_ver)
         snprintf(err.message, sizeof err.message, "out of memory");
     if (!rc && client_ver)
         rc = nattel_options_set_client_version(o, client_ver, &err);
+    /* A policy's endpoint beats an invalid NAT_TELEMETRY_ENDPOINT: the
+     * client would send, so nothing is said. */
+    if (!rc)
+        rc = nattel_options_apply_policy_endpoint(o, &err);
     if (!rc)
         say_invalid_endpoint(o);
     char *state_dir = NULL;

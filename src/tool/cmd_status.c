@@ -531,6 +531,13 @@ int tool_cmd_status(int argc, char **argv)
     nattel_options *o = tool_options_load("status");
     if (!o)
         return NATTEL_EXIT_FAIL;
+    /* The sink shown is the one a host's client would use. */
+    nattel_error err;
+    if (nattel_options_apply_policy_endpoint(o, &err)) {
+        tool_error("status", "%s", err.message);
+        nattel_options_free(o);
+        return NATTEL_EXIT_FAIL;
+    }
     status_info s;
     gather(o, &s);
     diagnose_all(o, &s);

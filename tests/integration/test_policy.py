@@ -172,10 +172,45 @@ def test_flusher_clears_on_policy_off(work):
         lis.close()
 
 
+def test_policy_endpoint_without_env_endpoint(work):
+    """NAT_TELEMETRY_ENDPOINT empty (send nothing) and a policy naming the
+    organisation's endpoint: the policy's endpoint decides everywhere, in
+    the host, `nattel flush` and `nattel status`, not only in the host."""
+    h = ct.Home(work, "home-empty-ep")
+    lis = ct.Listener()
+    try:
+        pol = policy(work, f'telemetry = "allowed"\nendpoint = "{lis.url}"\n',
+                     "policy-ep.toml")
+        env = {"NATTEL_POLICY_FILE": pol, "NAT_TELEMETRY_ENABLED": "1",
+               "NAT_TELEMETRY_ENDPOINT": "", "NATTEL_DELIVERY": "spool-only"}
+        r = h.emit("run", env)
+        check(r.returncode == 0, f"emit: {r.stderr}")
+        check(len(h.spooled()) == 1, f"the host spools for the policy's "
+              f"endpoint: {h.spooled()} {r.stderr}")
+        st = json.loads(h.run("status", "--json", extra=env).stdout)
+        check(st["sink"] == "http" and st["endpoint"] == lis.url,
+              f"status: sink {st['sink']}, endpoint {st['endpoint']}")
+        r = h.run("flush", extra=env)
+        check(r.returncode == 0, f"flush exits 0: {r.returncode} {r.stderr}")
+        check(lis.commands() == ["run"],
+              f"flush sends to the policy's endpoint: {lis.commands()} "
+              f"{r.stderr}")
+        # Control: without the policy an empty endpoint sends nothing.
+        env.pop("NATTEL_POLICY_FILE")
+        before = h.spooled()
+        h.emit("serve", env)
+        check(h.spooled() == before, f"control: nothing spooled: {h.spooled()}")
+        st = json.loads(h.run("status", "--json", extra=env).stdout)
+        check(st["sink"] == "none", f"control: sink {st['sink']}")
+    finally:
+        lis.close()
+
+
 if __name__ == "__main__":
     sys.exit(tl.run_tests([test_off_beats_env_enabled,
                            test_enable_under_off_fails,
                            test_unusable_policy_is_off,
                            test_unreadable_policy_for_its_reader,
                            test_policy_endpoint_and_local_cap,
+                           test_policy_endpoint_without_env_endpoint,
                            test_flusher_clears_on_policy_off], "policy-"))

@@ -149,6 +149,54 @@ static void test_flush_skipped(void **state)
     nattel_options_free(on);
 }
 
+/* NAT_TELEMETRY_ENDPOINT empty and a machine policy naming the
+ * organisation's endpoint: nattel_flush_now sends there (here: a dead
+ * port, so the batch is deferred, not skipped as "not http"), as the
+ * client and the flusher do; nattel_options_apply_policy_endpoint makes
+ * it the options' endpoint, and changes nothing without one. */
+static void test_flush_policy_endpoint(void **state)
+{
+    (void)state;
+    char url[128], dir[1024], pol[1200], var[1300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1.1/events/json",
+             tu_dead_port());
+    char *tmp = tu_tmpdir("admin-policy-ep");
+    snprintf(pol, sizeof pol, "%s/policy.toml", tmp);
+    FILE *f = fopen(pol, "w");
+    assert_non_null(f);
+    fprintf(f, "telemetry = \"allowed\"\nendpoint = \"%s\"\n", url);
+    assert_int_equal(fclose(f), 0);
+    snprintf(var, sizeof var, "NATTEL_POLICY_FILE=%s", pol);
+    char *env[] = {"NAT_TELEMETRY_ENABLED=1", var, NULL};
+    nattel_options *o = tu_options(env, "admin-policy-ep", "", dir, sizeof dir);
+    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    nattel_options_set_clock(o, fake_clock, NULL, NULL);
+    spool(dir, url, 2);
+    nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
+    nattel_error err;
+    assert_int_equal(nattel_flush_now(o, 0, &r, &err), NATTEL_OK);
+    assert_int_equal(r.skipped, NATTEL_FLUSH_SKIP_NONE);
+    assert_int_equal(r.deferred, 2);
+    assert_int_equal(r.remaining, 2);
+
+    assert_string_equal(nattel_options_endpoint(o), "");
+    assert_int_equal(nattel_options_apply_policy_endpoint(o, &err), NATTEL_OK);
+    assert_string_equal(nattel_options_endpoint(o), url);
+    nattel_sink_kind kind;
+    assert_int_equal(nattel_options_sink(o, &kind, &err), NATTEL_OK);
+    assert_int_equal(kind, NATTEL_SINK_HTTP);
+    nattel_options_free(o);
+
+    /* No policy endpoint: nothing changes. */
+    char *env2[] = {"NAT_TELEMETRY_ENABLED=1", NULL};
+    o = tu_options(env2, "admin-policy-none", "stdout", dir, sizeof dir);
+    assert_int_equal(nattel_options_apply_policy_endpoint(o, &err), NATTEL_OK);
+    assert_string_equal(nattel_options_endpoint(o), "stdout");
+    nattel_options_free(o);
+    free(tmp);
+}
+
 /* A caller built against a smaller nattel_flush_result: nothing past its
  * size is written. */
 static void test_flush_result_size(void **state)
@@ -262,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_status_empty),
         cmocka_unit_test(test_status_refused),
         cmocka_unit_test(test_flush_skipped),
+        cmocka_unit_test(test_flush_policy_endpoint),
         cmocka_unit_test(test_flush_result_size),
         cmocka_unit_test(test_flush_deferred),
         cmocka_unit_test(test_flush_detached_keeps_backoff),
