@@ -212,12 +212,13 @@ typedef struct nattel_client nattel_client;
 
 /* A client; takes ownership of `opts` whatever the outcome (NULL `opts`:
  * NATTEL_EINVAL). Touches no network and writes nothing: consent is
- * resolved later. When the options have no state directory it reads the
- * process environment for one (and for the consent file, when unset
- * too), as nattel_options_from_env() would, and the password database
- * when HOME is unset. NULL on error: NATTEL_EINVAL (that read found a bad
- * NATTEL_DELIVERY), NATTEL_ENOMEM, or a host transport's startup code.
- * Free it with nattel_client_free(). */
+ * resolved later. When the options have no state directory or no consent
+ * file it reads the process environment for what is missing, as
+ * nattel_options_from_env() would (so a host that set only its state
+ * directory still honours the person's consent file), and the password
+ * database when HOME is unset. NULL on error: NATTEL_EINVAL (that read found a
+ * bad NATTEL_DELIVERY), NATTEL_ENOMEM, or a host transport's startup code. Free
+ * it with nattel_client_free(). */
 nattel_client *nattel_client_new(nattel_options *opts, nattel_error *err);
 
 /*

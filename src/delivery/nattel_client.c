@@ -50,17 +50,26 @@ static nattel_code builtin_transport(nattel_client *c, nattel_error *err)
     return NATTEL_OK;
 }
 
-/* The default state directory is read from the environment only when the
- * host set none, and only here, never by nattel_options_new(). */
+/* The default state directory and consent file are read from the
+ * environment only when the host set none, and only here, never by
+ * nattel_options_new(). Each is filled on its own: a host that chose its
+ * state directory still honours the decision the person saved in the
+ * shared consent file (and is not prompted over it). */
 static nattel_code default_state_dir(nattel_options *o, nattel_error *err)
 {
-    if (o->state_dir)
+    if (o->state_dir && o->consent_file)
         return NATTEL_OK;
     nattel_options *env = nattel_options_new();
     if (!env)
         return natx_fail(err, NATTEL_ENOMEM, "client: out of memory");
-    nattel_code rc = nattel_options_from_env(env, NULL, NULL, err);
-    if (!rc && env->state_dir) {
+    /* A host that chose its state directory asked nothing else of the
+     * environment: a bad variable there (NATTEL_DELIVERY=x) does not
+     * fail its client; it only goes without the default consent file. */
+    int only_consent = o->state_dir != NULL;
+    nattel_error ignored;
+    nattel_code rc =
+        nattel_options_from_env(env, NULL, NULL, only_consent ? &ignored : err);
+    if (!rc && !o->state_dir && env->state_dir) {
         o->state_dir = env->state_dir;
         env->state_dir = NULL;
     }
@@ -69,7 +78,7 @@ static nattel_code default_state_dir(nattel_options *o, nattel_error *err)
         env->consent_file = NULL;
     }
     nattel_options_free(env);
-    return rc;
+    return only_consent ? NATTEL_OK : rc;
 }
 
 /* The organisation's endpoint of a machine policy beats

@@ -38,6 +38,47 @@ static nattel_options *options(char **env, const char *state_dir,
     return o;
 }
 
+/* A host that sets only its state directory still reads the person's
+ * consent file from the environment's default (here named by
+ * NAT_TELEMETRY_CONSENT_FILE): the decision saved there counts. It was
+ * ignored (no consent file), so a saved "yes" read as no decision. */
+static void test_state_dir_only_reads_consent_file(void **state)
+{
+    (void)state;
+    char *base = tu_tmpdir("client-consent-default");
+    char dir[1024], file[1024];
+    snprintf(dir, sizeof dir, "%s/state", base);
+    snprintf(file, sizeof file, "%s/telemetry.toml", base);
+    free(base);
+    nattel_error err;
+    assert_int_equal(
+        nattel_consent_file_write(file, NATTEL_CONSENT_ENABLED, 0, &err), 0);
+    unsetenv("NAT_TELEMETRY_ENABLED");
+    unsetenv("DO_NOT_TRACK");
+    unsetenv("CI");
+    setenv("NAT_TELEMETRY_CONSENT_FILE", file, 1);
+    nattel_options *o = nattel_options_new();
+    assert_int_equal(nattel_options_set_state_dir(o, dir, &err), 0);
+    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
+    nattel_client *c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    nattel_consent_state st;
+    nattel_consent_source src;
+    nattel_client_consent(c, 0, &st, &src);
+    assert_int_equal(src, NATTEL_CONSENT_SOURCE_FILE);
+    assert_int_equal(st, NATTEL_CONSENT_ENABLED);
+    nattel_client_free(c);
+    /* A bad variable the host did not ask for does not fail its client. */
+    setenv("NATTEL_DELIVERY", "sideways", 1);
+    o = nattel_options_new();
+    assert_int_equal(nattel_options_set_state_dir(o, dir, &err), 0);
+    c = nattel_client_new(o, &err);
+    assert_non_null(c);
+    nattel_client_free(c);
+    unsetenv("NATTEL_DELIVERY");
+    unsetenv("NAT_TELEMETRY_CONSENT_FILE");
+}
+
 static void test_option_rules(void **state)
 {
     (void)state;
@@ -376,6 +417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_option_rules),
+        cmocka_unit_test(test_state_dir_only_reads_consent_file),
         cmocka_unit_test(test_off_touches_nothing),
         cmocka_unit_test(test_transport_hooks),
         cmocka_unit_test(test_in_process),
