@@ -39,6 +39,11 @@ typedef struct serve_report_row {
     int64_t p95_ms;
     serve_error_class_count errors[SERVE_REPORT_TOP_ERRORS];
     size_t error_count;
+    /* The dashboard's (serve_usage_load, from the summary): how many
+     * durations are known (>= 0), and the command's rank (1-based, by
+     * bytes) among every command of the store. */
+    int64_t known;
+    int64_t ordinal;
 } serve_report_row;
 
 typedef struct serve_report {
@@ -152,6 +157,8 @@ typedef struct serve_usage_command {
     int64_t p50_ms;
     int64_t p95_ms;
     int64_t p99_ms;
+    int64_t known;   /* durations known (>= 0); 0 when not counted */
+    int64_t ordinal; /* as serve_report_row's */
 } serve_usage_command;
 
 typedef struct serve_usage {
