@@ -1009,15 +1009,27 @@ static nattel_code put_str(nattel_buf *b, const char *a, const char *x,
     return code;
 }
 
-/* " OR "-joined: the times of hour h, [h, h with its last digit + 1):
- * every string that starts with h and nothing else. */
-static nattel_code put_edge(nattel_buf *b, const char *h)
+/* " OR "-joined: the times of hour h that the filter keeps. The hour's
+ * times are [h, h with its last digit + 1): every string that starts with
+ * h and nothing else; the filter keeps [from, to + "~"). Their
+ * intersection is one range, so that the time index reads that part of
+ * the hour only. */
+static nattel_code put_edge(nattel_buf *b, const char *h,
+                            const serve_usage_filter *f)
 {
-    char lo[HOUR_LEN + 1], hi[HOUR_LEN + 1];
+    char lo[SERVE_USAGE_TIME_MAX + 1], hi[SERVE_USAGE_TIME_MAX + 2];
     memcpy(lo, h, HOUR_LEN);
     lo[HOUR_LEN] = '\0';
-    memcpy(hi, lo, sizeof hi);
+    memcpy(hi, lo, HOUR_LEN + 1);
     hi[HOUR_LEN - 1]++; /* a digit: '9' + 1 is ':', which sorts after it */
+    if (f->from && *f->from && strcmp(f->from, lo) > 0)
+        snprintf(lo, sizeof lo, "%s", f->from);
+    if (f->to && *f->to) {
+        char to[SERVE_USAGE_TIME_MAX + 2];
+        snprintf(to, sizeof to, "%s~", f->to);
+        if (strcmp(to, hi) < 0)
+            memcpy(hi, to, sizeof to);
+    }
     nattel_code code =
         put_str(b, b->len ? " OR (e.ts >= '" : " AND ((e.ts >= '", lo, "'");
     if (!code)
@@ -1037,7 +1049,7 @@ static nattel_code span_build(usage_span *sp, const serve_usage_filter *f)
         memcpy(hour, from, HOUR_LEN);
         code = put_str(&sp->sum, " AND s.hour > '", hour, "'");
         if (!code)
-            code = put_edge(&sp->edge, hour);
+            code = put_edge(&sp->edge, hour, f);
     }
     /* "~" sorts after every character of a time (see put_from). */
     if (!code && to && strlen(to) < HOUR_LEN) {
@@ -1047,7 +1059,7 @@ static nattel_code span_build(usage_span *sp, const serve_usage_filter *f)
         memcpy(hour, to, HOUR_LEN);
         code = put_str(&sp->sum, " AND s.hour < '", hour, "'");
         if (!code && !same)
-            code = put_edge(&sp->edge, hour);
+            code = put_edge(&sp->edge, hour, f);
     }
     if (!code && sp->edge.len)
         code = NATX_PUT_LIT(&sp->edge, ")");
@@ -1082,8 +1094,7 @@ static const char *const order_by[] = {"", " ORDER BY 1", " ORDER BY 1, 2",
                                        " ORDER BY 1, 2, 3"};
 
 static nattel_code summary_sql(nattel_buf *b, const summary_query *q,
-                               const usage_span *sp,
-                               const serve_usage_filter *f)
+                               const usage_span *sp)
 {
     nattel_code code = put_str(b, "SELECT ", q->outer, " FROM (SELECT ");
     if (!code)
@@ -1091,13 +1102,16 @@ static nattel_code summary_sql(nattel_buf *b, const summary_query *q,
     if (!code)
         code = put_str(b, " s WHERE 1 = 1", sp->sum.data, q->sum_where);
     if (!code && sp->edge.len) {
-        code = put_str(b, " UNION ALL SELECT ", q->raw_cols, "");
-        if (!code && q->join < 0)
-            code = NATX_PUT_LIT(b, " FROM events e WHERE 1 = 1");
-        if (!code && q->join < 0)
-            code = put_bounds(b, f);
-        if (!code && q->join >= 0)
-            code = put_from(b, f, q->join);
+        /* The edges' ranges hold the bounds: nothing else on e.ts, so
+         * that the planner reads them through the time index. */
+        code = put_str(b, " UNION ALL SELECT ", q->raw_cols,
+                       q->join < 0 ? " FROM events e"
+                                   : " FROM nat_cli_command c"
+                                     " JOIN events e ON e.id = c.event_id");
+        if (!code && q->join == 2)
+            code = NATX_PUT_LIT(b, " JOIN envelopes v ON v.id = e.envelope_id");
+        if (!code)
+            code = NATX_PUT_LIT(b, " WHERE 1 = 1");
         if (!code)
             code = put_str(b, q->raw_where, sp->edge.data, group_by[q->keys]);
     }
@@ -1230,8 +1244,8 @@ static nattel_code build_summary_sql(nattel_buf sql[UQ_N],
     for (int i = 0; !code && i < UQ_N; i++) {
         if (i == UQ_DURATIONS)
             continue;
-        code = summary_sql(
-            &sql[i], i == UQ_SERIES ? &series : &summary_queries[i], &sp, f);
+        code = summary_sql(&sql[i],
+                           i == UQ_SERIES ? &series : &summary_queries[i], &sp);
     }
     /* A time range: its durations from its events, by the time index. */
     if (!code && sp.sum.len)

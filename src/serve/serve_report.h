@@ -181,7 +181,11 @@ int serve_usage_time_ok(const char *s);
 /* The nat_cli_command events (and every event, for `types`) that the
  * filter keeps, counted, in one read snapshot, through the store's
  * queries (the same SQL on both backends; the time bounds are checked
- * text of digits, the command is compared here, never put in SQL).
+ * text of digits, the command is compared here, never put in SQL). A
+ * store of layout SERVE_STORE_SUMMARY_VERSION or newer is read from its
+ * per-hour summary (the hours a bound falls inside from the events, the
+ * whole store's percentiles by rank through an index); an older one,
+ * open read-only, by whole-store queries: the same figures.
  * `out` is initialised here and freed on failure. NATTEL_EINVAL for a
  * bad time bound; NATTEL_EIO from the store; NATTEL_ENOMEM. Thread-safe
  * as the store is. */
