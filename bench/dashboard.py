@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -168,6 +169,8 @@ def main():
                 "" if total is None else ", %d events" % total))
     finally:
         srv.stop()
+        # The temporary store (hundreds of MB at 1M); a --db FILE is kept.
+        shutil.rmtree(work, ignore_errors=True)
     return 0 if met else 1
 
 

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -73,6 +74,7 @@ def one_run(binary, events):
         cpu = cpu_seconds(srv.proc.pid) - c0
     finally:
         srv.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return events / wall, cpu / events * 1e6
 
 
