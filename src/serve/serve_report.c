@@ -184,8 +184,8 @@ static nattel_code read_error(void *ctx, const serve_store_row *r,
 nattel_code serve_report_load(serve_store *st, serve_report *out,
                               nattel_error *err)
 {
-    static const serve_store_query q[] = {{report_sql, read_count},
-                                          {errors_sql, read_error}};
+    static const serve_store_query q[] = {{report_sql, read_count, NULL},
+                                          {errors_sql, read_error, NULL}};
     serve_report_init(out);
     nattel_code code = serve_store_select(st, q, 2, out, err);
     if (code)
@@ -597,7 +597,7 @@ static nattel_code read_type(void *ctx, const serve_store_row *r,
 nattel_code serve_report_types(serve_store *st, int json, nattel_buf *out,
                                nattel_error *err)
 {
-    static const serve_store_query q[] = {{types_sql, read_type}};
+    static const serve_store_query q[] = {{types_sql, read_type, NULL}};
     types_out t = {.out = out, .json = json};
     nattel_code code;
     if (json) {
@@ -675,6 +675,11 @@ typedef struct usage_ctx {
     size_t dur_len; /* pairs */
     size_t dur_cap; /* int64_t slots */
     int summed;     /* the commands are summed from the outcomes */
+    /* The summary's path: the commands seen so far (kept or not), the
+     * last one, and the SQL of the percentiles. */
+    int64_t ordinal;
+    serve_text last_command;
+    nattel_buf pct_sql;
 } usage_ctx;
 
 /* 1 when the filter keeps rows of this command. */
@@ -700,6 +705,15 @@ static nattel_code read_outcome(void *vctx, const serve_store_row *r,
     const char *sub = serve_store_row_text(r, 1, &sl);
     const char *status = serve_store_row_text(r, 2, &tl);
     int64_t n = serve_store_row_int(r, 3, 0);
+    /* The rows come by command: count the commands, kept or not, so that
+     * a kept one knows its rank among all (the percentiles' SQL). */
+    if (!c->last_command.s || !text_equal(&c->last_command, cmd, cl)) {
+        free(c->last_command.s);
+        c->last_command.s = NULL;
+        if (!text_copy(&c->last_command, cmd, cl))
+            return oom(err);
+        c->ordinal++;
+    }
     if (!keeps(c->f, cmd, cl))
         return NATTEL_OK;
     serve_report *o = &c->u->outcomes;
@@ -710,6 +724,8 @@ static nattel_code read_outcome(void *vctx, const serve_store_row *r,
     if (!row)
         return oom(err);
     row->count += n;
+    row->known += serve_store_row_int(r, 4, 0);
+    row->ordinal = c->ordinal;
     if (tl == 7 && !memcmp(status, "success", 7))
         row->success += n;
     else if (tl == 7 && !memcmp(status, "failure", 7))
@@ -738,6 +754,8 @@ static nattel_code sum_commands(serve_usage *u, nattel_error *err)
             u->command_count++;
         }
         c->count += o->count;
+        c->known += o->known;
+        c->ordinal = o->ordinal;
         c->success += o->success;
         c->failure += o->failure;
         c->interrupted += o->interrupted;
@@ -963,6 +981,282 @@ static nattel_code build_usage_sql(nattel_buf sql[UQ_N],
     return code;
 }
 
+/* ------------------------------------------------------------------ */
+/* Usage from the per-hour summary (layout 4)                          */
+/* ------------------------------------------------------------------ */
+
+/* A time filter split in two: whole hours, read from the summary, and
+ * the hours a bound falls inside (at most two), read from the events by
+ * their time index. An hour is the first 13 characters of a time, and
+ * every time of hour H starts with H. A bound of 13 characters or fewer
+ * decides each hour whole: a time compares with it as its hour does. A
+ * longer one splits its own hour, which the events answer exactly. */
+typedef struct usage_span {
+    nattel_buf sum;  /* " AND s.hour ..." */
+    nattel_buf edge; /* "" or " AND (e.ts in an edge hour)" */
+} usage_span;
+
+#define HOUR_LEN 13
+
+static nattel_code put_str(nattel_buf *b, const char *a, const char *x,
+                           const char *z)
+{
+    nattel_code code = nattel_buf_append(b, a, strlen(a));
+    if (!code)
+        code = nattel_buf_append(b, x, strlen(x));
+    if (!code)
+        code = nattel_buf_append(b, z, strlen(z));
+    return code;
+}
+
+/* " OR "-joined: the times of hour h that the filter keeps. The hour's
+ * times are [h, h with its last digit + 1): every string that starts with
+ * h and nothing else; the filter keeps [from, to + "~"). Their
+ * intersection is one range, so that the time index reads that part of
+ * the hour only. */
+static nattel_code put_edge(nattel_buf *b, const char *h,
+                            const serve_usage_filter *f)
+{
+    char lo[SERVE_USAGE_TIME_MAX + 1], hi[SERVE_USAGE_TIME_MAX + 2];
+    memcpy(lo, h, HOUR_LEN);
+    lo[HOUR_LEN] = '\0';
+    memcpy(hi, lo, HOUR_LEN + 1);
+    hi[HOUR_LEN - 1]++; /* a digit: '9' + 1 is ':', which sorts after it */
+    if (f->from && *f->from && strcmp(f->from, lo) > 0)
+        snprintf(lo, sizeof lo, "%s", f->from);
+    if (f->to && *f->to) {
+        char to[SERVE_USAGE_TIME_MAX + 2];
+        snprintf(to, sizeof to, "%s~", f->to);
+        if (strcmp(to, hi) < 0)
+            memcpy(hi, to, sizeof to);
+    }
+    nattel_code code =
+        put_str(b, b->len ? " OR (e.ts >= '" : " AND ((e.ts >= '", lo, "'");
+    if (!code)
+        code = put_str(b, " AND e.ts < '", hi, "')");
+    return code;
+}
+
+static nattel_code span_build(usage_span *sp, const serve_usage_filter *f)
+{
+    const char *from = f->from && *f->from ? f->from : NULL;
+    const char *to = f->to && *f->to ? f->to : NULL;
+    char hour[HOUR_LEN + 1] = "";
+    nattel_code code = NATTEL_OK;
+    if (from && strlen(from) <= HOUR_LEN) {
+        code = put_str(&sp->sum, " AND s.hour >= '", from, "'");
+    } else if (from) {
+        memcpy(hour, from, HOUR_LEN);
+        code = put_str(&sp->sum, " AND s.hour > '", hour, "'");
+        if (!code)
+            code = put_edge(&sp->edge, hour, f);
+    }
+    /* "~" sorts after every character of a time (see put_from). */
+    if (!code && to && strlen(to) < HOUR_LEN) {
+        code = put_str(&sp->sum, " AND s.hour < '", to, "~'");
+    } else if (!code && to) {
+        int same = hour[0] && !memcmp(hour, to, HOUR_LEN);
+        memcpy(hour, to, HOUR_LEN);
+        code = put_str(&sp->sum, " AND s.hour < '", hour, "'");
+        if (!code && !same)
+            code = put_edge(&sp->edge, hour, f);
+    }
+    if (!code && sp->edge.len)
+        code = NATX_PUT_LIT(&sp->edge, ")");
+    /* Both kept as C strings, even when empty. */
+    if (!code)
+        code = nattel_buf_append(&sp->sum, "", 1);
+    if (!code)
+        code = nattel_buf_append(&sp->edge, "", 1);
+    if (!code) {
+        sp->sum.len--;
+        sp->edge.len--;
+    }
+    return code;
+}
+
+/* One list from the summary: the counts of its whole hours, plus the
+ * events' of the edge hours, summed per key (k1..kN), in key order. */
+typedef struct summary_query {
+    int keys;             /* N */
+    const char *outer;    /* "k1, ..., sum(n)" */
+    const char *sum_cols; /* "... AS k1, ..., s.n AS n" */
+    const char *table;    /* of the summary */
+    const char *sum_where;
+    const char *raw_cols; /* the same keys and counts from the events */
+    int join;             /* as put_from's; -1: the events alone */
+    const char *raw_where;
+} summary_query;
+
+static const char *const group_by[] = {"", " GROUP BY 1", " GROUP BY 1, 2",
+                                       " GROUP BY 1, 2, 3"};
+static const char *const order_by[] = {"", " ORDER BY 1", " ORDER BY 1, 2",
+                                       " ORDER BY 1, 2, 3"};
+
+static nattel_code summary_sql(nattel_buf *b, const summary_query *q,
+                               const usage_span *sp)
+{
+    nattel_code code = put_str(b, "SELECT ", q->outer, " FROM (SELECT ");
+    if (!code)
+        code = put_str(b, q->sum_cols, " FROM ", q->table);
+    if (!code)
+        code = put_str(b, " s WHERE 1 = 1", sp->sum.data, q->sum_where);
+    if (!code && sp->edge.len) {
+        /* The edges' ranges hold the bounds: nothing else on e.ts, so
+         * that the planner reads them through the time index. */
+        code = put_str(b, " UNION ALL SELECT ", q->raw_cols,
+                       q->join < 0 ? " FROM events e"
+                                   : " FROM nat_cli_command c"
+                                     " JOIN events e ON e.id = c.event_id");
+        if (!code && q->join == 2)
+            code = NATX_PUT_LIT(b, " JOIN envelopes v ON v.id = e.envelope_id");
+        if (!code)
+            code = NATX_PUT_LIT(b, " WHERE 1 = 1");
+        if (!code)
+            code = put_str(b, q->raw_where, sp->edge.data, group_by[q->keys]);
+    }
+    if (!code)
+        code = put_str(b, ") u", group_by[q->keys], order_by[q->keys]);
+    if (!code)
+        code = nattel_buf_append(b, "", 1);
+    return code;
+}
+
+static const summary_query summary_queries[] = {
+    [UQ_OUTCOMES] = {3, "k1, k2, k3, sum(n), sum(kn)",
+                     "s.command AS k1, s.subcommand AS k2,"
+                     " s.task_status AS k3, s.n AS n,"
+                     " CASE WHEN s.known = 1 THEN s.n ELSE 0 END AS kn",
+                     "usage_commands", "",
+                     "c.command, c.subcommand, c.task_status, count(*),"
+                     " count(CASE WHEN c.duration_ms >= 0 THEN 1 END)",
+                     1, ""},
+    [UQ_SERIES] = {2, "k1, k2, sum(n)", NULL, "usage_commands", "", NULL, 1,
+                   ""},
+    [UQ_ERRORS] = {2, "k1, k2, sum(n)",
+                   "s.error_class AS k1, s.command AS k2, s.n AS n",
+                   "usage_commands", " AND s.error_class <> 'undefined'",
+                   "c.error_class, c.command, count(*)", 1,
+                   " AND c.error_class <> 'undefined'"},
+    [UQ_VERSIONS] = {2, "k1, k2, sum(n)",
+                     "s.client_ver AS k1, s.command AS k2, s.n AS n",
+                     "usage_clients", "", "e.client_ver, c.command, count(*)",
+                     1, ""},
+    [UQ_ARCHS] = {2, "k1, k2, sum(n)",
+                  "s.cpu_architecture AS k1, s.command AS k2, s.n AS n",
+                  "usage_clients", "",
+                  "v.cpu_architecture, c.command, count(*)", 2, ""},
+    [UQ_TYPES] = {2, "k1, k2, sum(n)",
+                  "s.name AS k1, s.schema_ver AS k2, s.n AS n", "usage_types",
+                  "", "e.name, e.schema_ver, count(*)", -1, ""},
+};
+
+/* The value of rank r (1-based) among the n known durations of the
+ * command ranked `ordinal` in the store: one step through the
+ * (command, duration_ms) index from the nearer end. */
+static nattel_code put_rank_sql(nattel_buf *b, int64_t ordinal, int64_t n,
+                                int p)
+{
+    int64_t r = (n * p + 99) / 100;
+    if (r < 1)
+        r = 1;
+    int asc = r - 1 <= n - r;
+    char tail[160];
+    snprintf(tail, sizeof tail,
+             " WHERE i = %lld) AND c.duration_ms >= 0"
+             " ORDER BY c.duration_ms%s LIMIT 1 OFFSET %lld)",
+             (long long)ordinal, asc ? "" : " DESC",
+             (long long)(asc ? r - 1 : n - r));
+    return put_str(b,
+                   ", (SELECT c.duration_ms FROM nat_cli_command c"
+                   " WHERE c.command = (SELECT command FROM k",
+                   tail, "");
+}
+
+/* The percentiles of the whole store, once the outcomes (and so each
+ * command's count of known durations) are read: a row per kept command
+ * with one (its index in u->commands, p50, p95, p99). */
+static nattel_code make_pct_sql(void *vctx, const char **sql, nattel_error *err)
+{
+    usage_ctx *c = vctx;
+    serve_usage *u = c->u;
+    nattel_buf *b = &c->pct_sql;
+    nattel_code code = NATTEL_OK;
+    if (!c->summed) {
+        c->summed = 1;
+        code = sum_commands(u, err);
+        if (code)
+            return code;
+    }
+    code = NATX_PUT_LIT(b, "WITH k AS MATERIALIZED (SELECT command,"
+                           " row_number() OVER (ORDER BY command) AS i"
+                           " FROM (SELECT DISTINCT command"
+                           " FROM usage_commands) d)");
+    int rows = 0;
+    for (size_t i = 0; !code && i < u->command_count; i++) {
+        const serve_usage_command *cmd = &u->commands[i];
+        if (cmd->known <= 0)
+            continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s SELECT %zu", rows ? " UNION ALL" : "",
+                 i);
+        code = nattel_buf_append(b, head, strlen(head));
+        for (int p = 0; !code && p < 3; p++)
+            code = put_rank_sql(b, cmd->ordinal, cmd->known,
+                                (int[]){50, 95, 99}[p]);
+        rows++;
+    }
+    if (!code)
+        code = nattel_buf_append(b, "", 1);
+    if (code)
+        return oom(err);
+    *sql = rows ? b->data : NULL;
+    return NATTEL_OK;
+}
+
+/* Rows: index into u->commands, p50, p95, p99. */
+static nattel_code read_pct(void *vctx, const serve_store_row *r,
+                            nattel_error *err)
+{
+    (void)err;
+    usage_ctx *c = vctx;
+    int64_t i = serve_store_row_int(r, 0, -1);
+    if (i < 0 || (size_t)i >= c->u->command_count)
+        return NATTEL_OK;
+    serve_usage_command *cmd = &c->u->commands[i];
+    cmd->p50_ms = serve_store_row_int(r, 1, -1);
+    cmd->p95_ms = serve_store_row_int(r, 2, -1);
+    cmd->p99_ms = serve_store_row_int(r, 3, -1);
+    return NATTEL_OK;
+}
+
+static nattel_code build_summary_sql(nattel_buf sql[UQ_N],
+                                     const serve_usage_filter *f)
+{
+    usage_span sp = {NATTEL_BUF_INIT, NATTEL_BUF_INIT};
+    nattel_code code = span_build(&sp, f);
+    summary_query series = summary_queries[UQ_SERIES];
+    series.sum_cols = f->by_hour ? "s.hour AS k1, s.command AS k2, s.n AS n"
+                                 : "substr(s.hour, 1, 10) AS k1,"
+                                   " s.command AS k2, s.n AS n";
+    series.raw_cols = f->by_hour ? "substr(e.ts, 1, 13), c.command, count(*)"
+                                 : "substr(e.ts, 1, 10), c.command, count(*)";
+    for (int i = 0; !code && i < UQ_N; i++) {
+        if (i == UQ_DURATIONS)
+            continue;
+        code = summary_sql(&sql[i],
+                           i == UQ_SERIES ? &series : &summary_queries[i], &sp);
+    }
+    /* A time range: its durations from its events, by the time index. */
+    if (!code && sp.sum.len)
+        code = usage_sql(&sql[UQ_DURATIONS],
+                         "c.command, c.duration_ms, count(*)", f, 0,
+                         " AND c.duration_ms >= 0 GROUP BY 1, 2 ORDER BY 1, 2");
+    nattel_buf_free(&sp.sum);
+    nattel_buf_free(&sp.edge);
+    return code;
+}
+
 nattel_code serve_usage_load(serve_store *st, const serve_usage_filter *f,
                              serve_usage *out, nattel_error *err)
 {
@@ -974,8 +1268,10 @@ nattel_code serve_usage_load(serve_store *st, const serve_usage_filter *f,
     nattel_buf sql[UQ_N];
     for (int i = 0; i < UQ_N; i++)
         sql[i] = (nattel_buf)NATTEL_BUF_INIT;
-    usage_ctx c = {.u = out, .f = f};
-    nattel_code code = build_usage_sql(sql, f);
+    usage_ctx c = {.u = out, .f = f, .pct_sql = NATTEL_BUF_INIT};
+    int summary = serve_store_layout(st) >= SERVE_STORE_SUMMARY_VERSION;
+    nattel_code code =
+        summary ? build_summary_sql(sql, f) : build_usage_sql(sql, f);
     if (code)
         code = oom(err);
     /* One read snapshot for all, so that the parts add up. */
@@ -987,6 +1283,12 @@ nattel_code serve_usage_load(serve_store *st, const serve_usage_filter *f,
     for (int i = 0; i < UQ_N; i++) {
         q[i].sql = sql[i].data;
         q[i].on_row = readers[i];
+        q[i].make_sql = NULL;
+    }
+    /* The whole store's percentiles: by rank, once the counts are read. */
+    if (summary && !sql[UQ_DURATIONS].data) {
+        q[UQ_DURATIONS].on_row = read_pct;
+        q[UQ_DURATIONS].make_sql = make_pct_sql;
     }
     if (!code)
         code = serve_store_select(st, q, UQ_N, &c, err);
@@ -996,6 +1298,8 @@ nattel_code serve_usage_load(serve_store *st, const serve_usage_filter *f,
     if (!code && c.pct_command.s)
         flush_percentiles(&c);
     free(c.pct_command.s);
+    free(c.last_command.s);
+    nattel_buf_free(&c.pct_sql);
     free(c.dur);
     for (int i = 0; i < UQ_N; i++)
         nattel_buf_free(&sql[i]);

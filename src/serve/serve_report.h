@@ -39,6 +39,11 @@ typedef struct serve_report_row {
     int64_t p95_ms;
     serve_error_class_count errors[SERVE_REPORT_TOP_ERRORS];
     size_t error_count;
+    /* The dashboard's (serve_usage_load, from the summary): how many
+     * durations are known (>= 0), and the command's rank (1-based, by
+     * bytes) among every command of the store. */
+    int64_t known;
+    int64_t ordinal;
 } serve_report_row;
 
 typedef struct serve_report {
@@ -152,6 +157,8 @@ typedef struct serve_usage_command {
     int64_t p50_ms;
     int64_t p95_ms;
     int64_t p99_ms;
+    int64_t known;   /* durations known (>= 0); 0 when not counted */
+    int64_t ordinal; /* as serve_report_row's */
 } serve_usage_command;
 
 typedef struct serve_usage {
@@ -174,7 +181,11 @@ int serve_usage_time_ok(const char *s);
 /* The nat_cli_command events (and every event, for `types`) that the
  * filter keeps, counted, in one read snapshot, through the store's
  * queries (the same SQL on both backends; the time bounds are checked
- * text of digits, the command is compared here, never put in SQL).
+ * text of digits, the command is compared here, never put in SQL). A
+ * store of layout SERVE_STORE_SUMMARY_VERSION or newer is read from its
+ * per-hour summary (the hours a bound falls inside from the events, the
+ * whole store's percentiles by rank through an index); an older one,
+ * open read-only, by whole-store queries: the same figures.
  * `out` is initialised here and freed on failure. NATTEL_EINVAL for a
  * bad time bound; NATTEL_EIO from the store; NATTEL_ENOMEM. Thread-safe
  * as the store is. */

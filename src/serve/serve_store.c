@@ -68,6 +68,11 @@ nattel_code serve_store_exec(serve_store *st, const char *sql,
     return st->ops->exec(st, sql, err);
 }
 
+int serve_store_layout(const serve_store *st)
+{
+    return st->layout;
+}
+
 nattel_code serve_store_select(serve_store *st, const serve_store_query *q,
                                size_t n, void *ctx, nattel_error *err)
 {

@@ -28,8 +28,8 @@
  * layout's version is kept in the table nattel_layout.
  *
  * Tables (schema version SERVE_STORE_SCHEMA_VERSION, kept in
- * PRAGMA user_version; a version-1 database is brought forward when
- * opened writable):
+ * PRAGMA user_version; a version-1, 2 or 3 database is brought forward
+ * when opened writable):
  *   envelopes(id, session_id, client_ver, schema_ver, cpu_architecture,
  *             sent_ts, received_ts, event_count, body_hash UNIQUE)
  *   events(id, envelope_id, seq, session_id, client_ver, name, schema_ver,
@@ -37,6 +37,14 @@
  *   <event type>(event_id, <field>...), e.g. nat_cli_command(event_id,
  *                   nemo_source, command, subcommand, task_status,
  *                   duration_ms, exit_code, error_class, python_version)
+ *   the per-hour summary (layout 4; serve_store_common.h), keyed by the
+ *   hour, YYYY-MM-DDTHH, and what the dashboard counts by, with a count n:
+ *   usage_types(hour, name, schema_ver, n),
+ *   usage_commands(hour, command, subcommand, task_status, error_class,
+ *                  known, n), known: 1 for duration_ms >= 0,
+ *   usage_clients(hour, command, client_ver, cpu_architecture, n);
+ *   each stored envelope adds its events' counts in the transaction that
+ *   stores them (serve_store_put); nothing else writes them.
  */
 
 #include "serve/serve_store_common.h"
@@ -76,6 +84,12 @@ nattel_code serve_store_add_types(serve_store *st, const nattel_registry *reg,
  * stores. */
 nattel_code serve_store_exec(serve_store *st, const char *sql,
                              nattel_error *err);
+
+/* The layout version of the store as opened: SERVE_STORE_SCHEMA_VERSION
+ * when writable (an older one is brought forward), as found when
+ * read-only (SERVE_STORE_MIN_READ_VERSION or newer). A layout older than
+ * SERVE_STORE_SUMMARY_VERSION has no summary tables. Thread-safe. */
+int serve_store_layout(const serve_store *st);
 
 /* Runs the n queries in one read transaction (one snapshot), handing each
  * row to its on_row with `ctx`. */

@@ -269,3 +269,10 @@ void serve_store_put_ident(nattel_buf *b, const char *name, nattel_code *code)
     if (!*code)
         *code = NATX_PUT_LIT(b, "\"");
 }
+
+nattel_code serve_store_query_sql(const serve_store_query *q, void *ctx,
+                                  const char **sql, nattel_error *err)
+{
+    *sql = q->sql;
+    return q->make_sql ? q->make_sql(ctx, sql, err) : NATTEL_OK;
+}

@@ -10,9 +10,14 @@
 
 #include <stdint.h>
 
-#define SERVE_STORE_SCHEMA_VERSION 3
-/* The oldest layout a read-only open (a report) reads as it is. */
+#define SERVE_STORE_SCHEMA_VERSION 4
+/* The oldest layout a read-only open (a report) reads as it is: one
+ * older than SERVE_STORE_SUMMARY_VERSION has no summary, and is read by
+ * the whole-store queries. */
 #define SERVE_STORE_MIN_READ_VERSION 1
+/* The first layout with the per-hour summary (usage_types,
+ * usage_commands, usage_clients), kept by the put path. */
+#define SERVE_STORE_SUMMARY_VERSION 4
 /* An event ID: 1 to this many characters of [A-Za-z0-9._-]. */
 #define SERVE_STORE_ID_MAX 64
 /* The request header that carries one ID per event. */
@@ -79,7 +84,16 @@ typedef struct serve_store_query {
     /* Called per row; a code other than NATTEL_OK stops and is returned. */
     nattel_code (*on_row)(void *ctx, const serve_store_row *row,
                           nattel_error *err);
+    /* NULL, or called (with ctx) just before the query runs, after the
+     * rows of the queries before it, in the same snapshot: it sets *sql
+     * to the SQL to run instead of `sql` (owned by ctx; NULL: run
+     * nothing). For a query that depends on what the earlier ones read. */
+    nattel_code (*make_sql)(void *ctx, const char **sql, nattel_error *err);
 } serve_store_query;
+
+/* The SQL `q` runs now (see make_sql): *sql NULL to run nothing. */
+nattel_code serve_store_query_sql(const serve_store_query *q, void *ctx,
+                                  const char **sql, nattel_error *err);
 
 /* ------------------------------------------------------------------ */
 /* For the backends (serve_store_sqlite.c, serve_store_pg.c) and the     */
@@ -106,6 +120,7 @@ typedef struct serve_store_ops {
 struct serve_store {
     const serve_store_ops *ops;
     int read_only;
+    int layout; /* the layout version as opened (read-only: as it is) */
 };
 
 /* A row as a backend hands it to on_row. */
@@ -134,5 +149,71 @@ nattel_code serve_store_array_json(const nattel_str_array *a, nattel_buf *b);
 
 /* An SQL identifier, quoted, whatever the name holds. */
 void serve_store_put_ident(nattel_buf *b, const char *name, nattel_code *code);
+
+/* ------------------------------------------------------------------ */
+/* The per-hour summary (layout 4), the same SQL on both backends        */
+/* ------------------------------------------------------------------ */
+
+/* Its tables, keyed by the hour (the first 13 characters of an event's
+ * time, YYYY-MM-DDTHH) and what the dashboard counts by, with a count n.
+ * T: the text type, I: the integer type, TAIL: after each table (SQLite:
+ * WITHOUT ROWID). Dropped first: a migration rebuilds them whole. */
+#define SERVE_STORE_SUMMARY_DDL(T, I, TAIL)                                    \
+    "DROP TABLE IF EXISTS usage_types;"                                        \
+    "DROP TABLE IF EXISTS usage_commands;"                                     \
+    "DROP TABLE IF EXISTS usage_clients;"                                      \
+    "CREATE TABLE usage_types (hour " T " NOT NULL, name " T " NOT NULL,"      \
+    " schema_ver " T " NOT NULL, n " I " NOT NULL,"                            \
+    " PRIMARY KEY (hour, name, schema_ver))" TAIL ";"                          \
+    "CREATE TABLE usage_commands (hour " T " NOT NULL,"                        \
+    " command " T " NOT NULL, subcommand " T " NOT NULL,"                      \
+    " task_status " T " NOT NULL, error_class " T " NOT NULL,"                 \
+    " known " I " NOT NULL, n " I " NOT NULL,"                                 \
+    " PRIMARY KEY (hour, command, subcommand, task_status, error_class,"       \
+    " known))" TAIL ";"                                                        \
+    "CREATE TABLE usage_clients (hour " T " NOT NULL,"                         \
+    " command " T " NOT NULL, client_ver " T " NOT NULL,"                      \
+    " cpu_architecture " T " NOT NULL, n " I " NOT NULL,"                      \
+    " PRIMARY KEY (hour, command, client_ver, cpu_architecture))" TAIL ";"
+
+/* The summary rows of the events WHERE selects (e: events; the put path:
+ * one envelope's, "e.envelope_id = $1"; a migration: every stored one),
+ * added to what the tables hold. Each statement adds one row per key,
+ * in key order, so that concurrent writers (PostgreSQL) take the rows'
+ * locks in one order and never deadlock. */
+#define SERVE_STORE_SUMMARY_TYPES(WHERE)                                       \
+    "INSERT INTO usage_types AS u (hour, name, schema_ver, n)"                 \
+    " SELECT substr(e.ts, 1, 13), e.name, e.schema_ver, count(*)"              \
+    " FROM events e WHERE " WHERE " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"         \
+    " ON CONFLICT (hour, name, schema_ver) DO UPDATE SET n = u.n + excluded.n"
+/* known: 1 for a known duration (duration_ms >= 0), which the
+ * percentiles rank. */
+#define SERVE_STORE_SUMMARY_COMMANDS(WHERE)                                    \
+    "INSERT INTO usage_commands AS u (hour, command, subcommand,"              \
+    " task_status, error_class, known, n)"                                     \
+    " SELECT substr(e.ts, 1, 13), c.command, c.subcommand, c.task_status,"     \
+    " c.error_class, CASE WHEN c.duration_ms >= 0 THEN 1 ELSE 0 END,"          \
+    " count(*) FROM events e, nat_cli_command c"                               \
+    " WHERE c.event_id = e.id AND " WHERE                                      \
+    " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"                     \
+    " ON CONFLICT (hour, command, subcommand, task_status, error_class,"       \
+    " known) DO UPDATE SET n = u.n + excluded.n"
+#define SERVE_STORE_SUMMARY_CLIENTS(WHERE)                                     \
+    "INSERT INTO usage_clients AS u (hour, command, client_ver,"               \
+    " cpu_architecture, n)"                                                    \
+    " SELECT substr(e.ts, 1, 13), c.command, e.client_ver,"                    \
+    " v.cpu_architecture, count(*)"                                            \
+    " FROM events e, nat_cli_command c, envelopes v"                           \
+    " WHERE c.event_id = e.id AND v.id = e.envelope_id AND " WHERE             \
+    " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"                                 \
+    " ON CONFLICT (hour, command, client_ver, cpu_architecture)"               \
+    " DO UPDATE SET n = u.n + excluded.n"
+
+/* What a migration runs after the DDL: the summary of every stored
+ * event. */
+#define SERVE_STORE_SUMMARY_BUILD                                              \
+    SERVE_STORE_SUMMARY_TYPES("1 = 1")                                         \
+    ";" SERVE_STORE_SUMMARY_COMMANDS("1 = 1") ";" SERVE_STORE_SUMMARY_CLIENTS( \
+        "1 = 1") ";"
 
 #endif

@@ -68,8 +68,15 @@ static const char *const migrate_v3_sql =
     "DROP INDEX IF EXISTS events_name;"
     "CREATE INDEX events_type ON events(name, schema_ver);"
     "CREATE INDEX events_ts ON events(ts);"
-    "UPDATE nattel_layout SET version = " STRINGIFY(
-        SERVE_STORE_SCHEMA_VERSION) ";";
+    "UPDATE nattel_layout SET version = 3;";
+
+/* Version 3 to 4, as on SQLite: the per-hour summary (see
+ * serve_store_common.h) built from the stored events in the migration's
+ * transaction, then kept by the put path. Setting the version back to 3
+ * makes the next writable open build it again. */
+static const char *const migrate_v4_sql =
+    SERVE_STORE_SUMMARY_DDL("TEXT COLLATE \"C\"", "BIGINT", "")
+        SERVE_STORE_SUMMARY_BUILD "UPDATE nattel_layout SET version = 4;";
 
 typedef struct pg_table {
     char *name;
@@ -254,8 +261,33 @@ static nattel_code begin_layout(pg_store *st, PGconn *c, nattel_error *err)
                "cannot begin a transaction", err);
 }
 
-/* Creates the layout in an empty database and brings version 2 forward;
- * refuses another version. */
+static nattel_code create_sql(const nattel_event_type *t, nattel_buf *b);
+
+/* The typed tables of the built-in types, when missing: the summary
+ * reads nat_cli_command. */
+static nattel_code create_builtin_tables(pg_store *st, PGconn *c,
+                                         nattel_error *err)
+{
+    nattel_registry *reg = nattel_registry_new();
+    if (!reg)
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    nattel_buf sql = NATTEL_BUF_INIT;
+    nattel_code code = NATTEL_OK;
+    for (size_t i = 0; !code && i < nattel_registry_count(reg); i++) {
+        nattel_buf_reset(&sql);
+        code = create_sql(nattel_registry_at(reg, i), &sql);
+        if (code)
+            code = natx_fail(err, code, "out of memory");
+        else
+            code = run(st, c, sql.data, "cannot create a typed table", err);
+    }
+    nattel_buf_free(&sql);
+    nattel_registry_free(reg);
+    return code;
+}
+
+/* Creates the layout in an empty database and brings versions 2 and 3
+ * forward; refuses another version. */
 static nattel_code migrate(pg_store *st, PGconn *c, nattel_error *err)
 {
     long version = 0;
@@ -270,6 +302,10 @@ static nattel_code migrate(pg_store *st, PGconn *c, nattel_error *err)
     if (!code && version < 3)
         code =
             run(st, c, migrate_v3_sql, "cannot add the layout 3 indexes", err);
+    if (!code && version < 4)
+        code = create_builtin_tables(st, c, err);
+    if (!code && version < 4)
+        code = run(st, c, migrate_v4_sql, "cannot build the summary", err);
     if (!code)
         return run(st, c, "COMMIT", "cannot commit", err);
     rollback(c);
@@ -774,6 +810,24 @@ static nattel_code put_all_typed(put_ctx *x, nattel_error *err)
     return code;
 }
 
+/* The summary rows of the envelope's stored events (see
+ * serve_store_common.h), in the transaction that stores them. */
+static nattel_code put_summary(put_ctx *x, nattel_error *err)
+{
+    static const char *const sql[] = {
+        SERVE_STORE_SUMMARY_TYPES("e.envelope_id = $1::bigint"),
+        SERVE_STORE_SUMMARY_COMMANDS("e.envelope_id = $1::bigint"),
+        SERVE_STORE_SUMMARY_CLIENTS("e.envelope_id = $1::bigint")};
+    nattel_code code = NATTEL_OK;
+    for (size_t i = 0; !code && i < sizeof sql / sizeof *sql; i++) {
+        params_reset(&x->p);
+        add(&x->p, x->envelope_id);
+        code = exec_params(x->st, x->c, sql[i], &x->p, PGRES_COMMAND_OK,
+                           "cannot add to the summary", NULL, err);
+    }
+    return code;
+}
+
 static nattel_code put_tx(put_ctx *x, nattel_error *err)
 {
     size_t n = nattel_envelope_count(x->d->env);
@@ -789,6 +843,8 @@ static nattel_code put_tx(put_ctx *x, nattel_error *err)
             err);
     if (!code && x->stored)
         code = put_all_typed(x, err);
+    if (!code && x->stored)
+        code = put_summary(x, err);
     if (!code)
         code = run(x->st, x->c, "COMMIT", "cannot commit", err);
     if (code)
@@ -852,7 +908,11 @@ static nattel_code run_query(pg_store *st, PGconn *c,
                              const serve_store_query *q, void *ctx,
                              nattel_error *err)
 {
-    PGresult *r = PQexec(c, q->sql);
+    const char *sql = NULL;
+    nattel_code made = serve_store_query_sql(q, ctx, &sql, err);
+    if (made || !sql)
+        return made;
+    PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         nattel_code code =
             pg_fail(st, err, "cannot read", PQresultErrorMessage(r));
@@ -900,7 +960,7 @@ static nattel_code count_row(void *ctx, const serve_store_row *row,
 
 static nattel_code pg_event_count(pg_store *st, int64_t *out, nattel_error *err)
 {
-    serve_store_query q = {"SELECT count(*) FROM events", count_row};
+    serve_store_query q = {"SELECT count(*) FROM events", count_row, NULL};
     return pg_select(st, &q, 1, out, err);
 }
 
@@ -960,11 +1020,15 @@ static nattel_code setup(pg_store *st, int read_only, nattel_error *err)
     long version = 0;
     if (read_only) {
         code = read_version(st, st->conns[0], &version, err);
-        return code ? code : check_version(st, version, err);
+        if (!code)
+            code = check_version(st, version, err);
+        st->base.layout = (int)version;
+        return code;
     }
     code = migrate(st, st->conns[0], err);
     if (code)
         return code;
+    st->base.layout = SERVE_STORE_SCHEMA_VERSION;
     nattel_registry *builtin = nattel_registry_new();
     code = builtin ? pg_add_types(st, builtin, err)
                    : natx_fail(err, NATTEL_ENOMEM, "out of memory");

@@ -80,12 +80,24 @@ static const char *const migrate_v3_sql =
     "CREATE INDEX events_type ON events(name, schema_ver);"
     "CREATE INDEX events_ts ON events(ts);";
 
+/* Version 3 to 4: the per-hour summary the dashboard reads (see
+ * serve_store_common.h), built from the stored events in the migration's
+ * transaction; from then on the put path adds each envelope's rows in the
+ * transaction that stores it. Setting user_version back to 3 makes the
+ * next writable open build it again. */
+static const char *const migrate_v4_sql =
+    SERVE_STORE_SUMMARY_DDL("TEXT", "INTEGER", " WITHOUT ROWID")
+        SERVE_STORE_SUMMARY_BUILD;
+
 enum {
     STMT_BEGIN,
     STMT_COMMIT,
     STMT_ROLLBACK,
     STMT_ENVELOPE,
     STMT_EVENT,
+    STMT_SUM_TYPES,
+    STMT_SUM_COMMANDS,
+    STMT_SUM_CLIENTS,
     STMT_COUNT
 };
 
@@ -101,6 +113,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO events (envelope_id, seq, session_id, client_ver, name,"
         " schema_ver, ts, received_ts, parameters, event_uid)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    [STMT_SUM_TYPES] = SERVE_STORE_SUMMARY_TYPES("e.envelope_id = $1"),
+    [STMT_SUM_COMMANDS] = SERVE_STORE_SUMMARY_COMMANDS("e.envelope_id = $1"),
+    [STMT_SUM_CLIENTS] = SERVE_STORE_SUMMARY_CLIENTS("e.envelope_id = $1"),
 };
 
 /* The typed table of one event type: a column per field, named by the
@@ -263,6 +278,30 @@ static nattel_code version_mismatch(sqlite_store *st, int64_t version,
                      st->path, (long long)version, SERVE_STORE_SCHEMA_VERSION);
 }
 
+static nattel_code typed_create_sql(const nattel_event_type *t, nattel_buf *b);
+
+/* The typed tables of the built-in types, when missing: the summary
+ * reads nat_cli_command. */
+static nattel_code create_builtin_tables(sqlite_store *st, nattel_error *err)
+{
+    nattel_registry *reg = nattel_registry_new();
+    if (!reg)
+        return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    nattel_buf sql = NATTEL_BUF_INIT;
+    nattel_code code = NATTEL_OK;
+    for (size_t i = 0; !code && i < nattel_registry_count(reg); i++) {
+        nattel_buf_reset(&sql);
+        code = typed_create_sql(nattel_registry_at(reg, i), &sql);
+        if (code)
+            code = natx_fail(err, code, "out of memory");
+        else
+            code = exec_sql(st, sql.data, err);
+    }
+    nattel_buf_free(&sql);
+    nattel_registry_free(reg);
+    return code;
+}
+
 /* Takes a database of version `version` (0: new) to the current one. */
 static nattel_code migrate_from(sqlite_store *st, int64_t version,
                                 nattel_error *err)
@@ -274,6 +313,10 @@ static nattel_code migrate_from(sqlite_store *st, int64_t version,
         code = exec_sql(st, migrate_v2_sql, err);
     if (!code && version < 3)
         code = exec_sql(st, migrate_v3_sql, err);
+    if (!code && version < 4)
+        code = create_builtin_tables(st, err);
+    if (!code && version < 4)
+        code = exec_sql(st, migrate_v4_sql, err);
     if (!code)
         code = exec_sql(st, "PRAGMA user_version = " VERSION_TEXT, err);
     return code;
@@ -311,6 +354,7 @@ static nattel_code check_version(sqlite_store *st, nattel_error *err)
     if (version < SERVE_STORE_MIN_READ_VERSION ||
         version > SERVE_STORE_SCHEMA_VERSION)
         return version_mismatch(st, version, err);
+    st->base.layout = (int)version;
     return NATTEL_OK;
 }
 
@@ -575,6 +619,7 @@ static nattel_code setup(sqlite_store *st, int read_only, nattel_error *err)
     code = migrate(st, err);
     if (code != NATTEL_OK)
         return code;
+    st->base.layout = SERVE_STORE_SCHEMA_VERSION;
     code = probe_write(st, err);
     if (code != NATTEL_OK)
         return code;
@@ -770,6 +815,19 @@ static nattel_code put_event(sqlite_store *st, const serve_store_delivery *d,
     return put_typed_row(st, tt, ev, sqlite3_last_insert_rowid(st->db), err);
 }
 
+/* The summary rows of the envelope's stored events (see
+ * serve_store_common.h), in the transaction that stores them. */
+static nattel_code put_summary(sqlite_store *st, int64_t envelope_id,
+                               nattel_error *err)
+{
+    for (int i = STMT_SUM_TYPES; i <= STMT_SUM_CLIENTS; i++) {
+        sqlite3_bind_int64(st->stmt[i], 1, envelope_id);
+        if (step_reset(st->stmt[i]) != SQLITE_OK)
+            return db_fail(st, err, "cannot add to the summary");
+    }
+    return NATTEL_OK;
+}
+
 /* The rows of one delivery, inside the open transaction. */
 static nattel_code put_rows(sqlite_store *st, const serve_store_delivery *d,
                             const char *received, nattel_buf *json,
@@ -779,11 +837,14 @@ static nattel_code put_rows(sqlite_store *st, const serve_store_delivery *d,
     if (d->body)
         serve_store_body_hash(d->body, d->len, hash);
     int64_t envelope_id = 0;
+    size_t before = *stored;
     nattel_code code = put_envelope_row(
         st, d->env, received, d->body ? hash : NULL, &envelope_id, err);
     size_t n = envelope_id ? nattel_envelope_count(d->env) : 0;
     for (size_t i = 0; !code && i < n; i++)
         code = put_event(st, d, i, envelope_id, received, json, stored, err);
+    if (!code && *stored > before)
+        code = put_summary(st, envelope_id, err);
     return code;
 }
 
@@ -978,7 +1039,11 @@ static nattel_code run_query(sqlite_store *st, const serve_store_query *q,
 {
     serve_store_row row = {&sqlite_ops, NULL, 0};
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, q->sql, -1, &stmt, NULL) != SQLITE_OK)
+    const char *sql = NULL;
+    nattel_code made = serve_store_query_sql(q, ctx, &sql, err);
+    if (made || !sql)
+        return made;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
         return db_fail(st, err, "cannot prepare a query");
     row.result = stmt;
     nattel_code code = NATTEL_OK;

@@ -393,7 +393,7 @@ oom:
 static void read_events(capture_run *r, serve_store *store)
 {
     static const serve_store_query q = {
-        "SELECT name, parameters FROM events ORDER BY id", on_event};
+        "SELECT name, parameters FROM events ORDER BY id", on_event, NULL};
     nattel_error err = {NATTEL_OK, ""};
     if (serve_store_select(store, &q, 1, r, &err))
         reason(r, "cannot read the received events: %s", err.message);

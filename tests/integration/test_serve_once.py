@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nattel_testlib as tl  # noqa: E402
@@ -187,7 +188,8 @@ def test_version_1_store_is_migrated(work):
         assert srv.stop() == 0, srv.log()
     db = sqlite3.connect(path)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3  # through 2 to the current layout
+        # Through 2 and 3 to the current layout, 4.
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
         cols = [r[1] for r in db.execute("PRAGMA table_info(events)")]
         assert "event_uid" in cols, cols
         cols = [r[1] for r in db.execute("PRAGMA table_info(envelopes)")]
@@ -198,6 +200,29 @@ def test_version_1_store_is_migrated(work):
         assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 3
         assert db.execute("SELECT count(*) FROM events WHERE event_uid IS "
                           "NULL").fetchone()[0] == 2
+        # The summary holds the old rows (built by the migration) and the
+        # new one (added by the put path), as the raw rows count them.
+        raw = db.execute(
+            "SELECT substr(e.ts, 1, 13), c.command, c.subcommand,"
+            " c.task_status, c.error_class, c.duration_ms, e.client_ver,"
+            " v.cpu_architecture, e.name, e.schema_ver FROM events e"
+            " JOIN envelopes v ON v.id = e.envelope_id"
+            " JOIN nat_cli_command c ON c.event_id = e.id").fetchall()
+        want = Counter((r[0],) + r[1:5] + (1 if r[5] >= 0 else 0,)
+                       for r in raw)
+        got = {r[:-1]: r[-1] for r in db.execute(
+            "SELECT hour, command, subcommand, task_status, error_class,"
+            " known, n FROM usage_commands")}
+        assert got == dict(want), (got, want)
+        want = Counter((r[0], r[1], r[6], r[7]) for r in raw)
+        got = {r[:-1]: r[-1] for r in db.execute(
+            "SELECT hour, command, client_ver, cpu_architecture, n"
+            " FROM usage_clients")}
+        assert got == dict(want), (got, want)
+        want = Counter((r[0], r[8], r[9]) for r in raw)
+        got = {r[:-1]: r[-1] for r in db.execute(
+            "SELECT hour, name, schema_ver, n FROM usage_types")}
+        assert got == dict(want) and sum(want.values()) == 3, (got, want)
     finally:
         db.close()
     # A reopening finds it current (no second migration).
