@@ -436,9 +436,9 @@ static inline const char *st_bool(const char *p, const char *end,
 
 /* Field fd's value at p into v; the byte after it, or NULL. */
 static inline const char *st_value(const char *p, const char *end,
-                                   const nattel_field *fd,
-                                   const nattel_str *ej, unsigned char *hint,
-                                   nattel_value *v, natx_arena *a)
+                                   const nattel_field *fd, const nattel_str *ej,
+                                   unsigned char *hint, nattel_value *v,
+                                   natx_arena *a)
 {
     switch (fd->kind) {
     case NATTEL_KIND_STRING:
@@ -678,8 +678,8 @@ static int event_doc(nattel__fastpath *r, fast *f, const nattel_event_type *t,
         return fast_event(f, plan_for(r, t), mode, ev, line);
     }
     nattel__plan *plan = plan_for(r, t);
-    if (plan->tp && (!line || plan->line_straight) &&
-        straight_try(f, t, plan->tp, plan->ehint, ev))
+    /* A line has had its straight try (straight_line). */
+    if (plan->tp && !line && straight_try(f, t, plan->tp, plan->ehint, ev))
         return 1;
     return fast_event(f, plan, mode, ev, line);
 }
@@ -880,8 +880,7 @@ static int fast_item(nattel__fastpath *r, fast *f, nattel_mode mode, size_t idx)
         size_t end = f->p;
         f->p = params_at;
         nattel_event *ev = pool_get(r, idx, type);
-        if (!ev || !event_doc(r, f, type, mode, ev, 0) ||
-            f->p != params_end)
+        if (!ev || !event_doc(r, f, type, mode, ev, 0) || f->p != params_end)
             return 0;
         f->p = end;
     }
@@ -995,6 +994,24 @@ static int at_end(fast *f)
     return f->p == f->len;
 }
 
+/* `validate`'s usual line: the type's parameters, compact and canonical,
+ * whose first key is no envelope key (plan->line_straight); 1 with the
+ * event in *ev. A line that does not start with that key (an envelope)
+ * leaves the reader's event slot alone. */
+static int straight_line(nattel__fastpath *r, fast *f,
+                         const nattel_event_type *type, nattel_event **ev)
+{
+    nattel__plan *plan = plan_for(r, type);
+    if (!plan->line_straight)
+        return 0;
+    const nattel_str *k0 = &plan->tp->keys[0]; /* `,"name":` */
+    if (f->len < k0->len || f->s[0] != '{' ||
+        !short_eq(f->s + 1, k0->ptr + 1, k0->len - 1))
+        return 0;
+    *ev = pool_get(r, 0, type);
+    return *ev && straight_try(f, type, plan->tp, plan->ehint, *ev);
+}
+
 int nattel__fastpath_try(nattel__fastpath *r, nattel__doc_as as,
                          const nattel_event_type *type, nattel_mode mode,
                          const char *json, size_t len, nattel__fast_verdict *v)
@@ -1008,11 +1025,7 @@ int nattel__fastpath_try(nattel__fastpath *r, nattel__doc_as as,
     nattel_event *ev = NULL;
     int straight = 0;
     if (as == NATTEL__AS_LINE && type) {
-        /* The usual line: the type's parameters, compact and canonical,
-         * whose first key is no envelope key (plan->line_straight). */
-        nattel__plan *plan = plan_for(r, type);
-        ev = plan->line_straight ? pool_get(r, 0, type) : NULL;
-        straight = ev && straight_try(&f, type, plan->tp, plan->ehint, ev);
+        straight = straight_line(r, &f, type, &ev);
         if (straight)
             as = NATTEL__AS_EVENT;
     }

@@ -11,6 +11,14 @@
  * (codec/nattel_decode.h), which finds every problem with its path. So it
  * only ever accepts what that path accepts, with the same decoded values
  * (tests/unit/test_reader.c and fuzz_reader check both).
+ *
+ * Inside it, an event of a type with a static plan (model/nattel_plan.h)
+ * first goes the straight path: the compact canonical form every writer
+ * writes, each field's ready key then its value, in wire order, with no
+ * bookkeeping; at the first byte that is not that form it gives up and the
+ * general loop starts the object over. One-shot decodes
+ * (nattel_event_from_json, _into) try it with nothing set up at all
+ * (nattel__fastpath_straight).
  */
 
 #include "model/nattel_plan.h"
@@ -25,9 +33,9 @@
 typedef struct nattel__plan {
     const nattel_event_type *type;
     const nattel__type_plan *tp; /* the type's static plan, or NULL */
-    int plain; /* every wire name is a JSON string as written */
-    int line_straight; /* a line may take the straight path (tp set, and
-                        * the first wire name is no envelope key) */
+    int plain;                 /* every wire name is a JSON string as written */
+    int line_straight;         /* a line may take the straight path (tp set, and
+                                * the first wire name is no envelope key) */
     const unsigned char *wlen; /* per field: strlen(wire_name); wlen_own,
                                 * or the static plan's */
     unsigned char wlen_own[NATTEL__PLAN_FIELDS];
