@@ -7,7 +7,11 @@ per figure the median of each side and the median of the pairwise ratios,
 beside its target, with met / NOT MET.
 
 usage: codec_compare.py BENCH_CODEC BENCH_DIR [--pairs N] [--seconds S]
+                        [--instr FILE]
 Prints one line per figure, then "key value" lines (prefix "cmp_").
+--instr FILE: "NAME_instr N" lines (bench/instr.sh's, as bench/run.sh
+collects them): each nattel time is printed with its instructions per
+event beside it, the repeatable figure of a shared machine.
 Exit 0 always when bench_codec ran; 3 when the Python side is missing.
 """
 import statistics
@@ -50,10 +54,16 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     codec, bench = args[0], args[1]
-    pairs, seconds = 5, 0.3
+    pairs, seconds, instr = 5, 0.3, {}
     rest = args[2:]
     while rest:
-        if rest[0] == "--pairs" and len(rest) > 1:
+        if rest[0] == "--instr" and len(rest) > 1:
+            try:
+                with open(rest[1]) as f:
+                    instr = kv(f.read())
+            except OSError as e:
+                print("codec_compare: %s" % e, file=sys.stderr)
+        elif rest[0] == "--pairs" and len(rest) > 1:
             pairs = int(rest[1])
         elif rest[0] == "--seconds" and len(rest) > 1:
             seconds = float(rest[1])
@@ -83,8 +93,10 @@ def main():
             continue
         rmed = statistics.median(ratios)
         verdict = "met" if rmed >= target else "NOT MET"
-        print("  %-55s %9.1f vs %10.1f ns: %5.1fx (pairs %.1f-%.1fx; target >= %gx: %s)"
-              % (label, statistics.median(na), statistics.median(ub), rmed, min(ratios),
+        ik = nk[:-len("_ns")] + "_instr"
+        ins = " (%.0f instr)" % instr[ik] if ik in instr else ""
+        print("  %-55s %9.1f%s vs %10.1f ns: %5.1fx (pairs %.1f-%.1fx; target >= %gx: %s)"
+              % (label, statistics.median(na), ins, statistics.median(ub), rmed, min(ratios),
                  max(ratios), target, verdict))
         print("cmp_%s %.2f %s" % (nk, rmed, verdict.replace(" ", "_")), file=sys.stderr)
     return 0

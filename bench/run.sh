@@ -107,24 +107,24 @@ if [ $have_pydantic = 1 ] && python3 "$bench/pydantic_validate.py" --micro >"$wo
     pload=$(get validate_ns "$work/pydantic_micro.txt")
 fi
 if [ $codec_ok = 1 ]; then
-    printf '  %-34s %10s ns/event\n' "nattel encode (write_json)" "$enc"
-    printf '  %-34s %10s ns/event\n' "nattel decode+validate (wire mode)" "$dec"
-    printf '  %-34s %10s ns/event\n' "  one-shot nattel_event_from_json" "$once"
-    fill=$(get fill_ns "$work/codec.txt")
-    printf '  %-34s %10s ns/event\n' "  nattel_event_from_json_into" "$fill"
-    # Instructions per event under callgrind: repeatable where times are not.
+    # Instructions per event under callgrind: repeatable where times are
+    # not; printed beside each time.
     for m in encode reader decode fill env1 env50; do
         n=2000; case $m in env50) n=100 ;; esac
         sh "$bench/instr.sh" "$BUILD/bench/bench_codec" "$m" "$n" 2>>"$work/instr.err"
     done >"$work/instr.txt"
-    echo "    instructions (callgrind, bench/instr.sh): encode $(get encode_instr "$work/instr.txt")," \
-        "reader $(get reader_instr "$work/instr.txt"), one-shot $(get decode_instr "$work/instr.txt")," \
-        "into $(get fill_instr "$work/instr.txt") per event"
+    ins() { v=$(get "$1_instr" "$work/instr.txt"); echo "${v:-?}"; }
+    fill=$(get fill_ns "$work/codec.txt")
+    printf '  %-34s %10s ns/event %7s instructions\n' "nattel encode (write_json)" "$enc" "$(ins encode)"
+    printf '  %-34s %10s ns/event %7s instructions\n' "nattel decode+validate (wire mode)" "$dec" "$(ins reader)"
+    printf '  %-34s %10s ns/event %7s instructions\n' "  one-shot nattel_event_from_json" "$once" "$(ins decode)"
+    printf '  %-34s %10s ns/event %7s instructions\n' "  nattel_event_from_json_into" "$fill" "$(ins fill)"
+    echo "    (instructions per event: callgrind, bench/instr.sh; the first decode:"
+    echo "     one reader kept across documents, as validate and serve keep it,"
+    echo "     nothing allocated; one-shot allocates the event it returns)"
     echo "    flusher body (key + merge of spooled payloads): $(get env1_ns "$work/codec.txt") ns /" \
-        "$(get env1_instr "$work/instr.txt") instructions for 1 event, $(get env50_ns "$work/codec.txt") ns /" \
-        "$(get env50_instr "$work/instr.txt") instructions for 50"
-    echo "    (the first: one reader kept across documents, as validate and serve"
-    echo "     keep it, nothing allocated; the second allocates the event it returns)"
+        "$(ins env1) instructions for 1 event, $(get env50_ns "$work/codec.txt") ns /" \
+        "$(ins env50) instructions for 50"
 fi
 if [ -n "${sdom:-}" ]; then
     printf '  %-34s %10s ns/event\n' "simdjson DOM parse (floor)" "$sdom"
@@ -143,6 +143,7 @@ if [ $codec_ok = 1 ] && [ $have_pydantic = 1 ]; then
     echo "  speed-ups, interleaved (bench/codec_compare.py):"
     python3 "$bench/codec_compare.py" "$BUILD/bench/bench_codec" "$bench" \
         --pairs "${BENCH_PAIRS:-5}" --seconds "${BENCH_PAIR_SECONDS:-0.3}" \
+        --instr "$work/instr.txt" \
         2>"$work/compare.txt" | sed 's/^/  /'
 fi
 if [ $codec_ok = 1 ] && [ -n "${sdom:-}" ]; then

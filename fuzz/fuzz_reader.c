@@ -4,7 +4,9 @@
  * reporting path alone must give the same code, problems and canonical
  * output; what the fast path alone accepts, the reporting path accepts
  * with the same values; a line called canonical as written is exactly
- * what the writer writes. */
+ * what the writer writes. One-shot decoding (nattel_event_from_json and
+ * _into, which try the straight path first) gives the reporting path's
+ * code, problems and values. */
 #include "fuzz_common.h"
 
 #include "codec/nattel_reader.h"
@@ -121,6 +123,64 @@ static void one_mode(const char *doc, size_t n, nattel_mode mode)
     }
 }
 
+/* Code, problems and written values of one decode, as text. */
+static void outcome_text(nattel_code rc, const nattel_event *ev,
+                         nattel_problems *p, nattel_buf *out)
+{
+    nattel_error err;
+    const char *name = nattel_code_name(rc);
+    nattel_buf_append(out, name, strlen(name));
+    nattel_buf_append(out, "\n", 1);
+    for (size_t i = 0; i < p->count; i++) {
+        nattel_buf_append(out, p->items[i].path, strlen(p->items[i].path));
+        nattel_buf_append(out, ": ", 2);
+        nattel_buf_append(out, p->items[i].message,
+                          strlen(p->items[i].message));
+        nattel_buf_append(out, "\n", 1);
+    }
+    if (rc == NATTEL_OK && ev)
+        FUZZ_CHECK(nattel_event_write_json(ev, out, &err) == NATTEL_OK,
+                   "accepted but not written: %s", err.message);
+    nattel_buf_append(out, "", 0);
+    nattel_problems_clear(p);
+}
+
+/* One-shot decoding, which tries the straight path with nothing set up
+ * (nattel_event_from_json, and _into a kept event), against the
+ * reporting path alone read as parameters. */
+static void one_shot(const char *doc, size_t n, nattel_mode mode)
+{
+    static nattel_event *fill;
+    nattel_buf want = NATTEL_BUF_INIT, got = NATTEL_BUF_INIT;
+    nattel_problems p;
+    nattel_problems_init(&p);
+    if (!fill)
+        fill = nattel_event_new(&nattel_cli_command_type);
+    FUZZ_CHECK(fill != NULL, "out of memory");
+    const nattel_event *sev = NULL;
+    rd.path = 1;
+    nattel_code rc = nattel__reader_event(&rd, &nattel_cli_command_type, mode,
+                                          doc, n, &sev, &p);
+    outcome_text(rc, sev, &p, &want);
+    nattel_event *ev = NULL;
+    rc =
+        nattel_event_from_json(&nattel_cli_command_type, doc, n, mode, &ev, &p);
+    outcome_text(rc, ev, &p, &got);
+    nattel_event_free(ev);
+    FUZZ_CHECK(!strcmp(text(&got), text(&want)),
+               "nattel_event_from_json:\n%s\nreporting path:\n%s", text(&got),
+               text(&want));
+    nattel_buf_reset(&got);
+    rc = nattel_event_from_json_into(fill, doc, n, mode, &p);
+    outcome_text(rc, fill, &p, &got);
+    FUZZ_CHECK(!strcmp(text(&got), text(&want)),
+               "nattel_event_from_json_into:\n%s\nreporting path:\n%s",
+               text(&got), text(&want));
+    nattel_buf_free(&want);
+    nattel_buf_free(&got);
+    nattel_problems_free(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!reg) {
@@ -136,6 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     one_mode(doc, size, NATTEL_MODE_WIRE);
     one_mode(doc, size, NATTEL_MODE_MODEL);
+    one_shot(doc, size, NATTEL_MODE_WIRE);
+    one_shot(doc, size, NATTEL_MODE_MODEL);
     free(doc);
     return 0;
 }

@@ -301,6 +301,207 @@ static inline int plan_key(fast *f, const nattel_str *key, int comma)
     return 1;
 }
 
+/* ---------------------------------------------------------------- */
+/* The straight path: the compact canonical event of a planned type  */
+/* ---------------------------------------------------------------- */
+
+/* What every writer of a type with a static plan writes, and so what
+ * nearly every document is: `{"k0":v0,"k1":v1,...}`, every field in wire
+ * order, no whitespace. The straight path reads exactly that, one
+ * expected key after another, with the position in a register and no
+ * bookkeeping (no `given` bits, no whitespace checks, no key search). At
+ * the first byte that is not that form it gives up, and the caller starts
+ * the general loop (fast_event) over from the object's start: what the
+ * straight path takes, the general loop takes too, with the same values
+ * and the same verdict (canonical and tidy), so verdicts never depend on
+ * which of them ran. Values it is unsure of (an enum without ready
+ * strings, "-0", numbers, arrays) make it give up too. */
+
+static inline uint64_t load64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* a[0..n) == b[0..n) for the usual key or enum value of 8 to 16 bytes as
+ * two overlapping word comparisons; bytes_eq otherwise. */
+static inline int short_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16)
+        return !((load64(a) ^ load64(b)) |
+                 (load64(a + n - 8) ^ load64(b + n - 8)));
+    return bytes_eq(a, b, n);
+}
+
+/* natx_put_bytes with short values (a version, a command name) also
+ * copied without a call. */
+static inline void st_copy(char *o, const char *s, size_t n)
+{
+    if (n >= 4 && n < 8) {
+        memcpy(o, s, 4);
+        memcpy(o + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t k = 0; k < n; k++)
+            o[k] = s[k];
+    } else {
+        natx_put_bytes(o, s, n);
+    }
+}
+
+/* A plain string value at p (as plain_string takes it) copied into the
+ * event's arena; the byte after it, or NULL. */
+static inline const char *st_string(const char *p, const char *end,
+                                    nattel_value *v, natx_arena *a)
+{
+    if (p >= end || *p != '"')
+        return NULL;
+    const char *s = p + 1;
+    size_t room = (size_t)(end - s);
+    size_t i = natx_json_string_run(s, room, 0);
+    while (i < room && (unsigned char)s[i] >= 0x80) {
+        size_t k = natx_utf8_seq((const unsigned char *)s + i, room - i);
+        if (!k)
+            return NULL;
+        i = natx_json_string_run(s, room, i + k);
+    }
+    if (i >= room || s[i] != '"')
+        return NULL; /* an escape, a control character, or no end */
+    char *o = natx_arena_take(a, i + 1);
+    if (!o)
+        return NULL;
+    st_copy(o, s, i);
+    o[i] = '\0';
+    v->s.ptr = o;
+    v->s.len = i;
+    return s + i + 1;
+}
+
+/* An enum value at p matched as one of its ready JSON strings, the value
+ * matched last time (*hint) first. */
+static inline const char *st_enum(const char *p, const char *end,
+                                  const nattel_str *ej, size_t count,
+                                  unsigned char *hint, nattel_value *v)
+{
+    size_t room = (size_t)(end - p);
+    size_t h = *hint < count ? *hint : 0;
+    for (size_t k = 0; k < count; k++, h = h + 1 == count ? 0 : h + 1) {
+        if (ej[h].len <= room && short_eq(p, ej[h].ptr, ej[h].len)) {
+            *hint = (unsigned char)h;
+            v->e = h;
+            return p + ej[h].len;
+        }
+    }
+    return NULL;
+}
+
+/* An integer as plain_int takes it, within the field's bounds; "-0"
+ * (not canonical) is left to the general loop. What follows the digits
+ * is not looked at: only the next key's ',' or the object's '}' can
+ * follow in the compact canonical form, and the caller checks for them. */
+static inline const char *st_int(const char *p, const char *end,
+                                 const nattel_field *fd, nattel_value *v)
+{
+    int neg = p < end && *p == '-';
+    const char *d0 = p + neg, *q = d0;
+    uint64_t x = 0;
+    while (q < end && is_digit(*q))
+        x = x * 10 + (uint64_t)(*q++ - '0');
+    size_t nd = (size_t)(q - d0);
+    if (nd - 1 >= 18 || (*d0 == '0' && (nd > 1 || neg)))
+        return NULL; /* no digit, too many, a leading zero, or "-0" */
+    int64_t i = neg ? -(int64_t)x : (int64_t)x;
+    if ((fd->flags & (NATTEL_FIELD_HAS_MIN | NATTEL_FIELD_HAS_MAX)) &&
+        (((fd->flags & NATTEL_FIELD_HAS_MIN) && (double)i < fd->minimum) ||
+         ((fd->flags & NATTEL_FIELD_HAS_MAX) && (double)i > fd->maximum)))
+        return NULL;
+    v->i = i;
+    return q;
+}
+
+static inline const char *st_bool(const char *p, const char *end,
+                                  nattel_value *v)
+{
+    size_t room = (size_t)(end - p);
+    if (room >= 4 && !memcmp(p, "true", 4)) {
+        v->b = 1;
+        return p + 4;
+    }
+    if (room >= 5 && !memcmp(p, "false", 5)) {
+        v->b = 0;
+        return p + 5;
+    }
+    return NULL;
+}
+
+/* Field fd's value at p into v; the byte after it, or NULL. */
+static inline const char *st_value(const char *p, const char *end,
+                                   const nattel_field *fd, const nattel_str *ej,
+                                   unsigned char *hint, nattel_value *v,
+                                   natx_arena *a)
+{
+    switch (fd->kind) {
+    case NATTEL_KIND_STRING:
+        return st_string(p, end, v, a);
+    case NATTEL_KIND_ENUM:
+        return ej ? st_enum(p, end, ej, fd->enum_type->count, hint, v) : NULL;
+    case NATTEL_KIND_INT64:
+        return st_int(p, end, fd, v);
+    case NATTEL_KIND_BOOL:
+        return st_bool(p, end, v);
+    default:
+        return NULL; /* numbers and arrays: the general loop */
+    }
+}
+
+/* The key k (`,"name":`) at p, from its comma; past it, or NULL. */
+static inline const char *st_key(const char *p, const char *end,
+                                 const nattel_str *k)
+{
+    size_t n = k->len;
+    if ((size_t)(end - p) < n || !short_eq(p, k->ptr, n))
+        return NULL;
+    return p + n;
+}
+
+/* The event of planned type t at f->p in its compact canonical form into
+ * ev (hints: per-field enum hints); 1 with f->p past its '}', 0 (f->p
+ * unchanged, ev's values unspecified) at the first surprise. The caller
+ * checks 0 < fc <= NATTEL__PLAN_FIELDS. */
+static int straight_event(fast *f, const nattel_event_type *t,
+                          const nattel__type_plan *tp, unsigned char *hints,
+                          nattel_event *ev)
+{
+    const char *p = f->s + f->p, *end = f->s + f->len;
+    size_t fc = t->field_count;
+    const nattel_field *fd = t->fields;
+    const nattel_str *key = tp->keys, *const *ej = tp->enum_json;
+    nattel_value *v = ev->values;
+    /* `{"name":`: the first key's bytes but its comma, after the brace. */
+    if ((size_t)(end - p) < key->len || *p != '{' ||
+        !short_eq(p + 1, key->ptr + 1, key->len - 1))
+        return 0;
+    p += key->len;
+    for (size_t i = 0;;) {
+        p = st_value(p, end, fd, *ej, hints + i, v, &ev->arena);
+        if (!p)
+            return 0;
+        if (++i == fc)
+            break;
+        fd++;
+        ej++;
+        v++;
+        p = st_key(p, end, ++key);
+        if (!p)
+            return 0;
+    }
+    if (p >= end || *p != '}')
+        return 0;
+    memset(ev->is_set, 1, fc);
+    f->p = (size_t)(p + 1 - f->s);
+    return 1;
+}
+
 /* A name that reads as itself between quotes: no quote, backslash or
  * control character, valid UTF-8, and not the key that makes a line an
  * envelope. */
@@ -331,8 +532,9 @@ static nattel__plan *plan_for(nattel__fastpath *r, const nattel_event_type *t)
         p->type = t;
         p->plain = tp && t->field_count <= NATTEL__PLAN_FIELDS;
         p->tp = p->plain ? tp : NULL;
+        p->line_straight = 0; /* one-shot documents are never lines */
         if (p->plain) {
-            memcpy(p->wlen, tp->wlen, t->field_count);
+            p->wlen = tp->wlen;
             memset(p->ehint, 0, t->field_count);
         }
         return p;
@@ -344,12 +546,20 @@ static nattel__plan *plan_for(nattel__fastpath *r, const nattel_event_type *t)
     p->type = t;
     memset(p->ehint, 0, sizeof p->ehint);
     p->plain = t->field_count <= NATTEL__PLAN_FIELDS;
+    p->wlen = p->wlen_own;
     for (size_t i = 0; p->plain && i < t->field_count; i++) {
         size_t n = strlen(t->fields[i].wire_name);
-        p->wlen[i] = (unsigned char)n;
+        p->wlen_own[i] = (unsigned char)n;
         p->plain = n < 256 && plain_name(t->fields[i].wire_name, n);
     }
     p->tp = p->plain ? nattel__type_plan_of(t) : NULL;
+    /* A line whose first key is the type's first wire name is read as
+     * parameters, unless that name is also an envelope's key (then the
+     * line goes the envelope's way first); plain_name kept out
+     * "events". */
+    p->line_straight =
+        p->tp && t->field_count > 0 &&
+        nattel__env_key_index(t->fields[0].wire_name, p->wlen_own[0], 0) < 0;
     return p;
 }
 
@@ -431,6 +641,47 @@ static int fast_event(fast *f, nattel__plan *plan, nattel_mode mode,
             memset(&ev->values[i], 0, sizeof ev->values[i]);
     }
     return 1;
+}
+
+/* straight_event, and when it gives up, nothing of it left: the arena
+ * rewound when the straight path's strings all went to its head chunk,
+ * f->p back at the object. */
+static int straight_try(fast *f, const nattel_event_type *t,
+                        const nattel__type_plan *tp, unsigned char *hints,
+                        nattel_event *ev)
+{
+    if (t->field_count == 0 || t->field_count > NATTEL__PLAN_FIELDS)
+        return 0;
+    natx_chunk *head = ev->arena.head;
+    size_t used = head ? head->used : 0;
+    if (straight_event(f, t, tp, hints, ev))
+        return 1;
+    if (head && ev->arena.head == head)
+        head->used = used;
+    return 0;
+}
+
+/* One-shot decodes have no plan of their own to keep enum hints in: the
+ * thread's last ones (only hints: any value is safe). */
+static _Thread_local unsigned char oneshot_hints[NATTEL__PLAN_FIELDS];
+
+/* An event of type t at f->p into ev: the straight path when t has a
+ * static plan, then the general loop. One-shot decodes set up no plan
+ * unless the straight path gives up. */
+static int event_doc(nattel__fastpath *r, fast *f, const nattel_event_type *t,
+                     nattel_mode mode, nattel_event *ev, int line)
+{
+    if (r->one_shot && !line) {
+        const nattel__type_plan *tp = nattel__type_plan_of(t);
+        if (tp && straight_try(f, t, tp, oneshot_hints, ev))
+            return 1;
+        return fast_event(f, plan_for(r, t), mode, ev, line);
+    }
+    nattel__plan *plan = plan_for(r, t);
+    /* A line has had its straight try (straight_line). */
+    if (plan->tp && !line && straight_try(f, t, plan->tp, plan->ehint, ev))
+        return 1;
+    return fast_event(f, plan, mode, ev, line);
 }
 
 /* ---------------------------------------------------------------- */
@@ -600,7 +851,7 @@ static int fast_item(nattel__fastpath *r, fast *f, nattel_mode mode, size_t idx)
             nattel_event *ev = as ? pool_get(r, idx, as) : NULL;
             if (!ev)
                 return 0;
-            if (!fast_event(f, plan_for(r, as), mode, ev, 0)) {
+            if (!event_doc(r, f, as, mode, ev, 0)) {
                 if (type)
                     return 0; /* refused by its own type */
                 /* Another type's, perhaps: passed over, decoded below. */
@@ -629,8 +880,7 @@ static int fast_item(nattel__fastpath *r, fast *f, nattel_mode mode, size_t idx)
         size_t end = f->p;
         f->p = params_at;
         nattel_event *ev = pool_get(r, idx, type);
-        if (!ev || !fast_event(f, plan_for(r, type), mode, ev, 0) ||
-            f->p != params_end)
+        if (!ev || !event_doc(r, f, type, mode, ev, 0) || f->p != params_end)
             return 0;
         f->p = end;
     }
@@ -744,6 +994,24 @@ static int at_end(fast *f)
     return f->p == f->len;
 }
 
+/* `validate`'s usual line: the type's parameters, compact and canonical,
+ * whose first key is no envelope key (plan->line_straight); 1 with the
+ * event in *ev. A line that does not start with that key (an envelope)
+ * leaves the reader's event slot alone. */
+static int straight_line(nattel__fastpath *r, fast *f,
+                         const nattel_event_type *type, nattel_event **ev)
+{
+    nattel__plan *plan = plan_for(r, type);
+    if (!plan->line_straight)
+        return 0;
+    const nattel_str *k0 = &plan->tp->keys[0]; /* `,"name":` */
+    if (f->len < k0->len || f->s[0] != '{' ||
+        !short_eq(f->s + 1, k0->ptr + 1, k0->len - 1))
+        return 0;
+    *ev = pool_get(r, 0, type);
+    return *ev && straight_try(f, type, plan->tp, plan->ehint, *ev);
+}
+
 int nattel__fastpath_try(nattel__fastpath *r, nattel__doc_as as,
                          const nattel_event_type *type, nattel_mode mode,
                          const char *json, size_t len, nattel__fast_verdict *v)
@@ -754,6 +1022,13 @@ int nattel__fastpath_try(nattel__fastpath *r, nattel__doc_as as,
      * stay the same. */
     if (len > 2 * (size_t)NATTEL__JSON_MAX_TOKENS - 1)
         return 0;
+    nattel_event *ev = NULL;
+    int straight = 0;
+    if (as == NATTEL__AS_LINE && type) {
+        straight = straight_line(r, &f, type, &ev);
+        if (straight)
+            as = NATTEL__AS_EVENT;
+    }
     if (as == NATTEL__AS_LINE) {
         /* The first key tells an envelope from parameters. */
         const char *key;
@@ -771,16 +1046,28 @@ int nattel__fastpath_try(nattel__fastpath *r, nattel__doc_as as,
     if (as == NATTEL__AS_ENVELOPE) {
         ok = fast_envelope(r, &f, mode) && at_end(&f);
     } else {
-        nattel_event *ev = type ? pool_get(r, 0, type) : NULL;
+        if (!ev)
+            ev = type ? pool_get(r, 0, type) : NULL;
         ok = ev &&
-             fast_event(&f, plan_for(r, type), mode, ev,
-                        as == NATTEL__AS_LINE) &&
+             (straight ||
+              event_doc(r, &f, type, mode, ev, as == NATTEL__AS_LINE)) &&
              at_end(&f);
     }
     v->is_env = as == NATTEL__AS_ENVELOPE;
     v->canon = ok && f.canon;
     v->tidy = ok && f.tidy;
     return ok;
+}
+
+int nattel__fastpath_straight(const nattel_event_type *t, const char *json,
+                              size_t len, nattel_event *ev)
+{
+    const nattel__type_plan *tp = nattel__type_plan_of(t);
+    fast f = {json, len, 0, 1, 1};
+    /* The same length limit as nattel__fastpath_try. */
+    if (!tp || len > 2 * (size_t)NATTEL__JSON_MAX_TOKENS - 1)
+        return 0;
+    return straight_try(&f, t, tp, oneshot_hints, ev) && f.p == len;
 }
 
 static inline char *copy_run(char *o, const char *s, size_t k)

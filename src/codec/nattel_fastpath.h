@@ -11,6 +11,14 @@
  * (codec/nattel_decode.h), which finds every problem with its path. So it
  * only ever accepts what that path accepts, with the same decoded values
  * (tests/unit/test_reader.c and fuzz_reader check both).
+ *
+ * Inside it, an event of a type with a static plan (model/nattel_plan.h)
+ * first goes the straight path: the compact canonical form every writer
+ * writes, each field's ready key then its value, in wire order, with no
+ * bookkeeping; at the first byte that is not that form it gives up and the
+ * general loop starts the object over. One-shot decodes
+ * (nattel_event_from_json, _into) try it with nothing set up at all
+ * (nattel__fastpath_straight).
  */
 
 #include "model/nattel_plan.h"
@@ -25,8 +33,12 @@
 typedef struct nattel__plan {
     const nattel_event_type *type;
     const nattel__type_plan *tp; /* the type's static plan, or NULL */
-    int plain; /* every wire name is a JSON string as written */
-    unsigned char wlen[NATTEL__PLAN_FIELDS];
+    int plain;                 /* every wire name is a JSON string as written */
+    int line_straight;         /* a line may take the straight path (tp set, and
+                                * the first wire name is no envelope key) */
+    const unsigned char *wlen; /* per field: strlen(wire_name); wlen_own,
+                                * or the static plan's */
+    unsigned char wlen_own[NATTEL__PLAN_FIELDS];
     unsigned char ehint[NATTEL__PLAN_FIELDS]; /* per enum field: the value
                                                * matched last */
 } nattel__plan;
@@ -74,6 +86,17 @@ typedef struct nattel__fast_verdict {
 int nattel__fastpath_try(nattel__fastpath *fp, nattel__doc_as as,
                          const nattel_event_type *type, nattel_mode mode,
                          const char *json, size_t len, nattel__fast_verdict *v);
+
+/* The usual one-shot document, with nothing set up for it: 1 when
+ * json[0..len) is, byte for byte, the compact canonical parameters of
+ * type t (a type with a static plan: every field in wire order, no
+ * whitespace), decoded into ev (of type t, its arena emptied by the
+ * caller; its strings go there); 0 otherwise, ev's values then
+ * unspecified but its arena as it was. What it takes,
+ * nattel__fastpath_try takes too, with the same values and a canonical
+ * verdict, so a 0 only means "ask nattel__fastpath_try". Any thread. */
+int nattel__fastpath_straight(const nattel_event_type *t, const char *json,
+                              size_t len, nattel_event *ev);
 
 /* The last result taken, handed to the caller (freed with
  * nattel_event_free / nattel_envelope_free); NULL when out of memory. */

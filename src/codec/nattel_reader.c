@@ -181,8 +181,23 @@ nattel_code nattel_event_from_json(const nattel_event_type *type,
 {
     nattel__reader r;
     const nattel_event *ev = NULL;
+    nattel_event *mine = NULL;
+    if (out && type && json) {
+        /* The usual document straight into a new event; any other goes
+         * the reader's way, filling the same event. */
+        mine = nattel__event_new_bare(type);
+        if (mine && nattel__fastpath_straight(type, json, len, mine)) {
+            *out = mine;
+            return NATTEL_OK;
+        }
+    }
     nattel__reader_init(&r, NULL);
     r.fp.one_shot = 1;
+    if (mine) { /* the fast path's one pooled event, as in _into */
+        r.fp.pool_one[0] = mine;
+        r.fp.pool = r.fp.pool_one;
+        r.fp.pool_cap = 1;
+    }
     nattel_code rc = nattel__reader_event(&r, type, mode, json, len,
                                           out ? &ev : NULL, problems);
     if (!rc && out) {
@@ -200,6 +215,9 @@ nattel_code nattel_event_from_json_into(nattel_event *ev, const char *json,
 {
     if (!ev || !json)
         return NATTEL_EINVAL;
+    nattel__event_recycle(ev);
+    if (nattel__fastpath_straight(ev->type, json, len, ev))
+        return NATTEL_OK; /* the usual document, nothing set up */
     nattel__reader r;
     const nattel_event *got = NULL;
     nattel__reader_init(&r, NULL);

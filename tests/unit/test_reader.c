@@ -12,6 +12,8 @@
  * 4. Numbers read and write the same under a locale whose decimal point
  *    is ','.
  * 5. `validate`'s line: envelope or parameters by the root's "events".
+ * 6. One-shot decoding (nattel_event_from_json, _into), which tries the
+ *    straight path with nothing set up, agrees with the reporting path.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -817,6 +819,163 @@ static void test_line_dispatch(void **state)
     nattel_registry_free(reg);
 }
 
+/* ---------------------------------------------------------------- */
+/* One-shot decoding: the straight path against the reporting path    */
+/* ---------------------------------------------------------------- */
+
+/* The written form of ev, or of the refusal: code and problems. */
+static char *one_shot_outcome(nattel_code rc, const nattel_event *ev,
+                              const nattel_problems *p)
+{
+    sbuf b = {0};
+    sb_str(&b, nattel_code_name(rc));
+    sb_str(&b, "\n");
+    char *probs = join_problems(p);
+    sb_str(&b, probs);
+    free(probs);
+    if (!rc && ev) {
+        nattel_buf out = NATTEL_BUF_INIT;
+        nattel_error err;
+        if (nattel_event_write_json(ev, &out, &err))
+            fail_msg("accepted but not written: %s", err.message);
+        sb_str(&b, out.data);
+        nattel_buf_free(&out);
+    }
+    return b.p;
+}
+
+/* nattel_event_from_json and nattel_event_from_json_into (which try the
+ * straight path first, with nothing set up) against the reporting path
+ * alone: the same code, problems and values. `fill` is kept from
+ * document to document, as a caller keeps it. */
+static void compare_one_shot(nattel_event *fill, nattel_mode mode,
+                             const char *doc, size_t n, unsigned *straight)
+{
+    nattel__reader rd;
+    nattel__reader_init(&rd, NULL);
+    rd.path = 1;
+    nattel_problems p;
+    nattel_problems_init(&p);
+    const nattel_event *sev = NULL;
+    nattel_code rc = nattel__reader_event(&rd, &nattel_cli_command_type, mode,
+                                          doc, n, &sev, &p);
+    char *want = one_shot_outcome(rc, sev, &p);
+    nattel__reader_release(&rd);
+
+    nattel_problems_clear(&p);
+    nattel_event *ev = NULL;
+    rc =
+        nattel_event_from_json(&nattel_cli_command_type, doc, n, mode, &ev, &p);
+    char *got = one_shot_outcome(rc, ev, &p);
+    if (strcmp(got, want))
+        fail_msg("nattel_event_from_json:\n%s\nreporting path:\n%s\nof %.*s",
+                 got, want, (int)n, doc);
+    free(got);
+    nattel_event_free(ev);
+
+    nattel_problems_clear(&p);
+    rc = nattel_event_from_json_into(fill, doc, n, mode, &p);
+    got = one_shot_outcome(rc, fill, &p);
+    if (strcmp(got, want))
+        fail_msg("nattel_event_from_json_into:\n%s\nreporting path:\n%s\n"
+                 "of %.*s",
+                 got, want, (int)n, doc);
+    free(got);
+    free(want);
+    nattel_problems_free(&p);
+
+    nattel_event *tmp = nattel_event_new(&nattel_cli_command_type);
+    assert_non_null(tmp);
+    *straight += (unsigned)nattel__fastpath_straight(&nattel_cli_command_type,
+                                                     doc, n, tmp);
+    nattel_event_free(tmp);
+}
+
+static void test_one_shot_agrees(void **state)
+{
+    (void)state;
+    tu_rng r = {0xD1B54A32D192ED03ull};
+    nattel_event *fill = nattel_event_new(&nattel_cli_command_type);
+    assert_non_null(fill);
+    unsigned docs = 0, straight = 0;
+    for (int i = 0; i < 4000; i++, docs++) {
+        sbuf b = {0};
+        unsigned weird = tu_rbelow(&r, 2) ? 0 : 2 + tu_rbelow(&r, 4);
+        spaced = tu_rbelow(&r, 4) == 0;
+        gen_params(&r, &b, weird);
+        if (tu_rbelow(&r, 3) == 0) {
+            unsigned m = 1 + tu_rbelow(&r, 2);
+            for (unsigned k = 0; k < m; k++)
+                mutate(&r, &b);
+        }
+        nattel_mode mode =
+            tu_rbelow(&r, 4) ? NATTEL_MODE_WIRE : NATTEL_MODE_MODEL;
+        compare_one_shot(fill, mode, b.p, b.n, &straight);
+        free(b.p);
+    }
+    /* Where the straight path gives up, byte by byte: every prefix of a
+     * canonical document, and each value replaced by what only the
+     * general loop or the reporting path may judge. */
+    static const char *const canon =
+        "{\"nemoSource\":\"agent_toolkit\",\"command\":\"info\","
+        "\"subcommand\":\"list-components\",\"taskStatus\":\"failure\","
+        "\"durationMs\":87,\"exitCode\":1,\"errorClass\":\"ValueError\","
+        "\"pythonVersion\":\"3.12.1\"}";
+    for (size_t n = 0; n <= strlen(canon); n++, docs++)
+        compare_one_shot(fill, NATTEL_MODE_WIRE, canon, n, &straight);
+    static const char *const values[] = {"-0",
+                                         "01",
+                                         "-01",
+                                         "1.0",
+                                         "1e3",
+                                         "-",
+                                         "-2",
+                                         "-1",
+                                         "2.5",
+                                         "true",
+                                         "null",
+                                         "\"x\"",
+                                         "123456789012345678",
+                                         "1234567890123456789",
+                                         "9223372036854775807",
+                                         "\"caf\xC3\xA9\"",
+                                         "\"\xC3\"",
+                                         "\"a\\u0041\"",
+                                         "\"tab\there\"",
+                                         "\"\"",
+                                         "\"failure\"",
+                                         "\"failur\"",
+                                         "\"failures\"",
+                                         "\"FAILURE\"",
+                                         "\"undefined\"",
+                                         "\"agent_toolkit\"",
+                                         "\"3.12.1\" ",
+                                         " 5"};
+    static const char *const keys[] = {"durationMs", "exitCode", "command",
+                                       "taskStatus", "nemoSource"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        for (size_t v = 0; v < sizeof values / sizeof *values; v++, docs++) {
+            char doc[512];
+            const char *at = strstr(canon, keys[k]) + strlen(keys[k]) + 2;
+            const char *end = at;
+            while (*end != ',' && *end != '}')
+                end++;
+            snprintf(doc, sizeof doc, "%.*s%s%s", (int)(at - canon), canon,
+                     values[v], end);
+            compare_one_shot(fill, NATTEL_MODE_WIRE, doc, strlen(doc),
+                             &straight);
+            compare_one_shot(fill, NATTEL_MODE_MODEL, doc, strlen(doc),
+                             &straight);
+        }
+    }
+    nattel_event_free(fill);
+    print_message("%u documents one-shot, %u of them straight\n", docs,
+                  straight);
+    /* Both ways must be exercised, or the test shows nothing. */
+    assert_true(straight > docs / 20);
+    assert_true(straight < docs / 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -828,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_numbers_in_every_locale),
         cmocka_unit_test(test_two_types_in_one_envelope),
         cmocka_unit_test(test_line_dispatch),
+        cmocka_unit_test(test_one_shot_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
