@@ -45,7 +45,7 @@
 extern "C" {
 #endif
 
-#define NATTEL_VERSION "1.0.0"
+#define NATTEL_VERSION "1.1.0"
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
