@@ -27,13 +27,12 @@ static int64_t fake_clock(void *ctx)
 }
 
 /* Options for STATE under a fresh directory; `consent` "1" or "0". */
-static nattel_options *options_for(const char *tag, const char *consent,
+/* Options from `env` for the tests here: spool only, never a prompt, the
+ * fake clock. */
+static nattel_options *options_env(char **env, const char *tag,
                                    const char *endpoint, char *state,
                                    size_t cap)
 {
-    char enabled[40];
-    snprintf(enabled, sizeof enabled, "NAT_TELEMETRY_ENABLED=%s", consent);
-    char *env[] = {enabled, NULL};
     nattel_error err;
     nattel_options *o = tu_options(env, tag, endpoint, state, cap);
     nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
@@ -41,6 +40,16 @@ static nattel_options *options_for(const char *tag, const char *consent,
     nattel_options_set_clock(o, fake_clock, NULL, NULL);
     assert_int_equal(nattel_options_set_timeouts(o, 5000, 20000, &err), 0);
     return o;
+}
+
+static nattel_options *options_for(const char *tag, const char *consent,
+                                   const char *endpoint, char *state,
+                                   size_t cap)
+{
+    char enabled[40];
+    snprintf(enabled, sizeof enabled, "NAT_TELEMETRY_ENABLED=%s", consent);
+    char *env[] = {enabled, NULL};
+    return options_env(env, tag, endpoint, state, cap);
 }
 
 /* Spools n events with a client built from a copy of the options'
@@ -168,10 +177,8 @@ static void test_flush_policy_endpoint(void **state)
     assert_int_equal(fclose(f), 0);
     snprintf(var, sizeof var, "NATTEL_POLICY_FILE=%s", pol);
     char *env[] = {"NAT_TELEMETRY_ENABLED=1", var, NULL};
-    nattel_options *o = tu_options(env, "admin-policy-ep", "", dir, sizeof dir);
-    nattel_options_set_delivery_mode(o, NATTEL_DELIVERY_SPOOL_ONLY);
-    nattel_options_set_prompt(o, NATTEL_PROMPT_NEVER);
-    nattel_options_set_clock(o, fake_clock, NULL, NULL);
+    nattel_options *o =
+        options_env(env, "admin-policy-ep", "", dir, sizeof dir);
     spool(dir, url, 2);
     nattel_flush_result r = NATTEL_FLUSH_RESULT_INIT;
     nattel_error err;
