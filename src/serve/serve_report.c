@@ -94,19 +94,18 @@ nattel_code serve_report_add_error(serve_report_row *row, const char *name,
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Covering indexes, each in the order of the GROUP BY it answers, so that
- * a count over a million events reads one index in order, with no sort
- * and no table row: outcomes (command, subcommand, status), durations per
- * command (also their percentiles, in order), error classes. The first
- * replaces the (command, subcommand) index of layouts 1 and 2. */
+/* The one index of the typed table a query reads through: the whole
+ * store's percentiles, by rank, step through (command, duration_ms) from
+ * the nearer end. The counts come from the summary (layout 4); the
+ * covering indexes of layout 3 for outcomes and error classes are
+ * dropped, as each cost every stored event a b-tree insert. A store
+ * older than layout 4 read by a report is read as it is (slower). */
 static const char prepare_sql[] =
     "DROP INDEX IF EXISTS nat_cli_command_by_command;"
-    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_outcome"
-    " ON nat_cli_command(command, subcommand, task_status);"
+    "DROP INDEX IF EXISTS nat_cli_command_by_outcome;"
+    "DROP INDEX IF EXISTS nat_cli_command_by_error;"
     "CREATE INDEX IF NOT EXISTS nat_cli_command_by_duration"
-    " ON nat_cli_command(command, duration_ms);"
-    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_error"
-    " ON nat_cli_command(error_class, command)";
+    " ON nat_cli_command(command, duration_ms)";
 
 nattel_code serve_report_prepare(serve_store *st, nattel_error *err)
 {
@@ -550,6 +549,12 @@ nattel_code serve_report_write_table(const serve_report *r, nattel_buf *out,
 static const char types_sql[] =
     "SELECT name, schema_ver, count(*) FROM events"
     " GROUP BY name, schema_ver ORDER BY name, schema_ver";
+/* The same counts from the summary (layout 4), which counts every stored
+ * event by type and schema version: no index of the events answers them
+ * since the summary replaced events(name, schema_ver). */
+static const char types_summary_sql[] =
+    "SELECT name, schema_ver, sum(n) FROM usage_types"
+    " GROUP BY name, schema_ver ORDER BY name, schema_ver";
 
 typedef struct types_out {
     natx_jsonw w; /* json */
@@ -597,7 +602,9 @@ static nattel_code read_type(void *ctx, const serve_store_row *r,
 nattel_code serve_report_types(serve_store *st, int json, nattel_buf *out,
                                nattel_error *err)
 {
-    static const serve_store_query q[] = {{types_sql, read_type, NULL}};
+    serve_store_query q[] = {{types_sql, read_type, NULL}};
+    if (serve_store_layout(st) >= SERVE_STORE_SUMMARY_VERSION)
+        q[0].sql = types_summary_sql;
     types_out t = {.out = out, .json = json};
     nattel_code code;
     if (json) {
