@@ -9,7 +9,12 @@ sharing the machine does not blur). Two spreads of event times: "session"
 "scattered" (each event in a random hour of 60 days: the summary's worst
 case, one summary row per event).
 
-Usage: bench/ingest_compare.py NATTEL_A NATTEL_B [EVENTS] [PAIRS]"""
+Usage: bench/ingest_compare.py NATTEL_A NATTEL_B [EVENTS] [PAIRS]
+       bench/ingest_compare.py --wrk N [--rounds 3] [--seconds 5] NATTEL...
+The second form: bench/ingest.py's driver (wrk -t1 -c8, its envelope of N
+events, each body made unique) against each build in turn on a fresh
+store, in rounds whose order rotates (A B C, B C A, ...); per build the
+median events/s and server CPU per event."""
 
 import http.client
 import json
@@ -78,7 +83,62 @@ def one_run(binary, events):
     return events / wall, cpu / events * 1e6
 
 
+def wrk_main(argv):
+    """The --wrk form (see the module's doc)."""
+    import argparse
+    import statistics
+    import ingest
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wrk", type=int, required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("nattel", nargs="+")
+    a = ap.parse_args(argv)
+    bins = [os.path.abspath(b) for b in a.nattel]
+    work = tempfile.mkdtemp(prefix="bench-ingest-wrk-")
+    lua = os.path.join(work, "post.lua")
+    body = os.path.join(work, "body.json")
+    with open(lua, "w") as f:
+        f.write(ingest.LUA)
+    with open(body, "w") as f:
+        f.write(ingest.envelope(a.wrk))
+    rates = {b: [] for b in bins}
+    cpus = {b: [] for b in bins}
+    try:
+        with open(os.path.join(work, "servers.log"), "ab") as log:
+            for r in range(a.rounds):
+                k = r % len(bins)
+                for i, b in enumerate(bins[k:] + bins[:k]):
+                    db = os.path.join(work, "serve.db")
+                    ingest.clean(db)
+                    p, port = ingest.start_nattel(b, db, log)
+                    try:
+                        c0 = cpu_seconds(p.pid)
+                        rps, bad = ingest.wrk([port], body, lua, a.seconds,
+                                              "r%02d%d" % (r, i))
+                        c1 = cpu_seconds(p.pid)
+                    finally:
+                        ingest.stop(p)
+                    ev = rps * a.wrk
+                    rates[b].append(ev)
+                    cpus[b].append((c1 - c0) / (ev * a.seconds) * 1e6)
+                    print("run round=%d events_per_request=%d events_per_s="
+                          "%.0f failed=%d  [%s]" % (r, a.wrk, ev, bad, b))
+                    sys.stdout.flush()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for b in bins:
+        print("median events_per_request=%d events_per_s=%.0f"
+              " server_cpu_us_per_event=%.1f (runs %s)  [%s]" % (
+                  a.wrk, statistics.median(rates[b]),
+                  statistics.median(cpus[b]),
+                  " ".join("%.0f" % x for x in rates[b]), b))
+    return 0
+
+
 def main():
+    if "--wrk" in sys.argv:
+        return wrk_main(sys.argv[1:])
     a, b = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
     pairs = int(sys.argv[4]) if len(sys.argv) > 4 else 3

@@ -94,19 +94,18 @@ nattel_code serve_report_add_error(serve_report_row *row, const char *name,
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Covering indexes, each in the order of the GROUP BY it answers, so that
- * a count over a million events reads one index in order, with no sort
- * and no table row: outcomes (command, subcommand, status), durations per
- * command (also their percentiles, in order), error classes. The first
- * replaces the (command, subcommand) index of layouts 1 and 2. */
+/* The one index of the typed table a query reads through: the whole
+ * store's percentiles, by rank, step through (command, duration_ms) from
+ * the nearer end. The counts come from the summary (layout 4); the
+ * covering indexes of layout 3 for outcomes and error classes are
+ * dropped, as each cost every stored event a b-tree insert. A store
+ * older than layout 4 read by a report is read as it is (slower). */
 static const char prepare_sql[] =
     "DROP INDEX IF EXISTS nat_cli_command_by_command;"
-    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_outcome"
-    " ON nat_cli_command(command, subcommand, task_status);"
+    "DROP INDEX IF EXISTS nat_cli_command_by_outcome;"
+    "DROP INDEX IF EXISTS nat_cli_command_by_error;"
     "CREATE INDEX IF NOT EXISTS nat_cli_command_by_duration"
-    " ON nat_cli_command(command, duration_ms);"
-    "CREATE INDEX IF NOT EXISTS nat_cli_command_by_error"
-    " ON nat_cli_command(error_class, command)";
+    " ON nat_cli_command(command, duration_ms)";
 
 nattel_code serve_report_prepare(serve_store *st, nattel_error *err)
 {
@@ -116,37 +115,50 @@ nattel_code serve_report_prepare(serve_store *st, nattel_error *err)
 /* The queries run as they are on SQLite and on PostgreSQL (counts by
  * CASE, not by summing booleans; text columns sort by bytes on both).
  * Counts and nearest-rank percentiles (rank ceil(p * n / 100) among the n
- * known durations, in ascending order) per (command, subcommand). */
-static const char report_sql[] =
-    "WITH counts AS ("
-    "  SELECT command, subcommand, count(*) AS n,"
-    "    count(CASE WHEN task_status = 'success' THEN 1 END) AS ok,"
-    "    count(CASE WHEN task_status = 'failure' THEN 1 END) AS failed,"
-    "    count(CASE WHEN task_status = 'interrupted' THEN 1 END) AS interrupted"
-    "  FROM nat_cli_command GROUP BY command, subcommand),"
-    " known AS ("
-    "  SELECT command, subcommand, duration_ms,"
-    "    row_number() OVER (PARTITION BY command, subcommand"
-    "                       ORDER BY duration_ms) AS rank,"
-    "    count(*) OVER (PARTITION BY command, subcommand) AS n"
-    "  FROM nat_cli_command WHERE duration_ms >= 0),"
-    " pct AS ("
-    "  SELECT command, subcommand,"
-    "    max(CASE WHEN rank = (n * 50 + 99) / 100 THEN duration_ms END) AS p50,"
-    "    max(CASE WHEN rank = (n * 95 + 99) / 100 THEN duration_ms END) AS p95"
-    "  FROM known GROUP BY command, subcommand)"
-    " SELECT c.command, c.subcommand, c.n, c.ok, c.failed, c.interrupted,"
-    "   p.p50, p.p95"
-    " FROM counts c LEFT JOIN pct p"
-    "   ON p.command = c.command AND p.subcommand = c.subcommand"
-    " ORDER BY c.command, c.subcommand";
+ * known durations, in ascending order) per (command, subcommand). The
+ * counts come from the typed table, or from the summary (layout 4),
+ * which holds them per (command, subcommand, task_status, error_class)
+ * and needs no index of the typed table: the same numbers, read from a
+ * few thousand rows instead of every event. */
+#define COUNTS_RAW                                                             \
+    "SELECT command, subcommand, count(*) AS n,"                               \
+    " count(CASE WHEN task_status = 'success' THEN 1 END) AS ok,"              \
+    " count(CASE WHEN task_status = 'failure' THEN 1 END) AS failed,"          \
+    " count(CASE WHEN task_status = 'interrupted' THEN 1 END) AS interrupted"  \
+    " FROM nat_cli_command GROUP BY command, subcommand"
+#define COUNTS_SUMMARY                                                         \
+    "SELECT command, subcommand, sum(n) AS n,"                                 \
+    " sum(CASE WHEN task_status = 'success' THEN n ELSE 0 END) AS ok,"         \
+    " sum(CASE WHEN task_status = 'failure' THEN n ELSE 0 END) AS failed,"     \
+    " sum(CASE WHEN task_status = 'interrupted' THEN n ELSE 0 END)"            \
+    " AS interrupted FROM usage_commands GROUP BY command, subcommand"
+#define REPORT_SQL(COUNTS)                                                     \
+    "WITH counts AS (" COUNTS "),"                                             \
+    " known AS ("                                                              \
+    "  SELECT command, subcommand, duration_ms,"                               \
+    "    row_number() OVER (PARTITION BY command, subcommand"                  \
+    "                       ORDER BY duration_ms) AS rank,"                    \
+    "    count(*) OVER (PARTITION BY command, subcommand) AS n"                \
+    "  FROM nat_cli_command WHERE duration_ms >= 0),"                          \
+    " pct AS ("                                                                \
+    "  SELECT command, subcommand,"                                            \
+    "    max(CASE WHEN rank = (n * 50 + 99) / 100 THEN duration_ms END)"       \
+    "    AS p50,"                                                              \
+    "    max(CASE WHEN rank = (n * 95 + 99) / 100 THEN duration_ms END)"       \
+    "    AS p95"                                                               \
+    "  FROM known GROUP BY command, subcommand)"                               \
+    " SELECT c.command, c.subcommand, c.n, c.ok, c.failed, c.interrupted,"     \
+    "   p.p50, p.p95"                                                          \
+    " FROM counts c LEFT JOIN pct p"                                           \
+    "   ON p.command = c.command AND p.subcommand = c.subcommand"              \
+    " ORDER BY c.command, c.subcommand"
 
 /* Most frequent first; ties by name so that the report is deterministic. */
-static const char errors_sql[] =
-    "SELECT command, subcommand, error_class, count(*) AS n"
-    " FROM nat_cli_command WHERE error_class <> 'undefined'"
-    " GROUP BY command, subcommand, error_class"
-    " ORDER BY command, subcommand, n DESC, error_class";
+#define ERRORS_SQL(COUNT, TABLE)                                               \
+    "SELECT command, subcommand, error_class, " COUNT " AS n"                  \
+    " FROM " TABLE " WHERE error_class <> 'undefined'"                         \
+    " GROUP BY command, subcommand, error_class"                               \
+    " ORDER BY command, subcommand, 4 DESC, error_class"
 
 static nattel_code read_count(void *ctx, const serve_store_row *r,
                               nattel_error *err)
@@ -184,8 +196,14 @@ static nattel_code read_error(void *ctx, const serve_store_row *r,
 nattel_code serve_report_load(serve_store *st, serve_report *out,
                               nattel_error *err)
 {
-    static const serve_store_query q[] = {{report_sql, read_count, NULL},
-                                          {errors_sql, read_error, NULL}};
+    static const serve_store_query raw[] = {
+        {REPORT_SQL(COUNTS_RAW), read_count, NULL},
+        {ERRORS_SQL("count(*)", "nat_cli_command"), read_error, NULL}};
+    static const serve_store_query summary[] = {
+        {REPORT_SQL(COUNTS_SUMMARY), read_count, NULL},
+        {ERRORS_SQL("sum(n)", "usage_commands"), read_error, NULL}};
+    const serve_store_query *q =
+        serve_store_layout(st) >= SERVE_STORE_SUMMARY_VERSION ? summary : raw;
     serve_report_init(out);
     nattel_code code = serve_store_select(st, q, 2, out, err);
     if (code)
@@ -550,6 +568,12 @@ nattel_code serve_report_write_table(const serve_report *r, nattel_buf *out,
 static const char types_sql[] =
     "SELECT name, schema_ver, count(*) FROM events"
     " GROUP BY name, schema_ver ORDER BY name, schema_ver";
+/* The same counts from the summary (layout 4), which counts every stored
+ * event by type and schema version: no index of the events answers them
+ * since the summary replaced events(name, schema_ver). */
+static const char types_summary_sql[] =
+    "SELECT name, schema_ver, sum(n) FROM usage_types"
+    " GROUP BY name, schema_ver ORDER BY name, schema_ver";
 
 typedef struct types_out {
     natx_jsonw w; /* json */
@@ -597,7 +621,9 @@ static nattel_code read_type(void *ctx, const serve_store_row *r,
 nattel_code serve_report_types(serve_store *st, int json, nattel_buf *out,
                                nattel_error *err)
 {
-    static const serve_store_query q[] = {{types_sql, read_type, NULL}};
+    serve_store_query q[] = {{types_sql, read_type, NULL}};
+    if (serve_store_layout(st) >= SERVE_STORE_SUMMARY_VERSION)
+        q[0].sql = types_summary_sql;
     types_out t = {.out = out, .json = json};
     nattel_code code;
     if (json) {

@@ -58,17 +58,22 @@ static const char *const schema_sql =
     " event_uid TEXT COLLATE \"C\" UNIQUE,"
     " UNIQUE (envelope_id, seq));"
     "CREATE INDEX events_name ON events(name);"
-    "CREATE INDEX events_session ON events(session_id);"
     "INSERT INTO nattel_layout VALUES (2);";
 
-/* Version 2 to 3, as on SQLite: the indexes the dashboard reads through
- * on a large store (counts per type and schema version, time ranges). A
- * new database is made as version 2 and taken through the same step. */
+/* Version 2 to 3, as on SQLite: the time index the dashboard reads a
+ * time range through. A new database is made as version 2 and taken
+ * through the same step. */
 static const char *const migrate_v3_sql =
     "DROP INDEX IF EXISTS events_name;"
-    "CREATE INDEX events_type ON events(name, schema_ver);"
-    "CREATE INDEX events_ts ON events(ts);"
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
     "UPDATE nattel_layout SET version = 3;";
+
+/* As on SQLite (see drop_unused_sql there): indexes no query reads
+ * through since the summary, each a per-event cost; dropped on every
+ * writable open, so that a layout 4 made with them loses them too. */
+static const char *const drop_unused_sql =
+    "DROP INDEX IF EXISTS events_type;"
+    "DROP INDEX IF EXISTS events_session;";
 
 /* Version 3 to 4, as on SQLite: the per-hour summary (see
  * serve_store_common.h) built from the stored events in the migration's
@@ -306,6 +311,8 @@ static nattel_code migrate(pg_store *st, PGconn *c, nattel_error *err)
         code = create_builtin_tables(st, c, err);
     if (!code && version < 4)
         code = run(st, c, migrate_v4_sql, "cannot build the summary", err);
+    if (!code)
+        code = run(st, c, drop_unused_sql, "cannot drop unused indexes", err);
     if (!code)
         return run(st, c, "COMMIT", "cannot commit", err);
     rollback(c);
