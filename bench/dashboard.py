@@ -9,9 +9,12 @@ architectures over 60 days, each envelope a session's commands within one
 hour. Then each query is timed (best of a few
 runs). Target: under a second for every query at 1M events.
 
-Usage: bench/dashboard.py NATTEL_BIN [EVENTS] [--db FILE]
+Usage: bench/dashboard.py NATTEL_BIN [EVENTS] [--db FILE | --pg]
   --db FILE: fill FILE (kept) instead of a temporary store; an existing
   FILE is not filled again, only measured.
+  --pg: the store is a PostgreSQL database of a private server started
+  here (initdb in a temporary directory, as nobody; fsync off: the figure
+  is the reads'), removed at the end.
 Environment: BENCH_FILL_WORKERS (default 4) posting processes."""
 
 import http.client
@@ -138,16 +141,21 @@ def timed(port, path, runs=3):
 def main():
     args = sys.argv[1:]
     db = None
+    pg = None
     if "--db" in args:
         i = args.index("--db")
         db = args[i + 1]
         del args[i:i + 2]
+    if "--pg" in args:
+        args.remove("--pg")
+        pg = tl.Postgres()
+        db = pg.create_db("dashboard")
     os.environ["NATTEL_BIN"] = os.path.abspath(args[0])
     n = int(args[1]) if len(args) > 1 else 1000000
     workers = int(os.environ.get("BENCH_FILL_WORKERS", "4"))
     work = tempfile.mkdtemp(prefix="bench-dashboard-")
     db = db or os.path.join(work, "serve.db")
-    refill = not os.path.exists(db)
+    refill = pg is not None or not os.path.exists(db)
     srv = tl.Serve(work, "--quiet", "--max-connections", "64", db=db,
                    timeout=600)
     met = True
@@ -171,6 +179,8 @@ def main():
         srv.stop()
         # The temporary store (hundreds of MB at 1M); a --db FILE is kept.
         shutil.rmtree(work, ignore_errors=True)
+        if pg is not None:
+            pg.close()
     return 0 if met else 1
 
 
