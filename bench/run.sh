@@ -229,6 +229,13 @@ if [ -n "$nrss" ]; then
 fi
 python3 "$bench/measure.py" 1 - - -- "$tool" schema >"$work/schema.measure" 2>&1
 echo "  nattel schema:                            $(get maxrss_kib "$work/schema.measure") KiB (exit $(get exit "$work/schema.measure"))"
+# Start-up: the tool loads its serving libraries (libmicrohttpd, libpq)
+# only when it serves, so `nattel emit` starts about as fast as a host.
+if python3 "$bench/startup.py" 200 -- "$tool" --version -- "$BUILD/natdemo" --version >"$work/startup.out" 2>&1; then
+    echo "  start-up, median of 200 (--version): nattel $(sed -n 1p "$work/startup.out" | cut -d' ' -f2) ms, natdemo $(sed -n 2p "$work/startup.out" | cut -d' ' -f2) ms (libc only)"
+else
+    echo "  start-up: not measured: $(tail -n 1 "$work/startup.out")"
+fi
 # One 16 MiB line: the tool refuses it by its line limit, and must not
 # buffer it whole to do so.
 python3 -c '

@@ -3,12 +3,12 @@
 #include "natx/natx_error.h"
 #include "serve/serve_dashboard.h"
 #include "serve/serve_ingest.h"
+#include "serve/serve_mhd.h"
 #include "serve/serve_report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -49,6 +49,7 @@ struct serve_server {
     serve_server_config cfg;
     const nattel_registry *reg;
     serve_store *store;
+    const serve_mhd_api *mhd; /* loaded at bind */
     struct MHD_Daemon *daemon;
     int listen_fd;
     char url[128];
@@ -98,17 +99,17 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
-static conn_slot *slot_of(struct MHD_Connection *conn)
+static conn_slot *slot_of(serve_server *s, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        s->mhd->get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return ci ? ci->socket_context : NULL;
 }
 
 /* The request is in: the deadline stops counting until the next one. */
 static void mark_answering(serve_server *s, struct MHD_Connection *conn)
 {
-    conn_slot *c = slot_of(conn);
+    conn_slot *c = slot_of(s, conn);
     if (!c)
         return;
     pthread_mutex_lock(&s->conn_lock);
@@ -119,7 +120,7 @@ static void mark_answering(serve_server *s, struct MHD_Connection *conn)
 /* Answered: a kept-alive connection's next request gets its own time. */
 static void restart_deadline(serve_server *s, struct MHD_Connection *conn)
 {
-    conn_slot *c = slot_of(conn);
+    conn_slot *c = slot_of(s, conn);
     if (!c)
         return;
     pthread_mutex_lock(&s->conn_lock);
@@ -186,20 +187,20 @@ static long asked_retry_after(const serve_server *s, unsigned status)
 static void add_headers(serve_server *s, struct MHD_Response *r,
                         unsigned status, long retry_after, int close)
 {
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
+    s->mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "application/json");
     if (status == 405)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+        s->mhd->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
     if (retry_after >= 0) {
         char secs[24];
         snprintf(secs, sizeof secs, "%ld", retry_after);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+        s->mhd->add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
     /* Shutting down: keep-alive clients must reconnect elsewhere. After a
      * request of doubtful framing, nothing more is read from the
      * connection: what follows could be taken for another request. */
     if (close || atomic_load(&s->stopping))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        s->mhd->add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
 static enum MHD_Result send_answer(serve_server *s, struct MHD_Connection *conn,
@@ -210,13 +211,13 @@ static enum MHD_Result send_answer(serve_server *s, struct MHD_Connection *conn,
     mark_answering(s, conn);
     if (s->cfg.delay_ms)
         sleep_ms(s->cfg.delay_ms);
-    struct MHD_Response *r = MHD_create_response_from_buffer(
+    struct MHD_Response *r = s->mhd->create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     add_headers(s, r, status, retry_after, close_after);
-    enum MHD_Result ok = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
+    enum MHD_Result ok = s->mhd->queue_response(conn, status, r);
+    s->mhd->destroy_response(r);
     return ok;
 }
 
@@ -274,8 +275,8 @@ static enum MHD_Result send_ingest(serve_server *s, struct MHD_Connection *conn,
                                    request *rq)
 {
     serve_ingest_result res;
-    const char *ids = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  SERVE_STORE_IDS_HEADER);
+    const char *ids = s->mhd->lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                      SERVE_STORE_IDS_HEADER);
     nattel_code code = serve_ingest(s->reg, s->store, rq->body.data,
                                     rq->body.len, ids, now_ms(), &res);
     enum MHD_Result ok;
@@ -305,24 +306,24 @@ static enum MHD_Result send_dashboard(serve_server *s,
     if (strcmp(method, MHD_HTTP_METHOD_GET) &&
         strcmp(method, MHD_HTTP_METHOD_HEAD)) {
         log_request(s, method, url, 405, "method not allowed; use GET");
-        struct MHD_Response *r = MHD_create_response_from_buffer(
+        struct MHD_Response *r = s->mhd->create_response_from_buffer(
             sizeof "{\"error\":\"method not allowed; use GET\"}\n" - 1,
             (void *)"{\"error\":\"method not allowed; use GET\"}\n",
             MHD_RESPMEM_PERSISTENT);
         if (!r)
             return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "application/json");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        enum MHD_Result ok = MHD_queue_response(conn, 405, r);
-        MHD_destroy_response(r);
+        s->mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/json");
+        s->mhd->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        enum MHD_Result ok = s->mhd->queue_response(conn, 405, r);
+        s->mhd->destroy_response(r);
         return ok;
     }
     serve_dashboard_query q = {
-        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from"),
-        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to"),
-        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "command"),
-        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bucket")};
+        s->mhd->lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from"),
+        s->mhd->lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to"),
+        s->mhd->lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "command"),
+        s->mhd->lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bucket")};
     nattel_buf b = NATTEL_BUF_INIT;
     nattel_error err = {NATTEL_OK, ""};
     int page = serve_dashboard_route(url) == 1;
@@ -337,23 +338,24 @@ static enum MHD_Result send_dashboard(serve_server *s,
                           err.message, 0);
     }
     log_request(s, method, url, 200, page ? "dashboard" : "report");
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = s->mhd->create_response_from_buffer(
+        b.len, b.data, MHD_RESPMEM_MUST_COPY);
     nattel_buf_free(&b);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            page ? "text/html; charset=utf-8"
-                                 : "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    s->mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                page ? "text/html; charset=utf-8"
+                                     : "application/json");
+    s->mhd->add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    s->mhd->add_response_header(r, "X-Content-Type-Options", "nosniff");
     /* As the page's own policy: it loads nothing from anywhere. */
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; script-src 'unsafe-inline';"
-                            " style-src 'unsafe-inline'; img-src data:;"
-                            " form-action 'self'; frame-ancestors 'none'");
-    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
+    s->mhd->add_response_header(
+        r, "Content-Security-Policy",
+        "default-src 'none'; script-src 'unsafe-inline';"
+        " style-src 'unsafe-inline'; img-src data:;"
+        " form-action 'self'; frame-ancestors 'none'");
+    enum MHD_Result ok = s->mhd->queue_response(conn, 200, r);
+    s->mhd->destroy_response(r);
     return ok;
 }
 
@@ -415,10 +417,10 @@ static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind,
 /* A body whose length two headers tell differently is read one way here
  * and maybe another way by a proxy in front: request smuggling. Refused
  * whole, and the connection closed after the answer. NULL: fine. */
-static const char *framing_problem(struct MHD_Connection *conn)
+static const char *framing_problem(serve_server *s, struct MHD_Connection *conn)
 {
     header_tally t = {0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, tally_header, &t);
+    s->mhd->get_connection_values(conn, MHD_HEADER_KIND, tally_header, &t);
     if (t.lengths_differ)
         return "two different Content-Length headers";
     if (t.lengths && t.encodings)
@@ -433,7 +435,7 @@ static const char *framing_problem(struct MHD_Connection *conn)
 static unsigned decide_early(serve_server *s, struct MHD_Connection *conn,
                              const char *method, const char *url, request *rq)
 {
-    rq->message = framing_problem(conn);
+    rq->message = framing_problem(s, conn);
     if (rq->message) {
         rq->close = 1;
         return 400;
@@ -442,10 +444,10 @@ static unsigned decide_early(serve_server *s, struct MHD_Connection *conn,
         return 404;
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return 405;
-    if (!is_json_media_type(MHD_lookup_connection_value(
+    if (!is_json_media_type(s->mhd->lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
         return 415;
-    const char *cl = MHD_lookup_connection_value(
+    const char *cl = s->mhd->lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)
         return 413;
@@ -638,7 +640,7 @@ static void slot_open(serve_server *s, struct MHD_Connection *conn,
                       void **socket_ctx)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s->mhd->get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     conn_slot *c = ci ? calloc(1, sizeof *c) : NULL;
     if (!c)
         return; /* no deadline for this one; the idle timeout still holds */
@@ -775,7 +777,7 @@ static struct MHD_Daemon *start_mhd(serve_server *s, unsigned flags,
      * ours keeps an unlucky thread from reaching its share first, so that
      * on_accept decides. A thread per connection has no pool: the pool
      * option, even of size 0, draws a warning, so it ends the list then. */
-    return MHD_start_daemon(
+    return s->mhd->start_daemon(
         flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -813,7 +815,7 @@ static void server_free(serve_server *s)
 {
     watchdog_stop(s);
     if (s->daemon)
-        MHD_stop_daemon(s->daemon);
+        s->mhd->stop_daemon(s->daemon);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     pthread_cond_destroy(&s->conn_wake);
@@ -837,9 +839,15 @@ nattel_code serve_server_bind(const serve_server_config *cfg,
     if (cfg->request_timeout_s == 0)
         return natx_fail(err, NATTEL_EINVAL,
                          "the request timeout must be at least 1 s");
+    /* Loaded here, before the port is taken: a missing library is said
+     * before anything else happens. */
+    const serve_mhd_api *mhd = serve_mhd_load(err);
+    if (!mhd)
+        return NATTEL_EIO;
     serve_server *s = calloc(1, sizeof *s);
     if (!s)
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
+    s->mhd = mhd;
     s->cfg = *cfg;
     s->reg = reg;
     s->listen_fd = -1;
@@ -914,13 +922,13 @@ void serve_server_stop(serve_server *s, unsigned drain_ms)
     atomic_store(&s->stopping, 1);
     /* Quiescing hands the listening socket back: closing it refuses new
      * connections while the ones in flight are answered. */
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    MHD_socket fd = s->mhd->quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     /* Either closed here or still MHD's, which closes it when stopped. */
     s->listen_fd = -1;
     wait_idle(s, drain_ms);
-    MHD_stop_daemon(s->daemon);
+    s->mhd->stop_daemon(s->daemon);
     s->daemon = NULL;
     server_free(s);
 }

@@ -9,8 +9,8 @@
 
 #include "natx/natx_error.h"
 #include "natx/natx_mem.h"
+#include "serve/serve_libpq.h"
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +106,13 @@ typedef struct pg_store {
 /* Connections                                                         */
 /* ------------------------------------------------------------------ */
 
+/* libpq's calls. serve_store_pg_open loads it before a store exists, so
+ * here it is always loaded: this is pthread_once's fast path. */
+static const serve_libpq_api *pq(void)
+{
+    return serve_libpq_load(NULL);
+}
+
 /* libpq's message, its first line: the rest repeats it or adds a hint. */
 static nattel_code pg_fail(pg_store *st, nattel_error *err, const char *what,
                            const char *msg)
@@ -118,7 +125,7 @@ static nattel_code pg_fail(pg_store *st, nattel_error *err, const char *what,
 static nattel_code conn_fail(pg_store *st, PGconn *c, nattel_error *err,
                              const char *what)
 {
-    return pg_fail(st, err, what, PQerrorMessage(c));
+    return pg_fail(st, err, what, pq()->error_message(c));
 }
 
 /* Notices (e.g. "relation already exists, skipping") are not for the
@@ -135,15 +142,15 @@ static nattel_code connect_one(pg_store *st, PGconn **out, nattel_error *err)
     static const char *const keys[] = {"connect_timeout", "application_name",
                                        "dbname", NULL};
     const char *values[] = {PG_CONNECT_TIMEOUT, "nattel serve", st->uri, NULL};
-    PGconn *c = PQconnectdbParams(keys, values, 1);
+    PGconn *c = pq()->connectdb_params(keys, values, 1);
     if (!c)
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
-    if (PQstatus(c) != CONNECTION_OK) {
+    if (pq()->status(c) != CONNECTION_OK) {
         nattel_code code = conn_fail(st, c, err, "cannot connect");
-        PQfinish(c);
+        pq()->finish(c);
         return code;
     }
-    PQsetNoticeProcessor(c, quiet, NULL);
+    pq()->set_notice_processor(c, quiet, NULL);
     *out = c;
     return NATTEL_OK;
 }
@@ -172,9 +179,9 @@ static nattel_code acquire(pg_store *st, size_t *slot, nattel_error *err)
                          "still waiting for it",
                          st->shown);
     *slot = i;
-    if (st->conns[i] && PQstatus(st->conns[i]) == CONNECTION_OK)
+    if (st->conns[i] && pq()->status(st->conns[i]) == CONNECTION_OK)
         return NATTEL_OK;
-    PQfinish(st->conns[i]);
+    pq()->finish(st->conns[i]);
     st->conns[i] = NULL;
     nattel_code code = connect_one(st, &st->conns[i], err);
     if (code) {
@@ -198,20 +205,22 @@ static void release(pg_store *st, size_t slot)
 static nattel_code run(pg_store *st, PGconn *c, const char *sql,
                        const char *what, nattel_error *err)
 {
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType s = PQresultStatus(r);
-    nattel_code code = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK
-                           ? NATTEL_OK
-                           : pg_fail(st, err, what, PQresultErrorMessage(r));
-    PQclear(r);
+    PGresult *r = pq()->exec(c, sql);
+    ExecStatusType s = pq()->result_status(r);
+    nattel_code code =
+        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK
+            ? NATTEL_OK
+            : pg_fail(st, err, what, pq()->result_error_message(r));
+    pq()->clear(r);
     return code;
 }
 
 /* Ends a failed transaction, when the connection still has one. */
 static void rollback(PGconn *c)
 {
-    if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
-        PQclear(PQexec(c, "ROLLBACK"));
+    if (pq()->status(c) == CONNECTION_OK &&
+        pq()->transaction_status(c) != PQTRANS_IDLE)
+        pq()->clear(pq()->exec(c, "ROLLBACK"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -222,24 +231,24 @@ static void rollback(PGconn *c)
 static nattel_code read_version(pg_store *st, PGconn *c, long *version,
                                 nattel_error *err)
 {
-    PGresult *r = PQexec(c, "SELECT CASE WHEN to_regclass('nattel_layout')"
-                            " IS NULL THEN NULL ELSE 1 END");
+    PGresult *r = pq()->exec(c, "SELECT CASE WHEN to_regclass('nattel_layout')"
+                                " IS NULL THEN NULL ELSE 1 END");
     nattel_code code = NATTEL_OK;
     *version = 0;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    if (pq()->result_status(r) != PGRES_TUPLES_OK)
         code = pg_fail(st, err, "cannot read the layout version",
-                       PQresultErrorMessage(r));
-    int present = !code && !PQgetisnull(r, 0, 0);
-    PQclear(r);
+                       pq()->result_error_message(r));
+    int present = !code && !pq()->getisnull(r, 0, 0);
+    pq()->clear(r);
     if (!present)
         return code;
-    r = PQexec(c, "SELECT max(version) FROM nattel_layout");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    r = pq()->exec(c, "SELECT max(version) FROM nattel_layout");
+    if (pq()->result_status(r) != PGRES_TUPLES_OK)
         code = pg_fail(st, err, "cannot read the layout version",
-                       PQresultErrorMessage(r));
-    else if (!PQgetisnull(r, 0, 0))
-        *version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
+                       pq()->result_error_message(r));
+    else if (!pq()->getisnull(r, 0, 0))
+        *version = strtol(pq()->getvalue(r, 0, 0), NULL, 10);
+    pq()->clear(r);
     return code;
 }
 
@@ -514,17 +523,18 @@ static nattel_code exec_params(pg_store *st, PGconn *c, const char *sql,
     if (p->oom)
         return natx_fail(err, NATTEL_ENOMEM, "out of memory");
     params_fix(p);
-    PGresult *r =
-        PQexecParams(c, sql, (int)p->count, NULL, p->values, NULL, NULL, 0);
-    if (PQresultStatus(r) != want) {
-        nattel_code code = pg_fail(st, err, what, PQresultErrorMessage(r));
-        PQclear(r);
+    PGresult *r = pq()->exec_params(c, sql, (int)p->count, NULL, p->values,
+                                    NULL, NULL, 0);
+    if (pq()->result_status(r) != want) {
+        nattel_code code =
+            pg_fail(st, err, what, pq()->result_error_message(r));
+        pq()->clear(r);
         return code;
     }
     if (out)
         *out = r;
     else
-        PQclear(r);
+        pq()->clear(r);
     return NATTEL_OK;
 }
 
@@ -641,10 +651,10 @@ static nattel_code put_envelope(put_ctx *x, nattel_error *err)
     if (code)
         return code;
     x->envelope_id[0] = '\0';
-    if (PQntuples(r) == 1)
+    if (pq()->ntuples(r) == 1)
         snprintf(x->envelope_id, sizeof x->envelope_id, "%s",
-                 PQgetvalue(r, 0, 0));
-    PQclear(r);
+                 pq()->getvalue(r, 0, 0));
+    pq()->clear(r);
     return NATTEL_OK;
 }
 
@@ -700,13 +710,13 @@ static nattel_code put_events(put_ctx *x, size_t from, size_t to,
                        "cannot insert events", &r, err);
     if (code)
         return code;
-    for (int k = 0; k < PQntuples(r); k++) {
-        size_t seq = (size_t)strtoull(PQgetvalue(r, k, 1), NULL, 10);
+    for (int k = 0; k < pq()->ntuples(r); k++) {
+        size_t seq = (size_t)strtoull(pq()->getvalue(r, k, 1), NULL, 10);
         if (seq < to)
-            x->event_ids[seq] = strtoll(PQgetvalue(r, k, 0), NULL, 10);
+            x->event_ids[seq] = strtoll(pq()->getvalue(r, k, 0), NULL, 10);
     }
-    x->stored += (size_t)PQntuples(r);
-    PQclear(r);
+    x->stored += (size_t)pq()->ntuples(r);
+    pq()->clear(r);
     return NATTEL_OK;
 }
 
@@ -876,8 +886,8 @@ static nattel_code pg_put(pg_store *st, const serve_store_delivery *d,
         /* A connection the server dropped (a restart): one new one, one
          * more try, which the UNIQUE keys make safe even if the first
          * commit did land. */
-        if (code == NATTEL_EIO && PQstatus(x.c) != CONNECTION_OK) {
-            PQfinish(st->conns[slot]);
+        if (code == NATTEL_EIO && pq()->status(x.c) != CONNECTION_OK) {
+            pq()->finish(st->conns[slot]);
             st->conns[slot] = NULL;
             nattel_error again = {NATTEL_OK, ""};
             if (!connect_one(st, &st->conns[slot], &again)) {
@@ -900,13 +910,13 @@ static nattel_code pg_put(pg_store *st, const serve_store_delivery *d,
 
 static const char *pg_row_text(const serve_store_row *row, int col, size_t *len)
 {
-    *len = (size_t)PQgetlength(row->result, row->index, col);
-    return PQgetvalue(row->result, row->index, col);
+    *len = (size_t)pq()->getlength(row->result, row->index, col);
+    return pq()->getvalue(row->result, row->index, col);
 }
 
 static int pg_row_is_null(const serve_store_row *row, int col)
 {
-    return PQgetisnull(row->result, row->index, col);
+    return pq()->getisnull(row->result, row->index, col);
 }
 
 static const serve_store_ops pg_ops;
@@ -919,20 +929,20 @@ static nattel_code run_query(pg_store *st, PGconn *c,
     nattel_code made = serve_store_query_sql(q, ctx, &sql, err);
     if (made || !sql)
         return made;
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    PGresult *r = pq()->exec(c, sql);
+    if (pq()->result_status(r) != PGRES_TUPLES_OK) {
         nattel_code code =
-            pg_fail(st, err, "cannot read", PQresultErrorMessage(r));
-        PQclear(r);
+            pg_fail(st, err, "cannot read", pq()->result_error_message(r));
+        pq()->clear(r);
         return code;
     }
     serve_store_row row = {&pg_ops, r, 0};
     nattel_code code = NATTEL_OK;
-    for (int i = 0; !code && i < PQntuples(r); i++) {
+    for (int i = 0; !code && i < pq()->ntuples(r); i++) {
         row.index = i;
         code = q->on_row(ctx, &row, err);
     }
-    PQclear(r);
+    pq()->clear(r);
     return code;
 }
 
@@ -1006,7 +1016,7 @@ static nattel_code pg_exec(pg_store *st, const char *sql, nattel_error *err)
 static void pg_close(pg_store *st)
 {
     for (size_t i = 0; i < SERVE_STORE_CONNECTIONS; i++)
-        PQfinish(st->conns[i]);
+        pq()->finish(st->conns[i]);
     for (size_t i = 0; i < st->table_count; i++)
         table_free(&st->tables[i]);
     free(st->tables);
@@ -1047,6 +1057,9 @@ nattel_code serve_store_pg_open(const char *uri, int read_only,
                                 serve_store **out, nattel_error *err)
 {
     *out = NULL;
+    /* Loaded when a postgresql:// store is opened, not at start-up. */
+    if (!serve_libpq_load(err))
+        return NATTEL_EIO;
     pg_store *st = calloc(1, sizeof *st);
     if (st)
         st->uri = strdup(uri);
