@@ -1,6 +1,8 @@
 /* The SQLite backend of the store: see serve_store.h. */
 #include "serve/serve_store_sqlite.h"
 
+#include "serve/serve_sqlite.h"
+
 #include "natx/natx_error.h"
 #include "natx/natx_jsonw.h"
 #include "natx/natx_mem.h"
@@ -9,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,17 +218,24 @@ typedef struct sqlite_store {
     size_t table_cap;
 } sqlite_store;
 
+/* libsqlite3's calls. serve_store_sqlite_open loads it before a store
+ * exists, so here it is always loaded: this is pthread_once's fast path. */
+static const serve_sqlite_api *sq(void)
+{
+    return serve_sqlite_load(NULL);
+}
+
 /* SQLite's reason, with the system's where there is one ("disk I/O
  * error (No space left on device)"). */
 static nattel_code db_fail(sqlite_store *st, nattel_error *err,
                            const char *what)
 {
-    if (sqlite3_errcode(st->db) == SQLITE_NOTADB)
+    if (sq()->errcode(st->db) == SQLITE_NOTADB)
         return natx_fail(err, NATTEL_EINVAL,
                          "database '%s' is not a SQLite database", st->path);
-    int sys = sqlite3_system_errno(st->db);
+    int sys = sq()->system_errno(st->db);
     return natx_fail(err, NATTEL_EIO, "database '%s': %s: %s%s%s%s", st->path,
-                     what, sqlite3_errmsg(st->db), sys ? " (" : "",
+                     what, sq()->errmsg(st->db), sys ? " (" : "",
                      sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
@@ -237,12 +245,12 @@ static nattel_code query_int(sqlite_store *st, const char *sql, int64_t *out,
                              nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+    if (sq()->prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, sql);
-    int rc = sqlite3_step(s);
+    int rc = sq()->step(s);
     if (rc == SQLITE_ROW && out)
-        *out = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+        *out = sq()->column_int64(s, 0);
+    sq()->finalize(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(st, err, sql);
     return NATTEL_OK;
@@ -251,7 +259,7 @@ static nattel_code query_int(sqlite_store *st, const char *sql, int64_t *out,
 static nattel_code exec_sql(sqlite_store *st, const char *sql,
                             nattel_error *err)
 {
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (sq()->exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "cannot set up");
     return NATTEL_OK;
 }
@@ -261,14 +269,14 @@ static nattel_code exec_sql(sqlite_store *st, const char *sql,
  * the first POST. */
 static nattel_code probe_write(sqlite_store *st, nattel_error *err)
 {
-    if (sqlite3_exec(st->db,
-                     "BEGIN IMMEDIATE; PRAGMA user_version = " VERSION_TEXT
-                     "; COMMIT",
-                     NULL, NULL, NULL) == SQLITE_OK)
+    if (sq()->exec(st->db,
+                   "BEGIN IMMEDIATE; PRAGMA user_version = " VERSION_TEXT
+                   "; COMMIT",
+                   NULL, NULL, NULL) == SQLITE_OK)
         return NATTEL_OK;
     nattel_code code = db_fail(st, err, "cannot write");
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!sq()->get_autocommit(st->db))
+        sq()->exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return code;
 }
 
@@ -276,7 +284,7 @@ static nattel_code probe_write(sqlite_store *st, nattel_error *err)
  * with the system's reason. */
 static nattel_code check_writable(sqlite_store *st, nattel_error *err)
 {
-    if (sqlite3_db_readonly(st->db, "main") != 1)
+    if (sq()->db_readonly(st->db, "main") != 1)
         return NATTEL_OK;
     int fd = open(st->path, O_RDWR | O_CLOEXEC);
     int e = fd < 0 ? errno : 0;
@@ -317,12 +325,12 @@ static nattel_code wal_fail(sqlite_store *st, nattel_error *err)
 static nattel_code enable_wal(sqlite_store *st, nattel_error *err)
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) !=
+    if (sq()->prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) !=
         SQLITE_OK)
         return wal_fail(st, err);
-    int rc = sqlite3_step(s);
+    int rc = sq()->step(s);
     const char *mode =
-        rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+        rc == SQLITE_ROW ? (const char *)sq()->column_text(s, 0) : NULL;
     /* An in-memory database (unit tests) has no WAL and needs none. */
     int ok = mode && (!strcmp(mode, "wal") || !strcmp(mode, "memory"));
     nattel_code code = NATTEL_OK;
@@ -333,7 +341,7 @@ static nattel_code enable_wal(sqlite_store *st, nattel_error *err)
                                "(journal mode stays '%s')",
                                st->path, mode ? mode : "?")
                    : wal_fail(st, err);
-    sqlite3_finalize(s);
+    sq()->finalize(s);
     return code;
 }
 
@@ -412,7 +420,7 @@ static nattel_code migrate(sqlite_store *st, nattel_error *err)
     if (!code)
         code = exec_sql(st, drop_unused_sql, err);
     if (code) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sq()->exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return code;
     }
     return exec_sql(st, "COMMIT", err);
@@ -436,9 +444,8 @@ static nattel_code check_version(sqlite_store *st, nattel_error *err)
 static nattel_code prepare_all(sqlite_store *st, nattel_error *err)
 {
     for (int i = 0; i < STMT_COUNT; i++)
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-                               NULL) != SQLITE_OK)
+        if (sq()->prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                             &st->stmt[i], NULL) != SQLITE_OK)
             return db_fail(st, err, "cannot prepare statement");
     return NATTEL_OK;
 }
@@ -454,7 +461,7 @@ static nattel_code open_db(sqlite_store *st, int read_only, nattel_error *err)
     int flags = SQLITE_OPEN_NOMUTEX |
                 (read_only ? SQLITE_OPEN_READONLY
                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (sqlite3_open_v2(st->path, &st->db, flags, NULL) == SQLITE_OK)
+    if (sq()->open_v2(st->path, &st->db, flags, NULL) == SQLITE_OK)
         return NATTEL_OK;
     /* A new file: SQLite reports the failed open, not the failed create. */
     if (!read_only && access(st->path, F_OK) != 0 && errno == ENOENT) {
@@ -463,10 +470,9 @@ static nattel_code open_db(sqlite_store *st, int read_only, nattel_error *err)
             return natx_fail(err, NATTEL_EIO, "cannot create database '%s': %s",
                              st->path, strerror(e));
     }
-    int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+    int sys = st->db ? sq()->system_errno(st->db) : 0;
     return natx_fail(err, NATTEL_EIO, "cannot open database '%s': %s%s%s%s",
-                     st->path,
-                     st->db ? sqlite3_errmsg(st->db) : "out of memory",
+                     st->path, st->db ? sq()->errmsg(st->db) : "out of memory",
                      sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "");
 }
 
@@ -480,7 +486,7 @@ static void typed_free(typed_table *t)
         free(t->columns[i]);
     free(t->columns);
     free(t->name);
-    sqlite3_finalize(t->insert);
+    sq()->finalize(t->insert);
 }
 
 static const char *column_type(nattel_kind kind)
@@ -589,7 +595,7 @@ static nattel_code typed_add(sqlite_store *st, const nattel_event_type *t,
         typed_free(tt);
         return natx_fail(err, code, "out of memory");
     }
-    if (sqlite3_exec(st->db, sql->data, NULL, NULL, NULL) != SQLITE_OK) {
+    if (sq()->exec(st->db, sql->data, NULL, NULL, NULL) != SQLITE_OK) {
         typed_free(tt);
         return db_fail(st, err, "cannot create a typed table");
     }
@@ -599,8 +605,8 @@ static nattel_code typed_add(sqlite_store *st, const nattel_event_type *t,
         typed_free(tt);
         return natx_fail(err, code, "out of memory");
     }
-    if (sqlite3_prepare_v3(st->db, sql->data, -1, SQLITE_PREPARE_PERSISTENT,
-                           &tt->insert, NULL) != SQLITE_OK) {
+    if (sq()->prepare_v3(st->db, sql->data, -1, SQLITE_PREPARE_PERSISTENT,
+                         &tt->insert, NULL) != SQLITE_OK) {
         code = db_fail(st, err, "cannot prepare a typed insert");
         typed_free(tt);
         return code;
@@ -622,7 +628,7 @@ static nattel_code add_types_locked(sqlite_store *st, const void *arg,
             code = typed_add(st, t, &sql, err);
     }
     if (code)
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sq()->exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     else
         code = exec_sql(st, "COMMIT", err);
     nattel_buf_free(&sql);
@@ -655,7 +661,7 @@ static nattel_code sqlite_add_types(sqlite_store *st,
 static nattel_code exec_locked(sqlite_store *st, const void *sql,
                                nattel_error *err)
 {
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (sq()->exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, sql);
     return NATTEL_OK;
 }
@@ -671,9 +677,9 @@ static nattel_code setup(sqlite_store *st, int read_only, nattel_error *err)
     nattel_code code = open_db(st, read_only, err);
     if (code)
         return code;
-    sqlite3_busy_timeout(st->db,
-                         read_only ? STORE_READ_BUSY_MS : STORE_WRITE_BUSY_MS);
-    sqlite3_extended_result_codes(st->db, 1);
+    sq()->busy_timeout(st->db,
+                       read_only ? STORE_READ_BUSY_MS : STORE_WRITE_BUSY_MS);
+    sq()->extended_result_codes(st->db, 1);
     if (read_only)
         return check_version(st, err);
     code = check_writable(st, err);
@@ -717,6 +723,9 @@ nattel_code serve_store_sqlite_open(const char *path, int read_only,
                                     serve_store **out, nattel_error *err)
 {
     *out = NULL;
+    /* Loaded when a SQLite store is opened, not at start-up. */
+    if (!serve_sqlite_load(err))
+        return NATTEL_EIO;
     sqlite_store *st = calloc(1, sizeof *st);
     if (st)
         st->path = strdup(path);
@@ -746,11 +755,11 @@ static void sqlite_close(sqlite_store *st)
     if (!st)
         return;
     for (int i = 0; i < STMT_COUNT; i++)
-        sqlite3_finalize(st->stmt[i]);
+        sq()->finalize(st->stmt[i]);
     for (size_t i = 0; i < st->table_count; i++)
         typed_free(&st->tables[i]);
     free(st->tables);
-    sqlite3_close(st->db);
+    sq()->close(st->db);
     pthread_mutex_destroy(&st->lock);
     pthread_mutex_destroy(&st->queue_lock);
     pthread_cond_destroy(&st->queue_wake);
@@ -764,14 +773,14 @@ static void sqlite_close(sqlite_store *st)
 
 static int bind_text(sqlite3_stmt *s, int col, const char *text)
 {
-    return sqlite3_bind_text(s, col, text ? text : "", -1, SQLITE_STATIC);
+    return sq()->bind_text(s, col, text ? text : "", -1, SQLITE_STATIC);
 }
 
 static int step_reset(sqlite3_stmt *s)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    int rc = sq()->step(s);
+    sq()->reset(s);
+    sq()->clear_bindings(s);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
@@ -787,15 +796,15 @@ static nattel_code put_envelope_row(sqlite_store *st,
     bind_text(s, 4, nattel_envelope_cpu_architecture(env));
     bind_text(s, 5, nattel_envelope_sent_ts(env));
     bind_text(s, 6, received);
-    sqlite3_bind_int64(s, 7, (sqlite3_int64)nattel_envelope_count(env));
+    sq()->bind_int64(s, 7, (sqlite3_int64)nattel_envelope_count(env));
     if (hash)
         bind_text(s, 8, hash);
     else
-        sqlite3_bind_null(s, 8);
+        sq()->bind_null(s, 8);
     if (step_reset(s) != SQLITE_OK)
         return db_fail(st, err, "cannot insert an envelope");
     /* 0: this body is stored already (ON CONFLICT DO NOTHING). */
-    *id = sqlite3_changes(st->db) ? sqlite3_last_insert_rowid(st->db) : 0;
+    *id = sq()->changes(st->db) ? sq()->last_insert_rowid(st->db) : 0;
     return NATTEL_OK;
 }
 
@@ -806,7 +815,7 @@ static int bind_array(sqlite3_stmt *s, int col, const nattel_str_array *a)
     int rc =
         serve_store_array_json(a, &b)
             ? SQLITE_NOMEM
-            : sqlite3_bind_text(s, col, b.data, (int)b.len, SQLITE_TRANSIENT);
+            : sq()->bind_text(s, col, b.data, (int)b.len, SQLITE_TRANSIENT);
     nattel_buf_free(&b);
     return rc;
 }
@@ -817,23 +826,23 @@ static int bind_value(sqlite3_stmt *s, int col, const nattel_field *f,
                       const nattel_value *v)
 {
     if (!v)
-        return sqlite3_bind_null(s, col);
+        return sq()->bind_null(s, col);
     switch (f->kind) {
     case NATTEL_KIND_STRING:
-        return sqlite3_bind_text(s, col, v->s.ptr ? v->s.ptr : "",
-                                 (int)v->s.len, SQLITE_STATIC);
+        return sq()->bind_text(s, col, v->s.ptr ? v->s.ptr : "", (int)v->s.len,
+                               SQLITE_STATIC);
     case NATTEL_KIND_ENUM:
         return bind_text(s, col, f->enum_type->values[v->e]);
     case NATTEL_KIND_INT64:
-        return sqlite3_bind_int64(s, col, v->i);
+        return sq()->bind_int64(s, col, v->i);
     case NATTEL_KIND_NUMBER:
-        return sqlite3_bind_double(s, col, v->d);
+        return sq()->bind_double(s, col, v->d);
     case NATTEL_KIND_BOOL:
-        return sqlite3_bind_int(s, col, v->b != 0);
+        return sq()->bind_int(s, col, v->b != 0);
     case NATTEL_KIND_STRING_ARRAY:
         return bind_array(s, col, &v->a);
     }
-    return sqlite3_bind_null(s, col);
+    return sq()->bind_null(s, col);
 }
 
 static nattel_code put_typed_row(sqlite_store *st, const typed_table *tt,
@@ -841,7 +850,7 @@ static nattel_code put_typed_row(sqlite_store *st, const typed_table *tt,
                                  nattel_error *err)
 {
     sqlite3_stmt *s = tt->insert;
-    sqlite3_bind_int64(s, 1, event_id);
+    sq()->bind_int64(s, 1, event_id);
     for (size_t i = 0; i < tt->column_count; i++) {
         const nattel_field *f = NULL;
         const nattel_value *v =
@@ -964,30 +973,29 @@ static nattel_code put_event(sqlite_store *st, const serve_store_delivery *d,
     if (code)
         return code;
     sqlite3_stmt *s = st->stmt[STMT_EVENT];
-    sqlite3_bind_int64(s, 1, envelope_id);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+    sq()->bind_int64(s, 1, envelope_id);
+    sq()->bind_int64(s, 2, (sqlite3_int64)i);
     bind_text(s, 3, nattel_envelope_session_id(env));
     bind_text(s, 4, nattel_envelope_client_ver(env));
     bind_text(s, 5, type->name);
     bind_text(s, 6, nattel_envelope_schema_ver(env));
     bind_text(s, 7, nattel_envelope_event_ts(env, i));
     bind_text(s, 8, received);
-    sqlite3_bind_text(s, 9, json->data ? json->data : "{}", (int)json->len,
-                      SQLITE_STATIC);
+    sq()->bind_text(s, 9, json->data ? json->data : "{}", (int)json->len,
+                    SQLITE_STATIC);
     if (d->ids)
         bind_text(s, 10, d->ids->items[i]);
     else
-        sqlite3_bind_null(s, 10);
+        sq()->bind_null(s, 10);
     if (step_reset(s) != SQLITE_OK)
         return db_fail(st, err, "cannot insert an event");
     /* Its ID is stored already (ON CONFLICT DO NOTHING): one copy. */
-    if (!sqlite3_changes(st->db))
+    if (!sq()->changes(st->db))
         return NATTEL_OK;
     ++*stored;
     const typed_table *tt = typed_find(st, type->name);
     if (tt)
-        code =
-            put_typed_row(st, tt, ev, sqlite3_last_insert_rowid(st->db), err);
+        code = put_typed_row(st, tt, ev, sq()->last_insert_rowid(st->db), err);
     if (!code)
         sum_event(st, env, i, ev, tt);
     return code;
@@ -1004,11 +1012,11 @@ static nattel_code sum_flush(sqlite_store *st, nattel_error *err)
             const sum_key *key = &tab->key[k];
             int col = 1;
             for (size_t p = 0; p < parts[t]; p++, col++)
-                sqlite3_bind_text(s, col, key->part[p], (int)key->len[p],
-                                  SQLITE_STATIC);
+                sq()->bind_text(s, col, key->part[p], (int)key->len[p],
+                                SQLITE_STATIC);
             if (t == SUM_COMMANDS)
-                sqlite3_bind_int(s, col++, key->known);
-            sqlite3_bind_int64(s, col, key->n);
+                sq()->bind_int(s, col++, key->known);
+            sq()->bind_int64(s, col, key->n);
             if (step_reset(s) != SQLITE_OK)
                 return db_fail(st, err, "cannot add to the summary");
         }
@@ -1025,7 +1033,7 @@ static nattel_code put_summary(sqlite_store *st, int64_t envelope_id,
     if (!st->sum.by_sql)
         return sum_flush(st, err);
     for (int i = STMT_SUM_TYPES; i <= STMT_SUM_CLIENTS; i++) {
-        sqlite3_bind_int64(st->stmt[i], 1, envelope_id);
+        sq()->bind_int64(st->stmt[i], 1, envelope_id);
         if (step_reset(st->stmt[i]) != SQLITE_OK)
             return db_fail(st, err, "cannot add to the summary");
     }
@@ -1079,7 +1087,7 @@ static nattel_code commit_or_rollback(sqlite_store *st, nattel_code code,
 {
     if (!code && step_reset(st->stmt[STMT_COMMIT]) != SQLITE_OK)
         code = db_fail(st, err, "cannot commit");
-    if (code && !sqlite3_get_autocommit(st->db))
+    if (code && !sq()->get_autocommit(st->db))
         step_reset(st->stmt[STMT_ROLLBACK]);
     return code;
 }
@@ -1231,14 +1239,14 @@ static nattel_code sqlite_event_count(sqlite_store *st, int64_t *out,
 static const char *sqlite_row_text(const serve_store_row *row, int col,
                                    size_t *len)
 {
-    const unsigned char *t = sqlite3_column_text(row->result, col);
-    *len = t ? (size_t)sqlite3_column_bytes(row->result, col) : 0;
+    const unsigned char *t = sq()->column_text(row->result, col);
+    *len = t ? (size_t)sq()->column_bytes(row->result, col) : 0;
     return t ? (const char *)t : "";
 }
 
 static int sqlite_row_is_null(const serve_store_row *row, int col)
 {
-    return sqlite3_column_type(row->result, col) == SQLITE_NULL;
+    return sq()->column_type(row->result, col) == SQLITE_NULL;
 }
 
 static nattel_code run_query(sqlite_store *st, const serve_store_query *q,
@@ -1250,20 +1258,20 @@ static nattel_code run_query(sqlite_store *st, const serve_store_query *q,
     nattel_code made = serve_store_query_sql(q, ctx, &sql, err);
     if (made || !sql)
         return made;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    if (sq()->prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
         return db_fail(st, err, "cannot prepare a query");
     row.result = stmt;
     nattel_code code = NATTEL_OK;
-    int rc = sqlite3_step(stmt);
+    int rc = sq()->step(stmt);
     while (rc == SQLITE_ROW) {
         code = q->on_row(ctx, &row, err);
         if (code)
             break;
-        rc = sqlite3_step(stmt);
+        rc = sq()->step(stmt);
     }
     if (!code && rc != SQLITE_DONE)
         code = db_fail(st, err, "cannot read");
-    sqlite3_finalize(stmt);
+    sq()->finalize(stmt);
     return code;
 }
 
@@ -1276,7 +1284,7 @@ static nattel_code sqlite_select(sqlite_store *st, const serve_store_query *q,
     nattel_code code = exec_sql(st, "BEGIN", err);
     for (size_t i = 0; !code && i < n; i++)
         code = run_query(st, &q[i], ctx, err);
-    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    sq()->exec(st->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&st->lock);
     return code;
 }

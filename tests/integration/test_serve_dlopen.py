@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""libmicrohttpd and libpq are loaded with dlopen by the commands that
-need them, not at the tool's start-up.
+"""libmicrohttpd, libpq and libsqlite3 are loaded with dlopen by the
+commands that need them, not at the tool's start-up.
 
 - The tool does not link them (ldd), and a running tool that serves
-  nothing (`nattel validate` waiting on a pipe) has neither mapped
+  nothing (`nattel validate` waiting on a pipe) has none mapped
   (/proc/PID/maps); a running `nattel serve` on SQLite has libmicrohttpd
-  mapped (the same oracle sees a loaded library) and not libpq.
+  and libsqlite3 mapped (the same oracle sees a loaded library) and not
+  libpq.
 - With the library hidden (bound over by /dev/null in a private mount
-  namespace), `nattel serve`, `nattel capture` and a postgresql:// store
-  fail with one line naming the library and its Debian package, and an
-  exit status, not a signal.
+  namespace), `nattel serve`, `nattel capture`, a postgresql:// store and
+  a SQLite store (served or reported on) fail with one line naming the
+  library and its Debian package, and an exit status, not a signal.
 """
 import os
 import shutil
@@ -20,7 +21,7 @@ import nattel_testlib as t
 
 NATTEL = t.tool()
 NATDEMO = t.tool("NATDEMO_BIN")
-LIBS = ("libmicrohttpd", "libpq")
+LIBS = ("libmicrohttpd", "libpq", "libsqlite3")
 
 
 def ldconfig_path(soname):
@@ -80,10 +81,11 @@ def test_not_loaded_at_start(work):
                                                                 sorted(names))
 
 
-def test_serve_loads_only_libmicrohttpd(work):
+def test_serve_loads_only_what_it_uses(work):
     with t.Serve(work) as srv:
         names = mapped(srv.proc.pid)
     assert has(names, "libmicrohttpd"), sorted(names)
+    assert has(names, "libsqlite3"), sorted(names)
     assert not has(names, "libpq"), sorted(names)
 
 
@@ -126,13 +128,29 @@ def test_pg_store_without_libpq(work):
     one_line_naming(p, "libpq.so.5", "libpq5")
 
 
+def test_sqlite_store_without_libsqlite3(work):
+    # A real store, made while the library is there: the report below
+    # fails for the library, not for a missing or foreign file.
+    db = os.path.join(work, "s.db")
+    with t.Serve(work, db=db):
+        pass
+    lib = ldconfig_path("libsqlite3.so.0")
+    p = hidden(lib, [NATTEL, "serve", "--listen", "127.0.0.1:0", "--db", db],
+               work)
+    one_line_naming(p, "libsqlite3.so.0", "libsqlite3-0")
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    p = hidden(lib, [NATTEL, "report", "--db", db], work)
+    one_line_naming(p, "libsqlite3.so.0", "libsqlite3-0")
+    assert p.returncode == 1, (p.returncode, p.stderr)
+
+
 def namespace_unavailable():
     """Why the libraries cannot be hidden here, or None."""
     if not shutil.which("unshare") or os.geteuid() != 0:
         return "needs root and unshare(1)"
-    if not ldconfig_path("libmicrohttpd.so.12") or \
-            not ldconfig_path("libpq.so.5"):
-        return "needs libmicrohttpd.so.12 and libpq.so.5 in ldconfig"
+    for soname in ("libmicrohttpd.so.12", "libpq.so.5", "libsqlite3.so.0"):
+        if not ldconfig_path(soname):
+            return "needs %s in ldconfig" % soname
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
         return "cannot make a mount namespace here"
@@ -141,9 +159,10 @@ def namespace_unavailable():
 
 def main():
     tests = [test_not_linked, test_not_loaded_at_start,
-             test_serve_loads_only_libmicrohttpd]
+             test_serve_loads_only_what_it_uses]
     hiding = [test_serve_without_libmicrohttpd,
-              test_capture_without_libmicrohttpd, test_pg_store_without_libpq]
+              test_capture_without_libmicrohttpd, test_pg_store_without_libpq,
+              test_sqlite_store_without_libsqlite3]
     skipped = []
     why = namespace_unavailable()
     if why:

@@ -1,4 +1,5 @@
-/* The loaders of libmicrohttpd and libpq (serve_mhd.c, serve_libpq.c):
+/* The loaders of libmicrohttpd, libpq and libsqlite3 (serve_mhd.c,
+ * serve_libpq.c, serve_sqlite.c):
  * a library that cannot be loaded, or that lacks a call, gives one line
  * naming it and its Debian package; the real one fills every member. */
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 
 #include "serve/serve_libpq.h"
 #include "serve/serve_mhd.h"
+#include "serve/serve_sqlite.h"
 
 #include <string.h>
 
@@ -111,6 +113,57 @@ static void test_libpq_real(void **state)
     once->finish(c);
 }
 
+static void test_sqlite_absent(void **state)
+{
+    (void)state;
+    serve_sqlite_api api;
+    nattel_error e = {0};
+    assert_int_equal(serve_sqlite_load_from(ABSENT, &api, &e), NATTEL_EIO);
+    assert_one_line(&e, ABSENT, SERVE_SQLITE_PACKAGE, NULL);
+    assert_int_equal(serve_sqlite_load_from(ABSENT, &api, NULL), NATTEL_EIO);
+}
+
+static void test_sqlite_lacking_a_call(void **state)
+{
+    (void)state;
+    serve_sqlite_api api;
+    nattel_error e = {0};
+    assert_int_equal(serve_sqlite_load_from(OTHER, &api, &e), NATTEL_EIO);
+    assert_one_line(&e, OTHER, SERVE_SQLITE_PACKAGE, "sqlite3_open_v2");
+}
+
+static void test_sqlite_real(void **state)
+{
+    (void)state;
+    serve_sqlite_api api;
+    memset(&api, 0, sizeof api);
+    nattel_error e = {0};
+    assert_int_equal(serve_sqlite_load_from(SERVE_SQLITE_SONAME, &api, &e),
+                     NATTEL_OK);
+    assert_filled(&api, sizeof api);
+    const serve_sqlite_api *once = serve_sqlite_load(&e);
+    assert_non_null(once);
+    assert_ptr_equal(serve_sqlite_load(NULL), once);
+    assert_filled(once, sizeof *once);
+    /* Real calls through the table, on an in-memory database. */
+    sqlite3 *db = NULL;
+    assert_int_equal(once->open_v2(":memory:", &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                   NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(once->prepare_v2(db, "SELECT ?1 * 6", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(once->bind_int64(s, 1, 7), SQLITE_OK);
+    assert_int_equal(once->step(s), SQLITE_ROW);
+    assert_int_equal(once->column_int64(s, 0), 42);
+    assert_int_equal(once->finalize(s), SQLITE_OK);
+    assert_int_equal(once->exec(db, "SELECT nope", NULL, NULL, NULL),
+                     SQLITE_ERROR);
+    assert_non_null(strstr(once->errmsg(db), "nope"));
+    assert_int_equal(once->close(db), SQLITE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +173,9 @@ int main(void)
         cmocka_unit_test(test_libpq_absent),
         cmocka_unit_test(test_libpq_lacking_a_call),
         cmocka_unit_test(test_libpq_real),
+        cmocka_unit_test(test_sqlite_absent),
+        cmocka_unit_test(test_sqlite_lacking_a_call),
+        cmocka_unit_test(test_sqlite_real),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

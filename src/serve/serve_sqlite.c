@@ -1,0 +1,85 @@
+#include "serve/serve_sqlite.h"
+
+#include "serve/serve_dl.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static serve_sqlite_api table;
+static nattel_error table_err;
+static nattel_code table_code;
+
+/* `name` is the function itself: the unevaluated assignment makes the
+ * compiler check the member's type against <sqlite3.h>'s prototype,
+ * without referring to the symbol (which is not linked). */
+#define RESOLVE(field, name)                                                   \
+    ((void)sizeof(api->field = name),                                          \
+     serve_dl_sym(lib, #name, &api->field, sizeof api->field, soname,          \
+                  SERVE_SQLITE_PACKAGE, err))
+
+/* Split in two: one chain of 27 would be a long function. */
+static int resolve_db(void *lib, const char *soname, serve_sqlite_api *api,
+                      nattel_error *err)
+{
+    return RESOLVE(open_v2, sqlite3_open_v2) || RESOLVE(close, sqlite3_close) ||
+           RESOLVE(busy_timeout, sqlite3_busy_timeout) ||
+           RESOLVE(extended_result_codes, sqlite3_extended_result_codes) ||
+           RESOLVE(exec, sqlite3_exec) || RESOLVE(errcode, sqlite3_errcode) ||
+           RESOLVE(errmsg, sqlite3_errmsg) ||
+           RESOLVE(system_errno, sqlite3_system_errno) ||
+           RESOLVE(db_readonly, sqlite3_db_readonly) ||
+           RESOLVE(get_autocommit, sqlite3_get_autocommit) ||
+           RESOLVE(changes, sqlite3_changes) ||
+           RESOLVE(last_insert_rowid, sqlite3_last_insert_rowid);
+}
+
+static int resolve_stmt(void *lib, const char *soname, serve_sqlite_api *api,
+                        nattel_error *err)
+{
+    return RESOLVE(prepare_v2, sqlite3_prepare_v2) ||
+           RESOLVE(prepare_v3, sqlite3_prepare_v3) ||
+           RESOLVE(bind_double, sqlite3_bind_double) ||
+           RESOLVE(bind_int, sqlite3_bind_int) ||
+           RESOLVE(bind_int64, sqlite3_bind_int64) ||
+           RESOLVE(bind_null, sqlite3_bind_null) ||
+           RESOLVE(bind_text, sqlite3_bind_text) ||
+           RESOLVE(clear_bindings, sqlite3_clear_bindings) ||
+           RESOLVE(step, sqlite3_step) || RESOLVE(reset, sqlite3_reset) ||
+           RESOLVE(finalize, sqlite3_finalize) ||
+           RESOLVE(column_type, sqlite3_column_type) ||
+           RESOLVE(column_bytes, sqlite3_column_bytes) ||
+           RESOLVE(column_int64, sqlite3_column_int64) ||
+           RESOLVE(column_text, sqlite3_column_text);
+}
+
+nattel_code serve_sqlite_load_from(const char *soname, serve_sqlite_api *api,
+                                   nattel_error *err)
+{
+    void *lib = serve_dl_open(soname, SERVE_SQLITE_PACKAGE, err);
+    if (!lib)
+        return NATTEL_EIO;
+    if (resolve_db(lib, soname, api, err) ||
+        resolve_stmt(lib, soname, api, err)) {
+        dlclose(lib);
+        return NATTEL_EIO;
+    }
+    return NATTEL_OK;
+}
+
+static void load_once(void)
+{
+    table_code =
+        serve_sqlite_load_from(SERVE_SQLITE_SONAME, &table, &table_err);
+}
+
+const serve_sqlite_api *serve_sqlite_load(nattel_error *err)
+{
+    pthread_once(&table_once, load_once);
+    if (table_code) {
+        if (err)
+            *err = table_err;
+        return NULL;
+    }
+    return &table;
+}
