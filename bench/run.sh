@@ -229,7 +229,8 @@ if [ -n "$nrss" ]; then
 fi
 python3 "$bench/measure.py" 1 - - -- "$tool" schema >"$work/schema.measure" 2>&1
 echo "  nattel schema:                            $(get maxrss_kib "$work/schema.measure") KiB (exit $(get exit "$work/schema.measure"))"
-# Start-up: the tool loads its serving libraries (libmicrohttpd, libpq)
+# Start-up: the tool loads its serving libraries (libmicrohttpd, libpq,
+# libsqlite3)
 # only when it serves, so `nattel emit` starts about as fast as a host.
 if python3 "$bench/startup.py" 200 -- "$tool" --version -- "$BUILD/natdemo" --version >"$work/startup.out" 2>&1; then
     echo "  start-up, median of 200 (--version): nattel $(sed -n 1p "$work/startup.out" | cut -d' ' -f2) ms, natdemo $(sed -n 2p "$work/startup.out" | cut -d' ' -f2) ms (libc only)"
