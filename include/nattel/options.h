@@ -28,9 +28,9 @@
  * with the process environment: not while another thread changes it
  * (setenv, putenv). Nothing here reads the environment behind the
  * caller's back: only nattel_options_from_env() does (but
- * nattel_client_new() does when the options have no state directory; see
- * <nattel/client.h>). The clock and random hooks, and the log descriptor,
- * are used from whichever thread makes a call, including a client's
+ * nattel_client_new() does when the options have no state directory or no
+ * consent file; see <nattel/client.h>). The clock and random hooks, and the log
+ * descriptor, are used from whichever thread makes a call, including a client's
  * delivery thread in NATTEL_DELIVERY_IN_PROCESS mode: hooks given to such
  * a client must be safe to call from another thread.
  */

@@ -92,7 +92,9 @@ int nattel__fastpath_try(nattel__fastpath *fp, nattel__doc_as as,
  * type t (a type with a static plan: every field in wire order, no
  * whitespace), decoded into ev (of type t, its arena emptied by the
  * caller; its strings go there); 0 otherwise, ev's values then
- * unspecified but its arena as it was. What it takes,
+ * unspecified and its arena rewound, unless the attempt had to open a
+ * new chunk of it (kept, unused, until the event is recycled or freed:
+ * memory, never values). What it takes,
  * nattel__fastpath_try takes too, with the same values and a canonical
  * verdict, so a 0 only means "ask nattel__fastpath_try". Any thread. */
 int nattel__fastpath_straight(const nattel_event_type *t, const char *json,

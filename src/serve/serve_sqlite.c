@@ -1,6 +1,7 @@
 #include "serve/serve_sqlite.h"
 
 #include "serve/serve_dl.h"
+#include "natx/natx_error.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -53,6 +54,21 @@ static int resolve_stmt(void *lib, const char *soname, serve_sqlite_api *api,
            RESOLVE(column_text, sqlite3_column_text);
 }
 
+/* A library older than the SQL needs would fail later, on a dashboard
+ * query, with a syntax error: said here, once, naming both versions. */
+nattel_code serve_sqlite_check_version(const char *soname,
+                                       const serve_sqlite_api *api,
+                                       nattel_error *err)
+{
+    if (api->libversion_number() >= SERVE_SQLITE_MIN_VERSION)
+        return NATTEL_OK;
+    return natx_fail(err, NATTEL_EIO,
+                     "%s is SQLite %s; nattel serve needs %s or newer (the "
+                     "Debian package %s of Debian 12 or later)",
+                     soname, api->libversion(), SERVE_SQLITE_MIN_TEXT,
+                     SERVE_SQLITE_PACKAGE);
+}
+
 nattel_code serve_sqlite_load_from(const char *soname, serve_sqlite_api *api,
                                    nattel_error *err)
 {
@@ -60,7 +76,10 @@ nattel_code serve_sqlite_load_from(const char *soname, serve_sqlite_api *api,
     if (!lib)
         return NATTEL_EIO;
     if (resolve_db(lib, soname, api, err) ||
-        resolve_stmt(lib, soname, api, err)) {
+        resolve_stmt(lib, soname, api, err) ||
+        RESOLVE(libversion_number, sqlite3_libversion_number) ||
+        RESOLVE(libversion, sqlite3_libversion) ||
+        serve_sqlite_check_version(soname, api, err)) {
         dlclose(lib);
         return NATTEL_EIO;
     }

@@ -17,6 +17,12 @@
 /* The runtime name (Debian package libsqlite3-0). */
 #define SERVE_SQLITE_SONAME "libsqlite3.so.0"
 #define SERVE_SQLITE_PACKAGE "libsqlite3-0"
+/* The oldest SQLite the store's SQL runs on: the dashboard's
+ * `WITH ... AS MATERIALIZED` needs 3.35.0 (the upsert, 3.24.0). The
+ * library is the system's, found at run time, so it is checked when
+ * loaded rather than assumed from the headers built against. */
+#define SERVE_SQLITE_MIN_VERSION 3035000
+#define SERVE_SQLITE_MIN_TEXT "3.35.0"
 
 /* The libsqlite3 calls the SQLite store makes, each sqlite3_NAME. */
 typedef struct serve_sqlite_api {
@@ -54,6 +60,8 @@ typedef struct serve_sqlite_api {
     int (*column_bytes)(sqlite3_stmt *stmt, int col);
     sqlite3_int64 (*column_int64)(sqlite3_stmt *stmt, int col);
     const unsigned char *(*column_text)(sqlite3_stmt *stmt, int col);
+    int (*libversion_number)(void);
+    const char *(*libversion)(void);
 } serve_sqlite_api;
 
 /*
@@ -64,6 +72,13 @@ typedef struct serve_sqlite_api {
  * Thread-safe.
  */
 const serve_sqlite_api *serve_sqlite_load(nattel_error *err);
+
+/* NATTEL_OK when the library of *api (filled, not NULL) is at least
+ * SERVE_SQLITE_MIN_VERSION; else NATTEL_EIO, err (may be NULL) one line
+ * naming soname, its version and the oldest one that works. Thread-safe. */
+nattel_code serve_sqlite_check_version(const char *soname,
+                                       const serve_sqlite_api *api,
+                                       nattel_error *err);
 
 /*
  * Loads the library named soname into *api (not the process's table): the

@@ -132,6 +132,38 @@ static void test_sqlite_lacking_a_call(void **state)
     assert_one_line(&e, OTHER, SERVE_SQLITE_PACKAGE, "sqlite3_open_v2");
 }
 
+/* A system SQLite older than the store's SQL needs (3.34.1, Debian 11's)
+ * is refused when loaded, naming both versions; the real one passes. */
+static int old_number(void)
+{
+    return 3034001;
+}
+
+static const char *old_text(void)
+{
+    return "3.34.1";
+}
+
+static void test_sqlite_too_old(void **state)
+{
+    (void)state;
+    serve_sqlite_api api = {0};
+    api.libversion_number = old_number;
+    api.libversion = old_text;
+    nattel_error err = {NATTEL_OK, ""};
+    assert_int_equal(serve_sqlite_check_version("libsqlite3.so.0", &api, &err),
+                     NATTEL_EIO);
+    assert_non_null(strstr(err.message, "3.34.1"));
+    assert_non_null(strstr(err.message, SERVE_SQLITE_MIN_TEXT));
+    assert_non_null(strstr(err.message, "libsqlite3.so.0"));
+    assert_null(strchr(err.message, '\n'));
+    const serve_sqlite_api *real = serve_sqlite_load(&err);
+    assert_non_null(real);
+    assert_true(real->libversion_number() >= SERVE_SQLITE_MIN_VERSION);
+    assert_int_equal(serve_sqlite_check_version("libsqlite3.so.0", real, &err),
+                     NATTEL_OK);
+}
+
 static void test_sqlite_real(void **state)
 {
     (void)state;
@@ -176,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_sqlite_absent),
         cmocka_unit_test(test_sqlite_lacking_a_call),
         cmocka_unit_test(test_sqlite_real),
+        cmocka_unit_test(test_sqlite_too_old),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
