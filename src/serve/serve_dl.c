@@ -33,3 +33,27 @@ int serve_dl_sym(void *lib, const char *name, void *slot, size_t size,
     memcpy(slot, &sym, size);
     return 0;
 }
+
+nattel_code serve_dl_load(const char *soname, const char *package,
+                          serve_dl_resolve_fn resolve, void *api,
+                          nattel_error *err)
+{
+    void *lib = serve_dl_open(soname, package, err);
+    if (!lib)
+        return NATTEL_EIO;
+    if (resolve(lib, soname, api, err)) {
+        dlclose(lib);
+        return NATTEL_EIO;
+    }
+    return NATTEL_OK;
+}
+
+const void *serve_dl_result(const serve_dl_once *o, const void *table,
+                            nattel_error *err)
+{
+    if (!o->code)
+        return table;
+    if (err)
+        *err = o->err;
+    return NULL;
+}

@@ -2,13 +2,10 @@
 
 #include "serve/serve_dl.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static serve_dl_once loaded = SERVE_DL_ONCE_INIT;
 static serve_libpq_api table;
-static nattel_error table_err;
-static nattel_code table_code;
 
 /* `name` is the function itself: the unevaluated assignment makes the
  * compiler check the member's type against <libpq-fe.h>'s prototype,
@@ -18,9 +15,10 @@ static nattel_code table_code;
      serve_dl_sym(lib, #name, &api->field, sizeof api->field, soname,          \
                   SERVE_LIBPQ_PACKAGE, err))
 
-static int resolve_all(void *lib, const char *soname, serve_libpq_api *api,
+static int resolve_all(void *lib, const char *soname, void *table_,
                        nattel_error *err)
 {
+    serve_libpq_api *api = table_;
     return RESOLVE(connectdb_params, PQconnectdbParams) ||
            RESOLVE(finish, PQfinish) || RESOLVE(status, PQstatus) ||
            RESOLVE(transaction_status, PQtransactionStatus) ||
@@ -37,28 +35,17 @@ static int resolve_all(void *lib, const char *soname, serve_libpq_api *api,
 nattel_code serve_libpq_load_from(const char *soname, serve_libpq_api *api,
                                   nattel_error *err)
 {
-    void *lib = serve_dl_open(soname, SERVE_LIBPQ_PACKAGE, err);
-    if (!lib)
-        return NATTEL_EIO;
-    if (resolve_all(lib, soname, api, err)) {
-        dlclose(lib);
-        return NATTEL_EIO;
-    }
-    return NATTEL_OK;
+    return serve_dl_load(soname, SERVE_LIBPQ_PACKAGE, resolve_all, api, err);
 }
 
 static void load_once(void)
 {
-    table_code = serve_libpq_load_from(SERVE_LIBPQ_SONAME, &table, &table_err);
+    loaded.code =
+        serve_libpq_load_from(SERVE_LIBPQ_SONAME, &table, &loaded.err);
 }
 
 const serve_libpq_api *serve_libpq_load(nattel_error *err)
 {
-    pthread_once(&table_once, load_once);
-    if (table_code) {
-        if (err)
-            *err = table_err;
-        return NULL;
-    }
-    return &table;
+    pthread_once(&loaded.once, load_once);
+    return serve_dl_result(&loaded, &table, err);
 }

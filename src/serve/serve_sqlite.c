@@ -3,13 +3,10 @@
 #include "serve/serve_dl.h"
 #include "natx/natx_error.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static serve_dl_once loaded = SERVE_DL_ONCE_INIT;
 static serve_sqlite_api table;
-static nattel_error table_err;
-static nattel_code table_code;
 
 /* `name` is the function itself: the unevaluated assignment makes the
  * compiler check the member's type against <sqlite3.h>'s prototype,
@@ -69,36 +66,33 @@ nattel_code serve_sqlite_check_version(const char *soname,
                      SERVE_SQLITE_PACKAGE);
 }
 
+/* Every call, then the version: a library too old for the store's SQL
+ * is refused here, not on a later query. */
+static int resolve_all(void *lib, const char *soname, void *table_,
+                       nattel_error *err)
+{
+    serve_sqlite_api *api = table_;
+    return resolve_db(lib, soname, api, err) ||
+           resolve_stmt(lib, soname, api, err) ||
+           RESOLVE(libversion_number, sqlite3_libversion_number) ||
+           RESOLVE(libversion, sqlite3_libversion) ||
+           serve_sqlite_check_version(soname, api, err);
+}
+
 nattel_code serve_sqlite_load_from(const char *soname, serve_sqlite_api *api,
                                    nattel_error *err)
 {
-    void *lib = serve_dl_open(soname, SERVE_SQLITE_PACKAGE, err);
-    if (!lib)
-        return NATTEL_EIO;
-    if (resolve_db(lib, soname, api, err) ||
-        resolve_stmt(lib, soname, api, err) ||
-        RESOLVE(libversion_number, sqlite3_libversion_number) ||
-        RESOLVE(libversion, sqlite3_libversion) ||
-        serve_sqlite_check_version(soname, api, err)) {
-        dlclose(lib);
-        return NATTEL_EIO;
-    }
-    return NATTEL_OK;
+    return serve_dl_load(soname, SERVE_SQLITE_PACKAGE, resolve_all, api, err);
 }
 
 static void load_once(void)
 {
-    table_code =
-        serve_sqlite_load_from(SERVE_SQLITE_SONAME, &table, &table_err);
+    loaded.code =
+        serve_sqlite_load_from(SERVE_SQLITE_SONAME, &table, &loaded.err);
 }
 
 const serve_sqlite_api *serve_sqlite_load(nattel_error *err)
 {
-    pthread_once(&table_once, load_once);
-    if (table_code) {
-        if (err)
-            *err = table_err;
-        return NULL;
-    }
-    return &table;
+    pthread_once(&loaded.once, load_once);
+    return serve_dl_result(&loaded, &table, err);
 }
