@@ -68,12 +68,8 @@ static const char *const migrate_v3_sql =
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
     "UPDATE nattel_layout SET version = 3;";
 
-/* As on SQLite (see drop_unused_sql there): indexes no query reads
- * through since the summary, each a per-event cost; dropped on every
- * writable open, so that a layout 4 made with them loses them too. */
-static const char *const drop_unused_sql =
-    "DROP INDEX IF EXISTS events_type;"
-    "DROP INDEX IF EXISTS events_session;";
+/* Dropped on every writable open: see serve_store_common.h. */
+static const char *const drop_unused_sql = SERVE_STORE_DROP_UNUSED_SQL;
 
 /* Version 3 to 4, as on SQLite: the per-hour summary (see
  * serve_store_common.h) built from the stored events in the migration's

@@ -87,16 +87,8 @@ static const char *const migrate_v3_sql =
     "DROP INDEX IF EXISTS events_name;"
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);";
 
-/* Indexes no query of this nattel reads through since the summary
- * (layout 4) counts by type, outcome and error class: each one only cost
- * every stored event a b-tree insert (a WAL page per insertion point per
- * commit), which cut the write rate at 50 events per request by more
- * than half. Dropped on every writable open, so that a store of layout 4
- * made before they went (with them) takes the same shape; a no-op when
- * they are gone. The typed table's are serve_report_prepare's. */
-static const char *const drop_unused_sql =
-    "DROP INDEX IF EXISTS events_type;"
-    "DROP INDEX IF EXISTS events_session;";
+/* Dropped on every writable open: see serve_store_common.h. */
+static const char *const drop_unused_sql = SERVE_STORE_DROP_UNUSED_SQL;
 
 /* Version 3 to 4: the per-hour summary the dashboard reads (see
  * serve_store_common.h), built from the stored events in the migration's
