@@ -268,6 +268,14 @@ static void rate(page *p, int64_t failure, int64_t count)
     lit(p, tmp);
 }
 
+/* One cell of stored text, escaped. */
+static void td_text(page *p, const serve_text *t)
+{
+    lit(p, "<td>");
+    esc_text(p, t);
+    lit(p, "</td>");
+}
+
 static void td_num(page *p, int64_t v)
 {
     lit(p, "<td class=n>");
@@ -301,9 +309,8 @@ static void commands_table(page *p, const serve_usage *u)
             "<th>failure rate<th>p50 ms<th>p95 ms<th>p99 ms");
     for (size_t i = 0; i < u->command_count; i++) {
         const serve_usage_command *c = &u->commands[i];
-        lit(p, "<tr><td>");
-        esc_text(p, &c->command);
-        lit(p, "</td>");
+        lit(p, "<tr>");
+        td_text(p, &c->command);
         td_num(p, c->count);
         td_num(p, c->success);
         td_num(p, c->failure);
@@ -326,11 +333,9 @@ static void outcomes_table(page *p, const serve_usage *u)
             "<th>interrupted<th>other<th>failure rate");
     for (size_t i = 0; i < u->outcomes.count; i++) {
         const serve_report_row *r = &u->outcomes.rows[i];
-        lit(p, "<tr><td>");
-        esc_text(p, &r->command);
-        lit(p, "</td><td>");
-        esc_text(p, &r->subcommand);
-        lit(p, "</td>");
+        lit(p, "<tr>");
+        td_text(p, &r->command);
+        td_text(p, &r->subcommand);
         td_num(p, r->count);
         td_num(p, r->success);
         td_num(p, r->failure);
@@ -351,11 +356,9 @@ static void series_table(page *p, const serve_usage *u, int by_hour)
             "<th>time<th>command<th>events");
     for (size_t i = 0; i < u->series.count; i++) {
         const serve_usage_item *it = &u->series.items[i];
-        lit(p, "<tr><td>");
-        esc_text(p, &it->key);
-        lit(p, "</td><td>");
-        esc_text(p, &it->command);
-        lit(p, "</td>");
+        lit(p, "<tr>");
+        td_text(p, &it->key);
+        td_text(p, &it->command);
         td_num(p, it->count);
         lit(p, "</tr>");
     }
@@ -400,9 +403,8 @@ static void sums_table(page *p, const serve_usage_list *l, const char *id,
     qsort(sums, n, sizeof *sums, by_count);
     section(p, id, title, head);
     for (size_t i = 0; i < n && i < TOP_ROWS; i++) {
-        lit(p, "<tr><td>");
-        esc_text(p, sums[i].key);
-        lit(p, "</td>");
+        lit(p, "<tr>");
+        td_text(p, sums[i].key);
         td_num(p, sums[i].count);
         lit(p, "</tr>");
     }
@@ -416,11 +418,9 @@ static void types_table(page *p, const serve_usage *u)
             "<th>event<th>schema version<th>events");
     for (size_t i = 0; i < u->types.count; i++) {
         const serve_usage_item *it = &u->types.items[i];
-        lit(p, "<tr><td>");
-        esc_text(p, &it->key);
-        lit(p, "</td><td>");
-        esc_text(p, &it->key2);
-        lit(p, "</td>");
+        lit(p, "<tr>");
+        td_text(p, &it->key);
+        td_text(p, &it->key2);
         td_num(p, it->count);
         lit(p, "</tr>");
     }
