@@ -243,6 +243,25 @@ static nattel_code put_u_escape(nattel_buf *b, unsigned cp)
     return nattel_buf_append(b, esc, 6);
 }
 
+/* The escapes the JSON and the table share (\n, \t, \r, \\, and a \u
+ * escape for what steers a terminal), appended to b with *code set; 0
+ * when code point cp needs none of them. */
+static int put_shared_escape(nattel_buf *b, unsigned cp, nattel_code *code)
+{
+    const char *e = cp == '\n'   ? "\\n"
+                    : cp == '\t' ? "\\t"
+                    : cp == '\r' ? "\\r"
+                    : cp == '\\' ? "\\\\"
+                                 : NULL;
+    if (e)
+        *code = nattel_buf_append(b, e, 2);
+    else if (steers_terminal(cp))
+        *code = put_u_escape(b, cp);
+    else
+        return 0;
+    return 1;
+}
+
 /* One sequence as JSON string content: what steers a terminal as a \u
  * escape (valid JSON, and harmless when the JSON is shown raw), a byte
  * that is not UTF-8 (JSON cannot carry it) as U+FFFD. */
@@ -254,18 +273,11 @@ static nattel_code put_json_char(nattel_buf *b, const unsigned char *p,
     if (!n)
         return NATX_PUT_LIT(b, "\xEF\xBF\xBD");
     unsigned cp = code_point(p, n);
+    nattel_code code;
     if (cp == '"')
         return NATX_PUT_LIT(b, "\\\"");
-    if (cp == '\\')
-        return NATX_PUT_LIT(b, "\\\\");
-    if (cp == '\n')
-        return NATX_PUT_LIT(b, "\\n");
-    if (cp == '\t')
-        return NATX_PUT_LIT(b, "\\t");
-    if (cp == '\r')
-        return NATX_PUT_LIT(b, "\\r");
-    if (steers_terminal(cp))
-        return put_u_escape(b, cp);
+    if (put_shared_escape(b, cp, &code))
+        return code;
     return nattel_buf_append(b, (const char *)p, n);
 }
 
@@ -395,16 +407,9 @@ static nattel_code put_escaped(nattel_buf *b, const unsigned char *p,
         return nattel_buf_append(b, esc, sizeof esc);
     }
     unsigned cp = code_point(p, n);
-    if (cp == '\n')
-        return NATX_PUT_LIT(b, "\\n");
-    if (cp == '\t')
-        return NATX_PUT_LIT(b, "\\t");
-    if (cp == '\r')
-        return NATX_PUT_LIT(b, "\\r");
-    if (cp == '\\')
-        return NATX_PUT_LIT(b, "\\\\");
-    if (steers_terminal(cp))
-        return put_u_escape(b, cp);
+    nattel_code code;
+    if (put_shared_escape(b, cp, &code))
+        return code;
     return nattel_buf_append(b, (const char *)p, n);
 }
 
