@@ -148,8 +148,8 @@ int tool_cmd_flush(int argc, char **argv)
         return parsed;
     nattel_error err;
     nattel_options *o = nattel_options_new();
-    if (!o || nattel_options_from_env(o, NULL, NULL, &err) ||
-        nattel_options_apply_policy_endpoint(o, &err)) {
+    /* nattel_flush_now applies a machine policy's endpoint itself. */
+    if (!o || nattel_options_from_env(o, NULL, NULL, &err)) {
         tool_error("flush", "%s", o ? err.message : "out of memory");
         nattel_options_free(o);
         return NATTEL_EXIT_FAIL;
