@@ -36,6 +36,16 @@ def as_nobody_dir(work, name):
     return d
 
 
+def nobody_bin(base):
+    """The tool copied into `base` (which nobody can reach): the build
+    tree may sit below a directory nobody cannot enter (a clone in a
+    `mktemp -d` directory is 0700)."""
+    path = os.path.join(base, "nattel")
+    shutil.copy(BIN, path)
+    os.chmod(path, 0o755)
+    return path
+
+
 def test_unwritable_spool_ends_the_flusher(work):
     if not RUNUSER or os.geteuid() != 0:
         print("skip part: needs root and runuser", file=sys.stderr)
@@ -52,7 +62,8 @@ def test_unwritable_spool_ends_the_flusher(work):
         env = dict(nt.env)
         env["HOME"] = base
         t0 = time.monotonic()
-        r = subprocess.run([RUNUSER, "-u", "nobody", "--", BIN, "flush"],
+        r = subprocess.run([RUNUSER, "-u", "nobody", "--", nobody_bin(base),
+                            "flush"],
                            env=env, capture_output=True, text=True,
                            timeout=30, stdin=subprocess.DEVNULL)
         took = time.monotonic() - t0
@@ -82,14 +93,15 @@ def test_unreadable_consent_reads_disabled(work):
                     "NAT_TELEMETRY_ENDPOINT": srv.url,
                     "NATTEL_STATE_DIR": os.path.join(base, "state"),
                     "NATTEL_DELIVERY": "spool-only"})
-        r = subprocess.run([RUNUSER, "-u", "nobody", "--", BIN, "consent",
+        nbin = nobody_bin(base)
+        r = subprocess.run([RUNUSER, "-u", "nobody", "--", nbin, "consent",
                             "--status"], env=env, capture_output=True,
                            text=True, timeout=DEADLINE)
         assert "telemetry: disabled" in r.stdout, r.stdout
         assert "cannot be read" in r.stdout, r.stdout
         # With a terminal, emit must not prompt (default yes) over it.
         master, slave = pty.openpty()
-        p = subprocess.Popen([RUNUSER, "-u", "nobody", "--", BIN, "emit",
+        p = subprocess.Popen([RUNUSER, "-u", "nobody", "--", nbin, "emit",
                               "--command", "x", "--status", "success"],
                              env=env, stdin=slave, stdout=slave, stderr=slave)
         os.close(slave)
